@@ -1,0 +1,84 @@
+"""The websocket protocol's server frames (see docs/protocol.md)."""
+
+from .models import Conversation, Message
+from .rendering import render_markdown
+
+
+def message_data(message: Message, *, content: str | None = None) -> dict:
+    """A message as every frame carries it; `content` overrides the saved text."""
+    text = message.content if content is None else content
+    data = {
+        "id": message.pk,
+        "parent": message.parent_id,
+        "role": message.role,
+        "content": text,
+        "status": message.status,
+        "created_at": message.created_at.isoformat() if message.created_at else None,
+    }
+    if message.client_id:
+        data["client_id"] = message.client_id
+    if message.role == Message.Role.ASSISTANT:
+        data |= {
+            "html": render_markdown(text),
+            "reasoning": message.reasoning,
+            "model": message.model,
+            "finish_reason": message.finish_reason or None,
+            "error": message.error or None,
+            "usage": message.usage,
+        }
+    return data
+
+
+def conversation_data(conversation: Conversation) -> dict:
+    """A conversation's identity and settings."""
+    return {
+        "id": conversation.pk,
+        "title": conversation.title,
+        "model": conversation.model,
+        "persona": conversation.persona_id,
+    }
+
+
+def error(code: str, message: str, *, client_id: str | None = None, **extra) -> dict:
+    """An `error` frame."""
+    frame = {"type": "error", "code": code, "message": message}
+    if client_id is not None:
+        frame["client_id"] = client_id
+    return frame | extra
+
+
+def conversation_created(conversation: Conversation) -> dict:
+    """A `conversation.created` frame."""
+    return {
+        "type": "conversation.created",
+        "conversation": conversation.pk,
+        **{k: v for k, v in conversation_data(conversation).items() if k != "id"},
+    }
+
+
+def conversation_state(conversation: Conversation, messages: list[dict]) -> dict:
+    """A `conversation.state` frame."""
+    return {
+        "type": "conversation.state",
+        "conversation": conversation.pk,
+        **{k: v for k, v in conversation_data(conversation).items() if k != "id"},
+        "messages": messages,
+    }
+
+
+def message_created(conversation_id: int, message: Message) -> dict:
+    """A `message.created` frame."""
+    return {
+        "type": "message.created",
+        "conversation": conversation_id,
+        "message": message_data(message),
+    }
+
+
+def message_completed(conversation_id: int, message: Message) -> dict:
+    """A `message.completed` frame."""
+    return {
+        "type": "message.completed",
+        "conversation": conversation_id,
+        "message": message_data(message),
+    }

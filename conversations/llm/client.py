@@ -1,0 +1,187 @@
+"""The HTTP side: one shared httpx client, retries, timeouts and the deadline."""
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+
+from .errors import LLMError, from_status, from_transport
+from .events import Event
+from .sse import DONE, ChunkReader, SSEDecoder
+
+MAX_RETRY_AFTER = 60.0
+
+
+@dataclass
+class ChatRequest:
+    """What one call to /chat/completions asks for."""
+
+    model: str
+    messages: list[dict]
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    tools: list[dict] = field(default_factory=list)
+    tool_choice: str | dict | None = None
+    stream: bool = True
+
+    def to_json(self) -> dict:
+        """The request body; unset parameters are left to the provider."""
+        body: dict = {"model": self.model, "messages": self.messages, "stream": self.stream}
+        if self.stream:
+            body["stream_options"] = {"include_usage": True}
+        for name in ("temperature", "top_p", "max_tokens"):
+            if getattr(self, name) is not None:
+                body[name] = getattr(self, name)
+        if self.tools:
+            body["tools"] = self.tools
+            # Some providers default to "none": always say what we mean.
+            body["tool_choice"] = self.tool_choice or "auto"
+        return body
+
+
+class LLMClient:
+    """Streams chat completions from one OpenAI-compatible base URL."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str = "",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        deadline: float = 600.0,
+        max_retries: int = 2,
+        backoff_base: float = 0.5,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.read_timeout = read_timeout
+        self.deadline = deadline
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
+        """Yield the events of one completion, retrying only before the first event."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.deadline
+        for attempt in range(self.max_retries + 1):
+            yielded = False
+            try:
+                async for event in self._attempt(request, deadline):
+                    yielded = True
+                    yield event
+                return
+            except LLMError as exc:
+                self._redact(exc)
+                if yielded or not exc.retryable or attempt == self.max_retries:
+                    raise
+                delay = self._backoff(attempt, exc.retry_after)
+                if delay is None or loop.time() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+
+    async def list_models(self) -> list[dict]:
+        """The provider's model list (`GET /models`), as its raw entries."""
+        try:
+            response = await self._http.get(f"{self.base_url}/models", timeout=10.0)
+        except httpx.TransportError as exc:
+            raise self._redact(from_transport(exc)) from exc
+        if response.status_code != 200:
+            raise self._redact(from_status(response.status_code, response.content, response.headers))
+        try:
+            data = response.json().get("data", [])
+        except (ValueError, AttributeError) as exc:
+            raise LLMError("The model list could not be read.") from exc
+        return [entry for entry in data if isinstance(entry, dict) and entry.get("id")]
+
+    async def _attempt(self, request: ChatRequest, deadline: float) -> AsyncIterator[Event]:
+        url = f"{self.base_url}/chat/completions"
+        try:
+            async with self._http.stream("POST", url, json=request.to_json()) as response:
+                if response.status_code != 200:
+                    body = await response.aread()
+                    raise from_status(response.status_code, body, response.headers)
+                reader = ChunkReader()
+                if "application/json" in response.headers.get("content-type", ""):
+                    # The server ignored stream=true and sent one whole completion.
+                    body = await self._within(response.aread(), deadline)
+                    for event in reader.read(_loads(body)):
+                        yield event
+                else:
+                    async for event in self._read_sse(response, reader, deadline):
+                        yield event
+                for event in reader.finish():
+                    yield event
+        except httpx.TransportError as exc:
+            raise from_transport(exc) from exc
+
+    async def _read_sse(
+        self, response: httpx.Response, reader: ChunkReader, deadline: float
+    ) -> AsyncIterator[Event]:
+        decoder = SSEDecoder()
+        lines = response.aiter_lines()
+        while True:
+            try:
+                line = await self._within(anext(lines), deadline)
+            except StopAsyncIteration:
+                break
+            for data in decoder.feed(line):
+                if data.strip() == DONE:
+                    return
+                for event in reader.read(_loads(data)):
+                    yield event
+        for data in decoder.flush():
+            if data.strip() != DONE:
+                for event in reader.read(_loads(data)):
+                    yield event
+
+    async def _within(self, awaitable, deadline: float):
+        """Await one read, bounded by the silence timeout and the overall deadline."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        limit = min(self.read_timeout, remaining)
+        try:
+            return await asyncio.wait_for(awaitable, timeout=max(limit, 0))
+        except TimeoutError:
+            if remaining <= self.read_timeout:
+                raise LLMError(
+                    "The reply took too long and was cut off.",
+                    detail=f"overall deadline of {self.deadline:g} s reached",
+                ) from None
+            raise LLMError(
+                "The model provider stopped responding.",
+                detail=f"no data for {self.read_timeout:g} s",
+            ) from None
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds before the next try, or None when the provider asks for too long."""
+        if retry_after is not None:
+            return retry_after if retry_after <= MAX_RETRY_AFTER else None
+        return min(self.backoff_base * 2**attempt, 8.0) * random.uniform(0.75, 1.0)
+
+    def _redact(self, exc: LLMError) -> LLMError:
+        """Make sure the API key never travels inside an error text."""
+        if self._api_key:
+            exc.user_message = exc.user_message.replace(self._api_key, "***")
+            exc.detail = exc.detail.replace(self._api_key, "***")
+        return exc
+
+
+def _loads(data: str | bytes) -> object:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None  # Garbage between good chunks is skipped; all-garbage fails in finish().

@@ -1,0 +1,62 @@
+"""Typed events yielded by a streaming chat completion."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the reply's visible text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    """A piece of the model's reasoning, kept apart from the reply."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A fragment of a tool call; fragments with the same index form one call."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts reported by the provider."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The end of a stream, with the provider's finish reason when it gave one."""
+
+    reason: str | None
+
+
+@dataclass
+class ToolCall:
+    """One complete tool call assembled from its deltas."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_wire(self) -> dict:
+        """The call as it goes back upstream inside an assistant message."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+Event = TextDelta | ReasoningDelta | ToolCallDelta | Usage | Finish

@@ -1,0 +1,234 @@
+"""Server-sent events and completion chunks, read tolerantly.
+
+Servers that speak the OpenAI format differ in small ways; each quirk handled
+here is listed in the project's wire-format notes and has a test.
+"""
+
+import json
+import uuid
+from collections.abc import Iterator
+
+from .errors import LLMError, error_text, is_error_payload
+from .events import Event, Finish, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+
+DONE = "[DONE]"
+
+
+class SSEDecoder:
+    """Turns lines of an event stream into the data payload of each event."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> Iterator[str]:
+        """Take one line (without its newline); yield any payloads it completes."""
+        if not line:
+            yield from self.flush()
+            return
+        if line.startswith(":"):
+            return  # A comment: keep-alives such as ": ping".
+        field, _, value = line.partition(":")
+        if field != "data":
+            return  # event:, id: and retry: carry nothing we use.
+        value = value.removeprefix(" ")
+        if self._data and _is_whole_json(self._data):
+            # Some servers omit the blank line between events.
+            yield from self.flush()
+        self._data.append(value)
+
+    def flush(self) -> Iterator[str]:
+        """Yield the pending payload, if any (end of an event or of the stream)."""
+        data = "\n".join(self._data)
+        self._data = []
+        if data.strip():
+            yield data
+
+
+def _is_whole_json(parts: list[str]) -> bool:
+    text = "\n".join(parts)
+    if text.strip() == DONE:
+        return True
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+class ThinkSplitter:
+    """Splits a leading `<think>…</think>` block out of streamed content."""
+
+    OPEN, CLOSE = "<think>", "</think>"
+
+    def __init__(self) -> None:
+        self._state = "start"  # start -> think -> text, or start -> text
+        self._buffer = ""
+
+    def feed(self, text: str) -> Iterator[Event]:
+        """Take a content delta; yield text and reasoning deltas."""
+        self._buffer += text
+        if self._state == "start":
+            head = self._buffer.lstrip()
+            if head.startswith(self.OPEN):
+                self._state = "think"
+                self._buffer = head[len(self.OPEN) :].lstrip("\n")
+            elif self.OPEN.startswith(head):
+                return  # Could still become "<think>": wait for more.
+            else:
+                self._state = "text"
+        if self._state == "think":
+            end = self._buffer.find(self.CLOSE)
+            if end < 0:
+                # Hold back what might be the start of "</think>".
+                keep = _partial_suffix(self._buffer, self.CLOSE)
+                reasoning, self._buffer = self._buffer[: len(self._buffer) - keep], self._buffer[len(self._buffer) - keep :]
+                if reasoning:
+                    yield ReasoningDelta(reasoning)
+                return
+            reasoning = self._buffer[:end]
+            if reasoning:
+                yield ReasoningDelta(reasoning)
+            self._state = "text"
+            self._buffer = self._buffer[end + len(self.CLOSE) :].lstrip("\n")
+        if self._state == "text" and self._buffer:
+            yield TextDelta(self._buffer)
+            self._buffer = ""
+
+    def flush(self) -> Iterator[Event]:
+        """Yield whatever is held back at the end of the stream."""
+        if self._buffer:
+            kind = ReasoningDelta if self._state == "think" else TextDelta
+            yield kind(self._buffer)
+        self._buffer = ""
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """Length of the longest end of `text` that begins `tag`."""
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if tag.startswith(text[-size:]):
+            return size
+    return 0
+
+
+class ToolCallIndexer:
+    """Gives every tool-call fragment a stable slot and id, whatever the server sent."""
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._names: list[str | None] = []
+        self._slot_of_id: dict[str, int] = {}
+        self._slot_of_raw: dict[int, int] = {}
+        self._last_slot: int | None = None
+
+    def normalize(self, raw: dict) -> ToolCallDelta:
+        """Turn one raw `tool_calls` entry into a ToolCallDelta with a fixed index."""
+        raw_index = raw.get("index") if isinstance(raw.get("index"), int) else None
+        call_id = raw.get("id") or None
+        function = raw.get("function") or {}
+        name = function.get("name") or None
+        arguments = function.get("arguments")
+        if arguments is None:
+            arguments = ""
+        elif not isinstance(arguments, str):
+            arguments = json.dumps(arguments)  # Some servers send an object.
+
+        known = self._slot_of_raw.get(raw_index) if raw_index is not None else self._last_slot
+        if call_id and call_id in self._slot_of_id:
+            slot, new = self._slot_of_id[call_id], False
+        elif call_id or (name and (known is None or self._names[known] != name)):
+            slot, new = self._new_slot(call_id, name), True
+        elif known is not None:
+            slot, new = known, False
+        else:
+            slot, new = self._new_slot(None, name), True
+        if raw_index is not None:
+            self._slot_of_raw[raw_index] = slot
+        self._last_slot = slot
+        return ToolCallDelta(
+            index=slot,
+            id=self._ids[slot] if new else None,
+            name=name if new else None,
+            arguments=arguments,
+        )
+
+    def _new_slot(self, call_id: str | None, name: str | None) -> int:
+        call_id = call_id or f"call_{uuid.uuid4().hex[:24]}"
+        self._ids.append(call_id)
+        self._names.append(name)
+        self._slot_of_id[call_id] = len(self._ids) - 1
+        return len(self._ids) - 1
+
+
+class ToolCallAccumulator:
+    """Assembles ToolCallDeltas into complete ToolCalls."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, ToolCall] = {}
+
+    def add(self, delta: ToolCallDelta) -> None:
+        """Fold one delta into its call."""
+        call = self._calls.setdefault(delta.index, ToolCall(id="", name="", arguments=""))
+        call.id = call.id or delta.id or ""
+        call.name = call.name or delta.name or ""
+        call.arguments += delta.arguments
+
+    def calls(self) -> list[ToolCall]:
+        """The calls in slot order; empty arguments become an empty object."""
+        return [
+            ToolCall(id=c.id, name=c.name, arguments=c.arguments or "{}")
+            for _, c in sorted(self._calls.items())
+        ]
+
+
+class ChunkReader:
+    """Turns decoded completion chunks into typed events."""
+
+    def __init__(self) -> None:
+        self.think = ThinkSplitter()
+        self.tools = ToolCallIndexer()
+        self.finish_reason: str | None = None
+        self.chunks = 0
+
+    def read(self, payload: object) -> Iterator[Event]:
+        """Yield the events in one chunk (streamed) or one whole completion."""
+        if is_error_payload(payload):
+            text = error_text(payload)
+            raise LLMError(
+                f"The model provider reported an error: {text[:200]}",
+                detail=f"error in stream: {text[:2000]}",
+            )
+        if not isinstance(payload, dict):
+            return
+        self.chunks += 1
+        choices = payload.get("choices") or []
+        for choice in choices[:1]:
+            if not isinstance(choice, dict):
+                continue
+            delta = choice.get("delta") or choice.get("message") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                yield ReasoningDelta(reasoning)
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                yield from self.think.feed(content)
+            for raw in delta.get("tool_calls") or []:
+                if isinstance(raw, dict):
+                    yield self.tools.normalize(raw)
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+        usage = payload.get("usage")
+        if isinstance(usage, dict):
+            yield Usage(
+                prompt_tokens=usage.get("prompt_tokens"),
+                completion_tokens=usage.get("completion_tokens"),
+            )
+
+    def finish(self) -> Iterator[Event]:
+        """Yield the held-back text and the Finish event at the end of the stream."""
+        if not self.chunks:
+            raise LLMError(
+                "The model provider sent a reply that could not be read.",
+                detail="no completion chunk in the response",
+            )
+        yield from self.think.flush()
+        yield Finish(self.finish_reason)

@@ -1,0 +1,74 @@
+"""Client frames of the websocket protocol, checked field by field (see docs/protocol.md)."""
+
+from dataclasses import dataclass
+
+from .generation import SendRequest
+
+
+class FrameError(Exception):
+    """A frame that does not follow the protocol."""
+
+    def __init__(self, message: str, *, client_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = "bad_request"
+        self.message = message
+        self.client_id = client_id
+
+
+@dataclass
+class ConversationCommand:
+    """A frame that names only a conversation: `chat.stop`, `conversation.open`."""
+
+    conversation: int
+
+
+@dataclass
+class MessageCommand:
+    """A frame that names a message in a conversation: `chat.regenerate`."""
+
+    conversation: int
+    message: int
+
+
+def _field(frame: dict, name: str, kind: type, *, required: bool = True, client_id=None):
+    value = frame.get(name)
+    if value is None:
+        if required:
+            raise FrameError(f"'{name}' is required.", client_id=client_id)
+        return None
+    # bool is an int in Python, never in this protocol.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise FrameError(f"'{name}' must be {_KIND_NAMES[kind]}.", client_id=client_id)
+    return value
+
+
+_KIND_NAMES = {int: "an integer", str: "a string"}
+
+
+def parse(frame: object) -> tuple[str, object]:
+    """Check a decoded frame; return its type and typed payload or raise FrameError."""
+    if not isinstance(frame, dict):
+        raise FrameError("A frame must be a JSON object.")
+    kind = frame.get("type")
+    if kind == "chat.send":
+        client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+        cid = _field(frame, "client_id", str)
+        if not cid or len(cid) > 100:
+            raise FrameError("'client_id' must be 1 to 100 characters.")
+        model = _field(frame, "model", str, required=False, client_id=client_id)
+        if model is not None and len(model) > 200:
+            raise FrameError("'model' is too long.", client_id=client_id)
+        return kind, SendRequest(
+            client_id=cid,
+            conversation=_field(frame, "conversation", int, required=False, client_id=client_id),
+            content=_field(frame, "content", str, client_id=client_id),
+            persona=_field(frame, "persona", int, required=False, client_id=client_id),
+            model=model or None,
+        )
+    if kind in ("chat.stop", "conversation.open"):
+        return kind, ConversationCommand(_field(frame, "conversation", int))
+    if kind == "chat.regenerate":
+        return kind, MessageCommand(_field(frame, "conversation", int), _field(frame, "message", int))
+    if not isinstance(kind, str):
+        raise FrameError("A frame needs a string 'type'.")
+    raise FrameError(f"Unknown frame type '{kind[:50]}'.")

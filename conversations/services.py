@@ -1,0 +1,122 @@
+"""Writes: every change the app makes to conversations, personas, messages and users."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Conversation, Message, Persona
+
+TITLE_CHARS = 60
+
+
+def title_from_text(text: str) -> str:
+    """A first title from the opening message: its first line, shortened on a word."""
+    line = " ".join(text.strip().split())
+    if len(line) <= TITLE_CHARS:
+        return line or "New chat"
+    return line[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def user_create(*, username: str, password: str) -> AbstractBaseUser:
+    """Create an account; the first account on a fresh install becomes a superuser."""
+    User = get_user_model()
+    with transaction.atomic():
+        first = not User.objects.exists()
+        if first:
+            return User.objects.create_superuser(username=username, password=password)
+        return User.objects.create_user(username=username, password=password)
+
+
+def conversation_create(
+    *, owner: AbstractBaseUser, persona: Persona | None, model: str, title: str = ""
+) -> Conversation:
+    """Start a conversation."""
+    return Conversation.objects.create(owner=owner, persona=persona, model=model, title=title)
+
+
+def conversation_set_options(
+    *, conversation: Conversation, persona: Persona | None = None, model: str | None = None
+) -> Conversation:
+    """Change the persona or model a conversation uses from its next turn on."""
+    fields = []
+    if persona is not None and persona.pk != conversation.persona_id:
+        conversation.persona = persona
+        fields.append("persona")
+    if model and model != conversation.model:
+        conversation.model = model
+        fields.append("model")
+    if fields:
+        conversation.save(update_fields=[*fields, "updated_at"])
+    return conversation
+
+
+def message_append(
+    *,
+    conversation: Conversation,
+    role: str,
+    content: str = "",
+    parent: Message | None,
+    client_id: str | None = None,
+    status: str = Message.Status.COMPLETE,
+    model: str = "",
+) -> Message:
+    """Add a message under `parent` and make it the conversation's active leaf."""
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation,
+            parent=parent,
+            role=role,
+            content=content,
+            client_id=client_id,
+            status=status,
+            model=model,
+        )
+        conversation.current_leaf = message
+        conversation.save(update_fields=["current_leaf", "updated_at"])
+    return message
+
+
+def message_save_progress(*, message_id: int, content: str, reasoning: str) -> None:
+    """Save a streaming reply's text so far, so a crash loses at most a second of it."""
+    Message.objects.filter(pk=message_id).update(
+        content=content, reasoning=reasoning, updated_at=timezone.now()
+    )
+
+
+def message_finish(
+    *,
+    message_id: int,
+    status: str,
+    content: str,
+    reasoning: str = "",
+    finish_reason: str = "",
+    error: str = "",
+    error_detail: str = "",
+    prompt_tokens: int | None = None,
+    completion_tokens: int | None = None,
+) -> Message:
+    """Record how a reply ended, with everything it had streamed."""
+    Message.objects.filter(pk=message_id).update(
+        status=status,
+        content=content,
+        reasoning=reasoning,
+        finish_reason=finish_reason or "",
+        error=error,
+        error_detail=error_detail,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        updated_at=timezone.now(),
+    )
+    return Message.objects.get(pk=message_id)
+
+
+def messages_mark_interrupted() -> int:
+    """Mark replies left unfinished by a stopped server as interrupted; return how many."""
+    return Message.objects.filter(
+        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
+    ).update(
+        status=Message.Status.INTERRUPTED,
+        error="The server restarted before this reply finished.",
+        updated_at=timezone.now(),
+    )

@@ -1,0 +1,403 @@
+// The chat page: one websocket, the protocol in docs/protocol.md, no framework.
+// Model output only ever arrives as HTML the server sanitized; everything else
+// goes into the page as text.
+(() => {
+  "use strict";
+
+  const boot = JSON.parse(document.getElementById("boot").textContent);
+  const $ = (id) => document.getElementById(id);
+  const messagesEl = $("messages");
+  const input = $("input");
+  const sendButton = $("send");
+  const stopButton = $("stop");
+  const personaSelect = $("persona");
+  const modelSelect = $("model");
+  const statusEl = $("status");
+  const announcer = $("announcer");
+
+  let conversationId = boot.conversation;
+  let socket = null;
+  let retryDelay = 500;
+  let streamingId = null;
+  let stickToBottom = true;
+  const nodes = new Map(); // message id -> {el, body, tail, reasoning, seq}
+  const pending = new Map(); // client_id -> {frame, el}
+
+  // ---- the socket -------------------------------------------------------
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}/ws/chat/`);
+    socket.addEventListener("open", () => {
+      retryDelay = 500;
+      setStatus("");
+      if (conversationId) send({ type: "conversation.open", conversation: conversationId });
+      // Anything not yet acknowledged goes again: client_id makes that safe.
+      for (const item of pending.values()) send(item.frame);
+    });
+    socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4401) {
+        location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
+        return;
+      }
+      setStatus("Connection lost. Reconnecting…");
+      setTimeout(connect, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 10000);
+    });
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  const handlers = {
+    "conversation.created": (f) => addToSidebar(f.conversation, f.title),
+    "conversation.state": (f) => {
+      if (f.conversation !== conversationId) return;
+      for (const id of [...nodes.keys()]) removeNode(id);
+      $("title").textContent = f.title || "Chat";
+      document.title = f.title || "Chat";
+      selectOption(personaSelect, f.persona ?? "");
+      selectOption(modelSelect, f.model, true);
+      streamingId = null;
+      for (const message of f.messages) renderMessage(message);
+      setStreaming(streamingId);
+      scrollToEnd(true);
+    },
+    "message.created": (f) => {
+      const item = f.message.client_id && pending.get(f.message.client_id);
+      if (item) {
+        pending.delete(f.message.client_id);
+        item.el.remove();
+        if (conversationId === null) adoptConversation(f.conversation);
+      }
+      if (f.conversation !== conversationId) return;
+      // A new version replaces everything after its parent on screen.
+      dropAfter(f.message.parent);
+      renderMessage(f.message);
+      setStreaming(streamingId);
+      scrollToEnd();
+    },
+    "message.delta": (f) => {
+      const node = nodes.get(f.message);
+      if (!node || f.seq <= node.seq) return; // Already in the state we were sent.
+      node.seq = f.seq;
+      node.body.querySelector(".typing")?.remove();
+      if (f.reasoning) {
+        node.reasoning.hidden = false;
+        node.reasoning.querySelector("pre").textContent += f.reasoning;
+      }
+      if (f.html !== undefined) {
+        node.body.innerHTML = f.html;
+        node.tail.textContent = "";
+        node.body.appendChild(node.tail);
+      } else if (f.content) {
+        node.tail.textContent += f.content;
+        if (!node.tail.isConnected) node.body.appendChild(node.tail);
+      }
+      scrollToEnd();
+    },
+    "message.completed": (f) => {
+      if (f.conversation !== conversationId) return;
+      const old = nodes.get(f.message.id);
+      const el = buildMessage(f.message);
+      if (old) old.el.replaceWith(el); else messagesEl.appendChild(el);
+      if (streamingId === f.message.id) setStreaming(null);
+      announce(f.message);
+      scrollToEnd();
+    },
+    error: (f) => {
+      if (f.message !== undefined && f.conversation !== undefined) return; // Shown on the reply itself.
+      const item = f.client_id && pending.get(f.client_id);
+      if (item) {
+        // Nothing was saved: give the text back rather than lose it.
+        pending.delete(f.client_id);
+        item.el.remove();
+        if (!input.value) input.value = item.frame.content;
+        autoGrow();
+      }
+      flash(f.message);
+    },
+  };
+
+  function handle(frame) {
+    const handler = handlers[frame.type];
+    if (handler) handler(frame);
+  }
+
+  // ---- sending ----------------------------------------------------------
+
+  function newClientId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function submit() {
+    const content = input.value;
+    if (!content.trim() || streamingId !== null) return;
+    if (content.length > boot.maxChars) {
+      flash(`The message is too long (${content.length} of ${boot.maxChars} characters).`);
+      return;
+    }
+    const frame = {
+      type: "chat.send",
+      client_id: newClientId(),
+      conversation: conversationId,
+      content,
+      model: modelSelect.value || null,
+    };
+    if (personaSelect.value) frame.persona = Number(personaSelect.value);
+    const el = buildMessage({ id: null, role: "user", content, status: "pending" });
+    messagesEl.appendChild(el);
+    pending.set(frame.client_id, { frame, el });
+    input.value = "";
+    saveDraft();
+    autoGrow();
+    $("empty").hidden = true;
+    scrollToEnd(true);
+    if (!send(frame)) setStatus("Not connected. Your message will be sent when the connection is back.");
+  }
+
+  function stop() {
+    if (conversationId && streamingId !== null) send({ type: "chat.stop", conversation: conversationId });
+  }
+
+  function adoptConversation(id) {
+    conversationId = id;
+    history.replaceState(null, "", `/conversations/${id}/`);
+    const exportLink = $("export");
+    exportLink.href = `/conversations/${id}/export.json`;
+    exportLink.hidden = false;
+    markCurrent(id);
+  }
+
+  // ---- rendering --------------------------------------------------------
+
+  function buildMessage(message) {
+    const el = document.createElement("article");
+    el.className = `message ${message.role} status-${message.status}`;
+    if (message.id !== null) el.dataset.id = message.id;
+    const label = document.createElement("div");
+    label.className = "role";
+    label.textContent = message.role === "user" ? "You" : "Assistant";
+    el.appendChild(label);
+
+    const reasoning = document.createElement("details");
+    reasoning.className = "reasoning";
+    reasoning.innerHTML = "<summary>Reasoning</summary><pre></pre>";
+    reasoning.querySelector("pre").textContent = message.reasoning || "";
+    reasoning.hidden = !message.reasoning;
+    el.appendChild(reasoning);
+
+    const body = document.createElement("div");
+    const tail = document.createElement("span");
+    tail.className = "tail";
+    if (message.role === "assistant") {
+      body.className = "body md";
+      body.innerHTML = message.html || ""; // Sanitized by the server (nh3).
+      if (message.status === "streaming" && !message.content) body.appendChild(typingDots());
+    } else {
+      body.className = "body plain";
+      body.textContent = message.content;
+    }
+    el.appendChild(body);
+
+    if (message.role === "assistant" && message.status !== "streaming") {
+      el.appendChild(buildFooter(message));
+    }
+    if (message.id !== null) {
+      nodes.set(message.id, { el, body, tail, reasoning, seq: message.seq || 0 });
+      if (message.status === "streaming") streamingId = message.id;
+    }
+    return el;
+  }
+
+  function buildFooter(message) {
+    const footer = document.createElement("div");
+    footer.className = "meta";
+    const problems = {
+      error: message.error || "The reply failed.",
+      stopped: "Stopped.",
+      interrupted: message.error || "This reply was interrupted.",
+    };
+    if (problems[message.status]) {
+      const note = document.createElement("div");
+      note.className = `notice ${message.status}`;
+      note.setAttribute("role", message.status === "error" ? "alert" : "note");
+      note.textContent = problems[message.status];
+      if (message.status === "error" || message.status === "interrupted") {
+        const retry = document.createElement("button");
+        retry.type = "button";
+        retry.className = "retry";
+        retry.textContent = "Retry";
+        retry.addEventListener("click", () =>
+          send({ type: "chat.regenerate", conversation: conversationId, message: message.id }),
+        );
+        note.appendChild(retry);
+      }
+      footer.appendChild(note);
+    }
+    const facts = [];
+    if (message.model) facts.push(message.model);
+    if (message.usage && message.usage.completion_tokens != null) {
+      facts.push(`${message.usage.prompt_tokens ?? "?"} → ${message.usage.completion_tokens} tokens`);
+    }
+    if (message.finish_reason && message.finish_reason !== "stop") facts.push(`finish: ${message.finish_reason}`);
+    const info = document.createElement("span");
+    info.className = "facts";
+    info.textContent = facts.join(" · ");
+    footer.appendChild(info);
+    return footer;
+  }
+
+  function typingDots() {
+    const dots = document.createElement("span");
+    dots.className = "typing";
+    dots.setAttribute("aria-label", "Writing");
+    dots.textContent = "…";
+    return dots;
+  }
+
+  function renderMessage(message) {
+    if (nodes.has(message.id)) removeNode(message.id);
+    $("empty").hidden = true;
+    messagesEl.appendChild(buildMessage(message));
+  }
+
+  function removeNode(id) {
+    const node = nodes.get(id);
+    if (node) node.el.remove();
+    nodes.delete(id);
+  }
+
+  function dropAfter(parentId) {
+    if (parentId == null || !nodes.has(parentId)) return;
+    let el = nodes.get(parentId).el.nextElementSibling;
+    while (el) {
+      const next = el.nextElementSibling;
+      if (el.dataset.id) removeNode(Number(el.dataset.id));
+      el = next;
+    }
+  }
+
+  function setStreaming(id) {
+    streamingId = id;
+    stopButton.hidden = id === null;
+    sendButton.hidden = id !== null;
+  }
+
+  function announce(message) {
+    // One polite announcement per finished reply, never one per token.
+    const text = message.status === "error" ? `Error: ${message.error}` : message.content.slice(0, 500);
+    announcer.textContent = text;
+  }
+
+  // ---- page chrome ------------------------------------------------------
+
+  function addToSidebar(id, title) {
+    const list = $("conversation-list");
+    if (list.querySelector(`li[data-id="${id}"]`)) return;
+    list.querySelector(".empty")?.remove();
+    const li = document.createElement("li");
+    li.dataset.id = id;
+    const a = document.createElement("a");
+    a.href = `/conversations/${id}/`;
+    a.textContent = title || "Untitled";
+    li.appendChild(a);
+    list.prepend(li);
+    if (id === conversationId) markCurrent(id);
+  }
+
+  function markCurrent(id) {
+    for (const a of document.querySelectorAll("#conversation-list a")) a.removeAttribute("aria-current");
+    document.querySelector(`#conversation-list li[data-id="${id}"] a`)?.setAttribute("aria-current", "page");
+  }
+
+  function selectOption(select, value, addMissing = false) {
+    if (value === undefined || value === null) return;
+    const text = String(value);
+    if (addMissing && text && ![...select.options].some((o) => o.value === text)) {
+      select.add(new Option(text, text));
+    }
+    select.value = text;
+  }
+
+  async function loadModels() {
+    try {
+      const response = await fetch("/models.json", { credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      const current = modelSelect.value;
+      modelSelect.innerHTML = "";
+      for (const model of data.models) modelSelect.add(new Option(model.name, model.id));
+      selectOption(modelSelect, current || data.default, true);
+    } catch {
+      // The picker keeps the current model; sending still works.
+    }
+  }
+
+  function setStatus(text) {
+    statusEl.textContent = text;
+    statusEl.hidden = !text;
+  }
+
+  let flashTimer = null;
+  function flash(text) {
+    setStatus(text);
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(() => setStatus(socket.readyState === WebSocket.OPEN ? "" : statusEl.textContent), 6000);
+  }
+
+  function scrollToEnd(force = false) {
+    if (force || stickToBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
+  }
+
+  messagesEl.addEventListener("scroll", () => {
+    // Follow the reply only while the reader is at the bottom.
+    stickToBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
+  });
+
+  const draftKey = () => `draft:${conversationId ?? "new"}`;
+  function saveDraft() {
+    if (input.value) localStorage.setItem(draftKey(), input.value);
+    else localStorage.removeItem(draftKey());
+  }
+
+  function autoGrow() {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 240)}px`;
+  }
+
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", () => {
+    autoGrow();
+    saveDraft();
+  });
+  stopButton.addEventListener("click", stop);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && streamingId !== null) stop();
+  });
+  $("toggle-sidebar").addEventListener("click", (event) => {
+    const open = document.body.classList.toggle("sidebar-open");
+    event.currentTarget.setAttribute("aria-expanded", String(open));
+  });
+
+  input.value = localStorage.getItem(draftKey()) || "";
+  autoGrow();
+  loadModels();
+  connect();
+})();

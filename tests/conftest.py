@@ -1,0 +1,94 @@
+"""Shared fixtures: the fake upstream, users, and signed-in websocket connections."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from conversations import generation, upstream
+from tests.fake_upstream import FakeUpstream
+
+API_KEY = "sk-test-secret-key-123"
+
+
+@pytest.fixture
+def fake_upstream(settings):
+    """A scriptable completions server on loopback, wired into the settings."""
+    server = FakeUpstream().start()
+    settings.LLM_BASE_URL = server.url
+    settings.LLM_API_KEY = API_KEY
+    settings.LLM_DEFAULT_MODEL = "test-model"
+    upstream.forget_models()
+    yield server
+    server.stop()
+    upstream.forget_models()
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A new in-memory channel layer per test: its queues belong to one event loop."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+async def no_leftover_replies():
+    """Every test ends with no reply task still running."""
+    yield
+    for gen in list(generation.RUNNING.values()):
+        if gen.task:
+            gen.task.cancel()
+            await asyncio.gather(gen.task, return_exceptions=True)
+    generation.RUNNING.clear()
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password="pw-alice-123")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(username="mallory", password="pw-mallory-123")
+
+
+def session_cookie(user) -> str:
+    """A session cookie for a signed-in user, as a browser would send it."""
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@pytest.fixture
+async def connect():
+    """Open a websocket through the real ASGI application, as `user` (or anonymous)."""
+    from chatsite.asgi import application
+
+    opened: list[WebsocketCommunicator] = []
+
+    async def _connect(user=None, *, origin: str = "http://localhost") -> WebsocketCommunicator:
+        headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
+        if user is not None:
+            cookie = await database_sync_to_async(session_cookie)(user)
+            headers.append((b"cookie", cookie.encode()))
+        communicator = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+        opened.append(communicator)
+        return communicator
+
+    yield _connect
+    for communicator in opened:
+        await communicator.disconnect()
+
+
+async def receive_until(communicator, frame_type: str, *, timeout: float = 5.0, **match) -> list[dict]:
+    """Collect frames up to and including the first of `frame_type` matching `match`."""
+    frames = []
+    while True:
+        frame = await communicator.receive_json_from(timeout=timeout)
+        frames.append(frame)
+        if frame["type"] == frame_type and all(frame.get(k) == v for k, v in match.items()):
+            return frames

@@ -1,0 +1,204 @@
+"""A real HTTP server on loopback that speaks the OpenAI chat completions wire format.
+
+Each test scripts the replies it wants, in order; the server records every
+request it gets. Nothing of our own client is patched: it talks HTTP to this.
+"""
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    """One scripted answer: a status, headers and a body built from steps.
+
+    Steps: ("send", bytes) writes a chunk; ("sleep", s) pauses; ("drop",) cuts
+    the connection mid-body; ("hang",) waits until the server stops.
+    `no_response` closes the connection before any status line.
+    """
+
+    status: int = 200
+    headers: dict = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
+    steps: list = field(default_factory=list)
+    no_response: bool = False
+
+
+@dataclass
+class Recorded:
+    """A request the server received."""
+
+    method: str
+    path: str
+    headers: dict
+    body: dict | None
+
+
+def chunk(delta: dict | None = None, *, finish: str | None = None, usage: dict | None = None) -> dict:
+    """One streamed completion chunk."""
+    payload: dict = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "test-model",
+        "choices": [] if delta is None and finish is None else [
+            {"index": 0, "delta": delta or {}, "finish_reason": finish}
+        ],
+    }
+    if usage is not None:
+        payload["usage"] = usage
+    return payload
+
+
+def sse(*events: dict | str, done: bool = True, delay: float = 0.0, status: int = 200) -> Reply:
+    """A streamed reply: each event a dict (sent as JSON) or a raw line block."""
+    steps = []
+    for event in events:
+        text = event if isinstance(event, str) else f"data: {json.dumps(event)}\n\n"
+        steps.append(("send", text.encode()))
+        if delay:
+            steps.append(("sleep", delay))
+    if done:
+        steps.append(("send", b"data: [DONE]\n\n"))
+    return Reply(status=status, steps=steps)
+
+
+def text_stream(
+    *pieces: str,
+    finish: str = "stop",
+    usage: tuple[int, int] | None = (10, 5),
+    delay: float = 0.0,
+    done: bool = True,
+) -> Reply:
+    """A plain streamed answer made of these text pieces."""
+    events = [chunk({"role": "assistant", "content": ""})]
+    events += [chunk({"content": piece}) for piece in pieces]
+    events.append(chunk(finish=finish))
+    if usage:
+        events.append(chunk(usage={"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}))
+    return sse(*events, done=done, delay=delay)
+
+
+def error_reply(status: int, body: dict | str, headers: dict | None = None) -> Reply:
+    """An HTTP error with a JSON (or text) body."""
+    data = body if isinstance(body, str) else json.dumps(body)
+    return Reply(
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        steps=[("send", data.encode())],
+    )
+
+
+class FakeUpstream:
+    """The server: start(), script replies, read `requests`, stop()."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+        self.requests: list[Recorded] = []
+        self.models: dict = {"object": "list", "data": [{"id": "test-model"}]}
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The base URL, as LLM_BASE_URL takes it."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def start(self) -> "FakeUpstream":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def script(self, *replies: Reply) -> None:
+        """Queue replies for the next requests to /chat/completions, in order."""
+        with self.lock:
+            self.replies.extend(replies)
+
+    def completions(self) -> list[Recorded]:
+        """The chat completion requests received so far."""
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def _next_reply(self) -> Reply:
+        with self.lock:
+            if self.replies:
+                return self.replies.pop(0)
+        return error_reply(500, {"error": {"message": "the fake upstream has no scripted reply"}})
+
+    def _handler_class(self):
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # Keep test output quiet.
+                pass
+
+            def _record(self, body: dict | None) -> None:
+                upstream.requests.append(
+                    Recorded(self.command, self.path, dict(self.headers.items()), body)
+                )
+
+            def do_GET(self) -> None:
+                self._record(None)
+                if self.path.endswith("/models"):
+                    data = json.dumps(upstream.models).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                else:
+                    self.send_error(404)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = None
+                self._record(body)
+                reply = upstream._next_reply()
+                if reply.no_response:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                try:
+                    for step in reply.steps:
+                        if step[0] == "send":
+                            data = step[1]
+                            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                            self.wfile.flush()
+                        elif step[0] == "sleep":
+                            time.sleep(step[1])
+                        elif step[0] == "drop":
+                            self.connection.shutdown(socket.SHUT_RDWR)
+                            return
+                        elif step[0] == "hang":
+                            upstream.stopping.wait(120)
+                            return
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # The client went away (a stop, a timeout): that is its right.
+
+        return Handler

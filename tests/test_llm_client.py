@@ -1,0 +1,352 @@
+"""The LLM client against a real HTTP server that speaks the wire format, quirks included."""
+
+import json
+
+import pytest
+
+from conversations.llm import (
+    ChatRequest,
+    Finish,
+    LLMClient,
+    LLMError,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+from conversations.llm.sse import SSEDecoder, ThinkSplitter, ToolCallAccumulator
+from tests.fake_upstream import FakeUpstream, Reply, chunk, error_reply, sse, text_stream
+
+KEY = "sk-unit-secret-987"
+
+
+@pytest.fixture
+def server():
+    upstream = FakeUpstream().start()
+    yield upstream
+    upstream.stop()
+
+
+def make_client(server, **options) -> LLMClient:
+    options.setdefault("backoff_base", 0.01)
+    return LLMClient(base_url=server.url, api_key=KEY, **options)
+
+
+def request(**extra) -> ChatRequest:
+    return ChatRequest(model="test-model", messages=[{"role": "user", "content": "Hi"}], **extra)
+
+
+async def collect(client: LLMClient, req: ChatRequest | None = None) -> list:
+    try:
+        return [event async for event in client.stream(req or request())]
+    finally:
+        await client.aclose()
+
+
+async def collect_error(client: LLMClient) -> tuple[list, LLMError]:
+    events = []
+    with pytest.raises(LLMError) as info:
+        async for event in client.stream(request()):
+            events.append(event)
+    await client.aclose()
+    return events, info.value
+
+
+def text_of(events) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+async def test_streams_text_usage_and_finish(server):
+    server.script(text_stream("Hel", "lo", usage=(12, 2)))
+    events = await collect(make_client(server), request(temperature=0.2, max_tokens=50))
+    assert text_of(events) == "Hello"
+    assert Usage(prompt_tokens=12, completion_tokens=2) in events
+    assert events[-1] == Finish("stop")
+    sent = server.completions()[0]
+    assert sent.headers["Authorization"] == f"Bearer {KEY}"
+    assert sent.body["stream"] is True
+    assert sent.body["stream_options"] == {"include_usage": True}
+    assert sent.body["temperature"] == 0.2 and sent.body["max_tokens"] == 50
+    assert "top_p" not in sent.body  # Unset parameters stay the provider's.
+
+
+async def test_comments_empty_events_and_missing_done(server):
+    server.script(
+        sse(
+            ": keep-alive\n\n",
+            ":\n\n",
+            "data: \n\n",
+            chunk({"content": "a"}),
+            ": ping\n\n",
+            chunk({"content": "b"}, finish="stop"),
+            done=False,
+        )
+    )
+    events = await collect(make_client(server))
+    assert text_of(events) == "ab"
+    assert events[-1] == Finish("stop")
+
+
+async def test_events_without_blank_lines_and_crlf(server):
+    body = (
+        f"data: {json.dumps(chunk({'content': 'x'}))}\r\n"
+        f"data: {json.dumps(chunk({'content': 'y'}, finish='length'))}\r\n"
+        "data: [DONE]\r\n"
+    )
+    server.script(Reply(steps=[("send", body.encode())]))
+    events = await collect(make_client(server))
+    assert text_of(events) == "xy"
+    assert events[-1] == Finish("length")
+
+
+async def test_usage_on_any_chunk_and_empty_choices(server):
+    server.script(
+        sse(
+            chunk(None),  # empty choices, no usage
+            chunk({"content": "ok"}, usage={"prompt_tokens": 3, "completion_tokens": 1}),
+            chunk(finish="stop"),
+        )
+    )
+    events = await collect(make_client(server))
+    assert Usage(3, 1) in events
+    assert text_of(events) == "ok"
+
+
+async def test_missing_usage_is_fine(server):
+    server.script(text_stream("hi", usage=None))
+    events = await collect(make_client(server))
+    assert not [e for e in events if isinstance(e, Usage)]
+    assert events[-1] == Finish("stop")
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+async def test_reasoning_fields(server, field):
+    server.script(sse(chunk({field: "Let me think."}), chunk({"content": "42"}, finish="stop")))
+    events = await collect(make_client(server))
+    assert [e.text for e in events if isinstance(e, ReasoningDelta)] == ["Let me think."]
+    assert text_of(events) == "42"
+
+
+async def test_think_tags_split_across_chunks(server):
+    pieces = ["<thi", "nk>\nStep one", ". Step two.</th", "ink>\n\nThe answer", " is 4."]
+    server.script(text_stream(*pieces))
+    events = await collect(make_client(server))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert reasoning == "Step one. Step two."
+    assert text_of(events) == "The answer is 4."
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"error": {"message": "context length exceeded", "type": "invalid_request_error"}},
+        {"object": "error", "message": "context length exceeded", "type": "BadRequestError", "code": 400},
+    ],
+)
+async def test_error_object_mid_stream_keeps_earlier_text(server, payload):
+    server.script(sse(chunk({"content": "partial "}), payload))
+    events, error = await collect_error(make_client(server))
+    assert text_of(events) == "partial "
+    assert "context length exceeded" in error.user_message
+    assert len(server.completions()) == 1  # Text had reached the user: no retry.
+
+
+async def test_tool_call_fragments_assemble(server):
+    server.script(
+        sse(
+            chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "add", "arguments": ""}}]}),
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"a": '}}]}),
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": "1, \"b\": 2}"}}]}),
+            chunk(finish="tool_calls"),
+        )
+    )
+    events = await collect(make_client(server), request(tools=[{"type": "function", "function": {"name": "add"}}]))
+    calls = accumulate(events)
+    assert [(c.id, c.name, json.loads(c.arguments)) for c in calls] == [("call_1", "add", {"a": 1, "b": 2})]
+    assert events[-1] == Finish("tool_calls")
+    assert server.completions()[0].body["tool_choice"] == "auto"  # Always explicit.
+
+
+async def test_parallel_tool_calls_missing_index_and_id(server):
+    server.script(
+        sse(
+            # Two calls, both with index 0 (a known quirk): the new id opens a new slot.
+            chunk({"tool_calls": [{"index": 0, "id": "a", "function": {"name": "one", "arguments": "{}"}}]}),
+            chunk({"tool_calls": [{"index": 0, "id": "b", "function": {"name": "two", "arguments": '{"x":'}}]}),
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]}),
+            # No index and no id: a third call, whole arguments in one chunk.
+            chunk({"tool_calls": [{"function": {"name": "three", "arguments": {"y": 2}}}]}),
+            chunk({"tool_calls": [{"function": {"name": "four", "arguments": None}}]}),
+            chunk(finish="tool_calls"),
+        )
+    )
+    events = await collect(make_client(server))
+    calls = accumulate(events)
+    assert [c.name for c in calls] == ["one", "two", "three", "four"]
+    assert [c.id for c in calls][:2] == ["a", "b"]
+    assert all(c.id for c in calls) and len({c.id for c in calls}) == 4
+    assert [json.loads(c.arguments) for c in calls] == [{}, {"x": 1}, {"y": 2}, {}]
+
+
+def accumulate(events):
+    acc = ToolCallAccumulator()
+    for event in events:
+        if isinstance(event, ToolCallDelta):
+            acc.add(event)
+    return acc.calls()
+
+
+async def test_rate_limit_with_retry_after_is_retried(server):
+    server.script(
+        error_reply(429, {"error": {"message": "slow down"}}, {"Retry-After": "0"}),
+        text_stream("fine"),
+    )
+    events = await collect(make_client(server))
+    assert text_of(events) == "fine"
+    assert len(server.completions()) == 2
+
+
+async def test_rate_limit_with_long_retry_after_is_not_waited_for(server):
+    server.script(error_reply(429, {"error": {"message": "slow down"}}, {"Retry-After": "120"}))
+    _, error = await collect_error(make_client(server))
+    assert error.user_message == "Rate limited, try again in 120 s."
+    assert len(server.completions()) == 1
+
+
+async def test_server_errors_retry_at_most_twice(server):
+    server.script(*[error_reply(503, {"detail": "overloaded"})] * 3, text_stream("never"))
+    _, error = await collect_error(make_client(server))
+    assert error.user_message == "The model provider had an error (HTTP 503)."
+    assert "overloaded" in error.detail
+    assert len(server.completions()) == 3
+
+
+async def test_server_error_then_success(server):
+    server.script(error_reply(500, "boom"), text_stream("ok"))
+    events = await collect(make_client(server))
+    assert text_of(events) == "ok"
+    assert len(server.completions()) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (400, "The model provider rejected the request."),
+        (401, "The model provider rejected the API key."),
+        (402, "The model provider account has run out of credit."),
+        (403, "The model provider refused access to this model."),
+        (404, "The model provider does not know this model."),
+        (422, "The model provider rejected the request."),
+    ],
+)
+async def test_client_errors_are_never_retried(server, status, message):
+    server.script(error_reply(status, {"detail": [{"msg": "field required"}]}), text_stream("no"))
+    _, error = await collect_error(make_client(server))
+    assert error.user_message == message
+    assert "field required" in error.detail
+    assert error.status == status
+    assert len(server.completions()) == 1
+
+
+async def test_api_key_never_appears_in_errors(server):
+    server.script(error_reply(401, {"error": {"message": f"Invalid key {KEY}"}}))
+    _, error = await collect_error(make_client(server))
+    assert KEY not in error.user_message and KEY not in error.detail
+    assert "***" in error.detail
+
+
+async def test_garbage_stream_is_an_error(server):
+    server.script(sse("data: <html>oops</html>\n\n", "nonsense line\n\n"))
+    _, error = await collect_error(make_client(server))
+    assert error.user_message == "The model provider sent a reply that could not be read."
+
+
+async def test_garbage_between_good_chunks_is_skipped(server):
+    server.script(sse(chunk({"content": "a"}), "data: {not json\n\n", chunk({"content": "b"}, finish="stop")))
+    assert text_of(await collect(make_client(server))) == "ab"
+
+
+async def test_drop_mid_stream_after_text_is_not_retried(server):
+    reply = sse(chunk({"content": "half"}), done=False)
+    reply.steps.append(("drop",))
+    server.script(reply, text_stream("again"))
+    events, error = await collect_error(make_client(server))
+    assert text_of(events) == "half"
+    assert error.user_message == "The connection to the model provider was lost."
+    assert len(server.completions()) == 1
+
+
+async def test_drop_before_any_text_is_retried(server):
+    reply = sse(chunk({"role": "assistant"}), done=False)
+    reply.steps.append(("drop",))
+    server.script(reply, text_stream("second try"))
+    events = await collect(make_client(server))
+    assert text_of(events) == "second try"
+    assert len(server.completions()) == 2
+
+
+async def test_no_response_at_all(server):
+    server.script(*[Reply(no_response=True)] * 3)
+    _, error = await collect_error(make_client(server))
+    assert error.user_message == "The connection to the model provider was lost."
+    assert len(server.completions()) == 3
+
+
+async def test_silence_times_out(server):
+    server.script(sse(chunk({"content": "a"}), chunk({"content": "b"}), delay=1.0))
+    events, error = await collect_error(make_client(server, read_timeout=0.3))
+    assert text_of(events) == "a"
+    assert error.user_message == "The model provider stopped responding."
+
+
+async def test_slow_drip_hits_the_overall_deadline(server):
+    server.script(sse(*[chunk({"content": "."})] * 50, delay=0.1))
+    events, error = await collect_error(make_client(server, deadline=0.6))
+    assert 0 < len(text_of(events)) < 50
+    assert error.user_message == "The reply took too long and was cut off."
+
+
+async def test_redirects_are_not_followed(server):
+    server.script(Reply(status=302, headers={"Location": "http://127.0.0.1:9/"}, steps=[]))
+    _, error = await collect_error(make_client(server))
+    assert error.status == 302
+    assert len(server.requests) == 1
+
+
+async def test_whole_json_completion_when_server_ignores_stream(server):
+    body = {
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "whole"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 4, "completion_tokens": 1},
+    }
+    server.script(error_reply(200, body))
+    events = await collect(make_client(server))
+    assert text_of(events) == "whole"
+    assert Usage(4, 1) in events and events[-1] == Finish("stop")
+
+
+async def test_list_models(server):
+    server.models = {"object": "list", "data": [{"id": "a/b"}, {"id": "c"}, {"no": "id"}]}
+    client = make_client(server)
+    try:
+        models = await client.list_models()
+    finally:
+        await client.aclose()
+    assert [m["id"] for m in models] == ["a/b", "c"]
+
+
+def test_sse_decoder_joins_multiline_data():
+    decoder = SSEDecoder()
+    out = []
+    for line in ["event: message", "data: {", 'data: "a": 1}', "", "id: 3", "retry: 10"]:
+        out += list(decoder.feed(line))
+    assert out == ['{\n"a": 1}']
+    assert list(decoder.flush()) == []
+
+
+def test_think_splitter_leaves_plain_text_and_unclosed_think():
+    plain = ThinkSplitter()
+    events = [*plain.feed("<b>not think</b>"), *plain.flush()]
+    assert events == [TextDelta("<b>not think</b>")]
+    unclosed = ThinkSplitter()
+    events = [*unclosed.feed("<think>still going"), *unclosed.flush()]
+    assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == "still going"
