@@ -321,7 +321,12 @@ async def _run(gen: Generation, request: ChatRequest, reply: Message) -> None:
         if saved.status == Message.Status.ERROR:
             await publish(
                 gen.conversation_id,
-                frames.error("upstream_error", saved.error, conversation=gen.conversation_id, message=saved.pk),
+                frames.error(
+                    "upstream_error",
+                    saved.error,
+                    conversation=gen.conversation_id,
+                    message_id=saved.pk,
+                ),
             )
     finally:
         RUNNING.pop(gen.conversation_id, None)

@@ -112,7 +112,7 @@
       scrollToEnd();
     },
     error: (f) => {
-      if (f.message !== undefined && f.conversation !== undefined) return; // Shown on the reply itself.
+      if (f.message_id !== undefined) return; // Shown on the reply itself.
       const item = f.client_id && pending.get(f.client_id);
       if (item) {
         // Nothing was saved: give the text back rather than lose it.

@@ -81,7 +81,8 @@ async def connect():
 
     yield _connect
     for communicator in opened:
-        await communicator.disconnect()
+        if not communicator.future.done():
+            await communicator.disconnect()
 
 
 async def receive_until(communicator, frame_type: str, *, timeout: float = 5.0, **match) -> list[dict]:
