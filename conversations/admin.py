@@ -40,7 +40,15 @@ class ConversationAdmin(admin.ModelAdmin):
     list_display = ("title", "owner", "model", "persona", "created_at", "updated_at")
     list_filter = ("owner", "model", "persona", "messages__status", "created_at")
     search_fields = ("title", "messages__content")
-    readonly_fields = ("owner", "title", "persona", "model", "current_leaf", "created_at", "updated_at")
+    readonly_fields = (
+        "owner",
+        "title",
+        "persona",
+        "model",
+        "current_leaf",
+        "created_at",
+        "updated_at",
+    )
     date_hierarchy = "created_at"
     inlines = [MessageInline]
     list_select_related = ("owner", "persona")

@@ -66,7 +66,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             logger.exception("Frame failed: %r", content if isinstance(content, dict) else None)
             await self.send_json(
-                frames.error("server_error", "Something went wrong on the server.", client_id=client_id)
+                frames.error(
+                    "server_error", "Something went wrong on the server.", client_id=client_id
+                )
             )
 
     async def chat_send(self, request: generation.SendRequest) -> None:
@@ -81,7 +83,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frames.message_created(conversation.pk, turn.user_message))
             return
         if turn.created:
-            await generation.publish_to_user(self.user.pk, frames.conversation_created(conversation))
+            await generation.publish_to_user(
+                self.user.pk, frames.conversation_created(conversation)
+            )
         await generation.start_reply(turn)
 
     async def chat_stop(self, command: protocol.ConversationCommand) -> None:
@@ -111,7 +115,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if check:
             await generation.check_owner(user=self.user, conversation_id=conversation_id)
         self.watching.add(conversation_id)
-        await self.channel_layer.group_add(generation.group_name(conversation_id), self.channel_name)
+        await self.channel_layer.group_add(
+            generation.group_name(conversation_id), self.channel_name
+        )
 
     async def chat_event(self, event: dict) -> None:
         """Forward a frame published to a group this socket is in."""

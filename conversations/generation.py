@@ -204,7 +204,9 @@ def _save_message(
 
 async def start_reply(turn: Turn) -> None:
     """Announce the user's message and start the assistant's reply to it."""
-    await publish(turn.conversation.pk, frames.message_created(turn.conversation.pk, turn.user_message))
+    await publish(
+        turn.conversation.pk, frames.message_created(turn.conversation.pk, turn.user_message)
+    )
     await _start(turn.conversation, parent=turn.user_message)
 
 
@@ -224,7 +226,9 @@ def _regeneration_target(
     if conversation is None:
         raise TurnRefused("not_found", "That conversation does not exist.")
     message = (
-        Message.objects.filter(conversation=conversation, pk=message_id, role=Message.Role.ASSISTANT)
+        Message.objects.filter(
+            conversation=conversation, pk=message_id, role=Message.Role.ASSISTANT
+        )
         .select_related("parent")
         .first()
     )
@@ -295,9 +299,15 @@ async def _run(gen: Generation, request: ChatRequest, reply: Message) -> None:
                     message_id=reply.pk, content=gen.content, reasoning=gen.reasoning
                 )
     except LLMError as exc:
-        outcome |= {"status": Message.Status.ERROR, "error": exc.user_message, "error_detail": exc.detail}
+        outcome |= {
+            "status": Message.Status.ERROR,
+            "error": exc.user_message,
+            "error_detail": exc.detail,
+        }
     except asyncio.CancelledError:
-        outcome["status"] = Message.Status.STOPPED if gen.stop_requested else Message.Status.INTERRUPTED
+        outcome["status"] = (
+            Message.Status.STOPPED if gen.stop_requested else Message.Status.INTERRUPTED
+        )
     except Exception as exc:
         logger.exception("Reply %s failed", reply.pk)
         outcome |= {

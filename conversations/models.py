@@ -72,14 +72,17 @@ class Message(models.Model):
         ERROR = "error"
         INTERRUPTED = "interrupted"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     reasoning = models.TextField(blank=True)
-    client_id = models.CharField(max_length=100, null=True, blank=True)
+    # NULL, not "", when absent: the per-conversation unique constraint skips NULLs.
+    client_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
     finish_reason = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True, help_text="What the user was told.")

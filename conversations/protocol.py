@@ -68,7 +68,9 @@ def parse(frame: object) -> tuple[str, object]:
     if kind in ("chat.stop", "conversation.open"):
         return kind, ConversationCommand(_field(frame, "conversation", int))
     if kind == "chat.regenerate":
-        return kind, MessageCommand(_field(frame, "conversation", int), _field(frame, "message", int))
+        return kind, MessageCommand(
+            _field(frame, "conversation", int), _field(frame, "message", int)
+        )
     if not isinstance(kind, str):
         raise FrameError("A frame needs a string 'type'.")
     raise FrameError(f"Unknown frame type '{kind[:50]}'.")

@@ -18,7 +18,9 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     """The chat page: a new chat, or one of the user's conversations."""
     conversation = None
     if conversation_id is not None:
-        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        conversation = selectors.conversation_get(
+            user=request.user, conversation_id=conversation_id
+        )
         if conversation is None:
             raise Http404("No such conversation.")
     personas = list(selectors.persona_list(user=request.user))

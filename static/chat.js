@@ -22,6 +22,7 @@
   let stickToBottom = true;
   const nodes = new Map(); // message id -> {el, body, tail, reasoning, seq}
   const pending = new Map(); // client_id -> {frame, el}
+  const titles = new Map(); // conversation id -> title, from conversation.created
 
   // ---- the socket -------------------------------------------------------
 
@@ -56,7 +57,10 @@
   }
 
   const handlers = {
-    "conversation.created": (f) => addToSidebar(f.conversation, f.title),
+    "conversation.created": (f) => {
+      titles.set(f.conversation, f.title);
+      addToSidebar(f.conversation, f.title);
+    },
     "conversation.state": (f) => {
       if (f.conversation !== conversationId) return;
       for (const id of [...nodes.keys()]) removeNode(id);
@@ -170,6 +174,9 @@
   function adoptConversation(id) {
     conversationId = id;
     history.replaceState(null, "", `/conversations/${id}/`);
+    const title = titles.get(id) || "Chat";
+    $("title").textContent = title;
+    document.title = title;
     const exportLink = $("export");
     exportLink.href = `/conversations/${id}/export.json`;
     exportLink.hidden = false;

@@ -1,14 +1,12 @@
 """Shared fixtures: the fake upstream, users, and signed-in websocket connections."""
 
-import asyncio
-
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from conversations import generation, upstream
+from conversations import upstream
 from tests.fake_upstream import FakeUpstream
 
 API_KEY = "sk-test-secret-key-123"
@@ -33,17 +31,6 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
-
-
-@pytest.fixture(autouse=True)
-async def no_leftover_replies():
-    """Every test ends with no reply task still running."""
-    yield
-    for gen in list(generation.RUNNING.values()):
-        if gen.task:
-            gen.task.cancel()
-            await asyncio.gather(gen.task, return_exceptions=True)
-    generation.RUNNING.clear()
 
 
 @pytest.fixture
@@ -85,7 +72,9 @@ async def connect():
             await communicator.disconnect()
 
 
-async def receive_until(communicator, frame_type: str, *, timeout: float = 5.0, **match) -> list[dict]:
+async def receive_until(
+    communicator, frame_type: str, *, timeout: float = 5.0, **match
+) -> list[dict]:
     """Collect frames up to and including the first of `frame_type` matching `match`."""
     frames = []
     while True:

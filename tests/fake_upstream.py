@@ -37,16 +37,18 @@ class Recorded:
     body: dict | None
 
 
-def chunk(delta: dict | None = None, *, finish: str | None = None, usage: dict | None = None) -> dict:
+def chunk(
+    delta: dict | None = None, *, finish: str | None = None, usage: dict | None = None
+) -> dict:
     """One streamed completion chunk."""
     payload: dict = {
         "id": "chatcmpl-test",
         "object": "chat.completion.chunk",
         "created": 1700000000,
         "model": "test-model",
-        "choices": [] if delta is None and finish is None else [
-            {"index": 0, "delta": delta or {}, "finish_reason": finish}
-        ],
+        "choices": []
+        if delta is None and finish is None
+        else [{"index": 0, "delta": delta or {}, "finish_reason": finish}],
     }
     if usage is not None:
         payload["usage"] = usage
@@ -78,7 +80,15 @@ def text_stream(
     events += [chunk({"content": piece}) for piece in pieces]
     events.append(chunk(finish=finish))
     if usage:
-        events.append(chunk(usage={"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}))
+        events.append(
+            chunk(
+                usage={
+                    "prompt_tokens": usage[0],
+                    "completion_tokens": usage[1],
+                    "total_tokens": sum(usage),
+                }
+            )
+        )
     return sse(*events, done=done, delay=delay)
 
 

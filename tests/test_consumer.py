@@ -13,8 +13,25 @@ from tests.fake_upstream import chunk, error_reply, sse, text_stream
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+async def no_leftover_replies():
+    """Every test ends with no reply task still running."""
+    yield
+    for gen in list(generation.RUNNING.values()):
+        if gen.task:
+            gen.task.cancel()
+            await asyncio.gather(gen.task, return_exceptions=True)
+    generation.RUNNING.clear()
+
+
 def send_frame(content="Hello", client_id="c1", conversation=None, **extra) -> dict:
-    return {"type": "chat.send", "client_id": client_id, "conversation": conversation, "content": content, **extra}
+    return {
+        "type": "chat.send",
+        "client_id": client_id,
+        "conversation": conversation,
+        "content": content,
+        **extra,
+    }
 
 
 async def open_socket(connect, user):
@@ -158,7 +175,7 @@ async def test_upstream_failure_mid_stream_keeps_partial_text(connect, user, fak
     reply.steps.append(("drop",))
     fake_upstream.script(reply)
     ws = await open_socket(connect, user)
-    frames, message = await full_turn(ws)
+    _, message = await full_turn(ws)
     assert message["status"] == "error"
     assert message["content"] == "Partial answer"
     assert message["error"] == "The connection to the model provider was lost."
@@ -166,7 +183,9 @@ async def test_upstream_failure_mid_stream_keeps_partial_text(connect, user, fak
     assert error["type"] == "error" and error["code"] == "upstream_error"
     assert error["message_id"] == message["id"] and error["message"] == message["error"]
     saved = await db(Message.objects.get)(pk=message["id"])
-    assert saved.content == "Partial answer" and saved.error_detail.startswith("RemoteProtocolError")
+    assert saved.content == "Partial answer" and saved.error_detail.startswith(
+        "RemoteProtocolError"
+    )
 
 
 async def test_upstream_error_is_saved_for_staff_and_retry_works(connect, user, fake_upstream):
@@ -182,7 +201,9 @@ async def test_upstream_error_is_saved_for_staff_and_retry_works(connect, user, 
     await ws.receive_json_from()  # the upstream_error frame
 
     conversation_id = frames[0]["conversation"]
-    await ws.send_json_to({"type": "chat.regenerate", "conversation": conversation_id, "message": failed["id"]})
+    await ws.send_json_to(
+        {"type": "chat.regenerate", "conversation": conversation_id, "message": failed["id"]}
+    )
     frames = await receive_until(ws, "message.completed")
     retry = frames[-1]["message"]
     assert retry["status"] == "complete" and retry["content"] == "Recovered"
@@ -265,11 +286,18 @@ async def test_other_users_conversation_is_not_found(connect, user, other_user, 
 
 
 async def test_other_users_persona_is_not_found(connect, user, other_user, fake_upstream):
-    private = await db(Persona.objects.create)(name="Mine", owner=other_user, system_prompt="secret")
+    private = await db(Persona.objects.create)(
+        name="Mine", owner=other_user, system_prompt="secret"
+    )
     ws = await open_socket(connect, user)
     await ws.send_json_to(send_frame(persona=private.pk))
     answer = await ws.receive_json_from()
-    assert answer == {"type": "error", "code": "not_found", "message": "That persona does not exist.", "client_id": "c1"}
+    assert answer == {
+        "type": "error",
+        "code": "not_found",
+        "message": "That persona does not exist.",
+        "client_id": "c1",
+    }
     assert await db(Message.objects.count)() == 0
 
 
@@ -288,7 +316,9 @@ async def test_other_users_persona_is_not_found(connect, user, other_user, fake_
         '{"type": "chat.stop"}',
     ],
 )
-async def test_malformed_frames_get_an_error_and_the_socket_stays_open(connect, user, fake_upstream, frame):
+async def test_malformed_frames_get_an_error_and_the_socket_stays_open(
+    connect, user, fake_upstream, frame
+):
     ws = await open_socket(connect, user)
     await ws.send_to(text_data=frame)
     answer = await ws.receive_json_from()

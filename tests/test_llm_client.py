@@ -140,7 +140,12 @@ async def test_think_tags_split_across_chunks(server):
     "payload",
     [
         {"error": {"message": "context length exceeded", "type": "invalid_request_error"}},
-        {"object": "error", "message": "context length exceeded", "type": "BadRequestError", "code": 400},
+        {
+            "object": "error",
+            "message": "context length exceeded",
+            "type": "BadRequestError",
+            "code": 400,
+        },
     ],
 )
 async def test_error_object_mid_stream_keeps_earlier_text(server, payload):
@@ -154,15 +159,30 @@ async def test_error_object_mid_stream_keeps_earlier_text(server, payload):
 async def test_tool_call_fragments_assemble(server):
     server.script(
         sse(
-            chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "add", "arguments": ""}}]}),
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "add", "arguments": ""},
+                        }
+                    ]
+                }
+            ),
             chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"a": '}}]}),
-            chunk({"tool_calls": [{"index": 0, "function": {"arguments": "1, \"b\": 2}"}}]}),
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": '1, "b": 2}'}}]}),
             chunk(finish="tool_calls"),
         )
     )
-    events = await collect(make_client(server), request(tools=[{"type": "function", "function": {"name": "add"}}]))
+    events = await collect(
+        make_client(server), request(tools=[{"type": "function", "function": {"name": "add"}}])
+    )
     calls = accumulate(events)
-    assert [(c.id, c.name, json.loads(c.arguments)) for c in calls] == [("call_1", "add", {"a": 1, "b": 2})]
+    assert [(c.id, c.name, json.loads(c.arguments)) for c in calls] == [
+        ("call_1", "add", {"a": 1, "b": 2})
+    ]
     assert events[-1] == Finish("tool_calls")
     assert server.completions()[0].body["tool_choice"] == "auto"  # Always explicit.
 
@@ -171,8 +191,20 @@ async def test_parallel_tool_calls_missing_index_and_id(server):
     server.script(
         sse(
             # Two calls, both with index 0 (a known quirk): the new id opens a new slot.
-            chunk({"tool_calls": [{"index": 0, "id": "a", "function": {"name": "one", "arguments": "{}"}}]}),
-            chunk({"tool_calls": [{"index": 0, "id": "b", "function": {"name": "two", "arguments": '{"x":'}}]}),
+            chunk(
+                {
+                    "tool_calls": [
+                        {"index": 0, "id": "a", "function": {"name": "one", "arguments": "{}"}}
+                    ]
+                }
+            ),
+            chunk(
+                {
+                    "tool_calls": [
+                        {"index": 0, "id": "b", "function": {"name": "two", "arguments": '{"x":'}}
+                    ]
+                }
+            ),
             chunk({"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]}),
             # No index and no id: a third call, whole arguments in one chunk.
             chunk({"tool_calls": [{"function": {"name": "three", "arguments": {"y": 2}}}]}),
@@ -262,7 +294,9 @@ async def test_garbage_stream_is_an_error(server):
 
 
 async def test_garbage_between_good_chunks_is_skipped(server):
-    server.script(sse(chunk({"content": "a"}), "data: {not json\n\n", chunk({"content": "b"}, finish="stop")))
+    server.script(
+        sse(chunk({"content": "a"}), "data: {not json\n\n", chunk({"content": "b"}, finish="stop"))
+    )
     assert text_of(await collect(make_client(server))) == "ab"
 
 
@@ -315,7 +349,13 @@ async def test_redirects_are_not_followed(server):
 
 async def test_whole_json_completion_when_server_ignores_stream(server):
     body = {
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "whole"}, "finish_reason": "stop"}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "whole"},
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {"prompt_tokens": 4, "completion_tokens": 1},
     }
     server.script(error_reply(200, body))

@@ -101,7 +101,9 @@ class LLMClient:
         except httpx.TransportError as exc:
             raise self._redact(from_transport(exc)) from exc
         if response.status_code != 200:
-            raise self._redact(from_status(response.status_code, response.content, response.headers))
+            raise self._redact(
+                from_status(response.status_code, response.content, response.headers)
+            )
         try:
             data = response.json().get("data", [])
         except (ValueError, AttributeError) as exc:

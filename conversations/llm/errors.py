@@ -61,9 +61,7 @@ def error_text(payload: object) -> str:
 
 def is_error_payload(payload: object) -> bool:
     """Whether a streamed chunk is an error rather than a completion chunk."""
-    return isinstance(payload, dict) and (
-        "error" in payload or payload.get("object") == "error"
-    )
+    return isinstance(payload, dict) and ("error" in payload or payload.get("object") == "error")
 
 
 def from_status(status: int, body: bytes, headers: httpx.Headers) -> LLMError:

