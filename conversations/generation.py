@@ -299,6 +299,7 @@ async def _run(gen: Generation, request: ChatRequest, reply: Message) -> None:
                     message_id=reply.pk, content=gen.content, reasoning=gen.reasoning
                 )
     except LLMError as exc:
+        logger.warning("Reply %s failed upstream: %s", reply.pk, exc.detail)
         outcome |= {
             "status": Message.Status.ERROR,
             "error": exc.user_message,

@@ -11,11 +11,12 @@ from .llm import LLMClient, LLMError
 logger = logging.getLogger(__name__)
 
 MODELS_TTL = 600.0
+FALLBACK_TTL = 60.0  # A failed list is retried after a minute, not on every page.
 # Entries of a provider's /models list that are not chat models.
 NON_CHAT_MARKERS = ("flux", "stable-diffusion", "sdxl", "sd1.5", "sd2", "tts", "whisper", "melo")
 
 _client: tuple[tuple, LLMClient] | None = None
-_models: tuple[float, list[dict]] | None = None
+_models: tuple[float, list[dict]] | None = None  # (expires at, models)
 
 
 def get_client() -> LLMClient:
@@ -58,19 +59,21 @@ async def available_models() -> list[dict]:
     """Chat models for the picker as `{id, name}`, cached; the default model when the list fails."""
     global _models
     now = time.monotonic()
-    if _models and now - _models[0] < MODELS_TTL:
+    if _models and now < _models[0]:
         return _models[1]
     default = settings.LLM_DEFAULT_MODEL
     try:
         entries = [e for e in await get_client().list_models() if is_chat_model(e)]
     except LLMError as exc:
         logger.warning("Model list unavailable: %s", exc.detail)
-        return [{"id": default, "name": display_name(default)}]
+        fallback = [{"id": default, "name": display_name(default)}]
+        _models = (now + FALLBACK_TTL, fallback)
+        return fallback
     ids = sorted({str(e["id"]) for e in entries}, key=str.lower)
     if default not in ids:
         ids.insert(0, default)
     models = [{"id": model_id, "name": display_name(model_id)} for model_id in ids]
-    _models = (now, models)
+    _models = (now + MODELS_TTL, models)
     return models
 
 

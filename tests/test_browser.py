@@ -163,6 +163,8 @@ def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
     assert page.locator("#messages img").count() == 0
     assert page.locator("#messages script").count() == 0
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=str(ARTIFACTS / "chat-dark.png"), full_page=True)
 
     # The upstream saw the whole history on the second turn.
     second = upstream.completions()[-1].body["messages"]
@@ -195,4 +197,30 @@ def test_failed_turn_shows_error_and_retry(site, upstream, browser):
     expect(page.locator("article.message.assistant")).to_have_count(1)
     expect(page.locator("article.message.assistant .body")).to_contain_text("Worked this time.")
     page.screenshot(path=str(ARTIFACTS / "chat-phone.png"), full_page=True)
+    page.close()
+
+
+def test_auto_scroll_follows_until_the_reader_scrolls_up(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1000, "height": 600})
+    page.goto(f"{site}/accounts/login/")
+    page.fill("#id_username", "tester")
+    page.fill("#id_password", "a-Strong-pass-42")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{site}/")
+    upstream.script(text_stream(*[f"line {i}\n\n" for i in range(80)], delay=0.05))
+    page.fill("#input", "Count")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    expect(reply).to_contain_text("line 30")
+    at_bottom = "(m => m.scrollHeight - m.scrollTop - m.clientHeight < 40)(document.getElementById('messages'))"
+    assert page.evaluate(at_bottom)  # Following the stream.
+    page.locator("#messages").evaluate(
+        "m => { m.scrollTop = 0; m.dispatchEvent(new Event('scroll')); }"
+    )
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=10_000)
+    assert (
+        page.locator("#messages").evaluate("m => m.scrollTop") < 40
+    )  # Left where the reader went.
     page.close()

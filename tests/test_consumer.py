@@ -1,6 +1,7 @@
 """The websocket protocol end to end: real ASGI app, real database, fake upstream over HTTP."""
 
 import asyncio
+import logging
 
 import pytest
 from channels.db import database_sync_to_async as db
@@ -392,7 +393,8 @@ async def test_reasoning_is_streamed_and_stored_apart(connect, user, fake_upstre
     assert "".join(d.get("reasoning", "") for d in by_type(frames, "message.delta")) == "hmm"
 
 
-async def test_api_key_never_reaches_the_socket(connect, user, fake_upstream):
+async def test_api_key_never_reaches_the_socket_or_logs(connect, user, fake_upstream, caplog):
+    caplog.set_level(logging.DEBUG)
     fake_upstream.script(error_reply(401, {"error": {"message": f"bad key {API_KEY}"}}))
     ws = await open_socket(connect, user)
     frames, _ = await full_turn(ws)
@@ -401,3 +403,4 @@ async def test_api_key_never_reaches_the_socket(connect, user, fake_upstream):
     saved = await db(Message.objects.get)(role="assistant")
     assert API_KEY not in saved.error_detail
     assert fake_upstream.completions()[0].headers["Authorization"] == f"Bearer {API_KEY}"
+    assert caplog.records and API_KEY not in caplog.text
