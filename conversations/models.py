@@ -90,6 +90,9 @@ class Message(models.Model):
     model = models.CharField(max_length=200, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    usage_estimated = models.BooleanField(
+        default=False, help_text="The provider reported no usage: these counts are estimates."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,4 +123,8 @@ class Message(models.Model):
         """Token counts as the protocol sends them, or None when unknown."""
         if self.prompt_tokens is None and self.completion_tokens is None:
             return None
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "estimated": self.usage_estimated,
+        }

@@ -95,6 +95,7 @@ def message_finish(
     error_detail: str = "",
     prompt_tokens: int | None = None,
     completion_tokens: int | None = None,
+    usage_estimated: bool = False,
 ) -> Message:
     """Record how a reply ended, with everything it had streamed."""
     Message.objects.filter(pk=message_id).update(
@@ -106,6 +107,7 @@ def message_finish(
         error_detail=error_detail,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
+        usage_estimated=usage_estimated,
         updated_at=timezone.now(),
     )
     return Message.objects.get(pk=message_id)

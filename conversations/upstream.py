@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 
+from . import local_model
 from .llm import LLMClient, LLMError
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,9 @@ def is_chat_model(entry: dict) -> bool:
 
 def display_name(model_id: str) -> str:
     """A readable name for a model id: its last path part."""
-    return model_id.rsplit("/", 1)[-1]
+    if model_id == local_model.LOCAL_MODEL_ID or model_id.endswith(local_model.WEIGHTS_FILE):
+        return local_model.LOCAL_MODEL_NAME
+    return model_id.rsplit("/", 1)[-1].removesuffix(".gguf")
 
 
 async def available_models() -> list[dict]:

@@ -33,6 +33,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "personas": personas,
             "default_model": settings.LLM_DEFAULT_MODEL,
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,

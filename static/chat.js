@@ -252,7 +252,8 @@
     const facts = [];
     if (message.model) facts.push(message.model);
     if (message.usage && message.usage.completion_tokens != null) {
-      facts.push(`${message.usage.prompt_tokens ?? "?"} → ${message.usage.completion_tokens} tokens`);
+      const approx = message.usage.estimated ? "≈" : "";
+      facts.push(`${approx}${message.usage.prompt_tokens ?? "?"} → ${approx}${message.usage.completion_tokens} tokens`);
     }
     if (message.finish_reason && message.finish_reason !== "stop") facts.push(`finish: ${message.finish_reason}`);
     const info = document.createElement("span");

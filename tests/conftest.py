@@ -1,12 +1,14 @@
 """Shared fixtures: the fake upstream, users, and signed-in websocket connections."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from conversations import upstream
+from conversations import generation, upstream
 from tests.fake_upstream import FakeUpstream
 
 API_KEY = "sk-test-secret-key-123"
@@ -31,6 +33,17 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture
+async def no_leftover_replies():
+    """Every test ends with no reply task still running."""
+    yield
+    for gen in list(generation.RUNNING.values()):
+        if gen.task:
+            gen.task.cancel()
+            await asyncio.gather(gen.task, return_exceptions=True)
+    generation.RUNNING.clear()
 
 
 @pytest.fixture
@@ -70,15 +83,3 @@ async def connect():
     for communicator in opened:
         if not communicator.future.done():
             await communicator.disconnect()
-
-
-async def receive_until(
-    communicator, frame_type: str, *, timeout: float = 5.0, **match
-) -> list[dict]:
-    """Collect frames up to and including the first of `frame_type` matching `match`."""
-    frames = []
-    while True:
-        frame = await communicator.receive_json_from(timeout=timeout)
-        frames.append(frame)
-        if frame["type"] == frame_type and all(frame.get(k) == v for k, v in match.items()):
-            return frames

@@ -1,62 +1,19 @@
 """The websocket protocol end to end: real ASGI app, real database, fake upstream over HTTP."""
 
-import asyncio
 import logging
 
 import pytest
 from channels.db import database_sync_to_async as db
 
-from conversations import generation
 from conversations.models import Conversation, Message, Persona
-from tests.conftest import API_KEY, receive_until
+from tests.conftest import API_KEY
 from tests.fake_upstream import chunk, error_reply, sse, text_stream
+from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame, wait_idle
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def no_leftover_replies():
-    """Every test ends with no reply task still running."""
-    yield
-    for gen in list(generation.RUNNING.values()):
-        if gen.task:
-            gen.task.cancel()
-            await asyncio.gather(gen.task, return_exceptions=True)
-    generation.RUNNING.clear()
-
-
-def send_frame(content="Hello", client_id="c1", conversation=None, **extra) -> dict:
-    return {
-        "type": "chat.send",
-        "client_id": client_id,
-        "conversation": conversation,
-        "content": content,
-        **extra,
-    }
-
-
-async def open_socket(connect, user):
-    ws = await connect(user)
-    connected, _ = await ws.connect()
-    assert connected
-    return ws
-
-
-async def full_turn(ws, **frame) -> tuple[list[dict], dict]:
-    """Send a message and collect frames up to the reply's completion."""
-    await ws.send_json_to(send_frame(**frame))
-    frames = await receive_until(ws, "message.completed")
-    return frames, frames[-1]["message"]
-
-
-async def wait_idle(conversation_id: int) -> None:
-    gen = generation.RUNNING.get(conversation_id)
-    if gen and gen.task:
-        await asyncio.wait_for(asyncio.gather(gen.task, return_exceptions=True), 5)
-
-
-def by_type(frames, kind):
-    return [f for f in frames if f["type"] == kind]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_leftover_replies"),
+]
 
 
 async def test_full_turn(connect, user, fake_upstream):
@@ -76,7 +33,7 @@ async def test_full_turn(connect, user, fake_upstream):
     assert "".join(d["content"] for d in deltas) == "Hello there!"
     assert reply["status"] == "complete"
     assert reply["finish_reason"] == "stop"
-    assert reply["usage"] == {"prompt_tokens": 9, "completion_tokens": 3}
+    assert reply["usage"] == {"prompt_tokens": 9, "completion_tokens": 3, "estimated": False}
     assert reply["html"] == "<p>Hello there!</p>\n"
 
     saved = await db(list)(Message.objects.filter(conversation_id=conversation_id).order_by("id"))
@@ -100,8 +57,11 @@ async def test_second_turn_sends_the_whole_history_with_persona(connect, user, f
     frames, _ = await full_turn(ws, content="Question one", persona=persona.pk, model="m-1")
     conversation_id = frames[0]["conversation"]
     await wait_idle(conversation_id)
-    await full_turn(ws, content="Question two", client_id="c2", conversation=conversation_id)
+    _, reply2 = await full_turn(
+        ws, content="Question two", client_id="c2", conversation=conversation_id
+    )
 
+    assert reply2["model"] == "m-1"  # What we asked for, whatever the server echoes.
     second = fake_upstream.completions()[1].body
     assert second["messages"] == [
         {"role": "system", "content": persona.system_prompt},

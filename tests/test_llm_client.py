@@ -112,11 +112,55 @@ async def test_usage_on_any_chunk_and_empty_choices(server):
     assert text_of(events) == "ok"
 
 
-async def test_missing_usage_is_fine(server):
-    server.script(text_stream("hi", usage=None))
+async def test_missing_usage_is_estimated(server):
+    # llama.cpp's server ignores stream_options and reports no usage when streaming.
+    server.script(text_stream("one", " two", " three", usage=None))
     events = await collect(make_client(server))
-    assert not [e for e in events if isinstance(e, Usage)]
+    usage = [e for e in events if isinstance(e, Usage)]
+    assert len(usage) == 1 and usage[0].estimated
+    assert usage[0].completion_tokens == 3  # One token per chunk that carried output.
+    assert usage[0].prompt_tokens > 0
     assert events[-1] == Finish("stop")
+
+
+async def test_reported_usage_is_not_estimated(server):
+    server.script(text_stream("x", usage=(7, 1)))
+    usage = [e for e in await collect(make_client(server)) if isinstance(e, Usage)]
+    assert usage == [Usage(7, 1, estimated=False)]
+
+
+async def test_tool_call_fragments_that_repeat_id_and_name(server):
+    # llama.cpp with a named tool_choice repeats id, type and name in every fragment,
+    # beside a legacy function_call field.
+    def piece(arguments):
+        call = {
+            "index": 0,
+            "id": "call__0_add",
+            "type": "function",
+            "function": {"name": "add", "arguments": arguments},
+        }
+        return chunk(
+            {
+                "role": None,
+                "content": None,
+                "function_call": {"name": "add", "arguments": arguments},
+                "tool_calls": [call],
+            }
+        )
+
+    server.script(sse(piece('{"a": '), piece("1"), piece("}"), chunk(finish="tool_calls")))
+    calls = accumulate(await collect(make_client(server)))
+    assert [(c.id, c.name, c.arguments) for c in calls] == [("call__0_add", "add", '{"a": 1}')]
+
+
+async def test_validation_error_sent_as_500_is_retried_then_reported(server):
+    # llama.cpp answers a malformed request with HTTP 500, not 400/422.
+    body = {"error": {"message": "1 validation error: messages", "type": "internal_server_error"}}
+    server.script(*[error_reply(500, body)] * 3)
+    _, error = await collect_error(make_client(server))
+    assert error.user_message == "The model provider had an error (HTTP 500)."
+    assert "validation error" in error.detail
+    assert len(server.completions()) == 3
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])

@@ -10,7 +10,7 @@ import httpx
 
 from .errors import LLMError, from_status, from_transport
 from .events import Event
-from .sse import DONE, ChunkReader, SSEDecoder
+from .sse import DONE, ChunkReader, SSEDecoder, estimate_prompt_tokens
 
 MAX_RETRY_AFTER = 60.0
 
@@ -117,7 +117,7 @@ class LLMClient:
                 if response.status_code != 200:
                     body = await response.aread()
                     raise from_status(response.status_code, body, response.headers)
-                reader = ChunkReader()
+                reader = ChunkReader(prompt_estimate=estimate_prompt_tokens(request.messages))
                 if "application/json" in response.headers.get("content-type", ""):
                     # The server ignored stream=true and sent one whole completion.
                     body = await self._within(response.aread(), deadline)

@@ -29,10 +29,11 @@ class ToolCallDelta:
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts reported by the provider."""
+    """Token counts: the provider's, or our estimate when it reported none."""
 
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    estimated: bool = False
 
 
 @dataclass(frozen=True)

@@ -183,14 +183,27 @@ class ToolCallAccumulator:
         ]
 
 
+def estimate_prompt_tokens(messages: list[dict]) -> int:
+    """A rough prompt size (about four characters a token, plus per-message overhead)."""
+    total = 2
+    for message in messages:
+        content = message.get("content") or ""
+        text = content if isinstance(content, str) else json.dumps(content)
+        total += 4 + (len(text) + 3) // 4
+    return total
+
+
 class ChunkReader:
     """Turns decoded completion chunks into typed events."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, prompt_estimate: int | None = None) -> None:
         self.think = ThinkSplitter()
         self.tools = ToolCallIndexer()
         self.finish_reason: str | None = None
         self.chunks = 0
+        self.token_chunks = 0  # Chunks that carried output: about one token each.
+        self.usage_seen = False
+        self.prompt_estimate = prompt_estimate
 
     def read(self, payload: object) -> Iterator[Event]:
         """Yield the events in one chunk (streamed) or one whole completion."""
@@ -208,8 +221,10 @@ class ChunkReader:
             if not isinstance(choice, dict):
                 continue
             delta = choice.get("delta") or choice.get("message") or {}
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(reasoning, str) and reasoning:
+            if delta.get("content") or delta.get("tool_calls") or _reasoning_of(delta):
+                self.token_chunks += 1
+            reasoning = _reasoning_of(delta)
+            if reasoning:
                 yield ReasoningDelta(reasoning)
             content = delta.get("content")
             if isinstance(content, str) and content:
@@ -221,6 +236,7 @@ class ChunkReader:
                 self.finish_reason = choice["finish_reason"]
         usage = payload.get("usage")
         if isinstance(usage, dict):
+            self.usage_seen = True
             yield Usage(
                 prompt_tokens=usage.get("prompt_tokens"),
                 completion_tokens=usage.get("completion_tokens"),
@@ -234,4 +250,12 @@ class ChunkReader:
                 detail="no completion chunk in the response",
             )
         yield from self.think.flush()
+        if not self.usage_seen:
+            # Some servers (llama.cpp's among them) report no usage when streaming.
+            yield Usage(self.prompt_estimate, self.token_chunks, estimated=True)
         yield Finish(self.finish_reason)
+
+
+def _reasoning_of(delta: dict) -> str:
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+    return reasoning if isinstance(reasoning, str) else ""

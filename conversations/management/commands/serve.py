@@ -1,0 +1,139 @@
+"""Serve the app with daphne, and the bundled local model beside it when no provider is set."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from conversations import local_model
+
+READY_TIMEOUT = 120.0
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+class Command(BaseCommand):
+    help = "Serve the app (daphne), starting the local model server when no API key is set."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument(
+            "--local-port", type=int, default=int(os.environ.get("LOCAL_MODEL_PORT", 8081))
+        )
+
+    def handle(self, *args, host: str, port: int, local_port: int, **options) -> None:
+        if port_in_use(host, port):
+            raise CommandError(
+                f"Port {port} on {host} is already in use. Stop whatever is using it, "
+                f"or pick another port: make run PORT={port + 1}"
+            )
+        env = dict(os.environ)
+        children: list[subprocess.Popen] = []
+        stopping = False
+
+        def stop_all(*_) -> None:
+            nonlocal stopping
+            stopping = True
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+
+        signal.signal(signal.SIGINT, stop_all)
+        signal.signal(signal.SIGTERM, stop_all)
+
+        if local_model.wanted(env):
+            if not local_model.installed():
+                raise CommandError(
+                    "No LLM_API_KEY is set and the local model is not installed. "
+                    "Run `make run` (it installs it), or set LLM_API_KEY to use Hyperbolic."
+                )
+            if port_in_use("127.0.0.1", local_port):
+                raise CommandError(
+                    f"Port {local_port} (the local model server) is already in use. "
+                    f"Free it, or pick another: make run LOCAL_MODEL_PORT={local_port + 1}"
+                )
+            self.stdout.write(
+                f"No API key set: starting the offline model {local_model.LOCAL_MODEL_NAME} "
+                f"on 127.0.0.1:{local_port}. Set LLM_API_KEY to use Hyperbolic instead."
+            )
+            log_path = settings.BASE_DIR / "local-model.log"
+            with open(log_path, "wb") as log:
+                children.append(
+                    subprocess.Popen(
+                        local_model.server_command(port=local_port),
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,  # Ctrl-C reaches it through us, in order.
+                    )
+                )
+            base_url = f"http://127.0.0.1:{local_port}/v1"
+            self._wait_ready(children[0], f"{base_url}/models", log_path, lambda: stopping)
+            env |= {
+                "LLM_BASE_URL": base_url,
+                "LLM_DEFAULT_MODEL": local_model.LOCAL_MODEL_ID,
+                "LLM_LOCAL_MODEL": "1",
+            }
+
+        self.stdout.write(f"Serving on http://{host}:{port}/  (Ctrl-C stops everything)")
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    host,
+                    "-p",
+                    str(port),
+                    "chatsite.asgi:application",
+                ],
+                env=env,
+                start_new_session=True,
+            )
+        )
+        code = 0
+        while not stopping:
+            for child in children:
+                if child.poll() is not None:
+                    code = child.returncode
+                    stop_all()
+                    break
+            time.sleep(0.2)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if code:
+            raise CommandError(f"A server stopped unexpectedly (exit code {code}).")
+
+    def _wait_ready(self, child: subprocess.Popen, url: str, log_path: Path, stopping) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline and not stopping():
+            if child.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise CommandError(f"The local model server failed to start ({log_path}):\n{tail}")
+            try:
+                with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own loopback URL
+                    return
+            except OSError:
+                time.sleep(0.3)
+        child.terminate()
+        raise CommandError(f"The local model server did not become ready in time; see {log_path}.")

@@ -1,0 +1,51 @@
+"""Helpers for tests that talk to the websocket."""
+
+import asyncio
+
+from conversations import generation
+
+
+async def receive_until(
+    communicator, frame_type: str, *, timeout: float = 5.0, **match
+) -> list[dict]:
+    """Collect frames up to and including the first of `frame_type` matching `match`."""
+    frames = []
+    while True:
+        frame = await communicator.receive_json_from(timeout=timeout)
+        frames.append(frame)
+        if frame["type"] == frame_type and all(frame.get(k) == v for k, v in match.items()):
+            return frames
+
+
+def send_frame(content="Hello", client_id="c1", conversation=None, **extra) -> dict:
+    return {
+        "type": "chat.send",
+        "client_id": client_id,
+        "conversation": conversation,
+        "content": content,
+        **extra,
+    }
+
+
+async def open_socket(connect, user):
+    ws = await connect(user)
+    connected, _ = await ws.connect()
+    assert connected
+    return ws
+
+
+async def full_turn(ws, **frame) -> tuple[list[dict], dict]:
+    """Send a message and collect frames up to the reply's completion."""
+    await ws.send_json_to(send_frame(**frame))
+    frames = await receive_until(ws, "message.completed")
+    return frames, frames[-1]["message"]
+
+
+async def wait_idle(conversation_id: int) -> None:
+    gen = generation.RUNNING.get(conversation_id)
+    if gen and gen.task:
+        await asyncio.wait_for(asyncio.gather(gen.task, return_exceptions=True), 5)
+
+
+def by_type(frames, kind):
+    return [f for f in frames if f["type"] == kind]
