@@ -31,6 +31,17 @@ def installed() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None and weights_path() is not None
 
 
+def server_env(environ: os._Environ | dict = os.environ) -> dict:
+    """A minimal environment for the model server.
+
+    llama-cpp-python's server also reads its settings (PORT, HOST, MODEL, ...) from the
+    environment, so ours must not leak into it.
+    """
+    keep = ("PATH", "HOME", "LANG", "TMPDIR")
+    prefixes = ("LC_", "LD_", "OPENBLAS", "OMP_")
+    return {k: v for k, v in environ.items() if k in keep or k.startswith(prefixes)}
+
+
 def server_command(*, port: int, host: str = "127.0.0.1", n_ctx: int = 8192) -> list[str]:
     """The command line that serves the model over the OpenAI-compatible API."""
     weights = weights_path()

@@ -32,7 +32,10 @@ def local_server(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("local") / "server.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            local_model.server_command(port=port, n_ctx=2048), stdout=log, stderr=subprocess.STDOUT
+            local_model.server_command(port=port, n_ctx=2048),
+            env=local_model.server_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120

@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 children.append(
                     subprocess.Popen(
                         local_model.server_command(port=local_port),
+                        env=local_model.server_env(),
                         stdout=log,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,  # Ctrl-C reaches it through us, in order.
