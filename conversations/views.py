@@ -24,6 +24,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
         if conversation is None:
             raise Http404("No such conversation.")
     personas = list(selectors.persona_list(user=request.user))
+    model = (conversation.model if conversation else "") or settings.LLM_DEFAULT_MODEL
     return render(
         request,
         "chat.html",
@@ -31,7 +32,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "conversation": conversation,
             "conversations": selectors.conversation_list(user=request.user)[:200],
             "personas": personas,
-            "default_model": settings.LLM_DEFAULT_MODEL,
+            "model": {"id": model, "name": upstream.display_name(model)},
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
