@@ -137,6 +137,8 @@ LLM_LOCAL_MODEL = env_bool("LLM_LOCAL_MODEL")
 LLM_READ_TIMEOUT = float(env.get("LLM_READ_TIMEOUT") or 60)
 LLM_TURN_TIMEOUT = float(env.get("LLM_TURN_TIMEOUT") or 600)
 CHAT_MAX_MESSAGE_CHARS = int(env.get("CHAT_MAX_MESSAGE_CHARS") or 100_000)
+CHAT_MAX_TOOL_ROUNDS = int(env.get("CHAT_MAX_TOOL_ROUNDS") or 5)
+CHAT_TOOL_TIMEOUT = float(env.get("CHAT_TOOL_TIMEOUT") or 10)
 
 LOGGING = {
     "version": 1,

@@ -5,8 +5,8 @@ import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import frames, generation, protocol
-from .generation import TurnRefused
+from . import frames, generation, protocol, turns
+from .turns import TurnRefused
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +71,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 )
             )
 
-    async def chat_send(self, request: generation.SendRequest) -> None:
+    async def chat_send(self, request: turns.SendRequest) -> None:
         """Save the user's message, then start the reply."""
-        turn = await generation.accept_message(user=self.user, request=request)
+        turn = await turns.accept_message(user=self.user, request=request)
         conversation = turn.conversation
         await self.watch(conversation.pk)
         if turn.duplicate:
@@ -86,26 +86,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await generation.publish_to_user(
                 self.user.pk, frames.conversation_created(conversation)
             )
-        await generation.start_reply(turn)
+        await turns.start_reply(turn, request.options)
 
     async def chat_stop(self, command: protocol.ConversationCommand) -> None:
         """Stop the reply streaming in a conversation."""
-        await generation.stop(user=self.user, conversation_id=command.conversation)
+        await turns.stop(user=self.user, conversation_id=command.conversation)
 
     async def chat_regenerate(self, command: protocol.MessageCommand) -> None:
         """Write a new version of a reply."""
         await self.watch(command.conversation, check=True)
-        await generation.regenerate(
-            user=self.user, conversation_id=command.conversation, message_id=command.message
+        await turns.regenerate(
+            user=self.user,
+            conversation_id=command.conversation,
+            message_id=command.message,
+            options=command.options,
         )
 
     async def conversation_open(self, command: protocol.ConversationCommand) -> None:
         """Send a conversation's state, then its live events."""
         # Join the group first, so nothing published after the snapshot is missed.
         await self.watch(command.conversation, check=True)
-        state = await generation.conversation_state(
-            user=self.user, conversation_id=command.conversation
-        )
+        state = await turns.conversation_state(user=self.user, conversation_id=command.conversation)
         await self.send_json(state)
 
     async def watch(self, conversation_id: int, *, check: bool = False) -> None:
@@ -113,7 +114,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if conversation_id in self.watching:
             return
         if check:
-            await generation.check_owner(user=self.user, conversation_id=conversation_id)
+            await turns.check_owner(user=self.user, conversation_id=conversation_id)
         self.watching.add(conversation_id)
         await self.channel_layer.group_add(
             generation.group_name(conversation_id), self.channel_name

@@ -17,8 +17,12 @@ def message_data(message: Message, *, content: str | None = None) -> dict:
     }
     if message.client_id:
         data["client_id"] = message.client_id
+    if message.role == Message.Role.TOOL:
+        data |= {"tool_call_id": message.tool_call_id, "name": message.tool_name}
     if message.role == Message.Role.ASSISTANT:
         data |= {
+            "tool_calls": message.tool_calls or [],
+            "request": message.request,
             "html": render_markdown(text),
             "reasoning": message.reasoning,
             "model": message.model,
@@ -79,6 +83,25 @@ def message_completed(conversation_id: int, message: Message) -> dict:
     """A `message.completed` frame."""
     return {
         "type": "message.completed",
+        "conversation": conversation_id,
+        "message": message_data(message),
+    }
+
+
+def tool_call(conversation_id: int, message_id: int, call: dict) -> dict:
+    """A `message.tool_call` frame: the assistant message asked for a tool."""
+    return {
+        "type": "message.tool_call",
+        "conversation": conversation_id,
+        "message": message_id,
+        "tool_call": call,
+    }
+
+
+def tool_result(conversation_id: int, message: Message) -> dict:
+    """A `message.tool_result` frame: a saved tool message with the result."""
+    return {
+        "type": "message.tool_result",
         "conversation": conversation_id,
         "message": message_data(message),
     }

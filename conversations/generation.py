@@ -1,8 +1,8 @@
-"""One turn of a conversation: history, upstream stream, saved reply.
+"""Running a reply: stream it, run the tools it calls, answer again, save everything.
 
 A reply runs in its own asyncio task, registered in RUNNING, so it outlives the
-socket that asked for it: closing a tab neither stops nor loses it. Frames go
-to the conversation's channel-layer group, where every open socket listens.
+socket that asked for it: closing a tab neither stops nor loses it. Frames go to
+the conversation's channel-layer group, where every open socket listens.
 """
 
 import asyncio
@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
 
-from . import frames, selectors, services, upstream
-from .llm import ChatRequest, Finish, LLMError, ReasoningDelta, TextDelta, Usage
-from .models import Conversation, Message, Persona
+from . import assembly, frames, services, tooling, upstream
+from .llm import Finish, LLMError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from .llm.sse import ToolCallAccumulator
+from .models import Conversation, Message
 from .rendering import render_markdown
 
 logger = logging.getLogger(__name__)
@@ -27,42 +26,17 @@ SAVE_INTERVAL = 1.0  # Partial text reaches the database about once a second.
 MIN_RENDER_INTERVAL = 0.1  # Markdown is re-rendered mid-stream at most this often.
 
 
-class TurnRefused(Exception):
-    """A request the protocol answers with an `error` frame of this code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class SendRequest:
-    """A user's message, as `chat.send` carries it."""
-
-    client_id: str
-    conversation: int | None
-    content: str
-    persona: int | None = None
-    model: str | None = None
-
-
-@dataclass
-class Turn:
-    """A user message accepted for a conversation."""
-
-    conversation: Conversation
-    user_message: Message
-    created: bool = False  # The conversation is new.
-    duplicate: bool = False  # This client_id was seen before; nothing new was made.
+class Busy(Exception):
+    """A reply is already running in this conversation."""
 
 
 @dataclass(eq=False)
 class Generation:
-    """A reply being streamed; lives in RUNNING until it ends."""
+    """The turn running in one conversation; lives in RUNNING until it ends."""
 
     conversation_id: int
-    message_id: int | None = None
+    user_id: int
+    message_id: int | None = None  # The assistant message streaming now.
     content: str = ""
     reasoning: str = ""
     sent_content: int = 0  # How much of `content` frames have carried.
@@ -72,6 +46,14 @@ class Generation:
     task: asyncio.Task | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     next_render: float = 0.0
+    tail: Message | None = None  # The turn's latest saved message.
+
+    def begin(self, message_id: int) -> None:
+        """Start streaming into a new assistant message."""
+        self.message_id = message_id
+        self.content = self.reasoning = ""
+        self.sent_content = self.sent_reasoning = self.seq = 0
+        self.next_render = 0.0
 
 
 RUNNING: dict[int, Generation] = {}
@@ -101,193 +83,119 @@ async def publish_to_user(user_id: int, frame: dict) -> None:
     )
 
 
-def _reserve(conversation_id: int) -> Generation:
+def reserve(conversation_id: int, user_id: int) -> Generation:
+    """Claim a conversation for one turn, or raise Busy."""
     # No await between the check and the claim: one turn per conversation.
     if conversation_id in RUNNING:
-        raise TurnRefused("busy", "A reply is still being written in this conversation.")
-    RUNNING[conversation_id] = gen = Generation(conversation_id)
+        raise Busy
+    RUNNING[conversation_id] = gen = Generation(conversation_id, user_id)
     return gen
 
 
-async def accept_message(*, user: AbstractBaseUser, request: SendRequest) -> Turn:
-    """Validate and save a user's message before anything goes upstream."""
-    if len(request.content) > settings.CHAT_MAX_MESSAGE_CHARS:
-        raise TurnRefused(
-            "too_long",
-            f"The message is {len(request.content):,} characters; "
-            f"the limit is {settings.CHAT_MAX_MESSAGE_CHARS:,}.",
-        )
-    if not request.content.strip():
-        raise TurnRefused("bad_request", "The message is empty.")
-    conversation, persona, existing = await db(_resolve)(user=user, request=request)
-    if existing:
-        return Turn(existing.conversation, existing, created=conversation is None, duplicate=True)
-    if conversation is not None:
-        _reserve(conversation.pk)  # Before saving: a busy conversation takes nothing.
-    try:
-        turn = await db(_save_message)(
-            user=user, request=request, conversation=conversation, persona=persona
-        )
-    except BaseException:
-        if conversation is not None:
-            RUNNING.pop(conversation.pk, None)
-        raise
-    if turn.duplicate:
-        RUNNING.pop(turn.conversation.pk, None)
-    elif turn.created:
-        _reserve(turn.conversation.pk)
-    return turn
+def release(conversation_id: int) -> None:
+    """Give up a claim made by `reserve` when the turn never started."""
+    RUNNING.pop(conversation_id, None)
 
 
-def _resolve(
-    *, user: AbstractBaseUser, request: SendRequest
-) -> tuple[Conversation | None, Persona | None, Message | None]:
-    """The conversation and persona a send names, and its message if already saved."""
-    persona = None
-    if request.persona is not None:
-        persona = selectors.persona_get(user=user, persona_id=request.persona)
-        if persona is None:
-            raise TurnRefused("not_found", "That persona does not exist.")
-    if request.conversation is None:
-        existing = selectors.message_get_root_by_client_id(user=user, client_id=request.client_id)
-        return None, persona, existing
-    conversation = selectors.conversation_get(user=user, conversation_id=request.conversation)
-    if conversation is None:
-        raise TurnRefused("not_found", "That conversation does not exist.")
-    existing = selectors.message_get_by_client_id(
-        conversation=conversation, client_id=request.client_id
-    )
-    if existing:
-        existing.conversation = conversation
-    return conversation, persona, existing
-
-
-def _save_message(
-    *,
-    user: AbstractBaseUser,
-    request: SendRequest,
-    conversation: Conversation | None,
-    persona: Persona | None,
-) -> Turn:
-    created = conversation is None
-    try:
-        with transaction.atomic():
-            if created:
-                model = request.model or (persona.model if persona else "")
-                conversation = services.conversation_create(
-                    owner=user,
-                    persona=persona,
-                    model=model or settings.LLM_DEFAULT_MODEL,
-                    title=services.title_from_text(request.content),
-                )
-            else:
-                services.conversation_set_options(
-                    conversation=conversation, persona=persona, model=request.model
-                )
-            message = services.message_append(
-                conversation=conversation,
-                role=Message.Role.USER,
-                content=request.content,
-                parent=conversation.current_leaf,
-                client_id=request.client_id,
-            )
-    except IntegrityError:
-        if created:
-            raise
-        # The same client_id raced in from another socket: answer with the saved one.
-        existing = selectors.message_get_by_client_id(
-            conversation=conversation, client_id=request.client_id
-        )
-        return Turn(conversation, existing, duplicate=True)
-    return Turn(conversation, message, created=created)
-
-
-async def start_reply(turn: Turn) -> None:
-    """Announce the user's message and start the assistant's reply to it."""
-    await publish(
-        turn.conversation.pk, frames.message_created(turn.conversation.pk, turn.user_message)
-    )
-    await _start(turn.conversation, parent=turn.user_message)
-
-
-async def regenerate(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
-    """Write a new reply beside an assistant message (a retry after a failure, say)."""
-    conversation, parent = await db(_regeneration_target)(
-        user=user, conversation_id=conversation_id, message_id=message_id
-    )
-    _reserve(conversation.pk)
-    await _start(conversation, parent=parent)
-
-
-def _regeneration_target(
-    *, user: AbstractBaseUser, conversation_id: int, message_id: int
-) -> tuple[Conversation, Message]:
-    conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
-    if conversation is None:
-        raise TurnRefused("not_found", "That conversation does not exist.")
-    message = (
-        Message.objects.filter(
-            conversation=conversation, pk=message_id, role=Message.Role.ASSISTANT
-        )
-        .select_related("parent")
-        .first()
-    )
-    if message is None or message.parent is None:
-        raise TurnRefused("not_found", "That reply does not exist.")
-    return conversation, message.parent
-
-
-async def _start(conversation: Conversation, *, parent: Message) -> None:
+async def start(
+    conversation: Conversation, *, parent: Message, options: assembly.TurnOptions
+) -> None:
+    """Save the reply's placeholder, announce it and run the turn in its own task."""
     gen = RUNNING[conversation.pk]
     try:
-        request, reply = await db(prepare_reply)(conversation=conversation, parent=parent)
+        plan = await db(assembly.plan_reply)(
+            conversation=conversation, parent=parent, options=options
+        )
     except BaseException:
-        RUNNING.pop(conversation.pk, None)
+        release(conversation.pk)
         raise
-    gen.message_id = reply.pk
-    await publish(conversation.pk, frames.message_created(conversation.pk, reply))
-    gen.task = asyncio.create_task(_run(gen, request, reply), name=f"reply-{reply.pk}")
+    gen.begin(plan.reply.pk)
+    await publish(conversation.pk, frames.message_created(conversation.pk, plan.reply))
+    gen.task = asyncio.create_task(
+        _run(gen, conversation, plan, options), name=f"turn-{plan.reply.pk}"
+    )
     if gen.stop_requested:
         gen.task.cancel()
 
 
-def prepare_reply(*, conversation: Conversation, parent: Message) -> tuple[ChatRequest, Message]:
-    """Assemble the upstream request for a reply to `parent` and save its placeholder.
-
-    The query count is fixed: the branch is read in one recursive query.
-    """
-    branch = selectors.message_branch(conversation=conversation, leaf_id=parent.pk)
-    persona = conversation.persona
-    model = conversation.model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
-    request = ChatRequest(
-        model=model,
-        messages=selectors.upstream_messages(persona=persona, branch=branch),
-        temperature=persona.temperature if persona else None,
-        top_p=persona.top_p if persona else None,
-        max_tokens=persona.max_tokens if persona else None,
-    )
-    reply = services.message_append(
-        conversation=conversation,
-        role=Message.Role.ASSISTANT,
-        parent=parent,
-        status=Message.Status.STREAMING,
-        model=model,
-    )
-    return request, reply
+async def stop(conversation_id: int) -> None:
+    """Stop the turn running in a conversation, if any; text so far is kept."""
+    gen = RUNNING.get(conversation_id)
+    if gen is None or gen.stop_requested:
+        return
+    gen.stop_requested = True
+    if gen.task:
+        gen.task.cancel()
 
 
-async def _run(gen: Generation, request: ChatRequest, reply: Message) -> None:
+@dataclass
+class Outcome:
+    """How one streamed reply ended."""
+
+    message: Message
+    tool_calls: list[dict]
+
+
+async def _run(
+    gen: Generation, conversation: Conversation, plan: assembly.ReplyPlan, options
+) -> None:
+    """The turn: stream a reply; while it calls tools, run them and stream the next."""
+    phase = "reply"
+    try:
+        rounds = 0
+        while True:
+            outcome = await _stream_reply(gen, plan)
+            if outcome.message.status != Message.Status.COMPLETE or not outcome.tool_calls:
+                return
+            phase, rounds = "tools", rounds + 1
+            parent = await _run_tools(gen, conversation, outcome)
+            if rounds >= settings.CHAT_MAX_TOOL_ROUNDS:
+                note = f"Stopped after {rounds} rounds of tool calls without a final answer."
+                await _final_note(gen, conversation, parent, note)
+                return
+            plan = await db(assembly.plan_reply)(
+                conversation=conversation, parent=parent, options=options
+            )
+            gen.begin(plan.reply.pk)
+            phase = "reply"
+            await publish(
+                gen.conversation_id, frames.message_created(gen.conversation_id, plan.reply)
+            )
+    except asyncio.CancelledError:
+        # Stopped (or shut down) between steps: leave nothing streaming, and say why.
+        if gen.message_id is not None:
+            outcome = {
+                "status": Message.Status.STOPPED
+                if gen.stop_requested
+                else Message.Status.INTERRUPTED
+            }
+            await _finish(gen, gen.message_id, outcome, Usage(), [])
+        elif phase == "tools":
+            await _final_note(gen, conversation, gen.tail, "Stopped while tools were running.")
+    finally:
+        RUNNING.pop(gen.conversation_id, None)
+
+
+async def _stream_reply(gen: Generation, plan: assembly.ReplyPlan) -> Outcome:
+    """Stream one assistant message to its end and save it; never raises for upstream trouble."""
+    reply = plan.reply
     loop = asyncio.get_running_loop()
-    pump = asyncio.create_task(_pump(gen))
     outcome: dict = {"status": Message.Status.COMPLETE}
     usage = Usage()
+    calls = ToolCallAccumulator()
+    if plan.error:
+        outcome |= {"status": Message.Status.ERROR, "error": plan.error, "error_detail": plan.error}
+        return await _finish(gen, reply.pk, outcome, usage, [])
+    pump = asyncio.create_task(_pump(gen))
     last_save = loop.time()
     try:
-        async for event in upstream.get_client().stream(request):
+        async for event in upstream.get_client().stream(plan.request):
             if isinstance(event, TextDelta):
                 gen.content += event.text
             elif isinstance(event, ReasoningDelta):
                 gen.reasoning += event.text
+            elif isinstance(event, ToolCallDelta):
+                calls.add(event)
             elif isinstance(event, Usage):
                 usage = event
             elif isinstance(event, Finish):
@@ -316,32 +224,84 @@ async def _run(gen: Generation, request: ChatRequest, reply: Message) -> None:
             "error": "Something went wrong on the server while writing this reply.",
             "error_detail": f"{type(exc).__name__}: {exc}",
         }
-    try:
-        pump.cancel()
-        await asyncio.gather(pump, return_exceptions=True)
-        await _send_delta(gen, final=True)
-        saved = await db(services.message_finish)(
-            message_id=reply.pk,
-            content=gen.content,
-            reasoning=gen.reasoning,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            usage_estimated=usage.estimated,
-            **outcome,
+    pump.cancel()
+    await asyncio.gather(pump, return_exceptions=True)
+    await _send_delta(gen, final=True)
+    tool_calls = []
+    if plan.request and plan.request.tool_choice != "none":
+        tool_calls = [
+            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls.calls() if c.name
+        ]
+    return await _finish(gen, reply.pk, outcome, usage, tool_calls)
+
+
+async def _finish(
+    gen: Generation, message_id: int, outcome: dict, usage: Usage, tool_calls
+) -> Outcome:
+    """Save how a reply ended and tell every socket."""
+    saved = await db(services.message_finish)(
+        message_id=message_id,
+        content=gen.content,
+        reasoning=gen.reasoning,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        usage_estimated=usage.estimated,
+        tool_calls=tool_calls if outcome["status"] == Message.Status.COMPLETE else None,
+        **outcome,
+    )
+    gen.message_id = None
+    await publish(gen.conversation_id, frames.message_completed(gen.conversation_id, saved))
+    if saved.status == Message.Status.ERROR:
+        await publish(
+            gen.conversation_id,
+            frames.error(
+                "upstream_error",
+                saved.error,
+                conversation=gen.conversation_id,
+                message_id=saved.pk,
+            ),
         )
-        await publish(gen.conversation_id, frames.message_completed(gen.conversation_id, saved))
-        if saved.status == Message.Status.ERROR:
-            await publish(
-                gen.conversation_id,
-                frames.error(
-                    "upstream_error",
-                    saved.error,
-                    conversation=gen.conversation_id,
-                    message_id=saved.pk,
-                ),
-            )
-    finally:
-        RUNNING.pop(gen.conversation_id, None)
+    return Outcome(saved, saved.tool_calls or [])
+
+
+async def _run_tools(gen: Generation, conversation: Conversation, outcome: Outcome) -> Message:
+    """Run each call in turn and save its result under the last; return the last result."""
+    parent = gen.tail = outcome.message
+    context = tooling.ToolContext(user_id=gen.user_id, conversation_id=gen.conversation_id)
+    for call in outcome.tool_calls:
+        await publish(
+            gen.conversation_id,
+            frames.tool_call(gen.conversation_id, outcome.message.pk, call),
+        )
+    for call in outcome.tool_calls:
+        result = await tooling.run(
+            call["name"], call["arguments"], context=context, timeout=settings.CHAT_TOOL_TIMEOUT
+        )
+        parent = gen.tail = await db(services.message_append)(
+            conversation=conversation,
+            role=Message.Role.TOOL,
+            content=result,
+            parent=parent,
+            tool_call_id=call["id"],
+            tool_name=call["name"],
+        )
+        await publish(gen.conversation_id, frames.tool_result(gen.conversation_id, parent))
+    return parent
+
+
+async def _final_note(
+    gen: Generation, conversation: Conversation, parent: Message, note: str
+) -> None:
+    """End a turn that has no reply to show with a stopped assistant message saying why."""
+    message = await db(services.message_append)(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        parent=parent,
+        status=Message.Status.STOPPED,
+        error=note,
+    )
+    await publish(gen.conversation_id, frames.message_created(gen.conversation_id, message))
+    await publish(gen.conversation_id, frames.message_completed(gen.conversation_id, message))
 
 
 async def _pump(gen: Generation) -> None:
@@ -379,47 +339,8 @@ async def _send_delta(gen: Generation, *, final: bool = False) -> None:
     await publish(gen.conversation_id, frame)
 
 
-async def stop(*, user: AbstractBaseUser, conversation_id: int) -> None:
-    """Stop the reply streaming in a conversation; its text so far is kept."""
-    conversation = await db(selectors.conversation_get)(user=user, conversation_id=conversation_id)
-    if conversation is None:
-        raise TurnRefused("not_found", "That conversation does not exist.")
-    gen = RUNNING.get(conversation.pk)
-    if gen is None:
-        return
-    gen.stop_requested = True
-    if gen.task:
-        gen.task.cancel()
-
-
-async def conversation_state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
-    """A `conversation.state` frame, with a streaming reply's text so far."""
-    conversation = await db(selectors.conversation_get)(user=user, conversation_id=conversation_id)
-    if conversation is None:
-        raise TurnRefused("not_found", "That conversation does not exist.")
-    branch = await db(selectors.message_branch)(conversation=conversation)
-    gen = RUNNING.get(conversation.pk)
-    messages = []
-    for message in branch:
-        if gen and message.pk == gen.message_id:
-            message.reasoning = gen.reasoning[: gen.sent_reasoning]
-            data = frames.message_data(message, content=gen.content[: gen.sent_content])
-            data["seq"] = gen.seq
-        else:
-            data = frames.message_data(message)
-        messages.append(data)
-    return frames.conversation_state(conversation, messages)
-
-
 def recover_interrupted() -> None:
     """Mark replies a previous server process left streaming as interrupted."""
     count = services.messages_mark_interrupted()
     if count:
         logger.info("Marked %d unfinished replies as interrupted", count)
-
-
-async def check_owner(*, user: AbstractBaseUser, conversation_id: int) -> None:
-    """Raise not_found unless the conversation exists and is the user's."""
-    exists = await Conversation.objects.filter(owner=user, pk=conversation_id).aexists()
-    if not exists:
-        raise TurnRefused("not_found", "That conversation does not exist.")

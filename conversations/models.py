@@ -6,14 +6,26 @@ from django.db.models import Q
 
 
 class Persona(models.Model):
-    """A reusable system prompt with model settings; owner null means shared."""
+    """A reusable system prompt with model settings; owner null means shared.
+
+    `version` goes up whenever what a persona sends changes; replies record the
+    version (and the whole request) they were made with, so edits never rewrite history.
+    """
 
     name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
     system_prompt = models.TextField(blank=True)
     model = models.CharField(max_length=200, blank=True, help_text="Blank: the default model.")
     temperature = models.FloatField(null=True, blank=True)
     top_p = models.FloatField(null=True, blank=True)
     max_tokens = models.PositiveIntegerField(null=True, blank=True)
+    tools = models.JSONField(default=list, blank=True, help_text="Names of the tools offered.")
+    tool_choice = models.CharField(
+        max_length=100,
+        default="auto",
+        help_text='"auto", "none", "required", or the name of one tool the model must call.',
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -90,6 +102,16 @@ class Message(models.Model):
     model = models.CharField(max_length=200, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    tool_calls = models.JSONField(
+        null=True, blank=True, help_text="Assistant: the calls it made, as [{id, name, arguments}]."
+    )
+    tool_call_id = models.CharField(
+        max_length=100, blank=True, help_text="Tool: the call answered."
+    )
+    tool_name = models.CharField(max_length=100, blank=True)
+    request = models.JSONField(
+        null=True, blank=True, help_text="Assistant: exactly what its request was made of."
+    )
     usage_estimated = models.BooleanField(
         default=False, help_text="The provider reported no usage: these counts are estimates."
     )
@@ -128,3 +150,24 @@ class Message(models.Model):
             "completion_tokens": self.completion_tokens,
             "estimated": self.usage_estimated,
         }
+
+
+class ModelInfo(models.Model):
+    """What the app knows of a model: from the built-in catalog, the provider, or staff."""
+
+    model_id = models.CharField(max_length=200, unique=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    context_window = models.PositiveIntegerField(default=32768)
+    supports_tools = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True, help_text="Shown in the model picker.")
+    available = models.BooleanField(
+        default=True, help_text="Listed by the provider at the last sync_models."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name", "model_id"]
+        verbose_name = "model"
+
+    def __str__(self) -> str:
+        return self.display_name or self.model_id

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 
-from .generation import SendRequest
+from . import tooling
+from .assembly import TOOL_CHOICES, TurnOptions
+from .turns import SendRequest
 
 
 class FrameError(Exception):
@@ -28,6 +30,24 @@ class MessageCommand:
 
     conversation: int
     message: int
+    options: TurnOptions
+
+
+def _options(frame: dict, client_id: str | None = None) -> TurnOptions:
+    """The optional per-message `tools` and `tool_choice`."""
+    tools = frame.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
+            raise FrameError("'tools' must be a list of tool names.", client_id=client_id)
+        unknown = [t for t in tools if t not in tooling.REGISTRY]
+        if unknown:
+            raise FrameError(f"Unknown tool '{unknown[0][:50]}'.", client_id=client_id)
+    choice = _field(frame, "tool_choice", str, required=False, client_id=client_id)
+    if choice is not None and choice not in TOOL_CHOICES and choice not in tooling.REGISTRY:
+        raise FrameError(
+            "'tool_choice' must be auto, none, required or a tool's name.", client_id=client_id
+        )
+    return TurnOptions(tools=tools, tool_choice=choice)
 
 
 def _field(frame: dict, name: str, kind: type, *, required: bool = True, client_id=None):
@@ -64,12 +84,13 @@ def parse(frame: object) -> tuple[str, object]:
             content=_field(frame, "content", str, client_id=client_id),
             persona=_field(frame, "persona", int, required=False, client_id=client_id),
             model=model or None,
+            options=_options(frame, client_id),
         )
     if kind in ("chat.stop", "conversation.open"):
         return kind, ConversationCommand(_field(frame, "conversation", int))
     if kind == "chat.regenerate":
         return kind, MessageCommand(
-            _field(frame, "conversation", int), _field(frame, "message", int)
+            _field(frame, "conversation", int), _field(frame, "message", int), _options(frame)
         )
     if not isinstance(kind, str):
         raise FrameError("A frame needs a string 'type'.")

@@ -63,16 +63,44 @@ def message_get_root_by_client_id(*, user: AbstractBaseUser, client_id: str) -> 
     )
 
 
-def upstream_messages(*, persona: Persona | None, branch: list[Message]) -> list[dict]:
-    """The message list a turn sends upstream: system prompt, then the branch."""
-    messages = []
+def wire_message(message: Message) -> dict | None:
+    """A saved message as the completions API takes it, or None when it says nothing.
+
+    Reasoning is never sent back: only `content`, and tool calls and results.
+    """
+    if message.role == Message.Role.TOOL:
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    if message.role == Message.Role.ASSISTANT:
+        if message.tool_calls:
+            return {
+                "role": "assistant",
+                "content": message.content,
+                "tool_calls": [
+                    {
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": call["name"], "arguments": call["arguments"]},
+                    }
+                    for call in message.tool_calls
+                ],
+            }
+        if not message.content:
+            return None  # A reply that failed before its first token says nothing.
+    return {"role": message.role, "content": message.content}
+
+
+def system_message(persona: Persona | None) -> dict | None:
+    """The persona's system prompt as the first message, if it has one."""
     if persona and persona.system_prompt.strip():
-        messages.append({"role": "system", "content": persona.system_prompt})
-    for message in branch:
-        if message.role == Message.Role.ASSISTANT and not message.content:
-            continue  # A reply that failed before its first token says nothing.
-        messages.append({"role": message.role, "content": message.content})
-    return messages
+        return {"role": "system", "content": persona.system_prompt}
+    return None
+
+
+def upstream_messages(*, persona: Persona | None, branch: list[Message]) -> list[dict]:
+    """The whole message list for a branch: system prompt, then every message that says something."""
+    system = system_message(persona)
+    wired = [w for w in (wire_message(m) for m in branch) if w is not None]
+    return ([system] if system else []) + wired
 
 
 def conversation_export(*, conversation: Conversation) -> dict:

@@ -60,6 +60,10 @@ def message_append(
     client_id: str | None = None,
     status: str = Message.Status.COMPLETE,
     model: str = "",
+    request: dict | None = None,
+    tool_call_id: str = "",
+    tool_name: str = "",
+    error: str = "",
 ) -> Message:
     """Add a message under `parent` and make it the conversation's active leaf."""
     with transaction.atomic():
@@ -71,6 +75,10 @@ def message_append(
             client_id=client_id,
             status=status,
             model=model,
+            request=request,
+            tool_call_id=tool_call_id,
+            tool_name=tool_name,
+            error=error,
         )
         conversation.current_leaf = message
         conversation.save(update_fields=["current_leaf", "updated_at"])
@@ -96,9 +104,11 @@ def message_finish(
     prompt_tokens: int | None = None,
     completion_tokens: int | None = None,
     usage_estimated: bool = False,
+    tool_calls: list[dict] | None = None,
 ) -> Message:
     """Record how a reply ended, with everything it had streamed."""
     Message.objects.filter(pk=message_id).update(
+        tool_calls=tool_calls or None,
         status=status,
         content=content,
         reasoning=reasoning,

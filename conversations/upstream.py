@@ -4,20 +4,19 @@ import asyncio
 import logging
 import time
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 
-from . import local_model
+from . import catalog
 from .llm import LLMClient, LLMError
 
 logger = logging.getLogger(__name__)
 
 MODELS_TTL = 600.0
 FALLBACK_TTL = 60.0  # A failed list is retried after a minute, not on every page.
-# Entries of a provider's /models list that are not chat models.
-NON_CHAT_MARKERS = ("flux", "stable-diffusion", "sdxl", "sd1.5", "sd2", "tts", "whisper", "melo")
 
 _client: tuple[tuple, LLMClient] | None = None
-_models: tuple[float, list[dict]] | None = None  # (expires at, models)
+_models: tuple[float, list[str]] | None = None  # (expires at, chat model ids)
 
 
 def get_client() -> LLMClient:
@@ -43,41 +42,31 @@ def get_client() -> LLMClient:
     return _client[1]
 
 
-def is_chat_model(entry: dict) -> bool:
-    """Whether a /models entry looks like a chat model."""
-    if entry.get("supports_chat") is False:
-        return False
-    model_id = str(entry.get("id", "")).lower()
-    return not any(marker in model_id for marker in NON_CHAT_MARKERS)
-
-
-def display_name(model_id: str) -> str:
-    """A readable name for a model id: its last path part."""
-    if model_id == local_model.LOCAL_MODEL_ID or model_id.endswith(local_model.WEIGHTS_FILE):
-        return local_model.LOCAL_MODEL_NAME
-    return model_id.rsplit("/", 1)[-1].removesuffix(".gguf")
-
-
-async def available_models() -> list[dict]:
-    """Chat models for the picker as `{id, name}`, cached; the default model when the list fails."""
+async def provider_model_ids() -> list[str]:
+    """The provider's chat model ids, cached; just the default model when the list fails."""
     global _models
     now = time.monotonic()
     if _models and now < _models[0]:
         return _models[1]
     default = settings.LLM_DEFAULT_MODEL
     try:
-        entries = [e for e in await get_client().list_models() if is_chat_model(e)]
+        entries = await get_client().list_models()
     except LLMError as exc:
         logger.warning("Model list unavailable: %s", exc.detail)
-        fallback = [{"id": default, "name": display_name(default)}]
-        _models = (now + FALLBACK_TTL, fallback)
-        return fallback
-    ids = sorted({str(e["id"]) for e in entries}, key=str.lower)
+        _models = (now + FALLBACK_TTL, [default])
+        return [default]
+    ids = sorted({str(e["id"]) for e in entries if catalog.is_chat_model(e)}, key=str.lower)
     if default not in ids:
         ids.insert(0, default)
-    models = [{"id": model_id, "name": display_name(model_id)} for model_id in ids]
-    _models = (now + MODELS_TTL, models)
-    return models
+    _models = (now + MODELS_TTL, ids)
+    return ids
+
+
+async def available_models() -> list[dict]:
+    """The model picker: the provider's chat models with the catalog's facts."""
+    ids = await provider_model_ids()
+    entries = await database_sync_to_async(catalog.merge)(ids)
+    return [entry.as_dict() for entry in entries]
 
 
 def forget_models() -> None:

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from . import selectors, services, upstream
+from . import catalog, selectors, services, upstream
 from .forms import SignupForm
 from .rendering import highlight_css as _highlight_css
 
@@ -32,7 +32,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "conversation": conversation,
             "conversations": selectors.conversation_list(user=request.user)[:200],
             "personas": personas,
-            "model": {"id": model, "name": upstream.display_name(model)},
+            "model": catalog.model_info(model).as_dict(),
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {

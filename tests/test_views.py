@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conversations import generation, selectors, services, upstream
+from conversations import assembly, generation, selectors, services, upstream
 from conversations.models import Conversation, Message, Persona
 from conversations.rendering import render_markdown
 from tests.conftest import API_KEY
@@ -115,10 +115,10 @@ def test_reply_request_takes_the_same_queries_whatever_the_length(user):
         conversation = selectors.conversation_get(user=user, conversation_id=conversation.pk)
         leaf = conversation.current_leaf
         with CaptureQueriesContext(connection) as ctx:
-            request, reply = generation.prepare_reply(conversation=conversation, parent=leaf)
+            plan = assembly.plan_reply(conversation=conversation, parent=leaf)
         counts.append(len(ctx.captured_queries))
-        assert len(request.messages) == turns * 2
-        assert reply.status == "streaming"
+        assert len(plan.request.messages) == turns * 2
+        assert plan.reply.status == "streaming"
     assert counts[0] == counts[1] <= 6
 
 
@@ -151,6 +151,9 @@ def test_models_json_lists_chat_models(client, user, fake_upstream):
     data = client.get("/models.json").json()
     ids = [m["id"] for m in data["models"]]
     assert ids == ["test-model", "meta-llama/Llama-3.3-70B-Instruct", "Qwen/QwQ-32B"]
+    llama = data["models"][1]
+    assert llama["name"] == "Llama 3.3 70B" and llama["context_window"] == 131072
+    assert llama["supports_tools"] is True
     assert data["default"] == "test-model"
 
 
@@ -160,7 +163,7 @@ def test_models_json_falls_back_to_the_default(client, user, settings):
     upstream.forget_models()
     client.force_login(user)
     assert client.get("/models.json").json()["models"] == [
-        {"id": "fallback/model", "name": "model"}
+        {"id": "fallback/model", "name": "model", "context_window": 8192, "supports_tools": False}
     ]
     client.logout()
     assert client.get("/models.json").status_code == 401

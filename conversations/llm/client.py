@@ -4,7 +4,7 @@ import asyncio
 import json
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -76,6 +76,17 @@ class LLMClient:
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         """Yield the events of one completion, retrying only before the first event."""
+        try:
+            async for event in self._stream(request):
+                yield event
+        except LLMError as exc:
+            if not (exc.refused_streaming and request.tools and request.stream):
+                raise
+            # Some servers cannot stream tool calls: ask again for a whole reply.
+            async for event in self._stream(replace(request, stream=False)):
+                yield event
+
+    async def _stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.deadline
         for attempt in range(self.max_retries + 1):

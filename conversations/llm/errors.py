@@ -27,6 +27,11 @@ class LLMError(Exception):
         self.retry_after = retry_after
         self.retryable = retryable
 
+    @property
+    def refused_streaming(self) -> bool:
+        """Whether the provider rejected the request for asking to stream."""
+        return self.status in (400, 422) and "stream" in self.detail.lower()
+
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
     """Seconds to wait from `retry-after-ms` or `Retry-After`, when given as a number."""

@@ -1,0 +1,152 @@
+"""What each reply sends upstream: persona, branch, model, tools and the context budget.
+
+The reply's placeholder is saved with a record of exactly what went into its request,
+so the user (and staff) can see what was sent, and later persona edits change nothing.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from . import budget, catalog, selectors, services, tooling
+from .llm import ChatRequest
+from .models import Conversation, Message
+
+TOOL_CHOICES = ("auto", "none", "required")
+
+
+@dataclass
+class TurnOptions:
+    """Per-message choices that override the persona's: tools offered and tool_choice."""
+
+    tools: list[str] | None = None
+    tool_choice: str | None = None
+
+
+@dataclass
+class ReplyPlan:
+    """A saved reply placeholder and the request to fill it, or why nothing can be sent."""
+
+    reply: Message
+    request: ChatRequest | None
+    error: str = ""
+    tools: list[str] = field(default_factory=list)
+
+
+def resolve_tools(
+    *, persona_tools: list[str], persona_choice: str, options: TurnOptions
+) -> tuple[list[str], str]:
+    """The tools to offer and the tool_choice to send, per message over per persona."""
+    tools = options.tools if options.tools is not None else list(persona_tools or [])
+    tools = [name for name in dict.fromkeys(tools) if name in tooling.REGISTRY]
+    choice = options.tool_choice or persona_choice or "auto"
+    if choice not in TOOL_CHOICES:
+        if choice not in tooling.REGISTRY:
+            choice = "auto"
+        elif choice not in tools:
+            tools.append(choice)  # Naming a tool offers it.
+    return tools, choice
+
+
+def wire_tool_choice(choice: str) -> str | dict:
+    """tool_choice as the API takes it: a keyword, or the named-function object."""
+    if choice in TOOL_CHOICES:
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def plan_reply(
+    *, conversation: Conversation, parent: Message, options: TurnOptions | None = None
+) -> ReplyPlan:
+    """Assemble the request for a reply under `parent` and save its placeholder.
+
+    A fixed number of queries, whatever the conversation's length: the branch is
+    read in one recursive query.
+    """
+    options = options or TurnOptions()
+    branch = selectors.message_branch(conversation=conversation, leaf_id=parent.pk)
+    persona = conversation.persona
+    model = conversation.model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+    info = catalog.model_info(model)
+    tools, choice = resolve_tools(
+        persona_tools=persona.tools if persona else [],
+        persona_choice=persona.tool_choice if persona else "auto",
+        options=options,
+    )
+    schemas = tooling.schemas(tools)
+    params = {
+        "temperature": persona.temperature if persona else None,
+        "top_p": persona.top_p if persona else None,
+        "max_tokens": persona.max_tokens if persona else None,
+    }
+    system = selectors.system_message(persona)
+    history = [(m.pk, w) for m in branch if (w := selectors.wire_message(m)) is not None]
+    reserve = budget.reply_reserve(max_tokens=params["max_tokens"], window=info.context_window)
+    if schemas:
+        reserve += budget.count_tokens(json.dumps(schemas))
+    scale = _correction(branch)
+    record = {
+        "persona": (
+            {"id": persona.pk, "name": persona.name, "version": persona.version}
+            if persona
+            else None
+        ),
+        "system_prompt": system["content"] if system else "",
+        "model": model,
+        "params": {k: v for k, v in params.items() if v is not None},
+        "tools": tools,
+        "tool_choice": choice if tools else None,
+        "context_window": info.context_window,
+        "reply_reserve": reserve,
+    }
+    error, request = "", None
+    try:
+        fitted = budget.fit(
+            system=system, history=history, window=info.context_window, reserve=reserve, scale=scale
+        )
+    except budget.TooLarge as exc:
+        error = (
+            f"This message is too long for {info.display_name}: it needs about "
+            f"{exc.needed:,} tokens and {max(exc.available, 0):,} fit beside room for the reply. "
+            "Shorten it, or pick a model with a larger context window."
+        )
+        record |= {
+            "sent": [],
+            "left_out": [mid for mid, _ in history],
+            "estimated_prompt_tokens": exc.needed,
+        }
+    else:
+        record |= {
+            "sent": fitted.sent,
+            "left_out": fitted.left_out,
+            "estimated_prompt_tokens": fitted.estimated_tokens,
+            "raw_estimate": round(fitted.estimated_tokens / scale),
+        }
+        request = ChatRequest(
+            model=model,
+            messages=fitted.messages,
+            tools=schemas,
+            tool_choice=wire_tool_choice(choice) if schemas else None,
+            **params,
+        )
+    reply = services.message_append(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        parent=parent,
+        status=Message.Status.STREAMING,
+        model=model,
+        request=record,
+    )
+    return ReplyPlan(reply=reply, request=request, error=error, tools=tools)
+
+
+def _correction(branch: list[Message]) -> float:
+    """Scale our token counts by how far off they were on the latest reported reply."""
+    for message in reversed(branch):
+        record = message.request or {}
+        if message.prompt_tokens and not message.usage_estimated and record.get("raw_estimate"):
+            return budget.correction(
+                estimated=record["raw_estimate"], reported=message.prompt_tokens
+            )
+    return 1.0

@@ -1,0 +1,134 @@
+"""The model catalog: Hyperbolic's chat models built in, the provider's list, staff overrides.
+
+Staff edits live in ModelInfo rows and always win; the built-in entries fill in what the
+provider's /models list does not say (names, context windows, tool support).
+"""
+
+from dataclasses import dataclass
+
+from . import local_model
+from .models import ModelInfo
+
+DEFAULT_CONTEXT_WINDOW = 8192
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One model's facts."""
+
+    model_id: str
+    display_name: str
+    context_window: int
+    supports_tools: bool
+
+    def as_dict(self) -> dict:
+        """As the model picker and request records carry it."""
+        return {
+            "id": self.model_id,
+            "name": self.display_name,
+            "context_window": self.context_window,
+            "supports_tools": self.supports_tools,
+        }
+
+
+def _entry(model_id: str, name: str, context: int, tools: bool) -> CatalogEntry:
+    return CatalogEntry(model_id, name, context, tools)
+
+
+# Context windows are the provider's published defaults; staff can override them.
+BUILT_IN = {
+    e.model_id: e
+    for e in [
+        _entry("meta-llama/Llama-3.3-70B-Instruct", "Llama 3.3 70B", 131072, True),
+        _entry("meta-llama/Meta-Llama-3.1-8B-Instruct", "Llama 3.1 8B", 32768, True),
+        _entry("meta-llama/Meta-Llama-3.1-70B-Instruct", "Llama 3.1 70B", 32768, True),
+        _entry("meta-llama/Meta-Llama-3.1-405B-Instruct", "Llama 3.1 405B", 32768, True),
+        _entry("meta-llama/Llama-3.2-3B-Instruct", "Llama 3.2 3B", 32768, True),
+        _entry("deepseek-ai/DeepSeek-V3", "DeepSeek V3", 32768, True),
+        _entry("deepseek-ai/DeepSeek-V3-0324", "DeepSeek V3 0324", 32768, True),
+        _entry("deepseek-ai/DeepSeek-R1", "DeepSeek R1", 32768, False),
+        _entry("deepseek-ai/DeepSeek-R1-0528", "DeepSeek R1 0528", 131072, False),
+        _entry("Qwen/Qwen2.5-72B-Instruct", "Qwen2.5 72B", 131072, True),
+        _entry("Qwen/Qwen2.5-Coder-32B-Instruct", "Qwen2.5 Coder 32B", 32768, True),
+        _entry("Qwen/QwQ-32B", "QwQ 32B", 131072, False),
+        _entry("Qwen/Qwen3-235B-A22B", "Qwen3 235B A22B", 131072, True),
+        _entry("Qwen/Qwen3-235B-A22B-Instruct-2507", "Qwen3 235B A22B Instruct 2507", 131072, True),
+        _entry("Qwen/Qwen3-Coder-480B-A35B-Instruct", "Qwen3 Coder 480B", 131072, True),
+        _entry("Qwen/Qwen3-Next-80B-A3B-Instruct", "Qwen3 Next 80B", 131072, True),
+        _entry("Qwen/Qwen3-Next-80B-A3B-Thinking", "Qwen3 Next 80B Thinking", 131072, True),
+        _entry("moonshotai/Kimi-K2-Instruct", "Kimi K2", 131072, True),
+        _entry("openai/gpt-oss-20b", "gpt-oss 20b", 131072, True),
+        _entry("openai/gpt-oss-120b", "gpt-oss 120b", 131072, True),
+        _entry("NousResearch/Hermes-3-Llama-3.1-70B", "Hermes 3 70B", 32768, True),
+        _entry(local_model.LOCAL_MODEL_ID, local_model.LOCAL_MODEL_NAME, 8192, False),
+    ]
+}
+
+# Entries of a provider's /models list that are not chat models.
+NON_CHAT_MARKERS = ("flux", "stable-diffusion", "sdxl", "sd1.5", "sd2", "tts", "whisper", "melo")
+
+
+def is_chat_model(entry: dict) -> bool:
+    """Whether a /models entry looks like a chat model."""
+    if entry.get("supports_chat") is False:
+        return False
+    model_id = str(entry.get("id", "")).lower()
+    return not any(marker in model_id for marker in NON_CHAT_MARKERS)
+
+
+def display_name(model_id: str) -> str:
+    """A readable name for a model id without a catalog entry: its last path part."""
+    if model_id.endswith(local_model.WEIGHTS_FILE):
+        return local_model.LOCAL_MODEL_NAME
+    return model_id.rsplit("/", 1)[-1].removesuffix(".gguf")
+
+
+def built_in(model_id: str) -> CatalogEntry:
+    """The built-in facts for a model, or careful defaults for one we do not know."""
+    return BUILT_IN.get(model_id) or CatalogEntry(
+        model_id, display_name(model_id), DEFAULT_CONTEXT_WINDOW, False
+    )
+
+
+def _from_row(row: ModelInfo) -> CatalogEntry:
+    return CatalogEntry(
+        row.model_id,
+        row.display_name or built_in(row.model_id).display_name,
+        row.context_window,
+        row.supports_tools,
+    )
+
+
+def model_info(model_id: str) -> CatalogEntry:
+    """Everything known of one model: staff's row first, then the built-in catalog."""
+    row = ModelInfo.objects.filter(model_id=model_id).first()
+    return _from_row(row) if row else built_in(model_id)
+
+
+def merge(provider_ids: list[str]) -> list[CatalogEntry]:
+    """Catalog entries for the provider's models, less those staff disabled."""
+    rows = {row.model_id: row for row in ModelInfo.objects.filter(model_id__in=provider_ids)}
+    entries = []
+    for model_id in provider_ids:
+        row = rows.get(model_id)
+        if row is not None and not row.enabled:
+            continue
+        entries.append(_from_row(row) if row else built_in(model_id))
+    return entries
+
+
+def sync(provider_entries: list[dict]) -> tuple[int, int]:
+    """Record the provider's chat models; return (added, now unavailable). Staff edits stay."""
+    ids = {str(e["id"]) for e in provider_entries if is_chat_model(e)}
+    existing = set(ModelInfo.objects.values_list("model_id", flat=True))
+    for model_id in sorted(ids - existing):
+        entry = built_in(model_id)
+        ModelInfo.objects.create(
+            model_id=model_id,
+            display_name=entry.display_name,
+            context_window=entry.context_window,
+            supports_tools=entry.supports_tools,
+        )
+    ModelInfo.objects.filter(model_id__in=ids).update(available=True)
+    gone = ModelInfo.objects.exclude(model_id__in=ids).update(available=False)
+    return len(ids - existing), gone

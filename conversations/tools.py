@@ -1,0 +1,204 @@
+"""The built-in tools. Adding one is one decorated, typed, documented function here."""
+
+import ast
+import math
+import operator
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import Q
+
+from .tooling import ToolContext, tool
+
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+_FUNCTIONS = {
+    "sqrt": math.sqrt,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "log": math.log,
+    "log10": math.log10,
+    "log2": math.log2,
+    "exp": math.exp,
+    "abs": abs,
+    "round": round,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "factorial": math.factorial,
+    "min": min,
+    "max": max,
+}
+_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
+
+
+def _evaluate(node: ast.AST) -> float | int:
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in _CONSTANTS:
+        return _CONSTANTS[node.id]
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
+        return _OPERATORS[type(node.op)](_evaluate(node.operand))
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > 1000:
+            raise ValueError("exponent too large")
+        return _OPERATORS[type(node.op)](left, right)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCTIONS
+        and not node.keywords
+    ):
+        args = [_evaluate(arg) for arg in node.args]
+        if node.func.id == "factorial" and args and args[0] > 1000:
+            raise ValueError("factorial argument too large")
+        return _FUNCTIONS[node.func.id](*args)
+    raise ValueError(f"unsupported expression: {ast.unparse(node)[:80]}")
+
+
+@tool
+def calculator(expression: str) -> str:
+    """Evaluate an arithmetic expression exactly as written and return the result.
+
+    Args:
+        expression: For example "2 * (3 + 4) ** 2 / sqrt(16)". Supports + - * / // % **,
+            parentheses, pi, e, and sqrt, sin, cos, tan, log, log10, exp, abs, round, min, max.
+    """
+    if len(expression) > 500:
+        raise ValueError("expression too long")
+    result = _evaluate(ast.parse(expression, mode="eval"))
+    if isinstance(result, float) and result.is_integer() and abs(result) < 1e15:
+        result = int(result)
+    return str(result)
+
+
+@tool
+def current_datetime(timezone: str = "UTC") -> str:
+    """Get the current date, time and weekday in a timezone.
+
+    Args:
+        timezone: An IANA timezone name such as "Europe/Paris" or "America/New_York".
+    """
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone '{timezone}'") from exc
+    now = datetime.now(zone)
+    return f"{now.isoformat(timespec='seconds')} ({now.strftime('%A')}, {timezone})"
+
+
+# Each unit as a multiple of its dimension's base unit.
+_UNITS: dict[str, tuple[str, float]] = {
+    # length, in metres
+    "mm": ("length", 0.001), "cm": ("length", 0.01), "m": ("length", 1.0), "km": ("length", 1000.0),
+    "in": ("length", 0.0254), "ft": ("length", 0.3048), "yd": ("length", 0.9144), "mi": ("length", 1609.344),
+    "nmi": ("length", 1852.0),
+    # mass, in kilograms
+    "mg": ("mass", 1e-6), "g": ("mass", 0.001), "kg": ("mass", 1.0), "t": ("mass", 1000.0),
+    "oz": ("mass", 0.028349523125), "lb": ("mass", 0.45359237), "st": ("mass", 6.35029318),
+    # volume, in litres
+    "ml": ("volume", 0.001), "l": ("volume", 1.0), "m3": ("volume", 1000.0),
+    "tsp": ("volume", 0.00492892159375), "tbsp": ("volume", 0.01478676478125),
+    "cup": ("volume", 0.2365882365), "pt": ("volume", 0.473176473), "qt": ("volume", 0.946352946),
+    "gal": ("volume", 3.785411784), "floz": ("volume", 0.0295735295625),
+    # speed, in metres per second
+    "m/s": ("speed", 1.0), "km/h": ("speed", 1 / 3.6), "mph": ("speed", 0.44704), "kn": ("speed", 1852 / 3600),
+    # time, in seconds
+    "s": ("time", 1.0), "min": ("time", 60.0), "h": ("time", 3600.0), "day": ("time", 86400.0),
+    "week": ("time", 604800.0),
+    # data, in bytes
+    "b": ("data", 1.0), "kb": ("data", 1e3), "mb": ("data", 1e6), "gb": ("data", 1e9), "tb": ("data", 1e12),
+    "kib": ("data", 1024.0), "mib": ("data", 1024.0**2), "gib": ("data", 1024.0**3), "tib": ("data", 1024.0**4),
+}  # fmt: skip
+_TEMPERATURES = {"c", "f", "k"}
+
+
+def _to_celsius(value: float, unit: str) -> float:
+    return {"c": value, "f": (value - 32) * 5 / 9, "k": value - 273.15}[unit]
+
+
+def _from_celsius(value: float, unit: str) -> float:
+    return {"c": value, "f": value * 9 / 5 + 32, "k": value + 273.15}[unit]
+
+
+@tool
+def convert_units(value: float, from_unit: str, to_unit: str) -> str:
+    """Convert a quantity between units of length, mass, volume, speed, time, data or temperature.
+
+    Args:
+        value: The quantity to convert.
+        from_unit: Unit symbol, e.g. km, mi, ft, kg, lb, l, gal, cup, km/h, mph, h, GB, GiB, C, F, K.
+        to_unit: Unit symbol of the same kind.
+    """
+    source, target = from_unit.strip().lower(), to_unit.strip().lower()
+    if source in _TEMPERATURES and target in _TEMPERATURES:
+        result = _from_celsius(_to_celsius(value, source), target)
+    elif source in _UNITS and target in _UNITS:
+        (kind, scale), (other_kind, other_scale) = _UNITS[source], _UNITS[target]
+        if kind != other_kind:
+            raise ValueError(f"cannot convert {kind} ({from_unit}) to {other_kind} ({to_unit})")
+        result = value * scale / other_scale
+    else:
+        unknown = next(
+            u
+            for u, n in ((from_unit, source), (to_unit, target))
+            if n not in _UNITS and n not in _TEMPERATURES
+        )
+        raise ValueError(f"unknown unit '{unknown}'")
+    return f"{value:g} {from_unit} = {result:.6g} {to_unit}"
+
+
+@tool
+def search_conversations(query: str, context: ToolContext, limit: int = 5) -> str:
+    """Search the user's own earlier conversations for a word or phrase.
+
+    Args:
+        query: Words to look for in titles and messages.
+        limit: How many conversations to return, at most 10.
+    """
+    from .models import Conversation, Message
+
+    query = query.strip()
+    if not query:
+        raise ValueError("the query is empty")
+    hits = (
+        Conversation.objects.filter(owner_id=context.user_id)
+        .exclude(pk=context.conversation_id)
+        .filter(Q(title__icontains=query) | Q(messages__content__icontains=query))
+        .distinct()
+        .order_by("-updated_at")[: max(1, min(limit, 10))]
+    )
+    lines = []
+    for conversation in hits:
+        message = (
+            Message.objects.filter(conversation=conversation, content__icontains=query)
+            .only("content")
+            .first()
+        )
+        snippet = _snippet(message.content, query) if message else conversation.title
+        lines.append(
+            f'- #{conversation.pk} "{conversation.title}" ({conversation.updated_at:%Y-%m-%d}): {snippet}'
+        )
+    return "\n".join(lines) if lines else f"No conversations mention '{query}'."
+
+
+def _snippet(text: str, query: str, width: int = 80) -> str:
+    at = text.lower().find(query.lower())
+    start = max(0, at - width // 2)
+    piece = " ".join(text[start : start + width + len(query)].split())
+    return ("…" if start else "") + piece + ("…" if start + width + len(query) < len(text) else "")

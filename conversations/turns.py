@@ -1,0 +1,212 @@
+"""Taking a turn in: check and save the user's message, then hand the reply to `generation`."""
+
+from dataclasses import dataclass, field
+
+from channels.db import database_sync_to_async as db
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from . import frames, generation, selectors, services
+from .assembly import TurnOptions
+from .models import Conversation, Message, Persona
+
+
+class TurnRefused(Exception):
+    """A request the protocol answers with an `error` frame of this code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class SendRequest:
+    """A user's message, as `chat.send` carries it."""
+
+    client_id: str
+    conversation: int | None
+    content: str
+    persona: int | None = None
+    model: str | None = None
+    options: TurnOptions = field(default_factory=TurnOptions)
+
+
+@dataclass
+class Turn:
+    """A user message accepted for a conversation."""
+
+    conversation: Conversation
+    user_message: Message
+    created: bool = False  # The conversation is new.
+    duplicate: bool = False  # This client_id was seen before; nothing new was made.
+
+
+def _claim(conversation_id: int, user: AbstractBaseUser) -> None:
+    try:
+        generation.reserve(conversation_id, user.pk)
+    except generation.Busy:
+        raise TurnRefused("busy", "A reply is still being written in this conversation.") from None
+
+
+async def accept_message(*, user: AbstractBaseUser, request: SendRequest) -> Turn:
+    """Validate and save a user's message before anything goes upstream."""
+    if len(request.content) > settings.CHAT_MAX_MESSAGE_CHARS:
+        raise TurnRefused(
+            "too_long",
+            f"The message is {len(request.content):,} characters; "
+            f"the limit is {settings.CHAT_MAX_MESSAGE_CHARS:,}.",
+        )
+    if not request.content.strip():
+        raise TurnRefused("bad_request", "The message is empty.")
+    conversation, persona, existing = await db(_resolve)(user=user, request=request)
+    if existing:
+        return Turn(existing.conversation, existing, created=conversation is None, duplicate=True)
+    if conversation is not None:
+        _claim(conversation.pk, user)  # Before saving: a busy conversation takes nothing.
+    try:
+        turn = await db(_save_message)(
+            user=user, request=request, conversation=conversation, persona=persona
+        )
+    except BaseException:
+        if conversation is not None:
+            generation.release(conversation.pk)
+        raise
+    if turn.duplicate:
+        generation.release(turn.conversation.pk)
+    elif turn.created:
+        _claim(turn.conversation.pk, user)
+    return turn
+
+
+def _resolve(
+    *, user: AbstractBaseUser, request: SendRequest
+) -> tuple[Conversation | None, Persona | None, Message | None]:
+    """The conversation and persona a send names, and its message if already saved."""
+    persona = None
+    if request.persona is not None:
+        persona = selectors.persona_get(user=user, persona_id=request.persona)
+        if persona is None:
+            raise TurnRefused("not_found", "That persona does not exist.")
+    if request.conversation is None:
+        existing = selectors.message_get_root_by_client_id(user=user, client_id=request.client_id)
+        return None, persona, existing
+    conversation = selectors.conversation_get(user=user, conversation_id=request.conversation)
+    if conversation is None:
+        raise TurnRefused("not_found", "That conversation does not exist.")
+    existing = selectors.message_get_by_client_id(
+        conversation=conversation, client_id=request.client_id
+    )
+    if existing:
+        existing.conversation = conversation
+    return conversation, persona, existing
+
+
+def _save_message(
+    *,
+    user: AbstractBaseUser,
+    request: SendRequest,
+    conversation: Conversation | None,
+    persona: Persona | None,
+) -> Turn:
+    created = conversation is None
+    try:
+        with transaction.atomic():
+            if created:
+                model = request.model or (persona.model if persona else "")
+                conversation = services.conversation_create(
+                    owner=user,
+                    persona=persona,
+                    model=model or settings.LLM_DEFAULT_MODEL,
+                    title=services.title_from_text(request.content),
+                )
+            else:
+                services.conversation_set_options(
+                    conversation=conversation, persona=persona, model=request.model
+                )
+            message = services.message_append(
+                conversation=conversation,
+                role=Message.Role.USER,
+                content=request.content,
+                parent=conversation.current_leaf,
+                client_id=request.client_id,
+            )
+    except IntegrityError:
+        if created:
+            raise
+        # The same client_id raced in from another socket: answer with the saved one.
+        existing = selectors.message_get_by_client_id(
+            conversation=conversation, client_id=request.client_id
+        )
+        return Turn(conversation, existing, duplicate=True)
+    return Turn(conversation, message, created=created)
+
+
+async def start_reply(turn: Turn, options: TurnOptions) -> None:
+    """Announce the user's message and start the assistant's reply to it."""
+    await generation.publish(
+        turn.conversation.pk, frames.message_created(turn.conversation.pk, turn.user_message)
+    )
+    await generation.start(turn.conversation, parent=turn.user_message, options=options)
+
+
+async def regenerate(
+    *, user: AbstractBaseUser, conversation_id: int, message_id: int, options: TurnOptions
+) -> None:
+    """Write a new reply beside an assistant message (a retry after a failure, say)."""
+    conversation, parent = await db(_regeneration_target)(
+        user=user, conversation_id=conversation_id, message_id=message_id
+    )
+    _claim(conversation.pk, user)
+    await generation.start(conversation, parent=parent, options=options)
+
+
+def _regeneration_target(
+    *, user: AbstractBaseUser, conversation_id: int, message_id: int
+) -> tuple[Conversation, Message]:
+    conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
+    if conversation is None:
+        raise TurnRefused("not_found", "That conversation does not exist.")
+    message = (
+        Message.objects.filter(
+            conversation=conversation, pk=message_id, role=Message.Role.ASSISTANT
+        )
+        .select_related("parent")
+        .first()
+    )
+    if message is None or message.parent is None:
+        raise TurnRefused("not_found", "That reply does not exist.")
+    return conversation, message.parent
+
+
+async def stop(*, user: AbstractBaseUser, conversation_id: int) -> None:
+    """Stop the reply streaming in one of the user's conversations."""
+    await check_owner(user=user, conversation_id=conversation_id)
+    await generation.stop(conversation_id)
+
+
+async def conversation_state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
+    """A `conversation.state` frame, with a streaming reply's text so far."""
+    conversation = await db(selectors.conversation_get)(user=user, conversation_id=conversation_id)
+    if conversation is None:
+        raise TurnRefused("not_found", "That conversation does not exist.")
+    branch = await db(selectors.message_branch)(conversation=conversation)
+    gen = generation.RUNNING.get(conversation.pk)
+    messages = []
+    for message in branch:
+        if gen and message.pk == gen.message_id:
+            message.reasoning = gen.reasoning[: gen.sent_reasoning]
+            data = frames.message_data(message, content=gen.content[: gen.sent_content])
+            data["seq"] = gen.seq
+        else:
+            data = frames.message_data(message)
+        messages.append(data)
+    return frames.conversation_state(conversation, messages)
+
+
+async def check_owner(*, user: AbstractBaseUser, conversation_id: int) -> None:
+    """Raise not_found unless the conversation exists and is the user's."""
+    exists = await Conversation.objects.filter(owner=user, pk=conversation_id).aexists()
+    if not exists:
+        raise TurnRefused("not_found", "That conversation does not exist.")
