@@ -212,3 +212,27 @@ class FakeUpstream:
                     pass  # The client went away (a stop, a timeout): that is its right.
 
         return Handler
+
+
+def tool_calls_stream(*calls: tuple[str, str], split: int = 0, indexed: bool = True) -> Reply:
+    """A streamed reply that calls tools: (name, arguments JSON) pairs.
+
+    `split` cuts each call's arguments into fragments of that many characters
+    (0 sends them whole); `indexed=False` omits `index` as some servers do.
+    """
+    events = [chunk({"role": "assistant", "content": None})]
+    for i, (name, arguments) in enumerate(calls):
+        pieces = (
+            [arguments[k : k + split] for k in range(0, len(arguments), split)]
+            if split
+            else [arguments]
+        )
+        head = {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": ""}}
+        rest = [{"function": {"arguments": piece}} for piece in pieces]
+        for part in [head, *rest]:
+            if indexed:
+                part = {"index": i, **part}
+            events.append(chunk({"tool_calls": [part]}))
+    events.append(chunk(finish="tool_calls"))
+    events.append(chunk(usage={"prompt_tokens": 20, "completion_tokens": 8}))
+    return sse(*events)
