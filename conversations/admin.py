@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from .models import Conversation, Message, Persona
+from . import services
+from .models import Conversation, Message, ModelInfo, Persona
 
 MESSAGE_FIELDS = (
     "id",
@@ -15,8 +16,13 @@ MESSAGE_FIELDS = (
     "finish_reason",
     "error",
     "error_detail",
+    "tool_calls",
+    "tool_call_id",
+    "tool_name",
+    "request",
     "prompt_tokens",
     "completion_tokens",
+    "usage_estimated",
     "client_id",
     "created_at",
 )
@@ -80,6 +86,28 @@ class MessageAdmin(admin.ModelAdmin):
 
 @admin.register(Persona)
 class PersonaAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "model", "temperature", "top_p", "max_tokens", "updated_at")
+    list_display = ("name", "owner", "model", "version", "tool_choice", "updated_at")
     list_filter = ("owner", "model")
-    search_fields = ("name", "system_prompt")
+    search_fields = ("name", "description", "system_prompt")
+    readonly_fields = ("version",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Staff edits version a persona exactly as users' edits do.
+        if change and set(form.changed_data) & set(services.PERSONA_SENT_FIELDS):
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ModelInfo)
+class ModelInfoAdmin(admin.ModelAdmin):
+    list_display = (
+        "model_id",
+        "display_name",
+        "context_window",
+        "supports_tools",
+        "enabled",
+        "available",
+    )
+    list_editable = ("display_name", "context_window", "supports_tools", "enabled")
+    list_filter = ("enabled", "available", "supports_tools")
+    search_fields = ("model_id", "display_name")

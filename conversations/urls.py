@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import persona_views, views
 
 urlpatterns = [
     path("", views.chat, name="chat"),
@@ -9,4 +9,13 @@ urlpatterns = [
     path("models.json", views.models_json, name="models-json"),
     path("highlight.css", views.highlight_css, name="highlight-css"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("personas/", persona_views.persona_list, name="personas"),
+    path("personas/new/", persona_views.persona_create, name="persona-create"),
+    path("personas/<int:persona_id>/edit/", persona_views.persona_edit, name="persona-edit"),
+    path(
+        "personas/<int:persona_id>/duplicate/",
+        persona_views.persona_duplicate,
+        name="persona-duplicate",
+    ),
+    path("personas/<int:persona_id>/delete/", persona_views.persona_delete, name="persona-delete"),
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from . import catalog, selectors, services, upstream
+from . import catalog, selectors, services, tooling, upstream
 from .forms import SignupForm
 from .rendering import highlight_css as _highlight_css
 
@@ -38,6 +38,14 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "boot": {
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
+                "personas": {
+                    p.pk: {"name": p.name, "tools": p.tools, "tool_choice": p.tool_choice}
+                    for p in personas
+                },
+                "tools": [
+                    {"name": t.name, "description": t.description}
+                    for t in sorted(tooling.REGISTRY.values(), key=lambda t: t.name)
+                ],
             },
         },
     )

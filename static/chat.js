@@ -14,6 +14,9 @@
   const modelSelect = $("model");
   const statusEl = $("status");
   const announcer = $("announcer");
+  const toolsList = $("tools-list");
+  const toolChoice = $("tool-choice");
+  const toolCalls = new Map(); // tool call id -> {name, arguments}
 
   let conversationId = boot.conversation;
   let socket = null;
@@ -67,6 +70,7 @@
       $("title").textContent = f.title || "Chat";
       document.title = f.title || "Chat";
       selectOption(personaSelect, f.persona ?? "");
+      applyPersonaTools();
       selectOption(modelSelect, f.model, true);
       streamingId = null;
       for (const message of f.messages) renderMessage(message);
@@ -111,8 +115,18 @@
       const old = nodes.get(f.message.id);
       const el = buildMessage(f.message);
       if (old) old.el.replaceWith(el); else messagesEl.appendChild(el);
-      if (streamingId === f.message.id) setStreaming(null);
+      // A reply that called tools is followed by their results and another reply.
+      const toolsNext = f.message.status === "complete" && f.message.tool_calls?.length > 0;
+      if (streamingId === f.message.id || streamingId === "tools") setStreaming(toolsNext ? "tools" : null);
       announce(f.message);
+      scrollToEnd();
+    },
+    "message.tool_call": (f) => {
+      toolCalls.set(f.tool_call.id, f.tool_call);
+    },
+    "message.tool_result": (f) => {
+      if (f.conversation !== conversationId) return;
+      renderMessage(f.message);
       scrollToEnd();
     },
     error: (f) => {
@@ -156,6 +170,8 @@
       model: modelSelect.value || null,
     };
     if (personaSelect.value) frame.persona = Number(personaSelect.value);
+    frame.tools = chosenTools();
+    frame.tool_choice = toolChoice.value;
     const el = buildMessage({ id: null, role: "user", content, status: "pending" });
     messagesEl.appendChild(el);
     pending.set(frame.client_id, { frame, el });
@@ -186,6 +202,7 @@
   // ---- rendering --------------------------------------------------------
 
   function buildMessage(message) {
+    if (message.role === "tool") return buildToolCard(message);
     const el = document.createElement("article");
     el.className = `message ${message.role} status-${message.status}`;
     if (message.id !== null) el.dataset.id = message.id;
@@ -214,6 +231,22 @@
     }
     el.appendChild(body);
 
+    if (message.role === "assistant") {
+      for (const call of message.tool_calls || []) {
+        toolCalls.set(call.id, call);
+        const chip = document.createElement("div");
+        chip.className = "tool-chip";
+        chip.textContent = `${message.status === "streaming" ? "Calling" : "Called"} ${call.name}`;
+        el.appendChild(chip);
+      }
+      const leftOut = message.request?.left_out?.length || 0;
+      if (leftOut) {
+        const note = document.createElement("div");
+        note.className = "left-out";
+        note.textContent = `${leftOut} earlier message${leftOut === 1 ? " was" : "s were"} left out to fit the model's context window.`;
+        el.insertBefore(note, body);
+      }
+    }
     if (message.role === "assistant" && message.status !== "streaming") {
       el.appendChild(buildFooter(message));
     }
@@ -260,7 +293,91 @@
     info.className = "facts";
     info.textContent = facts.join(" · ");
     footer.appendChild(info);
+    if (message.request) footer.appendChild(buildSent(message.request));
     return footer;
+  }
+
+  // "What was sent": the exact ingredients of this reply's request.
+  function buildSent(record) {
+    const details = document.createElement("details");
+    details.className = "sent";
+    const summary = document.createElement("summary");
+    summary.textContent = "What was sent";
+    details.appendChild(summary);
+    const list = document.createElement("dl");
+    const persona = record.persona ? `${record.persona.name} (version ${record.persona.version})` : "None";
+    const params = Object.entries(record.params || {}).map(([k, v]) => `${k}=${v}`).join(", ") || "provider defaults";
+    const tools = record.tools?.length ? `${record.tools.join(", ")} (tool_choice: ${record.tool_choice})` : "None";
+    const rows = [
+      ["Persona", persona],
+      ["Model", record.model],
+      ["Parameters", params],
+      ["Tools", tools],
+      ["Messages sent", `${record.sent?.length ?? 0}${record.left_out?.length ? `, ${record.left_out.length} left out` : ""}`],
+      ["Estimated prompt", `${record.estimated_prompt_tokens ?? "?"} tokens of a ${record.context_window} window`],
+    ];
+    for (const [term, value] of rows) {
+      const dt = document.createElement("dt");
+      dt.textContent = term;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      list.append(dt, dd);
+    }
+    details.appendChild(list);
+    const prompt = document.createElement("div");
+    prompt.className = "system-prompt";
+    const label = document.createElement("strong");
+    label.textContent = "System prompt";
+    const pre = document.createElement("pre");
+    pre.textContent = record.system_prompt || "(none)";
+    prompt.append(label, pre);
+    details.appendChild(prompt);
+    return details;
+  }
+
+  function buildToolCard(message) {
+    const el = document.createElement("article");
+    el.className = "message tool";
+    if (message.id !== null) el.dataset.id = message.id;
+    const call = toolCalls.get(message.tool_call_id) || { name: message.name, arguments: "" };
+    const card = document.createElement("details");
+    card.className = "tool-card";
+    const summary = document.createElement("summary");
+    const failed = message.content.startsWith("Error:");
+    summary.textContent = `Tool · ${call.name} → ${failed ? "error" : message.content.slice(0, 60)}`;
+    card.appendChild(summary);
+    const rows = [
+      ["Arguments", prettyJson(call.arguments)],
+      ["Result", message.content],
+    ];
+    for (const [title, text] of rows) {
+      const label = document.createElement("div");
+      label.className = "tool-label";
+      label.textContent = title;
+      const pre = document.createElement("pre");
+      pre.textContent = text;
+      card.append(label, pre);
+    }
+    const raw = document.createElement("details");
+    raw.className = "raw";
+    raw.innerHTML = "<summary>Raw JSON</summary><pre></pre>";
+    raw.querySelector("pre").textContent = JSON.stringify(
+      { tool_call: call, result: { role: "tool", tool_call_id: message.tool_call_id, content: message.content } },
+      null,
+      2,
+    );
+    card.appendChild(raw);
+    el.appendChild(card);
+    if (message.id !== null) nodes.set(message.id, { el, body: card, tail: document.createElement("span"), reasoning: raw, seq: 0 });
+    return el;
+  }
+
+  function prettyJson(text) {
+    try {
+      return JSON.stringify(JSON.parse(text || "{}"), null, 2);
+    } catch {
+      return text;
+    }
   }
 
   function typingDots() {
@@ -370,6 +487,42 @@
     stickToBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
   });
 
+  function renderToolsMenu() {
+    for (const tool of boot.tools) {
+      const label = document.createElement("label");
+      label.className = "tool-option";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = tool.name;
+      box.addEventListener("change", updateToolsCount);
+      const name = document.createElement("strong");
+      name.textContent = tool.name;
+      const description = document.createElement("span");
+      description.textContent = tool.description;
+      label.append(box, name, description);
+      toolsList.appendChild(label);
+      toolChoice.add(new Option(`always call ${tool.name}`, tool.name));
+    }
+  }
+
+  function chosenTools() {
+    return [...toolsList.querySelectorAll("input:checked")].map((box) => box.value);
+  }
+
+  function updateToolsCount() {
+    const count = chosenTools().length;
+    $("tools-count").textContent = count ? `(${count})` : "";
+  }
+
+  function applyPersonaTools() {
+    // A persona's tools are the default; the menu can change them for each message.
+    const persona = boot.personas[personaSelect.value];
+    const tools = new Set(persona ? persona.tools : []);
+    for (const box of toolsList.querySelectorAll("input")) box.checked = tools.has(box.value);
+    toolChoice.value = persona ? persona.tool_choice : "auto";
+    updateToolsCount();
+  }
+
   const draftKey = () => `draft:${conversationId ?? "new"}`;
   function saveDraft() {
     if (input.value) localStorage.setItem(draftKey(), input.value);
@@ -404,6 +557,9 @@
     event.currentTarget.setAttribute("aria-expanded", String(open));
   });
 
+  personaSelect.addEventListener("change", applyPersonaTools);
+  renderToolsMenu();
+  applyPersonaTools();
   input.value = localStorage.getItem(draftKey()) || "";
   autoGrow();
   loadModels();

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_upstream import FakeUpstream, chunk, sse, text_stream
+from tests.fake_upstream import FakeUpstream, chunk, sse, text_stream, tool_calls_stream
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -223,4 +223,62 @@ def test_auto_scroll_follows_until_the_reader_scrolls_up(site, upstream, browser
     assert (
         page.locator("#messages").evaluate("m => m.scrollTop") < 40
     )  # Left where the reader went.
+    page.close()
+
+
+def sign_in(page, site):
+    from playwright.sync_api import expect
+
+    page.goto(f"{site}/accounts/login/")
+    page.fill("#id_username", "tester")
+    page.fill("#id_password", "a-Strong-pass-42")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{site}/")
+
+
+def test_persona_what_was_sent_and_tool_card(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, site)
+    page.goto(f"{site}/personas/new/")
+    page.fill("#id_name", "Math tutor")
+    page.fill("#id_system_prompt", "You are a patient math tutor. Use the calculator.")
+    page.check("input[name=tools][value=calculator]")
+    page.select_option("#id_tool_choice", "auto")
+    page.click("button[type=submit]")
+    expect(page.locator(".persona-list")).to_contain_text("Math tutor")
+
+    page.goto(f"{site}/")
+    page.select_option("#persona", label="Math tutor")
+    page.click("#tools-menu summary")
+    expect(page.locator("input[value=calculator]")).to_be_checked()  # The persona's default.
+    page.click("#tools-menu summary")
+    upstream.script(
+        tool_calls_stream(("calculator", '{"expression": "6 * 7"}'), split=5),
+        text_stream("The answer is ", "**42**."),
+    )
+    page.fill("#input", "What is 6 times 7?")
+    page.keyboard.press("Enter")
+
+    card = page.locator("article.message.tool .tool-card")
+    expect(card).to_contain_text("Tool · calculator → 42")
+    card.locator("summary").first.click()
+    expect(card).to_contain_text('"expression": "6 * 7"')
+    answer = page.locator("article.message.assistant").last
+    expect(answer).to_have_class(re.compile("status-complete"))
+    expect(answer.locator(".body")).to_contain_text("The answer is 42.")
+
+    sent = answer.locator("details.sent")
+    sent.locator("summary").click()
+    expect(sent).to_contain_text("You are a patient math tutor. Use the calculator.")
+    expect(sent).to_contain_text("Math tutor (version 1)")
+    expect(sent).to_contain_text("calculator (tool_choice: auto)")
+    first_request = upstream.completions()[-2].body
+    assert (
+        first_request["messages"][0]["content"]
+        == "You are a patient math tutor. Use the calculator."
+    )
+    assert first_request["tool_choice"] == "auto"
+    page.screenshot(path=str(ARTIFACTS / "chat-tools.png"), full_page=True)
     page.close()

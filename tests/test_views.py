@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conversations import assembly, generation, selectors, services, upstream
-from conversations.models import Conversation, Message, Persona
+from conversations.models import Conversation, Message, ModelInfo, Persona
 from conversations.rendering import render_markdown
 from tests.conftest import API_KEY
 
@@ -205,3 +205,131 @@ def test_title_from_first_message():
     assert services.title_from_text("  Hello\n world  ") == "Hello world"
     long = services.title_from_text("word " * 30)
     assert long.endswith("…") and len(long) <= 61
+
+
+def test_personas_create_edit_duplicate_delete(client, user, other_user):
+    client.force_login(user)
+    response = client.post(
+        "/personas/new/",
+        {
+            "name": "Chef",
+            "description": "Cooks",
+            "system_prompt": "You are a chef.",
+            "model": "",
+            "temperature": "0.7",
+            "top_p": "",
+            "max_tokens": "500",
+            "tools": ["convert_units"],
+            "tool_choice": "auto",
+        },
+    )
+    assert response.status_code == 302
+    chef = Persona.objects.get(name="Chef")
+    assert chef.owner == user and chef.tools == ["convert_units"] and chef.version == 1
+    assert chef.temperature == 0.7 and chef.max_tokens == 500
+
+    form = {
+        "name": "Chef",
+        "description": "Cooks well",
+        "system_prompt": "You are a French chef.",
+        "model": "",
+        "temperature": "0.7",
+        "top_p": "",
+        "max_tokens": "500",
+        "tools": ["convert_units"],
+        "tool_choice": "auto",
+    }
+    assert client.post(f"/personas/{chef.pk}/edit/", form).status_code == 302
+    chef.refresh_from_db()
+    assert chef.system_prompt == "You are a French chef." and chef.version == 2
+    form["description"] = "Only the description"
+    client.post(f"/personas/{chef.pk}/edit/", form)
+    chef.refresh_from_db()
+    assert chef.version == 2  # Nothing sent upstream changed.
+
+    bad = client.post(f"/personas/{chef.pk}/edit/", {**form, "temperature": "9"})
+    assert bad.status_code == 200 and b"form-error" in bad.content
+
+    shared = Persona.objects.get(name="Helpful assistant")
+    response = client.post(f"/personas/{shared.pk}/duplicate/")
+    copy = Persona.objects.get(name="Helpful assistant (copy)")
+    assert response["Location"] == f"/personas/{copy.pk}/edit/" and copy.owner == user
+    assert client.get(f"/personas/{shared.pk}/edit/").status_code == 404  # Shared: staff's.
+
+    page = client.get("/personas/").content.decode()
+    assert "Chef" in page and "Shared" in page
+
+    client.force_login(other_user)
+    for url in (f"/personas/{chef.pk}/edit/", f"/personas/{chef.pk}/delete/"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/personas/{chef.pk}/duplicate/").status_code == 404
+    assert "Chef" not in client.get("/personas/").content.decode()
+
+    client.force_login(user)
+    assert client.get(f"/personas/{chef.pk}/delete/").status_code == 200
+    assert client.post(f"/personas/{chef.pk}/delete/").status_code == 302
+    assert not Persona.objects.filter(pk=chef.pk).exists()
+
+
+def test_sync_models_keeps_staff_edits(fake_upstream):
+    from django.core.management import call_command
+
+    ModelInfo.objects.create(
+        model_id="Qwen/QwQ-32B", display_name="Staff's name", context_window=4096
+    )
+    ModelInfo.objects.create(model_id="gone/model")
+    fake_upstream.models = {
+        "object": "list",
+        "data": [
+            {"id": "Qwen/QwQ-32B"},
+            {"id": "moonshotai/Kimi-K2-Instruct"},
+            {"id": "black-forest-labs/FLUX.1-dev"},
+        ],
+    }
+    call_command("sync_models")
+    kimi = ModelInfo.objects.get(model_id="moonshotai/Kimi-K2-Instruct")
+    assert kimi.display_name == "Kimi K2" and kimi.context_window == 131072 and kimi.supports_tools
+    qwq = ModelInfo.objects.get(model_id="Qwen/QwQ-32B")
+    assert qwq.display_name == "Staff's name" and qwq.context_window == 4096
+    assert not ModelInfo.objects.get(model_id="gone/model").available
+    assert not ModelInfo.objects.filter(model_id__icontains="flux").exists()
+
+
+def test_catalog_covers_the_providers_chat_models():
+    from conversations import catalog
+
+    for model_id in (
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "deepseek-ai/DeepSeek-R1-0528",
+        "Qwen/Qwen3-Coder-480B-A35B-Instruct",
+        "openai/gpt-oss-120b",
+        "NousResearch/Hermes-3-Llama-3.1-70B",
+    ):
+        assert model_id in catalog.BUILT_IN
+    assert len(catalog.BUILT_IN) >= 20
+    assert catalog.model_info("unknown/x").context_window == catalog.DEFAULT_CONTEXT_WINDOW
+
+
+def test_admin_shows_tool_exchange_and_models(client, user, django_user_model):
+    staff = django_user_model.objects.create_superuser(username="boss", password="pw")
+    conversation = make_conversation(user)
+    asked = services.message_append(
+        conversation=conversation, role="assistant", content="", parent=conversation.current_leaf
+    )
+    Message.objects.filter(pk=asked.pk).update(
+        tool_calls=[{"id": "call_9", "name": "calculator", "arguments": '{"expression": "2+2"}'}]
+    )
+    services.message_append(
+        conversation=conversation,
+        role="tool",
+        content="4",
+        parent=asked,
+        tool_call_id="call_9",
+        tool_name="calculator",
+    )
+    client.force_login(staff)
+    page = client.get(
+        f"/admin/conversations/conversation/{conversation.pk}/change/"
+    ).content.decode()
+    assert "call_9" in page and "calculator" in page
+    assert client.get("/admin/conversations/modelinfo/").status_code == 200

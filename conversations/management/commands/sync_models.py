@@ -1,0 +1,28 @@
+"""Refresh the model catalog from the provider's /models list."""
+
+import asyncio
+
+from django.core.management.base import BaseCommand, CommandError
+
+from conversations import catalog
+from conversations.llm import LLMError
+from conversations.upstream import get_client
+
+
+class Command(BaseCommand):
+    help = "Add the provider's chat models to the catalog and mark missing ones unavailable."
+
+    def handle(self, *args, **options) -> None:
+        async def fetch() -> list[dict]:
+            client = get_client()
+            try:
+                return await client.list_models()
+            finally:
+                await client.aclose()
+
+        try:
+            entries = asyncio.run(fetch())
+        except LLMError as exc:
+            raise CommandError(f"{exc.user_message} ({exc.detail})") from exc
+        added, gone = catalog.sync(entries)
+        self.stdout.write(f"{added} models added, {gone} no longer listed by the provider.")

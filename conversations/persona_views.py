@@ -1,0 +1,76 @@
+"""Persona pages: list, create, edit, duplicate, delete. Shared personas are staff's (admin)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from . import catalog, selectors, services
+from .forms import PersonaForm
+from .models import Persona
+
+
+def _catalog() -> list:
+    return sorted(catalog.BUILT_IN.values(), key=lambda entry: entry.display_name)
+
+
+def _own(request: HttpRequest, persona_id: int) -> Persona:
+    persona = selectors.persona_get(user=request.user, persona_id=persona_id)
+    if persona is None or persona.owner_id != request.user.pk:
+        raise Http404("No such persona.")  # Shared ones are not the user's to change.
+    return persona
+
+
+@login_required
+def persona_list(request: HttpRequest) -> HttpResponse:
+    """The user's personas and the shared ones."""
+    personas = selectors.persona_list(user=request.user).select_related("owner")
+    return render(request, "personas/list.html", {"personas": personas})
+
+
+@login_required
+def persona_create(request: HttpRequest) -> HttpResponse:
+    """A new persona of the user's own."""
+    form = PersonaForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.persona_create(owner=request.user, **form.cleaned_data)
+        return redirect("personas")
+    return render(
+        request, "personas/form.html", {"form": form, "title": "New persona", "catalog": _catalog()}
+    )
+
+
+@login_required
+def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
+    """Edit one of the user's personas; replies already written keep what they were sent."""
+    persona = _own(request, persona_id)
+    form = PersonaForm(request.POST or None, instance=persona)
+    if request.method == "POST" and form.is_valid():
+        services.persona_update(persona=Persona.objects.get(pk=persona.pk), **form.cleaned_data)
+        return redirect("personas")
+    return render(
+        request,
+        "personas/form.html",
+        {"form": form, "title": f"Edit {persona.name}", "persona": persona, "catalog": _catalog()},
+    )
+
+
+@login_required
+@require_POST
+def persona_duplicate(request: HttpRequest, persona_id: int) -> HttpResponse:
+    """Copy a persona the user may use into one they own, then edit the copy."""
+    persona = selectors.persona_get(user=request.user, persona_id=persona_id)
+    if persona is None:
+        raise Http404("No such persona.")
+    copy = services.persona_duplicate(persona=persona, owner=request.user)
+    return redirect("persona-edit", persona_id=copy.pk)
+
+
+@login_required
+def persona_delete(request: HttpRequest, persona_id: int) -> HttpResponse:
+    """Confirm, then delete one of the user's personas."""
+    persona = _own(request, persona_id)
+    if request.method == "POST":
+        services.persona_delete(persona=persona)
+        return redirect("personas")
+    return render(request, "personas/confirm_delete.html", {"persona": persona})
