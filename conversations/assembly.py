@@ -74,6 +74,9 @@ def plan_reply(
         persona_choice=persona.tool_choice if persona else "auto",
         options=options,
     )
+    unsupported = []
+    if tools and not info.supports_tools:
+        unsupported, tools = tools, []  # The catalog says this model cannot call tools.
     schemas = tooling.schemas(tools)
     params = {
         "temperature": persona.temperature if persona else None,
@@ -97,6 +100,7 @@ def plan_reply(
         "params": {k: v for k, v in params.items() if v is not None},
         "tools": tools,
         "tool_choice": choice if tools else None,
+        "tools_unsupported": unsupported,
         "context_window": info.context_window,
         "reply_reserve": reserve,
     }

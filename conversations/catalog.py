@@ -84,9 +84,12 @@ def display_name(model_id: str) -> str:
 
 
 def built_in(model_id: str) -> CatalogEntry:
-    """The built-in facts for a model, or careful defaults for one we do not know."""
+    """The built-in facts for a model, or defaults for one we do not know.
+
+    An unknown model gets a modest window, and tools are left to the provider to accept.
+    """
     return BUILT_IN.get(model_id) or CatalogEntry(
-        model_id, display_name(model_id), DEFAULT_CONTEXT_WINDOW, False
+        model_id, display_name(model_id), DEFAULT_CONTEXT_WINDOW, True
     )
 
 

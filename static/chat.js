@@ -307,7 +307,8 @@
     const list = document.createElement("dl");
     const persona = record.persona ? `${record.persona.name} (version ${record.persona.version})` : "None";
     const params = Object.entries(record.params || {}).map(([k, v]) => `${k}=${v}`).join(", ") || "provider defaults";
-    const tools = record.tools?.length ? `${record.tools.join(", ")} (tool_choice: ${record.tool_choice})` : "None";
+    let tools = record.tools?.length ? `${record.tools.join(", ")} (tool_choice: ${record.tool_choice})` : "None";
+    if (record.tools_unsupported?.length) tools += ` (not offered, the model cannot call tools: ${record.tools_unsupported.join(", ")})`;
     const rows = [
       ["Persona", persona],
       ["Model", record.model],

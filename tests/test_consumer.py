@@ -351,6 +351,12 @@ async def test_reasoning_is_streamed_and_stored_apart(connect, user, fake_upstre
     frames, reply = await full_turn(ws)
     assert reply["content"] == "Answer" and reply["reasoning"] == "hmm"
     assert "".join(d.get("reasoning", "") for d in by_type(frames, "message.delta")) == "hmm"
+    await wait_idle(frames[0]["conversation"])
+    fake_upstream.script(text_stream("Next"))
+    await full_turn(ws, content="More", client_id="c2", conversation=frames[0]["conversation"])
+    history = fake_upstream.completions()[1].body["messages"]
+    assert history[1] == {"role": "assistant", "content": "Answer"}  # Reasoning never goes back.
+    assert "hmm" not in str(history)
 
 
 async def test_api_key_never_reaches_the_socket_or_logs(connect, user, fake_upstream, caplog):

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from conversations import services
-from conversations.models import Message, Persona
+from conversations.models import Message, ModelInfo, Persona
 from tests.fake_upstream import chunk, error_reply, sse, text_stream, tool_calls_stream
 from tests.helpers import by_type, open_socket, receive_until, send_frame
 
@@ -323,3 +323,13 @@ async def test_each_reply_records_what_was_sent_and_persona_edits_keep_history(
         "role": "system",
         "content": "Teach strictly.",
     }
+
+
+async def test_tools_are_not_offered_to_a_model_that_cannot_call_them(connect, user, fake_upstream):
+    await db(ModelInfo.objects.create)(model_id="test-model", supports_tools=False)
+    fake_upstream.script(text_stream("plain"))
+    ws = await open_socket(connect, user)
+    frames = await turn(ws, tools=CALC)
+    assert "tools" not in fake_upstream.completions()[0].body
+    record = frames[-1]["message"]["request"]
+    assert record["tools"] == [] and record["tools_unsupported"] == ["calculator"]

@@ -163,7 +163,7 @@ def test_models_json_falls_back_to_the_default(client, user, settings):
     upstream.forget_models()
     client.force_login(user)
     assert client.get("/models.json").json()["models"] == [
-        {"id": "fallback/model", "name": "model", "context_window": 8192, "supports_tools": False}
+        {"id": "fallback/model", "name": "model", "context_window": 8192, "supports_tools": True}
     ]
     client.logout()
     assert client.get("/models.json").status_code == 401
