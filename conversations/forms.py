@@ -4,6 +4,7 @@ from django.contrib.auth.forms import UserCreationForm
 from . import tooling
 from .assembly import TOOL_CHOICES
 from .models import Persona
+from .services import PERSONA_FIELDS
 
 
 class SignupForm(UserCreationForm):
@@ -21,17 +22,7 @@ class PersonaForm(forms.ModelForm):
 
     class Meta:
         model = Persona
-        fields = [
-            "name",
-            "description",
-            "system_prompt",
-            "model",
-            "temperature",
-            "top_p",
-            "max_tokens",
-            "tools",
-            "tool_choice",
-        ]
+        fields = list(PERSONA_FIELDS)
         widgets = {"system_prompt": forms.Textarea(attrs={"rows": 8})}
 
     def __init__(self, *args, **kwargs) -> None:

@@ -209,29 +209,10 @@ def test_title_from_first_message():
 
 def test_personas_create_edit_duplicate_delete(client, user, other_user):
     client.force_login(user)
-    response = client.post(
-        "/personas/new/",
-        {
-            "name": "Chef",
-            "description": "Cooks",
-            "system_prompt": "You are a chef.",
-            "model": "",
-            "temperature": "0.7",
-            "top_p": "",
-            "max_tokens": "500",
-            "tools": ["convert_units"],
-            "tool_choice": "auto",
-        },
-    )
-    assert response.status_code == 302
-    chef = Persona.objects.get(name="Chef")
-    assert chef.owner == user and chef.tools == ["convert_units"] and chef.version == 1
-    assert chef.temperature == 0.7 and chef.max_tokens == 500
-
     form = {
         "name": "Chef",
-        "description": "Cooks well",
-        "system_prompt": "You are a French chef.",
+        "description": "Cooks",
+        "system_prompt": "You are a chef.",
         "model": "",
         "temperature": "0.7",
         "top_p": "",
@@ -239,6 +220,13 @@ def test_personas_create_edit_duplicate_delete(client, user, other_user):
         "tools": ["convert_units"],
         "tool_choice": "auto",
     }
+    response = client.post("/personas/new/", form)
+    assert response.status_code == 302
+    chef = Persona.objects.get(name="Chef")
+    assert chef.owner == user and chef.tools == ["convert_units"] and chef.version == 1
+    assert chef.temperature == 0.7 and chef.max_tokens == 500
+
+    form |= {"description": "Cooks well", "system_prompt": "You are a French chef."}
     assert client.post(f"/personas/{chef.pk}/edit/", form).status_code == 302
     chef.refresh_from_db()
     assert chef.system_prompt == "You are a French chef." and chef.version == 2
