@@ -139,6 +139,8 @@ LLM_TURN_TIMEOUT = float(env.get("LLM_TURN_TIMEOUT") or 600)
 CHAT_MAX_MESSAGE_CHARS = int(env.get("CHAT_MAX_MESSAGE_CHARS") or 100_000)
 CHAT_MAX_TOOL_ROUNDS = int(env.get("CHAT_MAX_TOOL_ROUNDS") or 5)
 CHAT_TOOL_TIMEOUT = float(env.get("CHAT_TOOL_TIMEOUT") or 10)
+CHAT_AUTO_TITLES = env_bool("CHAT_AUTO_TITLES", default=True)
+CHAT_PAGE_SIZE = int(env.get("CHAT_PAGE_SIZE") or 100)
 
 LOGGING = {
     "version": 1,

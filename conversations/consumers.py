@@ -5,7 +5,7 @@ import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import frames, generation, protocol, turns
+from . import frames, generation, organise, protocol, turns
 from .turns import TurnRefused
 
 logger = logging.getLogger(__name__)
@@ -106,8 +106,44 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Send a conversation's state, then its live events."""
         # Join the group first, so nothing published after the snapshot is missed.
         await self.watch(command.conversation, check=True)
-        state = await turns.conversation_state(user=self.user, conversation_id=command.conversation)
+        state = await organise.conversation_state(
+            user=self.user, conversation_id=command.conversation
+        )
         await self.send_json(state)
+
+    async def chat_switch(self, command: protocol.MessageCommand) -> None:
+        """Show another version; every socket on the conversation gets the new state."""
+        await self.watch(command.conversation, check=True)
+        await organise.switch(
+            user=self.user, conversation_id=command.conversation, message_id=command.message
+        )
+
+    async def conversation_history(self, command: protocol.MessageCommand) -> None:
+        """Send the page of older messages above `before`."""
+        await self.send_json(
+            await organise.history(
+                user=self.user, conversation_id=command.conversation, before=command.message
+            )
+        )
+
+    async def conversation_rename(self, command: protocol.RenameCommand) -> None:
+        """Rename a conversation."""
+        await organise.rename(
+            user=self.user, conversation_id=command.conversation, title=command.title
+        )
+
+    async def conversation_flags(self, command: protocol.FlagCommand) -> None:
+        """Pin or archive a conversation."""
+        await organise.set_flags(
+            user=self.user,
+            conversation_id=command.conversation,
+            pinned=command.pinned,
+            archived=command.archived,
+        )
+
+    async def conversation_delete(self, command: protocol.ConversationCommand) -> None:
+        """Delete a conversation for good."""
+        await organise.delete(user=self.user, conversation_id=command.conversation)
 
     async def watch(self, conversation_id: int, *, check: bool = False) -> None:
         """Receive a conversation's live events on this socket."""
@@ -126,6 +162,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     HANDLERS = {
         "chat.send": chat_send,
+        "chat.edit": chat_send,
+        "chat.switch": chat_switch,
+        "conversation.history": conversation_history,
+        "conversation.rename": conversation_rename,
+        "conversation.pin": conversation_flags,
+        "conversation.archive": conversation_flags,
+        "conversation.delete": conversation_delete,
         "chat.stop": chat_stop,
         "chat.regenerate": chat_regenerate,
         "conversation.open": conversation_open,

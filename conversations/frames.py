@@ -29,18 +29,36 @@ def message_data(message: Message, *, content: str | None = None) -> dict:
             "finish_reason": message.finish_reason or None,
             "error": message.error or None,
             "usage": message.usage,
+            "timing": {"first_token_ms": message.first_token_ms, "total_ms": message.duration_ms},
         }
     return data
 
 
 def conversation_data(conversation: Conversation) -> dict:
-    """A conversation's identity and settings."""
+    """A conversation's identity, settings and place in the sidebar."""
     return {
         "id": conversation.pk,
         "title": conversation.title,
         "model": conversation.model,
         "persona": conversation.persona_id,
+        "pinned": conversation.pinned,
+        "archived": conversation.archived,
+        "updated_at": conversation.updated_at.isoformat() if conversation.updated_at else None,
     }
+
+
+def conversation_updated(conversation: Conversation) -> dict:
+    """A `conversation.updated` frame: title, pin or archive changed."""
+    return {
+        "type": "conversation.updated",
+        "conversation": conversation.pk,
+        **{k: v for k, v in conversation_data(conversation).items() if k != "id"},
+    }
+
+
+def conversation_deleted(conversation_id: int) -> dict:
+    """A `conversation.deleted` frame."""
+    return {"type": "conversation.deleted", "conversation": conversation_id}
 
 
 def error(code: str, message: str, *, client_id: str | None = None, **extra) -> dict:

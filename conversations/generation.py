@@ -7,7 +7,7 @@ the conversation's channel-layer group, where every open socket listens.
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
@@ -111,8 +111,10 @@ async def start(
         raise
     gen.begin(plan.reply.pk)
     await publish(conversation.pk, frames.message_created(conversation.pk, plan.reply))
+    first_turn = parent.role == Message.Role.USER and parent.parent_id is None
     gen.task = asyncio.create_task(
-        _run(gen, conversation, plan, options), name=f"turn-{plan.reply.pk}"
+        _run(gen, conversation, plan, options, first_turn=first_turn),
+        name=f"turn-{plan.reply.pk}",
     )
     if gen.stop_requested:
         gen.task.cancel()
@@ -137,15 +139,23 @@ class Outcome:
 
 
 async def _run(
-    gen: Generation, conversation: Conversation, plan: assembly.ReplyPlan, options
+    gen: Generation,
+    conversation: Conversation,
+    plan: assembly.ReplyPlan,
+    options,
+    *,
+    first_turn: bool = False,
 ) -> None:
     """The turn: stream a reply; while it calls tools, run them and stream the next."""
     phase = "reply"
+    first_turn = first_turn and conversation.title_source == Conversation.TitleSource.FIRST_MESSAGE
     try:
         rounds = 0
         while True:
             outcome = await _stream_reply(gen, plan)
             if outcome.message.status != Message.Status.COMPLETE or not outcome.tool_calls:
+                if first_turn and outcome.message.status == Message.Status.COMPLETE:
+                    _start_title(gen, conversation, plan, outcome.message)
                 return
             phase, rounds = "tools", rounds + 1
             parent = await _run_tools(gen, conversation, outcome)
@@ -187,9 +197,14 @@ async def _stream_reply(gen: Generation, plan: assembly.ReplyPlan) -> Outcome:
         outcome |= {"status": Message.Status.ERROR, "error": plan.error, "error_detail": plan.error}
         return await _finish(gen, reply.pk, outcome, usage, [])
     pump = asyncio.create_task(_pump(gen))
-    last_save = loop.time()
+    started = last_save = loop.time()
+    first_token = None
     try:
         async for event in upstream.get_client().stream(plan.request):
+            if first_token is None and isinstance(
+                event, TextDelta | ReasoningDelta | ToolCallDelta
+            ):
+                first_token = loop.time()
             if isinstance(event, TextDelta):
                 gen.content += event.text
             elif isinstance(event, ReasoningDelta):
@@ -227,6 +242,9 @@ async def _stream_reply(gen: Generation, plan: assembly.ReplyPlan) -> Outcome:
     pump.cancel()
     await asyncio.gather(pump, return_exceptions=True)
     await _send_delta(gen, final=True)
+    outcome["duration_ms"] = round((loop.time() - started) * 1000)
+    if first_token is not None:
+        outcome["first_token_ms"] = round((first_token - started) * 1000)
     tool_calls = []
     if plan.request and plan.request.tool_choice != "none":
         tool_calls = [
@@ -302,6 +320,59 @@ async def _final_note(
     )
     await publish(gen.conversation_id, frames.message_created(gen.conversation_id, message))
     await publish(gen.conversation_id, frames.message_completed(gen.conversation_id, message))
+
+
+TITLE_PROMPT = (
+    "Write a short title (at most six words) for a conversation that starts with the "
+    "exchange below. Answer with the title only: no quotes, no final period."
+)
+TITLE_TASKS: set[asyncio.Task] = set()  # Strong references: the loop keeps only weak ones.
+
+
+def _start_title(gen: Generation, conversation: Conversation, plan, reply: Message) -> None:
+    """Name the conversation in the background, after its first reply; never delays it."""
+    if not settings.CHAT_AUTO_TITLES or not plan.request:
+        return
+    task = asyncio.create_task(_generate_title(gen.user_id, conversation.pk, plan.request, reply))
+    TITLE_TASKS.add(task)
+    task.add_done_callback(TITLE_TASKS.discard)
+
+
+async def _generate_title(user_id: int, conversation_id: int, request, reply: Message) -> None:
+    question = next((m["content"] for m in reversed(request.messages) if m["role"] == "user"), "")
+    title_request = replace(
+        request,
+        messages=[
+            {"role": "system", "content": TITLE_PROMPT},
+            {"role": "user", "content": f"{question[:2000]}\n\n---\n\n{reply.content[:2000]}"},
+        ],
+        tools=[],
+        tool_choice=None,
+        max_tokens=24,
+        temperature=0.2,
+        top_p=None,
+    )
+    text = ""
+    try:
+        async for event in upstream.get_client().stream(title_request):
+            if isinstance(event, TextDelta):
+                text += event.text
+    except LLMError as exc:
+        logger.info("No title for conversation %s: %s", conversation_id, exc.detail)
+        return
+    title = clean_title(text)
+    if title and await db(services.conversation_set_title_generated)(
+        conversation_id=conversation_id, title=title
+    ):
+        conversation = await Conversation.objects.aget(pk=conversation_id)
+        await publish_to_user(user_id, frames.conversation_updated(conversation))
+
+
+def clean_title(text: str) -> str:
+    """A model's title answer made fit for the sidebar."""
+    line = next((line for line in text.strip().splitlines() if line.strip()), "")
+    line = line.strip().strip("\"'*#`").removeprefix("Title:").strip().rstrip(".").strip("\"'")
+    return line[:80]
 
 
 async def _pump(gen: Generation) -> None:

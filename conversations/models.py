@@ -47,10 +47,20 @@ class Persona(models.Model):
 class Conversation(models.Model):
     """One chat; its visible history is the branch ending at `current_leaf`."""
 
+    class TitleSource(models.TextChoices):
+        FIRST_MESSAGE = "first_message"
+        GENERATED = "generated"
+        USER = "user"
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
     title = models.CharField(max_length=200, blank=True)
+    title_source = models.CharField(
+        max_length=16, choices=TitleSource.choices, default=TitleSource.FIRST_MESSAGE
+    )
+    pinned = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False)
     persona = models.ForeignKey(Persona, null=True, blank=True, on_delete=models.SET_NULL)
     model = models.CharField(max_length=200, blank=True)
     current_leaf = models.ForeignKey(
@@ -112,6 +122,10 @@ class Message(models.Model):
     request = models.JSONField(
         null=True, blank=True, help_text="Assistant: exactly what its request was made of."
     )
+    first_token_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Time from request to first token."
+    )
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Total time.")
     usage_estimated = models.BooleanField(
         default=False, help_text="The provider reported no usage: these counts are estimates."
     )

@@ -25,6 +25,23 @@ class ConversationCommand:
 
 
 @dataclass
+class RenameCommand:
+    """`conversation.rename`."""
+
+    conversation: int
+    title: str
+
+
+@dataclass
+class FlagCommand:
+    """`conversation.pin` and `conversation.archive`."""
+
+    conversation: int
+    pinned: bool | None = None
+    archived: bool | None = None
+
+
+@dataclass
 class MessageCommand:
     """A frame that names a message in a conversation: `chat.regenerate`."""
 
@@ -62,7 +79,7 @@ def _field(frame: dict, name: str, kind: type, *, required: bool = True, client_
     return value
 
 
-_KIND_NAMES = {int: "an integer", str: "a string"}
+_KIND_NAMES = {int: "an integer", str: "a string", bool: "true or false"}
 
 
 def parse(frame: object) -> tuple[str, object]:
@@ -70,7 +87,7 @@ def parse(frame: object) -> tuple[str, object]:
     if not isinstance(frame, dict):
         raise FrameError("A frame must be a JSON object.")
     kind = frame.get("type")
-    if kind == "chat.send":
+    if kind in ("chat.send", "chat.edit"):
         client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
         cid = _field(frame, "client_id", str)
         if not cid or len(cid) > 100:
@@ -78,15 +95,38 @@ def parse(frame: object) -> tuple[str, object]:
         model = _field(frame, "model", str, required=False, client_id=client_id)
         if model is not None and len(model) > 200:
             raise FrameError("'model' is too long.", client_id=client_id)
+        editing = kind == "chat.edit"
         return kind, SendRequest(
             client_id=cid,
-            conversation=_field(frame, "conversation", int, required=False, client_id=client_id),
+            conversation=_field(frame, "conversation", int, required=editing, client_id=client_id),
             content=_field(frame, "content", str, client_id=client_id),
             persona=_field(frame, "persona", int, required=False, client_id=client_id),
             model=model or None,
             options=_options(frame, client_id),
+            edit=_field(frame, "message", int, client_id=client_id) if editing else None,
         )
-    if kind in ("chat.stop", "conversation.open"):
+    if kind == "conversation.rename":
+        title = _field(frame, "title", str)
+        if not title.strip() or len(title) > 200:
+            raise FrameError("'title' must be 1 to 200 characters.")
+        return kind, RenameCommand(_field(frame, "conversation", int), title)
+    if kind == "conversation.pin":
+        return kind, FlagCommand(
+            _field(frame, "conversation", int), pinned=_field(frame, "pinned", bool)
+        )
+    if kind == "conversation.archive":
+        return kind, FlagCommand(
+            _field(frame, "conversation", int), archived=_field(frame, "archived", bool)
+        )
+    if kind == "conversation.history":
+        return kind, MessageCommand(
+            _field(frame, "conversation", int), _field(frame, "before", int), TurnOptions()
+        )
+    if kind == "chat.switch":
+        return kind, MessageCommand(
+            _field(frame, "conversation", int), _field(frame, "message", int), TurnOptions()
+        )
+    if kind in ("chat.stop", "conversation.open", "conversation.delete"):
         return kind, ConversationCommand(_field(frame, "conversation", int))
     if kind == "chat.regenerate":
         return kind, MessageCommand(

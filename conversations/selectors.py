@@ -1,6 +1,9 @@
 """Reads: every query the app makes about conversations, personas and messages."""
 
+import re
+
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from .models import Conversation, Message, Persona
@@ -11,10 +14,12 @@ WITH RECURSIVE branch(id, depth) AS (
     UNION ALL
     SELECT m.parent_id, b.depth + 1
     FROM conversations_message m JOIN branch b ON m.id = b.id
-    WHERE m.parent_id IS NOT NULL
+    WHERE m.parent_id IS NOT NULL AND b.depth + 1 < %s
 )
 SELECT m.* FROM conversations_message m JOIN branch b ON m.id = b.id ORDER BY b.depth DESC
 """
+# Deeper than any real conversation: "the whole branch".
+WHOLE_BRANCH = 10_000_000
 
 
 def conversation_get(*, user: AbstractBaseUser, conversation_id: int) -> Conversation | None:
@@ -26,9 +31,97 @@ def conversation_get(*, user: AbstractBaseUser, conversation_id: int) -> Convers
     )
 
 
-def conversation_list(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    """The user's conversations, most recently active first."""
-    return Conversation.objects.filter(owner=user).only("id", "title", "updated_at")
+def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> QuerySet[Conversation]:
+    """The user's conversations (archived or not), pinned first, then most recently active."""
+    return (
+        Conversation.objects.filter(owner=user, archived=archived)
+        .only("id", "title", "pinned", "archived", "updated_at")
+        .order_by("-pinned", "-updated_at")
+    )
+
+
+def conversation_search(*, user: AbstractBaseUser, query: str, limit: int = 20) -> list[dict]:
+    """The user's conversations whose title or messages match, each with a snippet.
+
+    Message text is searched through the full-text index (SQLite FTS5, PostgreSQL GIN).
+    """
+    query = query.strip()
+    if not query:
+        return []
+    hits: dict[int, dict] = {}
+    for conversation in Conversation.objects.filter(owner=user, title__icontains=query).order_by(
+        "-updated_at"
+    )[:limit]:
+        hits[conversation.pk] = _hit(conversation, conversation.title, None)
+    for conversation_id, message_id, snippet in _message_matches(user, query, limit):
+        if conversation_id not in hits:
+            hits[conversation_id] = {
+                "conversation": conversation_id,
+                "message": message_id,
+                "snippet": snippet,
+            }
+    missing = [h for h in hits.values() if "title" not in h]
+    titles = Conversation.objects.in_bulk([h["conversation"] for h in missing])
+    for hit in missing:
+        conversation = titles[hit["conversation"]]
+        hit |= {
+            "title": conversation.title,
+            "archived": conversation.archived,
+            "updated_at": conversation.updated_at.isoformat(),
+        }
+    return list(hits.values())[:limit]
+
+
+def _hit(conversation: Conversation, snippet: str, message_id: int | None) -> dict:
+    return {
+        "conversation": conversation.pk,
+        "title": conversation.title,
+        "archived": conversation.archived,
+        "updated_at": conversation.updated_at.isoformat(),
+        "message": message_id,
+        "snippet": snippet,
+    }
+
+
+def _message_matches(user: AbstractBaseUser, query: str, limit: int) -> list[tuple[int, int, str]]:
+    """(conversation id, message id, snippet) for messages matching the words of `query`."""
+    words = [w for w in re.findall(r"\w+", query)][:8]
+    if not words:
+        return []
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        # Each word as a quoted prefix term: user text never becomes FTS syntax.
+        match = " ".join(f'"{w}"*' for w in words)
+        sql = """
+            SELECT m.conversation_id, m.id,
+                   snippet(conversations_message_fts, 0, '', '', '…', 12)
+            FROM conversations_message_fts f
+            JOIN conversations_message m ON m.id = f.rowid
+            JOIN conversations_conversation c ON c.id = m.conversation_id
+            WHERE conversations_message_fts MATCH %s AND c.owner_id = %s
+            ORDER BY m.id DESC LIMIT %s
+        """
+        params = [match, user.pk, limit * 5]
+    elif vendor == "postgresql":
+        sql = """
+            SELECT m.conversation_id, m.id,
+                   ts_headline('simple', m.content, plainto_tsquery('simple', %s), 'MaxWords=16')
+            FROM conversations_message m
+            JOIN conversations_conversation c ON c.id = m.conversation_id
+            WHERE to_tsvector('simple', m.content) @@ plainto_tsquery('simple', %s) AND c.owner_id = %s
+            ORDER BY m.id DESC LIMIT %s
+        """
+        params = [query, query, user.pk, limit * 5]
+    else:  # pragma: no cover - other databases fall back to a scan
+        rows = (
+            Message.objects.filter(conversation__owner=user, content__icontains=query)
+            .order_by("-id")
+            .values_list("conversation_id", "id", "content")[: limit * 5]
+        )
+        return [(c, m, text[:120]) for c, m, text in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(c, m, " ".join(snippet.split())) for c, m, snippet in cursor.fetchall()]
 
 
 def persona_get(*, user: AbstractBaseUser, persona_id: int) -> Persona | None:
@@ -41,12 +134,47 @@ def persona_list(*, user: AbstractBaseUser) -> QuerySet[Persona]:
     return Persona.objects.filter(Q(owner__isnull=True) | Q(owner=user))
 
 
-def message_branch(*, conversation: Conversation, leaf_id: int | None = None) -> list[Message]:
-    """The messages from the root down to `leaf_id` (default: the active leaf), in one query."""
+def message_branch(
+    *, conversation: Conversation, leaf_id: int | None = None, limit: int = WHOLE_BRANCH
+) -> list[Message]:
+    """The messages from the root down to `leaf_id` (default: the active leaf), in one query.
+
+    With `limit`, only the last `limit` messages of the branch, ending at the leaf.
+    """
     leaf_id = leaf_id or conversation.current_leaf_id
     if leaf_id is None:
         return []
-    return list(Message.objects.raw(BRANCH_SQL, [leaf_id, conversation.pk]))
+    return list(Message.objects.raw(BRANCH_SQL, [leaf_id, conversation.pk, limit]))
+
+
+def message_siblings(
+    *, conversation: Conversation, messages: list[Message]
+) -> dict[int, list[int]]:
+    """For each message, the ids of all versions at its place (itself included), oldest first."""
+    parents = {m.parent_id for m in messages}
+    rows = Message.objects.filter(conversation=conversation).filter(
+        Q(parent_id__in=[p for p in parents if p is not None])
+        | (Q(parent__isnull=True) if None in parents else Q(pk__in=[]))
+    )
+    by_parent: dict[int | None, list[int]] = {}
+    for pk, parent_id in rows.order_by("created_at", "id").values_list("pk", "parent_id"):
+        by_parent.setdefault(parent_id, []).append(pk)
+    return {m.pk: by_parent.get(m.parent_id, [m.pk]) for m in messages}
+
+
+def message_latest_leaf(*, conversation: Conversation, message_id: int) -> int:
+    """The leaf reached from a message by always taking its newest child."""
+    children: dict[int, int] = {}
+    for pk, parent_id in (
+        Message.objects.filter(conversation=conversation, parent__isnull=False)
+        .order_by("created_at", "id")
+        .values_list("pk", "parent_id")
+    ):
+        children[parent_id] = pk  # Newest child wins.
+    leaf = message_id
+    while leaf in children:
+        leaf = children[leaf]
+    return leaf
 
 
 def message_get_by_client_id(*, conversation: Conversation, client_id: str) -> Message | None:

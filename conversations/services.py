@@ -101,6 +101,8 @@ def message_finish(
     finish_reason: str = "",
     error: str = "",
     error_detail: str = "",
+    first_token_ms: int | None = None,
+    duration_ms: int | None = None,
     prompt_tokens: int | None = None,
     completion_tokens: int | None = None,
     usage_estimated: bool = False,
@@ -115,6 +117,8 @@ def message_finish(
         finish_reason=finish_reason or "",
         error=error,
         error_detail=error_detail,
+        first_token_ms=first_token_ms,
+        duration_ms=duration_ms,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         usage_estimated=usage_estimated,
@@ -182,3 +186,47 @@ def persona_duplicate(*, persona: Persona, owner: AbstractBaseUser) -> Persona:
 def persona_delete(*, persona: Persona) -> None:
     """Delete a persona; conversations that used it keep their history and lose the link."""
     persona.delete()
+
+
+def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
+    """The user's own title, which automatic titles never overwrite."""
+    conversation.title = title.strip()[:200] or "Untitled"
+    conversation.title_source = Conversation.TitleSource.USER
+    conversation.save(update_fields=["title", "title_source"])
+    return conversation
+
+
+def conversation_set_title_generated(*, conversation_id: int, title: str) -> bool:
+    """Store a generated title unless the user has named the conversation; say if it was stored."""
+    return bool(
+        Conversation.objects.filter(
+            pk=conversation_id, title_source=Conversation.TitleSource.FIRST_MESSAGE
+        ).update(title=title[:200], title_source=Conversation.TitleSource.GENERATED)
+    )
+
+
+def conversation_set_flags(
+    *, conversation: Conversation, pinned: bool | None = None, archived: bool | None = None
+) -> Conversation:
+    """Pin or unpin, archive or unarchive."""
+    if pinned is not None:
+        conversation.pinned = pinned
+    if archived is not None:
+        conversation.archived = archived
+    conversation.save(update_fields=["pinned", "archived"])
+    return conversation
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    """Delete a conversation and every message in it, for good."""
+    with transaction.atomic():
+        # The leaf points into the messages being deleted: unhook it first.
+        Conversation.objects.filter(pk=conversation.pk).update(current_leaf=None)
+        conversation.delete()
+
+
+def conversation_switch(*, conversation: Conversation, leaf_id: int) -> Conversation:
+    """Make the branch ending at `leaf_id` the one the conversation shows and continues."""
+    conversation.current_leaf_id = leaf_id
+    conversation.save(update_fields=["current_leaf"])
+    return conversation

@@ -31,6 +31,7 @@ class SendRequest:
     persona: int | None = None
     model: str | None = None
     options: TurnOptions = field(default_factory=TurnOptions)
+    edit: int | None = None  # `chat.edit`: the user message this is a new version of.
 
 
 @dataclass
@@ -95,6 +96,8 @@ def _resolve(
     conversation = selectors.conversation_get(user=user, conversation_id=request.conversation)
     if conversation is None:
         raise TurnRefused("not_found", "That conversation does not exist.")
+    if request.edit is not None and not _edited(conversation, request.edit):
+        raise TurnRefused("not_found", "That message does not exist.")
     existing = selectors.message_get_by_client_id(
         conversation=conversation, client_id=request.client_id
     )
@@ -125,11 +128,17 @@ def _save_message(
                 services.conversation_set_options(
                     conversation=conversation, persona=persona, model=request.model
                 )
+            # An edit is a new version beside the old message; a send continues the branch.
+            parent = (
+                _edited(conversation, request.edit).parent
+                if request.edit is not None
+                else conversation.current_leaf
+            )
             message = services.message_append(
                 conversation=conversation,
                 role=Message.Role.USER,
                 content=request.content,
-                parent=conversation.current_leaf,
+                parent=parent,
                 client_id=request.client_id,
             )
     except IntegrityError:
@@ -141,6 +150,14 @@ def _save_message(
         )
         return Turn(conversation, existing, duplicate=True)
     return Turn(conversation, message, created=created)
+
+
+def _edited(conversation: Conversation, message_id: int) -> Message | None:
+    return (
+        Message.objects.filter(conversation=conversation, pk=message_id, role=Message.Role.USER)
+        .select_related("parent")
+        .first()
+    )
 
 
 async def start_reply(turn: Turn, options: TurnOptions) -> None:
@@ -184,25 +201,6 @@ async def stop(*, user: AbstractBaseUser, conversation_id: int) -> None:
     """Stop the reply streaming in one of the user's conversations."""
     await check_owner(user=user, conversation_id=conversation_id)
     await generation.stop(conversation_id)
-
-
-async def conversation_state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
-    """A `conversation.state` frame, with a streaming reply's text so far."""
-    conversation = await db(selectors.conversation_get)(user=user, conversation_id=conversation_id)
-    if conversation is None:
-        raise TurnRefused("not_found", "That conversation does not exist.")
-    branch = await db(selectors.message_branch)(conversation=conversation)
-    gen = generation.RUNNING.get(conversation.pk)
-    messages = []
-    for message in branch:
-        if gen and message.pk == gen.message_id:
-            message.reasoning = gen.reasoning[: gen.sent_reasoning]
-            data = frames.message_data(message, content=gen.content[: gen.sent_content])
-            data["seq"] = gen.seq
-        else:
-            data = frames.message_data(message)
-        messages.append(data)
-    return frames.conversation_state(conversation, messages)
 
 
 async def check_owner(*, user: AbstractBaseUser, conversation_id: int) -> None:
