@@ -8,9 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from . import catalog, selectors, services, tooling, upstream
+from . import catalog, portability, selectors, services, tooling, upstream
 from .forms import SignupForm
 from .rendering import highlight_css as _highlight_css
+
+IMPORT_MAX_BYTES = 50_000_000
 
 
 @login_required
@@ -30,7 +32,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
         "chat.html",
         {
             "conversation": conversation,
-            "conversations": selectors.conversation_list(user=request.user)[:200],
+            "conversations": selectors.conversation_list(user=request.user)[:500],
             "personas": personas,
             "model": catalog.model_info(model).as_dict(),
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
@@ -38,6 +40,9 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "boot": {
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
+                "conversations": [
+                    sidebar_item(c) for c in selectors.conversation_list(user=request.user)[:500]
+                ],
                 "personas": {
                     p.pk: {"name": p.name, "tools": p.tools, "tool_choice": p.tool_choice}
                     for p in personas
@@ -51,18 +56,99 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     )
 
 
-@login_required
-@require_GET
-def export_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
-    """One conversation as JSON: what its next turn would send upstream."""
+def _owned(request: HttpRequest, conversation_id: int):
     conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
     if conversation is None:
         raise Http404("No such conversation.")
-    response = JsonResponse(
-        selectors.conversation_export(conversation=conversation), json_dumps_params={"indent": 2}
-    )
-    response["Content-Disposition"] = f'attachment; filename="conversation-{conversation.pk}.json"'
+    return conversation
+
+
+def _download(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+@require_GET
+def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """One conversation as JSON: what its next turn would send upstream, and the whole tree."""
+    conversation = _owned(request, conversation_id)
+    data = portability.export_conversation(conversation)
+    return _download(
+        JsonResponse(data, json_dumps_params={"indent": 2}), f"conversation-{conversation.pk}.json"
+    )
+
+
+@login_required
+@require_GET
+def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """One conversation's active branch as Markdown."""
+    conversation = _owned(request, conversation_id)
+    text = portability.export_markdown(conversation)
+    return _download(
+        HttpResponse(text, content_type="text/markdown; charset=utf-8"),
+        f"conversation-{conversation.pk}.md",
+    )
+
+
+@login_required
+@require_GET
+def export_all(request: HttpRequest) -> HttpResponse:
+    """Every conversation of the user, in one JSON file."""
+    data = portability.export_all(request.user)
+    return _download(JsonResponse(data, json_dumps_params={"indent": 2}), "conversations.json")
+
+
+@login_required
+def import_conversations(request: HttpRequest) -> HttpResponse:
+    """Import our JSON export or ChatGPT's conversations.json; all of it or nothing."""
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "Choose a file to import."
+        elif upload.size > IMPORT_MAX_BYTES:
+            error = f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB."
+        else:
+            try:
+                imported = portability.import_file(user=request.user, data=upload.read())
+            except portability.ImportFailed as exc:
+                error = str(exc)
+            else:
+                if len(imported) == 1:
+                    return redirect("conversation", conversation_id=imported[0].pk)
+                return redirect("chat")
+    return render(request, "import.html", {"error": error}, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def search_json(request: HttpRequest) -> JsonResponse:
+    """The user's conversations matching `q` in titles or message text, with snippets."""
+    query = request.GET.get("q", "")[:200]
+    return JsonResponse(
+        {"query": query, "results": selectors.conversation_search(user=request.user, query=query)}
+    )
+
+
+@login_required
+@require_GET
+def conversations_json(request: HttpRequest) -> JsonResponse:
+    """The sidebar: the user's conversations, or the archived ones with ?archived=1."""
+    archived = request.GET.get("archived") == "1"
+    items = selectors.conversation_list(user=request.user, archived=archived)[:500]
+    return JsonResponse({"conversations": [sidebar_item(c) for c in items]})
+
+
+def sidebar_item(conversation) -> dict:
+    """A conversation as the sidebar lists it."""
+    return {
+        "id": conversation.pk,
+        "title": conversation.title,
+        "pinned": conversation.pinned,
+        "archived": conversation.archived,
+        "updated_at": conversation.updated_at.isoformat(),
+    }
 
 
 async def models_json(request: HttpRequest) -> JsonResponse:

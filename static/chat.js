@@ -17,6 +17,8 @@
   const toolsList = $("tools-list");
   const toolChoice = $("tool-choice");
   const toolCalls = new Map(); // tool call id -> {name, arguments}
+  const olderButton = $("load-older");
+  let loadingOlder = false;
 
   let conversationId = boot.conversation;
   let socket = null;
@@ -62,18 +64,39 @@
   const handlers = {
     "conversation.created": (f) => {
       titles.set(f.conversation, f.title);
-      addToSidebar(f.conversation, f.title);
+      Sidebar.upsert(f);
+    },
+    "conversation.updated": (f) => {
+      Sidebar.upsert(f);
+      if (f.conversation === conversationId) setTitle(f.title);
+    },
+    "conversation.deleted": (f) => {
+      Sidebar.remove(f.conversation);
+      if (f.conversation === conversationId) location.href = "/";
+    },
+    "conversation.history": (f) => {
+      if (f.conversation !== conversationId) return;
+      loadingOlder = false;
+      const before = messagesEl.scrollHeight;
+      const first = firstMessageElement();
+      for (const message of f.messages) {
+        if (nodes.has(message.id)) continue;
+        const el = buildMessage(message);
+        messagesEl.insertBefore(el, first);
+      }
+      messagesEl.scrollTop += messagesEl.scrollHeight - before;
+      olderButton.hidden = !f.has_more;
     },
     "conversation.state": (f) => {
       if (f.conversation !== conversationId) return;
       for (const id of [...nodes.keys()]) removeNode(id);
-      $("title").textContent = f.title || "Chat";
-      document.title = f.title || "Chat";
+      setTitle(f.title);
       selectOption(personaSelect, f.persona ?? "");
       applyPersonaTools();
       selectOption(modelSelect, f.model, true);
       streamingId = null;
       for (const message of f.messages) renderMessage(message);
+      olderButton.hidden = !f.has_more;
       setStreaming(streamingId);
       scrollToEnd(true);
     },
@@ -85,7 +108,10 @@
         if (conversationId === null) adoptConversation(f.conversation);
       }
       if (f.conversation !== conversationId) return;
-      // A new version replaces everything after its parent on screen.
+      Sidebar.touch(f.conversation);
+      // A new version replaces everything after its parent on screen, and joins its siblings.
+      const old = [...nodes.values()].find((n) => n.message && n.message.parent === f.message.parent && n.message.id !== f.message.id);
+      f.message.siblings = old ? [...new Set([...(old.message.siblings || [old.message.id]), f.message.id])] : [f.message.id];
       dropAfter(f.message.parent);
       renderMessage(f.message);
       setStreaming(streamingId);
@@ -113,6 +139,7 @@
     "message.completed": (f) => {
       if (f.conversation !== conversationId) return;
       const old = nodes.get(f.message.id);
+      f.message.siblings = old?.message?.siblings || [f.message.id];
       const el = buildMessage(f.message);
       if (old) old.el.replaceWith(el); else messagesEl.appendChild(el);
       // A reply that called tools is followed by their results and another reply.
@@ -135,7 +162,7 @@
       if (item) {
         // Nothing was saved: give the text back rather than lose it.
         pending.delete(f.client_id);
-        item.el.remove();
+        item.el?.remove();
         if (!input.value) input.value = item.frame.content;
         autoGrow();
       }
@@ -190,13 +217,11 @@
   function adoptConversation(id) {
     conversationId = id;
     history.replaceState(null, "", `/conversations/${id}/`);
-    const title = titles.get(id) || "Chat";
-    $("title").textContent = title;
-    document.title = title;
-    const exportLink = $("export");
-    exportLink.href = `/conversations/${id}/export.json`;
-    exportLink.hidden = false;
-    markCurrent(id);
+    setTitle(titles.get(id));
+    $("export-json").href = `/conversations/${id}/export.json`;
+    $("export-md").href = `/conversations/${id}/export.md`;
+    $("export").hidden = false;
+    Sidebar.setCurrent(id);
   }
 
   // ---- rendering --------------------------------------------------------
@@ -250,11 +275,121 @@
     if (message.role === "assistant" && message.status !== "streaming") {
       el.appendChild(buildFooter(message));
     }
+    if (message.id !== null && message.status !== "streaming" && message.status !== "pending") {
+      el.appendChild(buildActions(message, body));
+    }
+    if (message.role === "assistant") decorateCode(body);
     if (message.id !== null) {
-      nodes.set(message.id, { el, body, tail, reasoning, seq: message.seq || 0 });
+      nodes.set(message.id, { el, body, tail, reasoning, seq: message.seq || 0, message });
       if (message.status === "streaming") streamingId = message.id;
     }
     return el;
+  }
+
+  function button(label, title, run) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "action";
+    b.textContent = label;
+    b.title = title;
+    b.setAttribute("aria-label", title);
+    b.addEventListener("click", run);
+    return b;
+  }
+
+  // Copy, edit or regenerate, continue, and "‹ 2/3 ›" between versions.
+  function buildActions(message, body) {
+    const bar = document.createElement("div");
+    bar.className = "actions";
+    const siblings = message.siblings || [message.id];
+    if (siblings.length > 1) {
+      const at = siblings.indexOf(message.id);
+      const versions = document.createElement("span");
+      versions.className = "versions";
+      const previous = button("‹", "Previous version", () => switchTo(siblings[at - 1]));
+      previous.disabled = at <= 0;
+      const next = button("›", "Next version", () => switchTo(siblings[at + 1]));
+      next.disabled = at >= siblings.length - 1;
+      const label = document.createElement("span");
+      label.textContent = `${at + 1}/${siblings.length}`;
+      versions.append(previous, label, next);
+      bar.appendChild(versions);
+    }
+    bar.appendChild(button("Copy", "Copy message", (event) => copyText(message.content, event.currentTarget)));
+    if (message.role === "user") bar.appendChild(button("Edit", "Edit message", () => startEdit(message, body)));
+    if (message.role === "assistant") {
+      bar.appendChild(button("Regenerate", "Write a new version of this reply", () =>
+        send({ type: "chat.regenerate", conversation: conversationId, message: message.id, tools: chosenTools(), tool_choice: toolChoice.value }),
+      ));
+      if (message.finish_reason === "length") {
+        bar.appendChild(button("Continue", "Continue this reply", () => {
+          input.value = "Continue exactly where you stopped.";
+          submit();
+        }));
+      }
+    }
+    return bar;
+  }
+
+  function switchTo(id) {
+    if (id !== undefined && streamingId === null) send({ type: "chat.switch", conversation: conversationId, message: id });
+  }
+
+  function startEdit(message, body) {
+    if (streamingId !== null) return;
+    const editor = document.createElement("div");
+    editor.className = "editor";
+    const area = document.createElement("textarea");
+    area.value = message.content;
+    area.setAttribute("aria-label", "Edit message");
+    const save = button("Save and send", "Save and send", () => {
+      if (!area.value.trim()) return;
+      const frame = {
+        type: "chat.edit", client_id: newClientId(), conversation: conversationId, message: message.id,
+        content: area.value, tools: chosenTools(), tool_choice: toolChoice.value, model: modelSelect.value || null,
+      };
+      if (personaSelect.value) frame.persona = Number(personaSelect.value);
+      pending.set(frame.client_id, { frame, el: null });
+      send(frame);
+    });
+    const cancel = button("Cancel", "Cancel editing", () => editor.replaceWith(body));
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") cancel.click();
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        save.click();
+      }
+    });
+    editor.append(area, save, cancel);
+    body.replaceWith(editor);
+    area.focus();
+  }
+
+  async function copyText(text, target) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = document.createElement("textarea");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    if (target) {
+      const label = target.textContent;
+      target.textContent = "Copied";
+      setTimeout(() => (target.textContent = label), 1200);
+    }
+  }
+
+  function decorateCode(body) {
+    for (const pre of body.querySelectorAll("pre")) {
+      if (pre.querySelector(".copy-code")) continue;
+      const copy = button("Copy", "Copy code", (event) => copyText(pre.querySelector("code")?.textContent ?? pre.textContent, event.currentTarget));
+      copy.classList.add("copy-code");
+      pre.prepend(copy);
+    }
   }
 
   function buildFooter(message) {
@@ -288,6 +423,9 @@
       const approx = message.usage.estimated ? "≈" : "";
       facts.push(`${approx}${message.usage.prompt_tokens ?? "?"} → ${approx}${message.usage.completion_tokens} tokens`);
     }
+    const timing = message.timing || {};
+    if (timing.first_token_ms != null) facts.push(`${(timing.first_token_ms / 1000).toFixed(1)} s to first token`);
+    if (timing.total_ms != null) facts.push(`${(timing.total_ms / 1000).toFixed(1)} s total`);
     if (message.finish_reason && message.finish_reason !== "stop") facts.push(`finish: ${message.finish_reason}`);
     const info = document.createElement("span");
     info.className = "facts";
@@ -402,7 +540,12 @@
   }
 
   function dropAfter(parentId) {
-    if (parentId == null || !nodes.has(parentId)) return;
+    if (parentId == null) {
+      // A new first message: nothing before it stays.
+      for (const id of [...nodes.keys()]) removeNode(id);
+      return;
+    }
+    if (!nodes.has(parentId)) return;
     let el = nodes.get(parentId).el.nextElementSibling;
     while (el) {
       const next = el.nextElementSibling;
@@ -425,23 +568,21 @@
 
   // ---- page chrome ------------------------------------------------------
 
-  function addToSidebar(id, title) {
-    const list = $("conversation-list");
-    if (list.querySelector(`li[data-id="${id}"]`)) return;
-    list.querySelector(".empty")?.remove();
-    const li = document.createElement("li");
-    li.dataset.id = id;
-    const a = document.createElement("a");
-    a.href = `/conversations/${id}/`;
-    a.textContent = title || "Untitled";
-    li.appendChild(a);
-    list.prepend(li);
-    if (id === conversationId) markCurrent(id);
+  function setTitle(title) {
+    $("title").textContent = title || "Chat";
+    document.title = title || "Chat";
   }
 
-  function markCurrent(id) {
-    for (const a of document.querySelectorAll("#conversation-list a")) a.removeAttribute("aria-current");
-    document.querySelector(`#conversation-list li[data-id="${id}"] a`)?.setAttribute("aria-current", "page");
+  function firstMessageElement() {
+    return olderButton.nextElementSibling;
+  }
+
+  function loadOlder() {
+    const first = [...nodes.values()].map((n) => n.el).find((el) => el === firstMessageElement());
+    const id = first ? Number(first.dataset.id) : null;
+    if (loadingOlder || !id || olderButton.hidden) return;
+    loadingOlder = true;
+    send({ type: "conversation.history", conversation: conversationId, before: id });
   }
 
   function selectOption(select, value, addMissing = false) {
@@ -552,12 +693,26 @@
   stopButton.addEventListener("click", stop);
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && streamingId !== null) stop();
+    if ((event.ctrlKey || event.metaKey) && event.shiftKey && event.key.toLowerCase() === "o") {
+      event.preventDefault();
+      location.href = "/";
+    }
+    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
+    if (event.key === "/" && !typing) {
+      event.preventDefault();
+      Sidebar.focusSearch();
+    }
   });
+  olderButton.addEventListener("click", loadOlder);
+  new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) loadOlder();
+  }, { root: messagesEl }).observe(olderButton);
   $("toggle-sidebar").addEventListener("click", (event) => {
     const open = document.body.classList.toggle("sidebar-open");
     event.currentTarget.setAttribute("aria-expanded", String(open));
   });
 
+  Sidebar.init({ send, current: conversationId, conversations: boot.conversations });
   personaSelect.addEventListener("change", applyPersonaTools);
   renderToolsMenu();
   applyPersonaTools();

@@ -140,7 +140,8 @@ def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
     expect(page.locator("#stop")).to_be_hidden()
     expect(page.locator("#title")).to_have_text("Say hello")
     expect(page).to_have_url(re.compile(r"/conversations/\d+/$"))
-    expect(page.locator("#conversation-list li")).to_have_count(1)
+    expect(page.locator("#conversation-list li[data-id]")).to_have_count(1)
+    expect(page.locator("#conversation-list li.group")).to_have_text("Today")
 
     page.reload()
     expect(page.locator("article.message.user")).to_have_text(re.compile("Say hello"))
