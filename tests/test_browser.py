@@ -177,11 +177,7 @@ def test_failed_turn_shows_error_and_retry(site, upstream, browser):
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 390, "height": 844})  # A phone.
-    page.goto(f"{site}/accounts/login/")
-    page.fill("#id_username", "tester")
-    page.fill("#id_password", "a-Strong-pass-42")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{site}/")
+    sign_in(page, site)
 
     upstream.script(sse(chunk({"content": "Half an ans"}), done=False))
     upstream.replies[-1].steps.append(("drop",))
@@ -205,11 +201,7 @@ def test_auto_scroll_follows_until_the_reader_scrolls_up(site, upstream, browser
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1000, "height": 600})
-    page.goto(f"{site}/accounts/login/")
-    page.fill("#id_username", "tester")
-    page.fill("#id_password", "a-Strong-pass-42")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{site}/")
+    sign_in(page, site)
     upstream.script(text_stream(*[f"line {i}\n\n" for i in range(80)], delay=0.05))
     page.fill("#input", "Count")
     page.keyboard.press("Enter")
@@ -228,12 +220,19 @@ def test_auto_scroll_follows_until_the_reader_scrolls_up(site, upstream, browser
 
 
 def sign_in(page, site):
+    """Sign in as the tests' user, signing up first when running alone."""
     from playwright.sync_api import expect
 
     page.goto(f"{site}/accounts/login/")
     page.fill("#id_username", "tester")
     page.fill("#id_password", "a-Strong-pass-42")
     page.click("button[type=submit]")
+    if page.url.endswith("/accounts/login/"):
+        page.goto(f"{site}/accounts/signup/")
+        page.fill("#id_username", "tester")
+        page.fill("#id_password1", "a-Strong-pass-42")
+        page.fill("#id_password2", "a-Strong-pass-42")
+        page.click("button[type=submit]")
     expect(page).to_have_url(f"{site}/")
 
 
@@ -282,4 +281,90 @@ def test_persona_what_was_sent_and_tool_card(site, upstream, browser):
     )
     assert first_request["tool_choice"] == "auto"
     page.screenshot(path=str(ARTIFACTS / "chat-tools.png"), full_page=True)
+    page.close()
+
+
+def test_versions_rename_search_delete_and_import(site, upstream, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("dialog", lambda dialog: dialog.accept())  # The delete confirmation.
+    sign_in(page, site)
+    upstream.script(text_stream("Try ", "basil."))
+    page.fill("#input", "Suggest a herb for my windowsill")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    expect(reply).to_have_class(re.compile("status-complete"))
+
+    # Regenerate: a second version, then switch back to the first.
+    upstream.script(text_stream("Try ", "thyme."))
+    reply.get_by_role("button", name="Write a new version of this reply").click()
+    expect(page.locator("article.message.assistant .body")).to_have_text("Try thyme.")
+    versions = page.locator("article.message.assistant .versions")
+    expect(versions).to_contain_text("2/2")
+    versions.get_by_role("button", name="Previous version").click()
+    expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
+    expect(versions).to_contain_text("1/2")
+    page.reload()  # The chosen version is remembered.
+    expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
+    page.screenshot(path=str(ARTIFACTS / "chat-versions.png"))
+
+    # Rename inline from the sidebar.
+    item = page.locator("#conversation-list li[data-id]").first
+    item.locator("summary").click()
+    item.get_by_role("button", name="Rename").click()
+    field = page.locator("#conversation-list input.rename")
+    field.fill("Windowsill herbs")
+    field.press("Enter")
+    expect(page.locator("#conversation-list li[data-id] a").first).to_have_text("Windowsill herbs")
+    expect(page.locator("#title")).to_have_text("Windowsill herbs")
+
+    # Search finds it by a word in a reply, with the snippet.
+    page.keyboard.press("Escape")
+    page.locator("#messages").click()
+    page.keyboard.press("/")
+    expect(page.locator("#search")).to_be_focused()
+    page.keyboard.type("basil")
+    hit = page.locator("#conversation-list .search-hit").first
+    expect(hit).to_contain_text("Windowsill herbs")
+    expect(hit.locator(".hit-snippet")).to_contain_text("basil")
+
+    # Export it, then import the file back: a copy with both versions.
+    with page.expect_download() as download_info:
+        page.click("#export summary")
+        page.click("#export-json")
+    exported = tmp_path / "conversation.json"
+    download_info.value.save_as(exported)
+    page.goto(f"{site}/import/")
+    page.set_input_files("#import-file", str(exported))
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/conversations/\d+/$"))
+    expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
+    expect(page.locator("article.message.assistant .versions")).to_contain_text("1/2")
+    imported_url = page.url
+
+    # Delete the import: gone from the sidebar and for good.
+    imported_id = imported_url.rstrip("/").rsplit("/", 1)[-1]
+    item = page.locator(f'#conversation-list li[data-id="{imported_id}"]')
+    item.locator("summary").click()
+    item.get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(f"{site}/")
+    expect(page.locator(f'#conversation-list li[data-id="{imported_id}"]')).to_have_count(0)
+    assert page.goto(imported_url).status == 404
+    page.close()
+
+
+def test_bad_import_file_is_refused_in_place(site, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    sign_in(page, site)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"not": "an export"}')
+    page.goto(f"{site}/import/")
+    page.set_input_files("#import-file", str(bad))
+    page.click("button[type=submit]")
+    expect(page.locator("#import-error")).to_contain_text(
+        "neither an export from this app nor ChatGPT"
+    )
     page.close()
