@@ -116,11 +116,7 @@ def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
 
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{site}/accounts/signup/")
-    page.fill("#id_username", "tester")
-    page.fill("#id_password1", "a-Strong-pass-42")
-    page.fill("#id_password2", "a-Strong-pass-42")
-    page.click("button[type=submit]")
+    sign_up(page, site)
     expect(page).to_have_url(f"{site}/")
 
     upstream.script(
@@ -228,12 +224,17 @@ def sign_in(page, site):
     page.fill("#id_password", "a-Strong-pass-42")
     page.click("button[type=submit]")
     if page.url.endswith("/accounts/login/"):
-        page.goto(f"{site}/accounts/signup/")
-        page.fill("#id_username", "tester")
-        page.fill("#id_password1", "a-Strong-pass-42")
-        page.fill("#id_password2", "a-Strong-pass-42")
-        page.click("button[type=submit]")
+        sign_up(page, site)
     expect(page).to_have_url(f"{site}/")
+
+
+def sign_up(page, site):
+    """Create the tests' user through the sign-up page."""
+    page.goto(f"{site}/accounts/signup/")
+    page.fill("#id_username", "tester")
+    page.fill("#id_password1", "a-Strong-pass-42")
+    page.fill("#id_password2", "a-Strong-pass-42")
+    page.click("button[type=submit]")
 
 
 def test_persona_what_was_sent_and_tool_card(site, upstream, browser):
