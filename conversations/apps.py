@@ -6,4 +6,8 @@ class ConversationsConfig(AppConfig):
     name = "conversations"
 
     def ready(self) -> None:
-        from . import tools  # noqa: F401 - registers the built-in tools
+        from django.db.models.signals import post_migrate
+
+        from . import search_index, tools  # noqa: F401 - tools registers the built-ins
+
+        post_migrate.connect(search_index.on_post_migrate, sender=self)

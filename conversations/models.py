@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Persona(models.Model):
@@ -131,6 +132,9 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When this message was last on the active branch: switching back to a version
+    # returns to the replies that were showing under it, not just the newest ones.
+    selected_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -166,14 +166,14 @@ def message_siblings(
 
 
 def message_latest_leaf(*, conversation: Conversation, message_id: int) -> int:
-    """The leaf reached from a message by always taking its newest child."""
+    """The leaf reached from a message by always taking the child shown most recently."""
     children: dict[int, int] = {}
     for pk, parent_id in (
         Message.objects.filter(conversation=conversation, parent__isnull=False)
-        .order_by("created_at", "id")
+        .order_by("selected_at", "id")
         .values_list("pk", "parent_id")
     ):
-        children[parent_id] = pk  # Newest child wins.
+        children[parent_id] = pk  # The most recently shown (or newest) child wins.
     leaf = message_id
     while leaf in children:
         leaf = children[leaf]

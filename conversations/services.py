@@ -227,6 +227,11 @@ def conversation_delete(*, conversation: Conversation) -> None:
 
 def conversation_switch(*, conversation: Conversation, leaf_id: int) -> Conversation:
     """Make the branch ending at `leaf_id` the one the conversation shows and continues."""
-    conversation.current_leaf_id = leaf_id
-    conversation.save(update_fields=["current_leaf"])
+    from .selectors import message_branch
+
+    with transaction.atomic():
+        conversation.current_leaf_id = leaf_id
+        conversation.save(update_fields=["current_leaf"])
+        path = [m.pk for m in message_branch(conversation=conversation, leaf_id=leaf_id)]
+        Message.objects.filter(pk__in=path).update(selected_at=timezone.now())
     return conversation

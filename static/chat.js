@@ -104,7 +104,7 @@
       const item = f.message.client_id && pending.get(f.message.client_id);
       if (item) {
         pending.delete(f.message.client_id);
-        item.el.remove();
+        item.el?.remove();
         if (conversationId === null) adoptConversation(f.conversation);
       }
       if (f.conversation !== conversationId) return;

@@ -310,6 +310,19 @@ def test_versions_rename_search_delete_and_import(site, upstream, browser, tmp_p
     expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
     page.screenshot(path=str(ARTIFACTS / "chat-versions.png"))
 
+    # Edit the question: a second version of it, with its own reply.
+    upstream.script(text_stream("Try ", "mint."))
+    page.locator("article.message.user").get_by_role("button", name="Edit message").click()
+    page.locator(".editor textarea").fill("Suggest a herb for a shady windowsill")
+    page.locator(".editor").get_by_role("button", name="Save and send").click()
+    expect(page.locator("article.message.assistant .body")).to_have_text("Try mint.")
+    expect(page.locator("article.message.user .body")).to_have_text(
+        "Suggest a herb for a shady windowsill"
+    )
+    expect(page.locator("article.message.user .versions")).to_contain_text("2/2")
+    page.locator("article.message.user").get_by_role("button", name="Previous version").click()
+    expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
+
     # Rename inline from the sidebar.
     item = page.locator("#conversation-list li[data-id]").first
     item.locator("summary").click()

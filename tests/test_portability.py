@@ -267,3 +267,24 @@ def test_search_finds_words_in_messages_and_titles_of_ones_own(client, user, oth
         r["conversation"] for r in client.get("/search.json", {"q": "sourdough"}).json()["results"]
     ] == [titled.pk]
     assert client.get("/search.json", {"q": "rye"}).json()["results"][0]["conversation"] == mine.pk
+
+
+def test_search_sees_replies_finished_after_streaming_and_survives_migrations(user):
+    # A reply is saved empty, then filled in by updates; later migrations on SQLite
+    # rebuild the message table, which drops its triggers unless they are restored.
+    from django.db import connection
+
+    from conversations import search_index
+
+    conversation = services.conversation_create(owner=user, persona=None, model="m", title="T")
+    question = services.message_append(
+        conversation=conversation, role="user", content="A herb?", parent=None
+    )
+    reply = services.message_append(
+        conversation=conversation, role="assistant", content="", parent=question
+    )
+    services.message_finish(message_id=reply.pk, status="complete", content="Try basil.")
+    assert [hit["message"] for hit in selectors.conversation_search(user=user, query="basil")] == [
+        reply.pk
+    ]
+    assert search_index.ensure(connection) is False  # Nothing was missing after migrate.

@@ -1,4 +1,8 @@
-"""Full-text search over message text: SQLite FTS5, or a PostgreSQL GIN index."""
+"""Full-text search over message text: SQLite FTS5, or a PostgreSQL GIN index.
+
+conversations.search_index restores the SQLite triggers after later migrations
+rebuild the message table.
+"""
 
 from django.db import migrations
 
