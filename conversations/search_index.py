@@ -52,7 +52,10 @@ def ensure(connection) -> bool:
                 logger.info("Search index: restored %s and rebuilt it", ", ".join(missing))
             return bool(missing)
         if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_INDEX)
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'conversations_message_fts'")
+            if cursor.fetchone() is None:
+                cursor.execute(POSTGRES_INDEX)
+                return True
     return False
 
 
