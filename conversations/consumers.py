@@ -5,7 +5,7 @@ import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import frames, generation, organise, protocol, turns
+from . import broadcast, frames, organise, protocol, turns
 from .turns import TurnRefused
 
 logger = logging.getLogger(__name__)
@@ -26,18 +26,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=UNAUTHENTICATED)
             return
         await self.channel_layer.group_add(
-            generation.user_group_name(self.user.pk), self.channel_name
+            broadcast.user_group_name(self.user.pk), self.channel_name
         )
 
     async def disconnect(self, code: int) -> None:
         """Stop listening; replies in progress carry on without this socket."""
         if self.user and self.user.is_authenticated:
             await self.channel_layer.group_discard(
-                generation.user_group_name(self.user.pk), self.channel_name
+                broadcast.user_group_name(self.user.pk), self.channel_name
             )
         for conversation_id in self.watching:
             await self.channel_layer.group_discard(
-                generation.group_name(conversation_id), self.channel_name
+                broadcast.group_name(conversation_id), self.channel_name
             )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -83,9 +83,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frames.message_created(conversation.pk, turn.user_message))
             return
         if turn.created:
-            await generation.publish_to_user(
-                self.user.pk, frames.conversation_created(conversation)
-            )
+            await broadcast.publish_to_user(self.user.pk, frames.conversation_created(conversation))
         await turns.start_reply(turn, request.options)
 
     async def chat_stop(self, command: protocol.ConversationCommand) -> None:
@@ -152,9 +150,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if check:
             await turns.check_owner(user=self.user, conversation_id=conversation_id)
         self.watching.add(conversation_id)
-        await self.channel_layer.group_add(
-            generation.group_name(conversation_id), self.channel_name
-        )
+        await self.channel_layer.group_add(broadcast.group_name(conversation_id), self.channel_name)
 
     async def chat_event(self, event: dict) -> None:
         """Forward a frame published to a group this socket is in."""

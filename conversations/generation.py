@@ -7,13 +7,13 @@ the conversation's channel-layer group, where every open socket listens.
 
 import asyncio
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async as db
-from channels.layers import get_channel_layer
 from django.conf import settings
 
-from . import assembly, frames, services, tooling, upstream
+from . import assembly, frames, services, titles, tooling, upstream
+from .broadcast import publish
 from .llm import Finish, LLMError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 from .llm.sse import ToolCallAccumulator
 from .models import Conversation, Message
@@ -57,30 +57,6 @@ class Generation:
 
 
 RUNNING: dict[int, Generation] = {}
-
-
-def group_name(conversation_id: int) -> str:
-    """The channel-layer group of one conversation's sockets."""
-    return f"conversation.{conversation_id}"
-
-
-def user_group_name(user_id: int) -> str:
-    """The channel-layer group of all of one user's sockets."""
-    return f"user.{user_id}"
-
-
-async def publish(conversation_id: int, frame: dict) -> None:
-    """Send a frame to every socket watching a conversation."""
-    await get_channel_layer().group_send(
-        group_name(conversation_id), {"type": "chat.event", "frame": frame}
-    )
-
-
-async def publish_to_user(user_id: int, frame: dict) -> None:
-    """Send a frame to every socket of one user."""
-    await get_channel_layer().group_send(
-        user_group_name(user_id), {"type": "chat.event", "frame": frame}
-    )
 
 
 def reserve(conversation_id: int, user_id: int) -> Generation:
@@ -155,7 +131,7 @@ async def _run(
             outcome = await _stream_reply(gen, plan)
             if outcome.message.status != Message.Status.COMPLETE or not outcome.tool_calls:
                 if first_turn and outcome.message.status == Message.Status.COMPLETE:
-                    _start_title(gen, conversation, plan, outcome.message)
+                    titles.start_title(gen, conversation, plan, outcome.message)
                 return
             phase, rounds = "tools", rounds + 1
             parent = await _run_tools(gen, conversation, outcome)
@@ -320,59 +296,6 @@ async def _final_note(
     )
     await publish(gen.conversation_id, frames.message_created(gen.conversation_id, message))
     await publish(gen.conversation_id, frames.message_completed(gen.conversation_id, message))
-
-
-TITLE_PROMPT = (
-    "Write a short title (at most six words) for a conversation that starts with the "
-    "exchange below. Answer with the title only: no quotes, no final period."
-)
-TITLE_TASKS: set[asyncio.Task] = set()  # Strong references: the loop keeps only weak ones.
-
-
-def _start_title(gen: Generation, conversation: Conversation, plan, reply: Message) -> None:
-    """Name the conversation in the background, after its first reply; never delays it."""
-    if not settings.CHAT_AUTO_TITLES or not plan.request:
-        return
-    task = asyncio.create_task(_generate_title(gen.user_id, conversation.pk, plan.request, reply))
-    TITLE_TASKS.add(task)
-    task.add_done_callback(TITLE_TASKS.discard)
-
-
-async def _generate_title(user_id: int, conversation_id: int, request, reply: Message) -> None:
-    question = next((m["content"] for m in reversed(request.messages) if m["role"] == "user"), "")
-    title_request = replace(
-        request,
-        messages=[
-            {"role": "system", "content": TITLE_PROMPT},
-            {"role": "user", "content": f"{question[:2000]}\n\n---\n\n{reply.content[:2000]}"},
-        ],
-        tools=[],
-        tool_choice=None,
-        max_tokens=24,
-        temperature=0.2,
-        top_p=None,
-    )
-    text = ""
-    try:
-        async for event in upstream.get_client().stream(title_request):
-            if isinstance(event, TextDelta):
-                text += event.text
-    except LLMError as exc:
-        logger.info("No title for conversation %s: %s", conversation_id, exc.detail)
-        return
-    title = clean_title(text)
-    if title and await db(services.conversation_set_title_generated)(
-        conversation_id=conversation_id, title=title
-    ):
-        conversation = await Conversation.objects.aget(pk=conversation_id)
-        await publish_to_user(user_id, frames.conversation_updated(conversation))
-
-
-def clean_title(text: str) -> str:
-    """A model's title answer made fit for the sidebar."""
-    line = next((line for line in text.strip().splitlines() if line.strip()), "")
-    line = line.strip().strip("\"'*#`").removeprefix("Title:").strip().rstrip(".").strip("\"'")
-    return line[:80]
 
 
 async def _pump(gen: Generation) -> None:

@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from . import frames, generation, selectors, services
+from . import broadcast, frames, generation, selectors, services
 from .models import Conversation, Message
 from .turns import TurnRefused
 
@@ -98,7 +98,7 @@ async def switch(*, user: AbstractBaseUser, conversation_id: int, message_id: in
         raise TurnRefused("busy", "Wait for the reply to finish before switching versions.")
     await db(_switch)(user, conversation_id, message_id)
     state = await db(_state)(user, conversation_id)
-    await generation.publish(conversation_id, state)
+    await broadcast.publish(conversation_id, state)
 
 
 def edit_target(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> Message:
@@ -121,7 +121,7 @@ def _flags(user, conversation_id: int, pinned: bool | None, archived: bool | Non
 async def rename(*, user: AbstractBaseUser, conversation_id: int, title: str) -> None:
     """Rename; the user's title always wins over an automatic one."""
     conversation = await db(_rename)(user, conversation_id, title)
-    await generation.publish_to_user(user.pk, frames.conversation_updated(conversation))
+    await broadcast.publish_to_user(user.pk, frames.conversation_updated(conversation))
 
 
 async def set_flags(
@@ -129,7 +129,7 @@ async def set_flags(
 ) -> None:
     """Pin or archive (or undo either), live in every tab."""
     conversation = await db(_flags)(user, conversation_id, pinned, archived)
-    await generation.publish_to_user(user.pk, frames.conversation_updated(conversation))
+    await broadcast.publish_to_user(user.pk, frames.conversation_updated(conversation))
 
 
 async def delete(*, user: AbstractBaseUser, conversation_id: int) -> None:
@@ -140,5 +140,5 @@ async def delete(*, user: AbstractBaseUser, conversation_id: int) -> None:
         await generation.stop(conversation.pk)
         await asyncio.gather(running.task, return_exceptions=True)
     await db(services.conversation_delete)(conversation=conversation)
-    await generation.publish_to_user(user.pk, frames.conversation_deleted(conversation_id))
-    await generation.publish(conversation_id, frames.conversation_deleted(conversation_id))
+    await broadcast.publish_to_user(user.pk, frames.conversation_deleted(conversation_id))
+    await broadcast.publish(conversation_id, frames.conversation_deleted(conversation_id))

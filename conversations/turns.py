@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from . import frames, generation, selectors, services
+from . import broadcast, frames, generation, selectors, services
 from .assembly import TurnOptions
 from .models import Conversation, Message, Persona
 
@@ -162,7 +162,7 @@ def _edited(conversation: Conversation, message_id: int) -> Message | None:
 
 async def start_reply(turn: Turn, options: TurnOptions) -> None:
     """Announce the user's message and start the assistant's reply to it."""
-    await generation.publish(
+    await broadcast.publish(
         turn.conversation.pk, frames.message_created(turn.conversation.pk, turn.user_message)
     )
     await generation.start(turn.conversation, parent=turn.user_message, options=options)

@@ -7,8 +7,8 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from conversations import services
-from conversations.generation import TITLE_PROMPT
 from conversations.models import Conversation, Message
+from conversations.titles import TITLE_PROMPT
 from tests.fake_upstream import text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, wait_idle
 
