@@ -100,15 +100,38 @@ def site(upstream, tmp_path_factory):
     log.close()
 
 
+PAGE_ERRORS: list[str] = []
+
+
+class Browser:
+    """Chromium, whose pages report uncaught script errors to PAGE_ERRORS."""
+
+    def __init__(self, chromium) -> None:
+        self.chromium = chromium
+
+    def new_page(self, **options):
+        page = self.chromium.new_page(**options)
+        page.on("pageerror", lambda error: PAGE_ERRORS.append(str(error)))
+        return page
+
+
 @pytest.fixture(scope="module")
 def browser():
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield Browser(chromium)
+        chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors():
+    """Every browser test ends with no uncaught error in the page's scripts."""
+    PAGE_ERRORS.clear()
+    yield
+    assert PAGE_ERRORS == []
 
 
 def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
