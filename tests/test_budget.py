@@ -128,3 +128,16 @@ async def test_one_message_too_large_for_the_window_is_refused_before_sending(
     assert fake_upstream.completions() == []
     saved = await db(list)(Message.objects.values_list("role", "status"))
     assert saved == [("user", "complete"), ("assistant", "error")]  # The message is kept.
+
+
+def test_shipped_encoding_is_tiktokens_cl100k_base():
+    import gzip
+    import hashlib
+
+    data = gzip.open(budget.ENCODING_FILE).read()
+    # The hash tiktoken itself checks for cl100k_base.tiktoken.
+    assert (
+        hashlib.sha256(data).hexdigest()
+        == "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+    )
+    assert budget.encoding().n_vocab == 100256
