@@ -18,11 +18,8 @@ def _conversation(user: AbstractBaseUser, conversation_id: int) -> Conversation:
     return conversation
 
 
-def _message(conversation: Conversation, message_id: int, role: str | None = None) -> Message:
-    found = Message.objects.filter(conversation=conversation, pk=message_id)
-    if role:
-        found = found.filter(role=role)
-    message = found.first()
+def _message(conversation: Conversation, message_id: int) -> Message:
+    message = selectors.message_get(conversation=conversation, message_id=message_id)
     if message is None:
         raise TurnRefused("not_found", "That message does not exist.")
     return message
@@ -99,11 +96,6 @@ async def switch(*, user: AbstractBaseUser, conversation_id: int, message_id: in
     await db(_switch)(user, conversation_id, message_id)
     state = await db(_state)(user, conversation_id)
     await broadcast.publish(conversation_id, state)
-
-
-def edit_target(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> Message:
-    """The user message being edited: its new version goes beside it."""
-    return _message(_conversation(user, conversation_id), message_id, role=Message.Role.USER)
 
 
 def _rename(user, conversation_id: int, title: str) -> Conversation:

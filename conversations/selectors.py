@@ -180,6 +180,16 @@ def message_latest_leaf(*, conversation: Conversation, message_id: int) -> int:
     return leaf
 
 
+def message_get(
+    *, conversation: Conversation, message_id: int, role: str | None = None
+) -> Message | None:
+    """One message of a conversation (of this role, if given), with its parent, or None."""
+    found = Message.objects.filter(conversation=conversation, pk=message_id)
+    if role:
+        found = found.filter(role=role)
+    return found.select_related("parent").first()
+
+
 def message_get_by_client_id(*, conversation: Conversation, client_id: str) -> Message | None:
     """The message this client already sent with this id, if any."""
     return Message.objects.filter(conversation=conversation, client_id=client_id).first()

@@ -61,14 +61,14 @@ async def accept_message(*, user: AbstractBaseUser, request: SendRequest) -> Tur
         )
     if not request.content.strip():
         raise TurnRefused("bad_request", "The message is empty.")
-    conversation, persona, existing = await db(_resolve)(user=user, request=request)
+    conversation, persona, edited, existing = await db(_resolve)(user=user, request=request)
     if existing:
         return Turn(existing.conversation, existing, created=conversation is None, duplicate=True)
     if conversation is not None:
         _claim(conversation.pk, user)  # Before saving: a busy conversation takes nothing.
     try:
         turn = await db(_save_message)(
-            user=user, request=request, conversation=conversation, persona=persona
+            user=user, request=request, conversation=conversation, persona=persona, edited=edited
         )
     except BaseException:
         if conversation is not None:
@@ -83,8 +83,8 @@ async def accept_message(*, user: AbstractBaseUser, request: SendRequest) -> Tur
 
 def _resolve(
     *, user: AbstractBaseUser, request: SendRequest
-) -> tuple[Conversation | None, Persona | None, Message | None]:
-    """The conversation and persona a send names, and its message if already saved."""
+) -> tuple[Conversation | None, Persona | None, Message | None, Message | None]:
+    """The conversation and persona a send names, the message it edits, and itself if saved."""
     persona = None
     if request.persona is not None:
         persona = selectors.persona_get(user=user, persona_id=request.persona)
@@ -92,18 +92,23 @@ def _resolve(
             raise TurnRefused("not_found", "That persona does not exist.")
     if request.conversation is None:
         existing = selectors.message_get_root_by_client_id(user=user, client_id=request.client_id)
-        return None, persona, existing
+        return None, persona, None, existing
     conversation = selectors.conversation_get(user=user, conversation_id=request.conversation)
     if conversation is None:
         raise TurnRefused("not_found", "That conversation does not exist.")
-    if request.edit is not None and not _edited(conversation, request.edit):
-        raise TurnRefused("not_found", "That message does not exist.")
+    edited = None
+    if request.edit is not None:
+        edited = selectors.message_get(
+            conversation=conversation, message_id=request.edit, role=Message.Role.USER
+        )
+        if edited is None:
+            raise TurnRefused("not_found", "That message does not exist.")
     existing = selectors.message_get_by_client_id(
         conversation=conversation, client_id=request.client_id
     )
     if existing:
         existing.conversation = conversation
-    return conversation, persona, existing
+    return conversation, persona, edited, existing
 
 
 def _save_message(
@@ -112,6 +117,7 @@ def _save_message(
     request: SendRequest,
     conversation: Conversation | None,
     persona: Persona | None,
+    edited: Message | None,
 ) -> Turn:
     created = conversation is None
     try:
@@ -129,11 +135,7 @@ def _save_message(
                     conversation=conversation, persona=persona, model=request.model
                 )
             # An edit is a new version beside the old message; a send continues the branch.
-            parent = (
-                _edited(conversation, request.edit).parent
-                if request.edit is not None
-                else conversation.current_leaf
-            )
+            parent = edited.parent if edited else conversation.current_leaf
             message = services.message_append(
                 conversation=conversation,
                 role=Message.Role.USER,
@@ -150,14 +152,6 @@ def _save_message(
         )
         return Turn(conversation, existing, duplicate=True)
     return Turn(conversation, message, created=created)
-
-
-def _edited(conversation: Conversation, message_id: int) -> Message | None:
-    return (
-        Message.objects.filter(conversation=conversation, pk=message_id, role=Message.Role.USER)
-        .select_related("parent")
-        .first()
-    )
 
 
 async def start_reply(turn: Turn, options: TurnOptions) -> None:
@@ -185,12 +179,8 @@ def _regeneration_target(
     conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
     if conversation is None:
         raise TurnRefused("not_found", "That conversation does not exist.")
-    message = (
-        Message.objects.filter(
-            conversation=conversation, pk=message_id, role=Message.Role.ASSISTANT
-        )
-        .select_related("parent")
-        .first()
+    message = selectors.message_get(
+        conversation=conversation, message_id=message_id, role=Message.Role.ASSISTANT
     )
     if message is None or message.parent is None:
         raise TurnRefused("not_found", "That reply does not exist.")
