@@ -47,13 +47,15 @@ def conversation_data(conversation: Conversation) -> dict:
     }
 
 
+def _conversation_frame(kind: str, conversation: Conversation, **extra) -> dict:
+    """A frame about a conversation: its data, with the id as `conversation`."""
+    data = conversation_data(conversation)
+    return {"type": kind, "conversation": data.pop("id"), **data, **extra}
+
+
 def conversation_updated(conversation: Conversation) -> dict:
     """A `conversation.updated` frame: title, pin or archive changed."""
-    return {
-        "type": "conversation.updated",
-        "conversation": conversation.pk,
-        **{k: v for k, v in conversation_data(conversation).items() if k != "id"},
-    }
+    return _conversation_frame("conversation.updated", conversation)
 
 
 def conversation_deleted(conversation_id: int) -> dict:
@@ -71,21 +73,12 @@ def error(code: str, message: str, *, client_id: str | None = None, **extra) -> 
 
 def conversation_created(conversation: Conversation) -> dict:
     """A `conversation.created` frame."""
-    return {
-        "type": "conversation.created",
-        "conversation": conversation.pk,
-        **{k: v for k, v in conversation_data(conversation).items() if k != "id"},
-    }
+    return _conversation_frame("conversation.created", conversation)
 
 
 def conversation_state(conversation: Conversation, messages: list[dict]) -> dict:
     """A `conversation.state` frame."""
-    return {
-        "type": "conversation.state",
-        "conversation": conversation.pk,
-        **{k: v for k, v in conversation_data(conversation).items() if k != "id"},
-        "messages": messages,
-    }
+    return _conversation_frame("conversation.state", conversation, messages=messages)
 
 
 def message_created(conversation_id: int, message: Message) -> dict:

@@ -35,7 +35,7 @@ def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> Quer
     """The user's conversations (archived or not), pinned first, then most recently active."""
     return (
         Conversation.objects.filter(owner=user, archived=archived)
-        .only("id", "title", "pinned", "archived", "updated_at")
+        .only("id", "title", "model", "persona_id", "pinned", "archived", "updated_at")
         .order_by("-pinned", "-updated_at")
     )
 

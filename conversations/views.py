@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from . import catalog, portability, selectors, services, tooling, upstream
+from . import catalog, frames, portability, selectors, services, tooling, upstream
 from .forms import SignupForm
 from .rendering import highlight_css as _highlight_css
 
@@ -18,13 +18,8 @@ IMPORT_MAX_BYTES = 50_000_000
 @login_required
 def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
     """The chat page: a new chat, or one of the user's conversations."""
-    conversation = None
-    if conversation_id is not None:
-        conversation = selectors.conversation_get(
-            user=request.user, conversation_id=conversation_id
-        )
-        if conversation is None:
-            raise Http404("No such conversation.")
+    conversation = _owned(request, conversation_id) if conversation_id is not None else None
+    sidebar = list(selectors.conversation_list(user=request.user)[:500])
     personas = list(selectors.persona_list(user=request.user))
     model = (conversation.model if conversation else "") or settings.LLM_DEFAULT_MODEL
     return render(
@@ -32,7 +27,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
         "chat.html",
         {
             "conversation": conversation,
-            "conversations": selectors.conversation_list(user=request.user)[:500],
+            "conversations": sidebar,
             "personas": personas,
             "model": catalog.model_info(model).as_dict(),
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
@@ -40,9 +35,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "boot": {
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
-                "conversations": [
-                    sidebar_item(c) for c in selectors.conversation_list(user=request.user)[:500]
-                ],
+                "conversations": [frames.conversation_data(c) for c in sidebar],
                 "personas": {
                     p.pk: {"name": p.name, "tools": p.tools, "tool_choice": p.tool_choice}
                     for p in personas
@@ -137,18 +130,7 @@ def conversations_json(request: HttpRequest) -> JsonResponse:
     """The sidebar: the user's conversations, or the archived ones with ?archived=1."""
     archived = request.GET.get("archived") == "1"
     items = selectors.conversation_list(user=request.user, archived=archived)[:500]
-    return JsonResponse({"conversations": [sidebar_item(c) for c in items]})
-
-
-def sidebar_item(conversation) -> dict:
-    """A conversation as the sidebar lists it."""
-    return {
-        "id": conversation.pk,
-        "title": conversation.title,
-        "pinned": conversation.pinned,
-        "archived": conversation.archived,
-        "updated_at": conversation.updated_at.isoformat(),
-    }
+    return JsonResponse({"conversations": [frames.conversation_data(c) for c in items]})
 
 
 async def models_json(request: HttpRequest) -> JsonResponse:
