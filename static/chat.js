@@ -36,6 +36,7 @@
     socket = new WebSocket(`${scheme}://${location.host}/ws/chat/`);
     socket.addEventListener("open", () => {
       retryDelay = 500;
+      document.body.dataset.connected = "true"; // Ready for sends (tests wait for it).
       setStatus("");
       if (conversationId) send({ type: "conversation.open", conversation: conversationId });
       // Anything not yet acknowledged goes again: client_id makes that safe.
@@ -43,6 +44,7 @@
     });
     socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
+      delete document.body.dataset.connected;
       if (event.code === 4401) {
         location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
         return;

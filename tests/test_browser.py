@@ -141,6 +141,7 @@ def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     sign_up(page, site)
     expect(page).to_have_url(f"{site}/")
+    connected(page)
 
     upstream.script(
         text_stream("Hello", " from", " the", " **stream**", "!", *[" more"] * 10, delay=0.15)
@@ -163,6 +164,7 @@ def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
     expect(page.locator("#conversation-list li.group")).to_have_text("Today")
 
     page.reload()
+    connected(page)
     expect(page.locator("article.message.user")).to_have_text(re.compile("Say hello"))
     expect(page.locator("article.message.assistant .body")).to_contain_text(
         "Hello from the stream!"
@@ -238,6 +240,11 @@ def test_auto_scroll_follows_until_the_reader_scrolls_up(site, upstream, browser
     page.close()
 
 
+def connected(page):
+    """Wait until the chat page's script runs and its socket is open."""
+    page.wait_for_selector("body[data-connected='true']", state="attached")
+
+
 def sign_in(page, site):
     """Sign in as the tests' user, signing up first when running alone."""
     from playwright.sync_api import expect
@@ -249,6 +256,7 @@ def sign_in(page, site):
     if page.url.endswith("/accounts/login/"):
         sign_up(page, site)
     expect(page).to_have_url(f"{site}/")
+    connected(page)
 
 
 def sign_up(page, site):
@@ -274,6 +282,7 @@ def test_persona_what_was_sent_and_tool_card(site, upstream, browser):
     expect(page.locator(".persona-list")).to_contain_text("Math tutor")
 
     page.goto(f"{site}/")
+    connected(page)
     page.select_option("#persona", label="Math tutor")
     page.click("#tools-menu summary")
     expect(page.locator("input[value=calculator]")).to_be_checked()  # The persona's default.
@@ -330,6 +339,7 @@ def test_versions_rename_search_delete_and_import(site, upstream, browser, tmp_p
     expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
     expect(versions).to_contain_text("1/2")
     page.reload()  # The chosen version is remembered.
+    connected(page)
     expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
     page.screenshot(path=str(ARTIFACTS / "chat-versions.png"))
 
@@ -376,6 +386,7 @@ def test_versions_rename_search_delete_and_import(site, upstream, browser, tmp_p
     page.set_input_files("#import-file", str(exported))
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/conversations/\d+/$"))
+    connected(page)
     expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
     expect(page.locator("article.message.assistant .versions")).to_contain_text("1/2")
     imported_url = page.url
