@@ -12,8 +12,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from conversations.generation import recover_interrupted  # noqa: E402
-from conversations.routing import websocket_urlpatterns  # noqa: E402
+from conversations.chat.generation import recover_interrupted  # noqa: E402
+from conversations.chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -92,10 +92,13 @@ class PersonaAdmin(admin.ModelAdmin):
     readonly_fields = ("version",)
 
     def save_model(self, request, obj, form, change) -> None:
-        # Staff edits version a persona exactly as users' edits do.
-        if change and set(form.changed_data) & set(services.PERSONA_SENT_FIELDS):
-            obj.version += 1
-        super().save_model(request, obj, form, change)
+        # Staff edits go through the same service as users' edits, so they version alike.
+        fields = {name: getattr(obj, name) for name in (*services.PERSONA_FIELDS, "owner")}
+        if change:
+            saved = services.persona_update(persona=Persona.objects.get(pk=obj.pk), **fields)
+        else:
+            saved = services.persona_create(**fields)
+        obj.pk, obj.version = saved.pk, saved.version
 
 
 @admin.register(ModelInfo)

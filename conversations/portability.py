@@ -36,7 +36,7 @@ class ImportFailed(Exception):
 
 def export_conversation(conversation: Conversation) -> dict:
     """One conversation: what its next turn would send (`messages`) and the whole tree."""
-    tree = list(conversation.messages.order_by("created_at", "id"))
+    tree = selectors.conversation_tree(conversation=conversation)
     return {
         "format": FORMAT_ONE,
         "version": VERSION,
@@ -59,9 +59,7 @@ def export_conversation(conversation: Conversation) -> dict:
 
 def export_all(user: AbstractBaseUser) -> dict:
     """Every conversation of a user, archived ones included."""
-    conversations = (
-        Conversation.objects.filter(owner=user).select_related("persona").order_by("created_at")
-    )
+    conversations = selectors.conversation_list_all(user=user)
     return {
         "format": FORMAT_ALL,
         "version": VERSION,

@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from .models import Conversation, Message, Persona
+from .llm import ChatMessage, ToolCall
+from .models import Conversation, Message, ModelInfo, Persona
 
 BRANCH_SQL = """
 WITH RECURSIVE branch(id, depth) AS (
@@ -40,7 +41,17 @@ def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> Quer
     )
 
 
-def conversation_search(*, user: AbstractBaseUser, query: str, limit: int = 20) -> list[dict]:
+def conversation_exists(*, user: AbstractBaseUser, conversation_id: int) -> bool:
+    """Whether the user has a conversation with this id."""
+    return Conversation.objects.filter(owner=user, pk=conversation_id).exists()
+
+
+def conversation_get_by_id(*, conversation_id: int) -> Conversation | None:
+    """A conversation by id alone, for work already scoped to its owner (a running turn)."""
+    return Conversation.objects.filter(pk=conversation_id).first()
+
+
+def conversation_search(*, user_id: int, query: str, limit: int = 20) -> list[dict]:
     """The user's conversations whose title or messages match, each with a snippet.
 
     Message text is searched through the full-text index (SQLite FTS5, PostgreSQL GIN).
@@ -49,17 +60,21 @@ def conversation_search(*, user: AbstractBaseUser, query: str, limit: int = 20) 
     if not query:
         return []
     hits: dict[int, dict] = {}
-    for conversation in Conversation.objects.filter(owner=user, title__icontains=query).order_by(
-        "-updated_at"
-    )[:limit]:
+    for conversation in Conversation.objects.filter(
+        owner_id=user_id, title__icontains=query
+    ).order_by("-updated_at")[:limit]:
         hits[conversation.pk] = _hit(conversation, conversation.title, None)
-    for conversation_id, message_id, snippet in _message_matches(user, query, limit):
-        if conversation_id not in hits:
+    for conversation_id, message_id, snippet in _message_matches(user_id, query, limit):
+        hit = hits.get(conversation_id)
+        if hit is None:
             hits[conversation_id] = {
                 "conversation": conversation_id,
                 "message": message_id,
                 "snippet": snippet,
             }
+        elif hit["message"] is None:
+            # The title matched too: the newest matching message says more than the title.
+            hit |= {"message": message_id, "snippet": snippet}
     missing = [h for h in hits.values() if "title" not in h]
     titles = Conversation.objects.in_bulk([h["conversation"] for h in missing])
     for hit in missing:
@@ -83,7 +98,7 @@ def _hit(conversation: Conversation, snippet: str, message_id: int | None) -> di
     }
 
 
-def _message_matches(user: AbstractBaseUser, query: str, limit: int) -> list[tuple[int, int, str]]:
+def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, int, str]]:
     """(conversation id, message id, snippet) for messages matching the words of `query`."""
     words = [w for w in re.findall(r"\w+", query)][:8]
     if not words:
@@ -101,7 +116,7 @@ def _message_matches(user: AbstractBaseUser, query: str, limit: int) -> list[tup
             WHERE conversations_message_fts MATCH %s AND c.owner_id = %s
             ORDER BY m.id DESC LIMIT %s
         """
-        params = [match, user.pk, limit * 5]
+        params = [match, user_id, limit * 5]
     elif vendor == "postgresql":
         # Words only (\w+), each as a prefix: user text never becomes tsquery syntax.
         terms = " & ".join(f"{w}:*" for w in words)
@@ -114,10 +129,10 @@ def _message_matches(user: AbstractBaseUser, query: str, limit: int) -> list[tup
             WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', %s) AND c.owner_id = %s
             ORDER BY m.id DESC LIMIT %s
         """
-        params = [terms, terms, user.pk, limit * 5]
+        params = [terms, terms, user_id, limit * 5]
     else:  # pragma: no cover - other databases fall back to a scan
         rows = (
-            Message.objects.filter(conversation__owner=user, content__icontains=query)
+            Message.objects.filter(conversation__owner_id=user_id, content__icontains=query)
             .order_by("-id")
             .values_list("conversation_id", "id", "content")[: limit * 5]
         )
@@ -204,44 +219,46 @@ def message_get_root_by_client_id(*, user: AbstractBaseUser, client_id: str) -> 
     )
 
 
-def wire_message(message: Message) -> dict | None:
-    """A saved message as the completions API takes it, or None when it says nothing.
+def persona_get_owned(*, user: AbstractBaseUser, persona_id: int) -> Persona | None:
+    """One of the user's own personas (never a shared one), or None."""
+    return Persona.objects.filter(owner=user, pk=persona_id).first()
+
+
+def chat_message(message: Message) -> ChatMessage | None:
+    """A saved message as a request carries it, or None when it says nothing.
 
     Reasoning is never sent back: only `content`, and tool calls and results.
     """
     if message.role == Message.Role.TOOL:
-        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+        return ChatMessage("tool", message.content, tool_call_id=message.tool_call_id)
     if message.role == Message.Role.ASSISTANT:
         if message.tool_calls:
-            return {
-                "role": "assistant",
-                "content": message.content,
-                "tool_calls": [
-                    {
-                        "id": call["id"],
-                        "type": "function",
-                        "function": {"name": call["name"], "arguments": call["arguments"]},
-                    }
-                    for call in message.tool_calls
-                ],
-            }
+            return ChatMessage("assistant", message.content, tool_calls=tool_calls_of(message))
         if not message.content:
             return None  # A reply that failed before its first token says nothing.
-    return {"role": message.role, "content": message.content}
+    return ChatMessage(message.role, message.content)
 
 
-def system_message(persona: Persona | None) -> dict | None:
+def tool_calls_of(message: Message) -> tuple[ToolCall, ...]:
+    """The tool calls an assistant message made, as saved."""
+    return tuple(
+        ToolCall(id=call["id"], name=call["name"], arguments=call["arguments"])
+        for call in message.tool_calls or []
+    )
+
+
+def system_message(persona: Persona | None) -> ChatMessage | None:
     """The persona's system prompt as the first message, if it has one."""
     if persona and persona.system_prompt.strip():
-        return {"role": "system", "content": persona.system_prompt}
+        return ChatMessage("system", persona.system_prompt)
     return None
 
 
-def upstream_messages(*, persona: Persona | None, branch: list[Message]) -> list[dict]:
+def upstream_messages(*, persona: Persona | None, branch: list[Message]) -> list[ChatMessage]:
     """The whole message list for a branch: system prompt, then every message that says something."""
     system = system_message(persona)
-    wired = [w for w in (wire_message(m) for m in branch) if w is not None]
-    return ([system] if system else []) + wired
+    said = [m for m in (chat_message(message) for message in branch) if m is not None]
+    return ([system] if system else []) + said
 
 
 def conversation_export(*, conversation: Conversation) -> dict:
@@ -252,7 +269,30 @@ def conversation_export(*, conversation: Conversation) -> dict:
         "title": conversation.title,
         "model": conversation.model,
         "persona": {"id": persona.pk, "name": persona.name} if persona else None,
-        "messages": upstream_messages(
-            persona=persona, branch=message_branch(conversation=conversation)
-        ),
+        "messages": [
+            message.to_wire()
+            for message in upstream_messages(
+                persona=persona, branch=message_branch(conversation=conversation)
+            )
+        ],
     }
+
+
+def conversation_tree(*, conversation: Conversation) -> list[Message]:
+    """Every message of a conversation, every version, oldest first."""
+    return list(conversation.messages.order_by("created_at", "id"))
+
+
+def conversation_list_all(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
+    """Every conversation of a user, archived ones included, oldest first, for export."""
+    return Conversation.objects.filter(owner=user).select_related("persona").order_by("created_at")
+
+
+def model_info_get(*, model_id: str) -> ModelInfo | None:
+    """Staff's row for a model, if there is one."""
+    return ModelInfo.objects.filter(model_id=model_id).first()
+
+
+def model_info_by_id(*, model_ids: list[str]) -> dict[str, ModelInfo]:
+    """Staff's rows for these models, by model id."""
+    return {row.model_id: row for row in ModelInfo.objects.filter(model_id__in=model_ids)}

@@ -5,7 +5,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Conversation, Message, Persona
+from .llm import ToolCall
+from .models import Conversation, Message, ModelInfo, Persona
+from .provider import catalog
 
 TITLE_CHARS = 60
 
@@ -106,11 +108,16 @@ def message_finish(
     prompt_tokens: int | None = None,
     completion_tokens: int | None = None,
     usage_estimated: bool = False,
-    tool_calls: list[dict] | None = None,
+    tool_calls: list[ToolCall] | None = None,
 ) -> Message:
     """Record how a reply ended, with everything it had streamed."""
     Message.objects.filter(pk=message_id).update(
-        tool_calls=tool_calls or None,
+        # Saved in our own shape, not the wire's: {id, name, arguments}.
+        tool_calls=[
+            {"id": call.id, "name": call.name, "arguments": call.arguments} for call in tool_calls
+        ]
+        if tool_calls
+        else None,
         status=status,
         content=content,
         reasoning=reasoning,
@@ -160,9 +167,10 @@ def persona_create(*, owner: AbstractBaseUser | None, name: str, **fields) -> Pe
 
 
 def persona_update(*, persona: Persona, **fields) -> Persona:
-    """Edit a persona; its version goes up when what it sends changes."""
+    """Edit a persona (staff may also change its owner); its version goes up when what it
+    sends changes."""
     changed = [name for name, value in fields.items() if getattr(persona, name) != value]
-    unknown = set(fields) - set(PERSONA_FIELDS)
+    unknown = set(fields) - {*PERSONA_FIELDS, "owner"}
     if unknown:
         raise TypeError(f"not persona fields: {sorted(unknown)}")
     if not changed:
@@ -235,3 +243,20 @@ def conversation_switch(*, conversation: Conversation, leaf_id: int) -> Conversa
         path = [m.pk for m in message_branch(conversation=conversation, leaf_id=leaf_id)]
         Message.objects.filter(pk__in=path).update(selected_at=timezone.now())
     return conversation
+
+
+def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:
+    """Record the provider's chat models; return (added, now unavailable). Staff edits stay."""
+    ids = {str(e["id"]) for e in provider_entries if catalog.is_chat_model(e)}
+    existing = set(ModelInfo.objects.values_list("model_id", flat=True))
+    for model_id in sorted(ids - existing):
+        entry = catalog.built_in(model_id)
+        ModelInfo.objects.create(
+            model_id=model_id,
+            display_name=entry.display_name,
+            context_window=entry.context_window,
+            supports_tools=entry.supports_tools,
+        )
+    ModelInfo.objects.filter(model_id__in=ids).update(available=True)
+    gone = ModelInfo.objects.exclude(model_id__in=ids).update(available=False)
+    return len(ids - existing), gone

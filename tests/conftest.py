@@ -8,7 +8,9 @@ from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from conversations import generation, upstream
+from conversations.chat import generation
+from conversations.provider import upstream
+from conversations.tools import registry
 from tests.fake_upstream import FakeUpstream
 
 API_KEY = "sk-test-secret-key-123"
@@ -83,3 +85,17 @@ async def connect():
     for communicator in opened:
         if not communicator.future.done():
             await communicator.disconnect()
+
+
+@pytest.fixture
+def tool_registry():
+    """Register test-only tools for one test; afterwards the registry is as it was."""
+    saved = dict(registry.REGISTRY)
+
+    def register(*functions) -> None:
+        for function in functions:
+            registry.REGISTRY[function.__name__] = registry.build_tool(function)
+
+    yield register
+    registry.REGISTRY.clear()
+    registry.REGISTRY.update(saved)

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from conversations import generation
+from conversations.chat import generation
 
 
 async def receive_until(

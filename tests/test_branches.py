@@ -7,8 +7,9 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from conversations import services
+from conversations.chat import titles
+from conversations.chat.titles import TITLE_PROMPT
 from conversations.models import Conversation, Message
-from conversations.titles import TITLE_PROMPT
 from tests.fake_upstream import text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, wait_idle
 
@@ -302,7 +303,9 @@ async def test_the_users_rename_wins_over_a_late_automatic_title(
         {"type": "conversation.rename", "conversation": conversation_id, "title": "Mine"}
     )
     await receive_until(ws, "conversation.updated", title="Mine")
-    await asyncio.sleep(1.0)  # Let the slow title request finish.
+    # The rename landed while the title request was still running: wait for that task.
+    assert titles.TITLE_TASKS, "the title task had already finished: nothing was tested"
+    await asyncio.wait_for(asyncio.gather(*titles.TITLE_TASKS), 5)
     assert len(fake_upstream.completions()) == 2
     assert (await db(Conversation.objects.get)(pk=conversation_id)).title == "Mine"
     assert await ws.receive_nothing(0.2)

@@ -3,7 +3,9 @@
 import pytest
 from channels.db import database_sync_to_async as db
 
-from conversations import budget, services
+from conversations import services
+from conversations.chat import budget
+from conversations.llm import ChatMessage, ToolCall
 from conversations.models import Message, ModelInfo, Persona
 from tests.fake_upstream import text_stream
 from tests.helpers import full_turn, open_socket
@@ -12,7 +14,7 @@ WORDS = "lorem ipsum dolor sit amet " * 20  # about 100 tokens
 
 
 def wire(role, content, **extra):
-    return {"role": role, "content": content, **extra}
+    return ChatMessage(role, content, **extra)
 
 
 def test_counts_with_a_real_tokenizer():
@@ -39,11 +41,11 @@ def test_fit_drops_oldest_turns_and_keeps_order():
 
 
 def test_a_tool_call_and_its_results_go_together():
-    call = {"id": "c", "type": "function", "function": {"name": "calculator", "arguments": "{}"}}
+    call = ToolCall(id="c", name="calculator", arguments="{}")
     history = [
         (1, wire("user", "old " + WORDS)),
-        (2, wire("assistant", "", tool_calls=[call])),
-        (3, {"role": "tool", "tool_call_id": "c", "content": WORDS * 3}),
+        (2, wire("assistant", "", tool_calls=(call,))),
+        (3, wire("tool", WORDS * 3, tool_call_id="c")),
         (4, wire("assistant", "done")),
         (5, wire("user", "new")),
     ]

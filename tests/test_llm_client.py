@@ -5,6 +5,7 @@ import json
 import pytest
 
 from conversations.llm import (
+    ChatMessage,
     ChatRequest,
     Finish,
     LLMClient,
@@ -12,6 +13,7 @@ from conversations.llm import (
     ReasoningDelta,
     TextDelta,
     ToolCallDelta,
+    ToolSpec,
     Usage,
 )
 from conversations.llm.sse import SSEDecoder, ThinkSplitter, ToolCallAccumulator
@@ -33,7 +35,7 @@ def make_client(server, **options) -> LLMClient:
 
 
 def request(**extra) -> ChatRequest:
-    return ChatRequest(model="test-model", messages=[{"role": "user", "content": "Hi"}], **extra)
+    return ChatRequest(model="test-model", messages=[ChatMessage("user", "Hi")], **extra)
 
 
 async def collect(client: LLMClient, req: ChatRequest | None = None) -> list:
@@ -221,7 +223,8 @@ async def test_tool_call_fragments_assemble(server):
         )
     )
     events = await collect(
-        make_client(server), request(tools=[{"type": "function", "function": {"name": "add"}}])
+        make_client(server),
+        request(tools=[ToolSpec("add", "Add two numbers.", {"type": "object", "properties": {}})]),
     )
     calls = accumulate(events)
     assert [(c.id, c.name, json.loads(c.arguments)) for c in calls] == [

@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 from channels.db import database_sync_to_async as db
 
-from conversations import local_model, upstream
 from conversations.models import Message, Persona
+from conversations.provider import local_model, upstream
 from tests.helpers import by_type, full_turn, open_socket, wait_idle
 
 pytestmark = [

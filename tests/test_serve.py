@@ -5,7 +5,7 @@ import socket
 import pytest
 from django.core.management import CommandError, call_command
 
-from conversations import local_model
+from conversations.provider import local_model
 
 
 @pytest.mark.parametrize(

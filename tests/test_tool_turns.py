@@ -9,6 +9,7 @@ from conversations import services
 from conversations.models import Message, ModelInfo, Persona
 from tests.fake_upstream import chunk, error_reply, sse, text_stream, tool_calls_stream
 from tests.helpers import by_type, open_socket, receive_until, send_frame
+from tests.test_only_tools import sleepy_tool
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -272,9 +273,8 @@ async def test_server_that_refuses_streaming_tools_is_asked_without_streaming(
     assert frames[-1]["message"]["content"] == "Nine."
 
 
-async def test_stop_while_a_tool_runs(connect, user, fake_upstream, settings):
-    import tests.test_tools  # noqa: F401 - registers sleepy_tool
-
+async def test_stop_while_a_tool_runs(connect, user, fake_upstream, settings, tool_registry):
+    tool_registry(sleepy_tool)
     settings.CHAT_TOOL_TIMEOUT = 5
     fake_upstream.script(
         tool_calls_stream(("sleepy_tool", '{"seconds": 1.5}')), text_stream("never")

@@ -1,44 +1,31 @@
 """Tools: schemas from signatures, the built-ins, and every way a call can go wrong."""
 
-import time
-from typing import Literal
-
 import pytest
 
-from conversations import services, tooling
-from conversations.tooling import ToolContext, tool
-from conversations.tools import calculator, convert_units, current_datetime, search_conversations
+from conversations import services
+from conversations.tools import registry
+from conversations.tools.builtin import (
+    calculator,
+    convert_units,
+    current_datetime,
+    search_conversations,
+)
+from conversations.tools.registry import ToolContext
+from tests.test_only_tools import sample_tool, sleepy_tool
 
 CONTEXT = ToolContext(user_id=1, conversation_id=1)
 
 
-@tool
-def sample_tool(
-    city: str, days: int, unit: Literal["c", "f"] = "c", tags: list[str] | None = None
-) -> str:
-    """Describe the weather.
-
-    Args:
-        city: Where, e.g. "Paris".
-        days: How many days
-            ahead to look.
-        unit: Temperature unit.
-    """
-    return f"{city} {days} {unit} {tags}"
-
-
-@tool
-def sleepy_tool(seconds: float) -> str:
-    """Sleep, then answer (for timeout tests)."""
-    time.sleep(seconds)
-    return "awake"
+@pytest.fixture(autouse=True)
+def test_tools(tool_registry):
+    tool_registry(sample_tool, sleepy_tool)
 
 
 def test_schema_from_signature_and_docstring():
-    spec = tooling.REGISTRY["sample_tool"].to_wire()["function"]
-    assert spec["name"] == "sample_tool"
-    assert spec["description"] == "Describe the weather."
-    assert spec["parameters"] == {
+    spec = registry.REGISTRY["sample_tool"].spec()
+    assert spec.name == "sample_tool"
+    assert spec.description == "Describe the weather."
+    assert spec.parameters == {
         "type": "object",
         "properties": {
             "city": {"type": "string", "description": 'Where, e.g. "Paris".'},
@@ -51,7 +38,7 @@ def test_schema_from_signature_and_docstring():
 
 
 def test_context_parameter_is_hidden_from_the_model():
-    spec = tooling.REGISTRY["search_conversations"]
+    spec = registry.REGISTRY["search_conversations"]
     assert "context" not in spec.parameters["properties"]
     assert spec.context_param == "context"
 
@@ -127,7 +114,7 @@ def test_search_conversations_sees_only_the_callers_own(user, other_user):
 
 
 async def test_run_turns_every_failure_into_an_error_result():
-    run = tooling.run
+    run = registry.run
     assert await run("calculator", '{"expression": "1 + 1"}', context=CONTEXT, timeout=5) == "2"
     assert (await run("nope", "{}", context=CONTEXT, timeout=5)).startswith(
         "Error: unknown tool 'nope'"

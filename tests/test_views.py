@@ -5,8 +5,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conversations import assembly, generation, selectors, services, upstream
+from conversations import selectors, services
+from conversations.chat import assembly, generation
 from conversations.models import Conversation, Message, ModelInfo, Persona
+from conversations.provider import upstream
 from conversations.rendering import render_markdown
 from tests.conftest import API_KEY
 
@@ -288,7 +290,7 @@ def test_sync_models_keeps_staff_edits(fake_upstream):
 
 
 def test_catalog_covers_the_providers_chat_models():
-    from conversations import catalog
+    from conversations.provider import catalog
 
     for model_id in (
         "meta-llama/Llama-3.3-70B-Instruct",

@@ -2,9 +2,12 @@
 
 from .client import ChatRequest, LLMClient
 from .errors import LLMError
-from .events import Finish, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from .events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from .messages import TOOL_CHOICE_KEYWORDS, ChatMessage, ToolCall, ToolSpec
 
 __all__ = [
+    "TOOL_CHOICE_KEYWORDS",
+    "ChatMessage",
     "ChatRequest",
     "Finish",
     "LLMClient",
@@ -13,5 +16,6 @@ __all__ = [
     "TextDelta",
     "ToolCall",
     "ToolCallDelta",
+    "ToolSpec",
     "Usage",
 ]

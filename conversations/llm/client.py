@@ -10,6 +10,7 @@ import httpx
 
 from .errors import LLMError, from_status, from_transport
 from .events import Event
+from .messages import ChatMessage, ToolSpec, tool_choice_to_wire
 from .sse import DONE, ChunkReader, SSEDecoder, estimate_prompt_tokens
 
 MAX_RETRY_AFTER = 60.0
@@ -20,26 +21,30 @@ class ChatRequest:
     """What one call to /chat/completions asks for."""
 
     model: str
-    messages: list[dict]
+    messages: list[ChatMessage]
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None
-    tools: list[dict] = field(default_factory=list)
-    tool_choice: str | dict | None = None
+    tools: list[ToolSpec] = field(default_factory=list)
+    tool_choice: str | None = None  # "auto", "none", "required" or a tool's name.
     stream: bool = True
 
     def to_json(self) -> dict:
         """The request body; unset parameters are left to the provider."""
-        body: dict = {"model": self.model, "messages": self.messages, "stream": self.stream}
+        body: dict = {
+            "model": self.model,
+            "messages": [message.to_wire() for message in self.messages],
+            "stream": self.stream,
+        }
         if self.stream:
             body["stream_options"] = {"include_usage": True}
         for name in ("temperature", "top_p", "max_tokens"):
             if getattr(self, name) is not None:
                 body[name] = getattr(self, name)
         if self.tools:
-            body["tools"] = self.tools
+            body["tools"] = [spec.to_wire() for spec in self.tools]
             # Some providers default to "none": always say what we mean.
-            body["tool_choice"] = self.tool_choice or "auto"
+            body["tool_choice"] = tool_choice_to_wire(self.tool_choice or "auto")
         return body
 
 

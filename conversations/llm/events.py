@@ -43,21 +43,4 @@ class Finish:
     reason: str | None
 
 
-@dataclass
-class ToolCall:
-    """One complete tool call assembled from its deltas."""
-
-    id: str
-    name: str
-    arguments: str
-
-    def to_wire(self) -> dict:
-        """The call as it goes back upstream inside an assistant message."""
-        return {
-            "id": self.id,
-            "type": "function",
-            "function": {"name": self.name, "arguments": self.arguments},
-        }
-
-
 Event = TextDelta | ReasoningDelta | ToolCallDelta | Usage | Finish

@@ -9,7 +9,8 @@ import uuid
 from collections.abc import Iterator
 
 from .errors import LLMError, error_text, is_error_payload
-from .events import Event, Finish, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from .events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from .messages import ChatMessage, ToolCall
 
 DONE = "[DONE]"
 
@@ -166,31 +167,26 @@ class ToolCallAccumulator:
     """Assembles ToolCallDeltas into complete ToolCalls."""
 
     def __init__(self) -> None:
-        self._calls: dict[int, ToolCall] = {}
+        self._parts: dict[int, list[str]] = {}  # slot -> [id, name, arguments]
 
     def add(self, delta: ToolCallDelta) -> None:
         """Fold one delta into its call."""
-        call = self._calls.setdefault(delta.index, ToolCall(id="", name="", arguments=""))
-        call.id = call.id or delta.id or ""
-        call.name = call.name or delta.name or ""
-        call.arguments += delta.arguments
+        part = self._parts.setdefault(delta.index, ["", "", ""])
+        part[0] = part[0] or delta.id or ""
+        part[1] = part[1] or delta.name or ""
+        part[2] += delta.arguments
 
     def calls(self) -> list[ToolCall]:
         """The calls in slot order; empty arguments become an empty object."""
         return [
-            ToolCall(id=c.id, name=c.name, arguments=c.arguments or "{}")
-            for _, c in sorted(self._calls.items())
+            ToolCall(id=call_id, name=name, arguments=arguments or "{}")
+            for _, (call_id, name, arguments) in sorted(self._parts.items())
         ]
 
 
-def estimate_prompt_tokens(messages: list[dict]) -> int:
+def estimate_prompt_tokens(messages: list[ChatMessage]) -> int:
     """A rough prompt size (about four characters a token, plus per-message overhead)."""
-    total = 2
-    for message in messages:
-        content = message.get("content") or ""
-        text = content if isinstance(content, str) else json.dumps(content)
-        total += 4 + (len(text) + 3) // 4
-    return total
+    return 2 + sum(4 + (len(message.content) + 3) // 4 for message in messages)
 
 
 class ChunkReader:

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import local_model
+from conversations.provider import local_model
 
 READY_TIMEOUT = 120.0
 

@@ -1,15 +1,17 @@
 """Taking a turn in: check and save the user's message, then hand the reply to `generation`."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from channels.db import database_sync_to_async as db
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from . import broadcast, frames, generation, selectors, services
+from .. import selectors, services
+from ..models import Conversation, Message, Persona
+from . import broadcast, generation, outbound
 from .assembly import TurnOptions
-from .models import Conversation, Message, Persona
+from .inbound import SendRequest
 
 
 class TurnRefused(Exception):
@@ -19,19 +21,6 @@ class TurnRefused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-@dataclass
-class SendRequest:
-    """A user's message, as `chat.send` carries it."""
-
-    client_id: str
-    conversation: int | None
-    content: str
-    persona: int | None = None
-    model: str | None = None
-    options: TurnOptions = field(default_factory=TurnOptions)
-    edit: int | None = None  # `chat.edit`: the user message this is a new version of.
 
 
 @dataclass
@@ -157,7 +146,7 @@ def _save_message(
 async def start_reply(turn: Turn, options: TurnOptions) -> None:
     """Announce the user's message and start the assistant's reply to it."""
     await broadcast.publish(
-        turn.conversation.pk, frames.message_created(turn.conversation.pk, turn.user_message)
+        turn.conversation.pk, outbound.message_created(turn.conversation.pk, turn.user_message)
     )
     await generation.start(turn.conversation, parent=turn.user_message, options=options)
 
@@ -195,6 +184,6 @@ async def stop(*, user: AbstractBaseUser, conversation_id: int) -> None:
 
 async def check_owner(*, user: AbstractBaseUser, conversation_id: int) -> None:
     """Raise not_found unless the conversation exists and is the user's."""
-    exists = await Conversation.objects.filter(owner=user, pk=conversation_id).aexists()
+    exists = await db(selectors.conversation_exists)(user=user, conversation_id=conversation_id)
     if not exists:
         raise TurnRefused("not_found", "That conversation does not exist.")

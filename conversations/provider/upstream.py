@@ -7,8 +7,8 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from ..llm import LLMClient, LLMError
 from . import catalog
-from .llm import LLMClient, LLMError
 
 logger = logging.getLogger(__name__)
 

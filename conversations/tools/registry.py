@@ -1,6 +1,6 @@
 """Tools as plain typed functions: a JSON schema from the signature, safe calls, "Error: …" results.
 
-A tool is registered with `@tool` (see tools.py); a parameter annotated `ToolContext`
+A tool is registered with `@tool` (see builtin.py); a parameter annotated `ToolContext`
 is filled in by the app (who is asking) and never shown to the model.
 """
 
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
+
+from ..llm import ToolSpec
 
 REGISTRY: dict[str, "Tool"] = {}
 MAX_RESULT_CHARS = 20_000
@@ -40,20 +42,20 @@ class Tool:
     function: Callable
     context_param: str | None
 
-    def to_wire(self) -> dict:
-        """The tool as a request's `tools` entry."""
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.parameters,
-            },
-        }
+    def spec(self) -> ToolSpec:
+        """The tool as a request offers it."""
+        return ToolSpec(self.name, self.description, self.parameters)
 
 
 def tool(function: Callable) -> Callable:
     """Register a function as a tool; its signature and docstring say how to call it."""
+    registered = build_tool(function)
+    REGISTRY[registered.name] = registered
+    return function
+
+
+def build_tool(function: Callable) -> Tool:
+    """A Tool for a function, from its signature and docstring, without registering it."""
     summary, arg_docs = _parse_docstring(inspect.getdoc(function) or "")
     hints = typing.get_type_hints(function)
     properties, required, context_param = {}, [], None
@@ -69,10 +71,7 @@ def tool(function: Callable) -> Callable:
         if param.default is inspect.Parameter.empty:
             required.append(name)
     parameters = {"type": "object", "properties": properties, "required": required}
-    REGISTRY[function.__name__] = Tool(
-        function.__name__, summary, parameters, function, context_param
-    )
-    return function
+    return Tool(function.__name__, summary, parameters, function, context_param)
 
 
 def _schema_for(hint) -> dict:
@@ -107,9 +106,9 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     return " ".join(head.split()), arg_docs
 
 
-def schemas(names: list[str]) -> list[dict]:
-    """The `tools` entries for these tool names (unknown names are skipped)."""
-    return [REGISTRY[name].to_wire() for name in names if name in REGISTRY]
+def specs(names: list[str]) -> list[ToolSpec]:
+    """What a request offers for these tool names (unknown names are skipped)."""
+    return [REGISTRY[name].spec() for name in names if name in REGISTRY]
 
 
 def check_arguments(spec: dict, arguments: object) -> str | None:

@@ -1,10 +1,10 @@
-"""Client frames of the websocket protocol, checked field by field (see docs/protocol.md)."""
+"""The websocket protocol's client frames, every one parsed and checked here field by field
+(see docs/protocol.md)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from . import tooling
+from ..tools import registry
 from .assembly import TOOL_CHOICES, TurnOptions
-from .turns import SendRequest
 
 
 class FrameError(Exception):
@@ -15,6 +15,19 @@ class FrameError(Exception):
         self.code = "bad_request"
         self.message = message
         self.client_id = client_id
+
+
+@dataclass
+class SendRequest:
+    """`chat.send` and `chat.edit`: a user's message."""
+
+    client_id: str
+    conversation: int | None
+    content: str
+    persona: int | None = None
+    model: str | None = None
+    options: TurnOptions = field(default_factory=TurnOptions)
+    edit: int | None = None  # `chat.edit`: the user message this is a new version of.
 
 
 @dataclass
@@ -43,11 +56,19 @@ class FlagCommand:
 
 @dataclass
 class MessageCommand:
-    """A frame that names a message in a conversation: `chat.regenerate`."""
+    """A frame that names a message in a conversation: `chat.regenerate`, `chat.switch`."""
 
     conversation: int
     message: int
-    options: TurnOptions
+    options: TurnOptions = field(default_factory=TurnOptions)
+
+
+@dataclass
+class HistoryCommand:
+    """`conversation.history`: the page of older messages just above `before`."""
+
+    conversation: int
+    before: int
 
 
 def _options(frame: dict, client_id: str | None = None) -> TurnOptions:
@@ -56,11 +77,11 @@ def _options(frame: dict, client_id: str | None = None) -> TurnOptions:
     if tools is not None:
         if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
             raise FrameError("'tools' must be a list of tool names.", client_id=client_id)
-        unknown = [t for t in tools if t not in tooling.REGISTRY]
+        unknown = [t for t in tools if t not in registry.REGISTRY]
         if unknown:
             raise FrameError(f"Unknown tool '{unknown[0][:50]}'.", client_id=client_id)
     choice = _field(frame, "tool_choice", str, required=False, client_id=client_id)
-    if choice is not None and choice not in TOOL_CHOICES and choice not in tooling.REGISTRY:
+    if choice is not None and choice not in TOOL_CHOICES and choice not in registry.REGISTRY:
         raise FrameError(
             "'tool_choice' must be auto, none, required or a tool's name.", client_id=client_id
         )
@@ -119,12 +140,12 @@ def parse(frame: object) -> tuple[str, object]:
             _field(frame, "conversation", int), archived=_field(frame, "archived", bool)
         )
     if kind == "conversation.history":
-        return kind, MessageCommand(
-            _field(frame, "conversation", int), _field(frame, "before", int), TurnOptions()
+        return kind, HistoryCommand(
+            _field(frame, "conversation", int), _field(frame, "before", int)
         )
     if kind == "chat.switch":
         return kind, MessageCommand(
-            _field(frame, "conversation", int), _field(frame, "message", int), TurnOptions()
+            _field(frame, "conversation", int), _field(frame, "message", int)
         )
     if kind in ("chat.stop", "conversation.open", "conversation.delete"):
         return kind, ConversationCommand(_field(frame, "conversation", int))

@@ -1,7 +1,8 @@
-"""The websocket protocol's server frames (see docs/protocol.md)."""
+"""The websocket protocol's server frames, every one built here (see docs/protocol.md)."""
 
-from .models import Conversation, Message
-from .rendering import render_markdown
+from ..llm import ToolCall
+from ..models import Conversation, Message
+from ..rendering import render_markdown
 
 
 def message_data(message: Message, *, content: str | None = None) -> dict:
@@ -76,9 +77,50 @@ def conversation_created(conversation: Conversation) -> dict:
     return _conversation_frame("conversation.created", conversation)
 
 
-def conversation_state(conversation: Conversation, messages: list[dict]) -> dict:
-    """A `conversation.state` frame."""
-    return _conversation_frame("conversation.state", conversation, messages=messages)
+def conversation_state(
+    conversation: Conversation, messages: list[dict], *, has_more: bool = False
+) -> dict:
+    """A `conversation.state` frame: the conversation and the newest page of its branch."""
+    return _conversation_frame(
+        "conversation.state", conversation, messages=messages, has_more=has_more
+    )
+
+
+def conversation_history(
+    conversation_id: int, before: int, messages: list[dict], *, has_more: bool
+) -> dict:
+    """A `conversation.history` frame: the page of the branch just above `before`."""
+    return {
+        "type": "conversation.history",
+        "conversation": conversation_id,
+        "before": before,
+        "messages": messages,
+        "has_more": has_more,
+    }
+
+
+def message_delta(
+    conversation_id: int,
+    message_id: int,
+    *,
+    seq: int,
+    content: str,
+    reasoning: str = "",
+    html: str | None = None,
+) -> dict:
+    """A `message.delta` frame: new text of a streaming reply (and, at times, its HTML so far)."""
+    frame = {
+        "type": "message.delta",
+        "conversation": conversation_id,
+        "message": message_id,
+        "seq": seq,
+        "content": content,
+    }
+    if reasoning:
+        frame["reasoning"] = reasoning
+    if html is not None:
+        frame["html"] = html
+    return frame
 
 
 def message_created(conversation_id: int, message: Message) -> dict:
@@ -99,13 +141,13 @@ def message_completed(conversation_id: int, message: Message) -> dict:
     }
 
 
-def tool_call(conversation_id: int, message_id: int, call: dict) -> dict:
+def tool_call(conversation_id: int, message_id: int, call: ToolCall) -> dict:
     """A `message.tool_call` frame: the assistant message asked for a tool."""
     return {
         "type": "message.tool_call",
         "conversation": conversation_id,
         "message": message_id,
-        "tool_call": call,
+        "tool_call": {"id": call.id, "name": call.name, "arguments": call.arguments},
     }
 
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import tiktoken
 
+from ..llm import ChatMessage, ToolSpec
+
 # OpenAI's cl100k_base merges, shipped with the app because nothing may be fetched at
 # run time. Its tokens are close to (not the same as) those of the open models served:
 # estimates are corrected by what the provider reports (see `correction`).
-ENCODING_FILE = Path(__file__).parent / "data" / "cl100k_base.tiktoken.gz"
+ENCODING_FILE = Path(__file__).parent.parent / "data" / "cl100k_base.tiktoken.gz"
 CL100K_PATTERN = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
     r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
@@ -40,12 +42,17 @@ def count_tokens(text: str) -> int:
     return len(encoding().encode_ordinary(text)) if text else 0
 
 
-def message_tokens(message: dict) -> int:
-    """Tokens one wire-format message takes in a prompt."""
-    total = MESSAGE_OVERHEAD + count_tokens(message.get("content") or "")
-    if message.get("tool_calls"):
-        total += count_tokens(json.dumps(message["tool_calls"]))
+def message_tokens(message: ChatMessage) -> int:
+    """Tokens one message takes in a prompt."""
+    total = MESSAGE_OVERHEAD + count_tokens(message.content)
+    if message.tool_calls:
+        total += count_tokens(json.dumps([call.to_wire() for call in message.tool_calls]))
     return total
+
+
+def tools_tokens(specs: list[ToolSpec]) -> int:
+    """Tokens the offered tools' schemas take in a prompt."""
+    return count_tokens(json.dumps([spec.to_wire() for spec in specs])) if specs else 0
 
 
 def correction(*, estimated: int | None, reported: int | None) -> float:
@@ -73,7 +80,7 @@ class TooLarge(Exception):
 class Fit:
     """What goes upstream, and what was left out."""
 
-    messages: list[dict]
+    messages: list[ChatMessage]
     sent: list[int] = field(default_factory=list)
     left_out: list[int] = field(default_factory=list)
     estimated_tokens: int = 0
@@ -81,21 +88,21 @@ class Fit:
 
 def fit(
     *,
-    system: dict | None,
-    history: list[tuple[int, dict]],
+    system: ChatMessage | None,
+    history: list[tuple[int, ChatMessage]],
     window: int,
     reserve: int,
     scale: float = 1.0,
 ) -> Fit:
     """Keep the system prompt and the latest turn; add older turns, newest first, while they fit.
 
-    `history` is (message id, wire message) pairs, oldest first. A turn starts at a user
+    `history` is (message id, message) pairs, oldest first. A turn starts at a user
     message and holds everything up to the next one, so a tool call and its results
     are always kept or dropped together.
     """
-    turns: list[list[tuple[int, dict]]] = []
+    turns: list[list[tuple[int, ChatMessage]]] = []
     for item in history:
-        if item[1]["role"] == "user" or not turns:
+        if item[1].role == "user" or not turns:
             turns.append([])
         turns[-1].append(item)
 

@@ -8,9 +8,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from . import catalog, frames, portability, selectors, services, tooling, upstream
+from .. import portability, selectors, services
+from ..chat import outbound
+from ..provider import catalog, upstream
+from ..rendering import highlight_css as _highlight_css
+from ..tools import registry
 from .forms import SignupForm
-from .rendering import highlight_css as _highlight_css
 
 IMPORT_MAX_BYTES = 50_000_000
 
@@ -35,14 +38,14 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "boot": {
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
-                "conversations": [frames.conversation_data(c) for c in sidebar],
+                "conversations": [outbound.conversation_data(c) for c in sidebar],
                 "personas": {
                     p.pk: {"name": p.name, "tools": p.tools, "tool_choice": p.tool_choice}
                     for p in personas
                 },
                 "tools": [
                     {"name": t.name, "description": t.description}
-                    for t in sorted(tooling.REGISTRY.values(), key=lambda t: t.name)
+                    for t in sorted(registry.REGISTRY.values(), key=lambda t: t.name)
                 ],
             },
         },
@@ -120,7 +123,10 @@ def search_json(request: HttpRequest) -> JsonResponse:
     """The user's conversations matching `q` in titles or message text, with snippets."""
     query = request.GET.get("q", "")[:200]
     return JsonResponse(
-        {"query": query, "results": selectors.conversation_search(user=request.user, query=query)}
+        {
+            "query": query,
+            "results": selectors.conversation_search(user_id=request.user.pk, query=query),
+        }
     )
 
 
@@ -130,7 +136,7 @@ def conversations_json(request: HttpRequest) -> JsonResponse:
     """The sidebar: the user's conversations, or the archived ones with ?archived=1."""
     archived = request.GET.get("archived") == "1"
     items = selectors.conversation_list(user=request.user, archived=archived)[:500]
-    return JsonResponse({"conversations": [frames.conversation_data(c) for c in items]})
+    return JsonResponse({"conversations": [outbound.conversation_data(c) for c in items]})
 
 
 async def models_json(request: HttpRequest) -> JsonResponse:

@@ -5,9 +5,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import catalog, selectors, services
+from .. import selectors, services
+from ..models import Persona
+from ..provider import catalog
 from .forms import PersonaForm
-from .models import Persona
 
 
 def _catalog() -> list:
@@ -15,8 +16,8 @@ def _catalog() -> list:
 
 
 def _own(request: HttpRequest, persona_id: int) -> Persona:
-    persona = selectors.persona_get(user=request.user, persona_id=persona_id)
-    if persona is None or persona.owner_id != request.user.pk:
+    persona = selectors.persona_get_owned(user=request.user, persona_id=persona_id)
+    if persona is None:
         raise Http404("No such persona.")  # Shared ones are not the user's to change.
     return persona
 
@@ -46,7 +47,9 @@ def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
     persona = _own(request, persona_id)
     form = PersonaForm(request.POST or None, instance=persona)
     if request.method == "POST" and form.is_valid():
-        services.persona_update(persona=Persona.objects.get(pk=persona.pk), **form.cleaned_data)
+        # The form has changed `persona` in memory: compare against what is saved.
+        saved = selectors.persona_get_owned(user=request.user, persona_id=persona.pk)
+        services.persona_update(persona=saved, **form.cleaned_data)
         return redirect("personas")
     return render(
         request,

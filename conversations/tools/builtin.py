@@ -6,9 +6,7 @@ import operator
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Q
-
-from .tooling import ToolContext, tool
+from .registry import ToolContext, tool
 
 _OPERATORS = {
     ast.Add: operator.add,
@@ -171,34 +169,22 @@ def search_conversations(query: str, context: ToolContext, limit: int = 5) -> st
         query: Words to look for in titles and messages.
         limit: How many conversations to return, at most 10.
     """
-    from .models import Conversation, Message
+    from .. import selectors  # The app's models are ready only once tools run.
 
     query = query.strip()
     if not query:
         raise ValueError("the query is empty")
-    hits = (
-        Conversation.objects.filter(owner_id=context.user_id)
-        .exclude(pk=context.conversation_id)
-        .filter(Q(title__icontains=query) | Q(messages__content__icontains=query))
-        .distinct()
-        .order_by("-updated_at")[: max(1, min(limit, 10))]
-    )
-    lines = []
-    for conversation in hits:
-        message = (
-            Message.objects.filter(conversation=conversation, content__icontains=query)
-            .only("content")
-            .first()
+    limit = max(1, min(limit, 10))
+    # The same full-text search as the sidebar's, less the conversation asking.
+    hits = [
+        hit
+        for hit in selectors.conversation_search(
+            user_id=context.user_id, query=query, limit=limit + 1
         )
-        snippet = _snippet(message.content, query) if message else conversation.title
-        lines.append(
-            f'- #{conversation.pk} "{conversation.title}" ({conversation.updated_at:%Y-%m-%d}): {snippet}'
-        )
+        if hit["conversation"] != context.conversation_id
+    ][:limit]
+    lines = [
+        f'- #{hit["conversation"]} "{hit["title"]}" ({hit["updated_at"][:10]}): {hit["snippet"]}'
+        for hit in hits
+    ]
     return "\n".join(lines) if lines else f"No conversations mention '{query}'."
-
-
-def _snippet(text: str, query: str, width: int = 80) -> str:
-    at = text.lower().find(query.lower())
-    start = max(0, at - width // 2)
-    piece = " ".join(text[start : start + width + len(query)].split())
-    return ("…" if start else "") + piece + ("…" if start + width + len(query) < len(text) else "")

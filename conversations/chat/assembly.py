@@ -4,16 +4,18 @@ The reply's placeholder is saved with a record of exactly what went into its req
 so the user (and staff) can see what was sent, and later persona edits change nothing.
 """
 
-import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import budget, catalog, selectors, services, tooling
-from .llm import ChatRequest
-from .models import Conversation, Message
+from .. import selectors, services
+from ..llm import TOOL_CHOICE_KEYWORDS, ChatRequest
+from ..models import Conversation, Message
+from ..provider import catalog
+from ..tools import registry
+from . import budget
 
-TOOL_CHOICES = ("auto", "none", "required")
+TOOL_CHOICES = TOOL_CHOICE_KEYWORDS
 
 
 @dataclass
@@ -39,21 +41,14 @@ def resolve_tools(
 ) -> tuple[list[str], str]:
     """The tools to offer and the tool_choice to send, per message over per persona."""
     tools = options.tools if options.tools is not None else list(persona_tools or [])
-    tools = [name for name in dict.fromkeys(tools) if name in tooling.REGISTRY]
+    tools = [name for name in dict.fromkeys(tools) if name in registry.REGISTRY]
     choice = options.tool_choice or persona_choice or "auto"
     if choice not in TOOL_CHOICES:
-        if choice not in tooling.REGISTRY:
+        if choice not in registry.REGISTRY:
             choice = "auto"
         elif choice not in tools:
             tools.append(choice)  # Naming a tool offers it.
     return tools, choice
-
-
-def wire_tool_choice(choice: str) -> str | dict:
-    """tool_choice as the API takes it: a keyword, or the named-function object."""
-    if choice in TOOL_CHOICES:
-        return choice
-    return {"type": "function", "function": {"name": choice}}
 
 
 def plan_reply(
@@ -69,25 +64,24 @@ def plan_reply(
     persona = conversation.persona
     model = conversation.model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
     info = catalog.model_info(model)
-    tools, choice = resolve_tools(
+    offered, choice = resolve_tools(
         persona_tools=persona.tools if persona else [],
         persona_choice=persona.tool_choice if persona else "auto",
         options=options,
     )
     unsupported = []
-    if tools and not info.supports_tools:
-        unsupported, tools = tools, []  # The catalog says this model cannot call tools.
-    schemas = tooling.schemas(tools)
+    if offered and not info.supports_tools:
+        unsupported, offered = offered, []  # The catalog says this model cannot call tools.
+    specs = registry.specs(offered)
     params = {
         "temperature": persona.temperature if persona else None,
         "top_p": persona.top_p if persona else None,
         "max_tokens": persona.max_tokens if persona else None,
     }
     system = selectors.system_message(persona)
-    history = [(m.pk, w) for m in branch if (w := selectors.wire_message(m)) is not None]
+    history = [(m.pk, said) for m in branch if (said := selectors.chat_message(m)) is not None]
     reserve = budget.reply_reserve(max_tokens=params["max_tokens"], window=info.context_window)
-    if schemas:
-        reserve += budget.count_tokens(json.dumps(schemas))
+    reserve += budget.tools_tokens(specs)
     scale = _correction(branch)
     record = {
         "persona": (
@@ -95,11 +89,11 @@ def plan_reply(
             if persona
             else None
         ),
-        "system_prompt": system["content"] if system else "",
+        "system_prompt": system.content if system else "",
         "model": model,
         "params": {k: v for k, v in params.items() if v is not None},
-        "tools": tools,
-        "tool_choice": choice if tools else None,
+        "tools": offered,
+        "tool_choice": choice if offered else None,
         "tools_unsupported": unsupported,
         "context_window": info.context_window,
         "reply_reserve": reserve,
@@ -130,8 +124,8 @@ def plan_reply(
         request = ChatRequest(
             model=model,
             messages=fitted.messages,
-            tools=schemas,
-            tool_choice=wire_tool_choice(choice) if schemas else None,
+            tools=specs,
+            tool_choice=choice if specs else None,
             **params,
         )
     reply = services.message_append(
@@ -142,7 +136,7 @@ def plan_reply(
         model=model,
         request=record,
     )
-    return ReplyPlan(reply=reply, request=request, error=error, tools=tools)
+    return ReplyPlan(reply=reply, request=request, error=error, tools=offered)
 
 
 def _correction(branch: list[Message]) -> float:

@@ -6,8 +6,9 @@ provider's /models list does not say (names, context windows, tool support).
 
 from dataclasses import dataclass
 
+from .. import selectors
+from ..models import ModelInfo
 from . import local_model
-from .models import ModelInfo
 
 DEFAULT_CONTEXT_WINDOW = 8192
 
@@ -104,13 +105,13 @@ def _from_row(row: ModelInfo) -> CatalogEntry:
 
 def model_info(model_id: str) -> CatalogEntry:
     """Everything known of one model: staff's row first, then the built-in catalog."""
-    row = ModelInfo.objects.filter(model_id=model_id).first()
+    row = selectors.model_info_get(model_id=model_id)
     return _from_row(row) if row else built_in(model_id)
 
 
 def merge(provider_ids: list[str]) -> list[CatalogEntry]:
     """Catalog entries for the provider's models, less those staff disabled."""
-    rows = {row.model_id: row for row in ModelInfo.objects.filter(model_id__in=provider_ids)}
+    rows = selectors.model_info_by_id(model_ids=provider_ids)
     entries = []
     for model_id in provider_ids:
         row = rows.get(model_id)
@@ -118,20 +119,3 @@ def merge(provider_ids: list[str]) -> list[CatalogEntry]:
             continue
         entries.append(_from_row(row) if row else built_in(model_id))
     return entries
-
-
-def sync(provider_entries: list[dict]) -> tuple[int, int]:
-    """Record the provider's chat models; return (added, now unavailable). Staff edits stay."""
-    ids = {str(e["id"]) for e in provider_entries if is_chat_model(e)}
-    existing = set(ModelInfo.objects.values_list("model_id", flat=True))
-    for model_id in sorted(ids - existing):
-        entry = built_in(model_id)
-        ModelInfo.objects.create(
-            model_id=model_id,
-            display_name=entry.display_name,
-            context_window=entry.context_window,
-            supports_tools=entry.supports_tools,
-        )
-    ModelInfo.objects.filter(model_id__in=ids).update(available=True)
-    gone = ModelInfo.objects.exclude(model_id__in=ids).update(available=False)
-    return len(ids - existing), gone

@@ -11,9 +11,11 @@ from dataclasses import replace
 from channels.db import database_sync_to_async as db
 from django.conf import settings
 
-from . import broadcast, frames, services, upstream
-from .llm import LLMError, TextDelta
-from .models import Conversation, Message
+from .. import selectors, services
+from ..llm import ChatMessage, LLMError, TextDelta
+from ..models import Conversation, Message
+from ..provider import upstream
+from . import broadcast, outbound
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +36,12 @@ def start_title(gen, conversation: Conversation, plan, reply: Message) -> None:
 
 
 async def _generate_title(user_id: int, conversation_id: int, request, reply: Message) -> None:
-    question = next((m["content"] for m in reversed(request.messages) if m["role"] == "user"), "")
+    question = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
     title_request = replace(
         request,
         messages=[
-            {"role": "system", "content": TITLE_PROMPT},
-            {"role": "user", "content": f"{question[:2000]}\n\n---\n\n{reply.content[:2000]}"},
+            ChatMessage("system", TITLE_PROMPT),
+            ChatMessage("user", f"{question[:2000]}\n\n---\n\n{reply.content[:2000]}"),
         ],
         tools=[],
         tool_choice=None,
@@ -59,8 +61,9 @@ async def _generate_title(user_id: int, conversation_id: int, request, reply: Me
     if title and await db(services.conversation_set_title_generated)(
         conversation_id=conversation_id, title=title
     ):
-        conversation = await Conversation.objects.aget(pk=conversation_id)
-        await broadcast.publish_to_user(user_id, frames.conversation_updated(conversation))
+        conversation = await db(selectors.conversation_get_by_id)(conversation_id=conversation_id)
+        if conversation is not None:
+            await broadcast.publish_to_user(user_id, outbound.conversation_updated(conversation))
 
 
 def clean_title(text: str) -> str:

@@ -5,7 +5,7 @@ import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import broadcast, frames, organise, protocol, turns
+from . import broadcast, conversation_actions, inbound, outbound, pages, turns
 from .turns import TurnRefused
 
 logger = logging.getLogger(__name__)
@@ -43,12 +43,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Decode a text frame; anything else is answered with an error, not a closed socket."""
         if text_data is None:
-            await self.send_json(frames.error("bad_request", "Frames must be JSON text."))
+            await self.send_json(outbound.error("bad_request", "Frames must be JSON text."))
             return
         try:
             content = json.loads(text_data)
         except ValueError:
-            await self.send_json(frames.error("bad_request", "The frame is not valid JSON."))
+            await self.send_json(outbound.error("bad_request", "The frame is not valid JSON."))
             return
         await self.receive_json(content)
 
@@ -56,22 +56,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Dispatch a frame on its type."""
         client_id = None
         try:
-            kind, payload = protocol.parse(content)
+            kind, payload = inbound.parse(content)
             client_id = getattr(payload, "client_id", None)
             await self.HANDLERS[kind](self, payload)
-        except protocol.FrameError as exc:
-            await self.send_json(frames.error(exc.code, exc.message, client_id=exc.client_id))
+        except inbound.FrameError as exc:
+            await self.send_json(outbound.error(exc.code, exc.message, client_id=exc.client_id))
         except TurnRefused as exc:
-            await self.send_json(frames.error(exc.code, exc.message, client_id=client_id))
+            await self.send_json(outbound.error(exc.code, exc.message, client_id=client_id))
         except Exception:
             logger.exception("Frame failed: %r", content if isinstance(content, dict) else None)
             await self.send_json(
-                frames.error(
+                outbound.error(
                     "server_error", "Something went wrong on the server.", client_id=client_id
                 )
             )
 
-    async def chat_send(self, request: turns.SendRequest) -> None:
+    async def chat_send(self, request: inbound.SendRequest) -> None:
         """Save the user's message, then start the reply."""
         turn = await turns.accept_message(user=self.user, request=request)
         conversation = turn.conversation
@@ -79,18 +79,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if turn.duplicate:
             # Sent again (a reconnect, say): answer with what was saved, start nothing.
             if turn.created:
-                await self.send_json(frames.conversation_created(conversation))
-            await self.send_json(frames.message_created(conversation.pk, turn.user_message))
+                await self.send_json(outbound.conversation_created(conversation))
+            await self.send_json(outbound.message_created(conversation.pk, turn.user_message))
             return
         if turn.created:
-            await broadcast.publish_to_user(self.user.pk, frames.conversation_created(conversation))
+            await broadcast.publish_to_user(
+                self.user.pk, outbound.conversation_created(conversation)
+            )
         await turns.start_reply(turn, request.options)
 
-    async def chat_stop(self, command: protocol.ConversationCommand) -> None:
+    async def chat_stop(self, command: inbound.ConversationCommand) -> None:
         """Stop the reply streaming in a conversation."""
         await turns.stop(user=self.user, conversation_id=command.conversation)
 
-    async def chat_regenerate(self, command: protocol.MessageCommand) -> None:
+    async def chat_regenerate(self, command: inbound.MessageCommand) -> None:
         """Write a new version of a reply."""
         await self.watch(command.conversation, check=True)
         await turns.regenerate(
@@ -100,48 +102,46 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             options=command.options,
         )
 
-    async def conversation_open(self, command: protocol.ConversationCommand) -> None:
+    async def conversation_open(self, command: inbound.ConversationCommand) -> None:
         """Send a conversation's state, then its live events."""
         # Join the group first, so nothing published after the snapshot is missed.
         await self.watch(command.conversation, check=True)
-        state = await organise.conversation_state(
-            user=self.user, conversation_id=command.conversation
-        )
+        state = await pages.conversation_state(user=self.user, conversation_id=command.conversation)
         await self.send_json(state)
 
-    async def chat_switch(self, command: protocol.MessageCommand) -> None:
+    async def chat_switch(self, command: inbound.MessageCommand) -> None:
         """Show another version; every socket on the conversation gets the new state."""
         await self.watch(command.conversation, check=True)
-        await organise.switch(
+        await conversation_actions.switch(
             user=self.user, conversation_id=command.conversation, message_id=command.message
         )
 
-    async def conversation_history(self, command: protocol.MessageCommand) -> None:
+    async def conversation_history(self, command: inbound.HistoryCommand) -> None:
         """Send the page of older messages above `before`."""
         await self.send_json(
-            await organise.history(
-                user=self.user, conversation_id=command.conversation, before=command.message
+            await pages.history(
+                user=self.user, conversation_id=command.conversation, before=command.before
             )
         )
 
-    async def conversation_rename(self, command: protocol.RenameCommand) -> None:
+    async def conversation_rename(self, command: inbound.RenameCommand) -> None:
         """Rename a conversation."""
-        await organise.rename(
+        await conversation_actions.rename(
             user=self.user, conversation_id=command.conversation, title=command.title
         )
 
-    async def conversation_flags(self, command: protocol.FlagCommand) -> None:
+    async def conversation_flags(self, command: inbound.FlagCommand) -> None:
         """Pin or archive a conversation."""
-        await organise.set_flags(
+        await conversation_actions.set_flags(
             user=self.user,
             conversation_id=command.conversation,
             pinned=command.pinned,
             archived=command.archived,
         )
 
-    async def conversation_delete(self, command: protocol.ConversationCommand) -> None:
+    async def conversation_delete(self, command: inbound.ConversationCommand) -> None:
         """Delete a conversation for good."""
-        await organise.delete(user=self.user, conversation_id=command.conversation)
+        await conversation_actions.delete(user=self.user, conversation_id=command.conversation)
 
     async def watch(self, conversation_id: int, *, check: bool = False) -> None:
         """Receive a conversation's live events on this socket."""

@@ -1,10 +1,10 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from . import tooling
-from .assembly import TOOL_CHOICES
-from .models import Persona
-from .services import PERSONA_FIELDS
+from ..chat.assembly import TOOL_CHOICES
+from ..models import Persona
+from ..services import PERSONA_FIELDS
+from ..tools import registry
 
 
 class SignupForm(UserCreationForm):
@@ -27,7 +27,7 @@ class PersonaForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        names = sorted(tooling.REGISTRY)
+        names = sorted(registry.REGISTRY)
         self.fields["tools"].choices = [(n, n) for n in names]
         self.fields["tool_choice"].choices = [(c, c) for c in TOOL_CHOICES] + [
             (n, f"always call {n}") for n in names

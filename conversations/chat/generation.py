@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async as db
 from django.conf import settings
 
-from . import assembly, frames, services, titles, tooling, upstream
+from .. import services
+from ..llm import Finish, LLMError, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from ..llm.sse import ToolCallAccumulator
+from ..models import Conversation, Message
+from ..provider import upstream
+from ..rendering import render_markdown
+from ..tools import registry as tools
+from . import assembly, outbound, titles
 from .broadcast import publish
-from .llm import Finish, LLMError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from .llm.sse import ToolCallAccumulator
-from .models import Conversation, Message
-from .rendering import render_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +76,16 @@ def release(conversation_id: int) -> None:
     RUNNING.pop(conversation_id, None)
 
 
+def live(conversation_id: int) -> Generation | None:
+    """The turn running in a conversation in this process, if any."""
+    return RUNNING.get(conversation_id)
+
+
+def is_running(conversation_id: int) -> bool:
+    """Whether a turn is running in a conversation."""
+    return conversation_id in RUNNING
+
+
 async def start(
     conversation: Conversation, *, parent: Message, options: assembly.TurnOptions
 ) -> None:
@@ -86,7 +99,7 @@ async def start(
         release(conversation.pk)
         raise
     gen.begin(plan.reply.pk)
-    await publish(conversation.pk, frames.message_created(conversation.pk, plan.reply))
+    await publish(conversation.pk, outbound.message_created(conversation.pk, plan.reply))
     first_turn = parent.role == Message.Role.USER and parent.parent_id is None
     gen.task = asyncio.create_task(
         _run(gen, conversation, plan, options, first_turn=first_turn),
@@ -106,12 +119,21 @@ async def stop(conversation_id: int) -> None:
         gen.task.cancel()
 
 
+async def stop_and_wait(conversation_id: int) -> None:
+    """Stop the turn running in a conversation, if any, and wait until it has ended."""
+    gen = RUNNING.get(conversation_id)
+    if gen is None or gen.task is None:
+        return
+    await stop(conversation_id)
+    await asyncio.gather(gen.task, return_exceptions=True)
+
+
 @dataclass
 class Outcome:
     """How one streamed reply ended."""
 
     message: Message
-    tool_calls: list[dict]
+    tool_calls: list[ToolCall]
 
 
 async def _run(
@@ -145,7 +167,7 @@ async def _run(
             gen.begin(plan.reply.pk)
             phase = "reply"
             await publish(
-                gen.conversation_id, frames.message_created(gen.conversation_id, plan.reply)
+                gen.conversation_id, outbound.message_created(gen.conversation_id, plan.reply)
             )
     except asyncio.CancelledError:
         # Stopped (or shut down) between steps: leave nothing streaming, and say why.
@@ -223,14 +245,12 @@ async def _stream_reply(gen: Generation, plan: assembly.ReplyPlan) -> Outcome:
         outcome["first_token_ms"] = round((first_token - started) * 1000)
     tool_calls = []
     if plan.request and plan.request.tool_choice != "none":
-        tool_calls = [
-            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls.calls() if c.name
-        ]
+        tool_calls = [call for call in calls.calls() if call.name]
     return await _finish(gen, reply.pk, outcome, usage, tool_calls)
 
 
 async def _finish(
-    gen: Generation, message_id: int, outcome: dict, usage: Usage, tool_calls
+    gen: Generation, message_id: int, outcome: dict, usage: Usage, tool_calls: list[ToolCall]
 ) -> Outcome:
     """Save how a reply ended and tell every socket."""
     saved = await db(services.message_finish)(
@@ -244,42 +264,42 @@ async def _finish(
         **outcome,
     )
     gen.message_id = None
-    await publish(gen.conversation_id, frames.message_completed(gen.conversation_id, saved))
+    await publish(gen.conversation_id, outbound.message_completed(gen.conversation_id, saved))
     if saved.status == Message.Status.ERROR:
         await publish(
             gen.conversation_id,
-            frames.error(
+            outbound.error(
                 "upstream_error",
                 saved.error,
                 conversation=gen.conversation_id,
                 message_id=saved.pk,
             ),
         )
-    return Outcome(saved, saved.tool_calls or [])
+    return Outcome(saved, tool_calls if saved.tool_calls else [])
 
 
 async def _run_tools(gen: Generation, conversation: Conversation, outcome: Outcome) -> Message:
     """Run each call in turn and save its result under the last; return the last result."""
     parent = gen.tail = outcome.message
-    context = tooling.ToolContext(user_id=gen.user_id, conversation_id=gen.conversation_id)
+    context = tools.ToolContext(user_id=gen.user_id, conversation_id=gen.conversation_id)
     for call in outcome.tool_calls:
         await publish(
             gen.conversation_id,
-            frames.tool_call(gen.conversation_id, outcome.message.pk, call),
+            outbound.tool_call(gen.conversation_id, outcome.message.pk, call),
         )
     for call in outcome.tool_calls:
-        result = await tooling.run(
-            call["name"], call["arguments"], context=context, timeout=settings.CHAT_TOOL_TIMEOUT
+        result = await tools.run(
+            call.name, call.arguments, context=context, timeout=settings.CHAT_TOOL_TIMEOUT
         )
         parent = gen.tail = await db(services.message_append)(
             conversation=conversation,
             role=Message.Role.TOOL,
             content=result,
             parent=parent,
-            tool_call_id=call["id"],
-            tool_name=call["name"],
+            tool_call_id=call.id,
+            tool_name=call.name,
         )
-        await publish(gen.conversation_id, frames.tool_result(gen.conversation_id, parent))
+        await publish(gen.conversation_id, outbound.tool_result(gen.conversation_id, parent))
     return parent
 
 
@@ -294,8 +314,8 @@ async def _final_note(
         status=Message.Status.STOPPED,
         error=note,
     )
-    await publish(gen.conversation_id, frames.message_created(gen.conversation_id, message))
-    await publish(gen.conversation_id, frames.message_completed(gen.conversation_id, message))
+    await publish(gen.conversation_id, outbound.message_created(gen.conversation_id, message))
+    await publish(gen.conversation_id, outbound.message_completed(gen.conversation_id, message))
 
 
 async def _pump(gen: Generation) -> None:
@@ -315,21 +335,21 @@ async def _send_delta(gen: Generation, *, final: bool = False) -> None:
     gen.seq += 1
     gen.sent_content = len(gen.content)
     gen.sent_reasoning = len(gen.reasoning)
-    frame = {
-        "type": "message.delta",
-        "conversation": gen.conversation_id,
-        "message": gen.message_id,
-        "seq": gen.seq,
-        "content": text,
-    }
-    if reasoning:
-        frame["reasoning"] = reasoning
+    html = None
     now = asyncio.get_running_loop().time()
     if text and not final and now >= gen.next_render:
         # Rendering costs grow with the reply: back off so it stays a small share.
-        frame["html"] = render_markdown(gen.content[: gen.sent_content])
+        html = render_markdown(gen.content[: gen.sent_content])
         took = asyncio.get_running_loop().time() - now
         gen.next_render = now + max(MIN_RENDER_INTERVAL, 4 * took)
+    frame = outbound.message_delta(
+        gen.conversation_id,
+        gen.message_id,
+        seq=gen.seq,
+        content=text,
+        reasoning=reasoning,
+        html=html,
+    )
     await publish(gen.conversation_id, frame)
 
 

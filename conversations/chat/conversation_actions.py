@@ -1,0 +1,67 @@
+"""Changing a conversation from the chat: switch versions, rename, pin, archive, delete.
+
+Every change reaches every open tab: the conversation's sockets, or all the user's.
+"""
+
+from channels.db import database_sync_to_async as db
+from django.contrib.auth.models import AbstractBaseUser
+
+from .. import selectors, services
+from ..models import Conversation
+from . import broadcast, generation, outbound, pages
+from .turns import TurnRefused
+
+
+def _switch(user: AbstractBaseUser, conversation_id: int, message_id: int) -> Conversation:
+    conversation = pages.owned_conversation(user, conversation_id)
+    pages.owned_message(conversation, message_id)
+    leaf = selectors.message_latest_leaf(conversation=conversation, message_id=message_id)
+    return services.conversation_switch(conversation=conversation, leaf_id=leaf)
+
+
+async def switch(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
+    """Show (and continue) the version of the conversation that runs through `message_id`."""
+    if generation.is_running(conversation_id):
+        raise TurnRefused("busy", "Wait for the reply to finish before switching versions.")
+    await db(_switch)(user, conversation_id, message_id)
+    state = await db(pages.state)(user, conversation_id)
+    await broadcast.publish(conversation_id, state)
+
+
+def _rename(user: AbstractBaseUser, conversation_id: int, title: str) -> Conversation:
+    return services.conversation_rename(
+        conversation=pages.owned_conversation(user, conversation_id), title=title
+    )
+
+
+def _flags(
+    user: AbstractBaseUser, conversation_id: int, pinned: bool | None, archived: bool | None
+) -> Conversation:
+    return services.conversation_set_flags(
+        conversation=pages.owned_conversation(user, conversation_id),
+        pinned=pinned,
+        archived=archived,
+    )
+
+
+async def rename(*, user: AbstractBaseUser, conversation_id: int, title: str) -> None:
+    """Rename; the user's title always wins over an automatic one."""
+    conversation = await db(_rename)(user, conversation_id, title)
+    await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
+
+
+async def set_flags(
+    *, user: AbstractBaseUser, conversation_id: int, pinned: bool | None, archived: bool | None
+) -> None:
+    """Pin or archive (or undo either), live in every tab."""
+    conversation = await db(_flags)(user, conversation_id, pinned, archived)
+    await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
+
+
+async def delete(*, user: AbstractBaseUser, conversation_id: int) -> None:
+    """Delete a conversation for good, stopping its reply first if one is running."""
+    conversation = await db(pages.owned_conversation)(user, conversation_id)
+    await generation.stop_and_wait(conversation.pk)
+    await db(services.conversation_delete)(conversation=conversation)
+    await broadcast.publish_to_user(user.pk, outbound.conversation_deleted(conversation_id))
+    await broadcast.publish(conversation_id, outbound.conversation_deleted(conversation_id))

@@ -1,0 +1,74 @@
+"""What a request is made of, typed: messages, tool calls and tool specs.
+
+These are the only objects that know the OpenAI JSON shape; everything outside
+`llm/` builds and reads them, never the dicts.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["system", "user", "assistant", "tool"]
+TOOL_CHOICE_KEYWORDS = ("auto", "none", "required")
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One complete call the model made: which tool, with what JSON arguments."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_wire(self) -> dict:
+        """The call as it goes back upstream inside an assistant message."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool offered to the model: its name, what it does and its JSON-schema parameters."""
+
+    name: str
+    description: str
+    parameters: dict
+
+    def to_wire(self) -> dict:
+        """The tool as a request's `tools` entry."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message of a request's history."""
+
+    role: Role
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = field(default=())
+    tool_call_id: str = ""  # For role "tool": the call this answers.
+
+    def to_wire(self) -> dict:
+        """The message as the completions API takes it."""
+        if self.role == "tool":
+            return {"role": "tool", "tool_call_id": self.tool_call_id, "content": self.content}
+        wire: dict = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            wire["tool_calls"] = [call.to_wire() for call in self.tool_calls]
+        return wire
+
+
+def tool_choice_to_wire(choice: str) -> str | dict:
+    """tool_choice as the API takes it: a keyword, or the named-function object."""
+    if choice in TOOL_CHOICE_KEYWORDS:
+        return choice
+    return {"type": "function", "function": {"name": choice}}
