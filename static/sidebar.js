@@ -79,7 +79,7 @@ export function render() {
   }
   const wanted = [...sidebar.items.values()]
     .filter((item) => item.archived === archived)
-    .sort((a, b) => b.pinned - a.pinned || b.updated_at.localeCompare(a.updated_at));
+    .sort((a, b) => b.pinned - a.pinned || (b.updated_at || "").localeCompare(a.updated_at || ""));
   if (!wanted.length) {
     if (archived && sidebar.archivedFailed) return;
     const empty = document.createElement("li");
