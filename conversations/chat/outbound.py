@@ -1,13 +1,15 @@
 """The websocket protocol's server frames, every one built here (see docs/protocol.md)."""
 
+import json
+
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering import render_markdown
 
 
-def message_data(message: Message, *, content: str | None = None) -> dict:
-    """A message as every frame carries it; `content` overrides the saved text."""
-    text = message.content if content is None else content
+def message_data(message: Message) -> dict:
+    """A message as every frame carries it."""
+    text = message.content
     data = {
         "id": message.pk,
         "parent": message.parent_id,
@@ -32,7 +34,32 @@ def message_data(message: Message, *, content: str | None = None) -> dict:
             "usage": message.usage,
             "timing": {"first_token_ms": message.first_token_ms, "total_ms": message.duration_ms},
         }
+        if message.status == Message.Status.STREAMING:
+            # Deltas follow from seq 1; `html` covers the first `stable` characters.
+            data |= {"seq": 0, "stable": len(text)}
     return data
+
+
+def frame_size(data: dict) -> int:
+    """Bytes a frame (or a part of one) takes on the wire."""
+    return len(json.dumps(data))
+
+
+def split_frame(text: str, *, limit: int, frame_id: int) -> list[str]:
+    """A frame's JSON text as `frame.part` frames of at most about `limit` bytes each.
+
+    Websocket messages are capped (daphne's 1 MiB, which also bounds what clients send);
+    a frame larger than that goes in parts the client joins before decoding. The text is
+    ASCII (JSON escapes everything else), so it can be cut anywhere.
+    """
+    size = max(1024, limit // 2)  # Room for the escaping the parts' own JSON adds.
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    return [
+        json.dumps(
+            {"type": "frame.part", "id": frame_id, "index": i, "count": len(pieces), "data": piece}
+        )
+        for i, piece in enumerate(pieces)
+    ]
 
 
 def conversation_data(conversation: Conversation) -> dict:
@@ -106,9 +133,11 @@ def message_delta(
     seq: int,
     content: str,
     reasoning: str = "",
-    html: str | None = None,
+    blocks: str | None = None,
+    stable: int | None = None,
 ) -> dict:
-    """A `message.delta` frame: new text of a streaming reply (and, at times, its HTML so far)."""
+    """A `message.delta` frame: a streaming reply's new text, and the HTML of any Markdown
+    blocks that text finished (which then cover the reply's first `stable` characters)."""
     frame = {
         "type": "message.delta",
         "conversation": conversation_id,
@@ -118,8 +147,9 @@ def message_delta(
     }
     if reasoning:
         frame["reasoning"] = reasoning
-    if html is not None:
-        frame["html"] = html
+    if blocks is not None:
+        frame["blocks"] = blocks
+        frame["stable"] = stable
     return frame
 
 
