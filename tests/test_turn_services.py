@@ -51,9 +51,7 @@ def test_a_turn_start_takes_the_same_few_queries_whatever_the_length(user):
                 branch=begun.branch,
                 info=catalog.model_info(begun.reply.model),
             )
-        counts.append(
-            sum(1 for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"])
-        )
+        counts.append(sum(1 for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]))
         assert len(plan.request.messages) == turns * 2 + 1
         assert begun.reply.status == "streaming" and begun.reply.parent_id == begun.user_message.pk
         conversation.refresh_from_db()

@@ -2,11 +2,8 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from conversations import selectors, services
-from conversations.chat import assembly, generation
+from conversations import services
 from conversations.models import Conversation, Message, ModelInfo, Persona
 from conversations.provider import upstream
 from conversations.rendering import render_markdown

@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from ..errors import TurnRefused
@@ -36,6 +37,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(
             broadcast.user_group_name(self.user.pk), self.channel_name
         )
+
+    async def dispatch(self, message: dict) -> None:
+        """Run the handler for a message, without Channels' stale-connection check.
+
+        Channels closes stale database connections before every handler, a thread hop
+        each time, so on every frame forwarded to the socket; forwarding never touches the
+        database, and our database calls (database_sync_to_async) do that check themselves.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         """Stop listening; replies in progress carry on without this socket."""
