@@ -228,6 +228,7 @@ async def app_phase(site: Site, cookies: list[str]) -> list[Stream]:
     async def one(ws) -> Stream:
         result = Stream()
         reply_id = None
+        blocks = ""
         start = time.perf_counter()
         await ws.send(json.dumps({
             "type": "chat.send", "client_id": uuid.uuid4().hex, "conversation": None,
@@ -244,10 +245,13 @@ async def app_phase(site: Site, cookies: list[str]) -> list[Stream]:
             elif kind == "message.delta" and frame.get("message") == reply_id:
                 if result.ttft is None and frame.get("content"):
                     result.ttft = time.perf_counter() - start
+                blocks += frame.get("blocks") or ""
             elif kind == "message.completed" and frame["message"]["id"] == reply_id:
                 result.total = time.perf_counter() - start
                 result.text = frame["message"]["content"]
-                result.final_html = frame["message"].get("html") or ""
+                # The final HTML: the finished blocks streamed, then the rest (html_from).
+                tail = frame["message"].get("html") or ""
+                result.final_html = blocks + tail if "html_from" in frame["message"] else tail
                 result.complete = frame["message"]["status"] == "complete"
                 return result
             elif kind == "error":

@@ -3,6 +3,7 @@ import { $ } from "./page.js";
 import { buildMessage as build } from "./render.js";
 import { send } from "./socket.js";
 import { isStreaming, state } from "./state.js";
+import { streamInto } from "./stream.js";
 
 const messagesEl = $("messages");
 const olderButton = $("load-older");
@@ -65,25 +66,40 @@ export function showConversation(messages, hasMore) {
   scrollToEnd(true);
 }
 
-/** A `message.delta`: reasoning and text appended, or the server's new sanitized HTML. */
+/** A `message.delta`: reasoning and text appended, finished blocks shown, in seq order. */
 export function applyDelta(frame) {
   const node = state.nodes.get(frame.message);
-  if (!node || frame.seq <= node.seq) return; // Already in the state we were sent.
+  if (!node || node.seq === null || frame.seq <= node.seq) return; // Shown already, or not ours.
+  if (frame.seq !== node.seq + 1 || !node.done) {
+    resync(); // A frame went missing: ask for the conversation as it stands.
+    return;
+  }
   node.seq = frame.seq;
   node.body.querySelector(".typing")?.remove();
   if (frame.reasoning) {
     node.reasoning.hidden = false;
     node.reasoning.querySelector("pre").textContent += frame.reasoning;
   }
-  if (frame.html !== undefined) {
-    node.body.innerHTML = frame.html; // Sanitized by the server (nh3).
-    node.tail.textContent = "";
-    node.body.appendChild(node.tail);
-  } else if (frame.content) {
-    node.tail.textContent += frame.content;
-    if (!node.tail.isConnected) node.body.appendChild(node.tail);
-  }
+  streamInto(node, frame);
   scrollToEnd();
+}
+
+/** A finished reply's HTML: when it says it starts at `html_from`, the blocks already shown
+ * come first. Returns null when those are not on screen (the page then asks again). */
+export function finalHtml(message) {
+  if (message.html_from === undefined) return message.html;
+  const node = state.nodes.get(message.id);
+  if (!node?.done || node.stable !== message.html_from) return null;
+  return node.done.innerHTML + message.html;
+}
+
+let lastResync = 0;
+
+/** Asks for the open conversation again (at most once a second). */
+export function resync() {
+  if (!state.conversationId || Date.now() - lastResync < 1000) return;
+  lastResync = Date.now();
+  send({ type: "conversation.open", conversation: state.conversationId });
 }
 
 function removeNode(id) {

@@ -3,9 +3,11 @@ import { giveBack } from "./composer.js";
 import {
   applyDelta,
   dropAfter,
+  finalHtml,
   prependHistory,
   renderMessage,
   replaceMessage,
+  resync,
   scrollToEnd,
   setStreaming,
   showConversation,
@@ -64,6 +66,13 @@ const handlers = {
   "message.delta": (f) => applyDelta(f),
   "message.completed": (f) => {
     if (f.conversation !== state.conversationId) return;
+    const html = finalHtml(f.message);
+    if (html === null) {
+      resync(); // The blocks this HTML follows are not on screen.
+      return;
+    }
+    f.message.html = html;
+    delete f.message.html_from;
     f.message.siblings = state.nodes.get(f.message.id)?.message?.siblings || [f.message.id];
     replaceMessage(f.message);
     // A reply that called tools is followed by their results and another reply.

@@ -3,6 +3,7 @@
 // Its buttons ask for actions with a bubbling "message-action" event, whose detail is
 // {kind: "switch"|"edit"|"regenerate"|"continue", message, extra}.
 import { state } from "./state.js";
+import { streamInto, streamingParts } from "./stream.js";
 
 /** A message's DOM; the caller keeps the returned node to stream into it. */
 export function buildMessage(message) {
@@ -23,12 +24,16 @@ export function buildMessage(message) {
   el.appendChild(reasoning);
 
   const body = document.createElement("div");
-  const tail = document.createElement("span");
-  tail.className = "tail";
+  let parts = {};
   if (message.role === "assistant") {
     body.className = "body md";
-    body.innerHTML = message.html || ""; // Sanitized by the server (nh3).
-    if (message.status === "streaming" && !message.content) body.appendChild(typingDots());
+    if (message.status === "streaming") {
+      // `html` covers the first `stable` characters; the rest is previewed as it grows.
+      parts = streamingParts(body, message.html);
+      if (!message.content) body.appendChild(typingDots());
+    } else {
+      body.innerHTML = message.html || ""; // Sanitized by the server (nh3).
+    }
   } else {
     body.className = "body plain";
     body.textContent = message.content;
@@ -58,7 +63,15 @@ export function buildMessage(message) {
     el.appendChild(buildActions(message, body));
   }
   if (message.role === "assistant") decorateCode(body);
-  return { el, body, tail, reasoning, seq: message.seq || 0, message };
+  const node = {
+    el, body, reasoning, message, ...parts,
+    // null: not lined up with the live deltas (they are skipped until message.completed).
+    seq: message.seq === undefined ? 0 : message.seq,
+    text: message.content || "",
+    stable: message.stable ?? (message.content || "").length,
+  };
+  if (parts.preview && node.text.length > node.stable) streamInto(node, { content: "" });
+  return node;
 }
 
 export function button(label, title, run) {
@@ -250,7 +263,7 @@ function buildToolCard(message) {
   );
   card.appendChild(raw);
   el.appendChild(card);
-  return { el, body: card, tail: document.createElement("span"), reasoning: raw, seq: 0, message };
+  return { el, body: card, reasoning: raw, seq: 0, text: "", stable: 0, message };
 }
 
 function prettyJson(text) {

@@ -18,7 +18,21 @@ export function connect(onFrame) {
     // Anything not yet acknowledged goes again: client_id makes that safe.
     for (const item of state.pending.values()) send(item.frame);
   });
-  socket.addEventListener("message", (event) => onFrame(JSON.parse(event.data)));
+  const parts = new Map(); // A frame too large for one message comes in parts: id -> texts.
+  socket.addEventListener("message", (event) => {
+    const frame = JSON.parse(event.data);
+    if (frame.type !== "frame.part") {
+      onFrame(frame);
+      return;
+    }
+    const got = parts.get(frame.id) || [];
+    got[frame.index] = frame.data;
+    parts.set(frame.id, got);
+    if (got.filter((part) => part !== undefined).length === frame.count) {
+      parts.delete(frame.id);
+      onFrame(JSON.parse(got.join("")));
+    }
+  });
   socket.addEventListener("close", (event) => {
     state.connected = false;
     delete document.body.dataset.connected;

@@ -25,9 +25,15 @@
  * @typedef {Object} MessageNode
  * @property {HTMLElement} el  The whole message.
  * @property {HTMLElement} body  Its text (for a tool result, the card).
- * @property {HTMLElement} tail  Text streamed since the server last sent sanitized HTML.
+ * @property {HTMLElement} [done]  A streaming reply's finished blocks (server-sanitized HTML).
+ * @property {HTMLElement} [preview]  A streaming reply's open block, previewed in the page.
  * @property {HTMLElement} reasoning  The reasoning disclosure.
- * @property {number} seq  The last `message.delta` applied.
+ * @property {number|null} seq  The last `message.delta` applied; null when the reply was
+ *   shown from saved text and cannot be lined up with live deltas.
+ * @property {string} text  The reply's text so far.
+ * @property {number} stable  How many characters of `text` the finished blocks cover.
+ * @property {number} [previewCost]  What the last preview took, in ms (previews back off).
+ * @property {boolean} [previewQueued]  A preview is scheduled.
  * @property {Object} message  The message as the server sent it.
  */
 

@@ -7,8 +7,12 @@ from ..models import Conversation, Message
 from ..rendering import render_markdown
 
 
-def message_data(message: Message) -> dict:
-    """A message as every frame carries it."""
+def message_data(message: Message, *, html_from: int = 0) -> dict:
+    """A message as every frame carries it.
+
+    With `html_from`, `html` covers only the text from there on: the watchers of a
+    streamed reply already have the HTML of its finished blocks before that point.
+    """
     text = message.content
     data = {
         "id": message.pk,
@@ -26,7 +30,7 @@ def message_data(message: Message) -> dict:
         data |= {
             "tool_calls": message.tool_calls or [],
             "request": message.request,
-            "html": render_markdown(text),
+            "html": render_markdown(text[html_from:]),
             "reasoning": message.reasoning,
             "model": message.model,
             "finish_reason": message.finish_reason or None,
@@ -34,6 +38,8 @@ def message_data(message: Message) -> dict:
             "usage": message.usage,
             "timing": {"first_token_ms": message.first_token_ms, "total_ms": message.duration_ms},
         }
+        if html_from:
+            data["html_from"] = html_from
         if message.status == Message.Status.STREAMING:
             # Deltas follow from seq 1; `html` covers the first `stable` characters.
             data |= {"seq": 0, "stable": len(text)}
@@ -162,12 +168,12 @@ def message_created(conversation_id: int, message: Message) -> dict:
     }
 
 
-def message_completed(conversation_id: int, message: Message) -> dict:
-    """A `message.completed` frame."""
+def message_completed(conversation_id: int, message: Message, *, html_from: int = 0) -> dict:
+    """A `message.completed` frame (see message_data for `html_from`)."""
     return {
         "type": "message.completed",
         "conversation": conversation_id,
-        "message": message_data(message),
+        "message": message_data(message, html_from=html_from),
     }
 
 

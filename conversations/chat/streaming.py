@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FRAME_INTERVAL = 0.03  # At most one delta frame per reply per 30 ms.
+FRAME_INTERVAL = 0.05  # At most one delta frame per reply per 50 ms: smooth, and few frames.
 FINISH_ATTEMPTS = 6  # A reply's last save is retried through a short database outage.
 SERVER_ERROR = "Something went wrong on the server while writing this reply."
 
@@ -181,11 +181,12 @@ async def finish_reply(
         **outcome,
     }
     message_id, turn.message_id = turn.message_id, None
+    stable = turn.blocks.stable if turn.blocks else 0
     saved = await _save_end(turn, message_id, fields)
     if saved is None:
         return Outcome(None)  # Deleted while it streamed.
     cid = turn.conversation_id
-    await broadcast.publish(cid, outbound.message_completed(cid, saved))
+    await broadcast.publish(cid, outbound.message_completed(cid, saved, html_from=stable))
     if saved.status == Message.Status.ERROR:
         await broadcast.publish(
             cid,
