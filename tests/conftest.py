@@ -87,6 +87,7 @@ async def connect():
     for communicator in opened:
         if not communicator.future.done():
             await communicator.disconnect()
+    await runtime.shutdown()  # This test's loop ends: so do the process loops it started.
 
 
 @pytest.fixture

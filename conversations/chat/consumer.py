@@ -8,7 +8,16 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from ..errors import TurnRefused
-from . import broadcast, conversation_actions, inbound, lifecycle, outbound, pages, turns
+from . import (
+    broadcast,
+    conversation_actions,
+    inbound,
+    lifecycle,
+    outbound,
+    pages,
+    runtime,
+    turns,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +43,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not (self.user and self.user.is_authenticated):
             await self.close(code=UNAUTHENTICATED)
             return
+        runtime.current()  # This process's turn loops (saves, the sweep) run from now on.
         await self.channel_layer.group_add(
             broadcast.user_group_name(self.user.pk), self.channel_name
         )

@@ -125,7 +125,9 @@ class Runtime:
 
     async def _control_loop(self) -> None:
         layer = get_channel_layer()
-        self.channel = await layer.new_channel(prefix="turns.")
+        # The default prefix: channels-redis reads all of a process's channels from one
+        # Redis list per prefix, with one reader at a time; a second prefix starves the first.
+        self.channel = await layer.new_channel()
         self._ready.set()
         while True:
             try:

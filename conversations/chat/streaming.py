@@ -6,6 +6,7 @@ length costs each socket about its text plus its HTML, never more.
 """
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -60,11 +61,17 @@ async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
     loop = asyncio.get_running_loop()
     reading = _Reading(started=loop.time())
     task = turn.reading = loop.create_task(_read(turn, plan, reading))
-    pump = loop.create_task(_pump(turn))
+    read_done = asyncio.Event()
+    pump = loop.create_task(_pump(turn, read_done))
     try:
         await asyncio.wait({task})
+        # Let the pump finish the frame it is publishing: cancelling it mid-publish would
+        # lose a delta whose text it had already taken.
+        read_done.set()
+        turn.changed.set()
+        await asyncio.wait({pump}, timeout=5)
     finally:
-        task.cancel()  # Only matters when this task itself is being cancelled.
+        task.cancel()  # These two only matter when this task itself is being cancelled.
         pump.cancel()
         await asyncio.gather(pump, return_exceptions=True)
         turn.reading = None
@@ -121,13 +128,14 @@ async def _read(turn: "Turn", plan: ReplyPlan, reading: _Reading) -> None:
             return
 
 
-async def _pump(turn: "Turn") -> None:
-    """Coalesce deltas: wait for new text, send it, pause, repeat."""
-    while True:
+async def _pump(turn: "Turn", read_done: asyncio.Event) -> None:
+    """Coalesce deltas: wait for new text, send it, pause, repeat until the reading ends."""
+    while not read_done.is_set():
         await turn.changed.wait()
         turn.changed.clear()
         await send_delta(turn)
-        await asyncio.sleep(FRAME_INTERVAL)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(read_done.wait(), FRAME_INTERVAL)
 
 
 async def send_delta(turn: "Turn", *, final: bool = False) -> None:
