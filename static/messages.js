@@ -143,12 +143,13 @@ export function scrollToEnd(force = false) {
   if (force || state.stickToBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
 }
 
+/** The oldest message on screen (the empty-state block and pending sends are not messages). */
 function firstMessageElement() {
-  return olderButton.nextElementSibling;
+  return messagesEl.querySelector(".message[data-id]");
 }
 
 function loadOlder() {
-  const first = [...state.nodes.values()].map((n) => n.el).find((el) => el === firstMessageElement());
+  const first = firstMessageElement();
   const id = first ? Number(first.dataset.id) : null;
   if (state.loadingOlder || !id || olderButton.hidden) return;
   state.loadingOlder = true;
