@@ -295,3 +295,21 @@ def test_admin_shows_tool_exchange_and_models(client, user, django_user_model):
     ).content.decode()
     assert "call_9" in page and "calculator" in page
     assert client.get("/admin/conversations/modelinfo/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_health_reports_the_database_and_channel_layer(async_client):
+    from conversations.chat import runtime
+
+    response = await async_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "channel_layer": "ok",
+        "draining": False,
+    }
+    runtime.current().draining = True
+    response = await async_client.get("/healthz")
+    assert response.status_code == 503 and response.json()["draining"] is True
+    await runtime.shutdown()

@@ -153,6 +153,24 @@ class Runtime:
             )
 
 
+    # ---- stopping ------------------------------------------------------------------
+
+    async def drain(self, timeout: float) -> None:
+        """Take no new turns; let running ones finish, within `timeout`; then stop the rest.
+
+        Turns still running at the deadline end `interrupted`, with their text saved.
+        """
+        self.draining = True
+        deadline = self.loop.time() + timeout
+        while self.turns and self.loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        tasks = [turn.task for turn in self.turns.values() if turn.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.save_now()
+
+
 _runtimes: dict[asyncio.AbstractEventLoop, Runtime] = {}
 
 
