@@ -57,8 +57,16 @@ test-services: $(VENV)/.installed-dev
 	  echo "PostgreSQL/Redis not available here: skipped the second run."; \
 	fi
 
+# Long conversations and search; then many streams at once, on SQLite and again on
+# PostgreSQL with Redis (started by tests/services.sh, as for the tests).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_history.py
+	$(BIN)/python bench/bench_concurrency.py
+	@if services=$$(bash tests/services.sh); then \
+	  env $$services $(BIN)/python bench/bench_concurrency.py; \
+	else \
+	  echo "PostgreSQL/Redis not available here: the concurrency benchmark ran on SQLite only."; \
+	fi
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

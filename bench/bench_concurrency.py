@@ -306,12 +306,25 @@ async def idle_sockets(site: Site) -> float:
     return (after - before) / len(sockets)
 
 
+def fresh_postgres_database(url: str, name: str) -> str:
+    """A new, empty database beside the one `url` names; its URL."""
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
+
+
 async def main() -> None:
     global RUNS
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     tmp = tempfile.mkdtemp(prefix="bench-concurrency-")
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
+    if database.startswith("postgres"):
+        database = fresh_postgres_database(database, "chatsite_bench")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "chatsite.settings",
