@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from .. import selectors
 from ..models import Conversation, Message
+from ..review import selectors as review_selectors
 from . import generation, outbound
 from .turns import TurnRefused
 
@@ -41,6 +42,10 @@ def message_page(
     has_more = len(branch) > size
     branch = branch[-size:]
     siblings = selectors.message_siblings(conversation=conversation, messages=branch)
+    feedback = review_selectors.feedback_by_message(
+        user_id=conversation.owner_id,
+        message_ids=[m.pk for m in branch if m.role == Message.Role.ASSISTANT],
+    )
     page = []
     for message in branch:
         if live and message.pk == live.message_id:
@@ -50,6 +55,8 @@ def message_page(
         else:
             data = outbound.message_data(message)
         data["siblings"] = siblings[message.pk]
+        if message.role == Message.Role.ASSISTANT:
+            data["feedback"] = feedback.get(message.pk)  # The user's own rating, or None.
         page.append(data)
     return page, has_more
 
