@@ -140,6 +140,9 @@ class ConversationAdmin(admin.ModelAdmin):
         )
         services.conversation_delete(conversation=obj)
 
+    def response_delete(self, request, obj_display, obj_id):
+        return super().response_delete(request, f"#{obj_id}", obj_id)
+
     def log_deletions(self, request, queryset) -> None:
         # The admin's own history keeps no title: a deleted conversation leaves no text.
         content_type = ContentType.objects.get_for_model(Conversation)
