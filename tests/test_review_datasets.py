@@ -157,8 +157,8 @@ def test_preference_pairs_from_ratings_regenerations_and_corrections(
     for line in lines:
         PREFERENCE.validate(line)
     pairs = [
-        (l["preferred_output"][0]["content"], l["non_preferred_output"][0]["content"])
-        for l in lines
+        (line["preferred_output"][0]["content"], line["non_preferred_output"][0]["content"])
+        for line in lines
     ]
     assert sorted(pairs) == sorted(
         [("answer 0", "A second answer."), ("answer 0", "A newer answer."), ("Better.", "answer 0")]
