@@ -41,9 +41,8 @@ def test_live_counts_match_a_rebuild_from_the_messages(user, other_user):
         message_id=placeholder.pk, status="error", content="", first_token_ms=2345
     )
     live = rollups()
-    (day, model, _, messages, users_msgs, replies, errors, prompt, completion) = next(
-        row for row in live[0] if row[1] == "m"
-    )
+    row = next(row for row in live[0] if row[1] == "m")
+    replies, errors, prompt, completion = row[5:]
     assert (replies, errors, prompt, completion) == (6, 1, 50, 25)
     assert len(live[1]) == 2  # Two active users today.
     assert sorted((b, c) for _, b, c in live[2]) == [(120, 5), (2300, 1)]
