@@ -82,6 +82,9 @@ class QueueItemAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # Dismiss instead: nothing is lost.
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Review queue", **(extra_context or {})})
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # An item is worked on beside its conversation, in the transcript view.
         item = QueueItem.objects.filter(pk=object_id).first()

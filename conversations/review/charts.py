@@ -106,9 +106,11 @@ def bars(title: str, labels: list[str], series: list[Series], *, unit: str = "")
     return Chart(title, _frame(title, labels, top, body, unit), labels, series, unit)
 
 
-def lines(title: str, labels: list[str], series: list[Series], *, unit: str = "") -> Chart:
-    """One line per series; days without a value leave a gap."""
-    top = _nice_max(max((v for s in series for v in s.values if v is not None), default=0))
+def lines(
+    title: str, labels: list[str], series: list[Series], *, unit: str = "", top: float = 0
+) -> Chart:
+    """One line per series; days without a value leave a gap. `top` fixes the y axis."""
+    top = top or _nice_max(max((v for s in series for v in s.values if v is not None), default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     body = []
     for n, s in enumerate(series):

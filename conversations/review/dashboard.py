@@ -160,7 +160,11 @@ def data(*, days: int, user) -> dict:
             ),
             charts.bars("Tokens per day, by model", labels, token_series),
             charts.lines(
-                "Error rate per day", labels, [charts.Series("error rate", error_rate)], unit="%"
+                "Error rate per day",
+                labels,
+                [charts.Series("error rate", error_rate)],
+                unit="%",
+                top=100 if max((r or 0 for r in error_rate), default=0) > 20 else 20,
             ),
             charts.lines(
                 "Time to first token per day",
@@ -173,6 +177,7 @@ def data(*, days: int, user) -> dict:
                 labels,
                 [charts.Series("thumbs up", up_share)],
                 unit="%",
+                top=100,
             ),
         ],
         "top_personas": top_personas,
