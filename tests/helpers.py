@@ -2,7 +2,7 @@
 
 import asyncio
 
-from conversations.chat import generation
+from conversations.chat import lifecycle
 
 
 async def receive_until(
@@ -42,9 +42,9 @@ async def full_turn(ws, **frame) -> tuple[list[dict], dict]:
 
 
 async def wait_idle(conversation_id: int) -> None:
-    gen = generation.RUNNING.get(conversation_id)
-    if gen and gen.task:
-        await asyncio.wait_for(asyncio.gather(gen.task, return_exceptions=True), 5)
+    turn = lifecycle.local(conversation_id)
+    if turn and turn.task:
+        await asyncio.wait_for(asyncio.gather(turn.task, return_exceptions=True), 5)
 
 
 def by_type(frames, kind):

@@ -17,11 +17,11 @@ def rollups() -> tuple[list, list, list]:
     return (
         sorted(
             DailyStat.objects.filter(messages__gt=0).values_list(
-                "day", "model", "persona_id", "messages", "user_messages", "replies", "errors",
+                "day", "model", "persona_id", "messages", "replies", "errors",
                 "prompt_tokens", "completion_tokens",
             )
         ),
-        sorted(DailyActiveUser.objects.values_list("day", "user_id")),
+        sorted(DailyActiveUser.objects.values_list("day", "user_id", "messages")),
         sorted(DailyLatency.objects.values_list("day", "bucket_ms", "count")),
     )  # fmt: skip
 
@@ -42,9 +42,9 @@ def test_live_counts_match_a_rebuild_from_the_messages(user, other_user):
     )
     live = rollups()
     row = next(row for row in live[0] if row[1] == "m")
-    replies, errors, prompt, completion = row[5:]
+    replies, errors, prompt, completion = row[4:]
     assert (replies, errors, prompt, completion) == (6, 1, 50, 25)
-    assert len(live[1]) == 2  # Two active users today.
+    assert [(u, n) for _, u, n in live[1]] == [(user.pk, 3), (other_user.pk, 2)]
     assert sorted((b, c) for _, b, c in live[2]) == [(120, 5), (2300, 1)]
     stats.rebuild()
     assert rollups() == live

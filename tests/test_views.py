@@ -2,11 +2,8 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from conversations import selectors, services
-from conversations.chat import assembly, generation
+from conversations import services
 from conversations.models import Conversation, Message, ModelInfo, Persona
 from conversations.provider import upstream
 from conversations.rendering import render_markdown
@@ -112,35 +109,6 @@ def test_export_is_what_the_next_turn_would_send(client, user):
             {"role": "assistant", "content": "a1 v2"},
         ],
     }
-
-
-def test_reply_request_takes_the_same_queries_whatever_the_length(user):
-    counts = []
-    for turns in (1, 40):
-        conversation = make_conversation(user, turns=turns)
-        conversation = selectors.conversation_get(user=user, conversation_id=conversation.pk)
-        leaf = conversation.current_leaf
-        with CaptureQueriesContext(connection) as ctx:
-            plan = assembly.plan_reply(conversation=conversation, parent=leaf)
-        counts.append(len(ctx.captured_queries))
-        assert len(plan.request.messages) == turns * 2
-        assert plan.reply.status == "streaming"
-    assert counts[0] == counts[1] <= 6
-
-
-def test_streaming_replies_are_marked_interrupted_at_start(user):
-    conversation = make_conversation(user)
-    stuck = services.message_append(
-        conversation=conversation,
-        role="assistant",
-        content="half",
-        parent=conversation.current_leaf,
-        status=Message.Status.STREAMING,
-    )
-    generation.recover_interrupted()
-    stuck.refresh_from_db()
-    assert stuck.status == "interrupted" and stuck.content == "half"
-    assert Message.objects.filter(status="complete").count() == 2
 
 
 def test_models_json_lists_chat_models(client, user, fake_upstream):

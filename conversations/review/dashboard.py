@@ -41,7 +41,6 @@ def data(*, days: int, user) -> dict:
             messages=Sum("messages"),
             replies=Sum("replies"),
             errors=Sum("errors"),
-            user_messages=Sum("user_messages"),
         )
         .order_by()
     }
@@ -53,13 +52,13 @@ def data(*, days: int, user) -> dict:
         .order_by()
     ):
         tokens.setdefault(row["model"], {})[row["day"]] = row["tokens"] or 0
-    active = dict(
-        DailyActiveUser.objects.filter(day__gte=since, day__lte=until)
+    active = {
+        row["day"]: row
+        for row in DailyActiveUser.objects.filter(day__gte=since, day__lte=until)
         .values("day")
-        .annotate(n=Count("id"))
+        .annotate(users=Count("id"), messages=Sum("messages"))
         .order_by()
-        .values_list("day", "n")
-    )
+    }
     active_total = (
         DailyActiveUser.objects.filter(day__gte=since, day__lte=until)
         .values("user_id")
@@ -84,7 +83,7 @@ def data(*, days: int, user) -> dict:
         rollup.filter(persona_id__gt=0)
         .values("persona_id")
         .annotate(replies=Sum("replies"), messages=Sum("messages"))
-        .order_by("-messages")[:10]
+        .order_by("-replies")[:10]
     )
     names = dict(
         Persona.objects.filter(pk__in=[p["persona_id"] for p in top_personas]).values_list(
@@ -104,6 +103,11 @@ def data(*, days: int, user) -> dict:
         return [(per_day.get(d) or {}).get(key) or 0 for d in calendar]
 
     replies, errors = series("replies"), series("errors")
+    # Replies, tool results and notes, plus users' own messages.
+    messages = [
+        m + ((active.get(d) or {}).get("messages") or 0)
+        for m, d in zip(series("messages"), calendar, strict=True)
+    ]
     error_rate = [
         round(100 * e / r, 1) if r else None for e, r in zip(errors, replies, strict=True)
     ]
@@ -133,7 +137,7 @@ def data(*, days: int, user) -> dict:
         "since": since,
         "until": until,
         "cards": [
-            ("Messages", f"{sum(series('messages')):,}"),
+            ("Messages", f"{sum(messages):,}"),
             ("Active users", f"{active_total:,}"),
             ("Replies", f"{sum(replies):,}"),
             (
@@ -156,7 +160,11 @@ def data(*, days: int, user) -> dict:
             charts.bars(
                 "Active users per day",
                 labels,
-                [charts.Series("active users", [active.get(d, 0) for d in calendar])],
+                [
+                    charts.Series(
+                        "active users", [(active.get(d) or {}).get("users", 0) for d in calendar]
+                    )
+                ],
             ),
             charts.bars("Tokens per day, by model", labels, token_series),
             charts.lines(

@@ -340,13 +340,13 @@ UNRESOLVED_Q = Q(status__in=QueueItem.UNRESOLVED)
 # Daily rollups for the dashboard, counted as messages are saved (see stats.py): reading
 # a month of them costs the same at a million messages as at a thousand.
 class DailyStat(models.Model):
-    """Per day, reply model and persona (0: none): messages, replies, errors and tokens."""
+    """Per day, reply model and persona (0: none): replies, errors, tokens, and the other
+    messages turns add (tool results, notes). Users' messages are in DailyActiveUser."""
 
     day = models.DateField()
     model = models.CharField(max_length=200, blank=True)
     persona_id = models.BigIntegerField(default=0, db_default=0)
     messages = models.PositiveIntegerField(default=0, db_default=0)
-    user_messages = models.PositiveIntegerField(default=0, db_default=0)
     replies = models.PositiveIntegerField(default=0, db_default=0)
     errors = models.PositiveIntegerField(default=0, db_default=0)
     prompt_tokens = models.PositiveBigIntegerField(default=0, db_default=0)
@@ -364,10 +364,11 @@ class DailyStat(models.Model):
 
 
 class DailyActiveUser(models.Model):
-    """A user who sent at least one message that day (ids only)."""
+    """A user who sent messages that day, and how many (ids only)."""
 
     day = models.DateField()
     user_id = models.BigIntegerField()
+    messages = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -22,13 +22,15 @@ ONE_PER_CONVERSATION = {Reason.REPORT, Reason.ERROR, Reason.TOOL_ERROR}
 def message_created(message: Message, conversation: Conversation) -> None:
     """A message was saved: count it, and queue a tool's error for review.
 
-    A reply is counted when it ends (reply_finished), not as its placeholder is made.
+    A reply, and the user's message it answers, are counted when the reply ends
+    (reply_finished), not as they are saved.
     """
-    if message.status in (Message.Status.STREAMING, Message.Status.PENDING):
+    if message.role == Message.Role.USER or message.status in (
+        Message.Status.STREAMING,
+        Message.Status.PENDING,
+    ):
         return
-    stats.record_message(
-        message=message, owner_id=conversation.owner_id, persona_id=conversation.persona_id
-    )
+    stats.record_message(message=message, persona_id=conversation.persona_id)
     if message.role == Message.Role.TOOL and message.content.startswith("Error:"):
         queue_auto(conversation=conversation, message=message, reason=Reason.TOOL_ERROR)
 

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -65,23 +65,22 @@ def _today() -> dt.date:
     return timezone.now().astimezone(dt.UTC).date()
 
 
-def record_message(*, message: Message, owner_id: int, persona_id: int | None) -> None:
-    """Count a new message; a user's message also marks them active today."""
-    day = _today()
-    is_user = message.role == Message.Role.USER
+def record_message(*, message: Message, persona_id: int | None) -> None:
+    """Count a message a turn added beside its replies (a tool result, a closing note)."""
     _bump(
         DailyStat,
-        {"day": day, "model": message.model, "persona_id": persona_id or 0},
-        {"messages": 1, "user_messages": int(is_user)},
+        {"day": _today(), "model": message.model, "persona_id": persona_id or 0},
+        {"messages": 1},
     )
-    if is_user:
-        DailyActiveUser.objects.bulk_create(
-            [DailyActiveUser(day=day, user_id=owner_id)], ignore_conflicts=True
-        )
 
 
 def record_reply(*, message: Message) -> None:
-    """Count a reply that has ended: its status, tokens and time to first token."""
+    """Count a reply that has ended: its status, tokens and time to first token, and the
+    user's message it answers when it is the first reply to it.
+
+    Users' messages are counted here, when their first reply ends, rather than as they
+    are saved: a turn's start stays the few queries it is, whatever review counts.
+    """
     day = _today()
     persona_id = ((message.request or {}).get("persona") or {}).get("id") or 0
     _bump(
@@ -101,6 +100,17 @@ def record_reply(*, message: Message) -> None:
             {"day": day, "bucket_ms": bucket_of(message.first_token_ms)},
             {"count": 1},
         )
+    earlier = Message.objects.filter(
+        parent_id=message.parent_id, role=Message.Role.ASSISTANT, pk__lt=message.pk
+    )
+    owner = (
+        Message.objects.filter(pk=message.parent_id, role=Message.Role.USER)
+        .exclude(Exists(earlier))
+        .values_list("conversation__owner_id", flat=True)
+        .first()
+    )
+    if owner is not None:
+        _bump(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
 
 
 def _bucket_expression():
@@ -125,11 +135,11 @@ def rebuild(*, message_model=Message, stat=DailyStat, users=DailyActiveUser, lat
         for model in (stat, users, latency):
             model.objects.all().delete()
         rows = (
-            message_model.objects.annotate(day=day, persona=Coalesce("conversation__persona_id", 0))
+            message_model.objects.exclude(role="user")
+            .annotate(day=day, persona=Coalesce("conversation__persona_id", 0))
             .values("day", "model", "persona")
             .annotate(
                 messages=Count("id"),
-                user_messages=Count("id", filter=Q(role="user")),
                 replies=Count("id", filter=reply),
                 errors=Count("id", filter=reply & Q(status="error")),
                 prompt=Coalesce(Sum("prompt_tokens", filter=reply), 0),
@@ -144,7 +154,6 @@ def rebuild(*, message_model=Message, stat=DailyStat, users=DailyActiveUser, lat
                     model=row["model"],
                     persona_id=row["persona"],
                     messages=row["messages"],
-                    user_messages=row["user_messages"],
                     replies=row["replies"],
                     errors=row["errors"],
                     prompt_tokens=row["prompt"],
@@ -157,12 +166,16 @@ def rebuild(*, message_model=Message, stat=DailyStat, users=DailyActiveUser, lat
         active = (
             message_model.objects.filter(role="user")
             .annotate(day=day)
-            .values_list("day", "conversation__owner_id")
-            .distinct()
+            .values("day", "conversation__owner_id")
+            .annotate(n=Count("id"))
             .order_by()
         )
         users.objects.bulk_create(
-            (users(day=d, user_id=u) for d, u in active.iterator()), batch_size=1000
+            (
+                users(day=r["day"], user_id=r["conversation__owner_id"], messages=r["n"])
+                for r in active.iterator()
+            ),
+            batch_size=1000,
         )
         buckets = (
             message_model.objects.filter(reply, first_token_ms__isnull=False)
