@@ -6,13 +6,21 @@ import json
 import pytest
 from channels.db import database_sync_to_async as db
 from django.db import connection
+from django.db.models import Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from conversations import services
 from conversations.chat import pages
 from conversations.models import Message
-from conversations.review.models import DatasetOptOut, Feedback, QueueItem, Report
+from conversations.review.models import (
+    DailyActiveUser,
+    DailyStat,
+    DatasetOptOut,
+    Feedback,
+    QueueItem,
+    Report,
+)
 from tests.fake_upstream import error_reply, text_stream, tool_calls_stream
 from tests.helpers import full_turn, open_socket, receive_until
 
@@ -250,6 +258,15 @@ async def test_failed_replies_and_tool_errors_queue_themselves(connect, user, fa
     tool_item = await db(QueueItem.objects.get)(reason="tool_error")
     assert tool_item.message_id == tool_message["id"]
     assert tool_item.conversation_id == conversation_id
+    # The same hooks keep the dashboard's counts: three replies (one failed), a tool
+    # result, and the user's two messages.
+    counts = await db(DailyStat.objects.aggregate)(
+        replies=Sum("replies"), errors=Sum("errors"), messages=Sum("messages")
+    )
+    assert counts == {"replies": 3, "errors": 1, "messages": 4}
+    assert await db(list)(DailyActiveUser.objects.values_list("user_id", "messages")) == [
+        (user.pk, 2)
+    ]
 
 
 def test_privacy_page_says_who_can_read_and_opts_out(client, user, other_user):
