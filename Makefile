@@ -61,6 +61,7 @@ test-services: $(VENV)/.installed-dev
 # PostgreSQL with Redis (started by tests/services.sh, as for the tests).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_history.py
+	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_concurrency.py
 	@if services=$$(bash tests/services.sh); then \
 	  env $$services $(BIN)/python bench/bench_concurrency.py; \

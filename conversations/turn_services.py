@@ -19,6 +19,7 @@ from django.utils import timezone
 from . import selectors
 from .errors import BUSY_MESSAGE, TurnRefused, not_found
 from .models import Conversation, Message, Persona
+from .review import services as review
 from .services import title_from_text
 
 INTERRUPTED = "The server stopped before this reply finished."
@@ -224,6 +225,7 @@ def turn_append(
         tool_name=tool_name,
     )
     _set_leaf(conversation, message)
+    review.message_created(message, conversation)  # Dashboard counts; queues tool errors.
     return message
 
 
@@ -326,4 +328,6 @@ def reply_finish(
         fields["request"] = request
     if not Message.objects.filter(pk=message_id).update(**fields):
         return None
-    return Message.objects.get(pk=message_id)
+    message = Message.objects.get(pk=message_id)
+    review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
+    return message

@@ -166,9 +166,10 @@ def test_admin_shows_conversations_and_searches_message_text(client, user, djang
     listing = client.get("/admin/conversations/conversation/", {"q": "a1"})
     assert (
         listing.status_code == 200
-        and b"/admin/conversations/conversation/%d/" % conversation.pk in listing.content
+        and b"/admin/review/transcript/%d/" % conversation.pk in listing.content
     )
-    page = client.get(f"/admin/conversations/conversation/{conversation.pk}/change/")
+    # The change page leads to the read-only transcript.
+    page = client.get(f"/admin/conversations/conversation/{conversation.pk}/change/", follow=True)
     assert page.status_code == 200 and b"q1" in page.content
     for filters in ({"messages__status": "error"}, {"owner__id__exact": user.pk}):
         assert client.get("/admin/conversations/conversation/", filters).status_code == 200
@@ -291,7 +292,7 @@ def test_admin_shows_tool_exchange_and_models(client, user, django_user_model):
     )
     client.force_login(staff)
     page = client.get(
-        f"/admin/conversations/conversation/{conversation.pk}/change/"
+        f"/admin/conversations/conversation/{conversation.pk}/change/", follow=True
     ).content.decode()
     assert "call_9" in page and "calculator" in page
     assert client.get("/admin/conversations/modelinfo/").status_code == 200

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from .. import selectors
 from ..errors import TurnRefused
 from ..models import Conversation, Message
+from ..review import selectors as review_selectors
 from . import lifecycle, outbound
 
 
@@ -41,11 +42,17 @@ def message_page(conversation: Conversation, *, leaf_id: int | None) -> tuple[li
     has_more = len(branch) > size
     branch = branch[-size:]
     siblings = selectors.message_siblings(conversation=conversation, messages=branch)
+    feedback = review_selectors.feedback_by_message(
+        user_id=conversation.owner_id,
+        message_ids=[m.pk for m in branch if m.role == Message.Role.ASSISTANT],
+    )
     page: list[dict] = []
     budget = settings.CHAT_PAGE_BYTES
     for message in reversed(branch):
         data = outbound.message_data(message)
         data["siblings"] = siblings[message.pk]
+        if message.role == Message.Role.ASSISTANT:
+            data["feedback"] = feedback.get(message.pk)  # The user's own rating, or None.
         budget -= outbound.frame_size(data)
         if page and budget < 0:
             has_more = True
