@@ -152,7 +152,6 @@ class Runtime:
                 {"type": "chat.snapshot", "conversation": turn.conversation_id, **turn.snapshot()},
             )
 
-
     # ---- stopping ------------------------------------------------------------------
 
     async def drain(self, timeout: float) -> None:
