@@ -212,8 +212,10 @@ def turn_append(
     error: str = "",
     tool_call_id: str = "",
     tool_name: str = "",
+    release_owner: str = "",
 ) -> Message:
-    """A message a running turn adds (a tool result, a closing note), made the active leaf."""
+    """A message a running turn adds (a tool result, a closing note), made the active leaf;
+    with `release_owner`, the turn ends with it and gives up its lease."""
     message = Message.objects.create(
         conversation=conversation,
         parent=parent,
@@ -225,6 +227,8 @@ def turn_append(
         tool_name=tool_name,
     )
     _set_leaf(conversation, message)
+    if release_owner:
+        turn_release(conversation_id=conversation.pk, owner=release_owner)
     review.message_created(message, conversation)  # Dashboard counts; queues tool errors.
     return message
 
@@ -307,8 +311,13 @@ def reply_finish(
     usage_estimated: bool = False,
     tool_calls: list[dict] | None = None,
     request: dict | None = None,
+    release_owner: str = "",
 ) -> Message | None:
-    """Record how a reply ended, with everything it streamed; None if it was deleted."""
+    """Record how a reply ended, with everything it streamed; None if it was deleted.
+
+    With `release_owner`, the turn ends here: its lease goes in the same transaction,
+    so the conversation is free the moment its watchers hear of the end.
+    """
     fields = {
         "tool_calls": tool_calls or None,
         "status": status,
@@ -326,7 +335,13 @@ def reply_finish(
     }
     if request is not None:
         fields["request"] = request
-    if not Message.objects.filter(pk=message_id).update(**fields):
+    updated = Message.objects.filter(pk=message_id).update(**fields)
+    if release_owner:
+        Conversation.objects.filter(
+            pk__in=Message.objects.filter(pk=message_id).values("conversation_id"),
+            turn_owner=release_owner,
+        ).update(turn_owner="", turn_expires_at=None)
+    if not updated:
         return None
     message = Message.objects.get(pk=message_id)
     review.reply_finished(message)  # Dashboard counts; queues failed replies for review.

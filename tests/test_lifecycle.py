@@ -11,7 +11,7 @@ from django.db import connection
 from conversations.chat import lifecycle
 from conversations.models import Conversation, Message
 from tests.fake_upstream import text_stream
-from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame
+from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame, wait_idle
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -57,6 +57,7 @@ async def test_a_stop_before_the_turn_has_run_ends_it_stopped(connect, user, fak
     await ws.send_json_to({"type": "chat.stop", "conversation": conversation})
     frames = await receive_until(ws, "message.completed")
     assert frames[-1]["message"]["status"] == "stopped"
+    await wait_idle(conversation)  # The turn ends just after telling its watchers.
     assert lifecycle.local(conversation) is None
     saved = await db(Conversation.objects.get)(pk=conversation)
     assert saved.turn_owner == ""  # The lease went back.
@@ -78,6 +79,7 @@ async def test_a_failing_database_at_the_end_keeps_the_text_and_tells_everyone(
         await receive_until(ws, "message.delta")
         await asyncio.sleep(0.6)  # The finish is failing and being retried now.
     frames = await receive_until(watcher, "message.completed", timeout=15)
+    await wait_idle(conversation)
     assert frames[-1]["message"]["status"] == "complete"
     assert frames[-1]["message"]["content"] == "Saved after all."
     reply = await db(Message.objects.get)(pk=frames[-1]["message"]["id"])

@@ -43,10 +43,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not (self.user and self.user.is_authenticated):
             await self.close(code=UNAUTHENTICATED)
             return
-        runtime.current()  # This process's turn loops (saves, the sweep) run from now on.
-        await self.channel_layer.group_add(
-            broadcast.user_group_name(self.user.pk), self.channel_name
-        )
+        # This process's turn loops (saves, the sweep) run from now on.
+        self.hub = runtime.current().hub
+        await self.hub.join(broadcast.user_group_name(self.user.pk), self)
 
     async def dispatch(self, message: dict) -> None:
         """Run the handler for a message, without Channels' stale-connection check.
@@ -62,14 +61,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Stop listening; replies in progress carry on without this socket."""
-        if self.user and self.user.is_authenticated:
-            await self.channel_layer.group_discard(
-                broadcast.user_group_name(self.user.pk), self.channel_name
-            )
+        hub = getattr(self, "hub", None)
+        if hub is None:
+            return  # Never signed in: never joined anything.
+        await hub.leave(broadcast.user_group_name(self.user.pk), self)
         for conversation_id in self.watching:
-            await self.channel_layer.group_discard(
-                broadcast.group_name(conversation_id), self.channel_name
-            )
+            await hub.leave(broadcast.group_name(conversation_id), self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Decode a text frame; anything else is answered with an error, not a closed socket."""
@@ -208,11 +205,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if check:
             await turns.check_owner(user=self.user, conversation_id=conversation_id)
         self.watching.add(conversation_id)
-        await self.channel_layer.group_add(broadcast.group_name(conversation_id), self.channel_name)
+        await self.hub.join(broadcast.group_name(conversation_id), self)
 
-    async def chat_event(self, event: dict) -> None:
-        """Forward a frame published to a group this socket is in."""
-        frame = event["frame"]
+    async def deliver(self, frame: dict) -> None:
+        """Forward a frame published to a conversation this socket watches (or to its user)."""
         held = self.holding.get(frame.get("conversation"))
         if held is not None:
             held["frames"].append(frame)

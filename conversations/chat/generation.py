@@ -140,8 +140,10 @@ async def closing_note(turn, note: str) -> None:
         role=Message.Role.ASSISTANT,
         status=Message.Status.STOPPED,
         error=note,
+        release_owner="" if turn.lost else turn.process.process_id,
     )
     turn.phase = "done"
+    turn.leased = False
     cid = turn.conversation_id
     await broadcast.publish(cid, outbound.message_created(cid, message))
     await broadcast.publish(cid, outbound.message_completed(cid, message))

@@ -223,7 +223,7 @@ async def _settle(turn: Turn) -> None:
     finally:
         if process.turns.get(turn.conversation_id) is turn:
             del process.turns[turn.conversation_id]
-        if not turn.lost:
+        if turn.leased and not turn.lost:
             await _quietly(
                 process.commit.run(
                     turn_services.turn_release,

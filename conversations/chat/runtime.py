@@ -46,6 +46,7 @@ class Runtime:
         self.process_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.turns: dict[int, Turn] = {}
         self.commit = GroupCommit()
+        self.hub = broadcast.Hub(self)
         self.channel: str | None = None  # This process's control channel.
         self.draining = False
         self._tasks: list[asyncio.Task] = []
@@ -61,6 +62,7 @@ class Runtime:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.hub.close()
 
     async def control_channel(self) -> str:
         """This process's control channel name, once the listener is up."""
@@ -95,9 +97,16 @@ class Runtime:
                 turn.request_stop(lost=True)
 
     async def _save_loop(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(SAVE_INTERVAL)
             await self.save_now()
+            ticks += 1
+            if ticks % 20 == 0:  # Which conversations this process watches, for the others.
+                try:
+                    await self.hub.refresh()
+                except Exception:
+                    logger.exception("Refreshing what this process watches failed")
 
     # ---- the sweep ---------------------------------------------------------------------
 
@@ -141,12 +150,17 @@ class Runtime:
             await self._on_control(message)
 
     async def _on_control(self, message: dict) -> None:
+        if message.get("type") == "hub.frame":
+            await self.hub.on_remote(message)
+            return
         turn = self.turns.get(message.get("conversation"))
         if turn is None:
             return
         if message.get("type") == "turn.stop":
             turn.request_stop()
         elif message.get("type") == "turn.snapshot" and message.get("reply_to"):
+            # Another process watches from now on: its deltas must go through the layer.
+            self.hub.watched_elsewhere_now(turn.conversation_id)
             await get_channel_layer().send(
                 message["reply_to"],
                 {"type": "chat.snapshot", "conversation": turn.conversation_id, **turn.snapshot()},

@@ -174,9 +174,13 @@ async def finish_reply(
     usage: Usage | None = None,
     tool_calls: list[ToolCall] | None = None,
 ) -> Outcome:
-    """Save how the current reply ended and tell every socket; the turn streams nothing now."""
+    """Save how the current reply ended and tell every socket; the turn streams nothing now.
+
+    A reply that calls no tools ends its turn: the lease goes with the same save.
+    """
     usage = usage or Usage()
     tool_calls = tool_calls if outcome["status"] == Message.Status.COMPLETE else []
+    last = not tool_calls or turn.stop_requested
     fields = {
         "content": turn.content.text(),
         "reasoning": turn.reasoning.text(),
@@ -186,11 +190,14 @@ async def finish_reply(
         # Saved in our own shape, not the wire's: {id, name, arguments}.
         "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls],
         "request": None if turn.record_saved else turn.record,
+        "release_owner": turn.process.process_id if last and not turn.lost else "",
         **outcome,
     }
     message_id, turn.message_id = turn.message_id, None
     stable = turn.blocks.stable if turn.blocks else 0
-    saved = await _save_end(turn, message_id, fields)
+    saved, stored = await _save_end(turn, message_id, fields)
+    if stored and fields["release_owner"]:
+        turn.leased = False  # Released with the save.
     if saved is None:
         return Outcome(None)  # Deleted while it streamed.
     cid = turn.conversation_id
@@ -203,14 +210,18 @@ async def finish_reply(
     return Outcome(saved, tool_calls if saved.tool_calls else [])
 
 
-async def _save_end(turn: "Turn", message_id: int, fields: dict) -> Message | None:
-    """The reply's last save, retried through a short outage; watchers hear the end regardless."""
+async def _save_end(turn: "Turn", message_id: int, fields: dict) -> tuple[Message | None, bool]:
+    """The reply's last save, retried through a short outage; watchers hear the end regardless.
+
+    Returns the message (None if deleted meanwhile) and whether the save went through.
+    """
     delay = 0.25
     for attempt in range(FINISH_ATTEMPTS):
         try:
-            return await turn.process.commit.run(
+            saved = await turn.process.commit.run(
                 turn_services.reply_finish, message_id=message_id, **fields
             )
+            return saved, True
         except Exception:
             logger.exception(
                 "Saving the end of reply %s failed (attempt %d)", message_id, attempt + 1
@@ -228,4 +239,4 @@ async def _save_end(turn: "Turn", message_id: int, fields: dict) -> Message | No
         status=Message.Status.ERROR,
         error="This reply could not be saved.",
     )
-    return unsaved
+    return unsaved, False
