@@ -1,4 +1,9 @@
-"""Serve the app with daphne, and the bundled local model beside it when no provider is set."""
+"""Serve the app with daphne, and the bundled local model beside it when no provider is set.
+
+Both servers are children of this command and never outlive it: they stay in its
+process group (Ctrl-C and group signals reach them too), and each one runs under
+`conversations.supervision`, so it stops when this process dies, even by SIGKILL.
+"""
 
 import os
 import signal
@@ -12,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import local_model
+from conversations import local_model, supervision
 
 READY_TIMEOUT = 120.0
 
@@ -37,8 +42,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--local-port", type=int, default=int(os.environ.get("LOCAL_MODEL_PORT", 8081))
         )
+        parser.add_argument(
+            "--exit-with-parent",
+            action="store_true",
+            help="stop everything when the process that started this one dies (make run)",
+        )
 
-    def handle(self, *args, host: str, port: int, local_port: int, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, local_port: int, exit_with_parent: bool, **options
+    ) -> None:
+        if exit_with_parent:
+            supervision.exit_with_parent(os.getppid())
         if port_in_use(host, port):
             raise CommandError(
                 f"Port {port} on {host} is already in use. Stop whatever is using it, "
@@ -77,11 +91,11 @@ class Command(BaseCommand):
             with open(log_path, "wb") as log:
                 children.append(
                     subprocess.Popen(
-                        local_model.server_command(port=local_port),
+                        local_model.server_command(port=local_port, parent_pid=os.getpid()),
+                        cwd=settings.BASE_DIR,
                         env=local_model.server_env(),
                         stdout=log,
                         stderr=subprocess.STDOUT,
-                        start_new_session=True,  # Ctrl-C reaches it through us, in order.
                     )
                 )
             base_url = f"http://127.0.0.1:{local_port}/v1"
@@ -98,6 +112,8 @@ class Command(BaseCommand):
                 [
                     sys.executable,
                     "-m",
+                    "conversations.supervision",
+                    str(os.getpid()),
                     "daphne",
                     "-b",
                     host,
@@ -105,8 +121,8 @@ class Command(BaseCommand):
                     str(port),
                     "chatsite.asgi:application",
                 ],
+                cwd=settings.BASE_DIR,
                 env=env,
-                start_new_session=True,
             )
         )
         code = 0
@@ -137,4 +153,6 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.3)
         child.terminate()
+        if stopping():
+            raise CommandError("Stopped before the local model server was ready.")
         raise CommandError(f"The local model server did not become ready in time; see {log_path}.")
