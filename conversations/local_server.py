@@ -12,16 +12,16 @@ import threading
 
 from conversations.supervision import exit_with_parent
 
+HOST = "127.0.0.1"  # Loopback only: the app is its one client.
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m conversations.local_server")
     parser.add_argument("--model", required=True, help="path of the GGUF weights")
     parser.add_argument("--alias", required=True, help="the model id clients ask for")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--ctx", type=int, default=8192, help="context window of each slot")
     parser.add_argument("--parallel", type=int, default=2, help="replies served at once")
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: llama.cpp's)")
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     return parser.parse_args(argv)
 
@@ -38,10 +38,7 @@ def main(argv: list[str]) -> None:
     params.n_parallel = args.parallel
     # llama.cpp splits n_ctx between the slots: give each one the whole window.
     params.n_ctx = args.ctx * args.parallel
-    if args.threads > 0:
-        params.cpuparams.n_threads = args.threads
-        params.cpuparams_batch.n_threads = args.threads
-    params.hostnames = [args.host]
+    params.hostnames = [HOST]
     params.port = args.port
     params.use_jinja = True  # The model's own chat template, as published with it.
     params.ui = False  # The app is the interface: no chat page of the server's own.
@@ -51,7 +48,7 @@ def main(argv: list[str]) -> None:
         server = xllamacpp.Server(params)  # Returns once the model is loaded and listening.
     except RuntimeError as exc:
         # llama.cpp logs the cause above (most often the port is taken); say what we tried.
-        sys.exit(f"Could not serve {args.model} on {args.host}:{args.port}: {exc}")
+        sys.exit(f"Could not serve {args.model} on {HOST}:{args.port}: {exc}")
     print(f"Serving {args.alias} on {server.listening_address}", flush=True)
     # Both signals end it at once: the server has nothing to save, and tearing down
     # llama.cpp's threads one by one only adds time.

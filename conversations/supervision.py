@@ -22,7 +22,11 @@ GRACE_SECONDS = 10.0
 
 
 def exit_with_parent(parent_pid: int) -> None:
-    """End this process with SIGTERM when `parent_pid` stops being its parent."""
+    """End this process with SIGTERM when `parent_pid` stops being its parent.
+
+    For the kernel, the parent is the thread that started this process: start children
+    from a thread that lives as long as its process does (serve's main thread).
+    """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)

@@ -57,6 +57,23 @@ def test_port_in_use_is_a_clear_error():
             call_command("serve", host="127.0.0.1", port=port)
 
 
+def test_local_port_in_use_is_a_clear_error(monkeypatch):
+    if not local_model.installed():
+        pytest.skip("local extra not installed")
+    for name in ("LLM_API_KEY", "HYPERBOLIC_API_KEY", "LLM_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        busy = sock.getsockname()[1]
+        with pytest.raises(
+            CommandError,
+            match=f"Port {busy} \\(the local model server\\) is already in use.*"
+            f"LOCAL_MODEL_PORT={busy + 1}",
+        ):
+            call_command("serve", host="127.0.0.1", port=free_port(), local_port=busy)
+
+
 def listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)

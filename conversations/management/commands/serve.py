@@ -59,6 +59,17 @@ class Command(BaseCommand):
                 f"or pick another port: make run PORT={port + 1}"
             )
         env = dict(os.environ)
+        local = local_model.wanted(env)
+        if local and not local_model.installed():
+            raise CommandError(
+                "No LLM_API_KEY is set and the local model is not installed. "
+                "Run `make run` (it installs it), or set LLM_API_KEY to use Hyperbolic."
+            )
+        if local and port_in_use("127.0.0.1", local_port):
+            raise CommandError(
+                f"Port {local_port} (the local model server) is already in use. "
+                f"Free it, or pick another: make run LOCAL_MODEL_PORT={local_port + 1}"
+            )
         children: list[subprocess.Popen] = []
         stopping = False
 
@@ -72,17 +83,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop_all)
         signal.signal(signal.SIGTERM, stop_all)
 
-        if local_model.wanted(env):
-            if not local_model.installed():
-                raise CommandError(
-                    "No LLM_API_KEY is set and the local model is not installed. "
-                    "Run `make run` (it installs it), or set LLM_API_KEY to use Hyperbolic."
-                )
-            if port_in_use("127.0.0.1", local_port):
-                raise CommandError(
-                    f"Port {local_port} (the local model server) is already in use. "
-                    f"Free it, or pick another: make run LOCAL_MODEL_PORT={local_port + 1}"
-                )
+        if local:
             self.stdout.write(
                 f"No API key set: starting the offline model {local_model.LOCAL_MODEL_NAME} "
                 f"on 127.0.0.1:{local_port}. Set LLM_API_KEY to use Hyperbolic instead."
