@@ -144,6 +144,9 @@ LLM_TURN_TIMEOUT = float(env.get("LLM_TURN_TIMEOUT") or 600)
 CHAT_MAX_MESSAGE_CHARS = int(env.get("CHAT_MAX_MESSAGE_CHARS") or 100_000)
 CHAT_MAX_TOOL_ROUNDS = int(env.get("CHAT_MAX_TOOL_ROUNDS") or 5)
 CHAT_TOOL_TIMEOUT = float(env.get("CHAT_TOOL_TIMEOUT") or 10)
+# Tools run in worker processes (conversations/tools/workers.py), each under a memory cap.
+CHAT_TOOL_WORKERS = int(env.get("CHAT_TOOL_WORKERS") or 2)
+CHAT_TOOL_MEMORY_MB = int(env.get("CHAT_TOOL_MEMORY_MB") or 512)
 CHAT_AUTO_TITLES = env_bool("CHAT_AUTO_TITLES", default=True)
 CHAT_PAGE_SIZE = int(env.get("CHAT_PAGE_SIZE") or 100)
 

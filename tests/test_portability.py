@@ -284,7 +284,7 @@ def test_search_sees_replies_finished_after_streaming_and_survives_migrations(us
         conversation=conversation, role="assistant", content="", parent=question
     )
     services.message_finish(message_id=reply.pk, status="complete", content="Try basil.")
-    assert [hit["message"] for hit in selectors.conversation_search(user_id=user.pk, query="basil")] == [
-        reply.pk
-    ]
+    assert [
+        hit["message"] for hit in selectors.conversation_search(user_id=user.pk, query="basil")
+    ] == [reply.pk]
     assert search_index.ensure(connection) is False  # Nothing was missing after migrate.

@@ -156,7 +156,7 @@ async def _run(
                     titles.start_title(gen, conversation, plan, outcome.message)
                 return
             phase, rounds = "tools", rounds + 1
-            parent = await _run_tools(gen, conversation, outcome)
+            parent = await _run_tools(gen, conversation, outcome, offered=plan.tools)
             if rounds >= settings.CHAT_MAX_TOOL_ROUNDS:
                 note = f"Stopped after {rounds} rounds of tool calls without a final answer."
                 await _final_note(gen, conversation, parent, note)
@@ -278,8 +278,13 @@ async def _finish(
     return Outcome(saved, tool_calls if saved.tool_calls else [])
 
 
-async def _run_tools(gen: Generation, conversation: Conversation, outcome: Outcome) -> Message:
-    """Run each call in turn and save its result under the last; return the last result."""
+async def _run_tools(
+    gen: Generation, conversation: Conversation, outcome: Outcome, *, offered: list[str]
+) -> Message:
+    """Run each call in turn and save its result under the last; return the last result.
+
+    Only the tools the request offered may run: any other call's result is an error.
+    """
     parent = gen.tail = outcome.message
     context = tools.ToolContext(user_id=gen.user_id, conversation_id=gen.conversation_id)
     for call in outcome.tool_calls:
@@ -289,7 +294,11 @@ async def _run_tools(gen: Generation, conversation: Conversation, outcome: Outco
         )
     for call in outcome.tool_calls:
         result = await tools.run(
-            call.name, call.arguments, context=context, timeout=settings.CHAT_TOOL_TIMEOUT
+            call.name,
+            call.arguments,
+            context=context,
+            timeout=settings.CHAT_TOOL_TIMEOUT,
+            offered=offered,
         )
         parent = gen.tail = await db(services.message_append)(
             conversation=conversation,
