@@ -149,6 +149,23 @@ CHAT_TOOL_WORKERS = int(env.get("CHAT_TOOL_WORKERS") or 2)
 CHAT_TOOL_MEMORY_MB = int(env.get("CHAT_TOOL_MEMORY_MB") or 512)
 CHAT_AUTO_TITLES = env_bool("CHAT_AUTO_TITLES", default=True)
 CHAT_PAGE_SIZE = int(env.get("CHAT_PAGE_SIZE") or 100)
+# Imports (conversations/portability/importing.py): the largest file, and how many
+# conversations and messages one file may hold.
+CHAT_IMPORT_MAX_BYTES = int(env.get("CHAT_IMPORT_MAX_BYTES") or 50_000_000)
+CHAT_IMPORT_MAX_CONVERSATIONS = int(env.get("CHAT_IMPORT_MAX_CONVERSATIONS") or 10_000)
+CHAT_IMPORT_MAX_MESSAGES = int(env.get("CHAT_IMPORT_MAX_MESSAGES") or 100_000)
+
+# Request bodies. The server (conversations/web/server.py) refuses a larger body before
+# reading it: requests without a session cookie get the smallest cap, the import page the
+# largest (the import limit and room for the form around the file).
+HTTP_MAX_BODY_ANONYMOUS = int(env.get("HTTP_MAX_BODY_ANONYMOUS") or 64 * 1024)
+HTTP_MAX_BODY = int(env.get("HTTP_MAX_BODY") or 1024 * 1024)
+HTTP_MAX_BODY_IMPORT = CHAT_IMPORT_MAX_BYTES + 64 * 1024
+# Django's own limits, the second line of defence: form data held in memory, and files
+# kept in memory before they spool to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = HTTP_MAX_BODY
+FILE_UPLOAD_MAX_MEMORY_SIZE = HTTP_MAX_BODY
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,7 @@
 """Writes: every change the app makes to conversations, personas, messages and users."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -8,6 +10,9 @@ from django.utils import timezone
 from .llm import ToolCall
 from .models import Conversation, Message, ModelInfo, Persona
 from .provider import catalog
+
+if TYPE_CHECKING:
+    from .portability.schema import NewConversation
 
 TITLE_CHARS = 60
 
@@ -260,3 +265,46 @@ def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:
     ModelInfo.objects.filter(model_id__in=ids).update(available=True)
     gone = ModelInfo.objects.exclude(model_id__in=ids).update(available=False)
     return len(ids - existing), gone
+
+
+IMPORT_BATCH = 500
+
+
+def conversation_import(
+    *, owner: AbstractBaseUser, conversation: "NewConversation", persona: Persona | None
+) -> Conversation:
+    """Save one imported conversation, checked whole beforehand, in one transaction.
+
+    Linear in its size: messages are inserted in bulk (parents first, ids come back),
+    then parents and timestamps are set in bulk. The insert trigger indexes them for search.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        saved = Conversation.objects.create(
+            owner=owner,
+            persona=persona,
+            title=conversation.title,
+            model=conversation.model,
+            pinned=conversation.pinned,
+            archived=conversation.archived,
+            title_source=Conversation.TitleSource.USER,
+        )
+        rows = [
+            Message(conversation=saved, selected_at=new.created_at or now, **new.fields)
+            for new in conversation.messages
+        ]
+        Message.objects.bulk_create(rows, batch_size=IMPORT_BATCH)
+        # Ids exist only now, and bulk_create stamps created_at with the time of saving.
+        for row, new in zip(rows, conversation.messages, strict=True):
+            row.parent_id = rows[new.parent].pk if new.parent is not None else None
+            row.created_at = new.created_at or now
+        Message.objects.bulk_update(rows, ["parent", "created_at"], batch_size=IMPORT_BATCH)
+        if conversation.current is not None:
+            leaf = rows[conversation.current]
+        else:
+            leaf = rows[-1] if rows else None
+        Conversation.objects.filter(pk=saved.pk).update(
+            current_leaf=leaf, created_at=conversation.created_at or saved.created_at
+        )
+    saved.refresh_from_db()
+    return saved
