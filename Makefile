@@ -59,6 +59,7 @@ test-services: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_history.py
+	$(BIN)/python bench/bench_imports.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -32,7 +32,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from conversations import organise, selectors  # noqa: E402
+from conversations import selectors  # noqa: E402
+from conversations.chat import pages  # noqa: E402
 from conversations.models import Conversation, Message  # noqa: E402
 from conversations.rendering import render_markdown  # noqa: E402
 
@@ -96,11 +97,11 @@ def main() -> None:
 
     def open_page():
         render_markdown.cache_clear()  # Every run renders afresh, as a new server would.
-        return organise.message_page(conversation, leaf_id=conversation.current_leaf_id)
+        return pages.message_page(conversation, leaf_id=conversation.current_leaf_id)
 
     page = timed(open_page)
     whole = timed(lambda: selectors.message_branch(conversation=conversation), runs=5)
-    count = len(organise.message_page(conversation, leaf_id=conversation.current_leaf_id)[0])
+    count = len(pages.message_page(conversation, leaf_id=conversation.current_leaf_id)[0])
     print(
         f"open 5,000-message conversation: first page ({count} messages, rendered): {page:.1f} ms"
     )
