@@ -1,5 +1,6 @@
 """Tools that exist only for tests; `tool_registry` (conftest) registers them for one test."""
 
+import ctypes
 import os
 import time
 from typing import Literal
@@ -44,10 +45,13 @@ def raising_tool(kind: str) -> str:
 
 
 def hog_tool(pid_file: str) -> str:
-    """Write this process's id to a file, then hold the GIL in one long C call."""
+    """Write this process's id to a file, then hold the GIL in one C call for a minute."""
     with open(pid_file, "w") as handle:
         handle.write(str(os.getpid()))
-    return str((7 ** (7**9)).bit_length())  # About a minute of one C call, 14 MB.
+    # A PyDLL call keeps the GIL, as a long big-integer power does, but uses no CPU,
+    # so what a test measures is the lock, not a busy machine.
+    ctypes.PyDLL(None).sleep(60)
+    return "awake"
 
 
 def exiting_tool(code: int) -> str:

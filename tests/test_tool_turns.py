@@ -358,8 +358,8 @@ async def test_a_tool_that_was_not_offered_never_runs(connect, user, fake_upstre
     assert fake_upstream.completions()[1].body["messages"][-1]["content"] == expected
 
 
-async def delta_times(ws) -> list[float]:
-    """When each delta of the reply streaming on this socket arrived, until it completes."""
+async def delta_times(ws) -> tuple[list[float], dict]:
+    """When each delta of the reply streaming on this socket arrived, and the reply."""
     loop = asyncio.get_running_loop()
     times = []
     while True:
@@ -368,7 +368,12 @@ async def delta_times(ws) -> list[float]:
             times.append(loop.time())
         elif frame["type"] == "message.completed" and frame["message"]["role"] == "assistant":
             assert frame["message"]["status"] == "complete"
-            return times
+            return times, frame["message"]
+
+
+def saved_at(message_id: int):
+    message = Message.objects.get(pk=message_id)
+    return message.created_at, message.updated_at
 
 
 async def pauses_while_a_tool_runs(connect, alice, bob, tools: list[str]) -> tuple[float, dict]:
@@ -378,13 +383,17 @@ async def pauses_while_a_tool_runs(connect, alice, bob, tools: list[str]) -> tup
     alice_ws = await open_socket(connect, alice)
     await bob_ws.send_json_to(send_frame(content="Tell me a long story", client_id="b1"))
     await receive_until(bob_ws, "message.delta")
-    watching = asyncio.create_task(delta_times(bob_ws))
+    streaming_since = asyncio.get_running_loop().time()
     await alice_ws.send_json_to(send_frame(content="Run it", tools=tools))
+    times, story = await delta_times(bob_ws)  # Alice's frames wait in her socket's queue.
+    times.insert(0, streaming_since)
     frames = await receive_until(alice_ws, "message.tool_result", timeout=60)
-    result_at = asyncio.get_running_loop().time()
-    times = await watching
-    assert times[-1] > result_at, "Bob's reply should still be streaming when the tool ends"
-    return max(b - a for a, b in itertools.pairwise(times)), frames[-1]["message"]
+    await receive_until(alice_ws, "message.completed", timeout=30)  # Her turn's last reply.
+    result = frames[-1]["message"]
+    tool_done, _ = await db(saved_at)(result["id"])
+    _, story_done = await db(saved_at)(story["id"])
+    assert tool_done < story_done, "Bob's reply should still be streaming when the tool ends"
+    return max(b - a for a, b in itertools.pairwise(times)), result
 
 
 LONG_STORY = text_stream(*[f"word{i} " for i in range(300)], delay=0.01)
