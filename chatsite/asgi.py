@@ -1,6 +1,9 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django, websockets through Channels.
 
-import logging
+Nothing here touches the database: replies left streaming by a process that stopped
+are swept up by the running processes once their lease expires (chat/runtime.py).
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application
@@ -12,7 +15,6 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from conversations.chat.generation import recover_interrupted  # noqa: E402
 from conversations.chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -23,9 +25,3 @@ application = ProtocolTypeRouter(
         ),
     }
 )
-
-# Replies that were streaming when the last server process stopped can never finish.
-try:
-    recover_interrupted()
-except Exception as exc:  # noqa: BLE001 - a server must start even before `migrate`
-    logging.getLogger(__name__).warning("Could not mark interrupted replies: %s", exc)

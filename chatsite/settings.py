@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "conversations",
+    "conversations.review",
 ]
 
 MIDDLEWARE = [
@@ -76,7 +77,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0
+        env.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -85,6 +86,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # One connection per thread for the life of the process: opening one (and running
+    # its PRAGMAs) for every database call cost a third of the database thread's time.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg's connection pool: no connect per request, bounded connections per process.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": int(env.get("DATABASE_POOL_SIZE") or 10),
+        "timeout": 20,
     }
 
 REDIS_URL = env.get("REDIS_URL", "")
@@ -102,7 +115,10 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+        "default": {
+            "BACKEND": "conversations.chat.memory_layer.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000},
+        }
     }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -125,7 +141,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "chatsite.storage.StaticFilesStorage"},
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -149,6 +165,14 @@ CHAT_TOOL_WORKERS = int(env.get("CHAT_TOOL_WORKERS") or 2)
 CHAT_TOOL_MEMORY_MB = int(env.get("CHAT_TOOL_MEMORY_MB") or 512)
 CHAT_AUTO_TITLES = env_bool("CHAT_AUTO_TITLES", default=True)
 CHAT_PAGE_SIZE = int(env.get("CHAT_PAGE_SIZE") or 100)
+# A page of messages stops growing at about this many bytes of frame (one message at least).
+CHAT_PAGE_BYTES = int(env.get("CHAT_PAGE_BYTES") or 512 * 1024)
+# Characters (text and reasoning) after which a reply is cut off, like one at its max_tokens.
+CHAT_MAX_REPLY_CHARS = int(env.get("CHAT_MAX_REPLY_CHARS") or 2_000_000)
+# A running turn's lease on its conversation: renewed every second while it runs; one whose
+# process died is interrupted by the others within the lease plus a sweep interval.
+CHAT_TURN_LEASE_SECONDS = float(env.get("CHAT_TURN_LEASE_SECONDS") or 15)
+CHAT_TURN_SWEEP_SECONDS = float(env.get("CHAT_TURN_SWEEP_SECONDS") or 10)
 # Imports (conversations/portability/importing.py): the largest file, and how many
 # conversations and messages one file may hold.
 CHAT_IMPORT_MAX_BYTES = int(env.get("CHAT_IMPORT_MAX_BYTES") or 50_000_000)

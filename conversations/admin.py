@@ -1,9 +1,18 @@
-"""Staff review: conversations with their messages, read-only; personas editable."""
+"""Staff pages: finding conversations (read in the review app's transcript view), the raw
+message admin for superusers, personas and models."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 
 from . import services
 from .models import Conversation, Message, ModelInfo, Persona
+from .review import audit, datasets, permissions
+from .review import selectors as review_selectors
+from .review import services as review_services
 
 MESSAGE_FIELDS = (
     "id",
@@ -28,60 +37,198 @@ MESSAGE_FIELDS = (
 )
 
 
-class MessageInline(admin.StackedInline):
-    model = Message
-    fields = MESSAGE_FIELDS
-    readonly_fields = MESSAGE_FIELDS
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fk_name = "conversation"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+def _audit_search(request, response, model_name: str) -> None:
+    """Search results that matched message text show content: record who searched, and
+    which conversations came up (never the words searched for)."""
+    cl = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
+    if cl is None or not cl.query:
+        return
+    shown = list(cl.result_list)
+    audit.record(
+        actor=request.user,
+        action=audit.Action.SEARCH,
+        detail={
+            "in": model_name,
+            "results": cl.result_count,
+            "shown": [getattr(o, "conversation_id", o.pk) for o in shown],
+        },
+        request=request,
+    )
 
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("title", "owner", "model", "persona", "created_at", "updated_at")
-    list_filter = ("owner", "model", "persona", "messages__status", "created_at")
-    search_fields = ("title", "messages__content")
-    readonly_fields = (
-        "owner",
-        "title",
-        "persona",
-        "model",
-        "current_leaf",
-        "created_at",
-        "updated_at",
-    )
-    date_hierarchy = "created_at"
-    inlines = [MessageInline]
-    list_select_related = ("owner", "persona")
+    """Find conversations; each links to its transcript. Reviewers see only queued (or
+    rated) ones unless they may open any; nothing here is editable."""
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    list_display = ("transcript", "owner", "model", "persona", "created_at", "updated_at")
+    list_display_links = None
+    list_filter = (
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        "model",
+        ("persona", admin.RelatedOnlyFieldListFilter),
+        "messages__status",
+        "created_at",
+    )
+    search_fields = ("title", "messages__content")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner", "persona")
+    actions = ["add_to_queue", "export_finetune", "export_preference", "export_annotations"]
+
+    @admin.display(description="Conversation", ordering="title")
+    def transcript(self, conversation: Conversation) -> str:
+        url = reverse("review:transcript", args=[conversation.pk])
+        return format_html('<a href="{}">{}</a>', url, conversation.title or "Untitled")
+
+    def get_queryset(self, request):
+        return review_selectors.conversations_for(
+            user=request.user, queryset=super().get_queryset(request)
+        )
 
     def get_search_results(self, request, queryset, search_term):
         queryset, _ = super().get_search_results(request, queryset, search_term)
         # Searching message text joins messages: show each conversation once.
         return queryset.distinct(), False
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        _audit_search(request, response, "conversations")
+        return response
 
-@admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "conversation", "role", "status", "model", "created_at")
-    list_filter = ("role", "status", "model", "created_at")
-    search_fields = ("content", "error", "error_detail")
-    readonly_fields = ("conversation", *MESSAGE_FIELDS)
-    fields = readonly_fields
-    list_select_related = ("conversation",)
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Conversations are read in the transcript view, which checks access and audits.
+        return redirect("review:transcript", conversation_id=object_id)
+
+    def has_module_permission(self, request) -> bool:
+        return permissions.can_review(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return permissions.can_review(request.user) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser  # One at a time: no bulk delete is offered.
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        if not permissions.can_work_queue(request.user):
+            actions.pop("add_to_queue", None)
+        if not permissions.can_export(request.user):
+            for name in ("export_finetune", "export_preference", "export_annotations"):
+                actions.pop(name, None)
+        return actions
+
+    def get_deleted_objects(self, objs, request):
+        # The confirmation page lists no message text, only how much goes.
+        conversations = list(objs)
+        count = Message.objects.filter(conversation__in=conversations).count()
+        listed = [
+            f"Conversation #{c.pk}: {count} messages, their feedback and review"
+            for c in conversations
+        ]
+        return listed, {"conversations": len(conversations), "messages": count}, set(), []
+
+    def delete_model(self, request, obj: Conversation) -> None:
+        audit.record(
+            actor=request.user, action=audit.Action.DELETE, conversation=obj, request=request
+        )
+        services.conversation_delete(conversation=obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        return super().response_delete(request, f"#{obj_id}", obj_id)
+
+    def log_deletions(self, request, queryset) -> None:
+        # The admin's own history keeps no title: a deleted conversation leaves no text.
+        content_type = ContentType.objects.get_for_model(Conversation)
+        LogEntry.objects.bulk_create(
+            LogEntry(
+                user_id=request.user.pk,
+                content_type=content_type,
+                object_id=str(obj.pk),
+                object_repr=f"Conversation #{obj.pk}",
+                action_flag=DELETION,
+                change_message="",
+            )
+            for obj in queryset
+        )
+
+    @admin.action(description="Add selected conversations to the review queue")
+    def add_to_queue(self, request, queryset) -> None:
+        for conversation in queryset:
+            review_services.queue_add(actor=request.user, conversation=conversation)
+        self.message_user(request, f"Queued {queryset.count()} conversation(s).", messages.SUCCESS)
+
+    def _export(self, request, queryset, kind: str):
+        response = datasets.download(
+            request,
+            kind=kind,
+            queryset=queryset,
+            filters={"selected": queryset.count()},
+        )
+        if response is None:
+            self.message_user(request, "Too many conversations selected.", messages.ERROR)
+        return response
+
+    @admin.action(description="Export fine-tuning JSONL of selected conversations")
+    def export_finetune(self, request, queryset):
+        return self._export(request, queryset, "finetune")
+
+    @admin.action(description="Export preference pairs (DPO) JSONL of selected conversations")
+    def export_preference(self, request, queryset):
+        return self._export(request, queryset, "preference")
+
+    @admin.action(description="Export annotations JSONL of selected conversations")
+    def export_annotations(self, request, queryset):
+        return self._export(request, queryset, "annotations")
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """Raw messages, for superusers only; every showing of content is audited."""
+
+    list_display = ("id", "conversation_id", "role", "status", "model", "created_at")
+    list_filter = ("role", "status", "model", "created_at")
+    search_fields = ("content", "error", "error_detail")
+    readonly_fields = ("conversation", *MESSAGE_FIELDS)
+    fields = readonly_fields
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # Removing one node would cut the tree: delete the conversation.
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        _audit_search(request, response, "messages")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        message = Message.objects.select_related("conversation").filter(pk=object_id).first()
+        if response.status_code == 200 and message is not None:
+            audit.record(
+                actor=request.user,
+                action=audit.Action.VIEW_MESSAGE,
+                message=message,
+                request=request,
+            )
+        return response
 
 
 @admin.register(Persona)

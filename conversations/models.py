@@ -67,12 +67,23 @@ class Conversation(models.Model):
     current_leaf = models.ForeignKey(
         "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The lease on the turn running in this conversation: which server process holds it,
+    # and until when. One turn per conversation, across processes; a process renews its
+    # leases while its turns run, and any process sweeps up those left to expire.
+    turn_owner = models.CharField(max_length=100, blank=True, editable=False)
+    turn_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at"]
-        indexes = [models.Index(fields=["owner", "-updated_at"], name="conv_owner_recent")]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at"], name="conv_owner_recent"),
+            # The sweep looks only at conversations with a lease.
+            models.Index(
+                fields=["turn_expires_at"], condition=~Q(turn_owner=""), name="conv_turn_leased"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"Conversation {self.pk}"
@@ -147,11 +158,15 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="msg_conv_created"),
-            # Start-up recovery looks only for unfinished replies.
+            # The sweep of abandoned turns looks only for unfinished replies.
             models.Index(
                 fields=["status"],
                 condition=Q(status__in=["pending", "streaming"]),
                 name="msg_unfinished",
+            ),
+            # A resent first message is found by its client_id.
+            models.Index(
+                fields=["client_id"], condition=Q(client_id__isnull=False), name="msg_client_id"
             ),
         ]
 

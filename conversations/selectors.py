@@ -5,6 +5,7 @@ import re
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from .llm import ChatMessage, ToolCall
 from .models import Conversation, Message, ModelInfo, Persona
@@ -44,6 +45,13 @@ def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> Quer
 def conversation_exists(*, user: AbstractBaseUser, conversation_id: int) -> bool:
     """Whether the user has a conversation with this id."""
     return Conversation.objects.filter(owner=user, pk=conversation_id).exists()
+
+
+def conversation_turn_running(*, conversation: Conversation) -> bool:
+    """Whether a turn holds the conversation's lease (in any server process)."""
+    return bool(conversation.turn_owner) and (
+        conversation.turn_expires_at is None or conversation.turn_expires_at > timezone.now()
+    )
 
 
 def conversation_get_by_id(*, conversation_id: int) -> Conversation | None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from .llm import ToolCall
 from .models import Conversation, Message, ModelInfo, Persona
 from .provider import catalog
+from .review import services as review
 
 if TYPE_CHECKING:
     from .portability.schema import NewConversation, NewMessage
@@ -90,6 +91,7 @@ def message_append(
         )
         conversation.current_leaf = message
         conversation.save(update_fields=["current_leaf", "updated_at"])
+    review.message_created(message, conversation)  # Dashboard counts; queues tool errors.
     return message
 
 
@@ -137,7 +139,9 @@ def message_finish(
         usage_estimated=usage_estimated,
         updated_at=timezone.now(),
     )
-    return Message.objects.get(pk=message_id)
+    message = Message.objects.get(pk=message_id)
+    review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
+    return message
 
 
 def messages_mark_interrupted() -> int:

@@ -8,7 +8,7 @@ from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from conversations.chat import generation
+from conversations.chat import runtime
 from conversations.provider import upstream
 from conversations.tools import registry
 from tests.fake_upstream import FakeUpstream
@@ -39,13 +39,15 @@ def fresh_channel_layer():
 
 @pytest.fixture
 async def no_leftover_replies():
-    """Every test ends with no reply task still running."""
+    """Every test ends with no reply task still running, and this loop's runtime stopped."""
     yield
-    for gen in list(generation.RUNNING.values()):
-        if gen.task:
-            gen.task.cancel()
-            await asyncio.gather(gen.task, return_exceptions=True)
-    generation.RUNNING.clear()
+    process = runtime.existing()
+    if process is not None:
+        tasks = [turn.task for turn in process.turns.values() if turn.task]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await runtime.shutdown()
 
 
 @pytest.fixture
@@ -85,6 +87,7 @@ async def connect():
     for communicator in opened:
         if not communicator.future.done():
             await communicator.disconnect()
+    await runtime.shutdown()  # This test's loop ends: so do the process loops it started.
 
 
 @pytest.fixture

@@ -1,8 +1,23 @@
 """Helpers for tests that talk to the websocket."""
 
 import asyncio
+import json
 
-from conversations.chat import generation
+from conversations.chat import lifecycle
+
+
+async def receive_frame(communicator, *, timeout: float = 5.0) -> dict:
+    """The next whole frame: a large one's parts (`frame.part`) are joined, as the page does."""
+    parts: list | None = None
+    while True:
+        frame = await communicator.receive_json_from(timeout=timeout)
+        if frame["type"] != "frame.part":
+            return frame
+        if parts is None:
+            parts = [None] * frame["count"]
+        parts[frame["index"]] = frame["data"]
+        if all(part is not None for part in parts):
+            return json.loads("".join(parts))
 
 
 async def receive_until(
@@ -11,7 +26,7 @@ async def receive_until(
     """Collect frames up to and including the first of `frame_type` matching `match`."""
     frames = []
     while True:
-        frame = await communicator.receive_json_from(timeout=timeout)
+        frame = await receive_frame(communicator, timeout=timeout)
         frames.append(frame)
         if frame["type"] == frame_type and all(frame.get(k) == v for k, v in match.items()):
             return frames
@@ -42,9 +57,9 @@ async def full_turn(ws, **frame) -> tuple[list[dict], dict]:
 
 
 async def wait_idle(conversation_id: int) -> None:
-    gen = generation.RUNNING.get(conversation_id)
-    if gen and gen.task:
-        await asyncio.wait_for(asyncio.gather(gen.task, return_exceptions=True), 5)
+    turn = lifecycle.local(conversation_id)
+    if turn and turn.task:
+        await asyncio.wait_for(asyncio.gather(turn.task, return_exceptions=True), 5)
 
 
 def by_type(frames, kind):

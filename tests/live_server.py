@@ -1,7 +1,8 @@
-"""The app in a real server process, as it is deployed: a fresh SQLite file, `migrate`,
-then the app's own server entry point on a free port."""
+"""Real server processes for tests: the app as it is deployed, on a free loopback port."""
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,9 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import websockets
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
 ROOT = Path(__file__).resolve().parent.parent
 # The server as deployed: daphne, with request bodies capped before they are read.
-SERVER = [sys.executable, "-m", "conversations.web.server"]
+SERVER_COMMAND = [sys.executable, "-m", "conversations.web.server"]
 
 
 def free_port() -> int:
@@ -24,10 +29,22 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
-    url: str
-    port: int
+    """One server process."""
+
     process: subprocess.Popen
-    log: Path
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/chat/"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def rss_kb(self) -> int:
         """The server process's resident memory, from /proc."""
@@ -36,44 +53,118 @@ class LiveServer:
                 return int(line.split()[1])
         raise AssertionError("no VmRSS for the server process")
 
+    def kill(self) -> None:
+        """Die at once, as a crash would: no cleanup of any kind."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_server(env: dict, log_path: Path, *, timeout: float = 30) -> LiveServer:
+    """Start the app in its own process and wait until it accepts connections."""
+    port = free_port()
+    log = open(log_path, "ab")  # The process writes to it until it stops.
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return LiveServer(process, port, log_path)
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("The server did not start:\n" + log_path.read_text(errors="replace"))
+
 
 @contextmanager
 def live_server(tmp: Path, **environ: str) -> Iterator[LiveServer]:
+    """A fresh SQLite file, `migrate`, then one server process on it, stopped afterwards."""
     env = {
-        **os.environ,
         "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
         "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
         "REDIS_URL": "",
         **environ,
     }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    port = free_port()
-    log_path = tmp / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [*SERVER, "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    server = start_server(env, tmp / "server.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def session_cookie(user) -> str:
+    """A saved session for a user, as the sign-in page would make it."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"sessionid={session.session_key}"
+
+
+class Socket:
+    """A browser tab's websocket to one server, speaking JSON frames."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self._parts: dict[int, list] = {}
+
+    @classmethod
+    async def open(cls, server: LiveServer, cookie: str) -> "Socket":
+        connection = await websockets.connect(
+            server.ws_url,
+            additional_headers={"Cookie": cookie, "Origin": server.url},
+            max_size=None,
         )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(
-                            "the server did not start: " + log_path.read_text()
-                        ) from None
-                    time.sleep(0.1)  # Polling for the port, with a deadline.
-            yield LiveServer(f"http://127.0.0.1:{port}", port, process, log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        return cls(connection)
+
+    async def send(self, frame: dict) -> None:
+        await self.connection.send(json.dumps(frame))
+
+    async def receive(self, timeout: float = 10) -> dict:
+        """The next frame, whole (frame parts are joined, as the page does)."""
+        import asyncio
+
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+            if frame["type"] != "frame.part":
+                return frame
+            parts = self._parts.setdefault(frame["id"], [None] * frame["count"])
+            parts[frame["index"]] = frame["data"]
+            if all(part is not None for part in parts):
+                del self._parts[frame["id"]]
+                return json.loads("".join(parts))
+
+    async def until(self, kind: str, timeout: float = 10, **match) -> list[dict]:
+        """Frames up to and including the first of this type matching `match`."""
+        frames = []
+        while True:
+            frame = await self.receive(timeout)
+            frames.append(frame)
+            if frame["type"] == kind and all(frame.get(k) == v for k, v in match.items()):
+                return frames
+
+    async def close(self) -> None:
+        await self.connection.close()

@@ -416,3 +416,93 @@ def test_bad_import_file_is_refused_in_place(site, browser, tmp_path):
         "neither an export from this app nor ChatGPT"
     )
     page.close()
+
+
+def test_the_page_scripts_leave_no_globals(site, browser):
+    """The chat page's scripts are modules: nothing of theirs lands on window."""
+    page = browser.new_page()
+    sign_in(page, site)
+    own_names = "() => Object.getOwnPropertyNames(window)"
+    chat_page = set(page.evaluate(own_names))
+    page.goto(f"{site}/personas/")  # A page without scripts of ours.
+    plain_page = set(page.evaluate(own_names))
+    assert chat_page - plain_page == set()
+    page.goto(f"{site}/")
+    connected(page)
+    # The names the classic scripts used to share.
+    assert page.evaluate("() => ['Sidebar', 'Render'].filter((name) => name in window)") == []
+    page.close()
+
+
+def test_sidebar_requests_that_fail_say_so_and_can_be_retried(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    console = []
+    page.on("console", lambda message: console.append(message))
+    sign_in(page, site)
+    upstream.script(text_stream("Parsley grows well in partial shade."))
+    page.fill("#input", "Which herb likes shade?")
+    page.keyboard.press("Enter")
+    expect(page.locator("article.message.assistant").last).to_have_class(
+        re.compile("status-complete")
+    )
+    problem = page.locator("#conversation-list .sidebar-problem")
+
+    # Search: a server error, then no network at all, then it works again.
+    def answered(path):
+        return page.expect_response(lambda response: path in response.url)
+
+    def failed(path):
+        return page.expect_event("requestfailed", lambda request: path in request.url)
+
+    page.route("**/search.json*", lambda route: route.fulfill(status=500, body="x"))
+    with answered("/search.json") as response:
+        page.fill("#search", "parsley")
+    assert response.value.status == 500
+    expect(problem).to_have_text("Search failed. Retry")
+    expect(problem.get_by_role("alert")).to_be_visible()
+    page.unroute("**/search.json*")
+    page.route("**/search.json*", lambda route: route.abort())
+    with failed("/search.json"):
+        problem.get_by_role("button", name="Retry").click()
+    expect(problem).to_have_text("Search failed. Retry")
+    page.unroute("**/search.json*")
+    with answered("/search.json") as response:
+        problem.get_by_role("button", name="Retry").click()
+    assert response.value.ok
+    hit = page.locator("#conversation-list .search-hit").first
+    expect(hit.locator(".hit-snippet")).to_contain_text("Parsley")
+    expect(problem).to_have_count(0)
+    page.locator("#search").press("Escape")
+    expect(page.locator("#conversation-list li[data-id]").first).to_be_visible()
+
+    # The archived view: no network, then a server error, then it loads.
+    page.route("**/conversations.json*", lambda route: route.abort())
+    with failed("/conversations.json"):
+        page.click("#show-archived")
+    expect(problem).to_have_text("Couldn't load archived conversations. Retry")
+    expect(page.locator("#conversation-list .empty")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "sidebar-problem.png"))
+    page.unroute("**/conversations.json*")
+    page.route("**/conversations.json*", lambda route: route.fulfill(status=500, body="x"))
+    with answered("/conversations.json") as response:
+        problem.get_by_role("button", name="Retry").click()
+    assert response.value.status == 500
+    expect(problem).to_have_text("Couldn't load archived conversations. Retry")
+    page.unroute("**/conversations.json*")
+    with answered("/conversations.json") as response:
+        problem.get_by_role("button", name="Retry").click()
+    assert response.value.ok
+    expect(problem).to_have_count(0)
+    page.click("#show-archived")  # Back to conversations.
+    expect(page.locator("#conversation-list li[data-id]").first).to_be_visible()
+
+    # The page kept working throughout.
+    upstream.script(text_stream("Chives too."))
+    page.fill("#input", "Another?")
+    page.keyboard.press("Enter")
+    expect(page.locator("article.message.assistant").last).to_contain_text("Chives too.")
+    ours = [m for m in console if "/static/" in (m.location or {}).get("url", "")]
+    assert ours == [], [m.text for m in ours]
+    page.close()

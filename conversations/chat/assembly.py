@@ -6,9 +6,7 @@ so the user (and staff) can see what was sent, and later persona edits change no
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
-from .. import selectors, services
+from .. import selectors
 from ..llm import TOOL_CHOICE_KEYWORDS, ChatRequest
 from ..models import Conversation, Message
 from ..provider import catalog
@@ -28,12 +26,12 @@ class TurnOptions:
 
 @dataclass
 class ReplyPlan:
-    """A saved reply placeholder and the request to fill it, or why nothing can be sent."""
+    """The request that fills a reply, and its record, or why nothing can be sent."""
 
-    reply: Message
     request: ChatRequest | None
+    record: dict
     error: str = ""
-    tools: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)  # The tools offered, and so allowed to run.
 
 
 def resolve_tools(
@@ -52,18 +50,20 @@ def resolve_tools(
 
 
 def plan_reply(
-    *, conversation: Conversation, parent: Message, options: TurnOptions | None = None
+    *,
+    conversation: Conversation,
+    branch: list[Message],
+    info: catalog.CatalogEntry,
+    options: TurnOptions | None = None,
 ) -> ReplyPlan:
-    """Assemble the request for a reply under `parent` and save its placeholder.
+    """Assemble the request for a reply to `branch` (root first) and what to record of it.
 
-    A fixed number of queries, whatever the conversation's length: the branch is
-    read in one recursive query.
+    No database work: the caller read the branch and the model's catalog entry in the
+    same transaction that saved the reply's placeholder.
     """
     options = options or TurnOptions()
-    branch = selectors.message_branch(conversation=conversation, leaf_id=parent.pk)
     persona = conversation.persona
-    model = conversation.model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
-    info = catalog.model_info(model)
+    model = info.model_id
     offered, choice = resolve_tools(
         persona_tools=persona.tools if persona else [],
         persona_choice=persona.tool_choice if persona else "auto",
@@ -128,15 +128,7 @@ def plan_reply(
             tool_choice=choice if specs else None,
             **params,
         )
-    reply = services.message_append(
-        conversation=conversation,
-        role=Message.Role.ASSISTANT,
-        parent=parent,
-        status=Message.Status.STREAMING,
-        model=model,
-        request=record,
-    )
-    return ReplyPlan(reply=reply, request=request, error=error, tools=offered)
+    return ReplyPlan(request=request, record=record, error=error, tools=offered)
 
 
 def _correction(branch: list[Message]) -> float:

@@ -1,27 +1,183 @@
-"""Frames to sockets: each conversation and each user has a channel-layer group."""
+"""Frames to sockets: every socket watching a conversation, every socket of a user.
+
+Each process keeps its own sockets by conversation and by user, and hands a frame to
+them directly. Other processes get it through the channel layer only when they watch:
+each process joins a conversation's (or user's) channel-layer group with its one control
+channel while any of its sockets watch, and keeps a note in Redis of which processes
+watch which conversation. A reply whose watchers all share its process (the usual case)
+costs Redis nothing per frame; with the in-memory layer there are no other processes.
+"""
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Protocol
 
 from channels.layers import get_channel_layer
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+WATCHING_TTL = 60.0  # A process's note that it watches a conversation, refreshed while true.
+REMOTE_CACHE = 1.0  # How long a publisher trusts what it read of other processes' watching.
+
+
+class Watcher(Protocol):
+    """A socket, as the hub sees it."""
+
+    async def deliver(self, frame: dict) -> None: ...
 
 
 def group_name(conversation_id: int) -> str:
-    """The channel-layer group of one conversation's sockets."""
+    """The channel-layer group of the processes watching one conversation."""
     return f"conversation.{conversation_id}"
 
 
 def user_group_name(user_id: int) -> str:
-    """The channel-layer group of all of one user's sockets."""
+    """The channel-layer group of the processes with sockets of one user."""
     return f"user.{user_id}"
+
+
+class Hub:
+    """This process's sockets, and which conversations other processes watch."""
+
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
+        self.sockets: dict[str, set[Watcher]] = {}  # Group name -> this process's sockets.
+        self._remote: dict[int, tuple[float, bool]] = {}  # Conversation -> (until, watched).
+        self._redis = None
+        if settings.REDIS_URL:
+            import redis.asyncio as redis
+
+            self._redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=None)
+
+    # ---- sockets joining and leaving ------------------------------------------------
+
+    async def join(self, group: str, socket: Watcher) -> None:
+        """A socket starts receiving a group's frames."""
+        members = self.sockets.setdefault(group, set())
+        first = not members
+        members.add(socket)
+        if first and self._redis is not None:
+            channel = await self.runtime.control_channel()
+            await get_channel_layer().group_add(group, channel)
+            await self._note_watching(group)
+
+    async def leave(self, group: str, socket: Watcher) -> None:
+        """A socket stops receiving a group's frames."""
+        members = self.sockets.get(group)
+        if not members or socket not in members:
+            return
+        members.discard(socket)
+        if members:
+            return
+        del self.sockets[group]
+        if self._redis is not None:
+            await get_channel_layer().group_discard(group, self.runtime.channel)
+            if group.startswith("conversation."):
+                await self._redis.zrem(_watching_key(group), self.runtime.process_id)
+
+    async def _note_watching(self, group: str) -> None:
+        if group.startswith("conversation."):
+            await self._redis.zadd(_watching_key(group), {self.runtime.process_id: time.time()})
+            await self._redis.expire(_watching_key(group), int(WATCHING_TTL * 2))
+
+    async def refresh(self) -> None:
+        """Renew this process's notes of what it watches (the runtime calls this)."""
+        if self._redis is None:
+            return
+        groups = [g for g in self.sockets if g.startswith("conversation.")]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for group in groups:
+                pipe.zadd(_watching_key(group), {self.runtime.process_id: time.time()})
+                pipe.expire(_watching_key(group), int(WATCHING_TTL * 2))
+            await pipe.execute()
+
+    # ---- frames -------------------------------------------------------------------
+
+    async def publish(self, conversation_id: int, frame: dict) -> None:
+        """A frame for every socket watching a conversation, in any process."""
+        group = group_name(conversation_id)
+        await self._deliver(group, frame)
+        if self._redis is not None and await self._watched_elsewhere(conversation_id):
+            await self._send_remote(group, frame)
+
+    async def publish_to_user(self, user_id: int, frame: dict) -> None:
+        """A frame for every socket of one user, in any process (rare: always sent on)."""
+        group = user_group_name(user_id)
+        await self._deliver(group, frame)
+        if self._redis is not None:
+            await self._send_remote(group, frame)
+
+    def watched_elsewhere_now(self, conversation_id: int) -> None:
+        """Another process has just started watching (it asked for a snapshot)."""
+        self._remote[conversation_id] = (time.monotonic() + REMOTE_CACHE, True)
+
+    async def _watched_elsewhere(self, conversation_id: int) -> bool:
+        until, watched = self._remote.get(conversation_id, (0.0, False))
+        now = time.monotonic()
+        if now < until:
+            return watched
+        try:
+            members = await self._redis.zrangebyscore(
+                _watching_key(group_name(conversation_id)), time.time() - WATCHING_TTL, "+inf"
+            )
+        except Exception:
+            logger.exception("Could not read which processes watch a conversation")
+            return True
+        me = self.runtime.process_id.encode()
+        watched = any(member != me for member in members)
+        if len(self._remote) > 10_000:
+            self._remote.clear()
+        self._remote[conversation_id] = (now + REMOTE_CACHE, watched)
+        return watched
+
+    async def _send_remote(self, group: str, frame: dict) -> None:
+        await get_channel_layer().group_send(
+            group,
+            {
+                "type": "hub.frame",
+                "group": group,
+                "origin": self.runtime.process_id,
+                "frame": frame,
+            },
+        )
+
+    async def on_remote(self, message: dict) -> None:
+        """A frame another process published, for this process's sockets."""
+        if message.get("origin") != self.runtime.process_id:
+            await self._deliver(message["group"], message["frame"])
+
+    async def _deliver(self, group: str, frame: dict) -> None:
+        for socket in list(self.sockets.get(group, ())):
+            try:
+                await socket.deliver(frame)
+            except Exception:
+                logger.exception("Delivering a frame to a socket failed")
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await asyncio.shield(self._redis.aclose())
+
+
+def _watching_key(group: str) -> str:
+    return f"chat:watching:{group}"
+
+
+def _hub() -> Hub:
+    from .runtime import current
+
+    return current().hub
 
 
 async def publish(conversation_id: int, frame: dict) -> None:
     """Send a frame to every socket watching a conversation."""
-    await get_channel_layer().group_send(
-        group_name(conversation_id), {"type": "chat.event", "frame": frame}
-    )
+    await _hub().publish(conversation_id, frame)
 
 
 async def publish_to_user(user_id: int, frame: dict) -> None:
     """Send a frame to every socket of one user."""
-    await get_channel_layer().group_send(
-        user_group_name(user_id), {"type": "chat.event", "frame": frame}
-    )
+    await _hub().publish_to_user(user_id, frame)

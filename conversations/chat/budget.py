@@ -42,8 +42,10 @@ def count_tokens(text: str) -> int:
     return len(encoding().encode_ordinary(text)) if text else 0
 
 
+@lru_cache(maxsize=16_384)
 def message_tokens(message: ChatMessage) -> int:
-    """Tokens one message takes in a prompt."""
+    """Tokens one message takes in a prompt (remembered: a branch is counted once a turn
+    for every message in it, and the messages rarely change)."""
     total = MESSAGE_OVERHEAD + count_tokens(message.content)
     if message.tool_calls:
         total += count_tokens(json.dumps([call.to_wire() for call in message.tool_calls]))

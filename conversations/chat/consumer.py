@@ -1,16 +1,30 @@
-"""The websocket endpoint: speaks the protocol and leaves the work to `generation`."""
+"""The websocket endpoint: speaks the protocol and leaves the work to `turns` and friends."""
 
+import asyncio
 import json
 import logging
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import broadcast, conversation_actions, inbound, outbound, pages, turns
-from .turns import TurnRefused
+from ..errors import TurnRefused
+from . import (
+    broadcast,
+    conversation_actions,
+    inbound,
+    lifecycle,
+    outbound,
+    pages,
+    runtime,
+    turns,
+)
 
 logger = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
+FRAME_LIMIT = 512 * 1024  # Larger frames go in parts (daphne caps a websocket message at 1 MiB).
+SNAPSHOT_TIMEOUT = 1.0  # How long an opening waits for another process's reply so far.
+MAX_HELD_FRAMES = 10_000
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -20,25 +34,39 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Accept signed-in users; close anyone else with 4401."""
         self.user = self.scope.get("user")
         self.watching: set[int] = set()
+        # Conversations opened while a reply streams in another process: their frames wait
+        # here until that process sends the reply so far, so text and deltas line up.
+        self.holding: dict[int, dict] = {}
+        self.frames_split = 0
         # Accept before closing so the browser sees the code, not a failed handshake.
         await self.accept()
         if not (self.user and self.user.is_authenticated):
             await self.close(code=UNAUTHENTICATED)
             return
-        await self.channel_layer.group_add(
-            broadcast.user_group_name(self.user.pk), self.channel_name
-        )
+        # This process's turn loops (saves, the sweep) run from now on.
+        self.hub = runtime.current().hub
+        await self.hub.join(broadcast.user_group_name(self.user.pk), self)
+
+    async def dispatch(self, message: dict) -> None:
+        """Run the handler for a message, without Channels' stale-connection check.
+
+        Channels closes stale database connections before every handler, a thread hop
+        each time, so on every frame forwarded to the socket; forwarding never touches the
+        database, and our database calls (database_sync_to_async) do that check themselves.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         """Stop listening; replies in progress carry on without this socket."""
-        if self.user and self.user.is_authenticated:
-            await self.channel_layer.group_discard(
-                broadcast.user_group_name(self.user.pk), self.channel_name
-            )
+        hub = getattr(self, "hub", None)
+        if hub is None:
+            return  # Never signed in: never joined anything.
+        await hub.leave(broadcast.user_group_name(self.user.pk), self)
         for conversation_id in self.watching:
-            await self.channel_layer.group_discard(
-                broadcast.group_name(conversation_id), self.channel_name
-            )
+            await hub.leave(broadcast.group_name(conversation_id), self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Decode a text frame; anything else is answered with an error, not a closed socket."""
@@ -72,21 +100,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def chat_send(self, request: inbound.SendRequest) -> None:
-        """Save the user's message, then start the reply."""
-        turn = await turns.accept_message(user=self.user, request=request)
-        conversation = turn.conversation
-        await self.watch(conversation.pk)
-        if turn.duplicate:
+        """Save the user's message, then start the reply (the turn announces both)."""
+        already = await turns.send(user=self.user, request=request, watch=self.watch)
+        if already is not None:
             # Sent again (a reconnect, say): answer with what was saved, start nothing.
-            if turn.created:
+            conversation = already.conversation
+            await self.watch(conversation.pk)
+            if already.created:
                 await self.send_json(outbound.conversation_created(conversation))
-            await self.send_json(outbound.message_created(conversation.pk, turn.user_message))
-            return
-        if turn.created:
-            await broadcast.publish_to_user(
-                self.user.pk, outbound.conversation_created(conversation)
-            )
-        await turns.start_reply(turn, request.options)
+            await self.send_json(outbound.message_created(conversation.pk, already.message))
 
     async def chat_stop(self, command: inbound.ConversationCommand) -> None:
         """Stop the reply streaming in a conversation."""
@@ -104,10 +126,43 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def conversation_open(self, command: inbound.ConversationCommand) -> None:
         """Send a conversation's state, then its live events."""
+        cid = command.conversation
         # Join the group first, so nothing published after the snapshot is missed.
-        await self.watch(command.conversation, check=True)
-        state = await pages.conversation_state(user=self.user, conversation_id=command.conversation)
+        await self.watch(cid, check=True)
+        state = await pages.conversation_state(user=self.user, conversation_id=cid)
+        if pages.streaming_message(state) is None or lifecycle.local(cid) is not None:
+            await self.send_json(state)
+            return
+        # The reply streams in another process: ask it for the text so far.
+        self.holding[cid] = {"state": state, "frames": []}
+        await lifecycle.request_snapshot(cid, self.channel_name)
+        asyncio.get_running_loop().call_later(
+            SNAPSHOT_TIMEOUT, lambda: asyncio.ensure_future(self._release(cid, None))
+        )
+
+    async def chat_snapshot(self, event: dict) -> None:
+        """Another process's reply so far, for a conversation this socket is opening."""
+        await self._release(event["conversation"], event)
+
+    async def _release(self, conversation_id: int, snapshot: dict | None) -> None:
+        """Send a held opening's state, then the frames that came meanwhile, in order."""
+        held = self.holding.pop(conversation_id, None)
+        if held is None:
+            return
+        state = held["state"]
+        streaming = pages.streaming_message(state)
+        seq = None
+        if streaming is not None:
+            if snapshot is not None and snapshot["message"] == streaming["id"]:
+                pages.apply_snapshot(state, snapshot)
+                seq = snapshot["seq"]
+            else:
+                streaming["seq"] = None  # Unknown: the page waits for message.completed.
         await self.send_json(state)
+        for frame in held["frames"]:
+            if frame["type"] == "message.delta" and (seq is None or frame["seq"] <= seq):
+                continue  # In the snapshot already, or not to be lined up with it.
+            await self.send_json(frame)
 
     async def chat_switch(self, command: inbound.MessageCommand) -> None:
         """Show another version; every socket on the conversation gets the new state."""
@@ -150,11 +205,29 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if check:
             await turns.check_owner(user=self.user, conversation_id=conversation_id)
         self.watching.add(conversation_id)
-        await self.channel_layer.group_add(broadcast.group_name(conversation_id), self.channel_name)
+        await self.hub.join(broadcast.group_name(conversation_id), self)
 
-    async def chat_event(self, event: dict) -> None:
-        """Forward a frame published to a group this socket is in."""
-        await self.send_json(event["frame"])
+    async def deliver(self, frame: dict) -> None:
+        """Forward a frame published to a conversation this socket watches (or to its user)."""
+        held = self.holding.get(frame.get("conversation"))
+        if held is not None:
+            held["frames"].append(frame)
+            if len(held["frames"]) > MAX_HELD_FRAMES:
+                await self._release(frame["conversation"], None)
+            return
+        await self.send_json(frame)
+
+    async def send_json(self, content: dict, close: bool = False) -> None:
+        """Send a frame; one too large for a websocket message goes as `frame.part`s."""
+        text = await self.encode_json(content)
+        if len(text) <= FRAME_LIMIT:
+            await self.send(text_data=text, close=close)
+            return
+        self.frames_split += 1
+        for part in outbound.split_frame(text, limit=FRAME_LIMIT, frame_id=self.frames_split):
+            await self.send(text_data=part)
+        if close:
+            await self.close()
 
     HANDLERS = {
         "chat.send": chat_send,

@@ -3,17 +3,23 @@
 Every change reaches every open tab: the conversation's sockets, or all the user's.
 """
 
+import asyncio
+
 from channels.db import database_sync_to_async as db
 from django.contrib.auth.models import AbstractBaseUser
 
 from .. import selectors, services
+from ..errors import TurnRefused
 from ..models import Conversation
-from . import broadcast, generation, outbound, pages
-from .turns import TurnRefused
+from . import broadcast, lifecycle, outbound, pages
+
+STOP_WAIT = 5.0  # How long a delete waits for a running turn to stop, wherever it runs.
 
 
 def _switch(user: AbstractBaseUser, conversation_id: int, message_id: int) -> Conversation:
     conversation = pages.owned_conversation(user, conversation_id)
+    if selectors.conversation_turn_running(conversation=conversation):
+        raise TurnRefused("busy", "Wait for the reply to finish before switching versions.")
     pages.owned_message(conversation, message_id)
     leaf = selectors.message_latest_leaf(conversation=conversation, message_id=message_id)
     return services.conversation_switch(conversation=conversation, leaf_id=leaf)
@@ -21,8 +27,6 @@ def _switch(user: AbstractBaseUser, conversation_id: int, message_id: int) -> Co
 
 async def switch(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
     """Show (and continue) the version of the conversation that runs through `message_id`."""
-    if generation.is_running(conversation_id):
-        raise TurnRefused("busy", "Wait for the reply to finish before switching versions.")
     await db(_switch)(user, conversation_id, message_id)
     state = await db(pages.state)(user, conversation_id)
     await broadcast.publish(conversation_id, state)
@@ -61,7 +65,21 @@ async def set_flags(
 async def delete(*, user: AbstractBaseUser, conversation_id: int) -> None:
     """Delete a conversation for good, stopping its reply first if one is running."""
     conversation = await db(pages.owned_conversation)(user, conversation_id)
-    await generation.stop_and_wait(conversation.pk)
+    if selectors.conversation_turn_running(conversation=conversation):
+        await lifecycle.stop(conversation.pk)
+        await _wait_stopped(conversation)
     await db(services.conversation_delete)(conversation=conversation)
     await broadcast.publish_to_user(user.pk, outbound.conversation_deleted(conversation_id))
     await broadcast.publish(conversation_id, outbound.conversation_deleted(conversation_id))
+
+
+async def _wait_stopped(conversation: Conversation) -> None:
+    """Wait, a bounded time, for the turn to end and release its lease."""
+    await lifecycle.wait_ended(conversation.pk, timeout=STOP_WAIT)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_WAIT
+    while loop.time() < deadline:
+        fresh = await db(selectors.conversation_get_by_id)(conversation_id=conversation.pk)
+        if fresh is None or not selectors.conversation_turn_running(conversation=fresh):
+            return
+        await asyncio.sleep(0.1)

@@ -1,13 +1,19 @@
 """The websocket protocol's server frames, every one built here (see docs/protocol.md)."""
 
+import json
+
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering import render_markdown
 
 
-def message_data(message: Message, *, content: str | None = None) -> dict:
-    """A message as every frame carries it; `content` overrides the saved text."""
-    text = message.content if content is None else content
+def message_data(message: Message, *, html_from: int = 0) -> dict:
+    """A message as every frame carries it.
+
+    With `html_from`, `html` covers only the text from there on: the watchers of a
+    streamed reply already have the HTML of its finished blocks before that point.
+    """
+    text = message.content
     data = {
         "id": message.pk,
         "parent": message.parent_id,
@@ -24,7 +30,7 @@ def message_data(message: Message, *, content: str | None = None) -> dict:
         data |= {
             "tool_calls": message.tool_calls or [],
             "request": message.request,
-            "html": render_markdown(text),
+            "html": render_markdown(text[html_from:]),
             "reasoning": message.reasoning,
             "model": message.model,
             "finish_reason": message.finish_reason or None,
@@ -32,7 +38,34 @@ def message_data(message: Message, *, content: str | None = None) -> dict:
             "usage": message.usage,
             "timing": {"first_token_ms": message.first_token_ms, "total_ms": message.duration_ms},
         }
+        if html_from:
+            data["html_from"] = html_from
+        if message.status == Message.Status.STREAMING:
+            # Deltas follow from seq 1; `html` covers the first `stable` characters.
+            data |= {"seq": 0, "stable": len(text)}
     return data
+
+
+def frame_size(data: dict) -> int:
+    """Bytes a frame (or a part of one) takes on the wire."""
+    return len(json.dumps(data))
+
+
+def split_frame(text: str, *, limit: int, frame_id: int) -> list[str]:
+    """A frame's JSON text as `frame.part` frames of at most about `limit` bytes each.
+
+    Websocket messages are capped (daphne's 1 MiB, which also bounds what clients send);
+    a frame larger than that goes in parts the client joins before decoding. The text is
+    ASCII (JSON escapes everything else), so it can be cut anywhere.
+    """
+    size = max(1024, limit // 2)  # Room for the escaping the parts' own JSON adds.
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    return [
+        json.dumps(
+            {"type": "frame.part", "id": frame_id, "index": i, "count": len(pieces), "data": piece}
+        )
+        for i, piece in enumerate(pieces)
+    ]
 
 
 def conversation_data(conversation: Conversation) -> dict:
@@ -106,9 +139,11 @@ def message_delta(
     seq: int,
     content: str,
     reasoning: str = "",
-    html: str | None = None,
+    blocks: str | None = None,
+    stable: int | None = None,
 ) -> dict:
-    """A `message.delta` frame: new text of a streaming reply (and, at times, its HTML so far)."""
+    """A `message.delta` frame: a streaming reply's new text, and the HTML of any Markdown
+    blocks that text finished (which then cover the reply's first `stable` characters)."""
     frame = {
         "type": "message.delta",
         "conversation": conversation_id,
@@ -118,8 +153,9 @@ def message_delta(
     }
     if reasoning:
         frame["reasoning"] = reasoning
-    if html is not None:
-        frame["html"] = html
+    if blocks is not None:
+        frame["blocks"] = blocks
+        frame["stable"] = stable
     return frame
 
 
@@ -132,12 +168,12 @@ def message_created(conversation_id: int, message: Message) -> dict:
     }
 
 
-def message_completed(conversation_id: int, message: Message) -> dict:
-    """A `message.completed` frame."""
+def message_completed(conversation_id: int, message: Message, *, html_from: int = 0) -> dict:
+    """A `message.completed` frame (see message_data for `html_from`)."""
     return {
         "type": "message.completed",
         "conversation": conversation_id,
-        "message": message_data(message),
+        "message": message_data(message, html_from=html_from),
     }
 
 

@@ -128,8 +128,14 @@ class LLMClient:
 
     async def _attempt(self, request: ChatRequest, deadline: float) -> AsyncIterator[Event]:
         url = f"{self.base_url}/chat/completions"
+        # httpx bounds every read by the silence timeout, or what is left of the deadline
+        # if that is sooner; the deadline is also checked after each line, for slow drips.
+        remaining = max(deadline - asyncio.get_running_loop().time(), 0.001)
+        timeout = self._http.timeout.as_dict() | {"read": min(self.read_timeout, remaining)}
         try:
-            async with self._http.stream("POST", url, json=request.to_json()) as response:
+            async with self._http.stream(
+                "POST", url, json=request.to_json(), timeout=httpx.Timeout(**timeout)
+            ) as response:
                 if response.status_code != 200:
                     body = await response.aread()
                     raise from_status(response.status_code, body, response.headers)
@@ -144,6 +150,8 @@ class LLMClient:
                         yield event
                 for event in reader.finish():
                     yield event
+        except httpx.ReadTimeout as exc:
+            raise self._timed_out(deadline) from exc
         except httpx.TransportError as exc:
             raise from_transport(exc) from exc
 
@@ -151,12 +159,11 @@ class LLMClient:
         self, response: httpx.Response, reader: ChunkReader, deadline: float
     ) -> AsyncIterator[Event]:
         decoder = SSEDecoder()
-        lines = response.aiter_lines()
-        while True:
-            try:
-                line = await self._within(anext(lines), deadline)
-            except StopAsyncIteration:
-                break
+        loop = asyncio.get_running_loop()
+        # No timer per line (that was a task per token): httpx times each read out.
+        async for line in response.aiter_lines():
+            if loop.time() > deadline:
+                raise self._timed_out(deadline)
             for data in decoder.feed(line):
                 if data.strip() == DONE:
                     return
@@ -166,6 +173,17 @@ class LLMClient:
             if data.strip() != DONE:
                 for event in reader.read(_loads(data)):
                     yield event
+
+    def _timed_out(self, deadline: float) -> LLMError:
+        """The error for a read that timed out: the whole reply's deadline, or silence."""
+        if asyncio.get_running_loop().time() >= deadline - 0.01:
+            return LLMError(
+                "The reply took too long and was cut off.",
+                detail=f"overall deadline of {self.deadline:g} s reached",
+            )
+        return LLMError(
+            "The model provider stopped responding.", detail=f"no data for {self.read_timeout:g} s"
+        )
 
     async def _within(self, awaitable, deadline: float):
         """Await one read, bounded by the silence timeout and the overall deadline."""

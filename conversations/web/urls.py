@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import persona_views, views
+from . import health, persona_views, views
 
 urlpatterns = [
     path("", views.chat, name="chat"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("search.json", views.search_json, name="search-json"),
     path("models.json", views.models_json, name="models-json"),
     path("highlight.css", views.highlight_css, name="highlight-css"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
     path("personas/", persona_views.persona_list, name="personas"),
     path("personas/new/", persona_views.persona_create, name="persona-create"),

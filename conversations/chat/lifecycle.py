@@ -1,0 +1,288 @@
+"""The life of a turn: start, stop, snapshot and release, owned in one place.
+
+A turn starts when the transaction that claimed its conversation's lease commits
+(turn_services.turn_begin_*); from that moment one task owns it, and that task's one
+`try/finally` (`_own`) guarantees the end whatever happens on the way: the reply still
+open is finished (stopped, interrupted or failed, with its text kept), every watcher
+gets `message.completed`, and the lease is released. A stop that comes before the task
+has run is a flag the task reads first, so it can never wedge a conversation.
+
+Stops and snapshots for a turn running in another process travel over the channel
+layer, to the group only that turn's process has joined (runtime.control_group).
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from channels.layers import get_channel_layer
+from django.contrib.auth.models import AbstractBaseUser
+
+from .. import turn_services
+from ..errors import TurnRefused
+from ..models import Conversation, Message
+from . import broadcast, generation, outbound, runtime
+from .assembly import TurnOptions
+from .blocks import BlockSplitter
+from .text import TextBuffer
+
+logger = logging.getLogger(__name__)
+
+DRAINING = "The server is restarting: send your message again in a moment."
+WATCH_TIMEOUT = 5.0
+
+
+@dataclass(eq=False)
+class Turn:
+    """A turn running in this process: the reply streaming now, and how far frames got."""
+
+    conversation_id: int
+    user_id: int
+    process: runtime.Runtime
+    conversation: Conversation | None = None
+    message_id: int | None = None  # The assistant message streaming now; None between.
+    tail: Message | None = None  # The turn's latest saved message (tool rounds).
+    content: TextBuffer = field(default_factory=TextBuffer)
+    reasoning: TextBuffer = field(default_factory=TextBuffer)
+    seq: int = 0  # Frames sent for the current message.
+    sent_content: int = 0  # How much of `content` frames have carried.
+    sent_reasoning: int = 0
+    blocks: BlockSplitter | None = None
+    blocks_html: list[str] = field(default_factory=list)  # Finished blocks, as sent.
+    record: dict | None = None  # What the current reply's request was made of.
+    record_saved: bool = False
+    saved: tuple[int, int] = (0, 0)  # Lengths of content and reasoning last saved.
+    leased: bool = True
+    stop_requested: bool = False
+    lost: bool = False  # Another process took the lease: this one must not finish it.
+    cancelled: bool = False  # The process is shutting down under the turn.
+    phase: str = "reply"  # "reply" or "tools".
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task | None = None
+    reading: asyncio.Task | None = None  # The upstream read of the current reply.
+
+    def begin(self, message_id: int, record: dict | None) -> None:
+        """Start streaming into a new assistant message."""
+        from ..rendering import render_markdown
+
+        self.message_id = message_id
+        self.content, self.reasoning = TextBuffer(), TextBuffer()
+        self.seq = self.sent_content = self.sent_reasoning = 0
+        self.blocks, self.blocks_html = BlockSplitter(render_markdown), []
+        self.record, self.record_saved, self.saved = record, False, (0, 0)
+        self.phase = "reply"
+
+    def request_stop(self, *, lost: bool = False) -> None:
+        """Stop after what has streamed so far; safe at any moment, even before the start."""
+        self.stop_requested = True
+        self.lost = self.lost or lost
+        self.stopping.set()
+        if self.reading is not None:
+            self.reading.cancel()
+
+    def snapshot(self) -> dict:
+        """The current reply as the frames so far have shown it: text, finished blocks, seq."""
+        return {
+            "message": self.message_id,
+            "content": self.content.text()[: self.sent_content],
+            "reasoning": self.reasoning.text()[: self.sent_reasoning],
+            "seq": self.seq,
+            "stable": self.blocks.stable if self.blocks else 0,
+            "html": "".join(self.blocks_html),
+        }
+
+    def take_progress(self) -> turn_services.Progress | None:
+        """The current reply's unsaved text (and record), marked saved; None if nothing new."""
+        if self.message_id is None:
+            return None
+        lengths = (len(self.content), len(self.reasoning))
+        if lengths == self.saved and self.record_saved:
+            return None
+        self.saved = lengths
+        record, self.record_saved = (None if self.record_saved else self.record), True
+        return turn_services.Progress(
+            self.message_id, self.content.text(), self.reasoning.text(), record
+        )
+
+    def progress_failed(self, progress: turn_services.Progress) -> None:
+        """A save that failed is tried again with the next one."""
+        if progress.message_id == self.message_id:
+            self.saved = (-1, -1)
+            self.record_saved = self.record_saved and progress.request is None
+
+
+async def send(
+    *, user: AbstractBaseUser, request, options: TurnOptions, watch=None
+) -> turn_services.AlreadySent | None:
+    """Save a user's message and start the reply; a resent one returns what was saved."""
+    process = runtime.current()
+    if process.draining:
+        raise TurnRefused("unavailable", DRAINING)
+    result = await process.commit.run(
+        turn_services.turn_begin_send,
+        after=generation.planner(options),
+        user=user,
+        owner=process.process_id,
+        client_id=request.client_id,
+        conversation_id=request.conversation,
+        content=request.content,
+        persona_id=request.persona,
+        model=request.model,
+        edit_id=request.edit,
+    )
+    if isinstance(result, turn_services.AlreadySent):
+        return result
+    _launch(process, user.pk, result, options, watch)
+    return None
+
+
+async def regenerate(
+    *, user: AbstractBaseUser, conversation_id: int, message_id: int, options: TurnOptions
+) -> None:
+    """Write a new version of an assistant reply."""
+    process = runtime.current()
+    if process.draining:
+        raise TurnRefused("unavailable", DRAINING)
+    started = await process.commit.run(
+        turn_services.turn_begin_regenerate,
+        after=generation.planner(options),
+        user=user,
+        owner=process.process_id,
+        conversation_id=conversation_id,
+        message_id=message_id,
+    )
+    _launch(process, user.pk, started, options)
+
+
+def _launch(
+    process: runtime.Runtime, user_id: int, started: generation.Started, options, watch=None
+) -> None:
+    # No await between the commit and the task: nothing can come between them.
+    begun = started.begun
+    turn = Turn(begun.conversation.pk, user_id, process, conversation=begun.conversation)
+    turn.begin(begun.reply.pk, started.plan.record)
+    begun.reply.request = started.plan.record
+    process.turns[turn.conversation_id] = turn
+    turn.task = process.loop.create_task(
+        _own(turn, started, options, watch), name=f"turn-{turn.conversation_id}"
+    )
+
+
+async def _own(turn: Turn, started: generation.Started, options: TurnOptions, watch) -> None:
+    """Everything from a committed start to the released lease."""
+    process = turn.process
+    group = runtime.control_group(turn.conversation_id)
+    layer = get_channel_layer()
+    joined = False
+    try:
+        if watch is not None:
+            await _quietly(asyncio.wait_for(watch(turn.conversation_id), WATCH_TIMEOUT))
+        await _announce(started)
+        await layer.group_add(group, await process.control_channel())
+        joined = True
+        await generation.run_turn(turn, started.begun, started.plan, options)
+    except asyncio.CancelledError:
+        logger.warning("Turn in conversation %s was cancelled", turn.conversation_id)
+        turn.cancelled = True
+        raise
+    except Exception:
+        logger.exception("Turn in conversation %s failed", turn.conversation_id)
+    finally:
+        await _settle(turn)
+        if joined:
+            await _quietly(layer.group_discard(group, process.channel))
+
+
+async def _announce(started: generation.Started) -> None:
+    begun = started.begun
+    conversation = begun.conversation
+    if begun.created:
+        await broadcast.publish_to_user(
+            conversation.owner_id, outbound.conversation_created(conversation)
+        )
+    if begun.user_message is not None:
+        await broadcast.publish(
+            conversation.pk, outbound.message_created(conversation.pk, begun.user_message)
+        )
+    await broadcast.publish(conversation.pk, outbound.message_created(conversation.pk, begun.reply))
+
+
+async def _settle(turn: Turn) -> None:
+    """Leave nothing open: finish the reply still streaming, release the lease, forget the turn."""
+    process = turn.process
+    try:
+        if turn.lost:
+            pass  # Another process swept this turn up: its reply is no longer ours to finish.
+        elif turn.message_id is not None:
+            await generation.finish_reply(turn, _ending(turn))
+        elif turn.phase == "tools":
+            await generation.closing_note(turn, _ending(turn).get("error") or _STOPPED_IN_TOOLS)
+    except BaseException:
+        logger.exception("Could not finish the reply in conversation %s", turn.conversation_id)
+    finally:
+        if process.turns.get(turn.conversation_id) is turn:
+            del process.turns[turn.conversation_id]
+        if turn.leased and not turn.lost:
+            await _quietly(
+                process.commit.run(
+                    turn_services.turn_release,
+                    conversation_id=turn.conversation_id,
+                    owner=process.process_id,
+                )
+            )
+
+
+_STOPPED_IN_TOOLS = "Stopped while tools were running."
+
+
+def _ending(turn: Turn) -> dict:
+    """How a turn that ended early says so."""
+    if turn.cancelled:
+        return {"status": Message.Status.INTERRUPTED, "error": turn_services.INTERRUPTED}
+    if turn.stop_requested:
+        return {"status": Message.Status.STOPPED, "error": ""}
+    return {
+        "status": Message.Status.ERROR,
+        "error": "Something went wrong on the server while writing this reply.",
+    }
+
+
+async def _quietly(awaitable) -> None:
+    try:
+        await awaitable
+    except Exception:
+        logger.exception("Cleanup after a turn failed")
+
+
+def local(conversation_id: int) -> Turn | None:
+    """The turn running in a conversation in this process, if any."""
+    process = runtime.existing()
+    return process.turns.get(conversation_id) if process else None
+
+
+async def stop(conversation_id: int) -> None:
+    """Stop the turn running in a conversation, in whichever process runs it."""
+    turn = local(conversation_id)
+    if turn is not None:
+        turn.request_stop()
+        return
+    await get_channel_layer().group_send(
+        runtime.control_group(conversation_id),
+        {"type": "turn.stop", "conversation": conversation_id},
+    )
+
+
+async def wait_ended(conversation_id: int, *, timeout: float) -> None:
+    """Wait (a bounded time) for a turn in this process to end."""
+    turn = local(conversation_id)
+    if turn is not None and turn.task is not None:
+        await asyncio.wait({turn.task}, timeout=timeout)
+
+
+async def request_snapshot(conversation_id: int, reply_to: str) -> None:
+    """Ask the process running a conversation's turn for its reply so far (`chat.snapshot`)."""
+    await get_channel_layer().group_send(
+        runtime.control_group(conversation_id),
+        {"type": "turn.snapshot", "conversation": conversation_id, "reply_to": reply_to},
+    )

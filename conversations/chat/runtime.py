@@ -1,0 +1,215 @@
+"""This server process's side of running turns: who it is, what runs here, and its loops.
+
+One Runtime per event loop (one per daphne process; one per test). It holds:
+- the process's identity, written into the leases of the turns it runs;
+- the turns running here (`turns`), by conversation;
+- the group commit every turn's database work goes through;
+- three background loops: the progress save (every SAVE_INTERVAL, one transaction for
+  all streaming replies, which also renews this process's leases), the sweep (replies
+  whose process died are interrupted once their lease has expired), and the control
+  channel, where stop and snapshot requests from other processes arrive.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from typing import TYPE_CHECKING
+
+from channels.db import database_sync_to_async as db
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from .. import turn_services
+from . import broadcast, outbound
+from .group_commit import GroupCommit
+
+if TYPE_CHECKING:
+    from .lifecycle import Turn
+
+logger = logging.getLogger(__name__)
+
+SAVE_INTERVAL = 1.0  # Partial text reaches the database about once a second.
+
+
+def control_group(conversation_id: int) -> str:
+    """The channel-layer group of the process running a conversation's turn (if any)."""
+    return f"turn.{conversation_id}"
+
+
+class Runtime:
+    """Turns running in this process, and the loops that look after them."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.process_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.turns: dict[int, Turn] = {}
+        self.commit = GroupCommit()
+        self.hub = broadcast.Hub(self)
+        self.channel: str | None = None  # This process's control channel.
+        self.draining = False
+        self._tasks: list[asyncio.Task] = []
+        self._ready = asyncio.Event()
+
+    def start(self) -> None:
+        for name, loop in (("save", self._save_loop), ("sweep", self._sweep_loop)):
+            self._tasks.append(self.loop.create_task(loop(), name=f"runtime-{name}"))
+        self._tasks.append(self.loop.create_task(self._control_loop(), name="runtime-control"))
+
+    async def stop(self) -> None:
+        """Stop the loops (tests, shutdown)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.hub.close()
+
+    async def control_channel(self) -> str:
+        """This process's control channel name, once the listener is up."""
+        await self._ready.wait()
+        assert self.channel is not None
+        return self.channel
+
+    # ---- progress saves and lease renewal --------------------------------------------
+
+    async def save_now(self) -> None:
+        """Save every streaming reply's text and renew this process's leases: one transaction."""
+        turns = list(self.turns.values())
+        progress = [p for turn in turns if (p := turn.take_progress()) is not None]
+        ids = [turn.conversation_id for turn in turns if turn.leased]
+        if not progress and not ids:
+            return
+        try:
+            kept = await self.commit.run(
+                turn_services.turns_flush,
+                owner=self.process_id,
+                conversation_ids=ids,
+                progress=progress,
+            )
+        except Exception:
+            logger.exception("Saving streaming replies failed; will retry")
+            for turn, item in zip(turns, progress, strict=False):
+                turn.progress_failed(item)
+            return
+        for turn in turns:
+            if turn.leased and turn.conversation_id not in kept:
+                logger.warning("Lost the lease of conversation %s", turn.conversation_id)
+                turn.request_stop(lost=True)
+
+    async def _save_loop(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(SAVE_INTERVAL)
+            await self.save_now()
+            ticks += 1
+            if ticks % 20 == 0:  # Which conversations this process watches, for the others.
+                try:
+                    await self.hub.refresh()
+                except Exception:
+                    logger.exception("Refreshing what this process watches failed")
+
+    # ---- the sweep ---------------------------------------------------------------------
+
+    async def sweep_now(self) -> None:
+        """Interrupt replies whose process is gone, and tell their watchers."""
+        try:
+            interrupted = await db(turn_services.turns_sweep)()
+        except Exception:
+            logger.exception("Sweeping abandoned replies failed")
+            return
+        for message in interrupted:
+            logger.info("Reply %s was abandoned by its server process", message.pk)
+            await broadcast.publish(
+                message.conversation_id,
+                outbound.message_completed(message.conversation_id, message),
+            )
+
+    async def _sweep_loop(self) -> None:
+        # At start-up too: a process that starts interrupts only turns whose lease expired.
+        while True:
+            await self.sweep_now()
+            await asyncio.sleep(settings.CHAT_TURN_SWEEP_SECONDS)
+
+    # ---- the control channel -----------------------------------------------------------
+
+    async def _control_loop(self) -> None:
+        layer = get_channel_layer()
+        # The default prefix: channels-redis reads all of a process's channels from one
+        # Redis list per prefix, with one reader at a time; a second prefix starves the first.
+        self.channel = await layer.new_channel()
+        self._ready.set()
+        while True:
+            try:
+                message = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Control channel receive failed")
+                await asyncio.sleep(1)
+                continue
+            await self._on_control(message)
+
+    async def _on_control(self, message: dict) -> None:
+        if message.get("type") == "hub.frame":
+            await self.hub.on_remote(message)
+            return
+        turn = self.turns.get(message.get("conversation"))
+        if turn is None:
+            return
+        if message.get("type") == "turn.stop":
+            turn.request_stop()
+        elif message.get("type") == "turn.snapshot" and message.get("reply_to"):
+            # Another process watches from now on: its deltas must go through the layer.
+            self.hub.watched_elsewhere_now(turn.conversation_id)
+            await get_channel_layer().send(
+                message["reply_to"],
+                {"type": "chat.snapshot", "conversation": turn.conversation_id, **turn.snapshot()},
+            )
+
+    # ---- stopping ------------------------------------------------------------------
+
+    async def drain(self, timeout: float) -> None:
+        """Take no new turns; let running ones finish, within `timeout`; then stop the rest.
+
+        Turns still running at the deadline end `interrupted`, with their text saved.
+        """
+        self.draining = True
+        deadline = self.loop.time() + timeout
+        while self.turns and self.loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        tasks = [turn.task for turn in self.turns.values() if turn.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.save_now()
+
+
+_runtimes: dict[asyncio.AbstractEventLoop, Runtime] = {}
+
+
+def current() -> Runtime:
+    """This event loop's runtime, started on first use."""
+    loop = asyncio.get_running_loop()
+    runtime = _runtimes.get(loop)
+    if runtime is None:
+        for old in [known for known in _runtimes if known.is_closed()]:
+            del _runtimes[old]
+        runtime = _runtimes[loop] = Runtime()
+        runtime.start()
+    return runtime
+
+
+def existing() -> Runtime | None:
+    """This event loop's runtime if it has started (nothing is started by asking)."""
+    try:
+        return _runtimes.get(asyncio.get_running_loop())
+    except RuntimeError:
+        return None
+
+
+async def shutdown() -> None:
+    """Stop this loop's runtime, if any (tests end with it)."""
+    runtime = existing()
+    if runtime is not None:
+        await runtime.stop()
+        del _runtimes[runtime.loop]

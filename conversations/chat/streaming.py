@@ -1,0 +1,242 @@
+"""One reply, streamed: read the provider's events, pace them into frames, save the end.
+
+Frames carry only what is new: the text since the last frame and, when blocks of
+Markdown have finished, their HTML (rendered once; see blocks.py). A reply of any
+length costs each socket about its text plus its HTML, never more.
+"""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from .. import turn_services
+from ..llm import Finish, LLMError, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from ..llm.sse import ToolCallAccumulator
+from ..models import Message
+from ..provider import upstream
+from . import broadcast, outbound
+from .assembly import ReplyPlan
+
+if TYPE_CHECKING:
+    from .lifecycle import Turn
+
+logger = logging.getLogger(__name__)
+
+FRAME_INTERVAL = 0.05  # At most one delta frame per reply per 50 ms: smooth, and few frames.
+FINISH_ATTEMPTS = 6  # A reply's last save is retried through a short database outage.
+SERVER_ERROR = "Something went wrong on the server while writing this reply."
+
+
+@dataclass
+class Outcome:
+    """How one streamed reply ended: the saved message (None if it was deleted meanwhile)."""
+
+    message: Message | None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+
+
+@dataclass
+class _Reading:
+    started: float
+    usage: Usage = field(default_factory=Usage)
+    calls: ToolCallAccumulator = field(default_factory=ToolCallAccumulator)
+    finish_reason: str = ""
+    first_token: float | None = None
+    cut_off: bool = False
+
+
+async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
+    """Stream the turn's current reply to its end and save it; never raises for upstream trouble."""
+    if plan.error or plan.request is None:
+        error = plan.error or "Nothing could be sent."
+        return await finish_reply(
+            turn, {"status": Message.Status.ERROR, "error": error, "error_detail": error}
+        )
+    if turn.stop_requested:
+        return await finish_reply(turn, {"status": Message.Status.STOPPED})
+    loop = asyncio.get_running_loop()
+    reading = _Reading(started=loop.time())
+    task = turn.reading = loop.create_task(_read(turn, plan, reading))
+    read_done = asyncio.Event()
+    pump = loop.create_task(_pump(turn, read_done))
+    try:
+        await asyncio.wait({task})
+        # Let the pump finish the frame it is publishing: cancelling it mid-publish would
+        # lose a delta whose text it had already taken.
+        read_done.set()
+        turn.changed.set()
+        await asyncio.wait({pump}, timeout=5)
+    finally:
+        task.cancel()  # These two only matter when this task itself is being cancelled.
+        pump.cancel()
+        await asyncio.gather(pump, return_exceptions=True)
+        turn.reading = None
+    outcome: dict = {"status": Message.Status.COMPLETE, "finish_reason": reading.finish_reason}
+    if task.cancelled():
+        outcome["status"] = Message.Status.STOPPED
+    elif isinstance(error := task.exception(), LLMError):
+        logger.warning("Reply %s failed upstream: %s", turn.message_id, error.detail)
+        outcome |= {
+            "status": Message.Status.ERROR,
+            "error": error.user_message,
+            "error_detail": error.detail,
+        }
+    elif error is not None:
+        logger.error("Reply %s failed: %s", turn.message_id, type(error).__name__, exc_info=error)
+        outcome |= {
+            "status": Message.Status.ERROR,
+            "error": SERVER_ERROR,
+            "error_detail": f"{type(error).__name__}: {error}",
+        }
+    if reading.cut_off:
+        outcome["finish_reason"] = "length"
+    await send_delta(turn, final=True)
+    outcome["duration_ms"] = round((loop.time() - reading.started) * 1000)
+    if reading.first_token is not None:
+        outcome["first_token_ms"] = round((reading.first_token - reading.started) * 1000)
+    calls = []
+    if plan.request.tool_choice != "none":
+        calls = [call for call in reading.calls.calls() if call.name]
+    return await finish_reply(turn, outcome, usage=reading.usage, tool_calls=calls)
+
+
+async def _read(turn: "Turn", plan: ReplyPlan, reading: _Reading) -> None:
+    loop = asyncio.get_running_loop()
+    limit = settings.CHAT_MAX_REPLY_CHARS
+    async for event in upstream.get_client().stream(plan.request):
+        if reading.first_token is None and isinstance(
+            event, TextDelta | ReasoningDelta | ToolCallDelta
+        ):
+            reading.first_token = loop.time()
+        if isinstance(event, TextDelta):
+            turn.content.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            turn.reasoning.append(event.text)
+        elif isinstance(event, ToolCallDelta):
+            reading.calls.add(event)
+        elif isinstance(event, Usage):
+            reading.usage = event
+        elif isinstance(event, Finish):
+            reading.finish_reason = event.reason or ""
+        turn.changed.set()
+        if len(turn.content) + len(turn.reasoning) > limit:
+            reading.cut_off = True  # A reply without end is cut, like one at max_tokens.
+            return
+
+
+async def _pump(turn: "Turn", read_done: asyncio.Event) -> None:
+    """Coalesce deltas: wait for new text, send it, pause, repeat until the reading ends."""
+    while not read_done.is_set():
+        await turn.changed.wait()
+        turn.changed.clear()
+        await send_delta(turn)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(read_done.wait(), FRAME_INTERVAL)
+
+
+async def send_delta(turn: "Turn", *, final: bool = False) -> None:
+    """One `message.delta` with the text since the last, and any blocks it finished."""
+    text = turn.content.take_unsent()
+    reasoning = turn.reasoning.take_unsent()
+    if not text and not reasoning:
+        return
+    # Everything a snapshot reads changes here, before the await: they always agree.
+    turn.seq += 1
+    turn.sent_content += len(text)
+    turn.sent_reasoning += len(reasoning)
+    blocks = None
+    if turn.blocks is not None:
+        turn.blocks.feed(text)
+        if not final:
+            blocks = turn.blocks.split()
+            if blocks is not None:
+                turn.blocks_html.append(blocks)
+    frame = outbound.message_delta(
+        turn.conversation_id,
+        turn.message_id,
+        seq=turn.seq,
+        content=text,
+        reasoning=reasoning,
+        blocks=blocks,
+        stable=turn.blocks.stable if blocks is not None else None,
+    )
+    await broadcast.publish(turn.conversation_id, frame)
+
+
+async def finish_reply(
+    turn: "Turn",
+    outcome: dict,
+    *,
+    usage: Usage | None = None,
+    tool_calls: list[ToolCall] | None = None,
+) -> Outcome:
+    """Save how the current reply ended and tell every socket; the turn streams nothing now.
+
+    A reply that calls no tools ends its turn: the lease goes with the same save.
+    """
+    usage = usage or Usage()
+    tool_calls = tool_calls if outcome["status"] == Message.Status.COMPLETE else []
+    last = not tool_calls or turn.stop_requested
+    fields = {
+        "content": turn.content.text(),
+        "reasoning": turn.reasoning.text(),
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "usage_estimated": usage.estimated,
+        # Saved in our own shape, not the wire's: {id, name, arguments}.
+        "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls],
+        "request": None if turn.record_saved else turn.record,
+        "release_owner": turn.process.process_id if last and not turn.lost else "",
+        **outcome,
+    }
+    message_id, turn.message_id = turn.message_id, None
+    stable = turn.blocks.stable if turn.blocks else 0
+    saved, stored = await _save_end(turn, message_id, fields)
+    if stored and fields["release_owner"]:
+        turn.leased = False  # Released with the save.
+    if saved is None:
+        return Outcome(None)  # Deleted while it streamed.
+    cid = turn.conversation_id
+    await broadcast.publish(cid, outbound.message_completed(cid, saved, html_from=stable))
+    if saved.status == Message.Status.ERROR:
+        await broadcast.publish(
+            cid,
+            outbound.error("upstream_error", saved.error, conversation=cid, message_id=saved.pk),
+        )
+    return Outcome(saved, tool_calls if saved.tool_calls else [])
+
+
+async def _save_end(turn: "Turn", message_id: int, fields: dict) -> tuple[Message | None, bool]:
+    """The reply's last save, retried through a short outage; watchers hear the end regardless.
+
+    Returns the message (None if deleted meanwhile) and whether the save went through.
+    """
+    delay = 0.25
+    for attempt in range(FINISH_ATTEMPTS):
+        try:
+            saved = await turn.process.commit.run(
+                turn_services.reply_finish, message_id=message_id, **fields
+            )
+            return saved, True
+        except Exception:
+            logger.exception(
+                "Saving the end of reply %s failed (attempt %d)", message_id, attempt + 1
+            )
+            await asyncio.sleep(delay)
+            delay *= 2
+    # Still unsaved: the lease will expire and the sweep marks it interrupted, keeping the
+    # text of the last progress save. Watchers are told now, from memory.
+    unsaved = Message(
+        pk=message_id,
+        conversation_id=turn.conversation_id,
+        role=Message.Role.ASSISTANT,
+        content=fields["content"],
+        reasoning=fields["reasoning"],
+        status=Message.Status.ERROR,
+        error="This reply could not be saved.",
+    )
+    return unsaved, False

@@ -1,0 +1,1 @@
+"""Staff review: user feedback, the review queue, transcripts, annotations, audit and datasets."""

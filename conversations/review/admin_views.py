@@ -1,0 +1,222 @@
+"""The transcript view and what reviewers do from it: score, note, correct, work the queue.
+
+Every view runs inside the admin (its sign-in and staff check), then checks review
+rights; a conversation the reviewer may not open answers 404, exactly as a missing id.
+Every showing of a transcript is audited; so is every change made from it.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from ..models import Message
+from . import annotations, audit, permissions, selectors, services, transcript
+from .forms import CorrectionForm, NoteForm, QueueStatusForm
+from .models import QueueItem, ScoreConfig
+
+
+def reviewer_view(check: Callable = permissions.can_review) -> Callable:
+    """An admin view for staff who pass `check` (403 otherwise)."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return admin.site.admin_view(guarded)
+
+    return decorate
+
+
+def admin_page(request: HttpRequest, template: str, context: dict) -> TemplateResponse:
+    """A page in the admin's frame: its header, navigation and styles."""
+    return TemplateResponse(request, template, {**admin.site.each_context(request), **context})
+
+
+def _open(request: HttpRequest, conversation_id: int):
+    conversation, reviewable = selectors.conversation_for_review(
+        user=request.user, conversation_id=conversation_id
+    )
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation, reviewable
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@reviewer_view()
+@require_GET
+def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateResponse:
+    """A conversation as its user saw it, with everything review needs beside each reply."""
+    conversation, reviewable = _open(request, conversation_id)
+    data = transcript.build(
+        conversation=conversation,
+        leaf_id=_int(request.GET.get("leaf")),
+        viewer_id=request.user.pk,
+    )
+    if data is None:
+        raise Http404("No such message in this conversation.")
+    audit.record(
+        actor=request.user,
+        action=audit.Action.VIEW_TRANSCRIPT,
+        conversation=conversation,
+        detail={
+            "leaf": data.leaf_id,
+            "messages": [e.message.pk for e in data.entries],
+            "queued": reviewable,
+        },
+        request=request,
+    )
+    user = request.user
+    return admin_page(
+        request,
+        "admin/review/transcript.html",
+        {
+            "title": f"Transcript: {conversation}",
+            "t": data,
+            "reviewable": reviewable,
+            "can_annotate": permissions.can_annotate(user),
+            "can_work_queue": permissions.can_work_queue(user),
+            "is_superuser": user.is_superuser,
+            "statuses": QueueItem.Status,
+        },
+    )
+
+
+def _back(conversation_id: int, request: HttpRequest, anchor: str = "") -> HttpResponse:
+    url = reverse("review:transcript", args=[conversation_id])
+    leaf = _int(request.POST.get("leaf"))
+    if leaf:
+        url += "?" + urlencode({"leaf": leaf})
+    return redirect(url + (f"#{anchor}" if anchor else ""))
+
+
+def _reply(conversation, request: HttpRequest, *, required: bool = True) -> Message | None:
+    """The reply (assistant message) of this conversation named in the form."""
+    message_id = _int(request.POST.get("message"))
+    if message_id is None and not required:
+        return None
+    message = Message.objects.filter(
+        conversation=conversation, pk=message_id, role=Message.Role.ASSISTANT
+    ).first()
+    if message is None:
+        raise Http404("No such reply in this conversation.")
+    message.conversation = conversation
+    return message
+
+
+@reviewer_view(permissions.can_annotate)
+@require_POST
+def score(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Score a reply against one config, or clear one's score (clear=1)."""
+    conversation, _ = _open(request, conversation_id)
+    message = _reply(conversation, request)
+    config = ScoreConfig.objects.filter(pk=_int(request.POST.get("config")), active=True).first()
+    if config is None:
+        raise Http404("No such score.")
+    if request.POST.get("clear"):
+        annotations.score_clear(author=request.user, message=message, config=config)
+        messages.success(request, f"Cleared your {config.name} score.")
+    else:
+        try:
+            saved = annotations.score_set(
+                author=request.user, message=message, config=config, raw=request.POST.get("value")
+            )
+        except annotations.BadScore as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Scored {config.name}: {saved.display}.")
+    return _back(conversation.pk, request, f"m{message.pk}")
+
+
+@reviewer_view(permissions.can_annotate)
+@require_POST
+def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """An internal note on a reply (message=id) or on the whole conversation."""
+    conversation, _ = _open(request, conversation_id)
+    message = _reply(conversation, request, required=False)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        annotations.note_add(
+            author=request.user,
+            conversation=conversation,
+            message=message,
+            text=form.cleaned_data["text"],
+        )
+        messages.success(request, "Note saved.")
+    else:
+        messages.error(request, "Write the note first (at most 10,000 characters).")
+    return _back(conversation.pk, request, f"m{message.pk}" if message else "notes")
+
+
+@reviewer_view(permissions.can_annotate)
+@require_POST
+def correction(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """What the reply should have said, kept beside it."""
+    conversation, _ = _open(request, conversation_id)
+    message = _reply(conversation, request)
+    form = CorrectionForm(request.POST)
+    if form.is_valid():
+        annotations.correction_add(
+            author=request.user, message=message, content=form.cleaned_data["content"]
+        )
+        messages.success(request, "Correction saved; the reply itself is unchanged.")
+    else:
+        messages.error(request, " ".join(form.errors.get("content", ["Not saved."])))
+    return _back(conversation.pk, request, f"m{message.pk}")
+
+
+@reviewer_view(permissions.can_work_queue)
+@require_POST
+def queue_add(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Add the conversation, or one reply of it, to the queue by hand."""
+    conversation, _ = _open(request, conversation_id)
+    message = _reply(conversation, request, required=False)
+    item = services.queue_add(actor=request.user, conversation=conversation, message=message)
+    messages.success(request, f"Added to the review queue as item #{item.pk}.")
+    return _back(conversation.pk, request, "queue")
+
+
+@reviewer_view(permissions.can_work_queue)
+@require_POST
+def queue_update(request: HttpRequest, conversation_id: int, item_id: int) -> HttpResponse:
+    """Take an item (assign=me), or move it along: in review, resolved, dismissed, reopened."""
+    conversation, _ = _open(request, conversation_id)
+    item = QueueItem.objects.filter(conversation=conversation, pk=item_id).first()
+    if item is None:
+        raise Http404("No such queue item.")
+    if request.POST.get("assign") == "me":
+        services.queue_assign(actor=request.user, items=[item], assignee=request.user)
+        messages.success(request, f"Item #{item.pk} is yours.")
+        return _back(conversation.pk, request, "queue")
+    form = QueueStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a status.")
+        return _back(conversation.pk, request, "queue")
+    try:
+        services.queue_set_status(
+            actor=request.user,
+            items=[item],
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+        )
+    except services.BadTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Item #{item.pk} is now {item.get_status_display().lower()}.")
+    return _back(conversation.pk, request, "queue")

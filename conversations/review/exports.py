@@ -1,0 +1,218 @@
+"""Dataset lines, built a chunk of conversations at a time (a few queries per chunk).
+
+- fine-tuning: OpenAI's chat format, `{"messages": [...]}` (and `tools` when some were
+  offered): each reply rated up or scored "good example", with the messages exactly as
+  they were sent (Message.request: the system prompt and the ids in `sent`), then the
+  reply, or the reviewer's correction where there is one. Earlier assistant messages
+  carry `"weight": 0` so only the chosen reply is trained on.
+- preference: OpenAI's DPO format, `{"input": {"messages": [...]}, "preferred_output":
+  [...], "non_preferred_output": [...]}`, from sibling replies (thumbs up against down,
+  else the version the user kept after regenerating against the others), and from
+  corrections against the replies they correct.
+- annotations: one flat line per score, note, correction and user rating.
+
+Conversations of users who opted out never get here (datasets.eligible).
+"""
+
+from collections.abc import Iterable, Iterator
+
+from django.db.models import Q
+
+from .. import selectors
+from ..models import Message
+from ..tools import registry
+from .models import Correction, Feedback, ReviewNote, Score
+
+MAX_PAIRS_PER_PLACE = 20  # A reply regenerated 100 times still gives a bounded set.
+
+
+def _newest_corrections(message_ids: Iterable[int]) -> dict[int, Correction]:
+    newest: dict[int, Correction] = {}
+    for correction in Correction.objects.filter(message_id__in=list(message_ids)).order_by(
+        "created_at", "id"
+    ):
+        newest[correction.message_id] = correction
+    return newest
+
+
+def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]:
+    """For each reply, (the messages its request sent, the tools it offered): one query."""
+    wanted = {mid for r in replies for mid in (r.request or {}).get("sent", [])}
+    sent = Message.objects.in_bulk(list(wanted))
+    prompts = {}
+    for reply in replies:
+        record = reply.request or {}
+        messages = []
+        if record.get("system_prompt"):
+            messages.append({"role": "system", "content": record["system_prompt"]})
+        for mid in record.get("sent", []):
+            said = selectors.chat_message(sent[mid]) if mid in sent else None
+            if said is not None:
+                messages.append(said.to_wire())
+        tools = [spec.to_wire() for spec in registry.specs(record.get("tools") or [])]
+        prompts[reply.pk] = (messages, tools)
+    return prompts
+
+
+def _usable(reply: Message) -> bool:
+    """A reply with a record of what was sent, and something sent."""
+    return bool(reply.request and reply.request.get("sent"))
+
+
+def finetune(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
+    """(conversation id, line) for each good reply in these conversations."""
+    good = Q(feedback__rating=Feedback.Rating.UP) | Q(
+        scores__config__marks_good_example=True, scores__value=1
+    )
+    replies = [
+        r
+        for r in Message.objects.filter(
+            good, conversation_id__in=conversation_ids, role=Message.Role.ASSISTANT
+        )
+        .distinct()
+        .order_by("conversation_id", "id")
+        if _usable(r)
+    ]
+    corrections = _newest_corrections(r.pk for r in replies)
+    prompts = _prompts(replies)
+    for reply in replies:
+        messages, tools = prompts[reply.pk]
+        if reply.pk in corrections:
+            final = {"role": "assistant", "content": corrections[reply.pk].content}
+        elif reply.status == Message.Status.COMPLETE and (said := selectors.chat_message(reply)):
+            final = said.to_wire()
+        else:
+            continue  # A failed reply with no correction teaches nothing.
+        # Train on the chosen reply only, not on the earlier replies it follows.
+        history = [{**m, "weight": 0} if m["role"] == "assistant" else m for m in messages]
+        line = {"messages": [*history, final]}
+        if tools:
+            line["tools"] = tools
+        yield reply.conversation_id, line
+
+
+def _pairs(group: list[Message], ratings: dict[int, str]) -> list[tuple[Message, Message]]:
+    """(chosen, rejected) among versions of one reply."""
+    ups = [m for m in group if ratings.get(m.pk) == "up"]
+    downs = [m for m in group if ratings.get(m.pk) == "down"]
+    if ups and downs:
+        return [(u, d) for u in ups for d in downs]
+    # Implicit: the version shown last is the one the user kept; a rating overrides it.
+    kept = max(group, key=lambda m: (m.selected_at, m.pk))
+    if ratings.get(kept.pk) == "down":
+        return []
+    return [(kept, other) for other in group if other is not kept and ratings.get(other.pk) != "up"]
+
+
+def preference(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
+    """(conversation id, line) for each preference pair in these conversations."""
+    replies = list(
+        Message.objects.filter(
+            conversation_id__in=conversation_ids,
+            role=Message.Role.ASSISTANT,
+            parent__isnull=False,
+        )
+        .exclude(status__in=[Message.Status.PENDING, Message.Status.STREAMING])
+        .order_by("conversation_id", "created_at", "id")
+    )
+    ratings = dict(
+        Feedback.objects.filter(message_id__in=[r.pk for r in replies]).values_list(
+            "message_id", "rating"
+        )
+    )
+    corrections = _newest_corrections(r.pk for r in replies)
+    places: dict[int, list[Message]] = {}
+    for reply in replies:
+        places.setdefault(reply.parent_id, []).append(reply)
+    candidates: list[tuple[Message, str, Message]] = []  # (prompt from, chosen text, rejected)
+    for group in places.values():
+        if len(group) > 1:
+            for chosen, rejected in _pairs(group, ratings)[:MAX_PAIRS_PER_PLACE]:
+                if chosen.status == Message.Status.COMPLETE and chosen.content.strip():
+                    candidates.append((chosen, chosen.content, rejected))
+    for reply in replies:
+        if reply.pk in corrections:
+            candidates.append((reply, corrections[reply.pk].content, reply))
+    candidates = [c for c in candidates if _usable(c[0]) and c[2].content.strip()]
+    prompts = _prompts([c[0] for c in candidates])
+    for source, chosen, rejected in candidates:
+        if chosen == rejected.content:
+            continue
+        messages, tools = prompts[source.pk]
+        line = {
+            "input": {"messages": messages},
+            "preferred_output": [{"role": "assistant", "content": chosen}],
+            "non_preferred_output": [{"role": "assistant", "content": rejected.content}],
+        }
+        if tools:
+            line["input"]["tools"] = tools
+        yield source.conversation_id, line
+
+
+def annotations(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
+    """(conversation id, line) for every score, note, correction and user rating."""
+
+    def base(kind: str, obj, message: Message | None) -> dict:
+        return {
+            "type": kind,
+            "conversation": obj.conversation_id,
+            "message": message.pk if message else None,
+            "model": message.model if message else None,
+            "persona": ((message.request or {}).get("persona") or {}).get("name")
+            if message
+            else None,
+            "created_at": obj.created_at.isoformat(),
+        }
+
+    for s in (
+        Score.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("config", "author", "message")
+        .order_by("conversation_id", "id")
+    ):
+        yield (
+            s.conversation_id,
+            base("score", s, s.message)
+            | {
+                "name": s.config.name,
+                "kind": s.config.kind,
+                "value": s.category if s.config.kind == "categorical" else s.value,
+                "author": s.author.get_username(),
+                "updated_at": s.updated_at.isoformat(),
+            },
+        )
+    for n in (
+        ReviewNote.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("author", "message")
+        .order_by("conversation_id", "id")
+    ):
+        yield (
+            n.conversation_id,
+            base("note", n, n.message) | {"text": n.text, "author": n.author.get_username()},
+        )
+    for c in (
+        Correction.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("author", "message")
+        .order_by("conversation_id", "id")
+    ):
+        yield (
+            c.conversation_id,
+            base("correction", c, c.message)
+            | {"content": c.content, "author": c.author.get_username()},
+        )
+    for f in (
+        Feedback.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("message")
+        .order_by("conversation_id", "id")
+    ):
+        yield (
+            f.conversation_id,
+            base("feedback", f, f.message)
+            | {"rating": f.rating, "categories": f.categories, "comment": f.comment},
+        )
+
+
+KINDS = {
+    "finetune": ("Fine-tuning (OpenAI chat format)", finetune),
+    "preference": ("Preference pairs (OpenAI DPO format)", preference),
+    "annotations": ("All annotations, flat", annotations),
+}

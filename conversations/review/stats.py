@@ -1,0 +1,208 @@
+"""Daily rollups for the dashboard: counted as messages are saved, rebuilt from them at will.
+
+Counting as we go keeps the dashboard's cost independent of how many messages there are:
+it reads a month of rollup rows, never the message table. `rebuild` recomputes every
+rollup from the messages in a few aggregate queries (the 0003 migration and
+`manage.py review_stats --rebuild` use it).
+"""
+
+import datetime as dt
+import math
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, Exists, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from ..models import Message
+from .models import DailyActiveUser, DailyLatency, DailyStat
+
+FINAL = ~Q(status__in=[Message.Status.PENDING, Message.Status.STREAMING])
+
+
+def bucket_of(ms: int) -> int:
+    """A time's histogram bucket (its lower bound): 10 ms wide below 1 s, 100 ms below
+    10 s, 1 s below a minute, then one bucket for a minute or more."""
+    if ms < 1_000:
+        return ms // 10 * 10
+    if ms < 10_000:
+        return ms // 100 * 100
+    if ms < 60_000:
+        return ms // 1_000 * 1_000
+    return 60_000
+
+
+def bucket_width(bucket: int) -> int:
+    if bucket < 1_000:
+        return 10
+    if bucket < 10_000:
+        return 100
+    if bucket < 60_000:
+        return 1_000
+    return 0
+
+
+def _bump(model, keys: dict, increments: dict) -> None:
+    """Add to a rollup row's counters, creating it on first use: one statement, no race."""
+    table = model._meta.db_table
+    columns = [*keys, *increments]
+    quote = connection.ops.quote_name
+    # Only our own table and column names go into the text; the values are parameters.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(map(quote, keys))}) DO UPDATE SET "
+        + ", ".join(
+            f"{quote(name)} = {quote(table)}.{quote(name)} + excluded.{quote(name)}"
+            for name in increments
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*keys.values(), *increments.values()])
+
+
+def _today() -> dt.date:
+    return timezone.now().astimezone(dt.UTC).date()
+
+
+def record_message(*, message: Message, persona_id: int | None) -> None:
+    """Count a message a turn added beside its replies (a tool result, a closing note)."""
+    _bump(
+        DailyStat,
+        {"day": _today(), "model": message.model, "persona_id": persona_id or 0},
+        {"messages": 1},
+    )
+
+
+def record_reply(*, message: Message) -> None:
+    """Count a reply that has ended: its status, tokens and time to first token, and the
+    user's message it answers when it is the first reply to it.
+
+    Users' messages are counted here, when their first reply ends, rather than as they
+    are saved: a turn's start stays the few queries it is, whatever review counts.
+    """
+    day = _today()
+    persona_id = ((message.request or {}).get("persona") or {}).get("id") or 0
+    _bump(
+        DailyStat,
+        {"day": day, "model": message.model, "persona_id": persona_id},
+        {
+            "messages": 1,
+            "replies": 1,
+            "errors": int(message.status == Message.Status.ERROR),
+            "prompt_tokens": message.prompt_tokens or 0,
+            "completion_tokens": message.completion_tokens or 0,
+        },
+    )
+    if message.first_token_ms is not None:
+        _bump(
+            DailyLatency,
+            {"day": day, "bucket_ms": bucket_of(message.first_token_ms)},
+            {"count": 1},
+        )
+    earlier = Message.objects.filter(
+        parent_id=message.parent_id, role=Message.Role.ASSISTANT, pk__lt=message.pk
+    )
+    owner = (
+        Message.objects.filter(pk=message.parent_id, role=Message.Role.USER)
+        .exclude(Exists(earlier))
+        .values_list("conversation__owner_id", flat=True)
+        .first()
+    )
+    if owner is not None:
+        _bump(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
+
+
+def _bucket_expression():
+    ms = F("first_token_ms")
+    return Case(
+        When(first_token_ms__lt=1_000, then=ms / 10 * 10),
+        When(first_token_ms__lt=10_000, then=ms / 100 * 100),
+        When(first_token_ms__lt=60_000, then=ms / 1_000 * 1_000),
+        default=Value(60_000),
+        output_field=IntegerField(),
+    )
+
+
+def rebuild(*, message_model=Message, stat=DailyStat, users=DailyActiveUser, latency=DailyLatency):
+    """Recompute every rollup from the messages (models may be a migration's historical ones).
+
+    Replies are assistant messages made for a request that have ended, as counted live.
+    """
+    day = TruncDate("created_at", tzinfo=dt.UTC)
+    reply = Q(role="assistant", request__isnull=False) & ~Q(status__in=["pending", "streaming"])
+    with transaction.atomic():
+        for model in (stat, users, latency):
+            model.objects.all().delete()
+        rows = (
+            message_model.objects.exclude(role="user")
+            .annotate(day=day, persona=Coalesce("conversation__persona_id", 0))
+            .values("day", "model", "persona")
+            .annotate(
+                messages=Count("id"),
+                replies=Count("id", filter=reply),
+                errors=Count("id", filter=reply & Q(status="error")),
+                prompt=Coalesce(Sum("prompt_tokens", filter=reply), 0),
+                completion=Coalesce(Sum("completion_tokens", filter=reply), 0),
+            )
+            .order_by()
+        )
+        stat.objects.bulk_create(
+            (
+                stat(
+                    day=row["day"],
+                    model=row["model"],
+                    persona_id=row["persona"],
+                    messages=row["messages"],
+                    replies=row["replies"],
+                    errors=row["errors"],
+                    prompt_tokens=row["prompt"],
+                    completion_tokens=row["completion"],
+                )
+                for row in rows.iterator()
+            ),
+            batch_size=1000,
+        )
+        active = (
+            message_model.objects.filter(role="user")
+            .annotate(day=day)
+            .values("day", "conversation__owner_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        users.objects.bulk_create(
+            (
+                users(day=r["day"], user_id=r["conversation__owner_id"], messages=r["n"])
+                for r in active.iterator()
+            ),
+            batch_size=1000,
+        )
+        buckets = (
+            message_model.objects.filter(reply, first_token_ms__isnull=False)
+            .annotate(day=day, bucket=_bucket_expression())
+            .values("day", "bucket")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        latency.objects.bulk_create(
+            (
+                latency(day=r["day"], bucket_ms=r["bucket"], count=r["n"])
+                for r in buckets.iterator()
+            ),
+            batch_size=1000,
+        )
+
+
+def percentile(histogram: list[tuple[int, int]], fraction: float) -> int | None:
+    """The nearest-rank percentile of a (bucket, count) histogram, as the bucket's upper
+    bound (within 10 ms below 1 s, 100 ms below 10 s); None when it is empty."""
+    total = sum(count for _, count in histogram)
+    if not total:
+        return None
+    rank = max(1, math.ceil(round(total * fraction, 9)))  # round: 20 * 0.95 is 19.000…04
+    seen = 0
+    for bucket, count in sorted(histogram):
+        seen += count
+        if seen >= rank:
+            return bucket + bucket_width(bucket)
+    return None  # pragma: no cover - the loop always reaches the total

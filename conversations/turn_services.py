@@ -1,0 +1,348 @@
+"""Writes for running turns: the lease, the start, progress saves, the finish and the sweep.
+
+A turn holds a lease on its conversation (Conversation.turn_owner / turn_expires_at):
+one running turn per conversation, whichever server process it runs in. Everything a
+turn needs before its request goes upstream happens in `turn_begin_*`, one call inside
+one transaction (see chat/group_commit.py): claim the lease, save the user's message
+and the reply's placeholder, read the branch. Each function is meant to run inside a
+transaction its caller opened.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import selectors
+from .errors import BUSY_MESSAGE, TurnRefused, not_found
+from .models import Conversation, Message, Persona
+from .review import services as review
+from .services import title_from_text
+
+INTERRUPTED = "The server stopped before this reply finished."
+
+
+def lease_seconds() -> float:
+    """How long a lease lasts without renewal."""
+    return settings.CHAT_TURN_LEASE_SECONDS
+
+
+@dataclass
+class Begun:
+    """A turn whose start is saved: its lease is held and its placeholder exists."""
+
+    conversation: Conversation
+    user_message: Message | None  # None for a regenerated reply or a tool round.
+    reply: Message
+    branch: list[Message]  # The messages the reply answers, root first.
+    created: bool = False  # The conversation is new.
+
+
+@dataclass
+class AlreadySent:
+    """This client_id was seen before: nothing new was made or started."""
+
+    conversation: Conversation
+    message: Message
+    created: bool
+
+
+def _claim(conversation: Conversation, owner: str, now: datetime) -> None:
+    """Take the conversation's lease, or refuse as busy; one UPDATE, atomic everywhere."""
+    claimed = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .filter(Q(turn_owner="") | Q(turn_expires_at__lt=now))
+        .update(turn_owner=owner, turn_expires_at=now + timedelta(seconds=lease_seconds()))
+    )
+    if not claimed:
+        raise TurnRefused("busy", BUSY_MESSAGE)
+
+
+def _placeholder(conversation: Conversation, parent: Message, model: str, now: datetime) -> Message:
+    return Message.objects.create(
+        conversation=conversation,
+        parent=parent,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+        model=model,
+        selected_at=now,
+    )
+
+
+def _model_for(conversation: Conversation) -> str:
+    persona = conversation.persona
+    return conversation.model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+
+
+def turn_begin_send(
+    *,
+    user,
+    owner: str,
+    client_id: str,
+    conversation_id: int | None,
+    content: str,
+    persona_id: int | None = None,
+    model: str | None = None,
+    edit_id: int | None = None,
+) -> Begun | AlreadySent:
+    """Save a user's message and its reply's placeholder, holding the conversation's lease."""
+    now = timezone.now()
+    persona = None
+    if persona_id is not None:
+        persona = selectors.persona_get(user=user, persona_id=persona_id)
+        if persona is None:
+            raise not_found("persona")
+    if conversation_id is None:
+        existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
+        if existing:
+            return AlreadySent(existing.conversation, existing, created=True)
+        conversation = Conversation.objects.create(
+            owner=user,
+            persona=persona,
+            model=model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL,
+            title=title_from_text(content),
+            turn_owner=owner,
+            turn_expires_at=now + timedelta(seconds=lease_seconds()),
+        )
+        parent, created = None, True
+    else:
+        conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
+        if conversation is None:
+            raise not_found("conversation")
+        parent = conversation.current_leaf_id
+        if edit_id is not None:
+            edited = selectors.message_get(
+                conversation=conversation, message_id=edit_id, role=Message.Role.USER
+            )
+            if edited is None:
+                raise not_found("message")
+            parent = edited.parent_id
+        created = False
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                parent_id=parent,
+                role=Message.Role.USER,
+                content=content,
+                client_id=client_id,
+                selected_at=now,
+            )
+    except IntegrityError:
+        # Sent again (a reconnect, say): answer with what was saved, start nothing.
+        existing = selectors.message_get_by_client_id(
+            conversation=conversation, client_id=client_id
+        )
+        if existing is None:
+            raise
+        return AlreadySent(conversation, existing, created=False)
+    if not created:
+        _claim(conversation, owner, now)  # After the duplicate check: a resend is never busy.
+        _set_options(conversation, persona=persona, model=model)
+    reply = _placeholder(conversation, message, _model_for(conversation), now)
+    _set_leaf(conversation, reply)
+    branch = (
+        [message]
+        if created
+        else selectors.message_branch(conversation=conversation, leaf_id=message.pk)
+    )
+    return Begun(conversation, message, reply, branch, created=created)
+
+
+def _set_options(conversation: Conversation, *, persona: Persona | None, model: str | None) -> None:
+    if persona is not None and persona.pk != conversation.persona_id:
+        conversation.persona = persona
+    if model:
+        conversation.model = model
+
+
+def _set_leaf(conversation: Conversation, leaf: Message) -> None:
+    """The new reply is the end of the branch the conversation shows and continues."""
+    conversation.current_leaf = leaf
+    Conversation.objects.filter(pk=conversation.pk).update(
+        current_leaf=leaf,
+        persona=conversation.persona_id,
+        model=conversation.model,
+        updated_at=timezone.now(),
+    )
+
+
+def turn_begin_regenerate(*, user, owner: str, conversation_id: int, message_id: int) -> Begun:
+    """A new version of an assistant reply, beside it, holding the conversation's lease."""
+    now = timezone.now()
+    conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
+    if conversation is None:
+        raise not_found("conversation")
+    message = selectors.message_get(
+        conversation=conversation, message_id=message_id, role=Message.Role.ASSISTANT
+    )
+    if message is None or message.parent is None:
+        raise not_found("reply")
+    _claim(conversation, owner, now)
+    reply = _placeholder(conversation, message.parent, _model_for(conversation), now)
+    _set_leaf(conversation, reply)
+    branch = selectors.message_branch(conversation=conversation, leaf_id=message.parent_id)
+    return Begun(conversation, None, reply, branch)
+
+
+def turn_begin_round(*, conversation: Conversation, parent: Message, owner: str) -> Begun:
+    """The next reply of a turn that ran tools: the lease is already this turn's."""
+    now = timezone.now()
+    renewed = Conversation.objects.filter(pk=conversation.pk, turn_owner=owner).update(
+        turn_expires_at=now + timedelta(seconds=lease_seconds())
+    )
+    if not renewed:
+        raise TurnRefused("busy", BUSY_MESSAGE)  # The lease was lost: stop here.
+    reply = _placeholder(conversation, parent, _model_for(conversation), now)
+    _set_leaf(conversation, reply)
+    branch = selectors.message_branch(conversation=conversation, leaf_id=parent.pk)
+    return Begun(conversation, None, reply, branch)
+
+
+def turn_append(
+    *,
+    conversation: Conversation,
+    parent: Message,
+    role: str,
+    content: str = "",
+    status: str = Message.Status.COMPLETE,
+    error: str = "",
+    tool_call_id: str = "",
+    tool_name: str = "",
+    release_owner: str = "",
+) -> Message:
+    """A message a running turn adds (a tool result, a closing note), made the active leaf;
+    with `release_owner`, the turn ends with it and gives up its lease."""
+    message = Message.objects.create(
+        conversation=conversation,
+        parent=parent,
+        role=role,
+        content=content,
+        status=status,
+        error=error,
+        tool_call_id=tool_call_id,
+        tool_name=tool_name,
+    )
+    _set_leaf(conversation, message)
+    if release_owner:
+        turn_release(conversation_id=conversation.pk, owner=release_owner)
+    review.message_created(message, conversation)  # Dashboard counts; queues tool errors.
+    return message
+
+
+def turn_release(*, conversation_id: int, owner: str) -> None:
+    """Give up a lease this process holds."""
+    Conversation.objects.filter(pk=conversation_id, turn_owner=owner).update(
+        turn_owner="", turn_expires_at=None
+    )
+
+
+@dataclass
+class Progress:
+    """A streaming reply's text so far, and its request record if not yet saved."""
+
+    message_id: int
+    content: str
+    reasoning: str
+    request: dict | None = None
+
+
+def turns_flush(*, owner: str, conversation_ids: list[int], progress: list[Progress]) -> set[int]:
+    """Save every streaming reply's text and renew this process's leases, all at once.
+
+    Returns the conversations whose lease is still this process's.
+    """
+    now = timezone.now()
+    for item in progress:
+        fields = {"content": item.content, "reasoning": item.reasoning, "updated_at": now}
+        if item.request is not None:
+            fields["request"] = item.request
+        Message.objects.filter(pk=item.message_id).update(**fields)
+    if not conversation_ids:
+        return set()
+    leased = Conversation.objects.filter(pk__in=conversation_ids, turn_owner=owner)
+    leased.update(turn_expires_at=now + timedelta(seconds=lease_seconds()))
+    return set(leased.values_list("pk", flat=True))
+
+
+def turns_sweep() -> list[Message]:
+    """Interrupt the replies of turns whose process is gone; return them, saved.
+
+    A turn's lease that has expired belongs to a process that stopped renewing it: it
+    died, or lost its database for longer than a lease. A reply still streaming with no
+    lease at all predates leases (an upgrade). Neither can ever finish.
+    """
+    now = timezone.now()
+    grace = now - timedelta(seconds=lease_seconds())
+    expired = list(
+        Conversation.objects.exclude(turn_owner="")
+        .filter(turn_expires_at__lt=now)
+        .values_list("pk", flat=True)[:500]
+    )
+    unfinished = Message.objects.filter(
+        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
+    ).filter(Q(conversation_id__in=expired) | Q(conversation__turn_owner="", updated_at__lt=grace))
+    ids = list(unfinished.values_list("pk", flat=True)[:500])
+    Message.objects.filter(pk__in=ids).update(
+        status=Message.Status.INTERRUPTED, error=INTERRUPTED, updated_at=now
+    )
+    Conversation.objects.filter(pk__in=expired, turn_expires_at__lt=now).update(
+        turn_owner="", turn_expires_at=None
+    )
+    return list(Message.objects.filter(pk__in=ids))
+
+
+def reply_finish(
+    *,
+    message_id: int,
+    status: str,
+    content: str,
+    reasoning: str = "",
+    finish_reason: str = "",
+    error: str = "",
+    error_detail: str = "",
+    first_token_ms: int | None = None,
+    duration_ms: int | None = None,
+    prompt_tokens: int | None = None,
+    completion_tokens: int | None = None,
+    usage_estimated: bool = False,
+    tool_calls: list[dict] | None = None,
+    request: dict | None = None,
+    release_owner: str = "",
+) -> Message | None:
+    """Record how a reply ended, with everything it streamed; None if it was deleted.
+
+    With `release_owner`, the turn ends here: its lease goes in the same transaction,
+    so the conversation is free the moment its watchers hear of the end.
+    """
+    fields = {
+        "tool_calls": tool_calls or None,
+        "status": status,
+        "content": content,
+        "reasoning": reasoning,
+        "finish_reason": finish_reason or "",
+        "error": error,
+        "error_detail": error_detail,
+        "first_token_ms": first_token_ms,
+        "duration_ms": duration_ms,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "usage_estimated": usage_estimated,
+        "updated_at": timezone.now(),
+    }
+    if request is not None:
+        fields["request"] = request
+    updated = Message.objects.filter(pk=message_id).update(**fields)
+    if release_owner:
+        Conversation.objects.filter(
+            pk__in=Message.objects.filter(pk=message_id).values("conversation_id"),
+            turn_owner=release_owner,
+        ).update(turn_owner="", turn_expires_at=None)
+    if not updated:
+        return None
+    message = Message.objects.get(pk=message_id)
+    review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
+    return message

@@ -1,0 +1,168 @@
+// The message list: messages on screen by id, streaming into them, older history, scrolling.
+import { $ } from "./page.js";
+import { buildMessage as build } from "./render.js";
+import { send } from "./socket.js";
+import { isStreaming, state } from "./state.js";
+import { streamInto } from "./stream.js";
+
+const messagesEl = $("messages");
+const olderButton = $("load-older");
+const sendButton = $("send");
+const stopButton = $("stop");
+
+/** A message's element, its node kept by id; a streaming reply becomes the one streaming. */
+function buildMessage(message) {
+  const node = build(message);
+  if (message.id !== null) {
+    state.nodes.set(message.id, node);
+    if (message.status === "streaming") state.streaming = { phase: "reply", messageId: message.id };
+  }
+  return node.el;
+}
+
+/** Adds a message at the end, in place of its old node if it had one. */
+export function renderMessage(message) {
+  if (state.nodes.has(message.id)) removeNode(message.id);
+  $("empty").hidden = true;
+  messagesEl.appendChild(buildMessage(message));
+}
+
+/** A message the server has not saved yet (id null): returns its element to remove later. */
+export function renderPending(message) {
+  const el = buildMessage(message);
+  messagesEl.appendChild(el);
+  $("empty").hidden = true;
+  return el;
+}
+
+/** Rebuilds a message in place (or adds it at the end). */
+export function replaceMessage(message) {
+  const old = state.nodes.get(message.id);
+  const el = buildMessage(message);
+  if (old) old.el.replaceWith(el);
+  else messagesEl.appendChild(el);
+}
+
+/** Older messages go above the ones shown, keeping the reader's place. */
+export function prependHistory(messages, hasMore) {
+  state.loadingOlder = false;
+  const before = messagesEl.scrollHeight;
+  const first = firstMessageElement();
+  for (const message of messages) {
+    if (state.nodes.has(message.id)) continue;
+    messagesEl.insertBefore(buildMessage(message), first);
+  }
+  messagesEl.scrollTop += messagesEl.scrollHeight - before;
+  olderButton.hidden = !hasMore;
+}
+
+/** The whole conversation as the server sent it in `conversation.state`. */
+export function showConversation(messages, hasMore) {
+  clearMessages();
+  state.streaming = { phase: "idle", messageId: null };
+  for (const message of messages) renderMessage(message);
+  olderButton.hidden = !hasMore;
+  showStreaming();
+  scrollToEnd(true);
+}
+
+/** A `message.delta`: reasoning and text appended, finished blocks shown, in seq order. */
+export function applyDelta(frame) {
+  const node = state.nodes.get(frame.message);
+  if (!node || node.seq === null || frame.seq <= node.seq) return; // Shown already, or not ours.
+  if (frame.seq !== node.seq + 1 || !node.done) {
+    resync(); // A frame went missing: ask for the conversation as it stands.
+    return;
+  }
+  node.seq = frame.seq;
+  node.body.querySelector(".typing")?.remove();
+  if (frame.reasoning) {
+    node.reasoning.hidden = false;
+    node.reasoning.querySelector("pre").textContent += frame.reasoning;
+  }
+  streamInto(node, frame);
+  scrollToEnd();
+}
+
+/** A finished reply's HTML: when it says it starts at `html_from`, the blocks already shown
+ * come first. Returns null when those are not on screen (the page then asks again). */
+export function finalHtml(message) {
+  if (message.html_from === undefined) return message.html;
+  const node = state.nodes.get(message.id);
+  if (!node?.done || node.stable !== message.html_from) return null;
+  return node.done.innerHTML + message.html;
+}
+
+let lastResync = 0;
+
+/** Asks for the open conversation again (at most once a second). */
+export function resync() {
+  if (!state.conversationId || Date.now() - lastResync < 1000) return;
+  lastResync = Date.now();
+  send({ type: "conversation.open", conversation: state.conversationId });
+}
+
+function removeNode(id) {
+  const node = state.nodes.get(id);
+  if (node) node.el.remove();
+  state.nodes.delete(id);
+}
+
+function clearMessages() {
+  for (const id of [...state.nodes.keys()]) removeNode(id);
+}
+
+/** Removes every message after `parentId` (all of them for a new first message). */
+export function dropAfter(parentId) {
+  if (parentId == null) {
+    clearMessages();
+    return;
+  }
+  if (!state.nodes.has(parentId)) return;
+  let el = state.nodes.get(parentId).el.nextElementSibling;
+  while (el) {
+    const next = el.nextElementSibling;
+    if (el.dataset.id) removeNode(Number(el.dataset.id));
+    el = next;
+  }
+}
+
+/** Sets what is streaming and shows Stop instead of Send while anything is. */
+export function setStreaming(phase, messageId = null) {
+  state.streaming = { phase, messageId };
+  showStreaming();
+}
+
+/** Shows Stop or Send to match `state.streaming`. */
+export function showStreaming() {
+  stopButton.hidden = !isStreaming();
+  sendButton.hidden = isStreaming();
+}
+
+export function scrollToEnd(force = false) {
+  if (force || state.stickToBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
+}
+
+/** The oldest message on screen (the empty-state block and pending sends are not messages). */
+function firstMessageElement() {
+  return messagesEl.querySelector(".message[data-id]");
+}
+
+function loadOlder() {
+  const first = firstMessageElement();
+  const id = first ? Number(first.dataset.id) : null;
+  if (state.loadingOlder || !id || olderButton.hidden) return;
+  state.loadingOlder = true;
+  send({ type: "conversation.history", conversation: state.conversationId, before: id });
+}
+
+/** Follows the reply while the reader is at the bottom; loads older messages on scroll up. */
+export function initMessages() {
+  messagesEl.addEventListener("scroll", () => {
+    state.stickToBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
+  });
+  olderButton.addEventListener("click", loadOlder);
+  new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) loadOlder();
+  }, { root: messagesEl }).observe(olderButton);
+}

@@ -1,0 +1,55 @@
+// Page chrome: the title, the status line, announcements, pickers and the model list.
+import { state } from "./state.js";
+
+export const $ = (id) => document.getElementById(id);
+
+const statusEl = $("status");
+const announcer = $("announcer");
+const modelSelect = $("model");
+let flashTimer = null;
+
+export function setTitle(title) {
+  $("title").textContent = title || "Chat";
+  document.title = title || "Chat";
+}
+
+export function setStatus(text) {
+  statusEl.textContent = text;
+  statusEl.hidden = !text;
+}
+
+/** A status message that goes away after a while, unless the connection is down. */
+export function flash(text) {
+  setStatus(text);
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => setStatus(state.connected ? "" : statusEl.textContent), 6000);
+}
+
+/** One polite announcement per finished reply, never one per token. */
+export function announce(message) {
+  const text = message.status === "error" ? `Error: ${message.error}` : message.content.slice(0, 500);
+  announcer.textContent = text;
+}
+
+export function selectOption(select, value, addMissing = false) {
+  if (value === undefined || value === null) return;
+  const text = String(value);
+  if (addMissing && text && ![...select.options].some((o) => o.value === text)) {
+    select.add(new Option(text, text));
+  }
+  select.value = text;
+}
+
+export async function loadModels() {
+  try {
+    const response = await fetch("/models.json", { credentials: "same-origin" });
+    if (!response.ok) return;
+    const data = await response.json();
+    const current = modelSelect.value;
+    modelSelect.innerHTML = "";
+    for (const model of data.models) modelSelect.add(new Option(model.name, model.id));
+    selectOption(modelSelect, current || data.default, true);
+  } catch {
+    // The picker keeps the current model; sending still works.
+  }
+}

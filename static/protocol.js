@@ -1,0 +1,117 @@
+// What each frame from the server does to the page (docs/protocol.md).
+import { giveBack } from "./composer.js";
+import {
+  applyDelta,
+  dropAfter,
+  finalHtml,
+  prependHistory,
+  renderMessage,
+  replaceMessage,
+  resync,
+  scrollToEnd,
+  setStreaming,
+  showConversation,
+  showStreaming,
+} from "./messages.js";
+import { $, announce, flash, selectOption, setTitle } from "./page.js";
+import * as sidebar from "./sidebar.js";
+import { state } from "./state.js";
+import { applyPersonaTools } from "./tools.js";
+
+const handlers = {
+  "conversation.created": (f) => {
+    state.titles.set(f.conversation, f.title);
+    sidebar.upsert(f);
+  },
+  "conversation.updated": (f) => {
+    sidebar.upsert(f);
+    if (f.conversation === state.conversationId) setTitle(f.title);
+  },
+  "conversation.deleted": (f) => {
+    sidebar.remove(f.conversation);
+    if (f.conversation === state.conversationId) location.href = "/";
+  },
+  "conversation.history": (f) => {
+    if (f.conversation !== state.conversationId) return;
+    prependHistory(f.messages, f.has_more);
+  },
+  "conversation.state": (f) => {
+    if (f.conversation !== state.conversationId) return;
+    setTitle(f.title);
+    selectOption($("persona"), f.persona ?? "");
+    applyPersonaTools();
+    selectOption($("model"), f.model, true);
+    showConversation(f.messages, f.has_more);
+  },
+  "message.created": (f) => {
+    const item = f.message.client_id && state.pending.get(f.message.client_id);
+    if (item) {
+      state.pending.delete(f.message.client_id);
+      item.el?.remove();
+      if (state.conversationId === null) adoptConversation(f.conversation);
+    }
+    if (f.conversation !== state.conversationId) return;
+    sidebar.touch(f.conversation);
+    // A new version replaces everything after its parent on screen, and joins its siblings.
+    const old = [...state.nodes.values()].find(
+      (n) => n.message && n.message.parent === f.message.parent && n.message.id !== f.message.id,
+    );
+    const known = old ? old.message.siblings || [old.message.id] : [];
+    f.message.siblings = [...new Set([...known, f.message.id])];
+    dropAfter(f.message.parent);
+    renderMessage(f.message);
+    showStreaming();
+    scrollToEnd();
+  },
+  "message.delta": (f) => applyDelta(f),
+  "message.completed": (f) => {
+    if (f.conversation !== state.conversationId) return;
+    const html = finalHtml(f.message);
+    if (html === null) {
+      resync(); // The blocks this HTML follows are not on screen.
+      return;
+    }
+    f.message.html = html;
+    delete f.message.html_from;
+    f.message.siblings = state.nodes.get(f.message.id)?.message?.siblings || [f.message.id];
+    replaceMessage(f.message);
+    // A reply that called tools is followed by their results and another reply.
+    const toolsNext = f.message.status === "complete" && f.message.tool_calls?.length > 0;
+    const { phase, messageId } = state.streaming;
+    if ((phase === "reply" && messageId === f.message.id) || phase === "tools") {
+      setStreaming(toolsNext ? "tools" : "idle");
+    }
+    announce(f.message);
+    scrollToEnd();
+  },
+  "message.tool_call": (f) => {
+    state.toolCalls.set(f.tool_call.id, f.tool_call);
+  },
+  "message.tool_result": (f) => {
+    if (f.conversation !== state.conversationId) return;
+    renderMessage(f.message);
+    scrollToEnd();
+  },
+  error: (f) => {
+    if (f.message_id !== undefined) return; // Shown on the reply itself.
+    if (f.client_id) giveBack(f.client_id); // Nothing was saved: the text goes back.
+    flash(f.message);
+  },
+};
+
+/** Applies one frame from the server; unknown types are ignored. */
+export function handle(frame) {
+  const handler = handlers[frame.type];
+  if (handler) handler(frame);
+}
+
+/** A new chat's first message was saved: the page becomes that conversation's page. */
+function adoptConversation(id) {
+  state.conversationId = id;
+  history.replaceState(null, "", `/conversations/${id}/`);
+  setTitle(state.titles.get(id));
+  $("export-json").href = `/conversations/${id}/export.json`;
+  $("export-md").href = `/conversations/${id}/export.md`;
+  $("export").hidden = false;
+  sidebar.render();
+}

@@ -1,0 +1,51 @@
+// The tools menu: which tools a message offers, and the tool choice; a persona sets the defaults.
+import { $ } from "./page.js";
+import { boot } from "./state.js";
+
+const toolsList = $("tools-list");
+const toolChoice = $("tool-choice");
+const personaSelect = $("persona");
+
+/** The checked tools' names. */
+export function chosenTools() {
+  return [...toolsList.querySelectorAll("input:checked")].map((box) => box.value);
+}
+
+export function chosenToolChoice() {
+  return toolChoice.value;
+}
+
+function updateToolsCount() {
+  const count = chosenTools().length;
+  $("tools-count").textContent = count ? `(${count})` : "";
+}
+
+/** A persona's tools are the default; the menu can change them for each message. */
+export function applyPersonaTools() {
+  const persona = boot.personas[personaSelect.value];
+  const tools = new Set(persona ? persona.tools : []);
+  for (const box of toolsList.querySelectorAll("input")) box.checked = tools.has(box.value);
+  toolChoice.value = persona ? persona.tool_choice : "auto";
+  updateToolsCount();
+}
+
+/** One checkbox and one "always call" choice per tool, then the persona's defaults. */
+export function initTools() {
+  for (const tool of boot.tools) {
+    const label = document.createElement("label");
+    label.className = "tool-option";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = tool.name;
+    box.addEventListener("change", updateToolsCount);
+    const name = document.createElement("strong");
+    name.textContent = tool.name;
+    const description = document.createElement("span");
+    description.textContent = tool.description;
+    label.append(box, name, description);
+    toolsList.appendChild(label);
+    toolChoice.add(new Option(`always call ${tool.name}`, tool.name));
+  }
+  personaSelect.addEventListener("change", applyPersonaTools);
+  applyPersonaTools();
+}

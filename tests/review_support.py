@@ -1,0 +1,99 @@
+"""Builders shared by the review tests: conversations with branches, reviewers, staff."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from conversations import services
+from conversations.models import Conversation, Message
+from conversations.review import services as review
+
+
+def chat(owner, *, turns: int = 1, title: str = "T", model: str = "m") -> Conversation:
+    """A conversation of `turns` question-and-answer pairs, each reply with a request record."""
+    conversation = services.conversation_create(owner=owner, persona=None, model=model, title=title)
+    parent = None
+    sent: list[int] = []
+    for i in range(turns):
+        parent = services.message_append(
+            conversation=conversation, role="user", content=f"question {i}", parent=parent
+        )
+        sent.append(parent.pk)
+        parent = reply(conversation, parent, f"answer {i}", sent=list(sent))
+        sent.append(parent.pk)
+    conversation.refresh_from_db()
+    return conversation
+
+
+def reply(conversation, parent, text: str, *, sent: list[int], model: str = "m") -> Message:
+    """A finished assistant reply under `parent`, recording what was sent for it."""
+    message = services.message_append(
+        conversation=conversation,
+        role="assistant",
+        parent=parent,
+        status=Message.Status.STREAMING,
+        model=model,
+        request={
+            "persona": None,
+            "system_prompt": "Be brief.",
+            "model": model,
+            "params": {},
+            "tools": [],
+            "tool_choice": None,
+            "sent": sent,
+            "left_out": [],
+        },
+    )
+    return services.message_finish(
+        message_id=message.pk,
+        status="complete",
+        content=text,
+        first_token_ms=120,
+        duration_ms=400,
+        prompt_tokens=10,
+        completion_tokens=5,
+    )
+
+
+def rate(message: Message, rating: str, **extra) -> None:
+    review.feedback_set(
+        user=message.conversation.owner,
+        message=message,
+        rating=rating,
+        categories=extra.get("categories", []),
+        comment=extra.get("comment", ""),
+    )
+
+
+@pytest.fixture(name="reviewer")
+def reviewer_fixture(django_user_model):
+    user = django_user_model.objects.create_user(
+        username="rita", password="pw-rita-123", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    return user
+
+
+@pytest.fixture(name="staff")
+def staff_fixture(django_user_model):
+    """Staff without the Reviewers group (say, someone who manages personas)."""
+    user = django_user_model.objects.create_user(
+        username="sam", password="pw-sam-123", is_staff=True
+    )
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="conversations",
+            codename__in=["view_conversation", "change_persona", "view_persona"],
+        )
+    )
+    return user
+
+
+@pytest.fixture(name="boss")
+def boss_fixture(django_user_model):
+    return django_user_model.objects.create_superuser(username="boss", password="pw-boss-123")
+
+
+def grant(user, codename: str) -> None:
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="review", codename=codename)
+    )

@@ -1,0 +1,154 @@
+"""Streaming and size, in Chromium: text streams where its final HTML puts it, and a 1 MB
+conversation opens and can be read to its first message."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.fake_upstream import text_stream
+from tests.live_server import ROOT, start_server
+from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
+    ARTIFACTS,
+    browser,
+    connected,
+    no_script_errors,
+    sign_in,
+    upstream,
+)
+
+pytestmark = pytest.mark.browser
+
+MARKERS = {"alphaword": "P", "betaword": "LI", "gammaword": "PRE", "deltaword": "TD"}
+REPLY = (
+    "Intro alphaword here.\n\n"
+    "- item betaword\n- second item\n\n"
+    "```python\nx = 1  # gammaword\ny = 2\n```\n\n"
+    "| a | b |\n|---|---|\n| deltaword | 2 |\n\n"
+    "Outro."
+)
+
+# Every 15 ms, for each marker on screen in the streaming reply: its enclosing block.
+RECORDER = """markers => {
+  const seen = Object.fromEntries(markers.map(m => [m, []]));
+  const timer = setInterval(() => {
+    const reply = [...document.querySelectorAll("article.message.assistant")].pop();
+    if (!reply || !reply.classList.contains("status-streaming")) return;
+    const walker = document.createTreeWalker(reply.querySelector(".body"), NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      for (const m of markers) {
+        if (walker.currentNode.textContent.includes(m)) {
+          const block = walker.currentNode.parentElement.closest("p, li, pre, td, th");
+          seen[m].push(block ? block.tagName : "none");
+        }
+      }
+    }
+  }, 15);
+  window.__streamSeen = () => { clearInterval(timer); return seen; };
+}"""
+FINAL = """markers => {
+  const reply = [...document.querySelectorAll("article.message.assistant")].pop();
+  const found = {};
+  const walker = document.createTreeWalker(reply.querySelector(".body"), NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    for (const m of markers) {
+      if (walker.currentNode.textContent.includes(m)) {
+        found[m] = walker.currentNode.parentElement.closest("p, li, pre, td, th").tagName;
+      }
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.fixture(scope="module")
+def site(upstream, tmp_path_factory):  # This module's own server and database.
+    tmp = tmp_path_factory.mktemp("streaming-site")
+    env = {
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "LLM_BASE_URL": upstream.url,
+        "LLM_API_KEY": "sk-browser-secret",
+        "LLM_DEFAULT_MODEL": "test-model",
+        "REDIS_URL": "",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    server = start_server(env, tmp / "server.log")
+    server.env = env
+    yield server
+    server.stop()
+
+
+def test_streamed_text_sits_in_the_element_its_final_html_puts_it_in(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(page, site.url)
+    pieces = [REPLY[i : i + 5] for i in range(0, len(REPLY), 5)]
+    upstream.script(text_stream(*pieces, delay=0.06))
+    page.evaluate(RECORDER, list(MARKERS))
+    page.fill("#input", "Show me blocks")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=15_000)
+    seen = page.evaluate("window.__streamSeen()")
+    final = page.evaluate(FINAL, list(MARKERS))
+    assert final == MARKERS
+    for marker, tag in MARKERS.items():
+        assert seen[marker], f"{marker} was never seen while streaming"
+        assert set(seen[marker]) == {tag}, (
+            f"{marker} streamed in {set(seen[marker])}, ends in {tag}"
+        )
+    page.close()
+
+
+SEED = """
+import json
+from django.contrib.auth import get_user_model
+from conversations import services
+user = get_user_model().objects.get(username=sys.argv[-1])
+conversation = services.conversation_create(owner=user, persona=None, model="test-model", title="Big")
+parent = None
+for i in range(25):
+    parent = services.message_append(conversation=conversation, role="user", content=f"Question {i}", parent=parent)
+    parent = services.message_append(conversation=conversation, role="assistant", content=f"Answer {i}. " + "Long text here. " * 2500, parent=parent)
+print(json.dumps(conversation.pk))
+"""
+
+
+def test_a_one_megabyte_conversation_opens_and_reads_back_to_its_start(site, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(page, site.url)
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SEED.replace("sys.argv[-1]", "'tester'")],
+        cwd=ROOT,
+        env={**os.environ, **site.env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    conversation = json.loads(out.stdout.strip().splitlines()[-1])
+    page.goto(f"{site.url}/conversations/{conversation}/")
+    connected(page)
+    messages = page.locator("article.message")
+    expect(messages.last).to_contain_text("Answer 24.")
+    expect(page.locator("#load-older")).to_be_visible()
+    for _ in range(60):  # Scroll to the top until the first message is there.
+        if page.locator("article.message.user").first.inner_text().find("Question 0") >= 0:
+            break
+        page.locator("#messages").evaluate("el => { el.scrollTop = 0; }")
+        page.wait_for_timeout(200)
+    expect(messages).to_have_count(50)
+    expect(messages.first).to_contain_text("Question 0")
+    expect(page.locator("#load-older")).to_be_hidden()
+    page.close()

@@ -1,0 +1,173 @@
+"""Several server processes on one database and one Redis: what a deployment runs.
+
+Real daphne processes, real websockets between them and the test. Runs when REDIS_URL
+is set (the suite's PostgreSQL + Redis run); the in-memory channel layer cannot join
+processes.
+"""
+
+import asyncio
+import os
+
+import pytest
+from channels.db import database_sync_to_async as db
+from django.conf import settings
+
+from tests.fake_upstream import FakeUpstream, Reply, chunk, sse, text_stream
+from tests.live_server import Socket, session_cookie, start_server
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL)"),
+]
+
+LEASE = 2.0  # Short leases and sweeps, so a dead process is noticed within seconds here.
+SWEEP = 0.5
+
+
+def database_url() -> str:
+    db_settings = settings.DATABASES["default"]
+    if "postgresql" not in db_settings["ENGINE"]:
+        pytest.skip("several processes share a PostgreSQL database here")
+    return (
+        f"postgres://{db_settings['USER']}:{db_settings['PASSWORD']}@{db_settings['HOST']}:"
+        f"{db_settings['PORT']}/{db_settings['NAME']}"
+    )
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = FakeUpstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def env(upstream, tmp_path):
+    return {
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "LLM_BASE_URL": upstream.url,
+        "LLM_API_KEY": "sk-multi",
+        "LLM_DEFAULT_MODEL": "test-model",
+        "CHAT_TURN_LEASE_SECONDS": str(LEASE),
+        "CHAT_TURN_SWEEP_SECONDS": str(SWEEP),
+        "CHAT_AUTO_TITLES": "0",
+    }
+
+
+@pytest.fixture
+def servers(env, tmp_path):
+    """Two processes, A and B; more can be started with the `start` function returned."""
+    started = []
+
+    def start(name: str):
+        server = start_server(env, tmp_path / f"{name}.log")
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+async def cookie(django_user_model):
+    user = await db(django_user_model.objects.create_user)(username="ann", password="pw-ann-123")
+    return await db(session_cookie)(user)
+
+
+def slow_reply(pieces: int = 60, delay: float = 0.05) -> Reply:
+    return text_stream(*[f"w{i} " for i in range(pieces)], delay=delay)
+
+
+async def start_reply(socket: Socket) -> tuple[int, int]:
+    """Send a first message; return (conversation, reply) once the reply streams."""
+    await socket.send(
+        {"type": "chat.send", "client_id": "c1", "conversation": None, "content": "Go"}
+    )
+    frames = await socket.until("message.delta")
+    created = [f for f in frames if f["type"] == "message.created"]
+    reply = next(f["message"]["id"] for f in created if f["message"]["role"] == "assistant")
+    return frames[-1]["conversation"], reply
+
+
+async def test_a_watcher_on_another_process_gets_every_character_in_order(
+    servers, upstream, cookie
+):
+    a, b = servers("a"), servers("b")
+    upstream.script(slow_reply())
+    writer = await Socket.open(a, cookie)
+    conversation, reply = await start_reply(writer)
+    await asyncio.sleep(0.6)  # Part of the reply has streamed (and been saved) by now.
+    watcher = await Socket.open(b, cookie)
+    await watcher.send({"type": "conversation.open", "conversation": conversation})
+    state = await watcher.until("conversation.state")
+    live = next(m for m in state[-1]["messages"] if m["id"] == reply)
+    assert live["status"] == "streaming" and live["content"] and live["seq"] >= 1
+    text, seq = live["content"], live["seq"]
+    while True:
+        frame = await watcher.receive()
+        if frame["type"] == "message.delta" and frame["message"] == reply:
+            assert frame["seq"] == seq + 1, "a delta went missing or came twice"
+            seq, text = frame["seq"], text + frame["content"]
+        elif frame["type"] == "message.completed" and frame["message"]["id"] == reply:
+            final = frame["message"]
+            break
+    assert final["status"] == "complete"
+    assert text == final["content"] == "".join(f"w{i} " for i in range(60))
+    await writer.close()
+    await watcher.close()
+
+
+async def test_stop_and_busy_reach_the_process_running_the_turn(servers, upstream, cookie):
+    a, b = servers("a"), servers("b")
+    upstream.script(slow_reply(pieces=200))
+    before = len(upstream.completions())
+    writer = await Socket.open(a, cookie)
+    conversation, reply = await start_reply(writer)
+    other = await Socket.open(b, cookie)
+    await other.send(
+        {"type": "chat.send", "client_id": "c2", "conversation": conversation, "content": "Too"}
+    )
+    refused = await other.until("error")
+    assert refused[-1]["code"] == "busy"
+    await other.send({"type": "chat.stop", "conversation": conversation})
+    frames = await writer.until("message.completed", timeout=5)
+    assert frames[-1]["message"]["id"] == reply
+    assert frames[-1]["message"]["status"] == "stopped"
+    assert len(upstream.completions()) == before + 1  # The refused send went nowhere.
+    await writer.close()
+    await other.close()
+
+
+async def test_a_killed_process_reply_is_interrupted_by_the_others(servers, upstream, cookie):
+    b = servers("b")
+    doomed = servers("doomed")
+    hanging = sse(chunk({"content": "half"}), done=False)
+    hanging.steps.append(("hang",))
+    upstream.script(hanging)
+    writer = await Socket.open(doomed, cookie)
+    conversation, reply = await start_reply(writer)
+    watcher = await Socket.open(b, cookie)
+    await watcher.send({"type": "conversation.open", "conversation": conversation})
+    await watcher.until("conversation.state")
+    await asyncio.sleep(1.2)  # The text so far reaches the database.
+    doomed.kill()
+    frames = await watcher.until("message.completed", timeout=LEASE + SWEEP + 10)
+    message = frames[-1]["message"]
+    assert message["id"] == reply and message["status"] == "interrupted"
+    assert message["content"] == "half"
+    await watcher.close()
+
+
+async def test_a_process_that_starts_interrupts_nobody(servers, upstream, cookie):
+    a = servers("a")
+    upstream.script(slow_reply(pieces=80))
+    writer = await Socket.open(a, cookie)
+    _, reply = await start_reply(writer)
+    servers("newcomer")  # Starts (and sweeps) while the reply streams on A.
+    frames = await writer.until("message.completed", timeout=15)
+    assert frames[-1]["message"]["id"] == reply
+    assert frames[-1]["message"]["status"] == "complete"
+    await writer.close()

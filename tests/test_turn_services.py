@@ -1,0 +1,135 @@
+"""Writes for running turns: one start transaction, leases, progress saves and the sweep."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from conversations import services, turn_services
+from conversations.chat import assembly
+from conversations.errors import TurnRefused
+from conversations.models import Conversation, Message
+from conversations.provider import catalog
+
+pytestmark = pytest.mark.django_db
+
+
+def make_conversation(owner, *, turns=1) -> Conversation:
+    conversation = services.conversation_create(owner=owner, persona=None, model="m", title="T")
+    parent = None
+    for i in range(turns):
+        parent = services.message_append(
+            conversation=conversation, role="user", content=f"q{i}", parent=parent
+        )
+        parent = services.message_append(
+            conversation=conversation, role="assistant", content=f"a{i}", parent=parent
+        )
+    return conversation
+
+
+def begin(user, conversation, client_id="c1", owner="p1", content="next"):
+    with transaction.atomic():
+        return turn_services.turn_begin_send(
+            user=user,
+            owner=owner,
+            client_id=client_id,
+            conversation_id=conversation.pk,
+            content=content,
+        )
+
+
+def test_a_turn_start_takes_the_same_few_queries_whatever_the_length(user):
+    counts = []
+    for turns in (1, 40):
+        conversation = make_conversation(user, turns=turns)
+        with CaptureQueriesContext(connection) as ctx:
+            begun = begin(user, conversation)
+            plan = assembly.plan_reply(
+                conversation=begun.conversation,
+                branch=begun.branch,
+                info=catalog.model_info(begun.reply.model),
+            )
+        counts.append(sum(1 for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]))
+        assert len(plan.request.messages) == turns * 2 + 1
+        assert begun.reply.status == "streaming" and begun.reply.parent_id == begun.user_message.pk
+        conversation.refresh_from_db()
+        assert conversation.current_leaf_id == begun.reply.pk and conversation.turn_owner == "p1"
+    assert counts[0] == counts[1] <= 7
+
+
+def test_the_lease_refuses_a_second_turn_until_released_or_expired(user):
+    conversation = make_conversation(user)
+    begin(user, conversation, client_id="c1", owner="p1")
+    with pytest.raises(TurnRefused) as refused:
+        begin(user, conversation, client_id="c2", owner="p2")
+    assert refused.value.code == "busy"
+    assert not Message.objects.filter(client_id="c2").exists()  # Nothing saved when busy.
+    turn_services.turn_release(conversation_id=conversation.pk, owner="p1")
+    begin(user, conversation, client_id="c3", owner="p2")
+    Conversation.objects.filter(pk=conversation.pk).update(
+        turn_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert begin(user, conversation, client_id="c4", owner="p3").reply
+
+
+def test_a_resent_message_is_never_busy_and_starts_nothing(user):
+    conversation = make_conversation(user)
+    first = begin(user, conversation, client_id="same")
+    again = begin(user, conversation, client_id="same", owner="p2")
+    assert isinstance(again, turn_services.AlreadySent)
+    assert again.message.pk == first.user_message.pk
+
+
+def test_flush_saves_text_and_renews_only_this_process_leases(user):
+    conversation = make_conversation(user)
+    begun = begin(user, conversation)
+    other = make_conversation(user)
+    begin(user, other, owner="p2")
+    past = timezone.now() - timedelta(seconds=1)
+    Conversation.objects.update(turn_expires_at=past)
+    kept = turn_services.turns_flush(
+        owner="p1",
+        conversation_ids=[conversation.pk, other.pk],
+        progress=[turn_services.Progress(begun.reply.pk, "so far", "", {"model": "m"})],
+    )
+    assert kept == {conversation.pk}
+    begun.reply.refresh_from_db()
+    assert begun.reply.content == "so far" and begun.reply.request == {"model": "m"}
+    other.refresh_from_db()
+    assert other.turn_expires_at == past
+
+
+def test_the_sweep_interrupts_only_turns_whose_lease_expired(user):
+    alive = make_conversation(user)
+    alive_reply = begin(user, alive, owner="alive").reply
+    dead = make_conversation(user)
+    dead_reply = begin(user, dead, owner="dead").reply
+    Message.objects.filter(pk=dead_reply.pk).update(content="half")
+    Conversation.objects.filter(pk=dead.pk).update(
+        turn_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    swept = turn_services.turns_sweep()
+    assert [m.pk for m in swept] == [dead_reply.pk]
+    assert swept[0].status == "interrupted" and swept[0].content == "half"
+    alive_reply.refresh_from_db()
+    assert alive_reply.status == "streaming"
+    dead.refresh_from_db()
+    assert dead.turn_owner == "" and dead.turn_expires_at is None
+
+
+def test_the_sweep_interrupts_old_replies_left_streaming_without_a_lease(user):
+    conversation = make_conversation(user)
+    stuck = services.message_append(
+        conversation=conversation,
+        role="assistant",
+        content="half",
+        parent=conversation.current_leaf,
+        status=Message.Status.STREAMING,
+    )
+    assert turn_services.turns_sweep() == []  # Recent: it may be a turn just starting.
+    Message.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert [m.pk for m in turn_services.turns_sweep()] == [stuck.pk]
+    stuck.refresh_from_db()
+    assert stuck.status == "interrupted" and stuck.content == "half"
