@@ -8,14 +8,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .. import portability, selectors, services
+from .. import selectors, services
 from ..chat import outbound
+from ..portability import export, importing
 from ..provider import catalog, upstream
 from ..rendering import highlight_css as _highlight_css
 from ..tools import registry
 from .forms import SignupForm
-
-IMPORT_MAX_BYTES = 50_000_000
 
 
 @login_required
@@ -69,7 +68,7 @@ def _download(response: HttpResponse, filename: str) -> HttpResponse:
 def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation as JSON: what its next turn would send upstream, and the whole tree."""
     conversation = _owned(request, conversation_id)
-    data = portability.export_conversation(conversation)
+    data = export.export_conversation(conversation)
     return _download(
         JsonResponse(data, json_dumps_params={"indent": 2}), f"conversation-{conversation.pk}.json"
     )
@@ -80,7 +79,7 @@ def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation's active branch as Markdown."""
     conversation = _owned(request, conversation_id)
-    text = portability.export_markdown(conversation)
+    text = export.export_markdown(conversation)
     return _download(
         HttpResponse(text, content_type="text/markdown; charset=utf-8"),
         f"conversation-{conversation.pk}.md",
@@ -91,30 +90,48 @@ def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_GET
 def export_all(request: HttpRequest) -> HttpResponse:
     """Every conversation of the user, in one JSON file."""
-    data = portability.export_all(request.user)
+    data = export.export_all(request.user)
     return _download(JsonResponse(data, json_dumps_params={"indent": 2}), "conversations.json")
 
 
 @login_required
 def import_conversations(request: HttpRequest) -> HttpResponse:
-    """Import our JSON export or ChatGPT's conversations.json; all of it or nothing."""
-    error = ""
+    """Import our JSON export or ChatGPT's conversations.json, checked whole before saving."""
+    error, status = "", 200
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = "Choose a file to import."
-        elif upload.size > IMPORT_MAX_BYTES:
-            error = f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB."
+        try:
+            imported = _import_upload(request)
+        except importing.ImportFailed as exc:
+            error, status = str(exc), exc.status
         else:
-            try:
-                imported = portability.import_file(user=request.user, data=upload.read())
-            except portability.ImportFailed as exc:
-                error = str(exc)
-            else:
-                if len(imported) == 1:
-                    return redirect("conversation", conversation_id=imported[0].pk)
-                return redirect("chat")
-    return render(request, "import.html", {"error": error}, status=400 if error else 200)
+            if len(imported) == 1:
+                return redirect("conversation", conversation_id=imported[0].pk)
+            return redirect("chat")
+    limits = {
+        "max_mb": f"{settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g}",
+        "max_conversations": f"{settings.CHAT_IMPORT_MAX_CONVERSATIONS:,}",
+        "max_messages": f"{settings.CHAT_IMPORT_MAX_MESSAGES:,}",
+    }
+    return render(request, "import.html", {"error": error, **limits}, status=status)
+
+
+def _import_upload(request: HttpRequest) -> list:
+    too_large = importing.ImportFailed(
+        f"The file is larger than {settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g} MB.", status=413
+    )
+    # Refuse by the declared length before the body is parsed (the server caps it first).
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.HTTP_MAX_BODY_IMPORT:
+        raise too_large
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise importing.ImportFailed("Choose a file to import.")
+    if upload.size > settings.CHAT_IMPORT_MAX_BYTES:
+        raise too_large
+    return importing.import_file(user=request.user, data=upload.read())
 
 
 @login_required
