@@ -168,3 +168,40 @@ class Socket:
 
     async def close(self) -> None:
         await self.connection.close()
+
+
+def migrated_sqlite(tmp: Path) -> dict:
+    """The settings of a fresh, migrated SQLite database for server processes to share."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "REDIS_URL": "",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    return env
+
+
+MAKE_USER = """
+from django.contrib.auth import get_user_model
+from tests.live_server import session_cookie
+user = get_user_model().objects.create_user(username={name!r}, password="pw-live-12345")
+print(session_cookie(user))
+"""
+
+
+def user_cookie(env: dict, name: str) -> str:
+    """A user in the server's database, and a signed-in session cookie for them."""
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", MAKE_USER.format(name=name)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
