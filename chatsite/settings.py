@@ -173,6 +173,8 @@ CHAT_MAX_REPLY_CHARS = int(env.get("CHAT_MAX_REPLY_CHARS") or 2_000_000)
 # process died is interrupted by the others within the lease plus a sweep interval.
 CHAT_TURN_LEASE_SECONDS = float(env.get("CHAT_TURN_LEASE_SECONDS") or 15)
 CHAT_TURN_SWEEP_SECONDS = float(env.get("CHAT_TURN_SWEEP_SECONDS") or 10)
+# How many app processes `manage.py serve` starts on its one port (more than one needs Redis).
+CHAT_PROCESSES = int(env.get("CHAT_PROCESSES") or 1)
 # On SIGTERM, how long a server process lets its running turns finish before it stops.
 CHAT_DRAIN_SECONDS = float(env.get("CHAT_DRAIN_SECONDS") or 30)
 # On PostgreSQL, how many batches of turn starts may be in the database at once.

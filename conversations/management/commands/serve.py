@@ -46,7 +46,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--processes",
             type=int,
-            default=int(os.environ.get("CHAT_PROCESSES") or 1),
+            default=settings.CHAT_PROCESSES,
             help="server processes sharing one listening socket (more than one needs REDIS_URL)",
         )
         parser.add_argument(
