@@ -185,6 +185,33 @@ CHAT_IMPORT_MAX_BYTES = int(env.get("CHAT_IMPORT_MAX_BYTES") or 50_000_000)
 CHAT_IMPORT_MAX_CONVERSATIONS = int(env.get("CHAT_IMPORT_MAX_CONVERSATIONS") or 10_000)
 CHAT_IMPORT_MAX_MESSAGES = int(env.get("CHAT_IMPORT_MAX_MESSAGES") or 100_000)
 
+# Limits per user and per socket (README: "Limits"); 0 turns a limit off. Turn limits are
+# checked in the transaction that starts a turn, so they hold across server processes.
+# Turns (sends, edits, regenerations) one user may have running at once, and may start a
+# minute (bursts up to the number, then one every 60/N s).
+CHAT_MAX_RUNNING_TURNS = int(env.get("CHAT_MAX_RUNNING_TURNS") or 3)
+CHAT_TURNS_PER_MINUTE = int(env.get("CHAT_TURNS_PER_MINUTE") or 20)
+# Prompt plus completion tokens a user's replies may use per day (UTC), unless staff set a
+# quota for the user or one of their groups in the admin.
+CHAT_DAILY_TOKENS = int(env.get("CHAT_DAILY_TOKENS") or 2_000_000)
+# Open websockets per user, across processes (counted in Redis when REDIS_URL is set).
+CHAT_MAX_SOCKETS_PER_USER = int(env.get("CHAT_MAX_SOCKETS_PER_USER") or 20)
+# Frames of any type one socket may send a minute.
+CHAT_SOCKET_FRAMES_PER_MINUTE = int(env.get("CHAT_SOCKET_FRAMES_PER_MINUTE") or 120)
+# Per user, across sockets and processes: reads (opening a conversation, older pages,
+# switching versions, search, the sidebar, the model list, exports of one conversation,
+# feedback, persona pages), writes (rename, pin, archive, delete, ratings, reports,
+# persona changes), and bulk work (export of everything, imports).
+CHAT_READS_PER_MINUTE = int(env.get("CHAT_READS_PER_MINUTE") or 120)
+CHAT_WRITES_PER_MINUTE = int(env.get("CHAT_WRITES_PER_MINUTE") or 60)
+CHAT_BULK_PER_HOUR = int(env.get("CHAT_BULK_PER_HOUR") or 20)
+# Bytes of frames waiting for a websocket client that does not read, past which the server
+# (conversations/web/server.py) drops the connection instead of buffering more.
+CHAT_SOCKET_SEND_BUFFER = int(env.get("CHAT_SOCKET_SEND_BUFFER") or 4 * 1024 * 1024)
+# Sends may name models outside the catalog (the provider's list, less models staff
+# disabled); disabled models stay refused.
+CHAT_ALLOW_ANY_MODEL = env_bool("CHAT_ALLOW_ANY_MODEL")
+
 # Request bodies. The server (conversations/web/server.py) refuses a larger body before
 # reading it: requests without a session cookie get the smallest cap, the import page the
 # largest (the import limit and room for the form around the file).

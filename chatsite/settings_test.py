@@ -5,7 +5,21 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
-from .settings import *  # noqa: F403
+# Limits are raised for the suite (tests of a limit lower it); a server process started
+# by a test takes the environment's values first.
+for _name, _value in {
+    "CHAT_MAX_RUNNING_TURNS": "1000",
+    "CHAT_TURNS_PER_MINUTE": "100000",
+    "CHAT_DAILY_TOKENS": "1000000000000",
+    "CHAT_MAX_SOCKETS_PER_USER": "10000",
+    "CHAT_SOCKET_FRAMES_PER_MINUTE": "100000",
+    "CHAT_READS_PER_MINUTE": "100000",
+    "CHAT_WRITES_PER_MINUTE": "100000",
+    "CHAT_BULK_PER_HOUR": "100000",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Static files come straight from the source folders: no collectstatic in tests.

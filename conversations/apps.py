@@ -9,6 +9,8 @@ class ConversationsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import search_index
+        from .provider import availability
         from .tools import builtin  # noqa: F401 - registers the built-in tools
 
         post_migrate.connect(search_index.on_post_migrate, sender=self)
+        availability.connect_signals()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .llm import ToolCall
 from .models import Conversation, Message, ModelInfo, Persona
-from .provider import catalog
+from .provider import availability, catalog
 from .review import services as review
 
 if TYPE_CHECKING:
@@ -269,6 +269,8 @@ def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:
         )
     ModelInfo.objects.filter(model_id__in=ids).update(available=True)
     gone = ModelInfo.objects.exclude(model_id__in=ids).update(available=False)
+    # Updates send no signals: every process reloads the catalog once this commits.
+    transaction.on_commit(availability.catalog_changed)
     return len(ids - existing), gone
 
 

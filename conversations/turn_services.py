@@ -3,9 +3,10 @@
 A turn holds a lease on its conversation (Conversation.turn_owner / turn_expires_at):
 one running turn per conversation, whichever server process it runs in. Everything a
 turn needs before its request goes upstream happens in `turn_begin_*`, one call inside
-one transaction (see chat/group_commit.py): claim the lease, save the user's message
-and the reply's placeholder, read the branch. Each function is meant to run inside a
-transaction its caller opened.
+one transaction (see chat/group_commit.py): check the user's limits (turn_limits.py) and
+the turn's model (against the catalog in memory), claim the lease, save the user's
+message and the reply's placeholder, read the branch. Each function is meant to run
+inside a transaction its caller opened.
 """
 
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import selectors
+from . import selectors, turn_limits
 from .errors import BUSY_MESSAGE, TurnRefused, not_found
 from .models import Conversation, Message, Persona
+from .provider.availability import ModelPolicy
 from .review import services as review
 from .services import title_from_text
 
@@ -77,6 +79,12 @@ def _model_for(conversation: Conversation) -> str:
     return conversation.model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
 
 
+def _check_model(models: ModelPolicy | None, model: str, *, chosen: bool, source: str) -> None:
+    """The model a turn will use must be usable; one the send chose was checked before."""
+    if models is not None and not chosen:
+        models.check_inherited(model, source=source)
+
+
 def turn_begin_send(
     *,
     user,
@@ -87,8 +95,13 @@ def turn_begin_send(
     persona_id: int | None = None,
     model: str | None = None,
     edit_id: int | None = None,
+    models: ModelPolicy | None = None,
 ) -> Begun | AlreadySent:
-    """Save a user's message and its reply's placeholder, holding the conversation's lease."""
+    """Save a user's message and its reply's placeholder, holding the conversation's lease.
+
+    `models` checks the model the turn takes from its conversation or persona (a model the
+    send names was checked before); a message sent again is answered before any check.
+    """
     now = timezone.now()
     persona = None
     if persona_id is not None:
@@ -99,10 +112,14 @@ def turn_begin_send(
         existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
         if existing:
             return AlreadySent(existing.conversation, existing, created=True)
+        chosen = model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+        source = "persona" if persona and persona.model else "conversation"
+        _check_model(models, chosen, chosen=bool(model), source=source)
+        turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
         conversation = Conversation.objects.create(
             owner=user,
             persona=persona,
-            model=model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL,
+            model=chosen,
             title=title_from_text(content),
             turn_owner=owner,
             turn_expires_at=now + timedelta(seconds=lease_seconds()),
@@ -140,8 +157,11 @@ def turn_begin_send(
             raise
         return AlreadySent(conversation, existing, created=False)
     if not created:
-        _claim(conversation, owner, now)  # After the duplicate check: a resend is never busy.
+        # After the duplicate check: a resend is never refused.
         _set_options(conversation, persona=persona, model=model)
+        _check_model(models, _model_for(conversation), chosen=bool(model), source="conversation")
+        turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
+        _claim(conversation, owner, now)
     reply = _placeholder(conversation, message, _model_for(conversation), now)
     _set_leaf(conversation, reply)
     branch = (
@@ -170,7 +190,14 @@ def _set_leaf(conversation: Conversation, leaf: Message) -> None:
     )
 
 
-def turn_begin_regenerate(*, user, owner: str, conversation_id: int, message_id: int) -> Begun:
+def turn_begin_regenerate(
+    *,
+    user,
+    owner: str,
+    conversation_id: int,
+    message_id: int,
+    models: ModelPolicy | None = None,
+) -> Begun:
     """A new version of an assistant reply, beside it, holding the conversation's lease."""
     now = timezone.now()
     conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
@@ -181,6 +208,8 @@ def turn_begin_regenerate(*, user, owner: str, conversation_id: int, message_id:
     )
     if message is None or message.parent is None:
         raise not_found("reply")
+    _check_model(models, _model_for(conversation), chosen=False, source="conversation")
+    turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
     _claim(conversation, owner, now)
     reply = _placeholder(conversation, message.parent, _model_for(conversation), now)
     _set_leaf(conversation, reply)

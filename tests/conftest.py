@@ -8,8 +8,9 @@ from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from conversations import turn_limits
 from conversations.chat import runtime
-from conversations.provider import upstream
+from conversations.provider import catalog, upstream
 from conversations.review import stats as review_stats
 from conversations.tools import registry
 from tests.fake_upstream import FakeUpstream
@@ -49,6 +50,17 @@ def fresh_review_counts():
     review_stats.forget()
     yield
     review_stats.forget()
+
+
+@pytest.fixture(autouse=True)
+def fresh_memory():
+    """What a process keeps in memory of the database (model rows, unwritten token counts)
+    belongs to the test that read or made it."""
+    catalog.forget_rows()
+    turn_limits.forget_tokens()
+    yield
+    catalog.forget_rows()
+    turn_limits.forget_tokens()
 
 
 @pytest.fixture(autouse=True)

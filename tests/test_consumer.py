@@ -55,6 +55,7 @@ async def test_second_turn_sends_the_whole_history_with_persona(connect, user, f
         name="Reviewer", system_prompt="You review code.", temperature=0.3, max_tokens=400
     )
     fake_upstream.script(text_stream("First answer"), text_stream("Second answer"))
+    fake_upstream.models["data"].append({"id": "m-1"})  # A model the provider lists.
     ws = await open_socket(connect, user)
     frames, _ = await full_turn(ws, content="Question one", persona=persona.pk, model="m-1")
     conversation_id = frames[0]["conversation"]

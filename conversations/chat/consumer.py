@@ -90,7 +90,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except inbound.FrameError as exc:
             await self.send_json(outbound.error(exc.code, exc.message, client_id=exc.client_id))
         except TurnRefused as exc:
-            await self.send_json(outbound.error(exc.code, exc.message, client_id=client_id))
+            await self.send_json(
+                outbound.error(exc.code, exc.message, client_id=client_id, **exc.extra)
+            )
         except Exception:
             logger.exception("Frame failed: %r", content if isinstance(content, dict) else None)
             await self.send_json(

@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from .. import turn_services
 from ..errors import TurnRefused
 from ..models import Conversation, Message
+from ..provider.availability import ModelPolicy
 from . import broadcast, generation, outbound, runtime
 from .assembly import TurnOptions
 from .blocks import BlockSplitter
@@ -114,7 +115,7 @@ class Turn:
 
 
 async def send(
-    *, user: AbstractBaseUser, request, options: TurnOptions, watch=None
+    *, user: AbstractBaseUser, request, options: TurnOptions, models: ModelPolicy, watch=None
 ) -> turn_services.AlreadySent | None:
     """Save a user's message and start the reply; a resent one returns what was saved."""
     process = runtime.current()
@@ -131,6 +132,7 @@ async def send(
         persona_id=request.persona,
         model=request.model,
         edit_id=request.edit,
+        models=models,
     )
     if isinstance(result, turn_services.AlreadySent):
         return result
@@ -139,7 +141,12 @@ async def send(
 
 
 async def regenerate(
-    *, user: AbstractBaseUser, conversation_id: int, message_id: int, options: TurnOptions
+    *,
+    user: AbstractBaseUser,
+    conversation_id: int,
+    message_id: int,
+    options: TurnOptions,
+    models: ModelPolicy,
 ) -> None:
     """Write a new version of an assistant reply."""
     process = runtime.current()
@@ -152,6 +159,7 @@ async def regenerate(
         owner=process.process_id,
         conversation_id=conversation_id,
         message_id=message_id,
+        models=models,
     )
     _launch(process, user.pk, started, options)
 

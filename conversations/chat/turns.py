@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from .. import selectors, turn_services
 from ..errors import TurnRefused, not_found
+from ..provider import availability
 from . import lifecycle
 from .inbound import SendRequest
 
@@ -32,7 +33,12 @@ async def send(
         )
     if not request.content.strip():
         raise TurnRefused("bad_request", "The message is empty.")
-    return await lifecycle.send(user=user, request=request, options=request.options, watch=watch)
+    models = await availability.current()
+    if request.model:
+        models.check_chosen(request.model)
+    return await lifecycle.send(
+        user=user, request=request, options=request.options, models=models, watch=watch
+    )
 
 
 async def regenerate(
@@ -40,7 +46,11 @@ async def regenerate(
 ) -> None:
     """Write a new reply beside an assistant message (a retry after a failure, say)."""
     await lifecycle.regenerate(
-        user=user, conversation_id=conversation_id, message_id=message_id, options=options
+        user=user,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        options=options,
+        models=await availability.current(),
     )
 
 

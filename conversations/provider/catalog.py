@@ -2,13 +2,24 @@
 
 Staff edits live in ModelInfo rows and always win; the built-in entries fill in what the
 provider's /models list does not say (names, context windows, tool support).
+
+Each process keeps every ModelInfo row in memory (a small table), so a turn learns its
+model's facts without a database trip. A change in the admin reloads them in every
+process (availability.catalog_changed, over the channel layer); the runtime also reloads
+them every ROWS_REFRESH seconds, and anything older than ROWS_TTL is read again.
 """
 
+import threading
+import time
 from dataclasses import dataclass
 
 from .. import selectors
 from ..models import ModelInfo
 from . import local_model
+
+ROWS_TTL = 60.0
+ROWS_REFRESH = 30.0
+MAX_ROWS = 10_000
 
 DEFAULT_CONTEXT_WINDOW = 8192
 
@@ -103,18 +114,53 @@ def _from_row(row: ModelInfo) -> CatalogEntry:
     )
 
 
+_rows_lock = threading.Lock()
+_rows: tuple[float, dict[str, ModelInfo]] | None = None  # (loaded at, rows by model id)
+
+
+def load_rows() -> dict[str, ModelInfo]:
+    """Read every ModelInfo row into this process's memory (one query); return them."""
+    global _rows
+    rows = selectors.model_info_all(limit=MAX_ROWS)
+    with _rows_lock:
+        _rows = (time.monotonic(), rows)
+    return rows
+
+
+def rows(*, max_age: float = ROWS_TTL) -> dict[str, ModelInfo]:
+    """Staff's model rows by id, from memory; read again when older than `max_age`."""
+    cached = _rows
+    if cached is None or time.monotonic() - cached[0] > max_age:
+        return load_rows()
+    return cached[1]
+
+
+def cached_rows() -> dict[str, ModelInfo] | None:
+    """The rows in memory, however old, or None before the first load (never a query)."""
+    cached = _rows
+    return cached[1] if cached else None
+
+
+def forget_rows() -> None:
+    """Drop the rows in memory (tests; each starts from an empty database)."""
+    global _rows
+    with _rows_lock:
+        _rows = None
+
+
 def model_info(model_id: str) -> CatalogEntry:
     """Everything known of one model: staff's row first, then the built-in catalog."""
-    row = selectors.model_info_get(model_id=model_id)
+    row = rows().get(model_id)
     return _from_row(row) if row else built_in(model_id)
 
 
 def merge(provider_ids: list[str]) -> list[CatalogEntry]:
     """Catalog entries for the provider's models, less those staff disabled."""
-    rows = selectors.model_info_by_id(model_ids=provider_ids)
+    known = rows()
+    rows_by_id = {model_id: known[model_id] for model_id in provider_ids if model_id in known}
     entries = []
     for model_id in provider_ids:
-        row = rows.get(model_id)
+        row = rows_by_id.get(model_id)
         if row is not None and not row.enabled:
             continue
         entries.append(_from_row(row) if row else built_in(model_id))

@@ -17,6 +17,7 @@ FALLBACK_TTL = 60.0  # A failed list is retried after a minute, not on every pag
 
 _client: tuple[tuple, LLMClient] | None = None
 _models: tuple[float, list[str]] | None = None  # (expires at, chat model ids)
+_listed: frozenset[str] | None = None  # The provider's latest list that did not fail.
 
 
 def get_client() -> LLMClient:
@@ -44,7 +45,7 @@ def get_client() -> LLMClient:
 
 async def provider_model_ids() -> list[str]:
     """The provider's chat model ids, cached; just the default model when the list fails."""
-    global _models
+    global _models, _listed
     now = time.monotonic()
     if _models and now < _models[0]:
         return _models[1]
@@ -56,10 +57,22 @@ async def provider_model_ids() -> list[str]:
         _models = (now + FALLBACK_TTL, [default])
         return [default]
     ids = sorted({str(e["id"]) for e in entries if catalog.is_chat_model(e)}, key=str.lower)
+    _listed = frozenset(ids)
     if default not in ids:
         ids.insert(0, default)
     _models = (now + MODELS_TTL, ids)
     return ids
+
+
+def listed_model_ids() -> frozenset[str] | None:
+    """The provider's chat models as last listed (however long ago); None when this process
+    has never had a list from it. Never asks the provider."""
+    return _listed
+
+
+def models_stale() -> bool:
+    """Whether the next provider_model_ids() asks the provider."""
+    return _models is None or time.monotonic() >= _models[0]
 
 
 async def available_models() -> list[dict]:
@@ -71,5 +84,5 @@ async def available_models() -> list[dict]:
 
 def forget_models() -> None:
     """Drop the cached model list (settings changed, or a test wants a fresh one)."""
-    global _models
-    _models = None
+    global _models, _listed
+    _models = _listed = None

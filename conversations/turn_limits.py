@@ -1,0 +1,208 @@
+"""Per-user limits on turns, checked inside the one transaction that starts a turn.
+
+A turn's start (turn_services.turn_begin_*) calls `admit` in the transaction that claims
+its conversation, so the limits cost no round trip of their own and hold across server
+processes: the user's TurnAllowance row is locked (PostgreSQL; SQLite has one writer at
+a time anyway), so two processes starting turns for one user take turns.
+
+- running turns: the user's conversations with a live lease (CHAT_MAX_RUNNING_TURNS);
+- turns per minute (CHAT_TURNS_PER_MINUTE): a generic cell rate algorithm (GCRA) on one
+  timestamp per user: bursts of up to the per-minute number, then one start every
+  60/N seconds, and the exact wait when refused;
+- daily tokens: prompt plus completion tokens of the user's replies since midnight UTC,
+  against the quota staff set for the user or their groups (TokenQuota), else
+  CHAT_DAILY_TOKENS. A reply that starts within the quota may end past it.
+
+Tokens are added up in memory as replies end and written by the runtime's save loop
+about once a second (`take_tokens` / `write_tokens`), in user order, so no two
+processes ever wait on each other's rows in opposite orders.
+"""
+
+import datetime as dt
+import threading
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, Max, OuterRef, Subquery
+from django.utils import timezone
+
+from .errors import rate_limited, wait_text
+from .models import Conversation, DailyTokens, TokenQuota, TurnAllowance
+
+RUNNING_RETRY = 5.0  # When one of several running replies will end is unknown: try soon.
+KEEP_DAYS = 90  # Days of token counts kept for staff (the admin's "Token usage").
+
+
+def _today(now: datetime) -> dt.date:
+    return now.astimezone(dt.UTC).date()
+
+
+def _next_midnight(now: datetime) -> datetime:
+    day = _today(now) + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _allowance(user_id: int, day: dt.date):
+    """The user's allowance row, locked, with their quotas and today's tokens beside it."""
+    quotas = TokenQuota.objects.filter(group__user=OuterRef("user_id"))
+    return (
+        TurnAllowance.objects.select_for_update(of=("self",))
+        .filter(user_id=user_id)
+        .annotate(
+            has_own_quota=Exists(TokenQuota.objects.filter(user_id=OuterRef("user_id"))),
+            own_quota=Subquery(
+                TokenQuota.objects.filter(user_id=OuterRef("user_id")).values("daily_tokens")[:1]
+            ),
+            group_unlimited=Exists(quotas.filter(daily_tokens__isnull=True)),
+            group_quota=Subquery(
+                quotas.values("group__user").annotate(most=Max("daily_tokens")).values("most")[:1]
+            ),
+            used=Subquery(
+                DailyTokens.objects.filter(user_id=OuterRef("user_id"), day=day).values("tokens")[
+                    :1
+                ]
+            ),
+        )
+        .first()
+    )
+
+
+def _quota(row) -> int | None:
+    """The daily tokens allowed (None: no limit): the user's own, their groups', the default."""
+    if row.has_own_quota:
+        return row.own_quota
+    if row.group_unlimited:
+        return None
+    if row.group_quota is not None:
+        return row.group_quota
+    return settings.CHAT_DAILY_TOKENS or None
+
+
+def daily_quota(*, user_id: int) -> int | None:
+    """The daily token quota that applies to a user (None: no limit), as `admit` finds it."""
+    own = TokenQuota.objects.filter(user_id=user_id).first()
+    if own is not None:
+        return own.daily_tokens
+    groups = list(
+        TokenQuota.objects.filter(group__user=user_id).values_list("daily_tokens", flat=True)
+    )
+    if groups:
+        return None if None in groups else max(groups)
+    return settings.CHAT_DAILY_TOKENS or None
+
+
+def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
+    """Count a turn's start against the user's limits, or refuse it with `rate_limited`.
+
+    Runs inside the start's transaction; a refusal rolls back whatever the start had
+    written (group commit runs each start in a savepoint).
+    """
+    day = _today(now)
+    row = _allowance(user_id, day)
+    if row is None:
+        TurnAllowance.objects.bulk_create([TurnAllowance(user_id=user_id)], ignore_conflicts=True)
+        row = _allowance(user_id, day)
+    quota = _quota(row)
+    used = (row.used or 0) + pending_tokens(user_id, day)
+    if quota is not None and used >= quota:
+        midnight = _next_midnight(now)
+        raise rate_limited(
+            f"You have used your {quota:,} tokens for today. More at midnight UTC, "
+            f"in {wait_text((midnight - now).total_seconds())}.",
+            (midnight - now).total_seconds(),
+            limit="daily_tokens",
+        )
+    per_minute = settings.CHAT_TURNS_PER_MINUTE
+    tat = None
+    if per_minute > 0:
+        interval = timedelta(seconds=60 / per_minute)
+        tat = max(row.turns_tat or now, now)
+        ahead = tat - now - (timedelta(minutes=1) - interval)
+        if ahead > timedelta(0):
+            raise rate_limited(
+                f"That is more than {per_minute} messages a minute. "
+                f"Send again in {wait_text(ahead.total_seconds())}.",
+                ahead.total_seconds(),
+                limit="turns_per_minute",
+            )
+        tat += interval
+    most = settings.CHAT_MAX_RUNNING_TURNS
+    if most > 0:
+        running = (
+            Conversation.objects.filter(owner_id=user_id, turn_expires_at__gte=now)
+            .exclude(turn_owner="")
+            .exclude(pk=conversation_id)
+            .count()
+        )
+        if running >= most:
+            raise rate_limited(
+                f"{running} replies are being written for you at once, the most allowed: "
+                "wait for one to finish.",
+                RUNNING_RETRY,
+                limit="running_turns",
+            )
+    if tat is not None:
+        TurnAllowance.objects.filter(user_id=user_id).update(turns_tat=tat)
+
+
+# ---- tokens used, counted in memory and written about once a second ---------------------
+
+_lock = threading.Lock()
+_pending: dict[tuple[int, dt.date], int] = {}
+
+
+def record_tokens(*, user_id: int, tokens: int, now: datetime | None = None) -> None:
+    """Count tokens a reply used; `write_tokens` saves them."""
+    if tokens <= 0:
+        return
+    key = (user_id, _today(now or timezone.now()))
+    with _lock:
+        _pending[key] = _pending.get(key, 0) + tokens
+
+
+def pending_tokens(user_id: int, day: dt.date) -> int:
+    """Tokens counted in this process and not yet written."""
+    with _lock:
+        return _pending.get((user_id, day), 0)
+
+
+def take_tokens() -> list[tuple[tuple[int, dt.date], int]]:
+    """The counts to write, in user order; they leave the pending counts."""
+    with _lock:
+        items = sorted(_pending.items())
+        _pending.clear()
+    return items
+
+
+def restore_tokens(items: list[tuple[tuple[int, dt.date], int]]) -> None:
+    """Counts whose write failed go back, to be written with the next ones."""
+    with _lock:
+        for key, tokens in items:
+            _pending[key] = _pending.get(key, 0) + tokens
+
+
+def forget_tokens() -> None:
+    """Drop unwritten counts (each test starts from an empty database)."""
+    with _lock:
+        _pending.clear()
+
+
+_pruned: list[dt.date] = []
+
+
+def write_tokens(*, items: list[tuple[tuple[int, dt.date], int]]) -> None:
+    """Add counts to the users' daily rows (inside the caller's transaction)."""
+    for (user_id, day), tokens in items:
+        rows = DailyTokens.objects.filter(user_id=user_id, day=day)
+        if rows.update(tokens=F("tokens") + tokens):
+            continue
+        try:
+            with transaction.atomic():
+                DailyTokens.objects.create(user_id=user_id, day=day, tokens=tokens)
+        except IntegrityError:  # Another process made the row meanwhile.
+            rows.update(tokens=F("tokens") + tokens)
+    today = _today(timezone.now())
+    if not _pruned or _pruned[-1] != today:
+        DailyTokens.objects.filter(day__lt=today - timedelta(days=KEEP_DAYS)).delete()
+        _pruned[:] = [today]
