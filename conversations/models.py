@@ -251,7 +251,7 @@ class TokenQuota(models.Model):
 
 
 class TurnAllowance(models.Model):
-    """A user's turn-rate state, locked while a turn starts (see limits.py).
+    """A user's turn-rate state, locked while a turn starts (see turn_limits.py).
 
     `turns_tat` is the rate limiter's "theoretical arrival time" (GCRA): starting a turn
     pushes it one interval on, and a start is refused while it lies more than a minute's
@@ -262,6 +262,9 @@ class TurnAllowance(models.Model):
         settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
     turns_tat = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Turn allowance of user {self.user_id}"
 
 
 class DailyTokens(models.Model):
