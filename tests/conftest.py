@@ -6,9 +6,10 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import Client
 
-from conversations import turn_limits
+from conversations import rate_limits, turn_limits
 from conversations.chat import runtime
 from conversations.provider import catalog, upstream
 from conversations.review import stats as review_stats
@@ -52,15 +53,26 @@ def fresh_review_counts():
     review_stats.forget()
 
 
+def forget_counts() -> None:
+    catalog.forget_rows()
+    turn_limits.forget_tokens()
+    rate_limits.reset()
+    if settings.REDIS_URL:  # Sockets counted by an earlier test (or run) for the same ids.
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for key in client.scan_iter("chat:sockets:*", count=1000):
+            client.delete(key)
+        client.close()
+
+
 @pytest.fixture(autouse=True)
 def fresh_memory():
     """What a process keeps in memory of the database (model rows, unwritten token counts)
-    belongs to the test that read or made it."""
-    catalog.forget_rows()
-    turn_limits.forget_tokens()
+    and the rates it counted belong to the test that read or made them."""
+    forget_counts()
     yield
-    catalog.forget_rows()
-    turn_limits.forget_tokens()
+    forget_counts()
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from . import (
     runtime,
     turns,
 )
+from .socket_limits import TOO_MANY, SocketLimits
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=UNAUTHENTICATED)
             return
         # This process's turn loops (saves, the sweep) run from now on.
-        self.hub = runtime.current().hub
+        process = runtime.current()
+        self.limits = SocketLimits(self.user.pk, process.sockets)
+        refusal = await self.limits.open()
+        if refusal is not None:  # The user has all the sockets they may have open.
+            await self.send_json(refusal)
+            await self.close(code=TOO_MANY)
+            return
+        self.hub = process.hub
         await self.hub.join(broadcast.user_group_name(self.user.pk), self)
 
     async def dispatch(self, message: dict) -> None:
@@ -63,13 +71,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Stop listening; replies in progress carry on without this socket."""
         hub = getattr(self, "hub", None)
         if hub is None:
-            return  # Never signed in: never joined anything.
+            return  # Never signed in, or over a limit: never joined anything.
+        await self.limits.close()
         await hub.leave(broadcast.user_group_name(self.user.pk), self)
         for conversation_id in self.watching:
             await hub.leave(broadcast.group_name(conversation_id), self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Decode a text frame; anything else is answered with an error, not a closed socket."""
+        if getattr(self, "hub", None) is None:
+            return  # Refused at connect: closing, and nothing it sends is acted on.
+        refusal = self.limits.frame(text_data)
+        if refusal is not None:  # Over this socket's frame rate: the frame is dropped.
+            if self.limits.flooding:
+                await self.close(code=TOO_MANY)
+            else:
+                await self.send_json(refusal)
+            return
         if text_data is None:
             await self.send_json(outbound.error("bad_request", "Frames must be JSON text."))
             return
@@ -86,6 +104,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             kind, payload = inbound.parse(content)
             client_id = getattr(payload, "client_id", None)
+            await self.limits.check(kind)
             await self.HANDLERS[kind](self, payload)
         except inbound.FrameError as exc:
             await self.send_json(outbound.error(exc.code, exc.message, client_id=exc.client_id))

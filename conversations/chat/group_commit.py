@@ -4,6 +4,9 @@ Turn starts, reply finishes and the periodic progress save all go through here. 
 one batch is in the database, the next one gathers; so fifty turns that start at once
 cost a few transactions, not fifty, and none waits behind a queue of single trips.
 Each piece of work runs in its own savepoint: one that fails leaves the others intact.
+Work that locks a row per user (a turn's start locks the user's TurnAllowance) gives its
+`order` (the user's id): each batch runs in that order, so two batches, in one process
+or two, always lock rows in the same order and never wait on each other in a cycle.
 """
 
 import asyncio
@@ -24,6 +27,7 @@ class _Work:
     kwargs: dict
     after: Callable[[Any], Any] | None  # Runs after the commit, outside the transaction.
     future: asyncio.Future
+    order: int = 0
 
 
 class GroupCommit:
@@ -56,15 +60,21 @@ class GroupCommit:
             self._threads.shutdown(wait=False)
 
     async def run(
-        self, function: Callable[..., Any], *, after: Callable[[Any], Any] | None = None, **kwargs
+        self,
+        function: Callable[..., Any],
+        *,
+        after: Callable[[Any], Any] | None = None,
+        order: int = 0,
+        **kwargs,
     ) -> Any:
         """Run `function(**kwargs)` inside the next batch's transaction; return its result.
 
         `after(result)` runs on the database thread once the batch has committed, for
-        work that needs the result but must not hold the transaction open.
+        work that needs the result but must not hold the transaction open. Work in a
+        batch runs by `order`, then as it came.
         """
         future = asyncio.get_running_loop().create_future()
-        self._queue.append(_Work(function, kwargs, after, future))
+        self._queue.append(_Work(function, kwargs, after, future, order))
         if len(self._workers) < self._limit:
             worker = asyncio.create_task(self._drain(), name="group-commit")
             self._workers.add(worker)
@@ -76,6 +86,7 @@ class GroupCommit:
             # With several workers, share what is waiting rather than one taking it all.
             size = max(1, min(MAX_BATCH, -(-len(self._queue) // self._limit)))
             batch, self._queue = self._queue[:size], self._queue[size:]
+            batch.sort(key=lambda work: work.order)  # Stable: otherwise as it came.
             try:
                 results = await self._execute(batch)
             except Exception as exc:  # noqa: BLE001 - the commit itself failed: tell every caller

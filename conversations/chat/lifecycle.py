@@ -124,6 +124,7 @@ async def send(
     result = await process.starts.run(
         turn_services.turn_begin_send,
         after=generation.planner(options),
+        order=user.pk,  # Starts lock their user's allowance row: always in user order.
         user=user,
         owner=process.process_id,
         client_id=request.client_id,
@@ -155,6 +156,7 @@ async def regenerate(
     started = await process.starts.run(
         turn_services.turn_begin_regenerate,
         after=generation.planner(options),
+        order=user.pk,
         user=user,
         owner=process.process_id,
         conversation_id=conversation_id,

@@ -5,9 +5,12 @@ One Runtime per event loop (one per daphne process; one per test). It holds:
 - the turns running here (`turns`), by conversation;
 - the group commit every turn's database work goes through;
 - three background loops: the progress save (every SAVE_INTERVAL, one transaction for
-  all streaming replies, which also renews this process's leases), the sweep (replies
-  whose process died are interrupted once their lease has expired), and the control
-  channel, where stop and snapshot requests from other processes arrive.
+  all streaming replies, which also renews this process's leases; then the tokens
+  replies used, for the daily quotas), the sweep (replies whose process died are
+  interrupted once their lease has expired), and the control channel, where stop and
+  snapshot requests from other processes arrive, and news that staff changed the models
+  (the channel joins PROCESSES_GROUP, which every process joins);
+- the model catalog in memory (provider/catalog.py), loaded at start and kept fresh.
 """
 
 import asyncio
@@ -22,9 +25,10 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
-from .. import turn_services
+from .. import turn_limits, turn_services
+from ..provider import availability, catalog, upstream
 from ..review import stats as review_stats
-from . import broadcast, outbound
+from . import broadcast, outbound, socket_slots
 from .group_commit import GroupCommit
 
 if TYPE_CHECKING:
@@ -56,6 +60,7 @@ class Runtime:
             else self.commit
         )
         self.hub = broadcast.Hub(self)
+        self.sockets = socket_slots.SocketSlots(self)
         self.channel: str | None = None  # This process's control channel.
         self.draining = False
         self._tasks: list[asyncio.Task] = []
@@ -65,6 +70,7 @@ class Runtime:
         for name, loop in (("save", self._save_loop), ("sweep", self._sweep_loop)):
             self._tasks.append(self.loop.create_task(loop(), name=f"runtime-{name}"))
         self._tasks.append(self.loop.create_task(self._control_loop(), name="runtime-control"))
+        self._tasks.append(self.loop.create_task(self.refresh_catalog(), name="runtime-catalog"))
 
     async def stop(self) -> None:
         """Stop the loops (tests, shutdown)."""
@@ -72,6 +78,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.hub.close()
+        await self.sockets.close()
         if self.starts is not self.commit:
             self.starts.shutdown()
 
@@ -107,12 +114,36 @@ class Runtime:
                 logger.warning("Lost the lease of conversation %s", turn.conversation_id)
                 turn.request_stop(lost=True)
 
+    async def write_tokens(self) -> None:
+        """Add the tokens replies used here to their users' daily counts: one transaction."""
+        items = turn_limits.take_tokens()
+        if not items:
+            return
+        try:
+            await self.commit.run(turn_limits.write_tokens, items=items)
+        except Exception:
+            logger.exception("Writing token counts failed; will retry")
+            turn_limits.restore_tokens(items)
+
+    async def refresh_catalog(self) -> None:
+        """Read staff's model rows, and the provider's list when it is due (the first list is
+        asked for by the first turn, or the model picker: availability.current)."""
+        try:
+            await db(catalog.load_rows)()
+            if upstream.listed_model_ids() is not None and upstream.models_stale():
+                await upstream.provider_model_ids()
+        except Exception:
+            logger.exception("Refreshing the model catalog failed; will retry")
+
     async def _save_loop(self) -> None:
         ticks = 0
         while True:
             await asyncio.sleep(SAVE_INTERVAL)
             await self.save_now()
+            await self.write_tokens()
             ticks += 1
+            if ticks % round(catalog.ROWS_REFRESH / SAVE_INTERVAL) == 0:
+                await self.refresh_catalog()
             if ticks % 5 == 0:  # The dashboard's counts, written every few seconds.
                 try:
                     await self.commit.run(review_stats.flush)
@@ -121,6 +152,11 @@ class Runtime:
             if ticks % 20 == 0:  # Which conversations this process watches, for the others.
                 try:
                     await self.hub.refresh()
+                    await self.sockets.refresh()
+                    # Group memberships expire in Redis (a day by default): renew ours.
+                    await get_channel_layer().group_add(
+                        availability.PROCESSES_GROUP, await self.control_channel()
+                    )
                 except Exception:
                     logger.exception("Refreshing what this process watches failed")
 
@@ -153,6 +189,10 @@ class Runtime:
         # The default prefix: channels-redis reads all of a process's channels from one
         # Redis list per prefix, with one reader at a time; a second prefix starves the first.
         self.channel = await layer.new_channel()
+        try:
+            await layer.group_add(availability.PROCESSES_GROUP, self.channel)
+        except Exception:  # Then only the periodic refresh keeps this process's catalog fresh.
+            logger.exception("Could not join the group of all server processes")
         self._ready.set()
         while True:
             try:
@@ -168,6 +208,11 @@ class Runtime:
     async def _on_control(self, message: dict) -> None:
         if message.get("type") == "hub.frame":
             await self.hub.on_remote(message)
+            return
+        if message.get("type") == availability.CATALOG_CHANGED:
+            # Staff changed a model: read the rows again, beside whatever else arrives.
+            self._tasks.append(self.loop.create_task(self.refresh_catalog()))
+            self._tasks = [task for task in self._tasks if not task.done()]
             return
         turn = self.turns.get(message.get("conversation"))
         if turn is None:
@@ -198,6 +243,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.save_now()
+        await self.write_tokens()
         await self.commit.run(review_stats.flush)
 
 

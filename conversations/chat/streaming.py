@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from .. import turn_services
+from .. import turn_limits, turn_services
 from ..llm import Finish, LLMError, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
 from ..llm.sse import ToolCallAccumulator
 from ..models import Message
@@ -101,7 +101,20 @@ async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
     calls = []
     if plan.request.tool_choice != "none":
         calls = [call for call in reading.calls.calls() if call.name]
+    _count_tokens(turn, plan, reading.usage)
     return await finish_reply(turn, outcome, usage=reading.usage, tool_calls=calls)
+
+
+def _count_tokens(turn: "Turn", plan: ReplyPlan, usage: Usage) -> None:
+    """Count what the request cost against the user's daily tokens: the provider's figures,
+    else our estimates (a reply stopped early reports none, and its prompt was still read)."""
+    prompt = usage.prompt_tokens
+    if prompt is None:
+        prompt = plan.record.get("estimated_prompt_tokens") or 0
+    completion = usage.completion_tokens
+    if completion is None:
+        completion = -(-(len(turn.content) + len(turn.reasoning)) // 4)  # About 4 chars a token.
+    turn_limits.record_tokens(user_id=turn.user_id, tokens=prompt + completion)
 
 
 async def _read(turn: "Turn", plan: ReplyPlan, reading: _Reading) -> None:
