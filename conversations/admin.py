@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import services
+from . import quota_admin, services  # noqa: F401 - quota_admin registers its pages
 from .models import Conversation, Message, ModelInfo, Persona
 from .review import audit, datasets, permissions
 from .review import selectors as review_selectors

@@ -23,9 +23,7 @@ def not_found(what: str) -> TurnRefused:
 
 def rate_limited(message: str, retry_after: float, *, limit: str) -> TurnRefused:
     """The `limit` named was reached: try again in `retry_after` seconds (whole, at least 1)."""
-    return TurnRefused(
-        "rate_limited", message, retry_after=retry_seconds(retry_after), limit=limit
-    )
+    return TurnRefused("rate_limited", message, retry_after=retry_seconds(retry_after), limit=limit)
 
 
 def retry_seconds(seconds: float) -> int:

@@ -88,9 +88,7 @@ def _async_limiter() -> MovingWindowRateLimiter | AsyncMovingWindow:
     if known is None or known[0] != url:
         for old in [other for other in _shared_async if other.is_closed()]:
             del _shared_async[old]
-        storage = AsyncRedisStorage(
-            f"async+{url}", key_prefix=KEY_PREFIX, implementation="redispy"
-        )
+        storage = AsyncRedisStorage(f"async+{url}", key_prefix=KEY_PREFIX, implementation="redispy")
         known = _shared_async[loop] = (url, AsyncMovingWindow(storage))
     return known[1]
 

@@ -1,6 +1,6 @@
 // Writing: the composer, drafts, stop, and what the buttons under a message ask for.
 import { renderPending, scrollToEnd } from "./messages.js";
-import { $, flash, setStatus } from "./page.js";
+import { $, chosenModel, flash, setStatus } from "./page.js";
 import { button } from "./render.js";
 import { send } from "./socket.js";
 import { boot, isStreaming, state } from "./state.js";
@@ -8,7 +8,6 @@ import { chosenToolChoice, chosenTools } from "./tools.js";
 
 const input = $("input");
 const personaSelect = $("persona");
-const modelSelect = $("model");
 
 function newClientId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -17,7 +16,7 @@ function newClientId() {
 
 /** The model, persona and tools every sending frame carries. */
 function choices() {
-  const frame = { model: modelSelect.value || null, tools: chosenTools(), tool_choice: chosenToolChoice() };
+  const frame = { model: chosenModel(), tools: chosenTools(), tool_choice: chosenToolChoice() };
   if (personaSelect.value) frame.persona = Number(personaSelect.value);
   return frame;
 }

@@ -13,7 +13,7 @@ import {
   showConversation,
   showStreaming,
 } from "./messages.js";
-import { $, announce, flash, selectOption, setTitle } from "./page.js";
+import { $, announce, flash, markUnavailable, selectOption, setTitle, showModelProblem } from "./page.js";
 import * as sidebar from "./sidebar.js";
 import { state } from "./state.js";
 import { applyPersonaTools } from "./tools.js";
@@ -41,6 +41,10 @@ const handlers = {
     selectOption($("persona"), f.persona ?? "");
     applyPersonaTools();
     selectOption($("model"), f.model, true);
+    if (f.model_available === false) {
+      markUnavailable(f.model);
+      showModelProblem(`This conversation's model, ${f.model}, is no longer available. Pick another model to continue.`);
+    }
     showConversation(f.messages, f.has_more);
   },
   "message.created": (f) => {
@@ -95,6 +99,13 @@ const handlers = {
   error: (f) => {
     if (f.message_id !== undefined) return; // Shown on the reply itself.
     if (f.client_id) giveBack(f.client_id); // Nothing was saved: the text goes back.
+    if (f.field === "model") {
+      // The model cannot be used (turned off, unknown): say so where another is picked.
+      if (f.model) markUnavailable(f.model);
+      showModelProblem(f.message);
+      $("model").focus();
+      return;
+    }
     flash(f.message);
   },
 };

@@ -40,6 +40,12 @@ export function connect(onFrame) {
       location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
       return;
     }
+    if (event.code === 4429) {
+      // Over a limit (too many tabs open, or too many requests): try again much later.
+      setStatus("Disconnected: too many chat tabs are open, or too many requests. Reconnecting in 30 s…");
+      setTimeout(() => connect(onFrame), 30000);
+      return;
+    }
     setStatus("Connection lost. Reconnecting…");
     setTimeout(() => connect(onFrame), retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);

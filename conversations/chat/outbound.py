@@ -111,11 +111,20 @@ def conversation_created(conversation: Conversation) -> dict:
 
 
 def conversation_state(
-    conversation: Conversation, messages: list[dict], *, has_more: bool = False
+    conversation: Conversation,
+    messages: list[dict],
+    *,
+    has_more: bool = False,
+    model_available: bool = True,
 ) -> dict:
-    """A `conversation.state` frame: the conversation and the newest page of its branch."""
+    """A `conversation.state` frame: the conversation and the newest page of its branch,
+    and whether its model may still be used (else the next turn needs another)."""
     return _conversation_frame(
-        "conversation.state", conversation, messages=messages, has_more=has_more
+        "conversation.state",
+        conversation,
+        messages=messages,
+        has_more=has_more,
+        model_available=model_available,
     )
 
 

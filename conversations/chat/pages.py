@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from .. import selectors
 from ..errors import TurnRefused
 from ..models import Conversation, Message
+from ..provider import availability
 from ..review import selectors as review_selectors
 from . import lifecycle, outbound
 
@@ -66,7 +67,13 @@ def state(user: AbstractBaseUser, conversation_id: int) -> dict:
     """A `conversation.state` frame from the database: the newest page of the active branch."""
     conversation = owned_conversation(user, conversation_id)
     page, has_more = message_page(conversation, leaf_id=conversation.current_leaf_id)
-    return outbound.conversation_state(conversation, page, has_more=has_more)
+    model = conversation.model or (conversation.persona.model if conversation.persona else "")
+    return outbound.conversation_state(
+        conversation,
+        page,
+        has_more=has_more,
+        model_available=availability.policy().usable(model or settings.LLM_DEFAULT_MODEL),
+    )
 
 
 def streaming_message(frame: dict) -> dict | None:

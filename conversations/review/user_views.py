@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors as conversation_selectors
 from ..models import Message
+from ..rate_limits import READS, WRITES
+from ..web.rate_limited import rate_limit
 from . import selectors, services
 from .forms import FeedbackForm, ReportForm
 
@@ -59,6 +61,7 @@ def _form_error(form) -> JsonResponse:
 
 
 @require_http_methods(["GET", "POST", "DELETE"])
+@rate_limit(READS, unsafe=WRITES, json=True)
 @json_api
 def message_feedback(request: HttpRequest, message_id: int) -> JsonResponse:
     """The user's thumbs up or down on a reply of theirs: read, set or change, withdraw."""
@@ -87,6 +90,7 @@ def message_feedback(request: HttpRequest, message_id: int) -> JsonResponse:
 
 
 @require_http_methods(["GET", "POST", "DELETE"])
+@rate_limit(READS, unsafe=WRITES, json=True)
 @json_api
 def conversation_report(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """The user's report of a conversation of theirs: read, make or change, withdraw."""
@@ -116,6 +120,7 @@ def conversation_report(request: HttpRequest, conversation_id: int) -> JsonRespo
 
 
 @login_required
+@rate_limit(READS)
 def privacy(request: HttpRequest) -> HttpResponse:
     """What staff can read of the user's conversations, and the dataset opt-out."""
     return render(request, "review/privacy.html")
@@ -123,6 +128,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@rate_limit(WRITES)
 def dataset_opt_out(request: HttpRequest) -> HttpResponse:
     """Opt out of datasets (opt_out=1) or back in (opt_out=0), then back to the notice."""
     opted_out = request.POST.get("opt_out") == "1"

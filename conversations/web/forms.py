@@ -2,7 +2,9 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from ..chat.assembly import TOOL_CHOICES
+from ..errors import TurnRefused
 from ..models import Persona
+from ..provider import availability
 from ..services import PERSONA_FIELDS
 from ..tools import registry
 
@@ -34,3 +36,13 @@ class PersonaForm(forms.ModelForm):
         ]
         self.fields["model"].help_text = "Blank: the chat's model picker decides."
         self.fields["model"].widget.attrs["list"] = "model-options"
+
+    def clean_model(self) -> str:
+        """A model the server would refuse (unknown, or turned off by staff) is no choice."""
+        model = self.cleaned_data["model"].strip()
+        if model:
+            try:
+                availability.policy().check_chosen(model)
+            except TurnRefused as exc:
+                raise forms.ValidationError(exc.message) from None
+        return model

@@ -7,8 +7,10 @@ from django.views.decorators.http import require_POST
 
 from .. import selectors, services
 from ..models import Persona
-from ..provider import catalog
+from ..provider import availability, catalog
+from ..rate_limits import READS, WRITES
 from .forms import PersonaForm
+from .rate_limited import rate_limit
 
 
 def _catalog() -> list:
@@ -23,13 +25,18 @@ def _own(request: HttpRequest, persona_id: int) -> Persona:
 
 
 @login_required
+@rate_limit(READS, unsafe=WRITES)
 def persona_list(request: HttpRequest) -> HttpResponse:
     """The user's personas and the shared ones."""
-    personas = selectors.persona_list(user=request.user).select_related("owner")
+    personas = list(selectors.persona_list(user=request.user).select_related("owner"))
+    models = availability.policy()
+    for persona in personas:  # A persona whose model went away (turned off, no longer listed).
+        persona.model_unavailable = bool(persona.model) and not models.usable(persona.model)
     return render(request, "personas/list.html", {"personas": personas})
 
 
 @login_required
+@rate_limit(READS, unsafe=WRITES)
 def persona_create(request: HttpRequest) -> HttpResponse:
     """A new persona of the user's own."""
     form = PersonaForm(request.POST or None)
@@ -42,6 +49,7 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limit(READS, unsafe=WRITES)
 def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
     """Edit one of the user's personas; replies already written keep what they were sent."""
     persona = _own(request, persona_id)
@@ -60,6 +68,7 @@ def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@rate_limit(WRITES)
 def persona_duplicate(request: HttpRequest, persona_id: int) -> HttpResponse:
     """Copy a persona the user may use into one they own, then edit the copy."""
     persona = selectors.persona_get(user=request.user, persona_id=persona_id)
@@ -70,6 +79,7 @@ def persona_duplicate(request: HttpRequest, persona_id: int) -> HttpResponse:
 
 
 @login_required
+@rate_limit(READS, unsafe=WRITES)
 def persona_delete(request: HttpRequest, persona_id: int) -> HttpResponse:
     """Confirm, then delete one of the user's personas."""
     persona = _own(request, persona_id)

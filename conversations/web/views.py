@@ -11,13 +11,16 @@ from django.views.decorators.http import require_GET
 from .. import selectors, services
 from ..chat import outbound
 from ..portability import export, importing
-from ..provider import catalog, upstream
+from ..provider import availability, catalog, upstream
+from ..rate_limits import BULK, READS
 from ..rendering import highlight_css as _highlight_css
 from ..tools import registry
 from .forms import SignupForm
+from .rate_limited import rate_limit
 
 
 @login_required
+@rate_limit(READS)
 def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
     """The chat page: a new chat, or one of the user's conversations."""
     conversation = _owned(request, conversation_id) if conversation_id is not None else None
@@ -31,7 +34,8 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "conversation": conversation,
             "conversations": sidebar,
             "personas": personas,
-            "model": catalog.model_info(model).as_dict(),
+            "model": catalog.model_info(model).as_dict()
+            | {"available": availability.policy().usable(model)},
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
@@ -65,6 +69,7 @@ def _download(response: HttpResponse, filename: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@rate_limit(READS)
 def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation as JSON: what its next turn would send upstream, and the whole tree."""
     conversation = _owned(request, conversation_id)
@@ -76,6 +81,7 @@ def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@rate_limit(READS)
 def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation's active branch as Markdown."""
     conversation = _owned(request, conversation_id)
@@ -88,6 +94,7 @@ def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@rate_limit(BULK)
 def export_all(request: HttpRequest) -> HttpResponse:
     """Every conversation of the user, in one JSON file."""
     data = export.export_all(request.user)
@@ -95,6 +102,7 @@ def export_all(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limit(None, unsafe=BULK)  # The form is free; each upload is bulk work.
 def import_conversations(request: HttpRequest) -> HttpResponse:
     """Import our JSON export or ChatGPT's conversations.json, checked whole before saving."""
     error, status = "", 200
@@ -136,6 +144,7 @@ def _import_upload(request: HttpRequest) -> list:
 
 @login_required
 @require_GET
+@rate_limit(READS, json=True)
 def search_json(request: HttpRequest) -> JsonResponse:
     """The user's conversations matching `q` in titles or message text, with snippets."""
     query = request.GET.get("q", "")[:200]
@@ -149,6 +158,7 @@ def search_json(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_GET
+@rate_limit(READS, json=True)
 def conversations_json(request: HttpRequest) -> JsonResponse:
     """The sidebar: the user's conversations, or the archived ones with ?archived=1."""
     archived = request.GET.get("archived") == "1"
@@ -156,6 +166,7 @@ def conversations_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"conversations": [outbound.conversation_data(c) for c in items]})
 
 
+@rate_limit(READS, json=True)
 async def models_json(request: HttpRequest) -> JsonResponse:
     """The chat models to pick from, as `{models: [{id, name}], default}`."""
     user = await request.auser()
