@@ -245,8 +245,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=text, close=close)
             return
         self.frames_split += 1
-        for part in outbound.split_frame(text, limit=FRAME_LIMIT, frame_id=self.frames_split):
-            await self.send(text_data=part)
+        parts = outbound.split_frame(text, limit=FRAME_LIMIT, frame_id=self.frames_split)
+        for index, part in enumerate(parts):
+            # Parts after the first continue one frame: the server checks what a client
+            # left unread before a frame, never inside one (web/send_buffer.py).
+            await self.base_send({"type": "websocket.send", "text": part, "continues": index > 0})
         if close:
             await self.close()
 

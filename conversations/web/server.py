@@ -5,7 +5,9 @@ A drop-in for daphne, with the same arguments:
 
     python -m conversations.web.server -b 127.0.0.1 -p 8000 chatsite.asgi:application
 
-See body_limits.py for what is refused and why it has to happen here. On SIGTERM the
+See body_limits.py for what is refused and why it has to happen here, and send_buffer.py
+for websockets whose client stops reading (dropped past CHAT_SOCKET_SEND_BUFFER
+unsent bytes instead of buffered without end). On SIGTERM the
 process drains: it takes no new turns (health answers 503, sends get `unavailable`), lets
 the running ones finish for up to CHAT_DRAIN_SECONDS, then stops; a second SIGTERM (or
 SIGINT) stops it at once. daphne, which installs Twisted's reactor when imported, is
@@ -47,14 +49,16 @@ def _drain_on_sigterm() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run daphne's command line with the capped HTTP factory in place."""
+    """Run daphne's command line with the capped HTTP and bounded websocket factories."""
     from daphne import server
     from daphne.cli import CommandLineInterface
 
     from .body_limits import CappedHTTPFactory
+    from .send_buffer import BoundedWebSocketFactory
 
-    # daphne's Server builds its HTTP factory by this name, once, when it runs.
+    # daphne's Server builds its factories by these names, once, when it runs.
     server.HTTPFactory = CappedHTTPFactory
+    server.WebSocketFactory = BoundedWebSocketFactory
     from twisted.internet import reactor
 
     # After Twisted has installed its own signal handlers, so ours replaces its SIGTERM.
