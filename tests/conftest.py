@@ -10,6 +10,7 @@ from django.test import Client
 
 from conversations.chat import runtime
 from conversations.provider import upstream
+from conversations.review import stats as review_stats
 from conversations.tools import registry
 from tests.fake_upstream import FakeUpstream
 
@@ -27,6 +28,14 @@ def fake_upstream(settings):
     yield server
     server.stop()
     upstream.forget_models()
+
+
+@pytest.fixture(autouse=True)
+def fresh_review_counts():
+    """The dashboard's counts held in memory belong to the test that made them."""
+    review_stats.forget()
+    yield
+    review_stats.forget()
 
 
 @pytest.fixture(autouse=True)
