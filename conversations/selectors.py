@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .llm import ChatMessage, ToolCall
-from .models import Conversation, Message, ModelInfo, Persona
+from .models import Conversation, Message, ModelInfo, Persona, UserSettings
 
 BRANCH_SQL = """
 WITH RECURSIVE branch(id, depth) AS (
@@ -255,16 +255,22 @@ def tool_calls_of(message: Message) -> tuple[ToolCall, ...]:
     )
 
 
-def system_message(persona: Persona | None) -> ChatMessage | None:
-    """The persona's system prompt as the first message, if it has one."""
+def system_message(persona: Persona | None, instructions: str = "") -> ChatMessage | None:
+    """The first message: the persona's system prompt, then the user's custom instructions
+    (a blank line between), if there is either."""
+    parts = []
     if persona and persona.system_prompt.strip():
-        return ChatMessage("system", persona.system_prompt)
-    return None
+        parts.append(persona.system_prompt)  # As written: what was sent stays exact.
+    if instructions.strip():
+        parts.append(instructions.strip())
+    return ChatMessage("system", "\n\n".join(parts)) if parts else None
 
 
-def upstream_messages(*, persona: Persona | None, branch: list[Message]) -> list[ChatMessage]:
+def upstream_messages(
+    *, persona: Persona | None, branch: list[Message], instructions: str = ""
+) -> list[ChatMessage]:
     """The whole message list for a branch: system prompt, then every message that says something."""
-    system = system_message(persona)
+    system = system_message(persona, instructions)
     said = [m for m in (chat_message(message) for message in branch) if m is not None]
     return ([system] if system else []) + said
 
@@ -280,7 +286,9 @@ def conversation_export(*, conversation: Conversation) -> dict:
         "messages": [
             message.to_wire()
             for message in upstream_messages(
-                persona=persona, branch=message_branch(conversation=conversation)
+                persona=persona,
+                branch=message_branch(conversation=conversation),
+                instructions=custom_instructions(user_id=conversation.owner_id),
             )
         ],
     }
@@ -304,3 +312,24 @@ def model_info_get(*, model_id: str) -> ModelInfo | None:
 def model_info_by_id(*, model_ids: list[str]) -> dict[str, ModelInfo]:
     """Staff's rows for these models, by model id."""
     return {row.model_id: row for row in ModelInfo.objects.filter(model_id__in=model_ids)}
+
+
+def user_settings(*, user: AbstractBaseUser) -> UserSettings:
+    """The user's settings; the defaults (not saved) when they have never changed any."""
+    found = UserSettings.objects.filter(user_id=user.pk).first()
+    return found or UserSettings(user_id=user.pk)
+
+
+def custom_instructions(*, user_id: int) -> str:
+    """What the user asked to add to every system prompt ("" for none)."""
+    found = UserSettings.objects.filter(user_id=user_id).values_list(
+        "custom_instructions", flat=True
+    )
+    return next(iter(found), "")
+
+
+def default_persona(*, user: AbstractBaseUser, chosen: UserSettings) -> Persona | None:
+    """The persona new chats start with, if the user may still use it."""
+    if chosen.default_persona_id is None:
+        return None
+    return persona_get(user=user, persona_id=chosen.default_persona_id)

@@ -13,6 +13,7 @@ from ..chat import outbound
 from ..provider import catalog, upstream
 from ..rendering import highlight_css as _highlight_css
 from ..tools import registry
+from . import appearance
 from .forms import SignupForm
 
 IMPORT_MAX_BYTES = 50_000_000
@@ -24,7 +25,15 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     conversation = _owned(request, conversation_id) if conversation_id is not None else None
     sidebar = list(selectors.conversation_list(user=request.user)[:500])
     personas = list(selectors.persona_list(user=request.user))
-    model = (conversation.model if conversation else "") or settings.LLM_DEFAULT_MODEL
+    chosen = appearance.settings_of(request)
+    if conversation:
+        persona = conversation.persona
+        model = conversation.model or settings.LLM_DEFAULT_MODEL
+    else:  # A new chat starts with the user's defaults (Settings).
+        persona = selectors.default_persona(user=request.user, chosen=chosen)
+        model = (
+            chosen.default_model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+        )
     return render(
         request,
         "chat.html",
@@ -32,12 +41,15 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "conversation": conversation,
             "conversations": sidebar,
             "personas": personas,
+            "selected_persona": persona.pk if persona else None,
             "model": catalog.model_info(model).as_dict(),
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
+                "enterToSend": chosen.enter_to_send,
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
                 "personas": {
                     p.pk: {"name": p.name, "tools": p.tools, "tool_choice": p.tool_choice}
