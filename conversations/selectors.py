@@ -59,20 +59,30 @@ def conversation_get_by_id(*, conversation_id: int) -> Conversation | None:
     return Conversation.objects.filter(pk=conversation_id).first()
 
 
-def conversation_search(*, user_id: int, query: str, limit: int = 20) -> list[dict]:
+SEARCH_MAX_OFFSET = 1000  # Paging stops here: 50 pages of results is plenty to scroll.
+
+
+def conversation_search(
+    *, user_id: int, query: str, limit: int = 20, offset: int = 0
+) -> list[dict]:
     """The user's conversations whose title or messages match, each with a snippet.
 
-    Message text is searched through the full-text index (SQLite FTS5, PostgreSQL GIN).
+    Conversations whose title matches come first (most recently active first), then those
+    with matching messages (newest match first); `offset` skips that many, for paging. A hit
+    found in messages names its newest matching message. Message text is searched through
+    the full-text index (SQLite FTS5, PostgreSQL GIN).
     """
     query = query.strip()
-    if not query:
+    offset = max(0, min(offset, SEARCH_MAX_OFFSET))
+    if not query or limit < 1:
         return []
+    wanted = offset + limit
     hits: dict[int, dict] = {}
     for conversation in Conversation.objects.filter(
         owner_id=user_id, title__icontains=query
-    ).order_by("-updated_at")[:limit]:
+    ).order_by("-updated_at", "-id")[:wanted]:
         hits[conversation.pk] = _hit(conversation, conversation.title, None)
-    for conversation_id, message_id, snippet in _message_matches(user_id, query, limit):
+    for conversation_id, message_id, snippet in _message_matches(user_id, query, wanted):
         hit = hits.get(conversation_id)
         if hit is None:
             hits[conversation_id] = {
@@ -83,7 +93,8 @@ def conversation_search(*, user_id: int, query: str, limit: int = 20) -> list[di
         elif hit["message"] is None:
             # The title matched too: the newest matching message says more than the title.
             hit |= {"message": message_id, "snippet": snippet}
-    missing = [h for h in hits.values() if "title" not in h]
+    page = list(hits.values())[offset:wanted]
+    missing = [h for h in page if "title" not in h]
     titles = Conversation.objects.in_bulk([h["conversation"] for h in missing])
     for hit in missing:
         conversation = titles[hit["conversation"]]
@@ -92,7 +103,7 @@ def conversation_search(*, user_id: int, query: str, limit: int = 20) -> list[di
             "archived": conversation.archived,
             "updated_at": conversation.updated_at.isoformat(),
         }
-    return list(hits.values())[:limit]
+    return page
 
 
 def _hit(conversation: Conversation, snippet: str, message_id: int | None) -> dict:
@@ -107,47 +118,62 @@ def _hit(conversation: Conversation, snippet: str, message_id: int | None) -> di
 
 
 def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, int, str]]:
-    """(conversation id, message id, snippet) for messages matching the words of `query`."""
+    """(conversation id, message id, snippet) for the `limit` conversations whose messages
+    most recently matched the words of `query`: their newest matching message each."""
     words = [w for w in re.findall(r"\w+", query)][:8]
     if not words:
         return []
     vendor = connection.vendor
     if vendor == "sqlite":
         # Each word as a quoted prefix term: user text never becomes FTS syntax.
-        match = " ".join(f'"{w}"*' for w in words)
-        sql = """
-            SELECT m.conversation_id, m.id,
-                   snippet(conversations_message_fts, 0, '', '', '…', 12)
+        terms = " ".join(f'"{w}"*' for w in words)
+        newest = """
+            SELECT m.conversation_id, MAX(m.id) AS newest
             FROM conversations_message_fts f
             JOIN conversations_message m ON m.id = f.rowid
             JOIN conversations_conversation c ON c.id = m.conversation_id
             WHERE conversations_message_fts MATCH %s AND c.owner_id = %s
-            ORDER BY m.id DESC LIMIT %s
+            GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
-        params = [match, user_id, limit * 5]
+        snippets = """
+            SELECT f.rowid, snippet(conversations_message_fts, 0, '', '', '…', 12)
+            FROM conversations_message_fts f
+            WHERE conversations_message_fts MATCH %s AND f.rowid IN ({ids})
+        """
     elif vendor == "postgresql":
         # Words only (\w+), each as a prefix: user text never becomes tsquery syntax.
         terms = " & ".join(f"{w}:*" for w in words)
-        sql = """
-            SELECT m.conversation_id, m.id,
-                   ts_headline('simple', m.content, to_tsquery('simple', %s),
-                               'MaxWords=16, MinWords=6, StartSel="", StopSel=""')
+        newest = """
+            SELECT m.conversation_id, MAX(m.id) AS newest
             FROM conversations_message m
             JOIN conversations_conversation c ON c.id = m.conversation_id
             WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', %s) AND c.owner_id = %s
-            ORDER BY m.id DESC LIMIT %s
+            GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
-        params = [terms, terms, user_id, limit * 5]
+        snippets = """
+            SELECT m.id, ts_headline('simple', m.content, to_tsquery('simple', %s),
+                                     'MaxWords=16, MinWords=6, StartSel="", StopSel=""')
+            FROM conversations_message m WHERE m.id IN ({ids})
+        """
     else:  # pragma: no cover - other databases fall back to a scan
         rows = (
             Message.objects.filter(conversation__owner_id=user_id, content__icontains=query)
             .order_by("-id")
             .values_list("conversation_id", "id", "content")[: limit * 5]
         )
-        return [(c, m, text[:120]) for c, m, text in rows]
+        found: dict[int, tuple[int, int, str]] = {}
+        for c, m, text in rows:
+            found.setdefault(c, (c, m, text[:120]))
+        return list(found.values())[:limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(c, m, " ".join(snippet.split())) for c, m, snippet in cursor.fetchall()]
+        cursor.execute(newest, [terms, user_id, limit])
+        latest = cursor.fetchall()
+        if not latest:
+            return []
+        ids = ", ".join(str(int(message_id)) for _, message_id in latest)
+        cursor.execute(snippets.format(ids=ids), [terms])
+        text = {message_id: " ".join(snippet.split()) for message_id, snippet in cursor.fetchall()}
+    return [(c, m, text.get(m, "")) for c, m in latest]
 
 
 def persona_get(*, user: AbstractBaseUser, persona_id: int) -> Persona | None:

@@ -17,6 +17,7 @@ from . import appearance
 from .forms import SignupForm
 
 IMPORT_MAX_BYTES = 50_000_000
+SEARCH_PAGE = 20  # Results per page of search.
 
 
 @login_required
@@ -134,10 +135,20 @@ def import_conversations(request: HttpRequest) -> HttpResponse:
 def search_json(request: HttpRequest) -> JsonResponse:
     """The user's conversations matching `q` in titles or message text, with snippets."""
     query = request.GET.get("q", "")[:200]
+    try:
+        offset = max(0, min(int(request.GET.get("offset", 0)), selectors.SEARCH_MAX_OFFSET))
+    except ValueError:
+        offset = 0
+    # One more than a page: whether there is a next page, without counting them all.
+    found = selectors.conversation_search(
+        user_id=request.user.pk, query=query, limit=SEARCH_PAGE + 1, offset=offset
+    )
+    more = len(found) > SEARCH_PAGE and offset + SEARCH_PAGE <= selectors.SEARCH_MAX_OFFSET
     return JsonResponse(
         {
             "query": query,
-            "results": selectors.conversation_search(user_id=request.user.pk, query=query),
+            "results": found[:SEARCH_PAGE],
+            "next_offset": offset + SEARCH_PAGE if more else None,
         }
     )
 
