@@ -72,6 +72,9 @@ class Conversation(models.Model):
     # leases while its turns run, and any process sweeps up those left to expire.
     turn_owner = models.CharField(max_length=100, blank=True, editable=False)
     turn_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Imported conversations only: a hash of their messages, so importing the same file
+    # again can ask before making copies (portability.conversation_fingerprint).
+    import_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,6 +82,11 @@ class Conversation(models.Model):
         ordering = ["-updated_at"]
         indexes = [
             models.Index(fields=["owner", "-updated_at"], name="conv_owner_recent"),
+            models.Index(
+                fields=["owner", "import_fingerprint"],
+                condition=~Q(import_fingerprint=""),
+                name="conv_import_fingerprint",
+            ),
             # The sweep looks only at conversations with a lease.
             models.Index(
                 fields=["turn_expires_at"], condition=~Q(turn_owner=""), name="conv_turn_leased"

@@ -1,6 +1,7 @@
 """Take it with you: export conversations (JSON with the full tree, Markdown) and import
 our own export or ChatGPT's `conversations.json`, all or nothing."""
 
+import hashlib
 import json
 from datetime import UTC, datetime
 
@@ -34,6 +35,19 @@ class ImportFailed(Exception):
     """A file that cannot be imported; nothing was saved."""
 
 
+class ImportDuplicates(Exception):
+    """Some conversations in the file were imported before, and the caller asked to be told
+    (duplicates="ask"); nothing was saved."""
+
+    def __init__(self, titles: list[str], total: int) -> None:
+        super().__init__(f"{len(titles)} of {total} conversations were imported before.")
+        self.titles = titles  # Of the ones already here, as they are titled here now.
+        self.total = total
+
+
+DUPLICATE_CHOICES = ("ask", "skip", "copy")
+
+
 def export_conversation(conversation: Conversation) -> dict:
     """One conversation: what its next turn would send (`messages`) and the whole tree."""
     tree = selectors.conversation_tree(conversation=conversation)
@@ -42,6 +56,7 @@ def export_conversation(conversation: Conversation) -> dict:
         "version": VERSION,
         **selectors.conversation_export(conversation=conversation),
         "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
         "pinned": conversation.pinned,
         "archived": conversation.archived,
         "current": conversation.current_leaf_id,
@@ -101,8 +116,15 @@ def export_markdown(conversation: Conversation) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def import_file(*, user: AbstractBaseUser, data: bytes) -> list[Conversation]:
-    """Import a file of ours or ChatGPT's; every conversation or none."""
+def import_file(
+    *, user: AbstractBaseUser, data: bytes, duplicates: str = "copy"
+) -> list[Conversation]:
+    """Import a file of ours or ChatGPT's; every conversation or none.
+
+    Conversations imported before (the same messages: `conversation_fingerprint`) are
+    imported again as copies (duplicates="copy"), left out ("skip"), or, with "ask",
+    nothing is imported and ImportDuplicates says which.
+    """
     try:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -123,8 +145,63 @@ def import_file(*, user: AbstractBaseUser, data: bytes) -> list[Conversation]:
         )
     if not isinstance(items, list) or not items:
         raise ImportFailed("The file holds no conversations.")
+    read = [reader(item, number) for number, item in enumerate(items, 1)]
+    prints = [conversation_fingerprint(nodes) for _, nodes, _ in read]
+    if duplicates != "copy":
+        before = selectors.conversations_imported_before(user=user, fingerprints=prints)
+        if before and duplicates == "ask":
+            in_file_order = list(dict.fromkeys(fp for fp in prints if fp in before))
+            raise ImportDuplicates([before[fp].title for fp in in_file_order], len(read))
+        read, prints = _without(read, prints, set(before))
     with transaction.atomic():
-        return [_save(user, *reader(item, number)) for number, item in enumerate(items, 1)]
+        return [_save(user, *parts, fingerprint=fp) for parts, fp in zip(read, prints, strict=True)]
+
+
+def _without(read: list, prints: list[str], known: set[str]) -> tuple[list, list[str]]:
+    """The conversations not imported before (and each only once, should a file repeat one)."""
+    kept, kept_prints = [], []
+    for parts, fingerprint in zip(read, prints, strict=True):
+        if fingerprint not in known:
+            known.add(fingerprint)
+            kept.append(parts)
+            kept_prints.append(fingerprint)
+    return kept, kept_prints
+
+
+def conversation_fingerprint(nodes: list[dict]) -> str:
+    """What makes two imports the same conversation: every message's role and text, and
+    which message it follows, in the file's order (titles and dates may change; the
+    messages are the conversation)."""
+    position = {node["key"]: index for index, node in enumerate(nodes)}
+    canonical = [
+        [node.get("role"), node.get("content") or "", position.get(node.get("parent"))]
+        for node in nodes
+    ]
+    text = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def conversation_dates(meta: dict, nodes: list[dict]) -> tuple[datetime | None, datetime | None]:
+    """(created, last active) from the file: its own dates, else its messages' first and
+    last; None where the file has none, so the import's own time stays."""
+    stamps = sorted(stamp for node in nodes if (stamp := _parse_date(node.get("created_at"))))
+    created = _parse_date(meta.get("created_at")) or (stamps[0] if stamps else None)
+    updated = _parse_date(meta.get("updated_at")) or (stamps[-1] if stamps else None) or created
+    if created and updated and updated < created:
+        updated = created
+    return created, updated
+
+
+def _parse_date(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = parse_datetime(value)
+    except ValueError:
+        return None
+    if stamp is not None and stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp
 
 
 def _read_ours(item: dict, number: int) -> tuple[dict, list[dict], object]:
@@ -146,6 +223,7 @@ def _read_ours(item: dict, number: int) -> tuple[dict, list[dict], object]:
         "title": str(item.get("title") or "Imported conversation")[:200],
         "model": str(item.get("model") or "")[:200],
         "created_at": item.get("created_at"),
+        "updated_at": item.get("updated_at"),
         "pinned": bool(item.get("pinned")),
         "archived": bool(item.get("archived")),
         "persona": item.get("persona") if isinstance(item.get("persona"), dict) else None,
@@ -204,10 +282,16 @@ def _read_chatgpt(item: dict, number: int) -> tuple[dict, list[dict], object]:
         }
     if not kept:
         raise ImportFailed(f"Conversation {number} has no messages to import.")
+    models = [node["model"] for node in kept.values() if node["role"] == "assistant"]
     meta = {
         "title": str(item.get("title") or "Imported from ChatGPT")[:200],
-        "model": "",
+        # Shown in the model picker: ChatGPT's own name for it, else its latest reply's.
+        "model": str(
+            item.get("default_model_slug")
+            or next((model for model in reversed(models) if model), "")
+        )[:200],
         "created_at": _from_timestamp(item.get("create_time")),
+        "updated_at": _from_timestamp(item.get("update_time")),
         "pinned": False,
         "archived": bool(item.get("is_archived")),
     }
@@ -231,7 +315,9 @@ def _from_timestamp(value) -> str | None:
     return None
 
 
-def _save(user: AbstractBaseUser, meta: dict, nodes: list[dict], current) -> Conversation:
+def _save(
+    user: AbstractBaseUser, meta: dict, nodes: list[dict], current, *, fingerprint: str = ""
+) -> Conversation:
     persona = None
     if meta.get("persona") and isinstance(meta["persona"].get("id"), int):
         # Keep the link only to a persona this user may use, under the same name.
@@ -261,15 +347,19 @@ def _save(user: AbstractBaseUser, meta: dict, nodes: list[dict], current) -> Con
             message = Message.objects.create(
                 conversation=conversation, parent=saved.get(node["parent"]), **fields
             )
-            stamp = parse_datetime(node["created_at"]) if node.get("created_at") else None
+            stamp = _parse_date(node.get("created_at"))
             if stamp:
                 Message.objects.filter(pk=message.pk).update(created_at=stamp)
             saved[node["key"]] = message
         pending = [n for n in pending if n["key"] not in saved]
     leaf = saved.get(current) or (saved[nodes[-1]["key"]] if nodes else None)
-    created = parse_datetime(meta["created_at"]) if meta.get("created_at") else None
+    # The file's dates, not today's: the sidebar groups and orders it where it belongs.
+    created, updated = conversation_dates(meta, nodes)
+    dates = {"created_at": created} if created else {}
+    if updated:
+        dates["updated_at"] = updated
     Conversation.objects.filter(pk=conversation.pk).update(
-        current_leaf=leaf, **({"created_at": created} if created else {})
+        current_leaf=leaf, import_fingerprint=fingerprint, **dates
     )
     conversation.refresh_from_db()
     return conversation

@@ -359,3 +359,13 @@ def default_persona(*, user: AbstractBaseUser, chosen: UserSettings) -> Persona 
     if chosen.default_persona_id is None:
         return None
     return persona_get(user=user, persona_id=chosen.default_persona_id)
+
+
+def conversations_imported_before(
+    *, user: AbstractBaseUser, fingerprints: list[str]
+) -> dict[str, Conversation]:
+    """The user's imported conversations with these fingerprints, by fingerprint."""
+    found = Conversation.objects.filter(
+        owner=user, import_fingerprint__in=[f for f in fingerprints if f]
+    ).only("id", "title", "import_fingerprint")
+    return {conversation.import_fingerprint: conversation for conversation in found}

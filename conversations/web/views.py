@@ -1,10 +1,12 @@
 """Pages: the chat, sign-up, the export and the model list. The chat itself runs over the websocket."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -110,24 +112,68 @@ def export_all(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_conversations(request: HttpRequest) -> HttpResponse:
-    """Import our JSON export or ChatGPT's conversations.json; all of it or nothing."""
+    """Import our JSON export or ChatGPT's conversations.json; all of it or nothing.
+
+    Conversations imported before are not silently copied: the user is asked first (the
+    page's script asks for JSON and keeps the chosen file; without it, the page asks for
+    the file again with the choice made), then skips them or imports copies.
+    """
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if request.method != "POST":
+        return render(request, "import.html", {})
+    upload = request.FILES.get("file")
+    choice = request.POST.get("duplicates", "ask")
+    if choice not in portability.DUPLICATE_CHOICES:
+        choice = "ask"
     error = ""
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = "Choose a file to import."
-        elif upload.size > IMPORT_MAX_BYTES:
-            error = f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB."
+    if upload is None:
+        error = "Choose a file to import."
+    elif upload.size > IMPORT_MAX_BYTES:
+        error = f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB."
+    else:
+        try:
+            imported = portability.import_file(
+                user=request.user, data=upload.read(), duplicates=choice
+            )
+        except portability.ImportFailed as exc:
+            error = str(exc)
+        except portability.ImportDuplicates as exc:
+            shown = exc.titles[:20]
+            if wants_json:
+                return JsonResponse(
+                    {"duplicates": shown, "count": len(exc.titles), "total": exc.total},
+                    status=409,
+                )
+            context = {
+                "duplicates": shown,
+                "more": len(exc.titles) - len(shown),
+                "count": len(exc.titles),
+                "total": exc.total,
+            }
+            return render(request, "import.html", context, status=409)
         else:
-            try:
-                imported = portability.import_file(user=request.user, data=upload.read())
-            except portability.ImportFailed as exc:
-                error = str(exc)
-            else:
-                if len(imported) == 1:
-                    return redirect("conversation", conversation_id=imported[0].pk)
-                return redirect("chat")
-    return render(request, "import.html", {"error": error}, status=400 if error else 200)
+            return _imported(request, imported, choice, wants_json)
+    if wants_json:
+        return JsonResponse({"error": error}, status=400)
+    return render(request, "import.html", {"error": error}, status=400)
+
+
+def _imported(request: HttpRequest, imported: list, choice: str, wants_json: bool) -> HttpResponse:
+    count = len(imported)
+    noun = "conversation" if count == 1 else "conversations"
+    if count:
+        text = f"Imported {count} {noun}."
+    else:
+        text = "Nothing new to import: every conversation in the file was imported before."
+    if choice == "skip" and count:
+        text += " Those imported before were left as they were."
+    messages.success(request, text)
+    target = reverse("conversation", args=[imported[0].pk]) if count == 1 else reverse("chat")
+    if not count:
+        target = reverse("import")
+    if wants_json:
+        return JsonResponse({"imported": count, "redirect": target})
+    return redirect(target)
 
 
 @login_required
