@@ -80,7 +80,9 @@ export function button(label, title, run) {
   b.className = "action";
   b.textContent = label;
   b.title = title;
-  b.setAttribute("aria-label", title);
+  // The spoken name holds the word on the button (WCAG 2.5.3, "label in name"), then says more.
+  const named = !/\p{L}/u.test(label) || title.toLowerCase().includes(label.toLowerCase());
+  b.setAttribute("aria-label", named ? title : `${label}: ${title}`);
   b.addEventListener("click", run);
   return b;
 }
