@@ -83,4 +83,7 @@ export const ALLOWED = {
     "td", "span", "div", "input", "label"],
   ALLOWED_ATTR: ["href", "title", "class", "start", "type", "checked", "disabled", "target", "rel"],
   ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+  // DOMPurify holds every attribute but a few to ALLOWED_URI_REGEXP, which would strip
+  // these (target="_blank", type="checkbox"…): none of them can hold a URL.
+  ADD_URI_SAFE_ATTR: ["target", "rel", "start", "type", "checked", "disabled"],
 };

@@ -23,9 +23,12 @@ from .forms import ConfirmPasswordForm, DeleteAccountForm, PreferencesForm
 def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
     user = request.user
     chosen = selectors.user_settings(user=user)
+    password_form = forms.get("password_form") or PasswordChangeForm(user)
+    # Django's form takes the focus to its first field: halfway down this page.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     context = {
         "preferences": forms.get("preferences") or PreferencesForm(instance=chosen, user=user),
-        "password_form": forms.get("password_form") or PasswordChangeForm(user),
+        "password_form": password_form,
         "sign_out_form": forms.get("sign_out_form") or ConfirmPasswordForm(user=user),
         "delete_form": forms.get("delete_form") or DeleteAccountForm(user=user),
         "models": _model_options(),
