@@ -66,6 +66,7 @@ test-services: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_history.py
 	$(BIN)/python bench/bench_dashboard.py
+	$(BIN)/python bench/bench_markdown.py
 	$(BIN)/python bench/bench_concurrency.py
 	@if services=$$(bash tests/services.sh); then \
 	  env $$services $(BIN)/python bench/bench_concurrency.py; \
