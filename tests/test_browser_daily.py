@@ -456,3 +456,32 @@ def test_the_skip_link_goes_to_the_main_content(site, browser):
         expect(page.locator("main#main")).to_be_focused()
         assert page.locator("main").count() == 1 and page.locator("nav").count() >= 1
     page.close()
+
+
+VERSION_SEED = """
+c = services.conversation_create(owner=user, persona=None, model="test-model", title="Marsupials")
+q = services.message_append(conversation=c, role="user", content="Name a marsupial", parent=None)
+old = services.message_append(conversation=c, role="assistant", content="The quokka smiles.", parent=q)
+services.message_append(conversation=c, role="assistant", content="The wombat digs.", parent=q)
+print(json.dumps({"conversation": c.pk, "old": old.pk}))
+"""
+
+
+def test_a_hit_in_another_version_opens_that_version(site, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, site.url)
+    made = seed(site, VERSION_SEED)
+    page.goto(f"{site.url}/")
+    connected(page)
+    page.keyboard.press("Control+k")
+    page.keyboard.type("quokka")
+    hit = page.locator("#conversation-list .search-hit a").first
+    expect(hit).to_contain_text("quokka")
+    hit.click()
+    old = page.locator(f'article.message[data-id="{made["old"]}"]')
+    expect(old).to_have_class(re.compile("search-target"), timeout=15_000)
+    expect(old.locator(".versions")).to_contain_text("1/2")
+    expect(old.locator("mark")).to_have_text(["quokka"])
+    page.close()
