@@ -1,14 +1,20 @@
 """Writes: every change the app makes to conversations, personas, messages and users."""
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .llm import ToolCall
-from .models import Conversation, Message, ModelInfo, Persona, UserSettings
+from .models import Conversation, Message, ModelInfo, Persona
 from .provider import catalog
 from .review import services as review
+
+if TYPE_CHECKING:
+    from .portability.schema import NewConversation, NewMessage
 
 TITLE_CHARS = 60
 
@@ -266,55 +272,92 @@ def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:
     return len(ids - existing), gone
 
 
-# ---- the user's own account: settings, signing out everywhere, deletion ----
+def conversation_import(
+    *, owner: AbstractBaseUser, conversation: "NewConversation", persona: Persona | None
+) -> Conversation:
+    """Save one imported conversation, checked whole beforehand, in one short transaction.
 
-SETTINGS_FIELDS = (
-    "theme",
-    "default_persona",
-    "default_model",
-    "custom_instructions",
-    "enter_to_send",
+    Linear in its size, and the transaction holds little but the inserts: every message's
+    row is prepared before it starts; inside, ids are taken for all of them at once, so
+    parents are known as rows go in, and the rows go in as one prepared INSERT run many
+    times. The search index's insert trigger sees every message.
+    """
+    now = timezone.now()
+    messages = conversation.messages
+    rows = [_message_row(new, now) for new in messages]
+    with transaction.atomic():
+        saved = Conversation.objects.create(
+            owner=owner,
+            persona=persona,
+            title=conversation.title,
+            model=conversation.model,
+            pinned=conversation.pinned,
+            archived=conversation.archived,
+            title_source=Conversation.TitleSource.USER,
+        )
+        ids = _message_ids_take(len(rows))
+        for row, new, pk in zip(rows, messages, ids, strict=True):
+            row[_ID], row[_CONVERSATION] = pk, saved.pk
+            row[_PARENT] = ids[new.parent] if new.parent is not None else None
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(_INSERT_MESSAGE, rows)
+        if conversation.current is not None:
+            leaf = ids[conversation.current]
+        else:
+            leaf = ids[-1] if ids else None
+        # The file's dates, not today's: the sidebar files it where it belongs.
+        Conversation.objects.filter(pk=saved.pk).update(
+            current_leaf_id=leaf,
+            created_at=conversation.created_at or saved.created_at,
+            updated_at=conversation.updated_at or saved.updated_at,
+            import_fingerprint=conversation.fingerprint,
+        )
+    saved.refresh_from_db()
+    return saved
+
+
+# Every column of a message, so a field added later is filled with its default here too.
+_FIELDS = Message._meta.concrete_fields
+_COLUMNS = [field.attname for field in _FIELDS]
+_ID, _CONVERSATION, _PARENT = (
+    _COLUMNS.index(name) for name in ("id", "conversation_id", "parent_id")
+)
+_INSERT_MESSAGE = "INSERT INTO conversations_message ({}) VALUES ({})".format(  # noqa: S608 - column names from the model
+    ", ".join(field.column for field in _FIELDS), ", ".join(["%s"] * len(_FIELDS))
 )
 
 
-def user_settings_update(*, user: AbstractBaseUser, **fields) -> UserSettings:
-    """Save some of the user's settings (the row is made on the first save)."""
-    unknown = set(fields) - set(SETTINGS_FIELDS)
-    if unknown:
-        raise TypeError(f"not settings fields: {sorted(unknown)}")
-    found, _ = UserSettings.objects.update_or_create(user_id=user.pk, defaults=fields)
-    return found
+def _message_row(new: "NewMessage", now: datetime) -> list:
+    """A message's column values, as the ORM would write them (id, conversation and
+    parent are filled in later)."""
+    stamp = new.created_at or now
+    values = {"created_at": stamp, "updated_at": now, "selected_at": stamp, **new.fields}
+    row = []
+    for field in _FIELDS:
+        value = values[field.attname] if field.attname in values else field.get_default()
+        row.append(field.get_db_prep_save(value, connection))
+    return row
 
 
-def user_sign_out_everywhere(*, user: AbstractBaseUser, password: str) -> None:
-    """End every session of the account, on every device, this one included.
-
-    The password is stored again under a new salt: every session keeps a hash of the
-    stored password (Django checks it on each request) and no session's matches any
-    more, whatever the session store. Open websockets hear of the new password too.
-    """
-    user.set_password(password)
-    user.save(update_fields=["password"])
-
-
-def user_delete(*, user: AbstractBaseUser) -> None:
-    """Delete an account and everything of its: conversations (one transaction each, so
-    none is long), personas, settings, ratings and reports. Audit entries about it stay,
-    holding ids only; review work the account wrote as staff stays too, so an account
-    that wrote any is refused (ProtectedError) before anything is deleted."""
-    from django.db.models import ProtectedError
-
-    from .review.models import Correction, ReviewNote, Score
-
-    for model in (Score, ReviewNote, Correction):
-        if model.objects.filter(author_id=user.pk).exists():
-            raise ProtectedError(
-                "The account wrote review work that must stay.", set(model.objects.none())
+def _message_ids_take(count: int) -> list[int]:
+    """Ids for `count` new messages, inside the transaction that will insert them."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('conversations_message', 'id')) "
+                "FROM generate_series(1, %s)",
+                [count],
             )
-    for conversation_id in list(
-        Conversation.objects.filter(owner_id=user.pk).values_list("pk", flat=True)
-    ):
-        conversation = Conversation.objects.filter(pk=conversation_id).first()
-        if conversation is not None:
-            conversation_delete(conversation=conversation)
-    user.delete()
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: this transaction already holds the write lock (it has written the
+        # conversation), so no one else can take ids until it ends; AUTOINCREMENT never
+        # reuses one, so start past both the highest id and the highest ever given.
+        cursor.execute(
+            "SELECT max(coalesce((SELECT max(id) FROM conversations_message), 0), "
+            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'conversations_message'), 0))"
+        )
+        start = cursor.fetchone()[0] + 1
+        return list(range(start, start + count))

@@ -71,7 +71,7 @@ def site(upstream, tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "daphne",
+            "conversations.web.server",  # daphne, with request bodies capped
             "-b",
             "127.0.0.1",
             "-p",

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conversations import portability, services
+from conversations import services
 from conversations.models import Conversation
+from conversations.portability import importing
+from conversations.portability.schema import NewConversation, NewMessage
 from tests.test_portability import CHATGPT
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +56,7 @@ def test_imported_conversations_keep_their_dates_and_sort_among_the_others(clien
         ours("Old trip", "2021-03-01T09:00:00+00:00", "2021-03-04T18:30:00+00:00"),
         ours("Older notes", "2020-01-01T08:00:00+00:00", "2020-01-02T08:00:00+00:00"),
     )
-    portability.import_file(user=user, data=data)
+    importing.import_file(user=user, data=data)
     trip = Conversation.objects.get(title="Old trip")
     assert trip.created_at == datetime(2021, 3, 1, 9, tzinfo=UTC)
     assert trip.updated_at == datetime(2021, 3, 4, 18, 30, tzinfo=UTC)
@@ -66,28 +68,32 @@ def test_imported_conversations_keep_their_dates_and_sort_among_the_others(clien
 
 
 def test_a_file_without_a_last_active_date_uses_its_last_message():
-    meta = {"created_at": "2022-05-01T10:00:00Z"}
-    nodes = [
-        {"key": 1, "created_at": "2022-05-01T10:00:00Z"},
-        {"key": 2, "created_at": "2022-05-03T11:00:00Z"},
-        {"key": 3, "created_at": "not a date"},
-    ]
-    created, updated = portability.conversation_dates(meta, nodes)
-    assert created == datetime(2022, 5, 1, 10, tzinfo=UTC)
-    assert updated == datetime(2022, 5, 3, 11, tzinfo=UTC)
-    assert portability.conversation_dates({}, []) == (None, None)
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2022, 5, day, hour, tzinfo=UTC)
+
+    conversation = NewConversation(
+        title="t",
+        created_at=at(1, 10),
+        messages=[
+            NewMessage(parent=None, fields={}, created_at=at(1, 10)),
+            NewMessage(parent=0, fields={}, created_at=at(3, 11)),
+            NewMessage(parent=1, fields={}, created_at=None),
+        ],
+    )
+    assert importing.conversation_dates(conversation) == (at(1, 10), at(3, 11))
+    assert importing.conversation_dates(NewConversation(title="t")) == (None, None)
 
 
 def test_chatgpt_conversations_keep_their_dates_and_model(client, user):
     document = copy.deepcopy(CHATGPT)
     document[0]["update_time"] = 1700003600.0
-    (conversation,) = portability.import_file(user=user, data=json.dumps(document).encode())
+    (conversation,) = importing.import_file(user=user, data=json.dumps(document).encode())
     assert conversation.created_at == datetime.fromtimestamp(1700000000, tz=UTC)
     assert conversation.updated_at == datetime.fromtimestamp(1700003600, tz=UTC)
     assert conversation.model == "gpt-4o"  # Its replies' model, for the picker.
     document[0]["default_model_slug"] = "gpt-4-turbo"
     document[0]["title"] = "Again"
-    (again,) = portability.import_file(user=user, data=json.dumps(document).encode())
+    (again,) = importing.import_file(user=user, data=json.dumps(document).encode())
     assert again.model == "gpt-4-turbo"
     client.force_login(user)
     page = client.get(f"/conversations/{again.pk}/").content.decode()
@@ -165,14 +171,12 @@ def test_only_imported_conversations_have_a_fingerprint_and_it_ignores_titles(us
     assert native.import_fingerprint == ""
     a = ours("A", "2021-01-01T00:00:00Z", "2021-01-02T00:00:00Z")
     b = {**ours("A", "2021-01-01T00:00:00Z", "2021-01-02T00:00:00Z"), "title": "B"}
-    (one,) = portability.import_file(user=user, data=json.dumps(a).encode())
-    (two,) = portability.import_file(user=user, data=json.dumps(b).encode())
+    (one,) = importing.import_file(user=user, data=json.dumps(a).encode())
+    (two,) = importing.import_file(user=user, data=json.dumps(b).encode())
     assert len(one.import_fingerprint) == 64 and one.import_fingerprint == two.import_fingerprint
     changed = copy.deepcopy(a)
     changed["tree"][1]["content"] = "No."
-    with pytest.raises(portability.ImportDuplicates):
-        portability.import_file(user=user, data=json.dumps(b).encode(), duplicates="ask")
-    (three,) = portability.import_file(
-        user=user, data=json.dumps(changed).encode(), duplicates="ask"
-    )
+    with pytest.raises(importing.ImportDuplicates):
+        importing.import_file(user=user, data=json.dumps(b).encode(), duplicates="ask")
+    (three,) = importing.import_file(user=user, data=json.dumps(changed).encode(), duplicates="ask")
     assert three.import_fingerprint != one.import_fingerprint

@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async as db
 from django.test import Client
 
-from conversations import services
+from conversations import services, user_services
 from conversations.models import Conversation, Message, Persona, UserSettings
 from conversations.review.models import DatasetOptOut, Feedback, ReviewNote
 from tests.fake_upstream import text_stream
@@ -115,7 +115,9 @@ async def test_custom_instructions_go_into_every_system_prompt_and_the_record(
     connect, user, fake_upstream
 ):
     persona = await db(Persona.objects.create)(name="Tutor", system_prompt="You teach maths.")
-    await db(services.user_settings_update)(user=user, custom_instructions="  Answer in French.  ")
+    await db(user_services.user_settings_update)(
+        user=user, custom_instructions="  Answer in French.  "
+    )
     fake_upstream.script(text_stream("Bonjour"), text_stream("Salut"))
     ws = await open_socket(connect, user)
     _, reply = await full_turn(ws, content="Hi", persona=persona.pk)
@@ -135,7 +137,7 @@ async def test_custom_instructions_go_into_every_system_prompt_and_the_record(
 
 @pytest.mark.django_db
 def test_export_shows_the_instructions_the_next_turn_would_send(client, user):
-    services.user_settings_update(user=user, custom_instructions="Be brief.")
+    user_services.user_settings_update(user=user, custom_instructions="Be brief.")
     conversation = services.conversation_create(owner=user, persona=None, model="m")
     services.message_append(conversation=conversation, role="user", content="Q", parent=None)
     client.force_login(user)
@@ -223,7 +225,7 @@ def test_delete_account_needs_the_password_and_a_tick_then_removes_everything(
     )
     Feedback.objects.create(conversation=conversation, message=reply, user=user, rating="up")
     DatasetOptOut.objects.create(user=user)
-    services.user_settings_update(user=user, theme="dark", custom_instructions="x")
+    user_services.user_settings_update(user=user, theme="dark", custom_instructions="x")
     theirs = services.conversation_create(owner=other_user, persona=None, model="m")
     services.message_append(conversation=theirs, role="user", content="keep", parent=None)
     client.force_login(user)

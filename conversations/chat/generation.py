@@ -103,7 +103,11 @@ async def _run_tools(
         result = await _unless_stopped(
             turn,
             tools.run(
-                call.name, call.arguments, context=context, timeout=settings.CHAT_TOOL_TIMEOUT
+                call.name,
+                call.arguments,
+                context=context,
+                timeout=settings.CHAT_TOOL_TIMEOUT,
+                offered=offered,
             ),
         )
         if result is None:

@@ -4,8 +4,9 @@ from django.contrib.auth.forms import UserCreationForm
 from .. import selectors
 from ..chat.assembly import TOOL_CHOICES
 from ..models import Persona, UserSettings
-from ..services import PERSONA_FIELDS, SETTINGS_FIELDS
+from ..services import PERSONA_FIELDS
 from ..tools import registry
+from ..user_services import SETTINGS_FIELDS
 
 
 class SignupForm(UserCreationForm):

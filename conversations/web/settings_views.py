@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import selectors, services
+from .. import selectors, user_services
 from ..provider import catalog
 from .appearance import THEME_COOKIE, remember_theme
 from .forms import ConfirmPasswordForm, DeleteAccountForm, PreferencesForm
@@ -53,7 +53,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST, instance=chosen, user=request.user)
     if not form.is_valid():
         return _page(request, status=400, preferences=form)
-    saved = services.user_settings_update(user=request.user, **form.cleaned_data)
+    saved = user_services.user_settings_update(user=request.user, **form.cleaned_data)
     messages.success(request, "Settings saved.")
     return remember_theme(redirect("settings"), saved.theme)
 
@@ -78,7 +78,9 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     form = ConfirmPasswordForm(request.POST, user=request.user)
     if not form.is_valid():
         return _page(request, status=400, sign_out_form=form)
-    services.user_sign_out_everywhere(user=request.user, password=form.cleaned_data["password"])
+    user_services.user_sign_out_everywhere(
+        user=request.user, password=form.cleaned_data["password"]
+    )
     logout(request)
     messages.success(request, "You have been signed out everywhere, here too.")
     return redirect("login")
@@ -93,7 +95,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         return _page(request, status=400, delete_form=form)
     user = request.user
     try:
-        services.user_delete(user=user)
+        user_services.user_delete(user=user)
     except ProtectedError:
         form.add_error(
             None,

@@ -10,15 +10,15 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .. import portability, selectors, services
+from .. import selectors, services
 from ..chat import outbound
+from ..portability import export, importing
 from ..provider import catalog, upstream
 from ..rendering import highlight_css as _highlight_css
 from ..tools import registry
 from . import appearance
 from .forms import SignupForm
 
-IMPORT_MAX_BYTES = 50_000_000
 SEARCH_PAGE = 20  # Results per page of search.
 
 
@@ -84,7 +84,7 @@ def _download(response: HttpResponse, filename: str) -> HttpResponse:
 def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation as JSON: what its next turn would send upstream, and the whole tree."""
     conversation = _owned(request, conversation_id)
-    data = portability.export_conversation(conversation)
+    data = export.export_conversation(conversation)
     return _download(
         JsonResponse(data, json_dumps_params={"indent": 2}), f"conversation-{conversation.pk}.json"
     )
@@ -95,7 +95,7 @@ def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation's active branch as Markdown."""
     conversation = _owned(request, conversation_id)
-    text = portability.export_markdown(conversation)
+    text = export.export_markdown(conversation)
     return _download(
         HttpResponse(text, content_type="text/markdown; charset=utf-8"),
         f"conversation-{conversation.pk}.md",
@@ -106,59 +106,85 @@ def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_GET
 def export_all(request: HttpRequest) -> HttpResponse:
     """Every conversation of the user, in one JSON file."""
-    data = portability.export_all(request.user)
+    data = export.export_all(request.user)
     return _download(JsonResponse(data, json_dumps_params={"indent": 2}), "conversations.json")
 
 
 @login_required
 def import_conversations(request: HttpRequest) -> HttpResponse:
-    """Import our JSON export or ChatGPT's conversations.json; all of it or nothing.
+    """Import our JSON export or ChatGPT's conversations.json, checked whole before saving.
 
     Conversations imported before are not silently copied: the user is asked first (the
     page's script asks for JSON and keeps the chosen file; without it, the page asks for
     the file again with the choice made), then skips them or imports copies.
     """
     wants_json = "application/json" in request.headers.get("Accept", "")
-    if request.method != "POST":
-        return render(request, "import.html", {})
-    upload = request.FILES.get("file")
+    error, status = "", 200
     choice = request.POST.get("duplicates", "ask")
-    if choice not in portability.DUPLICATE_CHOICES:
+    if choice not in importing.DUPLICATE_CHOICES:
         choice = "ask"
-    error = ""
-    if upload is None:
-        error = "Choose a file to import."
-    elif upload.size > IMPORT_MAX_BYTES:
-        error = f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB."
-    else:
+    if request.method == "POST":
         try:
-            imported = portability.import_file(
-                user=request.user, data=upload.read(), duplicates=choice
-            )
-        except portability.ImportFailed as exc:
-            error = str(exc)
-        except portability.ImportDuplicates as exc:
-            shown = exc.titles[:20]
-            if wants_json:
-                return JsonResponse(
-                    {"duplicates": shown, "count": len(exc.titles), "total": exc.total},
-                    status=409,
-                )
-            context = {
-                "duplicates": shown,
-                "more": len(exc.titles) - len(shown),
-                "count": len(exc.titles),
-                "total": exc.total,
-            }
-            return render(request, "import.html", context, status=409)
+            imported = _import_upload(request, choice)
+        except importing.ImportDuplicates as exc:
+            return _ask_about_duplicates(request, exc, wants_json)
+        except importing.ImportFailed as exc:
+            error, status = str(exc), exc.status
         else:
             return _imported(request, imported, choice, wants_json)
     if wants_json:
-        return JsonResponse({"error": error}, status=400)
-    return render(request, "import.html", {"error": error}, status=400)
+        return JsonResponse({"error": error}, status=status)
+    return render(request, "import.html", {"error": error, **_import_limits()}, status=status)
+
+
+def _import_limits() -> dict:
+    return {
+        "max_mb": f"{settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g}",
+        "max_conversations": f"{settings.CHAT_IMPORT_MAX_CONVERSATIONS:,}",
+        "max_messages": f"{settings.CHAT_IMPORT_MAX_MESSAGES:,}",
+    }
+
+
+def _import_upload(request: HttpRequest, choice: str) -> list:
+    too_large = importing.ImportFailed(
+        f"The file is larger than {settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g} MB.", status=413
+    )
+    # Refuse by the declared length before the body is parsed (the server caps it first).
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.HTTP_MAX_BODY_IMPORT:
+        raise too_large
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise importing.ImportFailed("Choose a file to import.")
+    if upload.size > settings.CHAT_IMPORT_MAX_BYTES:
+        raise too_large
+    return importing.import_file(user=request.user, data=upload.read(), duplicates=choice)
+
+
+def _ask_about_duplicates(
+    request: HttpRequest, found: "importing.ImportDuplicates", wants_json: bool
+) -> HttpResponse:
+    """Nothing was imported: say which conversations were imported before, and ask."""
+    shown = found.titles[:20]
+    if wants_json:
+        return JsonResponse(
+            {"duplicates": shown, "count": len(found.titles), "total": found.total}, status=409
+        )
+    context = {
+        "duplicates": shown,
+        "more": len(found.titles) - len(shown),
+        "count": len(found.titles),
+        "total": found.total,
+        **_import_limits(),
+    }
+    return render(request, "import.html", context, status=409)
 
 
 def _imported(request: HttpRequest, imported: list, choice: str, wants_json: bool) -> HttpResponse:
+    """Say how many were imported, and go to the one conversation, or the chat."""
     count = len(imported)
     noun = "conversation" if count == 1 else "conversations"
     if count:
@@ -168,9 +194,12 @@ def _imported(request: HttpRequest, imported: list, choice: str, wants_json: boo
     if choice == "skip" and count:
         text += " Those imported before were left as they were."
     messages.success(request, text)
-    target = reverse("conversation", args=[imported[0].pk]) if count == 1 else reverse("chat")
     if not count:
         target = reverse("import")
+    elif count == 1:
+        target = reverse("conversation", args=[imported[0].pk])
+    else:
+        target = reverse("chat")
     if wants_json:
         return JsonResponse({"imported": count, "redirect": target})
     return redirect(target)
