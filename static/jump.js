@@ -1,4 +1,4 @@
-// Opening a search hit: /conversations/<id>/?message=<mid>&q=<words> shows that message,
+// Opening a search hit: /conversations/<id>/#message=<mid>&q=<words> shows that message,
 // scrolled into view and marked, with the words searched for marked inside it. A message
 // older than the first page is reached by loading earlier pages, as scrolling up would; one
 // on another version of the conversation (an edited question, a regenerated reply) by
@@ -12,7 +12,13 @@ const MAX_PAGES = 2000; // Far beyond any conversation, but an end all the same.
 const MAX_MARKS = 200;
 
 export function initJump() {
-  const params = new URLSearchParams(location.search);
+  jumpFromHash();
+  // A hit in the conversation already open changes only the fragment: no new page.
+  window.addEventListener("hashchange", jumpFromHash);
+}
+
+function jumpFromHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
   const wanted = Number(params.get("message"));
   if (!Number.isInteger(wanted) || wanted <= 0 || !state.conversationId) return;
   const words = [...new Set((params.get("q") || "").toLowerCase().match(/[\p{L}\p{N}_]+/gu) || [])];
@@ -24,7 +30,7 @@ export function initJump() {
 
   function finish() {
     observer.disconnect();
-    history.replaceState(null, "", location.pathname); // A reload shows the conversation's end.
+    history.replaceState(null, "", location.pathname + location.search); // Reloads show the end.
   }
 
   function look() {
@@ -50,11 +56,15 @@ export function initJump() {
 
   observer.observe(messagesEl, { childList: true });
   observer.observe(older, { attributes: true, attributeFilter: ["hidden"] });
+  look(); // It may be on screen already.
 }
 
 /** Brings the message into view, marks it, and marks the words searched for in it. */
 function show(message, words) {
   state.stickToBottom = false;
+  for (const earlier of document.querySelectorAll(".message.search-target")) {
+    earlier.classList.remove("search-target");
+  }
   message.classList.add("search-target");
   message.tabIndex = -1;
   const body = message.querySelector(".body");

@@ -302,7 +302,8 @@ function buildHit(hit, query, words) {
   const li = document.createElement("li");
   li.className = "search-hit";
   const link = document.createElement("a");
-  const at = hit.message ? `?message=${hit.message}&q=${encodeURIComponent(query)}` : "";
+  // In the fragment: the words searched for never reach the server's logs in a URL.
+  const at = hit.message ? `#message=${hit.message}&q=${encodeURIComponent(query)}` : "";
   link.href = `/conversations/${hit.conversation}/${at}`;
   const title = document.createElement("span");
   title.className = "hit-title";

@@ -484,4 +484,16 @@ def test_a_hit_in_another_version_opens_that_version(site, browser):
     expect(old).to_have_class(re.compile("search-target"), timeout=15_000)
     expect(old.locator(".versions")).to_contain_text("1/2")
     expect(old.locator("mark")).to_have_text(["quokka"])
+    # A hit in the conversation already open: only the fragment changes, and it still opens.
+    url = page.url
+    page.keyboard.press("Control+k")
+    page.keyboard.type("wombat")
+    hit = page.locator("#conversation-list .search-hit a").first
+    expect(hit).to_contain_text("wombat")
+    hit.click()
+    newer = page.locator("article.message.search-target")
+    expect(newer).to_contain_text("The wombat digs.")
+    expect(newer.locator(".versions")).to_contain_text("2/2")
+    expect(page.locator("article.message.search-target")).to_have_count(1)
+    assert page.url == url  # No new page, and no words left in the address.
     page.close()
