@@ -44,22 +44,6 @@ def conversation_create(
     return Conversation.objects.create(owner=owner, persona=persona, model=model, title=title)
 
 
-def conversation_set_options(
-    *, conversation: Conversation, persona: Persona | None = None, model: str | None = None
-) -> Conversation:
-    """Change the persona or model a conversation uses from its next turn on."""
-    fields = []
-    if persona is not None and persona.pk != conversation.persona_id:
-        conversation.persona = persona
-        fields.append("persona")
-    if model and model != conversation.model:
-        conversation.model = model
-        fields.append("model")
-    if fields:
-        conversation.save(update_fields=[*fields, "updated_at"])
-    return conversation
-
-
 def message_append(
     *,
     conversation: Conversation,
@@ -93,13 +77,6 @@ def message_append(
         conversation.save(update_fields=["current_leaf", "updated_at"])
     review.message_created(message, conversation)  # Dashboard counts; queues tool errors.
     return message
-
-
-def message_save_progress(*, message_id: int, content: str, reasoning: str) -> None:
-    """Save a streaming reply's text so far, so a crash loses at most a second of it."""
-    Message.objects.filter(pk=message_id).update(
-        content=content, reasoning=reasoning, updated_at=timezone.now()
-    )
 
 
 def message_finish(
@@ -142,17 +119,6 @@ def message_finish(
     message = Message.objects.get(pk=message_id)
     review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
     return message
-
-
-def messages_mark_interrupted() -> int:
-    """Mark replies left unfinished by a stopped server as interrupted; return how many."""
-    return Message.objects.filter(
-        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
-    ).update(
-        status=Message.Status.INTERRUPTED,
-        error="The server restarted before this reply finished.",
-        updated_at=timezone.now(),
-    )
 
 
 # What a persona sends upstream: changing any of these makes a new version.
