@@ -204,5 +204,5 @@ def test_a_chat_send_during_a_large_import_succeeds(live, upstream):
                     break
         importing.join(60)
     assert outcome["response"].status_code == 302, outcome["response"].text[:500]
-    assert len(turns) >= 2, "chat turns should have run all through the import"
+    assert turns, "a chat turn should have been sent while the import ran"
     assert [t.get("status") for t in turns] == ["complete"] * len(turns), turns
