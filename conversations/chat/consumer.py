@@ -1,7 +1,6 @@
 """The websocket endpoint: speaks the protocol and leaves the work to `turns` and friends."""
 
 import asyncio
-import json
 import logging
 
 from channels.consumer import get_handler_name
@@ -11,6 +10,7 @@ from ..errors import TurnRefused
 from . import (
     broadcast,
     conversation_actions,
+    failure_log,
     inbound,
     lifecycle,
     outbound,
@@ -74,9 +74,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(outbound.error("bad_request", "Frames must be JSON text."))
             return
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.send_json(outbound.error("bad_request", "The frame is not valid JSON."))
+            content = inbound.decode(text_data)
+        except inbound.FrameError as exc:
+            await self.send_json(outbound.error(exc.code, exc.message, client_id=exc.client_id))
             return
         await self.receive_json(content)
 
@@ -91,11 +91,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(outbound.error(exc.code, exc.message, client_id=exc.client_id))
         except TurnRefused as exc:
             await self.send_json(outbound.error(exc.code, exc.message, client_id=client_id))
-        except Exception:
-            logger.exception("Frame failed: %r", content if isinstance(content, dict) else None)
+        except Exception as exc:  # noqa: BLE001 - one bad frame must not close the socket
+            kind = content.get("type") if isinstance(content, dict) else None
+            kind = kind if kind in self.HANDLERS else "(unknown type)"
+            error_id = failure_log.log_failure(logger, f"Frame {kind}", exc)
             await self.send_json(
                 outbound.error(
-                    "server_error", "Something went wrong on the server.", client_id=client_id
+                    "server_error",
+                    f"Something went wrong on the server (error {error_id}).",
+                    client_id=client_id,
+                    error_id=error_id,
                 )
             )
 
