@@ -207,3 +207,10 @@ LOGGING = {
     # httpx logs each request line at INFO; keep it quieter than our own logs.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# --- Safety: the key out of logs, HTTPS and proxies, sign-up, login throttling, sessions ---
+# (README: "Security" and the configuration table.)
+
+# Every console log line goes through the same redaction as provider errors.
+LOGGING["formatters"] = {"redacting": {"()": "conversations.log_redaction.RedactingFormatter"}}
+LOGGING["handlers"]["console"]["formatter"] = "redacting"
