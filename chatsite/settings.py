@@ -211,6 +211,40 @@ LOGGING = {
 # --- Safety: the key out of logs, HTTPS and proxies, sign-up, login throttling, sessions ---
 # (README: "Security" and the configuration table.)
 
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address (port and [brackets] allowed) is this machine only."""
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[1:].split("]", 1)[0]
+    elif name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    return (
+        name in {"localhost", "::1"}
+        or name.endswith(".localhost")
+        or (name.startswith("127.") and name.replace(".", "").isdigit())
+    )
+
+
+# HTTPS. Default: on, unless debugging or every allowed host is this machine, so that
+# `make run` on http://127.0.0.1 works and anything reachable from elsewhere is locked down.
+# On: secure-only cookies, http redirected to https, and HSTS.
+HTTPS = env_bool("DJANGO_HTTPS", default=not DEBUG and not all(map(is_loopback, ALLOWED_HOSTS)))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_HSTS_SECONDS = int(env.get("DJANGO_HSTS_SECONDS") or (31_536_000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD")
+# Pages served under another origin than the Host the app sees (a proxy that rewrites Host),
+# e.g. https://chat.example.com; trusted for form posts and websocket handshakes alike.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto for the scheme, and the
+# address it appends to X-Forwarded-For for the client's (DJANGO_PROXY_COUNT proxies deep).
+# Only turn this on when the proxy overwrites those headers: otherwise anyone can set them.
+BEHIND_PROXY = env_bool("DJANGO_SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+PROXY_COUNT = int(env.get("DJANGO_PROXY_COUNT") or 1)
+
 # Every console log line goes through the same redaction as provider errors.
 LOGGING["formatters"] = {"redacting": {"()": "conversations.log_redaction.RedactingFormatter"}}
 LOGGING["handlers"]["console"]["formatter"] = "redacting"
