@@ -1,6 +1,7 @@
 """Settings, all read from the environment here and nowhere else."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -244,6 +245,26 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 BEHIND_PROXY = env_bool("DJANGO_SECURE_PROXY_SSL_HEADER")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 PROXY_COUNT = int(env.get("DJANGO_PROXY_COUNT") or 1)
+
+# Sign-in throttling (django-axes): failures are counted in the database, so every server
+# process shares them. An account locks after CHAT_LOGIN_FAILURES_PER_ACCOUNT failures from
+# anywhere, an address after CHAT_LOGIN_FAILURES_PER_ADDRESS failures on any accounts; either
+# lasts CHAT_LOGIN_LOCKOUT_MINUTES after the latest failure, and failing again while locked
+# does not extend it (so nobody can keep someone else's account locked for ever).
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # Last, as axes requires.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "conversations.login_throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # Each on its own; order matters there.
+AXES_FAILURE_LIMIT = int(env.get("CHAT_LOGIN_FAILURES_PER_ACCOUNT") or 10)
+CHAT_LOGIN_FAILURES_PER_ADDRESS = int(env.get("CHAT_LOGIN_FAILURES_PER_ADDRESS") or 30)
+AXES_COOLOFF_TIME = timedelta(minutes=float(env.get("CHAT_LOGIN_LOCKOUT_MINUTES") or 15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "conversations.web.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "conversations.login_throttle.client_ip"
 
 # Every console log line goes through the same redaction as provider errors.
 LOGGING["formatters"] = {"redacting": {"()": "conversations.log_redaction.RedactingFormatter"}}

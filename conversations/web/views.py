@@ -1,5 +1,8 @@
 """Pages: the chat, sign-up, the export and the model list. The chat itself runs over the websocket."""
 
+import math
+
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -7,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -265,3 +269,19 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("chat")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def locked_out(
+    request: HttpRequest, original_response=None, credentials: dict | None = None
+) -> HttpResponse:
+    """Too many failed sign-ins (django-axes' lockout page): 429, and when to try again."""
+    until = AxesProxyHandler.get_implementation().locked_until(request, credentials)
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": max(1, round(seconds / 60)), "until": until},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
