@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from conversations.hosts import is_loopback
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = os.environ
 
@@ -212,21 +214,6 @@ LOGGING = {
 # --- Safety: the key out of logs, HTTPS and proxies, sign-up, login throttling, sessions ---
 # (README: "Security" and the configuration table.)
 
-
-def is_loopback(host: str) -> bool:
-    """Whether a host name or address (port and [brackets] allowed) is this machine only."""
-    name = host.strip().lower()
-    if name.startswith("["):
-        name = name[1:].split("]", 1)[0]
-    elif name.count(":") == 1:
-        name = name.split(":", 1)[0]
-    return (
-        name in {"localhost", "::1"}
-        or name.endswith(".localhost")
-        or (name.startswith("127.") and name.replace(".", "").isdigit())
-    )
-
-
 # HTTPS. Default: on, unless debugging or every allowed host is this machine, so that
 # `make run` on http://127.0.0.1 works and anything reachable from elsewhere is locked down.
 # On: secure-only cookies, http redirected to https, and HSTS.
@@ -245,6 +232,22 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 BEHIND_PROXY = env_bool("DJANGO_SECURE_PROXY_SSL_HEADER")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 PROXY_COUNT = int(env.get("DJANGO_PROXY_COUNT") or 1)
+
+# Sign-up. The first account becomes the administrator: freely from this machine when the
+# server is reachable from nowhere else (CHAT_SERVED_LOCALLY), otherwise only with the
+# one-time setup token the server prints. `manage.py serve` sets CHAT_BIND_HOST to the
+# address it listens on; listening beyond loopback makes the token necessary.
+CHAT_BIND_HOST = env.get("CHAT_BIND_HOST", "")
+CHAT_SERVED_LOCALLY = (
+    (not CHAT_BIND_HOST or is_loopback(CHAT_BIND_HOST))
+    and all(map(is_loopback, ALLOWED_HOSTS))
+    and not BEHIND_PROXY
+    and not CSRF_TRUSTED_ORIGINS
+)
+# After the first account: open to anyone, closed, or by invites staff make in the admin.
+CHAT_SIGNUP = (env.get("CHAT_SIGNUP") or "open").strip().lower()
+if CHAT_SIGNUP not in ("open", "closed", "invite"):
+    raise ImproperlyConfigured("CHAT_SIGNUP must be open, closed or invite.")
 
 # Sign-in throttling (django-axes): failures are counted in the database, so every server
 # process shares them. An account locks after CHAT_LOGIN_FAILURES_PER_ACCOUNT failures from
@@ -265,6 +268,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(env.get("CHAT_LOGIN_LOCKOUT_MINUTES"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "conversations.web.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "conversations.login_throttle.client_ip"
+
+# Axes says hello at INFO on every start; its failed sign-ins and lockouts are WARNINGs.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 
 # Every console log line goes through the same redaction as provider errors.
 LOGGING["formatters"] = {"redacting": {"()": "conversations.log_redaction.RedactingFormatter"}}

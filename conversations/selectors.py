@@ -2,6 +2,7 @@
 
 import re
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -369,3 +370,8 @@ def conversations_imported_before(
         owner=user, import_fingerprint__in=[f for f in fingerprints if f]
     ).only("id", "title", "import_fingerprint")
     return {conversation.import_fingerprint: conversation for conversation in found}
+
+
+def user_exists() -> bool:
+    """Whether any account exists yet (the first one becomes the administrator)."""
+    return get_user_model().objects.exists()
