@@ -269,6 +269,11 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "conversations.web.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "conversations.login_throttle.client_ip"
 
+# Open websockets re-check their session at least this often (seconds): catches sessions
+# that end without telling (expiry, deleted by staff). Logout, deactivation and a new
+# password close them at once.
+CHAT_SESSION_RECHECK_SECONDS = float(env.get("CHAT_SESSION_RECHECK_SECONDS") or 60)
+
 # Axes says hello at INFO on every start; its failed sign-ins and lockouts are WARNINGs.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 

@@ -18,10 +18,10 @@ from . import (
     runtime,
     turns,
 )
+from .session_watch import SESSION_EVENTS, UNAUTHENTICATED, SessionWatch
 
 logger = logging.getLogger(__name__)
 
-UNAUTHENTICATED = 4401
 FRAME_LIMIT = 512 * 1024  # Larger frames go in parts (daphne caps a websocket message at 1 MiB).
 SNAPSHOT_TIMEOUT = 1.0  # How long an opening waits for another process's reply so far.
 MAX_HELD_FRAMES = 10_000
@@ -38,6 +38,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # here until that process sends the reply so far, so text and deltas line up.
         self.holding: dict[int, dict] = {}
         self.frames_split = 0
+        self.session: SessionWatch | None = None
         # Accept before closing so the browser sees the code, not a failed handshake.
         await self.accept()
         if not (self.user and self.user.is_authenticated):
@@ -45,6 +46,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         # This process's turn loops (saves, the sweep) run from now on.
         self.hub = runtime.current().hub
+        # The session is re-checked for as long as the socket is open (session_watch.py).
+        self.session = SessionWatch(self)
         await self.hub.join(broadcast.user_group_name(self.user.pk), self)
 
     async def dispatch(self, message: dict) -> None:
@@ -61,6 +64,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Stop listening; replies in progress carry on without this socket."""
+        if self.session:
+            self.session.stop()
         hub = getattr(self, "hub", None)
         if hub is None:
             return  # Never signed in: never joined anything.
@@ -70,6 +75,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Decode a text frame; anything else is answered with an error, not a closed socket."""
+        if self.session is None or self.session.revoked:
+            return  # Signed out: closed, and nothing it still sends is acted on.
         if text_data is None:
             await self.send_json(outbound.error("bad_request", "Frames must be JSON text."))
             return
@@ -214,6 +221,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def deliver(self, frame: dict) -> None:
         """Forward a frame published to a conversation this socket watches (or to its user)."""
+        if frame.get("type") in SESSION_EVENTS:
+            if self.session:  # The account's sign-in changed: see session_watch.py.
+                await self.session.on_event(frame)
+            return
         held = self.holding.get(frame.get("conversation"))
         if held is not None:
             held["frames"].append(frame)
@@ -224,6 +235,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_json(self, content: dict, close: bool = False) -> None:
         """Send a frame; one too large for a websocket message goes as `frame.part`s."""
+        if self.session is not None and self.session.revoked:
+            return  # Signed out: nothing more goes to this socket.
         text = await self.encode_json(content)
         if len(text) <= FRAME_LIMIT:
             await self.send(text_data=text, close=close)
