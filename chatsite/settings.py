@@ -268,6 +268,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(env.get("CHAT_LOGIN_LOCKOUT_MINUTES"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "conversations.web.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "conversations.login_throttle.client_ip"
+# No row per successful sign-in (a table growing for ever); Django keeps last_login.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Open websockets re-check their session at least this often (seconds): catches sessions
 # that end without telling (expiry, deleted by staff). Logout, deactivation and a new

@@ -1,5 +1,6 @@
 """Sign-in throttling: per account, per address, across server processes, with a friendly 429."""
 
+import logging
 import re
 from datetime import timedelta
 
@@ -138,3 +139,25 @@ def test_a_lockout_holds_across_server_processes(tmp_path):
     finally:
         first.stop()
         second.stop()
+
+
+def test_the_admin_sign_in_is_limited_too(user):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(
+            "/admin/login/", {"username": "alice", "password": f"guess-{i}"}, REMOTE_ADDR="10.3.0.1"
+        )
+    response = Client().post(
+        "/admin/login/", {"username": "alice", "password": GOOD}, REMOTE_ADDR="10.3.0.2"
+    )
+    assert response.status_code == 429
+
+
+def test_failed_sign_ins_log_no_password_username_or_address(user, caplog):
+    caplog.set_level(logging.DEBUG)
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        sign_in("alice", f"secret-guess-{i}", "10.4.0.1")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("login failure" in w for w in warnings)
+    assert any("Locking out" in w for w in warnings)
+    assert "secret-guess" not in caplog.text
+    assert "alice" not in caplog.text and "10.4.0.1" not in caplog.text
