@@ -2,15 +2,21 @@
 session deleted any other way. Real sockets through the real ASGI app."""
 
 import asyncio
+import os
 
+import httpx
 import pytest
+import websockets
 from channels.db import database_sync_to_async as db
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 
 from conversations.models import Message
 from tests.helpers import send_frame
+from tests.live_server import Socket, start_server
+from tests.live_server import session_cookie as live_session_cookie
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -154,3 +160,59 @@ async def test_a_deleted_account_closes_its_sockets(user):
     ws = await socket_for(await db(signed_in_client)(user))
     await db(user.delete)()
     assert await closed_with(ws) == UNAUTHENTICATED
+
+
+def postgres_url() -> str:
+    db_settings = settings.DATABASES["default"]
+    if "postgresql" not in db_settings["ENGINE"]:
+        pytest.skip("several processes share a PostgreSQL database here")
+    return (
+        f"postgres://{db_settings['USER']}:{db_settings['PASSWORD']}@{db_settings['HOST']}:"
+        f"{db_settings['PORT']}/{db_settings['NAME']}"
+    )
+
+
+async def close_code(socket: Socket, timeout: float = WITHIN) -> int:
+    """The code the server closed this socket with, within `timeout` (frames are skipped)."""
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        async with asyncio.timeout(timeout):
+            while True:
+                await socket.connection.recv()
+    return closed.value.rcvd.code
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL)")
+async def test_a_logout_on_one_process_closes_the_socket_on_another(user, tmp_path):
+    env = {
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": postgres_url(),
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CHAT_AUTO_TITLES": "0",
+    }
+    a = start_server(env, tmp_path / "a.log")
+    b = start_server(env, tmp_path / "b.log")
+    try:
+        cookie = await db(live_session_cookie)(user)
+        on_a, listening_on_b = await Socket.open(a, cookie), await Socket.open(b, cookie)
+        other_session = await Socket.open(a, await db(live_session_cookie)(user))
+        # Sign out through B's page, as the browser would.
+        async with httpx.AsyncClient(base_url=b.url, headers={"Cookie": cookie}) as browser:
+            page = await browser.get("/accounts/password_change/")  # A page with a form.
+            csrf = page.cookies["csrftoken"]
+            answer = await browser.post(
+                "/accounts/logout/",
+                data={"csrfmiddlewaretoken": csrf},
+                headers={"Origin": b.url, "Cookie": f"{cookie}; csrftoken={csrf}"},
+            )
+            assert answer.status_code == 302
+        assert await close_code(on_a) == UNAUTHENTICATED
+        assert await close_code(listening_on_b) == UNAUTHENTICATED
+        # A change made in yet another process (here, the test's) reaches A too.
+        await other_session.send({"type": "no.such.frame"})
+        assert (await other_session.receive())["code"] == "bad_request"
+        user.is_active = False
+        await db(user.save)()
+        assert await close_code(other_session) == UNAUTHENTICATED
+    finally:
+        a.stop()
+        b.stop()
