@@ -22,8 +22,8 @@ class SignupForm(UserCreationForm):
         if needs == "setup_token":
             token.label = "Setup token"
             token.help_text = (
-                "Printed by the server when it started, or by "
-                "`python manage.py setup_token` on the server."
+                "Printed by the server when it started; on the server, "
+                "python manage.py setup_token prints a new one."
             )
         elif needs == "invite":
             token.label = "Invite code"
