@@ -33,15 +33,17 @@ async def still_answers(ws) -> None:
         '{"type": "chat.send", "tools": ' + '{"a":' * 50_000 + "1" + "}" * 50_000 + "}",
         # Just past the bound: refused as well, before any handler sees it.
         '{"type": "chat.stop", "conversation": 1, "x": ' + "[" * 40 + "]" * 40 + "}",
+        # Shallow but huge: a quarter of a million empty lists, each cheap to write.
+        '{"type": "chat.stop", "conversation": 1, "x": [' + ",".join(["[]"] * 250_000) + "]}",
     ],
-    ids=["lists", "in-a-field", "objects", "just-past-the-bound"],
+    ids=["lists", "in-a-field", "objects", "just-past-the-bound", "wide"],
 )
-async def test_deeply_nested_json_is_a_bad_request(connect, user, text):
+async def test_deeply_nested_or_sprawling_json_is_a_bad_request(connect, user, text):
     ws = await open_socket(connect, user)
     await ws.send_to(text_data=text)
     frame = await ws.receive_json_from(timeout=5)
     assert frame["type"] == "error" and frame["code"] == "bad_request"
-    assert "nested" in frame["message"]
+    assert "nested" in frame["message"] or "lists and objects" in frame["message"]
     await still_answers(ws)
 
 

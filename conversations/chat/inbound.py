@@ -76,6 +76,7 @@ class HistoryCommand:
 # No frame of the protocol nests deeper than 2; the margin leaves room to grow. json.loads
 # recurses once per level, so a deep frame must be refused before it is parsed.
 MAX_DEPTH = 32
+MAX_CONTAINERS = 256  # Lists and objects in one frame; the protocol's have at most two.
 # A JSON string (escapes included), and the brackets left once strings are taken out.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKETS = re.compile(r"[\[\]{}]")
@@ -85,8 +86,12 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 def decode(text: str) -> object:
     """A text frame's JSON, refused (FrameError) when too deep or not encodable as UTF-8."""
+    structure = _JSON_STRING.sub("", text)
+    # Counted in C first, so the loop below walks a few brackets, never a megabyte of them.
+    if structure.count("[") + structure.count("{") > MAX_CONTAINERS:
+        raise FrameError(f"The frame has more than {MAX_CONTAINERS} lists and objects.")
     depth = 0
-    for bracket in _BRACKETS.finditer(_JSON_STRING.sub("", text)):
+    for bracket in _BRACKETS.finditer(structure):
         depth += 1 if bracket.group() in "[{" else -1
         if depth > MAX_DEPTH:
             raise FrameError(f"The frame is nested more than {MAX_DEPTH} levels deep.")
