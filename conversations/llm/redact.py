@@ -23,14 +23,18 @@ MIN_SEGMENT = 12  # Parts of the key between separators at least this long count
 _WORD = re.compile(r"""[^\s"'`<>()\[\]{},;]+""")
 _AUTH_SCHEME = re.compile(r"""(?i)\b(bearer|basic)(\s+)[^\s"',;]+""")
 _KEY_PARAM = re.compile(r"""(?i)\b((?:x-)?api[-_]?key["']?\s*[:=]\s*["']?)[^\s"',;&]+""")
+_PREFIXES = ("sk", "gsk", "hf", "xai", "ghp", "gho", "github_pat", "glpat", "nvapi")
+_PREFIX_HINTS = tuple(f"{p}{sep}" for p in _PREFIXES for sep in "-_")
 _PREFIXED = re.compile(
-    r"(?i)(?<![A-Za-z0-9])(?:sk|gsk|hf|xai|ghp|gho|github_pat|glpat|nvapi)[-_]"
-    r"[A-Za-z0-9*._\-]{4,}[A-Za-z0-9*]"
+    rf"(?i)(?<![A-Za-z0-9])(?:{'|'.join(_PREFIXES)})[-_][A-Za-z0-9*._\-]{{4,}}[A-Za-z0-9*]"
 )
-# Runs of base64/base62 characters; each part between separators is judged on its own.
-_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-](?:[A-Za-z0-9+/=_.\-]*[A-Za-z0-9+/=_\-])?")
-_SEPARATORS = re.compile(r"[-_./+=]")
 MIN_RANDOM = 20  # Length from which a mixed-case, digit-bearing part may be a secret.
+# Runs of base64/base62 characters long enough to hold such a part; each part between
+# separators is judged on its own.
+_TOKEN = re.compile(
+    rf"[A-Za-z0-9+/=_\-](?:[A-Za-z0-9+/=_.\-]{{{MIN_RANDOM - 2},}}[A-Za-z0-9+/=_\-])"
+)
+_SEPARATORS = re.compile(r"[-_./+=]")
 MIN_ENTROPY = 3.8  # Bits per character; words and model names stay below it, keys above.
 
 
@@ -38,12 +42,19 @@ def redact(text: str, key: str = "") -> str:
     """`text` without the key `key` in any form, nor anything else that looks like a secret."""
     if not text:
         return text
+    # Each pattern runs only when a plain substring test (in C) says it may match: most
+    # text holds no secret, and a log line should not pay for five regular expressions.
+    lowered = text.lower()
     if key:
         pieces = _key_pieces(key)
-        text = _WORD.sub(lambda m: _without(m.group(), pieces), text)
-    text = _AUTH_SCHEME.sub(rf"\1\2{REDACTED}", text)
-    text = _KEY_PARAM.sub(rf"\1{REDACTED}", text)
-    text = _PREFIXED.sub(REDACTED, text)
+        if any(piece in lowered for piece in pieces):
+            text = _WORD.sub(lambda m: _without(m.group(), pieces), text)
+    if "bearer" in lowered or "basic" in lowered:
+        text = _AUTH_SCHEME.sub(rf"\1\2{REDACTED}", text)
+    if "key" in lowered:
+        text = _KEY_PARAM.sub(rf"\1{REDACTED}", text)
+    if any(prefix in lowered for prefix in _PREFIX_HINTS):
+        text = _PREFIXED.sub(REDACTED, text)
     return _TOKEN.sub(_random_token, text)
 
 
@@ -64,7 +75,7 @@ def _without(word: str, pieces: tuple[str, ...]) -> str:
 
 def _random_token(match: re.Match) -> str:
     token = match.group()
-    if len(token) < MIN_RANDOM or REDACTED in token:
+    if REDACTED in token:
         return token
     return REDACTED if any(_looks_random(part) for part in _SEPARATORS.split(token)) else token
 
