@@ -235,8 +235,8 @@ PROXY_COUNT = int(env.get("DJANGO_PROXY_COUNT") or 1)
 
 # Sign-up. The first account becomes the administrator: freely from this machine when the
 # server is reachable from nowhere else (CHAT_SERVED_LOCALLY), otherwise only with the
-# one-time setup token the server prints. `manage.py serve` sets CHAT_BIND_HOST to the
-# address it listens on; listening beyond loopback makes the token necessary.
+# one-time setup token the server prints. `make run` sets CHAT_BIND_HOST to the address
+# it listens on; listening beyond loopback makes the token necessary.
 CHAT_BIND_HOST = env.get("CHAT_BIND_HOST", "")
 CHAT_SERVED_LOCALLY = (
     (not CHAT_BIND_HOST or is_loopback(CHAT_BIND_HOST))
@@ -261,7 +261,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "conversations.login_throttle.LoginThrottle"
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # Each on its own; order matters there.
+# Each locks on its own; LoginThrottle reads their counts in this order.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = int(env.get("CHAT_LOGIN_FAILURES_PER_ACCOUNT") or 10)
 CHAT_LOGIN_FAILURES_PER_ADDRESS = int(env.get("CHAT_LOGIN_FAILURES_PER_ADDRESS") or 30)
 AXES_COOLOFF_TIME = timedelta(minutes=float(env.get("CHAT_LOGIN_LOCKOUT_MINUTES") or 15))
