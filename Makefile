@@ -45,7 +45,6 @@ run: $(VENV)/.installed .secret_key $(if $(LOCAL_MODE),$(VENV)/.installed-local)
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \
 	echo "Administrator: the first account signed up on this site (a superuser), and any made with manage.py createsuperuser." && \
-	$(BIN)/python manage.py setup_token --notice --bind-host "$(HOST)" --url "http://$(HOST):$(PORT)" && \
 	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --local-port $(LOCAL_MODEL_PORT) \
 	  --exit-with-parent
 
