@@ -435,6 +435,9 @@ def test_first_reply_owners_count_a_message_once(user, other_user):
     assert sorted(found) == sorted([(DAY, user.pk), (DAY, other_user.pk)]) and count == 2
     # A version made later is not the first reply: its user was counted already.
     assert selectors.first_reply_owners(firsts=[(DAY, new.pk, new.parent_id)]) == []
+    # Both versions ended before the counts were written: the first still counts.
+    both = [(DAY, old.pk, old.parent_id), (DAY, new.pk, new.parent_id)]
+    assert selectors.first_reply_owners(firsts=both) == [(DAY, user.pk)]
 
 
 # The audit log.

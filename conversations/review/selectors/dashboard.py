@@ -118,7 +118,10 @@ def top_models(*, since: dt.date, until: dt.date, limit: int = 10) -> list[dict]
 def first_reply_owners(*, firsts: list[tuple[dt.date, int, int]]) -> list[tuple[dt.date, int]]:
     """Of these (day, reply id, user message id), the (day, the user's id) of each reply
     that is the first to its user message (a regenerated one is not): two queries."""
-    replies = {parent: (day, reply) for day, reply, parent in firsts}
+    replies: dict[int, tuple[dt.date, int]] = {}  # User message -> the earliest reply here.
+    for day, reply, parent in firsts:
+        if parent not in replies or reply < replies[parent][1]:
+            replies[parent] = (day, reply)
     owners = dict(
         Message.objects.filter(pk__in=replies, role=Message.Role.USER).values_list(
             "pk", "conversation__owner_id"
