@@ -67,6 +67,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_history.py
 	$(BIN)/python bench/bench_imports.py
 	$(BIN)/python bench/bench_dashboard.py
+	$(BIN)/python bench/bench_markdown.py
 	$(BIN)/python bench/bench_concurrency.py
 	@if services=$$(bash tests/services.sh); then \
 	  env $$services $(BIN)/python bench/bench_concurrency.py; \

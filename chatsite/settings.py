@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "conversations.web.middleware.ContentSecurityPolicyMiddleware",
+    "conversations.web.appearance.ThemeCookieMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -70,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "conversations.web.appearance.theme",
             ],
         },
     },

@@ -44,22 +44,6 @@ def conversation_create(
     return Conversation.objects.create(owner=owner, persona=persona, model=model, title=title)
 
 
-def conversation_set_options(
-    *, conversation: Conversation, persona: Persona | None = None, model: str | None = None
-) -> Conversation:
-    """Change the persona or model a conversation uses from its next turn on."""
-    fields = []
-    if persona is not None and persona.pk != conversation.persona_id:
-        conversation.persona = persona
-        fields.append("persona")
-    if model and model != conversation.model:
-        conversation.model = model
-        fields.append("model")
-    if fields:
-        conversation.save(update_fields=[*fields, "updated_at"])
-    return conversation
-
-
 def message_append(
     *,
     conversation: Conversation,
@@ -95,63 +79,22 @@ def message_append(
     return message
 
 
-def message_save_progress(*, message_id: int, content: str, reasoning: str) -> None:
-    """Save a streaming reply's text so far, so a crash loses at most a second of it."""
-    Message.objects.filter(pk=message_id).update(
-        content=content, reasoning=reasoning, updated_at=timezone.now()
-    )
-
-
 def message_finish(
-    *,
-    message_id: int,
-    status: str,
-    content: str,
-    reasoning: str = "",
-    finish_reason: str = "",
-    error: str = "",
-    error_detail: str = "",
-    first_token_ms: int | None = None,
-    duration_ms: int | None = None,
-    prompt_tokens: int | None = None,
-    completion_tokens: int | None = None,
-    usage_estimated: bool = False,
-    tool_calls: list[ToolCall] | None = None,
+    *, message_id: int, tool_calls: list[ToolCall] | None = None, **fields
 ) -> Message:
-    """Record how a reply ended, with everything it had streamed."""
-    Message.objects.filter(pk=message_id).update(
+    """Record how a reply ended (for replies made outside a running turn: imports, tests).
+
+    The same save as a turn's own (turn_services.reply_finish), tool calls given typed.
+    """
+    from .turn_services import reply_finish
+
+    return reply_finish(
+        message_id=message_id,
         # Saved in our own shape, not the wire's: {id, name, arguments}.
-        tool_calls=[
-            {"id": call.id, "name": call.name, "arguments": call.arguments} for call in tool_calls
-        ]
+        tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls]
         if tool_calls
         else None,
-        status=status,
-        content=content,
-        reasoning=reasoning,
-        finish_reason=finish_reason or "",
-        error=error,
-        error_detail=error_detail,
-        first_token_ms=first_token_ms,
-        duration_ms=duration_ms,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        usage_estimated=usage_estimated,
-        updated_at=timezone.now(),
-    )
-    message = Message.objects.get(pk=message_id)
-    review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
-    return message
-
-
-def messages_mark_interrupted() -> int:
-    """Mark replies left unfinished by a stopped server as interrupted; return how many."""
-    return Message.objects.filter(
-        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
-    ).update(
-        status=Message.Status.INTERRUPTED,
-        error="The server restarted before this reply finished.",
-        updated_at=timezone.now(),
+        **fields,
     )
 
 
@@ -306,8 +249,12 @@ def conversation_import(
             leaf = ids[conversation.current]
         else:
             leaf = ids[-1] if ids else None
+        # The file's dates, not today's: the sidebar files it where it belongs.
         Conversation.objects.filter(pk=saved.pk).update(
-            current_leaf_id=leaf, created_at=conversation.created_at or saved.created_at
+            current_leaf_id=leaf,
+            created_at=conversation.created_at or saved.created_at,
+            updated_at=conversation.updated_at or saved.updated_at,
+            import_fingerprint=conversation.fingerprint,
         )
     saved.refresh_from_db()
     return saved
