@@ -137,43 +137,62 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def conversation_open(self, command: inbound.ConversationCommand) -> None:
-        """Send a conversation's state, then its live events."""
+        """Send a conversation's state, then its live events, lined up with it."""
         cid = command.conversation
-        # Join the group first, so nothing published after the snapshot is missed.
-        await self.watch(cid, check=True)
-        state = await pages.conversation_state(user=self.user, conversation_id=cid)
-        if pages.streaming_message(state) is None or lifecycle.local(cid) is not None:
-            await self.send_json(state)
+        # Frames for it wait from the moment this socket joins until its state has gone,
+        # so the state always comes first and nothing after it is missed or repeated.
+        self.holding[cid] = {"state": None, "frames": []}
+        try:
+            await self.watch(cid, check=True)
+            state = await pages.conversation_state(user=self.user, conversation_id=cid)
+        except BaseException:
+            self.holding.pop(cid, None)
+            raise
+        streaming = pages.streaming_message(state)
+        if streaming is None or lifecycle.local(cid) is not None:
+            # Nothing streams, or it streams here and the state carries its live text.
+            await self._release(cid, state, seq=streaming["seq"] if streaming else None)
             return
         # The reply streams in another process: ask it for the text so far.
-        self.holding[cid] = {"state": state, "frames": []}
+        self.holding[cid]["state"] = state
         await lifecycle.request_snapshot(cid, self.channel_name)
         asyncio.get_running_loop().call_later(
-            SNAPSHOT_TIMEOUT, lambda: asyncio.ensure_future(self._release(cid, None))
+            SNAPSHOT_TIMEOUT, lambda: asyncio.ensure_future(self._snapshot_arrived(cid, None))
         )
 
     async def chat_snapshot(self, event: dict) -> None:
         """Another process's reply so far, for a conversation this socket is opening."""
-        await self._release(event["conversation"], event)
+        await self._snapshot_arrived(event["conversation"], event)
 
-    async def _release(self, conversation_id: int, snapshot: dict | None) -> None:
-        """Send a held opening's state, then the frames that came meanwhile, in order."""
-        held = self.holding.pop(conversation_id, None)
-        if held is None:
+    async def _snapshot_arrived(self, conversation_id: int, snapshot: dict | None) -> None:
+        held = self.holding.get(conversation_id)
+        if held is None or held["state"] is None:
             return
         state = held["state"]
         streaming = pages.streaming_message(state)
-        seq = None
-        if streaming is not None:
-            if snapshot is not None and snapshot["message"] == streaming["id"]:
-                pages.apply_snapshot(state, snapshot)
-                seq = snapshot["seq"]
-            else:
-                streaming["seq"] = None  # Unknown: the page waits for message.completed.
+        if snapshot is not None and snapshot["message"] == streaming["id"]:
+            pages.apply_snapshot(state, snapshot)
+        else:
+            streaming["seq"] = None  # Unknown: the page waits for message.completed.
+        await self._release(conversation_id, state, seq=streaming["seq"])
+
+    async def _release(self, conversation_id: int, state: dict, *, seq: int | None) -> None:
+        """Send an opening's state, then the frames that came meanwhile, in order.
+
+        `seq` is the streaming reply's as the state shows it: deltas up to it are in the
+        state already, and with None none can be lined up with it.
+        """
+        held = self.holding.pop(conversation_id, None)
         await self.send_json(state)
-        for frame in held["frames"]:
-            if frame["type"] == "message.delta" and (seq is None or frame["seq"] <= seq):
-                continue  # In the snapshot already, or not to be lined up with it.
+        streaming = pages.streaming_message(state)
+        for frame in held["frames"] if held else ():
+            if (
+                streaming is not None
+                and frame["type"] == "message.delta"
+                and frame["message"] == streaming["id"]
+                and (seq is None or frame["seq"] <= seq)
+            ):
+                continue  # In the state already, or not to be lined up with it.
             await self.send_json(frame)
 
     async def chat_switch(self, command: inbound.MessageCommand) -> None:
@@ -229,7 +248,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if held is not None:
             held["frames"].append(frame)
             if len(held["frames"]) > MAX_HELD_FRAMES:
-                await self._release(frame["conversation"], None)
+                if held["state"] is None:
+                    held["frames"].pop(0)  # Bounded; a gap makes the page ask again.
+                else:
+                    await self._snapshot_arrived(frame["conversation"], None)
             return
         await self.send_json(frame)
 
