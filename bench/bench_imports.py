@@ -14,30 +14,17 @@ Run: make bench
 """
 
 import json
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-tmp = tempfile.mkdtemp()
-os.environ["DJANGO_SETTINGS_MODULE"] = "chatsite.settings_test"
-os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+from fresh_django import timed  # noqa: F401 - sets Django up on a fresh SQLite file
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from conversations import services  # noqa: E402
-from conversations.portability import importing  # noqa: E402
+from conversations import services
+from conversations.portability import importing
 
 SIZES = (2_000, 10_000, 30_000)
 RUNS = 3  # Medians of three: this machine is shared and noisy.

@@ -3,13 +3,23 @@
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import accounts
 from .llm import ToolCall
-from .models import Conversation, Message, ModelInfo, Persona
+from .models import (
+    Conversation,
+    Invite,
+    Message,
+    ModelInfo,
+    Persona,
+    SetupToken,
+    invite_expiry,
+)
 from .provider import availability, catalog
 from .review import services as review
 
@@ -27,14 +37,85 @@ def title_from_text(text: str) -> str:
     return line[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
-def user_create(*, username: str, password: str) -> AbstractBaseUser:
-    """Create an account; the first account on a fresh install becomes a superuser."""
+class SignupRefused(Exception):
+    """A sign-up the site's rules do not allow; the message says why, fit to show."""
+
+
+def user_create(
+    *, username: str, password: str, token: str = "", trusted_local: bool = False
+) -> AbstractBaseUser:
+    """Create an account as the sign-up rules allow, or raise SignupRefused.
+
+    The first account becomes a superuser: on a laptop (`trusted_local`) freely, anywhere
+    else only with the setup token. After it, CHAT_SIGNUP decides: open, closed, or `invite`
+    (`token` must be an open invite code, used up here). Tokens and codes are used up in
+    the same transaction as the account, so two sign-ups can never share one.
+    """
     User = get_user_model()
     with transaction.atomic():
-        first = not User.objects.exists()
-        if first:
+        if not User.objects.exists():
+            if not (trusted_local or setup_token_consume(token)):
+                raise SignupRefused(
+                    "That setup token is not valid: it may have been used, expired, or been "
+                    "replaced by a newer one."
+                )
             return User.objects.create_superuser(username=username, password=password)
-        return User.objects.create_user(username=username, password=password)
+        if settings.CHAT_SIGNUP == "closed":
+            raise SignupRefused("Sign-up is closed on this site.")
+        user = User.objects.create_user(username=username, password=password)
+        if settings.CHAT_SIGNUP == "invite" and not _invite_consume(token, user):
+            # Raising inside the transaction takes the new account back out.
+            raise SignupRefused("That invite code is not valid: it may have been used or expired.")
+        return user
+
+
+def setup_token_issue() -> str:
+    """A new one-time token for the first account; any earlier one stops working."""
+    token = accounts.new_secret()
+    with transaction.atomic():
+        SetupToken.objects.all().delete()
+        SetupToken.objects.create(
+            token_hash=accounts.secret_hash(token),
+            expires_at=timezone.now() + accounts.SETUP_TOKEN_TTL,
+        )
+    return token
+
+
+def setup_token_consume(token: str) -> bool:
+    """Use up the setup token; whether it was the current, unexpired one."""
+    if not token:
+        return False
+    # A delete is atomic: of two sign-ups racing with the same token, one deletes it.
+    deleted, _ = SetupToken.objects.filter(
+        token_hash=accounts.secret_hash(token), expires_at__gt=timezone.now()
+    ).delete()
+    return deleted > 0
+
+
+def invite_create(
+    *,
+    created_by: AbstractBaseUser | None,
+    note: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[Invite, str]:
+    """A single-use sign-up invite; returns it and its code, which is not stored."""
+    code = accounts.new_secret()
+    invite = Invite.objects.create(
+        code_hash=accounts.secret_hash(code),
+        note=note,
+        created_by=created_by,
+        expires_at=expires_at or invite_expiry(),
+    )
+    return invite, code
+
+
+def _invite_consume(code: str, user: AbstractBaseUser) -> bool:
+    if not code:
+        return False
+    used = Invite.objects.filter(
+        code_hash=accounts.secret_hash(code), used_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(used_at=timezone.now(), used_by=user)
+    return used == 1
 
 
 def conversation_create(
@@ -42,22 +123,6 @@ def conversation_create(
 ) -> Conversation:
     """Start a conversation."""
     return Conversation.objects.create(owner=owner, persona=persona, model=model, title=title)
-
-
-def conversation_set_options(
-    *, conversation: Conversation, persona: Persona | None = None, model: str | None = None
-) -> Conversation:
-    """Change the persona or model a conversation uses from its next turn on."""
-    fields = []
-    if persona is not None and persona.pk != conversation.persona_id:
-        conversation.persona = persona
-        fields.append("persona")
-    if model and model != conversation.model:
-        conversation.model = model
-        fields.append("model")
-    if fields:
-        conversation.save(update_fields=[*fields, "updated_at"])
-    return conversation
 
 
 def message_append(
@@ -95,63 +160,22 @@ def message_append(
     return message
 
 
-def message_save_progress(*, message_id: int, content: str, reasoning: str) -> None:
-    """Save a streaming reply's text so far, so a crash loses at most a second of it."""
-    Message.objects.filter(pk=message_id).update(
-        content=content, reasoning=reasoning, updated_at=timezone.now()
-    )
-
-
 def message_finish(
-    *,
-    message_id: int,
-    status: str,
-    content: str,
-    reasoning: str = "",
-    finish_reason: str = "",
-    error: str = "",
-    error_detail: str = "",
-    first_token_ms: int | None = None,
-    duration_ms: int | None = None,
-    prompt_tokens: int | None = None,
-    completion_tokens: int | None = None,
-    usage_estimated: bool = False,
-    tool_calls: list[ToolCall] | None = None,
+    *, message_id: int, tool_calls: list[ToolCall] | None = None, **fields
 ) -> Message:
-    """Record how a reply ended, with everything it had streamed."""
-    Message.objects.filter(pk=message_id).update(
+    """Record how a reply ended (for replies made outside a running turn: imports, tests).
+
+    The same save as a turn's own (turn_services.reply_finish), tool calls given typed.
+    """
+    from .turn_services import reply_finish
+
+    return reply_finish(
+        message_id=message_id,
         # Saved in our own shape, not the wire's: {id, name, arguments}.
-        tool_calls=[
-            {"id": call.id, "name": call.name, "arguments": call.arguments} for call in tool_calls
-        ]
+        tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls]
         if tool_calls
         else None,
-        status=status,
-        content=content,
-        reasoning=reasoning,
-        finish_reason=finish_reason or "",
-        error=error,
-        error_detail=error_detail,
-        first_token_ms=first_token_ms,
-        duration_ms=duration_ms,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        usage_estimated=usage_estimated,
-        updated_at=timezone.now(),
-    )
-    message = Message.objects.get(pk=message_id)
-    review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
-    return message
-
-
-def messages_mark_interrupted() -> int:
-    """Mark replies left unfinished by a stopped server as interrupted; return how many."""
-    return Message.objects.filter(
-        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
-    ).update(
-        status=Message.Status.INTERRUPTED,
-        error="The server restarted before this reply finished.",
-        updated_at=timezone.now(),
+        **fields,
     )
 
 
@@ -308,8 +332,12 @@ def conversation_import(
             leaf = ids[conversation.current]
         else:
             leaf = ids[-1] if ids else None
+        # The file's dates, not today's: the sidebar files it where it belongs.
         Conversation.objects.filter(pk=saved.pk).update(
-            current_leaf_id=leaf, created_at=conversation.created_at or saved.created_at
+            current_leaf_id=leaf,
+            created_at=conversation.created_at or saved.created_at,
+            updated_at=conversation.updated_at or saved.updated_at,
+            import_fingerprint=conversation.fingerprint,
         )
     saved.refresh_from_db()
     return saved

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from . import selectors, turn_limits
 from .errors import BUSY_MESSAGE, TurnRefused, not_found
+from .llm.redact import redact
 from .models import Conversation, Message, Persona
 from .provider.availability import ModelPolicy
 from .review import services as review
@@ -353,8 +354,9 @@ def reply_finish(
         "content": content,
         "reasoning": reasoning,
         "finish_reason": finish_reason or "",
-        "error": error,
-        "error_detail": error_detail,
+        # The client cleans provider errors; this also covers failures of any other kind.
+        "error": redact(error, settings.LLM_API_KEY),
+        "error_detail": redact(error_detail, settings.LLM_API_KEY),
         "first_token_ms": first_token_ms,
         "duration_ms": duration_ms,
         "prompt_tokens": prompt_tokens,

@@ -8,6 +8,7 @@ import { handle } from "./protocol.js";
 import { focusSearch, initSidebar } from "./sidebar.js";
 import { connect } from "./socket.js";
 import { isStreaming } from "./state.js";
+import { initJump } from "./jump.js";
 import { initTools } from "./tools.js";
 
 function shortcuts(event) {
@@ -16,8 +17,18 @@ function shortcuts(event) {
     event.preventDefault();
     location.href = "/";
   }
-  const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
-  if (event.key === "/" && !typing) {
+  // Ctrl/Cmd+K always searches; "/" only when it would not be typed into something (an
+  // empty message box counts as nothing typed yet).
+  if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "k") {
+    event.preventDefault();
+    focusSearch();
+    return;
+  }
+  const active = document.activeElement;
+  const typing =
+    ["INPUT", "TEXTAREA", "SELECT"].includes(active?.tagName) || active?.isContentEditable;
+  const emptyComposer = active?.id === "input" && !active.value;
+  if (event.key === "/" && !event.ctrlKey && !event.metaKey && (!typing || emptyComposer)) {
     event.preventDefault();
     focusSearch();
   }
@@ -34,3 +45,4 @@ initTools();
 initComposer();
 loadModels();
 connect(handle);
+initJump();

@@ -80,7 +80,9 @@ export function button(label, title, run) {
   b.className = "action";
   b.textContent = label;
   b.title = title;
-  b.setAttribute("aria-label", title);
+  // The spoken name holds the word on the button (WCAG 2.5.3, "label in name"), then says more.
+  const named = !/\p{L}/u.test(label) || title.toLowerCase().includes(label.toLowerCase());
+  b.setAttribute("aria-label", named ? title : `${label}: ${title}`);
   b.addEventListener("click", run);
   return b;
 }
@@ -219,10 +221,21 @@ function buildSent(record) {
     list.append(dt, dd);
   }
   details.appendChild(list);
+  if (record.custom_instructions) {
+    // The user's own part of the system prompt (Settings), as it was when this was sent.
+    const mine = document.createElement("div");
+    mine.className = "custom-instructions";
+    const heading = document.createElement("strong");
+    heading.textContent = "Your custom instructions";
+    const text = document.createElement("pre");
+    text.textContent = record.custom_instructions;
+    mine.append(heading, text);
+    details.appendChild(mine);
+  }
   const prompt = document.createElement("div");
   prompt.className = "system-prompt";
   const label = document.createElement("strong");
-  label.textContent = "System prompt";
+  label.textContent = record.custom_instructions ? "System prompt, as sent (with them)" : "System prompt";
   const pre = document.createElement("pre");
   pre.textContent = record.system_prompt || "(none)";
   prompt.append(label, pre);

@@ -14,7 +14,7 @@ let searchTimer = null;
 export function initSidebar() {
   searchInput.addEventListener("input", () => {
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(search, 200);
+    searchTimer = setTimeout(() => search(), 200);
   });
   searchInput.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
@@ -22,6 +22,8 @@ export function initSidebar() {
       render();
     }
   });
+  searchInput.addEventListener("keydown", moveThroughResults);
+  list.addEventListener("keydown", moveThroughResults);
   archivedToggle.addEventListener("click", toggleArchived);
   render();
 }
@@ -221,38 +223,108 @@ async function loadArchived() {
 }
 
 // ---- search ----
+// Results are paged (20 at a time, "More results" for the next); the words searched for are
+// marked in titles and snippets with <mark>, built from text nodes, never from HTML. Up and
+// Down move through the results from the search box; a hit opens at its message.
 
-async function search() {
+let searchOffset = 0;
+
+/** The words of a query, as the server matches them (runs of letters, digits, _). */
+function queryWords(query) {
+  return [...new Set(query.toLowerCase().match(/[\p{L}\p{N}_]+/gu) || [])].slice(0, 8);
+}
+
+/** `text` as text nodes, with every occurrence of the words in a <mark>. */
+export function highlighted(text, words) {
+  const out = document.createDocumentFragment();
+  if (!words.length) {
+    out.append(text);
+    return out;
+  }
+  const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const pattern = new RegExp(escaped.sort((a, b) => b.length - a.length).join("|"), "giu");
+  let at = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (!match[0]) continue;
+    out.append(text.slice(at, match.index));
+    const mark = document.createElement("mark");
+    mark.textContent = match[0];
+    out.append(mark);
+    at = match.index + match[0].length;
+  }
+  out.append(text.slice(at));
+  return out;
+}
+
+async function search(more = false) {
   const query = searchInput.value.trim();
   if (!query) {
     render();
     return;
   }
-  const data = await getJson(`/search.json?q=${encodeURIComponent(query)}`);
+  const offset = more ? searchOffset : 0;
+  const url = `/search.json?q=${encodeURIComponent(query)}${offset ? `&offset=${offset}` : ""}`;
+  const data = await getJson(url);
   if (searchInput.value.trim() !== query) return; // The reader has typed on.
   const results = data?.results;
-  list.replaceChildren();
+  list.querySelector(".more-results")?.remove();
+  if (!more) list.replaceChildren();
   if (!Array.isArray(results)) {
-    list.appendChild(problem("Search failed.", search));
+    list.appendChild(problem("Search failed.", () => search(more)));
     return;
   }
-  const heading = document.createElement("li");
-  heading.className = "group";
-  heading.textContent = results.length ? `Results for “${query}”` : `Nothing found for “${query}”`;
-  list.appendChild(heading);
-  for (const hit of results) {
+  if (!more) {
+    const heading = document.createElement("li");
+    heading.className = "group";
+    heading.textContent = results.length ? `Results for “${query}”` : `Nothing found for “${query}”`;
+    list.appendChild(heading);
+  }
+  const words = queryWords(query);
+  const first = results.length ? list.querySelectorAll(".search-hit").length : -1;
+  for (const hit of results) list.appendChild(buildHit(hit, query, words));
+  if (data.next_offset != null) {
+    searchOffset = data.next_offset;
     const li = document.createElement("li");
-    li.className = "search-hit";
-    const link = document.createElement("a");
-    link.href = `/conversations/${hit.conversation}/`;
-    const title = document.createElement("span");
-    title.className = "hit-title";
-    title.textContent = hit.title || "Untitled";
-    const snippet = document.createElement("span");
-    snippet.className = "hit-snippet";
-    snippet.textContent = hit.snippet;
-    link.append(title, snippet);
-    li.appendChild(link);
+    li.className = "more-results";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link";
+    button.textContent = "More results";
+    button.addEventListener("click", () => search(true));
+    li.appendChild(button);
     list.appendChild(li);
   }
+  // "More results" hands the keyboard on to the first new result.
+  if (more && first >= 0) list.querySelectorAll(".search-hit a")[first]?.focus();
+}
+
+function buildHit(hit, query, words) {
+  const li = document.createElement("li");
+  li.className = "search-hit";
+  const link = document.createElement("a");
+  // In the fragment: the words searched for never reach the server's logs in a URL.
+  const at = hit.message ? `#message=${hit.message}&q=${encodeURIComponent(query)}` : "";
+  link.href = `/conversations/${hit.conversation}/${at}`;
+  const title = document.createElement("span");
+  title.className = "hit-title";
+  title.append(highlighted(hit.title || "Untitled", words));
+  const snippet = document.createElement("span");
+  snippet.className = "hit-snippet";
+  snippet.append(highlighted(hit.snippet || "", words));
+  link.append(title, snippet);
+  li.appendChild(link);
+  return li;
+}
+
+/** Up and Down between the search box and the results (and "More results"). */
+function moveThroughResults(event) {
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  const stops = [...list.querySelectorAll(".search-hit a, .more-results button")];
+  if (!stops.length || !searchInput.value.trim()) return;
+  const at = stops.indexOf(document.activeElement);
+  if (event.target !== searchInput && at < 0) return;
+  event.preventDefault();
+  if (event.key === "ArrowDown") stops[Math.min(at + 1, stops.length - 1)].focus();
+  else if (at <= 0) searchInput.focus();
+  else stops[at - 1].focus();
 }

@@ -5,6 +5,7 @@
  * @typedef {Object} Boot
  * @property {number|null} conversation  The conversation the page opened with.
  * @property {number} maxChars  The longest message the server accepts.
+ * @property {boolean} enterToSend  Enter sends (Settings); when false, Ctrl/Cmd+Enter does.
  * @property {SidebarItem[]} conversations  The sidebar's conversations (not archived).
  * @property {Object<string, {name: string, tools: string[], tool_choice: string}>} personas  By persona id.
  * @property {{name: string, description: string}[]} tools  The tools a reply may call.

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conversations import selectors, services
+from conversations import selectors, services, turn_services
 from conversations.models import Conversation, Message, Persona
 from conversations.portability import export, importing
 
@@ -263,7 +263,11 @@ def test_search_finds_words_in_messages_and_titles_of_ones_own(client, user, oth
     assert client.get("/search.json", {"q": "sourd"}).json()["results"]
     assert client.get("/search.json", {"q": 'NEAR("x" OR'}).status_code == 200
     message = mine.messages.get()
-    services.message_save_progress(message_id=message.pk, content="rye bread only", reasoning="")
+    turn_services.turns_flush(
+        owner="p",
+        conversation_ids=[],
+        progress=[turn_services.Progress(message.pk, "rye bread only", "")],
+    )
     assert [
         r["conversation"] for r in client.get("/search.json", {"q": "sourdough"}).json()["results"]
     ] == [titled.pk]

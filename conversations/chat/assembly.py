@@ -55,11 +55,12 @@ def plan_reply(
     branch: list[Message],
     info: catalog.CatalogEntry,
     options: TurnOptions | None = None,
+    custom_instructions: str = "",
 ) -> ReplyPlan:
     """Assemble the request for a reply to `branch` (root first) and what to record of it.
 
-    No database work: the caller read the branch and the model's catalog entry in the
-    same transaction that saved the reply's placeholder.
+    No database work: the caller read the branch, the model's catalog entry and the
+    owner's custom instructions (added to the system prompt after the persona's).
     """
     options = options or TurnOptions()
     persona = conversation.persona
@@ -78,7 +79,7 @@ def plan_reply(
         "top_p": persona.top_p if persona else None,
         "max_tokens": persona.max_tokens if persona else None,
     }
-    system = selectors.system_message(persona)
+    system = selectors.system_message(persona, custom_instructions)
     history = [(m.pk, said) for m in branch if (said := selectors.chat_message(m)) is not None]
     reserve = budget.reply_reserve(max_tokens=params["max_tokens"], window=info.context_window)
     reserve += budget.tools_tokens(specs)
@@ -90,6 +91,8 @@ def plan_reply(
             else None
         ),
         "system_prompt": system.content if system else "",
+        # The user's own part of that system prompt (Settings), as it was then.
+        "custom_instructions": custom_instructions.strip(),
         "model": model,
         "params": {k: v for k, v in params.items() if v is not None},
         "tools": offered,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .. import turn_services
+from .. import selectors, turn_services
 from ..models import Conversation, Message
 from ..provider import catalog
 from ..tools import registry as tools
@@ -32,10 +32,15 @@ def planner(options: TurnOptions):
         if not isinstance(begun, turn_services.Begun):
             return begun  # A resend: nothing to plan.
         info = catalog.model_info(begun.reply.model)
+        instructions = selectors.custom_instructions(user_id=begun.conversation.owner_id)
         return Started(
             begun,
             plan_reply(
-                conversation=begun.conversation, branch=begun.branch, info=info, options=options
+                conversation=begun.conversation,
+                branch=begun.branch,
+                info=info,
+                options=options,
+                custom_instructions=instructions,
             ),
         )
 

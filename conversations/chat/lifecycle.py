@@ -118,15 +118,10 @@ async def send(
     *, user: AbstractBaseUser, request, options: TurnOptions, models: ModelPolicy, watch=None
 ) -> turn_services.AlreadySent | None:
     """Save a user's message and start the reply; a resent one returns what was saved."""
-    process = runtime.current()
-    if process.draining:
-        raise TurnRefused("unavailable", DRAINING)
-    result = await process.starts.run(
+    process, result = await _begin(
         turn_services.turn_begin_send,
-        after=generation.planner(options),
-        order=user.pk,  # Starts lock their user's allowance row: always in user order.
         user=user,
-        owner=process.process_id,
+        options=options,
         client_id=request.client_id,
         conversation_id=request.conversation,
         content=request.content,
@@ -150,20 +145,31 @@ async def regenerate(
     models: ModelPolicy,
 ) -> None:
     """Write a new version of an assistant reply."""
-    process = runtime.current()
-    if process.draining:
-        raise TurnRefused("unavailable", DRAINING)
-    started = await process.starts.run(
+    process, started = await _begin(
         turn_services.turn_begin_regenerate,
-        after=generation.planner(options),
-        order=user.pk,
         user=user,
-        owner=process.process_id,
+        options=options,
         conversation_id=conversation_id,
         message_id=message_id,
         models=models,
     )
     _launch(process, user.pk, started, options)
+
+
+async def _begin(begin, *, user: AbstractBaseUser, options: TurnOptions, **fields):
+    """Run a turn's start in the next shared transaction, planned once it has committed."""
+    process = runtime.current()
+    if process.draining:
+        raise TurnRefused("unavailable", DRAINING)
+    result = await process.starts.run(
+        begin,
+        after=generation.planner(options),
+        order=user.pk,  # Starts lock their user's allowance row: always in user order.
+        user=user,
+        owner=process.process_id,
+        **fields,
+    )
+    return process, result
 
 
 def _launch(

@@ -30,6 +30,7 @@ def export_conversation(conversation: Conversation) -> dict:
         "version": VERSION,
         **selectors.conversation_export(conversation=conversation),
         "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
         "pinned": conversation.pinned,
         "archived": conversation.archived,
         "current": conversation.current_leaf_id,

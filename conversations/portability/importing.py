@@ -8,6 +8,8 @@ transaction of its own (services.conversation_import): a failure there stops the
 and says which conversation, and never leaves a conversation half saved.
 """
 
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -60,9 +62,34 @@ class ImportIncomplete(ImportFailed):
         self.saved = saved
 
 
-def import_file(*, user: AbstractBaseUser, data: bytes) -> list[Conversation]:
-    """Check a whole file, then save its conversations one short transaction each."""
+class ImportDuplicates(Exception):
+    """Some conversations in the file were imported before, and the caller asked to be told
+    (duplicates="ask"); nothing was saved."""
+
+    def __init__(self, titles: list[str], total: int) -> None:
+        super().__init__(f"{len(titles)} of {total} conversations were imported before.")
+        self.titles = titles  # Of the ones already here, as they are titled here now.
+        self.total = total
+
+
+DUPLICATE_CHOICES = ("ask", "skip", "copy")
+
+
+def import_file(
+    *, user: AbstractBaseUser, data: bytes, duplicates: str = "copy"
+) -> list[Conversation]:
+    """Check a whole file, then save its conversations one short transaction each.
+
+    Conversations imported before (the same messages: `conversation_fingerprint`) are
+    imported again as copies (duplicates="copy"), left out ("skip"), or, with "ask",
+    nothing is saved and ImportDuplicates says which.
+    """
     conversations = read_file(data)
+    for conversation in conversations:
+        conversation.fingerprint = conversation_fingerprint(conversation)
+        conversation.created_at, conversation.updated_at = conversation_dates(conversation)
+    if duplicates != "copy":
+        conversations = _new_ones(user, conversations, ask=duplicates == "ask")
     saved: list[Conversation] = []
     for number, conversation in enumerate(conversations, 1):
         persona = None
@@ -89,6 +116,47 @@ def import_file(*, user: AbstractBaseUser, data: bytes) -> list[Conversation]:
                 saved,
             ) from exc
     return saved
+
+
+def _new_ones(
+    user: AbstractBaseUser, conversations: list[NewConversation], *, ask: bool
+) -> list[NewConversation]:
+    """The conversations not imported before (each once, should a file repeat one); with
+    `ask`, ImportDuplicates instead when there are any that were."""
+    prints = [conversation.fingerprint for conversation in conversations]
+    before = selectors.conversations_imported_before(user=user, fingerprints=prints)
+    if before and ask:
+        in_file_order = list(dict.fromkeys(fp for fp in prints if fp in before))
+        raise ImportDuplicates([before[fp].title for fp in in_file_order], len(conversations))
+    known, kept = set(before), []
+    for conversation in conversations:
+        if conversation.fingerprint not in known:
+            known.add(conversation.fingerprint)
+            kept.append(conversation)
+    return kept
+
+
+def conversation_fingerprint(conversation: NewConversation) -> str:
+    """What makes two imports the same conversation: every message's role and text, and
+    which message it follows, in the order the file gives them (titles and dates may
+    change; the messages are the conversation)."""
+    digest = hashlib.sha256()
+    for message in conversation.messages:
+        item = [message.fields.get("role"), message.fields.get("content") or "", message.parent]
+        text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+def conversation_dates(conversation: NewConversation) -> tuple[datetime | None, datetime | None]:
+    """(created, last active) from the file: its own dates, else its messages' first and
+    last; None where it has none, so the time of the import stays."""
+    stamps = [m.created_at for m in conversation.messages if m.created_at is not None]
+    created = conversation.created_at or (min(stamps) if stamps else None)
+    updated = conversation.updated_at or (max(stamps) if stamps else None) or created
+    if created and updated and updated < created:
+        updated = created
+    return created, updated
 
 
 def read_file(data: bytes) -> list[NewConversation]:
@@ -266,6 +334,7 @@ def _read_ours(item: dict, number: int) -> NewConversation:
         pinned=conversation.pinned,
         archived=conversation.archived,
         created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
         persona=conversation.persona,
         messages=messages,
         current=current,
@@ -335,10 +404,15 @@ def _read_chatgpt(item: dict, number: int) -> NewConversation:
         if conversation.current_node not in mapping:
             _fail(number, "its current_node is not in its mapping.")
         current = nearest[conversation.current_node]
+    # Shown in the model picker: ChatGPT's own name for it, else its latest reply's.
+    replies = [m.fields["model"] for m in messages if m.fields["role"] == Message.Role.ASSISTANT]
+    model = conversation.default_model_slug or next((m for m in reversed(replies) if m), "")
     return NewConversation(
         title=(conversation.title or "Imported from ChatGPT")[:200],
+        model=model,
         archived=bool(conversation.is_archived),
         created_at=_from_seconds(conversation.create_time),
+        updated_at=_from_seconds(conversation.update_time),
         messages=messages,
         current=current,
     )

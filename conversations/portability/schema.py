@@ -133,6 +133,7 @@ class ConversationIn(_Model):
     title: Str(200) = ""
     model: Str(200) = ""
     created_at: Stamp | None = None
+    updated_at: Stamp | None = None  # Last active; older exports have none.
     pinned: StrictBool = False
     archived: StrictBool = False
     persona: PersonaRef | None = None
@@ -178,6 +179,8 @@ class ChatGPTNode(_Model):
 class ChatGPTConversation(_Model):
     title: Text(10_000) | None = None
     create_time: Seconds | None = None
+    update_time: Seconds | None = None
+    default_model_slug: Text(200) | None = None
     current_node: NodeId | None = None
     is_archived: StrictBool | None = None
     mapping: dict[NodeId, ChatGPTNode]
@@ -204,9 +207,11 @@ class NewConversation:
     pinned: bool = False
     archived: bool = False
     created_at: datetime | None = None
+    updated_at: datetime | None = None  # Last active: where the sidebar files it.
     persona: PersonaRef | None = None
     messages: list[NewMessage] = field(default_factory=list)
     current: int | None = None  # Index of the message the conversation shows.
+    fingerprint: str = ""  # Of its messages (importing.conversation_fingerprint).
 
 
 SAVED_STATUS = {

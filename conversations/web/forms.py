@@ -1,16 +1,48 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
+from .. import selectors
 from ..chat.assembly import TOOL_CHOICES
 from ..errors import TurnRefused
-from ..models import Persona
+from ..models import Persona, UserSettings
 from ..provider import availability
 from ..services import PERSONA_FIELDS
 from ..tools import registry
+from ..user_services import SETTINGS_FIELDS
+
+
+def usable_model(model: str) -> str:
+    """A model the server would refuse (unknown, or turned off by staff) is no choice."""
+    model = model.strip()
+    if model:
+        try:
+            availability.policy().check_chosen(model)
+        except TurnRefused as exc:
+            raise forms.ValidationError(exc.message) from None
+    return model
 
 
 class SignupForm(UserCreationForm):
-    """Username and password twice; the account is made by services.user_create."""
+    """Username and password twice, and a setup token or invite code when the rules ask for
+    one; the account is made by services.user_create."""
+
+    token = forms.CharField(max_length=200, strip=True)
+
+    def __init__(self, *args, needs: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        token = self.fields["token"]
+        token.widget.attrs.update(autocomplete="off", spellcheck="false")
+        if needs == "setup_token":
+            token.label = "Setup token"
+            token.help_text = (
+                "Printed by the server when it started; on the server, "
+                "python manage.py setup_token prints a new one."
+            )
+        elif needs == "invite":
+            token.label = "Invite code"
+            token.help_text = "From the invite link an administrator gave you."
+        else:
+            del self.fields["token"]
 
 
 class PersonaForm(forms.ModelForm):
@@ -38,11 +70,65 @@ class PersonaForm(forms.ModelForm):
         self.fields["model"].widget.attrs["list"] = "model-options"
 
     def clean_model(self) -> str:
-        """A model the server would refuse (unknown, or turned off by staff) is no choice."""
-        model = self.cleaned_data["model"].strip()
-        if model:
-            try:
-                availability.policy().check_chosen(model)
-            except TurnRefused as exc:
-                raise forms.ValidationError(exc.message) from None
-        return model
+        return usable_model(self.cleaned_data["model"])
+
+
+class PreferencesForm(forms.ModelForm):
+    """The settings a user chooses: theme, what new chats start with, instructions, Enter."""
+
+    class Meta:
+        model = UserSettings
+        fields = list(SETTINGS_FIELDS)
+        widgets = {
+            "theme": forms.RadioSelect,
+            "custom_instructions": forms.Textarea(attrs={"rows": 6}),
+        }
+        labels = {
+            "default_persona": "Persona for new chats",
+            "default_model": "Model for new chats",
+            "enter_to_send": "Enter sends the message (Shift+Enter adds a line)",
+        }
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        persona = self.fields["default_persona"]
+        persona.queryset = selectors.persona_list(user=user)
+        persona.empty_label = "No persona"
+        self.fields["theme"].choices = UserSettings.Theme.choices  # No blank choice.
+        self.fields["default_model"].widget.attrs["list"] = "model-options"
+        self.fields["custom_instructions"].help_text = (
+            "Added after the persona's system prompt in every conversation, and shown under "
+            f"each reply in “What was sent”. At most {UserSettings.MAX_INSTRUCTIONS:,} "
+            "characters."
+        )
+
+    def clean_default_model(self) -> str:
+        return usable_model(self.cleaned_data["default_model"])
+
+
+class ConfirmPasswordForm(forms.Form):
+    """The account's password again, before something that cannot be undone."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+
+class DeleteAccountForm(ConfirmPasswordForm):
+    """The password, and a tick that the user knows everything goes."""
+
+    confirm = forms.BooleanField(
+        label="I understand: my account, conversations, personas and settings are deleted for good."
+    )

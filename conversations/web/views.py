@@ -1,22 +1,32 @@
 """Pages: the chat, sign-up, the export and the model list. The chat itself runs over the websocket."""
 
+import math
+
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .. import selectors, services
+from .. import accounts, selectors, services
 from ..chat import outbound
 from ..portability import export, importing
 from ..provider import availability, catalog, upstream
 from ..rate_limits import BULK, READS
 from ..rendering import highlight_css as _highlight_css
 from ..tools import registry
+from . import appearance
 from .forms import SignupForm
 from .rate_limited import rate_limit
+
+SEARCH_PAGE = 20  # Results per page of search.
 
 
 @login_required
@@ -26,7 +36,15 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     conversation = _owned(request, conversation_id) if conversation_id is not None else None
     sidebar = list(selectors.conversation_list(user=request.user)[:500])
     personas = list(selectors.persona_list(user=request.user))
-    model = (conversation.model if conversation else "") or settings.LLM_DEFAULT_MODEL
+    chosen = appearance.settings_of(request)
+    if conversation:
+        persona = conversation.persona
+        model = conversation.model or settings.LLM_DEFAULT_MODEL
+    else:  # A new chat starts with the user's defaults (Settings).
+        persona = selectors.default_persona(user=request.user, chosen=chosen)
+        model = (
+            chosen.default_model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+        )
     return render(
         request,
         "chat.html",
@@ -34,13 +52,16 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "conversation": conversation,
             "conversations": sidebar,
             "personas": personas,
+            "selected_persona": persona.pk if persona else None,
             "model": catalog.model_info(model).as_dict()
             | {"available": availability.policy().usable(model)},
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
+                "enterToSend": chosen.enter_to_send,
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
                 "personas": {
                     p.pk: {"name": p.name, "tools": p.tools, "tool_choice": p.tool_choice}
@@ -104,26 +125,40 @@ def export_all(request: HttpRequest) -> HttpResponse:
 @login_required
 @rate_limit(None, unsafe=BULK)  # The form is free; each upload is bulk work.
 def import_conversations(request: HttpRequest) -> HttpResponse:
-    """Import our JSON export or ChatGPT's conversations.json, checked whole before saving."""
+    """Import our JSON export or ChatGPT's conversations.json, checked whole before saving.
+
+    Conversations imported before are not silently copied: the user is asked first (the
+    page's script asks for JSON and keeps the chosen file; without it, the page asks for
+    the file again with the choice made), then skips them or imports copies.
+    """
+    wants_json = "application/json" in request.headers.get("Accept", "")
     error, status = "", 200
+    choice = request.POST.get("duplicates", "ask")
+    if choice not in importing.DUPLICATE_CHOICES:
+        choice = "ask"
     if request.method == "POST":
         try:
-            imported = _import_upload(request)
+            imported = _import_upload(request, choice)
+        except importing.ImportDuplicates as exc:
+            return _ask_about_duplicates(request, exc, wants_json)
         except importing.ImportFailed as exc:
             error, status = str(exc), exc.status
         else:
-            if len(imported) == 1:
-                return redirect("conversation", conversation_id=imported[0].pk)
-            return redirect("chat")
-    limits = {
+            return _imported(request, imported, choice, wants_json)
+    if wants_json:
+        return JsonResponse({"error": error}, status=status)
+    return render(request, "import.html", {"error": error, **_import_limits()}, status=status)
+
+
+def _import_limits() -> dict:
+    return {
         "max_mb": f"{settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g}",
         "max_conversations": f"{settings.CHAT_IMPORT_MAX_CONVERSATIONS:,}",
         "max_messages": f"{settings.CHAT_IMPORT_MAX_MESSAGES:,}",
     }
-    return render(request, "import.html", {"error": error, **limits}, status=status)
 
 
-def _import_upload(request: HttpRequest) -> list:
+def _import_upload(request: HttpRequest, choice: str) -> list:
     too_large = importing.ImportFailed(
         f"The file is larger than {settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g} MB.", status=413
     )
@@ -139,7 +174,48 @@ def _import_upload(request: HttpRequest) -> list:
         raise importing.ImportFailed("Choose a file to import.")
     if upload.size > settings.CHAT_IMPORT_MAX_BYTES:
         raise too_large
-    return importing.import_file(user=request.user, data=upload.read())
+    return importing.import_file(user=request.user, data=upload.read(), duplicates=choice)
+
+
+def _ask_about_duplicates(
+    request: HttpRequest, found: "importing.ImportDuplicates", wants_json: bool
+) -> HttpResponse:
+    """Nothing was imported: say which conversations were imported before, and ask."""
+    shown = found.titles[:20]
+    if wants_json:
+        return JsonResponse(
+            {"duplicates": shown, "count": len(found.titles), "total": found.total}, status=409
+        )
+    context = {
+        "duplicates": shown,
+        "more": len(found.titles) - len(shown),
+        "count": len(found.titles),
+        "total": found.total,
+        **_import_limits(),
+    }
+    return render(request, "import.html", context, status=409)
+
+
+def _imported(request: HttpRequest, imported: list, choice: str, wants_json: bool) -> HttpResponse:
+    """Say how many were imported, and go to the one conversation, or the chat."""
+    count = len(imported)
+    noun = "conversation" if count == 1 else "conversations"
+    if count:
+        text = f"Imported {count} {noun}."
+    else:
+        text = "Nothing new to import: every conversation in the file was imported before."
+    if choice == "skip" and count:
+        text += " Those imported before were left as they were."
+    messages.success(request, text)
+    if not count:
+        target = reverse("import")
+    elif count == 1:
+        target = reverse("conversation", args=[imported[0].pk])
+    else:
+        target = reverse("chat")
+    if wants_json:
+        return JsonResponse({"imported": count, "redirect": target})
+    return redirect(target)
 
 
 @login_required
@@ -148,10 +224,20 @@ def _import_upload(request: HttpRequest) -> list:
 def search_json(request: HttpRequest) -> JsonResponse:
     """The user's conversations matching `q` in titles or message text, with snippets."""
     query = request.GET.get("q", "")[:200]
+    try:
+        offset = max(0, min(int(request.GET.get("offset", 0)), selectors.SEARCH_MAX_OFFSET))
+    except ValueError:
+        offset = 0
+    # One more than a page: whether there is a next page, without counting them all.
+    found = selectors.conversation_search(
+        user_id=request.user.pk, query=query, limit=SEARCH_PAGE + 1, offset=offset
+    )
+    more = len(found) > SEARCH_PAGE and offset + SEARCH_PAGE <= selectors.SEARCH_MAX_OFFSET
     return JsonResponse(
         {
             "query": query,
-            "results": selectors.conversation_search(user_id=request.user.pk, query=query),
+            "results": found[:SEARCH_PAGE],
+            "next_offset": offset + SEARCH_PAGE if more else None,
         }
     )
 
@@ -184,14 +270,56 @@ def highlight_css(request: HttpRequest) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    """Create an account and sign in; the first account on a new install is a superuser."""
+    """Create an account and sign in, as the sign-up rules allow (see accounts.py)."""
     if request.user.is_authenticated:
         return redirect("chat")
-    form = SignupForm(request.POST or None)
+    rules = accounts.signup_rules(request)
+    if rules.closed:
+        return render(request, "registration/signup_closed.html", status=403)
+    form = SignupForm(
+        request.POST or None, needs=rules.needs, initial={"token": request.GET.get("invite", "")}
+    )
     if request.method == "POST" and form.is_valid():
-        user = services.user_create(
-            username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("chat")
-    return render(request, "registration/signup.html", {"form": form})
+        try:
+            user = services.user_create(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                token=form.cleaned_data.get("token", ""),
+                trusted_local=rules.first_account and not rules.needs,
+            )
+        except services.SignupRefused as exc:
+            form.add_error("token" if "token" in form.fields else None, str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("chat")
+    return render(request, "registration/signup.html", {"form": form, "rules": rules})
+
+
+class SignInView(LoginView):
+    """Django's sign-in page; a signed-in visitor goes straight on to `next`."""
+
+    # A socket closed for a stale session sends the page here: one whose browser holds a
+    # valid session again (after a password change, say) is sent back, not asked again.
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(**kwargs) | {
+            "signup_offered": accounts.signup_offered(),
+            "invite_only": settings.CHAT_SIGNUP == "invite",
+        }
+
+
+def locked_out(
+    request: HttpRequest, original_response=None, credentials: dict | None = None
+) -> HttpResponse:
+    """Too many failed sign-ins (django-axes' lockout page): 429, and when to try again."""
+    until = AxesProxyHandler.get_implementation().locked_until(request, credentials)
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": max(1, round(seconds / 60)), "until": until},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
