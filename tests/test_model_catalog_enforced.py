@@ -176,3 +176,12 @@ def test_a_persona_cannot_be_saved_with_a_disabled_model(user):
     assert response.status_code == 200
     assert "turned off" in response.content.decode()
     assert not Persona.objects.filter(name="P").exists()
+
+
+def test_the_default_model_for_new_chats_must_be_usable(user):
+    ModelInfo.objects.create(model_id="off-model", enabled=False)
+    client = Client()
+    client.force_login(user)
+    response = client.post("/settings/", {"theme": "system", "default_model": "off-model"})
+    assert response.status_code == 400
+    assert "turned off" in response.content.decode()

@@ -86,18 +86,20 @@ def test_new_chats_start_with_the_default_persona_and_model(client, user, other_
     assert UserSettings.objects.filter(user=user).count() == 0
     client.post(
         "/settings/",
-        {"theme": "system", "default_persona": mine.pk, "default_model": "other/model-7b"},
+        {"theme": "system", "default_persona": mine.pk, "default_model": "Qwen/QwQ-32B"},
     )
     page = client.get("/").content.decode()
     assert f'<option value="{mine.pk}" selected>Poet</option>' in page
-    assert '<option value="other/model-7b" selected>' in page
+    assert '<option value="Qwen/QwQ-32B" selected>' in page
     assert boot_of(page)["enterToSend"] is False  # Unticked in that form.
     assert "Ctrl+Enter to send" in page
     # An existing conversation keeps its own.
-    conversation = services.conversation_create(owner=user, persona=None, model="m-1")
+    conversation = services.conversation_create(
+        owner=user, persona=None, model="Qwen/Qwen2.5-72B-Instruct"
+    )
     page = client.get(f"/conversations/{conversation.pk}/").content.decode()
     assert f'<option value="{mine.pk}" selected>' not in page
-    assert '<option value="m-1" selected>' in page
+    assert '<option value="Qwen/Qwen2.5-72B-Instruct" selected>' in page
 
 
 @pytest.mark.django_db

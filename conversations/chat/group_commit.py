@@ -10,6 +10,7 @@ or two, always lock rows in the same order and never wait on each other in a cyc
 """
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -76,7 +77,11 @@ class GroupCommit:
         future = asyncio.get_running_loop().create_future()
         self._queue.append(_Work(function, kwargs, after, future, order))
         if len(self._workers) < self._limit:
-            worker = asyncio.create_task(self._drain(), name="group-commit")
+            # A context of its own: the worker outlives its caller, and must not inherit a
+            # request's (asgiref's executor of a finished request, for one).
+            worker = asyncio.create_task(
+                self._drain(), name="group-commit", context=contextvars.Context()
+            )
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
         return await future

@@ -14,6 +14,7 @@ One Runtime per event loop (one per daphne process; one per test). It holds:
 """
 
 import asyncio
+import contextvars
 import logging
 import os
 import socket
@@ -67,10 +68,19 @@ class Runtime:
         self._ready = asyncio.Event()
 
     def start(self) -> None:
-        for name, loop in (("save", self._save_loop), ("sweep", self._sweep_loop)):
-            self._tasks.append(self.loop.create_task(loop(), name=f"runtime-{name}"))
-        self._tasks.append(self.loop.create_task(self._control_loop(), name="runtime-control"))
-        self._tasks.append(self.loop.create_task(self.refresh_catalog(), name="runtime-catalog"))
+        loops = {
+            "save": self._save_loop,
+            "sweep": self._sweep_loop,
+            "control": self._control_loop,
+            "catalog": self.refresh_catalog,
+        }
+        for name, loop in loops.items():
+            self._tasks.append(self._spawn(loop(), name=f"runtime-{name}"))
+
+    def _spawn(self, coroutine, *, name: str) -> asyncio.Task:
+        # The loops outlive whatever first needed the runtime (a health check's request,
+        # say): they must not inherit its context, asgiref's executor of that request.
+        return self.loop.create_task(coroutine, name=name, context=contextvars.Context())
 
     async def stop(self) -> None:
         """Stop the loops (tests, shutdown)."""
@@ -211,7 +221,7 @@ class Runtime:
             return
         if message.get("type") == availability.CATALOG_CHANGED:
             # Staff changed a model: read the rows again, beside whatever else arrives.
-            self._tasks.append(self.loop.create_task(self.refresh_catalog()))
+            self._tasks.append(self._spawn(self.refresh_catalog(), name="runtime-catalog"))
             self._tasks = [task for task in self._tasks if not task.done()]
             return
         turn = self.turns.get(message.get("conversation"))
