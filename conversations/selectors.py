@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -37,9 +38,33 @@ def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> Quer
     """The user's conversations (archived or not), pinned first, then most recently active."""
     return (
         Conversation.objects.filter(owner=user, archived=archived)
-        .only("id", "title", "model", "persona_id", "pinned", "archived", "updated_at")
+        .select_related("persona")
+        .only(
+            "id",
+            "title",
+            "model",
+            "persona__id",
+            "persona__model",
+            "pinned",
+            "archived",
+            "updated_at",
+        )
         .order_by("-pinned", "-updated_at")
     )
+
+
+def conversation_model(conversation: Conversation) -> tuple[str, str]:
+    """The model a conversation's next reply uses, and whose choice it is.
+
+    The user's choice for this conversation wins, then its persona's model, then the
+    default: ("model id", "conversation" | "persona" | "default").
+    """
+    if conversation.model:
+        return conversation.model, "conversation"
+    persona = conversation.persona
+    if persona is not None and persona.model:
+        return persona.model, "persona"
+    return settings.LLM_DEFAULT_MODEL, "default"
 
 
 def conversation_exists(*, user: AbstractBaseUser, conversation_id: int) -> bool:

@@ -14,7 +14,7 @@ from ..models import Conversation, Message
 from ..provider import catalog
 from ..tools import registry as tools
 from . import broadcast, outbound, streaming, titles
-from .assembly import ReplyPlan, TurnOptions, plan_reply
+from .assembly import ReplyPlan, TurnOptions, plan_continuation, plan_reply
 
 
 @dataclass
@@ -32,6 +32,11 @@ def planner(options: TurnOptions):
         if not isinstance(begun, turn_services.Begun):
             return begun  # A resend: nothing to plan.
         info = catalog.model_info(begun.reply.model)
+        if begun.continued:
+            return Started(
+                begun,
+                plan_continuation(conversation=begun.conversation, branch=begun.branch, info=info),
+            )
         return Started(
             begun,
             plan_reply(

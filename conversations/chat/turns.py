@@ -44,6 +44,13 @@ async def regenerate(
     )
 
 
+async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
+    """Write more of an assistant reply (one cut off at its length limit, say), in place."""
+    await lifecycle.continue_reply(
+        user=user, conversation_id=conversation_id, message_id=message_id
+    )
+
+
 async def stop(*, user: AbstractBaseUser, conversation_id: int) -> None:
     """Stop the reply streaming in one of the user's conversations, wherever it runs."""
     await check_owner(user=user, conversation_id=conversation_id)

@@ -113,6 +113,16 @@ def record_reply(*, message: Message) -> None:
         _bump(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
 
 
+def record_tokens(*, message: Message, prompt: int | None, completion: int | None) -> None:
+    """Count one more request's tokens for a reply already counted (a continuation)."""
+    persona_id = ((message.request or {}).get("persona") or {}).get("id") or 0
+    _bump(
+        DailyStat,
+        {"day": _today(), "model": message.model, "persona_id": persona_id},
+        {"prompt_tokens": prompt or 0, "completion_tokens": completion or 0},
+    )
+
+
 def _bucket_expression():
     ms = F("first_token_ms")
     return Case(

@@ -24,7 +24,11 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     conversation = _owned(request, conversation_id) if conversation_id is not None else None
     sidebar = list(selectors.conversation_list(user=request.user)[:500])
     personas = list(selectors.persona_list(user=request.user))
-    model = (conversation.model if conversation else "") or settings.LLM_DEFAULT_MODEL
+    model = (
+        selectors.conversation_model(conversation)[0]
+        if conversation
+        else settings.LLM_DEFAULT_MODEL
+    )
     return render(
         request,
         "chat.html",
@@ -36,13 +40,13 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
+                # Drafts in the browser are kept per user: one never sees another's.
+                "user": request.user.pk,
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
+                "defaultModel": settings.LLM_DEFAULT_MODEL,
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
-                "personas": {
-                    p.pk: {"name": p.name, "tools": p.tools, "tool_choice": p.tool_choice}
-                    for p in personas
-                },
+                "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": [
                     {"name": t.name, "description": t.description}
                     for t in sorted(registry.REGISTRY.values(), key=lambda t: t.name)
@@ -50,6 +54,20 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             },
         },
     )
+
+
+def _persona_data(persona) -> dict:
+    """What the chat page needs of a persona: what choosing it sets, and its defaults."""
+    return {
+        "name": persona.name,
+        "model": persona.model,
+        "tools": persona.tools,
+        "tool_choice": persona.tool_choice,
+        "temperature": persona.temperature,
+        "top_p": persona.top_p,
+        "max_tokens": persona.max_tokens,
+        "system_prompt": persona.system_prompt,
+    }
 
 
 def _owned(request: HttpRequest, conversation_id: int):
@@ -140,7 +158,8 @@ def conversations_json(request: HttpRequest) -> JsonResponse:
 
 
 async def models_json(request: HttpRequest) -> JsonResponse:
-    """The chat models to pick from, as `{models: [{id, name}], default}`."""
+    """The chat models to pick from, as `{models: [{id, name, family, context_window,
+    supports_tools}], default}`."""
     user = await request.auser()
     if not user.is_authenticated:
         return JsonResponse({"error": "Sign in first."}, status=401)
