@@ -22,7 +22,11 @@ async def cut_off_reply(ws, fake_upstream) -> tuple[int, dict]:
     """A conversation whose reply stopped at the length limit."""
     fake_upstream.script(
         text_stream(
-            "Para one ", "is done.\n\n", "Para two goes\non and is cut", finish="length", usage=(10, 8)
+            "Para one ",
+            "is done.\n\n",
+            "Para two goes\non and is cut",
+            finish="length",
+            usage=(10, 8),
         )
     )
     frames, reply = await full_turn(ws, content="Write three paragraphs")
@@ -133,9 +137,13 @@ async def test_only_the_latest_reply_of_ones_own_can_be_continued(
     ws = await open_socket(connect, user)
     cid, first = await cut_off_reply(ws, fake_upstream)
     mallory = await open_socket(connect, other_user)
-    await mallory.send_json_to({"type": "chat.continue", "conversation": cid, "message": first["id"]})
+    await mallory.send_json_to(
+        {"type": "chat.continue", "conversation": cid, "message": first["id"]}
+    )
     assert (await mallory.receive_json_from())["code"] == "not_found"
-    await ws.send_json_to({"type": "chat.continue", "conversation": cid, "message": first["id"] - 1})
+    await ws.send_json_to(
+        {"type": "chat.continue", "conversation": cid, "message": first["id"] - 1}
+    )
     assert (await ws.receive_json_from())["code"] == "not_found"  # The user's message.
 
     fake_upstream.script(text_stream("Next answer"))

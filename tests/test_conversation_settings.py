@@ -121,7 +121,12 @@ async def test_conversation_settings_apply_over_the_personas_and_are_recorded(
     state = (await receive_until(ws, "conversation.state"))[-1]
     assert state["params"]["temperature"] == 1.2
     await ws.send_json_to(
-        {"type": "conversation.settings", "conversation": cid, "temperature": None, "system_prompt": ""}
+        {
+            "type": "conversation.settings",
+            "conversation": cid,
+            "temperature": None,
+            "system_prompt": "",
+        }
     )
     await receive_until(ws, "conversation.updated")
     _, reply, sent = await turn(ws, fake_upstream, cid, "c3")
