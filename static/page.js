@@ -1,11 +1,10 @@
-// Page chrome: the title, the status line, announcements, pickers and the model list.
+// Page chrome: the title, the status line, announcements and pickers.
 import { state } from "./state.js";
 
 export const $ = (id) => document.getElementById(id);
 
 const statusEl = $("status");
 const announcer = $("announcer");
-const modelSelect = $("model");
 let flashTimer = null;
 
 export function setTitle(title) {
@@ -38,18 +37,4 @@ export function selectOption(select, value, addMissing = false) {
     select.add(new Option(text, text));
   }
   select.value = text;
-}
-
-export async function loadModels() {
-  try {
-    const response = await fetch("/models.json", { credentials: "same-origin" });
-    if (!response.ok) return;
-    const data = await response.json();
-    const current = modelSelect.value;
-    modelSelect.innerHTML = "";
-    for (const model of data.models) modelSelect.add(new Option(model.name, model.id));
-    selectOption(modelSelect, current || data.default, true);
-  } catch {
-    // The picker keeps the current model; sending still works.
-  }
 }

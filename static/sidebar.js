@@ -1,7 +1,9 @@
 // The sidebar: conversations by day, pinned first; rename, pin, archive, delete; archived; search.
 // Everything it shows goes into the page as text. A failed request shows a note with a
 // Retry button in the list, and is never thrown nor logged.
+import { closeMenu } from "./menus.js";
 import { $ } from "./page.js";
+import { openReport } from "./report.js";
 import { send } from "./socket.js";
 import { state } from "./state.js";
 
@@ -37,6 +39,9 @@ export function upsert(frame) {
   const item = {
     id: frame.conversation,
     title: frame.title,
+    model: frame.model,
+    model_chosen: frame.model_chosen,
+    persona: frame.persona,
     pinned: frame.pinned,
     archived: frame.archived,
     updated_at: frame.updated_at,
@@ -130,8 +135,9 @@ function buildItem(item) {
   if (item.id === state.conversationId) link.setAttribute("aria-current", "page");
   li.appendChild(link);
 
+  // The item's ⋯ menu opens in the list's flow, below the item: it covers nothing.
   const menu = document.createElement("details");
-  menu.className = "item-menu";
+  menu.className = "item-menu popover-menu";
   const summary = document.createElement("summary");
   summary.setAttribute("aria-label", `Actions for ${item.title || "Untitled"}`);
   summary.textContent = "⋯";
@@ -143,7 +149,7 @@ function buildItem(item) {
     button.type = "button";
     button.textContent = label;
     button.addEventListener("click", () => {
-      menu.open = false;
+      closeMenu(menu);
       run();
     });
     actions.appendChild(button);
@@ -155,6 +161,7 @@ function buildItem(item) {
   action(item.archived ? "Unarchive" : "Archive", () =>
     send({ type: "conversation.archive", conversation: item.id, archived: !item.archived }),
   );
+  action("Report…", () => openReport(item.id, summary));
   action("Delete", () => {
     if (confirm(`Delete “${item.title || "Untitled"}” for good? This cannot be undone.`)) {
       send({ type: "conversation.delete", conversation: item.id });
