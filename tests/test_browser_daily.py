@@ -30,14 +30,14 @@ DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="module")
-def site(upstream, tmp_path_factory):  # noqa: F811 - this module's own server and database
+def site(upstream, tmp_path_factory):
     server = start_site(upstream, tmp_path_factory, "daily-site")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def account(site, browser):  # noqa: F811
+def account(site, browser):
     """One account for the module, signed up once."""
     page = browser.new_page()
     sign_up(page, site.url, "dana")
@@ -45,7 +45,7 @@ def account(site, browser):  # noqa: F811
     return "dana"
 
 
-def open_page(browser, site, account, viewport=DESKTOP, path="/"):  # noqa: F811
+def open_page(browser, site, account, viewport=DESKTOP, path="/"):
     page = browser.new_page(viewport=viewport)
     sign_in(page, site.url, account)
     if path != "/":
@@ -72,9 +72,7 @@ WHERE = """(text) => {
 }"""
 
 
-def test_every_older_page_loads_by_click_and_by_scrolling_keeping_the_place(
-    site, browser, account
-):
+def test_every_older_page_loads_by_click_and_by_scrolling_keeping_the_place(site, browser, account):
     from playwright.sync_api import expect
 
     cid = seed_conversation(site, account, pairs=150, title="Three hundred", long=True)
@@ -139,7 +137,12 @@ def test_on_a_phone_the_list_closes_the_header_fits_and_panels_stay_on_screen(
     # The header is one row, inside the screen, and the model's name is whole.
     header = box(page.locator(".topbar"))
     assert header["height"] < 64, header
-    for control in ("#toggle-sidebar", "#model-button", "#tools-menu summary", "#settings-menu summary"):
+    for control in (
+        "#toggle-sidebar",
+        "#model-button",
+        "#tools-menu summary",
+        "#settings-menu summary",
+    ):
         item = page.locator(control)
         assert inside_viewport(page, item), control
         assert abs(box(item)["y"] - box(page.locator("#toggle-sidebar"))["y"]) < 8, control

@@ -6,8 +6,15 @@ import re
 
 import pytest
 
-from tests.browser_support import DEEPSEEK, LLAMA, box, connected, inside_viewport, sign_up
-from tests.browser_support import start_site
+from tests.browser_support import (
+    DEEPSEEK,
+    LLAMA,
+    box,
+    connected,
+    inside_viewport,
+    sign_up,
+    start_site,
+)
 from tests.fake_upstream import chunk, sse, text_stream, tool_calls_stream
 from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
     ARTIFACTS,
@@ -22,14 +29,14 @@ DESKTOP = {"width": 1280, "height": 860}
 
 
 @pytest.fixture(scope="module")
-def site(upstream, tmp_path_factory):  # noqa: F811 - this module's own server and database
+def site(upstream, tmp_path_factory):
     server = start_site(upstream, tmp_path_factory, "turns-site")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def page(site, browser):  # noqa: F811
+def page(site, browser):
     """One signed-in page for the module (each test starts a new chat on it)."""
     page = browser.new_page(viewport=DESKTOP)
     sign_up(page, site.url, "tess")
@@ -97,9 +104,7 @@ def make_persona(page, site, name, **fields):
     page.click("button[type=submit]")
 
 
-def test_a_personas_model_is_chosen_with_it_and_a_picked_model_overrides_it(
-    site, upstream, page
-):
+def test_a_personas_model_is_chosen_with_it_and_a_picked_model_overrides_it(site, upstream, page):
     from playwright.sync_api import expect
 
     make_persona(page, site, "Coder", model=DEEPSEEK, system_prompt="You write code.")
@@ -208,11 +213,15 @@ def test_this_chats_settings_are_sent_and_recorded(site, upstream, page):
     panel = page.locator(".settings-panel")
     assert inside_viewport(page, panel)
     page.select_option("#persona", label="Tutor")
-    expect(page.get_by_role("spinbutton", name="Temperature")).to_have_attribute("placeholder", "0.3 (persona's)")
+    expect(page.get_by_role("spinbutton", name="Temperature")).to_have_attribute(
+        "placeholder", "0.3 (persona's)"
+    )
     page.get_by_role("spinbutton", name="Temperature").fill("1.3")
     page.get_by_role("spinbutton", name="Max tokens").fill("64")
     page.get_by_role("textbox", name="System prompt").fill("Answer like a pirate.")
-    page.get_by_role("spinbutton", name="Top p").focus()  # The change is taken when a field is left.
+    page.get_by_role(
+        "spinbutton", name="Top p"
+    ).focus()  # The change is taken when a field is left.
     expect(page.locator("#settings-saved")).to_have_text("Used from your first message.")
     page.keyboard.press("Escape")
     upstream.script(text_stream("Arr."))
@@ -269,7 +278,9 @@ def test_continue_writes_on_in_the_same_reply(site, upstream, page, tmp_path):
     )
     expect(reply.locator(".notice")).to_have_count(0)
     expect(reply.get_by_role("button", name="Copy message")).to_have_count(1)
-    expect(page.locator("article.message.user")).to_have_count(1)  # No words put in the user's mouth.
+    expect(page.locator("article.message.user")).to_have_count(
+        1
+    )  # No words put in the user's mouth.
     sent = what_was_sent(reply)
     expect(sent).to_contain_text("Continued")
     expect(sent).to_contain_text("an instruction not shown as yours")
@@ -414,6 +425,8 @@ def test_rating_a_reply_by_keyboard_then_changing_and_withdrawing_it(site, upstr
     expect(reply.locator(".feedback-form")).to_have_count(0)
     assert saved()["feedback"]["rating"] == "up"
     reply.get_by_role("button", name="Good reply").click()
-    expect(reply.get_by_role("button", name="Good reply")).to_have_attribute("aria-pressed", "false")
+    expect(reply.get_by_role("button", name="Good reply")).to_have_attribute(
+        "aria-pressed", "false"
+    )
     assert saved()["feedback"] is None
     expect(reply.locator(".feedback-status")).to_have_text("")
