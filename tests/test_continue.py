@@ -5,6 +5,7 @@ from channels.db import database_sync_to_async as db
 
 from conversations.models import Message
 from conversations.rendering import render_markdown
+from conversations.review import stats as review_stats
 from conversations.review.models import DailyStat
 from tests.fake_upstream import chunk, sse, text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame, wait_idle
@@ -85,6 +86,7 @@ async def test_continue_extends_the_same_reply(connect, user, fake_upstream):
     ]
     assert saved[1].prompt_tokens == 40 and saved[1].completion_tokens == 14
     # The dashboard counts one reply, and both requests' tokens once.
+    await db(review_stats.flush)()
     stats = await db(list)(DailyStat.objects.all())
     assert sum(s.replies for s in stats) == 1
     assert sum(s.completion_tokens for s in stats) == 14

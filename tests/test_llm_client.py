@@ -115,7 +115,7 @@ async def test_usage_on_any_chunk_and_empty_choices(server):
 
 
 async def test_missing_usage_is_estimated(server):
-    # llama.cpp's server ignores stream_options and reports no usage when streaming.
+    # Some servers (llama-cpp-python's) ignore stream_options and report no usage.
     server.script(text_stream("one", " two", " three", usage=None))
     events = await collect(make_client(server))
     usage = [e for e in events if isinstance(e, Usage)]
@@ -132,8 +132,8 @@ async def test_reported_usage_is_not_estimated(server):
 
 
 async def test_tool_call_fragments_that_repeat_id_and_name(server):
-    # llama.cpp with a named tool_choice repeats id, type and name in every fragment,
-    # beside a legacy function_call field.
+    # Some servers (llama-cpp-python's, with a named tool_choice) repeat id, type and name
+    # in every fragment, beside a legacy function_call field.
     def piece(arguments):
         call = {
             "index": 0,
@@ -155,14 +155,39 @@ async def test_tool_call_fragments_that_repeat_id_and_name(server):
     assert [(c.id, c.name, c.arguments) for c in calls] == [("call__0_add", "add", '{"a": 1}')]
 
 
-async def test_validation_error_sent_as_500_is_retried_then_reported(server):
-    # llama.cpp answers a malformed request with HTTP 500, not 400/422.
-    body = {"error": {"message": "1 validation error: messages", "type": "internal_server_error"}}
-    server.script(*[error_reply(500, body)] * 3)
-    _, error = await collect_error(make_client(server))
-    assert error.user_message == "The model provider had an error (HTTP 500)."
-    assert "validation error" in error.detail
-    assert len(server.completions()) == 3
+async def test_llama_cpp_server_stream(server):
+    # As llama.cpp's own server (the offline model's) streams: the role with null content,
+    # one token a chunk, the finish in an empty delta, then usage with timings beside it.
+    def llama(choices: list, **extra) -> dict:
+        return {
+            "choices": choices,
+            "created": 1795670255,
+            "id": "chatcmpl-FINuXsq2kfiYpUNlVijIQC2rI13sQLgR",
+            "model": "SmolLM2-135M-Instruct",
+            "system_fingerprint": "b0-unknown",
+            "object": "chat.completion.chunk",
+            **extra,
+        }
+
+    def delta(delta: dict, finish: str | None = None) -> dict:
+        return llama([{"finish_reason": finish, "index": 0, "delta": delta}])
+
+    usage = {"completion_tokens": 3, "prompt_tokens": 34, "total_tokens": 37}
+    timings = {"prompt_n": 34, "predicted_n": 3, "predicted_per_second": 120.5}
+    server.script(
+        sse(
+            delta({"role": "assistant", "content": None}),
+            delta({"content": "The"}),
+            delta({"content": " sky"}),
+            delta({"content": " blue"}),
+            delta({}, finish="length"),
+            llama([], usage=usage, timings=timings),
+        )
+    )
+    events = await collect(make_client(server))
+    assert text_of(events) == "The sky blue"
+    assert [e for e in events if isinstance(e, Usage)] == [Usage(34, 3, estimated=False)]
+    assert events[-1] == Finish("length")
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from conversations import services
 from conversations.chat import pages
 from conversations.models import Message
+from conversations.review import stats
 from conversations.review.models import (
     DailyActiveUser,
     DailyStat,
@@ -259,7 +260,8 @@ async def test_failed_replies_and_tool_errors_queue_themselves(connect, user, fa
     assert tool_item.message_id == tool_message["id"]
     assert tool_item.conversation_id == conversation_id
     # The same hooks keep the dashboard's counts: three replies (one failed), a tool
-    # result, and the user's two messages.
+    # result, and the user's two messages (written every few seconds, or now).
+    await db(stats.flush)()
     counts = await db(DailyStat.objects.aggregate)(
         replies=Sum("replies"), errors=Sum("errors"), messages=Sum("messages")
     )

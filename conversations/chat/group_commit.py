@@ -26,11 +26,18 @@ class _Work:
 
 
 class GroupCommit:
-    """Runs queued database work in batches, one transaction per batch."""
+    """Runs queued database work in batches, one transaction per batch.
 
-    def __init__(self) -> None:
+    With `workers` > 1, up to that many batches run at once, each on its own thread and
+    connection (PostgreSQL: its round trips overlap); with one, every batch runs on the
+    one database thread (SQLite has a single writer anyway).
+    """
+
+    def __init__(self, *, workers: int = 1) -> None:
         self._queue: list[_Work] = []
-        self._worker: asyncio.Task | None = None
+        self._workers: set[asyncio.Task] = set()
+        self._limit = workers
+        self._execute = db(_execute, thread_sensitive=workers == 1)
 
     async def run(
         self, function: Callable[..., Any], *, after: Callable[[Any], Any] | None = None, **kwargs
@@ -42,15 +49,19 @@ class GroupCommit:
         """
         future = asyncio.get_running_loop().create_future()
         self._queue.append(_Work(function, kwargs, after, future))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain(), name="group-commit")
+        if len(self._workers) < self._limit:
+            worker = asyncio.create_task(self._drain(), name="group-commit")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
         return await future
 
     async def _drain(self) -> None:
         while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            # With several workers, share what is waiting rather than one taking it all.
+            size = max(1, min(MAX_BATCH, -(-len(self._queue) // self._limit)))
+            batch, self._queue = self._queue[:size], self._queue[size:]
             try:
-                results = await db(_execute)(batch)
+                results = await self._execute(batch)
             except Exception as exc:  # noqa: BLE001 - the commit itself failed: tell every caller
                 results = [(False, exc)] * len(batch)
             for work, (ok, value) in zip(batch, results, strict=True):

@@ -60,6 +60,7 @@ class Turn:
     phase: str = "reply"  # "reply" or "tools".
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    announced: asyncio.Event = field(default_factory=asyncio.Event)  # The start is published.
     task: asyncio.Task | None = None
     reading: asyncio.Task | None = None  # The upstream read of the current reply.
 
@@ -139,7 +140,7 @@ async def send(
     process = runtime.current()
     if process.draining:
         raise TurnRefused("unavailable", DRAINING)
-    result = await process.commit.run(
+    result = await process.starts.run(
         turn_services.turn_begin_send,
         after=generation.planner(options),
         user=user,
@@ -163,7 +164,7 @@ async def regenerate(
     process = runtime.current()
     if process.draining:
         raise TurnRefused("unavailable", DRAINING)
-    started = await process.commit.run(
+    started = await process.starts.run(
         turn_services.turn_begin_regenerate,
         after=generation.planner(options),
         user=user,
@@ -179,7 +180,7 @@ async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, messag
     process = runtime.current()
     if process.draining:
         raise TurnRefused("unavailable", DRAINING)
-    started = await process.commit.run(
+    started = await process.starts.run(
         turn_services.turn_begin_continue,
         after=generation.planner(TurnOptions(tools=[])),
         user=user,
@@ -211,13 +212,10 @@ async def _own(turn: Turn, started: generation.Started, options: TurnOptions, wa
     process = turn.process
     group = runtime.control_group(turn.conversation_id)
     layer = get_channel_layer()
-    joined = False
+    # Announcing and joining the control group run beside the request going upstream:
+    # the reply's frames wait for the announcement (turn.announced), not the other way.
+    setup = process.loop.create_task(_set_up(turn, started, watch, group))
     try:
-        if watch is not None:
-            await _quietly(asyncio.wait_for(watch(turn.conversation_id), WATCH_TIMEOUT))
-        await _announce(started, turn)
-        await layer.group_add(group, await process.control_channel())
-        joined = True
         await generation.run_turn(turn, started.begun, started.plan, options)
     except asyncio.CancelledError:
         logger.warning("Turn in conversation %s was cancelled", turn.conversation_id)
@@ -226,9 +224,26 @@ async def _own(turn: Turn, started: generation.Started, options: TurnOptions, wa
     except Exception:
         logger.exception("Turn in conversation %s failed", turn.conversation_id)
     finally:
+        await asyncio.wait({setup})
         await _settle(turn)
-        if joined:
+        if setup.done() and not setup.cancelled() and setup.result():
             await _quietly(layer.group_discard(group, process.channel))
+
+
+async def _set_up(turn: Turn, started: generation.Started, watch, group: str) -> bool:
+    """Watch, announce, then listen for stops from other processes; True once joined."""
+    try:
+        if watch is not None:
+            await _quietly(asyncio.wait_for(watch(turn.conversation_id), WATCH_TIMEOUT))
+        await _quietly(_announce(started, turn))
+    finally:
+        turn.announced.set()  # Even when announcing failed: the reply must not wait forever.
+    try:
+        await get_channel_layer().group_add(group, await turn.process.control_channel())
+    except Exception:  # Without it, only stops from this process reach the turn.
+        logger.exception("Could not listen for stops of conversation %s", turn.conversation_id)
+        return False
+    return True
 
 
 async def _announce(started: generation.Started, turn: Turn) -> None:

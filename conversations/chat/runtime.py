@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection
 
 from .. import turn_services
+from ..review import stats as review_stats
 from . import broadcast, outbound
 from .group_commit import GroupCommit
 
@@ -45,7 +47,14 @@ class Runtime:
         self.loop = asyncio.get_running_loop()
         self.process_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.turns: dict[int, Turn] = {}
+        # Finishes, saves and tool results share one lane: their rows overlap, and one lane
+        # cannot deadlock with itself. Starts touch only their own conversation's rows.
         self.commit = GroupCommit()
+        self.starts = (
+            GroupCommit(workers=settings.CHAT_START_WORKERS)
+            if connection.vendor == "postgresql"
+            else self.commit
+        )
         self.hub = broadcast.Hub(self)
         self.channel: str | None = None  # This process's control channel.
         self.draining = False
@@ -102,6 +111,11 @@ class Runtime:
             await asyncio.sleep(SAVE_INTERVAL)
             await self.save_now()
             ticks += 1
+            if ticks % 5 == 0:  # The dashboard's counts, written every few seconds.
+                try:
+                    await self.commit.run(review_stats.flush)
+                except Exception:
+                    logger.exception("Writing the dashboard's counts failed; will retry")
             if ticks % 20 == 0:  # Which conversations this process watches, for the others.
                 try:
                     await self.hub.refresh()
@@ -182,6 +196,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.save_now()
+        await self.commit.run(review_stats.flush)
 
 
 _runtimes: dict[asyncio.AbstractEventLoop, Runtime] = {}

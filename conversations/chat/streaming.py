@@ -144,6 +144,7 @@ async def _read(turn: "Turn", plan: ReplyPlan, reading: _Reading) -> None:
 
 async def _pump(turn: "Turn", read_done: asyncio.Event) -> None:
     """Coalesce deltas: wait for new text, send it, pause, repeat until the reading ends."""
+    await turn.announced.wait()  # The reply's message.created goes out before its deltas.
     while not read_done.is_set():
         await turn.changed.wait()
         turn.changed.clear()
@@ -210,6 +211,7 @@ async def finish_reply(
     if turn.resumed is not None:
         _add_earlier(fields, turn.resumed)
         turn.resumed = None
+    await turn.announced.wait()  # Watchers hear of the reply before they hear of its end.
     message_id, turn.message_id = turn.message_id, None
     stable = turn.blocks.stable if turn.blocks else 0
     saved, stored = await _save_end(turn, message_id, fields)

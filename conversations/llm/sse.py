@@ -247,7 +247,7 @@ class ChunkReader:
             )
         yield from self.think.flush()
         if not self.usage_seen:
-            # Some servers (llama.cpp's among them) report no usage when streaming.
+            # Some servers (llama-cpp-python's among them) report no usage when streaming.
             yield Usage(self.prompt_estimate, self.token_chunks, estimated=True)
         yield Finish(self.finish_reason)
 

@@ -86,6 +86,8 @@ BUILT_IN = {
         _entry("openai/gpt-oss-20b", "gpt-oss 20b", 131072, True),
         _entry("openai/gpt-oss-120b", "gpt-oss 120b", 131072, True),
         _entry("NousResearch/Hermes-3-Llama-3.1-70B", "Hermes 3 70B", 32768, True),
+        # No tools: its chat template takes none, so llama.cpp leaves them out of the
+        # prompt (tests/test_local_model.py checks the server still says so).
         _entry(local_model.LOCAL_MODEL_ID, local_model.LOCAL_MODEL_NAME, 8192, False),
     ]
 }
@@ -104,8 +106,6 @@ def is_chat_model(entry: dict) -> bool:
 
 def display_name(model_id: str) -> str:
     """A readable name for a model id without a catalog entry: its last path part."""
-    if model_id.endswith(local_model.WEIGHTS_FILE):
-        return local_model.LOCAL_MODEL_NAME
     return model_id.rsplit("/", 1)[-1].removesuffix(".gguf")
 
 

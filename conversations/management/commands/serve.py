@@ -1,4 +1,9 @@
-"""Serve the app with daphne, and the bundled local model beside it when no provider is set."""
+"""Serve the app with daphne, and the bundled local model beside it when no provider is set.
+
+Both servers are children of this command and never outlive it: they stay in its
+process group (Ctrl-C and group signals reach them too), and each one runs under
+`conversations.management.supervision`, so it stops when this process dies, even by SIGKILL.
+"""
 
 import os
 import signal
@@ -12,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from conversations.management import supervision
 from conversations.provider import local_model
 
 READY_TIMEOUT = 120.0
@@ -37,14 +43,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--local-port", type=int, default=int(os.environ.get("LOCAL_MODEL_PORT", 8081))
         )
+        parser.add_argument(
+            "--exit-with-parent",
+            action="store_true",
+            help="stop everything when the process that started this one dies (make run)",
+        )
 
-    def handle(self, *args, host: str, port: int, local_port: int, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, local_port: int, exit_with_parent: bool, **options
+    ) -> None:
+        if exit_with_parent:
+            supervision.exit_with_parent(os.getppid())
         if port_in_use(host, port):
             raise CommandError(
                 f"Port {port} on {host} is already in use. Stop whatever is using it, "
                 f"or pick another port: make run PORT={port + 1}"
             )
         env = dict(os.environ)
+        local = local_model.wanted(env)
+        if local and not local_model.installed():
+            raise CommandError(
+                "No LLM_API_KEY is set and the local model is not installed. "
+                "Run `make run` (it installs it), or set LLM_API_KEY to use Hyperbolic."
+            )
+        if local and port_in_use("127.0.0.1", local_port):
+            raise CommandError(
+                f"Port {local_port} (the local model server) is already in use. "
+                f"Free it, or pick another: make run LOCAL_MODEL_PORT={local_port + 1}"
+            )
         children: list[subprocess.Popen] = []
         stopping = False
 
@@ -58,17 +84,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop_all)
         signal.signal(signal.SIGTERM, stop_all)
 
-        if local_model.wanted(env):
-            if not local_model.installed():
-                raise CommandError(
-                    "No LLM_API_KEY is set and the local model is not installed. "
-                    "Run `make run` (it installs it), or set LLM_API_KEY to use Hyperbolic."
-                )
-            if port_in_use("127.0.0.1", local_port):
-                raise CommandError(
-                    f"Port {local_port} (the local model server) is already in use. "
-                    f"Free it, or pick another: make run LOCAL_MODEL_PORT={local_port + 1}"
-                )
+        if local:
             self.stdout.write(
                 f"No API key set: starting the offline model {local_model.LOCAL_MODEL_NAME} "
                 f"on 127.0.0.1:{local_port}. Set LLM_API_KEY to use Hyperbolic instead."
@@ -77,11 +93,11 @@ class Command(BaseCommand):
             with open(log_path, "wb") as log:
                 children.append(
                     subprocess.Popen(
-                        local_model.server_command(port=local_port),
+                        local_model.server_command(port=local_port, parent_pid=os.getpid()),
+                        cwd=settings.BASE_DIR,
                         env=local_model.server_env(),
                         stdout=log,
                         stderr=subprocess.STDOUT,
-                        start_new_session=True,  # Ctrl-C reaches it through us, in order.
                     )
                 )
             base_url = f"http://127.0.0.1:{local_port}/v1"
@@ -98,6 +114,8 @@ class Command(BaseCommand):
                 [
                     sys.executable,
                     "-m",
+                    "conversations.management.supervision",
+                    str(os.getpid()),
                     "daphne",
                     "-b",
                     host,
@@ -105,8 +123,8 @@ class Command(BaseCommand):
                     str(port),
                     "chatsite.asgi:application",
                 ],
+                cwd=settings.BASE_DIR,
                 env=env,
-                start_new_session=True,
             )
         )
         code = 0
@@ -137,4 +155,6 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.3)
         child.terminate()
+        if stopping():
+            raise CommandError("Stopped before the local model server was ready.")
         raise CommandError(f"The local model server did not become ready in time; see {log_path}.")
