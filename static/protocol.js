@@ -69,7 +69,9 @@ const handlers = {
   },
   "message.continued": (f) => {
     if (f.conversation !== state.conversationId) return;
-    f.message.siblings = state.nodes.get(f.message.id)?.message?.siblings || [f.message.id];
+    const before = state.nodes.get(f.message.id)?.message;
+    f.message.siblings = before?.siblings || [f.message.id];
+    f.message.feedback = before?.feedback ?? null;
     replaceMessage(f.message);
     setStreaming("reply", f.message.id);
     scrollToEnd();

@@ -4,7 +4,7 @@
 const thinking = new Set(); // Nodes whose reasoning is live; one timer ticks for them all.
 let ticker = null;
 
-const seconds = (ms) => `${Math.max(0, Math.round(ms / 1000))} s`;
+const seconds = (ms) => (ms < 500 ? "< 1 s" : `${Math.round(ms / 1000)} s`);
 
 /** The disclosure for a message's reasoning (hidden when it has none). */
 export function buildReasoning(message) {
