@@ -287,9 +287,16 @@ def system_message(persona: Persona | None) -> ChatMessage | None:
     return None
 
 
-def upstream_messages(*, persona: Persona | None, branch: list[Message]) -> list[ChatMessage]:
+def conversation_system_message(conversation: Conversation) -> ChatMessage | None:
+    """The conversation's own system prompt, else its persona's, if either has one."""
+    if conversation.system_prompt.strip():
+        return ChatMessage("system", conversation.system_prompt)
+    return system_message(conversation.persona)
+
+
+def upstream_messages(*, conversation: Conversation, branch: list[Message]) -> list[ChatMessage]:
     """The whole message list for a branch: system prompt, then every message that says something."""
-    system = system_message(persona)
+    system = conversation_system_message(conversation)
     said = [m for m in (chat_message(message) for message in branch) if m is not None]
     return ([system] if system else []) + said
 
@@ -300,12 +307,12 @@ def conversation_export(*, conversation: Conversation) -> dict:
     return {
         "id": conversation.pk,
         "title": conversation.title,
-        "model": conversation.model,
+        "model": conversation_model(conversation)[0],
         "persona": {"id": persona.pk, "name": persona.name} if persona else None,
         "messages": [
             message.to_wire()
             for message in upstream_messages(
-                persona=persona, branch=message_branch(conversation=conversation)
+                conversation=conversation, branch=message_branch(conversation=conversation)
             )
         ],
     }

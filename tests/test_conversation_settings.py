@@ -183,3 +183,21 @@ async def test_a_socket_watches_a_bounded_number_of_conversations(connect, user,
     hub = runtime.current().hub
     watched = [cid for cid in ids if hub.sockets.get(broadcast.group_name(cid))]
     assert watched == ids[2:]
+
+
+@pytest.mark.django_db
+def test_the_export_says_what_the_next_turn_would_send(user):
+    from conversations import portability, services
+
+    persona = Persona.objects.create(name="Coder", model=DEEPSEEK, system_prompt="Write code.")
+    conversation = services.conversation_create(owner=user, persona=persona, model="", title="T")
+    services.message_append(conversation=conversation, role="user", content="Hi", parent=None)
+    data = portability.export_conversation(conversation)
+    assert data["model"] == DEEPSEEK  # The persona's, which the conversation follows.
+    assert data["messages"][0] == {"role": "system", "content": "Write code."}
+    conversation.system_prompt = "Write Rust."
+    conversation.save()
+    data = portability.export_conversation(conversation)
+    assert data["messages"][0] == {"role": "system", "content": "Write Rust."}
+    text = portability.export_markdown(conversation)
+    assert f"Model: {DEEPSEEK}" in text and "Write Rust." in text and "Write code." not in text

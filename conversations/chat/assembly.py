@@ -79,7 +79,7 @@ def plan_reply(
         unsupported, offered = offered, []  # The catalog says this model cannot call tools.
     specs = registry.specs(offered)
     params, own = _parameters(conversation)
-    system = _system_message(conversation)
+    system = selectors.conversation_system_message(conversation)
     history = [(m.pk, said) for m in branch if (said := selectors.chat_message(m)) is not None]
     reserve = budget.reply_reserve(max_tokens=params["max_tokens"], window=info.context_window)
     reserve += budget.tools_tokens(specs)
@@ -153,13 +153,6 @@ def _parameters(conversation: Conversation) -> tuple[dict, list[str]]:
     if conversation.system_prompt.strip():
         own.append("system_prompt")
     return params, own
-
-
-def _system_message(conversation: Conversation) -> ChatMessage | None:
-    """The conversation's own system prompt, else its persona's, if either has one."""
-    if conversation.system_prompt.strip():
-        return ChatMessage("system", conversation.system_prompt)
-    return selectors.system_message(conversation.persona)
 
 
 # How a continuation asks the model for more of its reply (see plan_continuation).
