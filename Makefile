@@ -61,11 +61,13 @@ test-services: $(VENV)/.installed-dev
 	  echo "PostgreSQL/Redis not available here: skipped the second run."; \
 	fi
 
-# Long conversations and search; then many streams at once, on SQLite and again on
+# Long conversations, search and imports; then many streams at once, on SQLite and again on
 # PostgreSQL with Redis (started by tests/services.sh, as for the tests).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_history.py
+	$(BIN)/python bench/bench_imports.py
 	$(BIN)/python bench/bench_dashboard.py
+	$(BIN)/python bench/bench_markdown.py
 	$(BIN)/python bench/bench_concurrency.py
 	@if services=$$(bash tests/services.sh); then \
 	  env $$services $(BIN)/python bench/bench_concurrency.py; \

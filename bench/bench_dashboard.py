@@ -11,25 +11,14 @@ All million messages fall within the dashboard's 30 days, the worst case for it.
 Run: make bench
 """
 
-import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
+import warnings
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-tmp = tempfile.mkdtemp()
-os.environ["DJANGO_SETTINGS_MODULE"] = "chatsite.settings_test"
-os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-
-import warnings  # noqa: E402
-
-import django  # noqa: E402
+from fresh_django import timed  # noqa: F401 - sets Django up on a fresh SQLite file
 
 warnings.filterwarnings("ignore", "No directory at")  # No collectstatic for a bench.
-django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402

@@ -11,43 +11,17 @@ a LIKE scan of the same rows), since this machine is shared and noisy.
 Run: make bench
 """
 
-import os
-import statistics
-import sys
-import tempfile
-import time
-from pathlib import Path
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from fresh_django import timed
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-tmp = tempfile.mkdtemp()
-os.environ["DJANGO_SETTINGS_MODULE"] = "chatsite.settings_test"
-os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-
-from conversations import selectors  # noqa: E402
-from conversations.chat import pages  # noqa: E402
-from conversations.models import Conversation, Message  # noqa: E402
-from conversations.rendering import render_markdown  # noqa: E402
+from conversations import selectors
+from conversations.chat import pages
+from conversations.models import Conversation, Message
+from conversations.rendering import render_markdown
 
 WORDS = "the quick brown fox jumps over the lazy dog while planning a garden of tomatoes".split()
-
-
-def timed(function, runs: int = 20) -> float:
-    """Median milliseconds of `runs` calls."""
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def long_conversation(user, size: int) -> Conversation:

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "conversations.web.middleware.ContentSecurityPolicyMiddleware",
+    "conversations.web.appearance.ThemeCookieMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -70,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "conversations.web.appearance.theme",
             ],
         },
     },
@@ -166,6 +168,9 @@ LLM_TURN_TIMEOUT = float(env.get("LLM_TURN_TIMEOUT") or 600)
 CHAT_MAX_MESSAGE_CHARS = int(env.get("CHAT_MAX_MESSAGE_CHARS") or 100_000)
 CHAT_MAX_TOOL_ROUNDS = int(env.get("CHAT_MAX_TOOL_ROUNDS") or 5)
 CHAT_TOOL_TIMEOUT = float(env.get("CHAT_TOOL_TIMEOUT") or 10)
+# Tools run in worker processes (conversations/tools/workers.py), each under a memory cap.
+CHAT_TOOL_WORKERS = int(env.get("CHAT_TOOL_WORKERS") or 2)
+CHAT_TOOL_MEMORY_MB = int(env.get("CHAT_TOOL_MEMORY_MB") or 512)
 CHAT_AUTO_TITLES = env_bool("CHAT_AUTO_TITLES", default=True)
 CHAT_PAGE_SIZE = int(env.get("CHAT_PAGE_SIZE") or 100)
 # A page of messages stops growing at about this many bytes of frame (one message at least).
@@ -176,8 +181,29 @@ CHAT_MAX_REPLY_CHARS = int(env.get("CHAT_MAX_REPLY_CHARS") or 2_000_000)
 # process died is interrupted by the others within the lease plus a sweep interval.
 CHAT_TURN_LEASE_SECONDS = float(env.get("CHAT_TURN_LEASE_SECONDS") or 15)
 CHAT_TURN_SWEEP_SECONDS = float(env.get("CHAT_TURN_SWEEP_SECONDS") or 10)
+# How many app processes `manage.py serve` starts on its one port (more than one needs Redis).
+CHAT_PROCESSES = int(env.get("CHAT_PROCESSES") or 1)
+# On SIGTERM, how long a server process lets its running turns finish before it stops.
+CHAT_DRAIN_SECONDS = float(env.get("CHAT_DRAIN_SECONDS") or 30)
 # On PostgreSQL, how many batches of turn starts may be in the database at once.
 CHAT_START_WORKERS = int(env.get("CHAT_START_WORKERS") or 3)
+# Imports (conversations/portability/importing.py): the largest file, and how many
+# conversations and messages one file may hold.
+CHAT_IMPORT_MAX_BYTES = int(env.get("CHAT_IMPORT_MAX_BYTES") or 50_000_000)
+CHAT_IMPORT_MAX_CONVERSATIONS = int(env.get("CHAT_IMPORT_MAX_CONVERSATIONS") or 10_000)
+CHAT_IMPORT_MAX_MESSAGES = int(env.get("CHAT_IMPORT_MAX_MESSAGES") or 100_000)
+
+# Request bodies. The server (conversations/web/server.py) refuses a larger body before
+# reading it: requests without a session cookie get the smallest cap, the import page the
+# largest (the import limit and room for the form around the file).
+HTTP_MAX_BODY_ANONYMOUS = int(env.get("HTTP_MAX_BODY_ANONYMOUS") or 64 * 1024)
+HTTP_MAX_BODY = int(env.get("HTTP_MAX_BODY") or 1024 * 1024)
+HTTP_MAX_BODY_IMPORT = CHAT_IMPORT_MAX_BYTES + 64 * 1024
+# Django's own limits, the second line of defence: form data held in memory, and files
+# kept in memory before they spool to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = HTTP_MAX_BODY
+FILE_UPLOAD_MAX_MEMORY_SIZE = HTTP_MAX_BODY
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 LOGGING = {
     "version": 1,

@@ -82,6 +82,9 @@ class Conversation(models.Model):
     # leases while its turns run, and any process sweeps up those left to expire.
     turn_owner = models.CharField(max_length=100, blank=True, editable=False)
     turn_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Imported conversations only: a hash of their messages, so importing the same file
+    # again can ask before making copies (portability.conversation_fingerprint).
+    import_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,6 +92,11 @@ class Conversation(models.Model):
         ordering = ["-updated_at"]
         indexes = [
             models.Index(fields=["owner", "-updated_at"], name="conv_owner_recent"),
+            models.Index(
+                fields=["owner", "import_fingerprint"],
+                condition=~Q(import_fingerprint=""),
+                name="conv_import_fingerprint",
+            ),
             # The sweep looks only at conversations with a lease.
             models.Index(
                 fields=["turn_expires_at"], condition=~Q(turn_owner=""), name="conv_turn_leased"
@@ -217,3 +225,53 @@ class ModelInfo(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.model_id
+
+
+class UserSettings(models.Model):
+    """One user's preferences: the look of every page, what new chats start with, custom
+    instructions added to every system prompt, and how the composer sends.
+
+    A user without a row has the defaults; the row is made on the first save.
+    """
+
+    class Theme(models.TextChoices):
+        SYSTEM = "system", "Same as the device"
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
+    MAX_INSTRUCTIONS = 4000
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="chat_settings",
+    )
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+    default_persona = models.ForeignKey(
+        Persona,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="New chats start with it.",
+    )
+    default_model = models.CharField(
+        max_length=200, blank=True, help_text="New chats start with it; blank: the site's default."
+    )
+    custom_instructions = models.TextField(
+        blank=True,
+        max_length=MAX_INSTRUCTIONS,
+        help_text="Added to the system prompt of every conversation.",
+    )
+    enter_to_send = models.BooleanField(
+        default=True, help_text="Off: Enter adds a line and Ctrl+Enter (⌘+Enter) sends."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "user settings"
+        verbose_name_plural = "user settings"
+
+    def __str__(self) -> str:
+        return f"Settings of user {self.user_id}"

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .llm import ChatMessage, ToolCall
-from .models import Conversation, Message, ModelInfo, Persona
+from .models import Conversation, Message, ModelInfo, Persona, UserSettings
 
 BRANCH_SQL = """
 WITH RECURSIVE branch(id, depth) AS (
@@ -84,20 +84,30 @@ def conversation_get_by_id(*, conversation_id: int) -> Conversation | None:
     return Conversation.objects.filter(pk=conversation_id).first()
 
 
-def conversation_search(*, user_id: int, query: str, limit: int = 20) -> list[dict]:
+SEARCH_MAX_OFFSET = 1000  # Paging stops here: 50 pages of results is plenty to scroll.
+
+
+def conversation_search(
+    *, user_id: int, query: str, limit: int = 20, offset: int = 0
+) -> list[dict]:
     """The user's conversations whose title or messages match, each with a snippet.
 
-    Message text is searched through the full-text index (SQLite FTS5, PostgreSQL GIN).
+    Conversations whose title matches come first (most recently active first), then those
+    with matching messages (newest match first); `offset` skips that many, for paging. A hit
+    found in messages names its newest matching message. Message text is searched through
+    the full-text index (SQLite FTS5, PostgreSQL GIN).
     """
     query = query.strip()
-    if not query:
+    offset = max(0, min(offset, SEARCH_MAX_OFFSET))
+    if not query or limit < 1:
         return []
+    wanted = offset + limit
     hits: dict[int, dict] = {}
     for conversation in Conversation.objects.filter(
         owner_id=user_id, title__icontains=query
-    ).order_by("-updated_at")[:limit]:
+    ).order_by("-updated_at", "-id")[:wanted]:
         hits[conversation.pk] = _hit(conversation, conversation.title, None)
-    for conversation_id, message_id, snippet in _message_matches(user_id, query, limit):
+    for conversation_id, message_id, snippet in _message_matches(user_id, query, wanted):
         hit = hits.get(conversation_id)
         if hit is None:
             hits[conversation_id] = {
@@ -108,7 +118,8 @@ def conversation_search(*, user_id: int, query: str, limit: int = 20) -> list[di
         elif hit["message"] is None:
             # The title matched too: the newest matching message says more than the title.
             hit |= {"message": message_id, "snippet": snippet}
-    missing = [h for h in hits.values() if "title" not in h]
+    page = list(hits.values())[offset:wanted]
+    missing = [h for h in page if "title" not in h]
     titles = Conversation.objects.in_bulk([h["conversation"] for h in missing])
     for hit in missing:
         conversation = titles[hit["conversation"]]
@@ -117,7 +128,7 @@ def conversation_search(*, user_id: int, query: str, limit: int = 20) -> list[di
             "archived": conversation.archived,
             "updated_at": conversation.updated_at.isoformat(),
         }
-    return list(hits.values())[:limit]
+    return page
 
 
 def _hit(conversation: Conversation, snippet: str, message_id: int | None) -> dict:
@@ -132,47 +143,62 @@ def _hit(conversation: Conversation, snippet: str, message_id: int | None) -> di
 
 
 def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, int, str]]:
-    """(conversation id, message id, snippet) for messages matching the words of `query`."""
+    """(conversation id, message id, snippet) for the `limit` conversations whose messages
+    most recently matched the words of `query`: their newest matching message each."""
     words = [w for w in re.findall(r"\w+", query)][:8]
     if not words:
         return []
     vendor = connection.vendor
     if vendor == "sqlite":
         # Each word as a quoted prefix term: user text never becomes FTS syntax.
-        match = " ".join(f'"{w}"*' for w in words)
-        sql = """
-            SELECT m.conversation_id, m.id,
-                   snippet(conversations_message_fts, 0, '', '', '…', 12)
+        terms = " ".join(f'"{w}"*' for w in words)
+        newest = """
+            SELECT m.conversation_id, MAX(m.id) AS newest
             FROM conversations_message_fts f
             JOIN conversations_message m ON m.id = f.rowid
             JOIN conversations_conversation c ON c.id = m.conversation_id
             WHERE conversations_message_fts MATCH %s AND c.owner_id = %s
-            ORDER BY m.id DESC LIMIT %s
+            GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
-        params = [match, user_id, limit * 5]
+        snippets = """
+            SELECT f.rowid, snippet(conversations_message_fts, 0, '', '', '…', 12)
+            FROM conversations_message_fts f
+            WHERE conversations_message_fts MATCH %s AND f.rowid IN ({ids})
+        """
     elif vendor == "postgresql":
         # Words only (\w+), each as a prefix: user text never becomes tsquery syntax.
         terms = " & ".join(f"{w}:*" for w in words)
-        sql = """
-            SELECT m.conversation_id, m.id,
-                   ts_headline('simple', m.content, to_tsquery('simple', %s),
-                               'MaxWords=16, MinWords=6, StartSel="", StopSel=""')
+        newest = """
+            SELECT m.conversation_id, MAX(m.id) AS newest
             FROM conversations_message m
             JOIN conversations_conversation c ON c.id = m.conversation_id
             WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', %s) AND c.owner_id = %s
-            ORDER BY m.id DESC LIMIT %s
+            GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
-        params = [terms, terms, user_id, limit * 5]
+        snippets = """
+            SELECT m.id, ts_headline('simple', m.content, to_tsquery('simple', %s),
+                                     'MaxWords=16, MinWords=6, StartSel="", StopSel=""')
+            FROM conversations_message m WHERE m.id IN ({ids})
+        """
     else:  # pragma: no cover - other databases fall back to a scan
         rows = (
             Message.objects.filter(conversation__owner_id=user_id, content__icontains=query)
             .order_by("-id")
             .values_list("conversation_id", "id", "content")[: limit * 5]
         )
-        return [(c, m, text[:120]) for c, m, text in rows]
+        found: dict[int, tuple[int, int, str]] = {}
+        for c, m, text in rows:
+            found.setdefault(c, (c, m, text[:120]))
+        return list(found.values())[:limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(c, m, " ".join(snippet.split())) for c, m, snippet in cursor.fetchall()]
+        cursor.execute(newest, [terms, user_id, limit])
+        latest = cursor.fetchall()
+        if not latest:
+            return []
+        ids = ", ".join(str(int(message_id)) for _, message_id in latest)
+        cursor.execute(snippets.format(ids=ids), [terms])
+        text = {message_id: " ".join(snippet.split()) for message_id, snippet in cursor.fetchall()}
+    return [(c, m, text.get(m, "")) for c, m in latest]
 
 
 def persona_get(*, user: AbstractBaseUser, persona_id: int) -> Persona | None:
@@ -280,23 +306,35 @@ def tool_calls_of(message: Message) -> tuple[ToolCall, ...]:
     )
 
 
-def system_message(persona: Persona | None) -> ChatMessage | None:
-    """The persona's system prompt as the first message, if it has one."""
+def system_message(persona: Persona | None, instructions: str = "") -> ChatMessage | None:
+    """The first message: the persona's system prompt, then the user's custom instructions
+    (a blank line between), if there is either."""
+    parts = []
     if persona and persona.system_prompt.strip():
-        return ChatMessage("system", persona.system_prompt)
-    return None
+        parts.append(persona.system_prompt)  # As written: what was sent stays exact.
+    if instructions.strip():
+        parts.append(instructions.strip())
+    return ChatMessage("system", "\n\n".join(parts)) if parts else None
 
 
-def conversation_system_message(conversation: Conversation) -> ChatMessage | None:
-    """The conversation's own system prompt, else its persona's, if either has one."""
-    if conversation.system_prompt.strip():
-        return ChatMessage("system", conversation.system_prompt)
-    return system_message(conversation.persona)
+def conversation_system_message(
+    conversation: Conversation, instructions: str = ""
+) -> ChatMessage | None:
+    """The first message: the conversation's own system prompt, else its persona's; then
+    the user's custom instructions (a blank line between), if there is any of them."""
+    if not conversation.system_prompt.strip():
+        return system_message(conversation.persona, instructions)
+    parts = [conversation.system_prompt]  # As written: what was sent stays exact.
+    if instructions.strip():
+        parts.append(instructions.strip())
+    return ChatMessage("system", "\n\n".join(parts))
 
 
-def upstream_messages(*, conversation: Conversation, branch: list[Message]) -> list[ChatMessage]:
+def upstream_messages(
+    *, conversation: Conversation, branch: list[Message], instructions: str = ""
+) -> list[ChatMessage]:
     """The whole message list for a branch: system prompt, then every message that says something."""
-    system = conversation_system_message(conversation)
+    system = conversation_system_message(conversation, instructions)
     said = [m for m in (chat_message(message) for message in branch) if m is not None]
     return ([system] if system else []) + said
 
@@ -312,7 +350,9 @@ def conversation_export(*, conversation: Conversation) -> dict:
         "messages": [
             message.to_wire()
             for message in upstream_messages(
-                conversation=conversation, branch=message_branch(conversation=conversation)
+                conversation=conversation,
+                branch=message_branch(conversation=conversation),
+                instructions=custom_instructions(user_id=conversation.owner_id),
             )
         ],
     }
@@ -336,3 +376,34 @@ def model_info_get(*, model_id: str) -> ModelInfo | None:
 def model_info_by_id(*, model_ids: list[str]) -> dict[str, ModelInfo]:
     """Staff's rows for these models, by model id."""
     return {row.model_id: row for row in ModelInfo.objects.filter(model_id__in=model_ids)}
+
+
+def user_settings(*, user: AbstractBaseUser) -> UserSettings:
+    """The user's settings; the defaults (not saved) when they have never changed any."""
+    found = UserSettings.objects.filter(user_id=user.pk).first()
+    return found or UserSettings(user_id=user.pk)
+
+
+def custom_instructions(*, user_id: int) -> str:
+    """What the user asked to add to every system prompt ("" for none)."""
+    found = UserSettings.objects.filter(user_id=user_id).values_list(
+        "custom_instructions", flat=True
+    )
+    return next(iter(found), "")
+
+
+def default_persona(*, user: AbstractBaseUser, chosen: UserSettings) -> Persona | None:
+    """The persona new chats start with, if the user may still use it."""
+    if chosen.default_persona_id is None:
+        return None
+    return persona_get(user=user, persona_id=chosen.default_persona_id)
+
+
+def conversations_imported_before(
+    *, user: AbstractBaseUser, fingerprints: list[str]
+) -> dict[str, Conversation]:
+    """The user's imported conversations with these fingerprints, by fingerprint."""
+    found = Conversation.objects.filter(
+        owner=user, import_fingerprint__in=[f for f in fingerprints if f]
+    ).only("id", "title", "import_fingerprint")
+    return {conversation.import_fingerprint: conversation for conversation in found}

@@ -1,16 +1,21 @@
 """Writes: every change the app makes to conversations, personas, messages and users."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .llm import ToolCall
 from .models import Conversation, Message, ModelInfo, Persona
 from .provider import catalog
 from .review import services as review
+
+if TYPE_CHECKING:
+    from .portability.schema import NewConversation, NewMessage
 
 TITLE_CHARS = 60
 
@@ -38,22 +43,6 @@ def conversation_create(
 ) -> Conversation:
     """Start a conversation."""
     return Conversation.objects.create(owner=owner, persona=persona, model=model, title=title)
-
-
-def conversation_set_options(
-    *, conversation: Conversation, persona: Persona | None = None, model: str | None = None
-) -> Conversation:
-    """Change the persona or model a conversation uses from its next turn on."""
-    fields = []
-    if persona is not None and persona.pk != conversation.persona_id:
-        conversation.persona = persona
-        fields.append("persona")
-    if model and model != conversation.model:
-        conversation.model = model
-        fields.append("model")
-    if fields:
-        conversation.save(update_fields=[*fields, "updated_at"])
-    return conversation
 
 
 # The settings a user may give one conversation, over its persona's.
@@ -148,63 +137,22 @@ def message_append(
     return message
 
 
-def message_save_progress(*, message_id: int, content: str, reasoning: str) -> None:
-    """Save a streaming reply's text so far, so a crash loses at most a second of it."""
-    Message.objects.filter(pk=message_id).update(
-        content=content, reasoning=reasoning, updated_at=timezone.now()
-    )
-
-
 def message_finish(
-    *,
-    message_id: int,
-    status: str,
-    content: str,
-    reasoning: str = "",
-    finish_reason: str = "",
-    error: str = "",
-    error_detail: str = "",
-    first_token_ms: int | None = None,
-    duration_ms: int | None = None,
-    prompt_tokens: int | None = None,
-    completion_tokens: int | None = None,
-    usage_estimated: bool = False,
-    tool_calls: list[ToolCall] | None = None,
+    *, message_id: int, tool_calls: list[ToolCall] | None = None, **fields
 ) -> Message:
-    """Record how a reply ended, with everything it had streamed."""
-    Message.objects.filter(pk=message_id).update(
+    """Record how a reply ended (for replies made outside a running turn: imports, tests).
+
+    The same save as a turn's own (turn_services.reply_finish), tool calls given typed.
+    """
+    from .turn_services import reply_finish
+
+    return reply_finish(
+        message_id=message_id,
         # Saved in our own shape, not the wire's: {id, name, arguments}.
-        tool_calls=[
-            {"id": call.id, "name": call.name, "arguments": call.arguments} for call in tool_calls
-        ]
+        tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls]
         if tool_calls
         else None,
-        status=status,
-        content=content,
-        reasoning=reasoning,
-        finish_reason=finish_reason or "",
-        error=error,
-        error_detail=error_detail,
-        first_token_ms=first_token_ms,
-        duration_ms=duration_ms,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        usage_estimated=usage_estimated,
-        updated_at=timezone.now(),
-    )
-    message = Message.objects.get(pk=message_id)
-    review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
-    return message
-
-
-def messages_mark_interrupted() -> int:
-    """Mark replies left unfinished by a stopped server as interrupted; return how many."""
-    return Message.objects.filter(
-        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
-    ).update(
-        status=Message.Status.INTERRUPTED,
-        error="The server restarted before this reply finished.",
-        updated_at=timezone.now(),
+        **fields,
     )
 
 
@@ -323,3 +271,94 @@ def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:
     ModelInfo.objects.filter(model_id__in=ids).update(available=True)
     gone = ModelInfo.objects.exclude(model_id__in=ids).update(available=False)
     return len(ids - existing), gone
+
+
+def conversation_import(
+    *, owner: AbstractBaseUser, conversation: "NewConversation", persona: Persona | None
+) -> Conversation:
+    """Save one imported conversation, checked whole beforehand, in one short transaction.
+
+    Linear in its size, and the transaction holds little but the inserts: every message's
+    row is prepared before it starts; inside, ids are taken for all of them at once, so
+    parents are known as rows go in, and the rows go in as one prepared INSERT run many
+    times. The search index's insert trigger sees every message.
+    """
+    now = timezone.now()
+    messages = conversation.messages
+    rows = [_message_row(new, now) for new in messages]
+    with transaction.atomic():
+        saved = Conversation.objects.create(
+            owner=owner,
+            persona=persona,
+            title=conversation.title,
+            model=conversation.model,
+            pinned=conversation.pinned,
+            archived=conversation.archived,
+            title_source=Conversation.TitleSource.USER,
+        )
+        ids = _message_ids_take(len(rows))
+        for row, new, pk in zip(rows, messages, ids, strict=True):
+            row[_ID], row[_CONVERSATION] = pk, saved.pk
+            row[_PARENT] = ids[new.parent] if new.parent is not None else None
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(_INSERT_MESSAGE, rows)
+        if conversation.current is not None:
+            leaf = ids[conversation.current]
+        else:
+            leaf = ids[-1] if ids else None
+        # The file's dates, not today's: the sidebar files it where it belongs.
+        Conversation.objects.filter(pk=saved.pk).update(
+            current_leaf_id=leaf,
+            created_at=conversation.created_at or saved.created_at,
+            updated_at=conversation.updated_at or saved.updated_at,
+            import_fingerprint=conversation.fingerprint,
+        )
+    saved.refresh_from_db()
+    return saved
+
+
+# Every column of a message, so a field added later is filled with its default here too.
+_FIELDS = Message._meta.concrete_fields
+_COLUMNS = [field.attname for field in _FIELDS]
+_ID, _CONVERSATION, _PARENT = (
+    _COLUMNS.index(name) for name in ("id", "conversation_id", "parent_id")
+)
+_INSERT_MESSAGE = "INSERT INTO conversations_message ({}) VALUES ({})".format(  # noqa: S608 - column names from the model
+    ", ".join(field.column for field in _FIELDS), ", ".join(["%s"] * len(_FIELDS))
+)
+
+
+def _message_row(new: "NewMessage", now: datetime) -> list:
+    """A message's column values, as the ORM would write them (id, conversation and
+    parent are filled in later)."""
+    stamp = new.created_at or now
+    values = {"created_at": stamp, "updated_at": now, "selected_at": stamp, **new.fields}
+    row = []
+    for field in _FIELDS:
+        value = values[field.attname] if field.attname in values else field.get_default()
+        row.append(field.get_db_prep_save(value, connection))
+    return row
+
+
+def _message_ids_take(count: int) -> list[int]:
+    """Ids for `count` new messages, inside the transaction that will insert them."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('conversations_message', 'id')) "
+                "FROM generate_series(1, %s)",
+                [count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: this transaction already holds the write lock (it has written the
+        # conversation), so no one else can take ids until it ends; AUTOINCREMENT never
+        # reuses one, so start past both the highest id and the highest ever given.
+        cursor.execute(
+            "SELECT max(coalesce((SELECT max(id) FROM conversations_message), 0), "
+            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'conversations_message'), 0))"
+        )
+        start = cursor.fetchone()[0] + 1
+        return list(range(start, start + count))

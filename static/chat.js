@@ -3,6 +3,7 @@
 // arrives as HTML the server sanitized; everything else goes into the page as text.
 import { initComposer, stop } from "./composer.js";
 import { initDrafts } from "./drafts.js";
+import { initJump } from "./jump.js";
 import { escapeSidebar, initLayout } from "./layout.js";
 import { escapeMenu, initMenus } from "./menus.js";
 import { initMessages } from "./messages.js";
@@ -31,8 +32,18 @@ function shortcuts(event) {
     event.preventDefault();
     openConversation(null);
   }
-  const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
-  if (event.key === "/" && !typing) {
+  // Ctrl/Cmd+K always searches; "/" only when it would not be typed into something (an
+  // empty message box counts as nothing typed yet).
+  if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "k") {
+    event.preventDefault();
+    focusSearch();
+    return;
+  }
+  const active = document.activeElement;
+  const typing =
+    ["INPUT", "TEXTAREA", "SELECT"].includes(active?.tagName) || active?.isContentEditable;
+  const emptyComposer = active?.id === "input" && !active.value;
+  if (event.key === "/" && !event.ctrlKey && !event.metaKey && (!typing || emptyComposer)) {
     event.preventDefault();
     focusSearch();
   }
@@ -57,3 +68,4 @@ initReport();
 initNavigation();
 loadModels();
 connect(handle);
+initJump();

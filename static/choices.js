@@ -4,7 +4,7 @@
 // change goes to the server at once (`conversation.settings`), so Regenerate and other
 // tabs use it too; before that, the first message carries it.
 import { send } from "./socket.js";
-import { boot, noParams, state } from "./state.js";
+import { boot, newChatChoices, noParams, state } from "./state.js";
 
 const listeners = [];
 
@@ -66,11 +66,11 @@ export function resetParams() {
   changed();
 }
 
-/** A new chat starts from nothing chosen. */
+/** A new chat starts with the user's defaults (Settings). */
 export function resetChoices() {
-  const hadPersona = state.choices.persona !== null;
-  state.choices = { persona: null, model: boot.defaultModel, modelChosen: false, params: noParams() };
-  changed(hadPersona);
+  const before = state.choices.persona;
+  state.choices = newChatChoices();
+  changed(before !== state.choices.persona);
 }
 
 /** The conversation as the server has it (`conversation.state`, `conversation.updated`). */

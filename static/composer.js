@@ -150,7 +150,11 @@ export function initComposer() {
     submit();
   });
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.key !== "Enter" || event.isComposing) return;
+    // Settings' "Enter sends": on, Enter sends and Shift+Enter adds a line; off, Enter adds
+    // a line and Ctrl/Cmd+Enter sends.
+    const sends = boot.enterToSend !== false ? !event.shiftKey : event.ctrlKey || event.metaKey;
+    if (sends) {
       event.preventDefault();
       submit();
     }

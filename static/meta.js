@@ -1,6 +1,12 @@
 // Under a reply: how it ended (failed, stopped, cut off), its facts, and "What was sent".
 import { state } from "./state.js";
 
+/** The spoken name holds the word on the button (WCAG 2.5.3, "label in name"), then says more. */
+export function spokenName(label, title) {
+  const named = !/\p{L}/u.test(label) || title.toLowerCase().includes(label.toLowerCase());
+  return named ? title : `${label}: ${title}`;
+}
+
 /** A small button that asks for an action on a message ("message-action", see render.js). */
 export function actionButton(label, title, kind, message, extra) {
   const b = document.createElement("button");
@@ -8,7 +14,7 @@ export function actionButton(label, title, kind, message, extra) {
   b.className = "action";
   b.textContent = label;
   b.title = title;
-  b.setAttribute("aria-label", title);
+  b.setAttribute("aria-label", spokenName(label, title));
   b.addEventListener("click", (event) => requestAction(event.currentTarget, kind, message, extra));
   return b;
 }
@@ -114,10 +120,22 @@ function buildSent(record) {
     list.append(dt, dd);
   }
   details.appendChild(list);
+  if (record.custom_instructions) {
+    // The user's own part of the system prompt (Settings), as it was when this was sent.
+    const mine = document.createElement("div");
+    mine.className = "custom-instructions";
+    const heading = document.createElement("strong");
+    heading.textContent = "Your custom instructions";
+    const text = document.createElement("pre");
+    text.textContent = record.custom_instructions;
+    mine.append(heading, text);
+    details.appendChild(mine);
+  }
   const prompt = document.createElement("div");
   prompt.className = "system-prompt";
   const label = document.createElement("strong");
-  label.textContent = own.has("system_prompt") ? "System prompt (this chat's)" : "System prompt";
+  const whose = own.has("system_prompt") ? "System prompt (this chat's)" : "System prompt";
+  label.textContent = record.custom_instructions ? `${whose}, as sent (with them)` : whose;
   const pre = document.createElement("pre");
   pre.textContent = record.system_prompt || "(none)";
   prompt.append(label, pre);

@@ -18,13 +18,17 @@ function idFromPath(pathname) {
   return match ? Number(match[1]) : null;
 }
 
-/** Shows conversation `id` (null: a new chat) in place of the one open now. */
-export function openConversation(id, { push = true } = {}) {
+/** Shows conversation `id` (null: a new chat) in place of the one open now; `hash` is a
+ * search hit's fragment (#message=…&q=…), which jump.js follows once the messages come. */
+export function openConversation(id, { push = true, hash = "" } = {}) {
   closeSidebarOnPhone();
-  if (id === state.conversationId) return;
+  if (id === state.conversationId) {
+    if (hash) location.hash = hash; // A hit in the conversation open: only the fragment.
+    return;
+  }
   leaveDraft();
   closeMenus();
-  if (push) history.pushState(null, "", id === null ? "/" : `/conversations/${id}/`);
+  if (push) history.pushState(null, "", id === null ? "/" : `/conversations/${id}/${hash}`);
   state.conversationId = id;
   clearConversation();
   $("empty").hidden = id !== null;
@@ -36,7 +40,8 @@ export function openConversation(id, { push = true } = {}) {
   sidebar.render();
   showDraft();
   if (id !== null) send({ type: "conversation.open", conversation: id });
-  $("input").focus({ preventScroll: true });
+  if (hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  else $("input").focus({ preventScroll: true });
 }
 
 /** The conversation menu's export links follow the open conversation. */
@@ -56,10 +61,11 @@ export function initNavigation() {
   $("conversation-list").addEventListener("click", (event) => {
     const link = event.target.closest("a[href]");
     if (!link || !plainClick(event)) return;
-    const id = idFromPath(new URL(link.href).pathname);
-    if (id === null) return;
+    const url = new URL(link.href);
+    const id = idFromPath(url.pathname);
+    if (id === null || url.origin !== location.origin) return;
     event.preventDefault();
-    openConversation(id);
+    openConversation(id, { hash: url.hash });
   });
   document.querySelector(".new-chat").addEventListener("click", (event) => {
     if (!plainClick(event)) return;

@@ -4,7 +4,7 @@
 // "message-action" event, whose detail is {kind, message, extra}; kind is one of
 // "switch", "edit", "regenerate", "retry" or "continue".
 import { buildFeedback } from "./feedback.js";
-import { actionButton, buildFooter, buildNotice } from "./meta.js";
+import { actionButton, buildFooter, buildNotice, spokenName } from "./meta.js";
 import { buildReasoning, resumeThinking } from "./reasoning.js";
 import { state } from "./state.js";
 import { streamInto, streamingParts } from "./stream.js";
@@ -107,7 +107,7 @@ export function button(label, title, run) {
   b.className = "action";
   b.textContent = label;
   b.title = title;
-  b.setAttribute("aria-label", title);
+  b.setAttribute("aria-label", spokenName(label, title));
   b.addEventListener("click", run);
   return b;
 }
@@ -160,23 +160,26 @@ export async function copyText(text, target) {
 }
 
 /** Each code block gets a bar above it (its language, Copy) that never covers the code
- * and stays in view while the block scrolls past. */
+ * and stays in view while the block scrolls past. The server wraps blocks in
+ * `div.code-block` with a `div.code-lang` label; the bar takes the label in. */
 export function decorateCode(body) {
   for (const pre of body.querySelectorAll("pre")) {
-    if (pre.parentElement?.classList.contains("code-block")) continue;
-    const wrap = document.createElement("div");
-    wrap.className = "code-block";
+    let wrap = pre.parentElement?.classList.contains("code-block") ? pre.parentElement : null;
+    if (wrap?.querySelector(":scope > .code-bar")) continue;
+    if (!wrap) {
+      wrap = document.createElement("div");
+      wrap.className = "code-block";
+      pre.replaceWith(wrap);
+      wrap.appendChild(pre);
+    }
     const bar = document.createElement("div");
     bar.className = "code-bar";
-    const language = document.createElement("span");
-    language.className = "code-language";
-    const match = pre.querySelector("code")?.className.match(/language-([\w+#-]+)/);
-    language.textContent = match ? match[1] : "";
+    const language = wrap.querySelector(":scope > .code-lang") || document.createElement("span");
+    language.classList.add("code-lang");
     const copy = button("Copy", "Copy code", (event) => copyText(pre.querySelector("code")?.textContent ?? pre.textContent, event.currentTarget));
     copy.classList.add("copy-code");
     bar.append(language, copy);
-    pre.replaceWith(wrap);
-    wrap.append(bar, pre);
+    wrap.insertBefore(bar, pre);
   }
 }
 

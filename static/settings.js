@@ -13,7 +13,9 @@ const field = (name) => $(`param-${name}`);
 function show() {
   const persona = currentPersona();
   selectOption(personaSelect, state.choices.persona ?? "");
-  $("settings-label").textContent = persona ? persona.name : "Settings";
+  // The persona's name shows on the button; its spoken name begins with what it shows.
+  $("settings-label").textContent = persona ? persona.name : "Chat settings";
+  $("settings-button").setAttribute("aria-label", persona ? `${persona.name}: persona and chat settings` : "Chat settings");
   for (const name of Object.keys(NUMBERS)) {
     const own = state.choices.params[name];
     if (document.activeElement !== field(name)) field(name).value = own ?? "";

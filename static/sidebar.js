@@ -1,10 +1,8 @@
 // The sidebar: conversations by day, pinned first; rename, pin, archive, delete; archived; search.
 // Everything it shows goes into the page as text. A failed request shows a note with a
 // Retry button in the list, and is never thrown nor logged.
-import { closeMenu } from "./menus.js";
 import { $ } from "./page.js";
-import { openReport } from "./report.js";
-import { send } from "./socket.js";
+import { buildItem } from "./sidebar-item.js";
 import { state } from "./state.js";
 
 const list = $("conversation-list");
@@ -16,7 +14,7 @@ let searchTimer = null;
 export function initSidebar() {
   searchInput.addEventListener("input", () => {
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(search, 200);
+    searchTimer = setTimeout(() => search(), 200);
   });
   searchInput.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
@@ -24,6 +22,8 @@ export function initSidebar() {
       render();
     }
   });
+  searchInput.addEventListener("keydown", moveThroughResults);
+  list.addEventListener("keydown", moveThroughResults);
   archivedToggle.addEventListener("click", toggleArchived);
   render();
 }
@@ -104,7 +104,7 @@ export function render() {
       heading.textContent = name;
       list.appendChild(heading);
     }
-    list.appendChild(buildItem(item));
+    list.appendChild(buildItem(item, render));
   }
 }
 
@@ -124,78 +124,6 @@ function problem(text, retry) {
   note.append(words, " ", again);
   li.appendChild(note);
   return li;
-}
-
-function buildItem(item) {
-  const li = document.createElement("li");
-  li.dataset.id = item.id;
-  const link = document.createElement("a");
-  link.href = `/conversations/${item.id}/`;
-  link.textContent = item.title || "Untitled";
-  if (item.id === state.conversationId) link.setAttribute("aria-current", "page");
-  li.appendChild(link);
-
-  // The item's ⋯ menu opens in the list's flow, below the item: it covers nothing.
-  const menu = document.createElement("details");
-  menu.className = "item-menu popover-menu";
-  const summary = document.createElement("summary");
-  summary.setAttribute("aria-label", `Actions for ${item.title || "Untitled"}`);
-  summary.textContent = "⋯";
-  menu.appendChild(summary);
-  const actions = document.createElement("div");
-  actions.className = "item-actions";
-  const action = (label, run) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = label;
-    button.addEventListener("click", () => {
-      closeMenu(menu);
-      run();
-    });
-    actions.appendChild(button);
-  };
-  action("Rename", () => startRename(li, item));
-  action(item.pinned ? "Unpin" : "Pin", () =>
-    send({ type: "conversation.pin", conversation: item.id, pinned: !item.pinned }),
-  );
-  action(item.archived ? "Unarchive" : "Archive", () =>
-    send({ type: "conversation.archive", conversation: item.id, archived: !item.archived }),
-  );
-  action("Report…", () => openReport(item.id, summary));
-  action("Delete", () => {
-    if (confirm(`Delete “${item.title || "Untitled"}” for good? This cannot be undone.`)) {
-      send({ type: "conversation.delete", conversation: item.id });
-    }
-  });
-  menu.appendChild(actions);
-  li.appendChild(menu);
-  return li;
-}
-
-function startRename(li, item) {
-  const field = document.createElement("input");
-  field.className = "rename";
-  field.value = item.title;
-  field.setAttribute("aria-label", "New title");
-  li.replaceChildren(field);
-  field.focus();
-  field.select();
-  let done = false;
-  const finish = (save) => {
-    if (done) return;
-    done = true;
-    const title = field.value.trim();
-    if (save && title && title !== item.title) {
-      send({ type: "conversation.rename", conversation: item.id, title });
-      item.title = title;
-    }
-    render();
-  };
-  field.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") finish(true);
-    if (event.key === "Escape") finish(false);
-  });
-  field.addEventListener("blur", () => finish(true));
 }
 
 /** The JSON at `url`, or null when the request fails in any way (network, status, body). */
@@ -228,38 +156,108 @@ async function loadArchived() {
 }
 
 // ---- search ----
+// Results are paged (20 at a time, "More results" for the next); the words searched for are
+// marked in titles and snippets with <mark>, built from text nodes, never from HTML. Up and
+// Down move through the results from the search box; a hit opens at its message.
 
-async function search() {
+let searchOffset = 0;
+
+/** The words of a query, as the server matches them (runs of letters, digits, _). */
+function queryWords(query) {
+  return [...new Set(query.toLowerCase().match(/[\p{L}\p{N}_]+/gu) || [])].slice(0, 8);
+}
+
+/** `text` as text nodes, with every occurrence of the words in a <mark>. */
+export function highlighted(text, words) {
+  const out = document.createDocumentFragment();
+  if (!words.length) {
+    out.append(text);
+    return out;
+  }
+  const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const pattern = new RegExp(escaped.sort((a, b) => b.length - a.length).join("|"), "giu");
+  let at = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (!match[0]) continue;
+    out.append(text.slice(at, match.index));
+    const mark = document.createElement("mark");
+    mark.textContent = match[0];
+    out.append(mark);
+    at = match.index + match[0].length;
+  }
+  out.append(text.slice(at));
+  return out;
+}
+
+async function search(more = false) {
   const query = searchInput.value.trim();
   if (!query) {
     render();
     return;
   }
-  const data = await getJson(`/search.json?q=${encodeURIComponent(query)}`);
+  const offset = more ? searchOffset : 0;
+  const url = `/search.json?q=${encodeURIComponent(query)}${offset ? `&offset=${offset}` : ""}`;
+  const data = await getJson(url);
   if (searchInput.value.trim() !== query) return; // The reader has typed on.
   const results = data?.results;
-  list.replaceChildren();
+  list.querySelector(".more-results")?.remove();
+  if (!more) list.replaceChildren();
   if (!Array.isArray(results)) {
-    list.appendChild(problem("Search failed.", search));
+    list.appendChild(problem("Search failed.", () => search(more)));
     return;
   }
-  const heading = document.createElement("li");
-  heading.className = "group";
-  heading.textContent = results.length ? `Results for “${query}”` : `Nothing found for “${query}”`;
-  list.appendChild(heading);
-  for (const hit of results) {
+  if (!more) {
+    const heading = document.createElement("li");
+    heading.className = "group";
+    heading.textContent = results.length ? `Results for “${query}”` : `Nothing found for “${query}”`;
+    list.appendChild(heading);
+  }
+  const words = queryWords(query);
+  const first = results.length ? list.querySelectorAll(".search-hit").length : -1;
+  for (const hit of results) list.appendChild(buildHit(hit, query, words));
+  if (data.next_offset != null) {
+    searchOffset = data.next_offset;
     const li = document.createElement("li");
-    li.className = "search-hit";
-    const link = document.createElement("a");
-    link.href = `/conversations/${hit.conversation}/`;
-    const title = document.createElement("span");
-    title.className = "hit-title";
-    title.textContent = hit.title || "Untitled";
-    const snippet = document.createElement("span");
-    snippet.className = "hit-snippet";
-    snippet.textContent = hit.snippet;
-    link.append(title, snippet);
-    li.appendChild(link);
+    li.className = "more-results";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link";
+    button.textContent = "More results";
+    button.addEventListener("click", () => search(true));
+    li.appendChild(button);
     list.appendChild(li);
   }
+  // "More results" hands the keyboard on to the first new result.
+  if (more && first >= 0) list.querySelectorAll(".search-hit a")[first]?.focus();
+}
+
+function buildHit(hit, query, words) {
+  const li = document.createElement("li");
+  li.className = "search-hit";
+  const link = document.createElement("a");
+  // In the fragment: the words searched for never reach the server's logs in a URL.
+  const at = hit.message ? `#message=${hit.message}&q=${encodeURIComponent(query)}` : "";
+  link.href = `/conversations/${hit.conversation}/${at}`;
+  const title = document.createElement("span");
+  title.className = "hit-title";
+  title.append(highlighted(hit.title || "Untitled", words));
+  const snippet = document.createElement("span");
+  snippet.className = "hit-snippet";
+  snippet.append(highlighted(hit.snippet || "", words));
+  link.append(title, snippet);
+  li.appendChild(link);
+  return li;
+}
+
+/** Up and Down between the search box and the results (and "More results"). */
+function moveThroughResults(event) {
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  const stops = [...list.querySelectorAll(".search-hit a, .more-results button")];
+  if (!stops.length || !searchInput.value.trim()) return;
+  const at = stops.indexOf(document.activeElement);
+  if (event.target !== searchInput && at < 0) return;
+  event.preventDefault();
+  if (event.key === "ArrowDown") stops[Math.min(at + 1, stops.length - 1)].focus();
+  else if (at <= 0) searchInput.focus();
+  else stops[at - 1].focus();
 }

@@ -19,7 +19,10 @@
  * @property {number} user  The signed-in user's id (drafts are kept per user).
  * @property {number|null} conversation  The conversation the page opened with.
  * @property {number} maxChars  The longest message the server accepts.
+ * @property {boolean} enterToSend  Enter sends (Settings); when false, Ctrl/Cmd+Enter does.
  * @property {string} defaultModel  The model a chat without a persona's or a chosen one uses.
+ * @property {{persona: number|null, model: string}} newChat  What a new chat starts with
+ *   (Settings): a persona, and a model chosen over the persona's ("" for none).
  * @property {SidebarItem[]} conversations  The sidebar's conversations (not archived).
  * @property {Object<string, PersonaInfo>} personas  By persona id.
  * @property {{name: string, description: string}[]} tools  The tools a reply may call.
@@ -126,6 +129,14 @@ export function noParams() {
   return { temperature: null, top_p: null, max_tokens: null, system_prompt: "" };
 }
 
+/** @returns {Choices} What a new chat starts with: the user's default persona and model. */
+export function newChatChoices() {
+  const persona = boot.newChat.persona !== null && boot.personas[boot.newChat.persona] ? boot.newChat.persona : null;
+  const followed = (persona !== null && boot.personas[persona].model) || boot.defaultModel;
+  const model = boot.newChat.model || followed;
+  return { persona, model, modelChosen: model !== followed, params: noParams() };
+}
+
 /** @type {ChatState} */
 export const state = {
   conversationId: boot.conversation,
@@ -137,7 +148,7 @@ export const state = {
   pending: new Map(),
   titles: new Map(),
   toolCalls: new Map(),
-  choices: { persona: null, model: boot.defaultModel, modelChosen: false, params: noParams() },
+  choices: newChatChoices(),
   models: [],
   sidebar: {
     items: new Map(boot.conversations.map((item) => [item.id, item])),

@@ -1,27 +1,8 @@
 // A reply as it streams: finished Markdown blocks arrive as HTML the server sanitized and
 // are shown as they are; only the block still being written is previewed here, with the
 // vendored markdown-it and DOMPurify, exactly where its final HTML will put it.
-import markdownit from "./vendor/markdown-it.min.js";
+import { ALLOWED, md } from "./markdown.js";
 import DOMPurify from "./vendor/purify.min.js";
-
-const md = markdownit({ html: false, linkify: false });
-// Images would be fetched on sight; the server shows them as links, and so does the preview.
-md.renderer.rules.image = (tokens, idx) => {
-  const token = tokens[idx];
-  const src = token.attrGet("src") || "";
-  const link = document.createElement("a");
-  link.href = src;
-  link.textContent = `[image: ${token.content || src}]`;
-  return link.outerHTML;
-};
-
-const ALLOWED = {
-  ALLOWED_TAGS: ["p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s",
-    "code", "pre", "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th",
-    "td", "span", "div", "input"],
-  ALLOWED_ATTR: ["href", "title", "class", "start", "type", "checked", "disabled"],
-  ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
-};
 
 const MIN_INTERVAL = 50; // ms between previews at least; more when previews cost more.
 

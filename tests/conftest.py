@@ -117,9 +117,9 @@ def tool_registry():
     """Register test-only tools for one test; afterwards the registry is as it was."""
     saved = dict(registry.REGISTRY)
 
-    def register(*functions) -> None:
+    def register(*functions, isolated: bool = True) -> None:
         for function in functions:
-            registry.REGISTRY[function.__name__] = registry.build_tool(function)
+            registry.REGISTRY[function.__name__] = registry.build_tool(function, isolated=isolated)
 
     yield register
     registry.REGISTRY.clear()

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER_COMMAND = [sys.executable, "-m", "daphne"]
+# The server as deployed: daphne, with request bodies capped before they are read.
+SERVER_COMMAND = [sys.executable, "-m", "conversations.web.server"]
 
 
 def free_port() -> int:
@@ -42,6 +45,13 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def rss_kb(self) -> int:
+        """The server process's resident memory, from /proc."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS for the server process")
 
     def kill(self) -> None:
         """Die at once, as a crash would: no cleanup of any kind."""
@@ -80,6 +90,28 @@ def start_server(env: dict, log_path: Path, *, timeout: float = 30) -> LiveServe
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("The server did not start:\n" + log_path.read_text(errors="replace"))
+
+
+@contextmanager
+def live_server(tmp: Path, **environ: str) -> Iterator[LiveServer]:
+    """A fresh SQLite file, `migrate`, then one server process on it, stopped afterwards."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "REDIS_URL": "",
+        **environ,
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    server = start_server(env, tmp / "server.log")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def session_cookie(user) -> str:
@@ -136,3 +168,40 @@ class Socket:
 
     async def close(self) -> None:
         await self.connection.close()
+
+
+def migrated_sqlite(tmp: Path) -> dict:
+    """The settings of a fresh, migrated SQLite database for server processes to share."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "REDIS_URL": "",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    return env
+
+
+MAKE_USER = """
+from django.contrib.auth import get_user_model
+from tests.live_server import session_cookie
+user = get_user_model().objects.create_user(username={name!r}, password="pw-live-12345")
+print(session_cookie(user))
+"""
+
+
+def user_cookie(env: dict, name: str) -> str:
+    """A user in the server's database, and a signed-in session cookie for them."""
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", MAKE_USER.format(name=name)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]

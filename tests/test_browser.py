@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.a11y import shoot
 from tests.fake_upstream import FakeUpstream, chunk, sse, text_stream, tool_calls_stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def site(upstream, tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "daphne",
+            "conversations.web.server",  # daphne, with request bodies capped
             "-b",
             "127.0.0.1",
             "-p",
@@ -184,9 +185,7 @@ def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#messages img").count() == 0
     assert page.locator("#messages script").count() == 0
-    page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
-    page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(ARTIFACTS / "chat-dark.png"), full_page=True)
+    shoot(page, "chat")  # Checked (axe, control edges) and photographed, light and dark.
 
     # The upstream saw the whole history on the second turn.
     second = upstream.completions()[-1].body["messages"]
@@ -214,7 +213,7 @@ def test_failed_turn_shows_error_and_retry(site, upstream, browser):
     failed.locator("button.retry").click()
     expect(page.locator("article.message.assistant")).to_have_count(1)
     expect(page.locator("article.message.assistant .body")).to_contain_text("Worked this time.")
-    page.screenshot(path=str(ARTIFACTS / "chat-phone.png"), full_page=True)
+    shoot(page, "chat-phone")
     page.close()
 
 
@@ -314,7 +313,7 @@ def test_persona_what_was_sent_and_tool_card(site, upstream, browser):
         == "You are a patient math tutor. Use the calculator."
     )
     assert first_request["tool_choice"] == "auto"
-    page.screenshot(path=str(ARTIFACTS / "chat-tools.png"), full_page=True)
+    shoot(page, "chat-tools")
     page.close()
 
 
@@ -342,7 +341,7 @@ def test_versions_rename_search_delete_and_import(site, upstream, browser, tmp_p
     page.reload()  # The chosen version is remembered.
     connected(page)
     expect(page.locator("article.message.assistant .body")).to_have_text("Try basil.")
-    page.screenshot(path=str(ARTIFACTS / "chat-versions.png"))
+    shoot(page, "chat-versions", full_page=False)
 
     # Edit the question: a second version of it, with its own reply.
     upstream.script(text_stream("Try ", "mint."))
@@ -484,7 +483,7 @@ def test_sidebar_requests_that_fail_say_so_and_can_be_retried(site, upstream, br
         page.click("#show-archived")
     expect(problem).to_have_text("Couldn't load archived conversations. Retry")
     expect(page.locator("#conversation-list .empty")).to_have_count(0)
-    page.screenshot(path=str(ARTIFACTS / "sidebar-problem.png"))
+    shoot(page, "sidebar-problem", full_page=False)
     page.unroute("**/conversations.json*")
     page.route("**/conversations.json*", lambda route: route.fulfill(status=500, body="x"))
     with answered("/conversations.json") as response:

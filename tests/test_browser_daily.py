@@ -1,471 +1,499 @@
-"""The chat page in daily use, in Chromium against real daphne and the fake upstream:
-reading back a long chat, the phone layout, menus that close, moving between
-conversations without reloading, small helps, drafts kept per account, reports."""
+"""Daily use, in Chromium: math and Markdown as they stream, the settings page, search,
+import, and every page checked by axe in light and dark, on a desktop and a phone."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
-from tests.browser_support import (
-    box,
-    connected,
-    inside_viewport,
-    seed_conversation,
-    sign_in,
-    sign_up,
-    start_site,
-)
-from tests.fake_upstream import error_reply, text_stream
+from tests.a11y import ARTIFACTS, check, shoot, small_targets
+from tests.fake_upstream import text_stream
+from tests.live_server import ROOT, start_server
 from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
-    ARTIFACTS,
-    PAGE_ERRORS,
     browser,
+    connected,
     no_script_errors,
+    sign_in,
     upstream,
 )
 
 pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "a-Strong-pass-42"
 
 
 @pytest.fixture(scope="module")
-def site(upstream, tmp_path_factory):
-    server = start_site(upstream, tmp_path_factory, "daily-site")
+def site(upstream, tmp_path_factory):  # This module's own server and database.
+    tmp = tmp_path_factory.mktemp("daily-site")
+    env = {
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "LLM_BASE_URL": upstream.url,
+        "LLM_API_KEY": "sk-browser-secret",
+        "LLM_DEFAULT_MODEL": "test-model",
+        "REDIS_URL": "",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    server = start_server(env, tmp / "server.log")
+    server.env = env
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def account(site, browser):
-    """One account for the module, signed up once."""
-    page = browser.new_page()
-    sign_up(page, site.url, "dana")
+def seed(site, code: str) -> object:
+    """Run Django code in the site's database as the tests' user (`user`); its last line
+    printed is JSON, returned."""
+    prelude = (
+        "import json\nfrom django.contrib.auth import get_user_model\n"
+        "from conversations import services\n"
+        "user = get_user_model().objects.get(username='tester')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", prelude + code],
+        cwd=ROOT,
+        env={**os.environ, **site.env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---- 8: Markdown and math ----
+
+MATH_REPLY = (
+    "# Heading alphaword\n\n"
+    "Euler's identity $e^{i\\pi} + 1 = 0$ and see https://example.com/betaword.\n\n"
+    "$$\n\\int_0^1 x^2\\,dx = \\frac{1}{3}\n$$\n\n"
+    "- [x] gammaword done\n- [ ] still to do\n\n"
+    "> deltaword in a quote\n\n"
+    "```python\nprint('epsilonword')\n```\n\n"
+    "\\[\n\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}\n\\]\n\n"
+    "Inline \\(a^2 + b^2 = c^2\\) too."
+)
+# Each marker, and the element it must sit in, while streaming and at the end.
+MARKERS = {
+    "alphaword": "H3",
+    "betaword": "A",
+    "gammaword": "LABEL",
+    "deltaword": "BLOCKQUOTE",
+    "epsilonword": "PRE",
+}
+RECORD = """markers => {
+  const seen = Object.fromEntries(Object.keys(markers).map(m => [m, []]));
+  const timer = setInterval(() => {
+    const reply = [...document.querySelectorAll("article.message.assistant")].pop();
+    if (!reply || !reply.classList.contains("status-streaming")) return;
+    const walker = document.createTreeWalker(reply.querySelector(".body"), NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      for (const [m, tag] of Object.entries(markers)) {
+        if (!walker.currentNode.textContent.includes(m)) continue;
+        const block = walker.currentNode.parentElement.closest(tag);
+        let kind = block ? block.tagName : "none";
+        if (kind === "A" && (block.target !== "_blank" || !block.rel.includes("noopener"))) kind = "A-same-tab";
+        if (kind === "LABEL" && !block.querySelector("input[type=checkbox][disabled]")) kind = "LABEL-no-box";
+        if (kind === "PRE" && !block.closest(".code-block")?.querySelector(".code-lang")) kind = "PRE-no-label";
+        seen[m].push(kind);
+      }
+    }
+  }, 15);
+  window.__seen = () => { clearInterval(timer); return seen; };
+}"""
+
+
+def test_math_and_markdown_stream_in_the_elements_they_end_in(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, site.url)
+    pieces = [MATH_REPLY[i : i + 6] for i in range(0, len(MATH_REPLY), 6)]
+    upstream.script(text_stream(*pieces, delay=0.05))
+    page.evaluate(RECORD, MARKERS)
+    page.fill("#input", "Show me some maths")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=20_000)
+    seen = page.evaluate("window.__seen()")
+    for marker, tag in MARKERS.items():
+        assert seen[marker], f"{marker} never seen while streaming"
+        assert set(seen[marker]) == {tag}, f"{marker} streamed in {set(seen[marker])}"
+    body = reply.locator(".body")
+    expect(body.locator("math")).to_have_count(4)
+    expect(body.locator('math[display="block"]')).to_have_count(2)
+    expect(body.locator("h3")).to_have_text("Heading alphaword")
+    expect(body.locator(".code-lang")).to_have_text("python")
+    expect(body.locator("input[type=checkbox]:checked")).to_have_count(1)
+    link = body.locator('a[href="https://example.com/betaword"]')
+    expect(link).to_have_attribute("target", "_blank")
+    # The browser lays MathML out itself: the display formulas take real space.
+    for box in body.locator('math[display="block"]').all():
+        assert box.bounding_box()["height"] > 20
+    # No script came with the maths, and nothing was fetched from anywhere else.
+    assert page.evaluate("() => document.querySelectorAll('script:not([type])').length") == 0
+    shoot(page, "math")
     page.close()
-    return "dana"
 
 
-def open_page(browser, site, account, viewport=DESKTOP, path="/"):
-    page = browser.new_page(viewport=viewport)
-    sign_in(page, site.url, account)
-    if path != "/":
+# ---- 9: the settings page ----
+
+
+def background(page) -> str:
+    return page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+
+
+def test_settings_theme_defaults_instructions_and_enter(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, site.url)
+    page.click("#settings-link")
+    expect(page).to_have_url(f"{site.url}/settings/")
+    expect(page.locator("h1")).to_have_text("Settings")
+    expect(page.locator("#dataset-toggle")).to_be_visible()  # The privacy notice is here.
+    shoot(page, "settings")
+
+    # Dark, whatever the device says, on every page, from the first paint.
+    page.emulate_media(color_scheme="light")
+    page.check("#id_theme_2")
+    page.fill("#id_custom_instructions", "Always answer in French.")
+    page.select_option("#id_default_persona", label="No persona")
+    page.fill("#id_default_model", "other/model-7b")
+    page.uncheck("#id_enter_to_send")
+    page.click("#preferences button[type=submit]")
+    expect(page.locator(".notice")).to_have_text("Settings saved.")
+    assert background(page) == "rgb(21, 23, 26)"
+    check(page, "settings, dark theme")
+    page.screenshot(path=str(ARTIFACTS / "settings-theme-dark.png"), full_page=True)
+    for path in ("/", "/personas/", "/import/"):
         page.goto(f"{site.url}{path}")
-        connected(page)
-    return page
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        assert background(page) == "rgb(21, 23, 26)", path
 
-
-# Where each message sits on screen, by its first words ("Message 7 …"): the reader's place.
-TOP_MESSAGE = """() => {
-  const list = document.getElementById("messages");
-  const top = list.getBoundingClientRect().top;
-  for (const el of list.querySelectorAll(".message[data-id]")) {
-    const r = el.getBoundingClientRect();
-    if (r.bottom > top + 1) return {text: el.querySelector(".body").textContent.split(" ").slice(0, 2).join(" "), top: r.top};
-  }
-  return null;
-}"""
-WHERE = """(text) => {
-  for (const el of document.querySelectorAll("#messages .message[data-id]")) {
-    if (el.querySelector(".body").textContent.startsWith(text + " ")) return el.getBoundingClientRect().top;
-  }
-  return null;
-}"""
-
-
-def test_every_older_page_loads_by_click_and_by_scrolling_keeping_the_place(site, browser, account):
-    from playwright.sync_api import expect
-
-    cid = seed_conversation(site, account, pairs=150, title="Three hundred", long=True)
-    page = open_page(browser, site, account, path=f"/conversations/{cid}/")
-    messages = page.locator("#messages article.message")
-    older = page.locator("#load-older")
-    expect(messages).to_have_count(100)  # The newest page first.
-    expect(messages.last).to_contain_text("Message 299")
-    expect(older).to_be_attached()
-
-    # A click (by keyboard: the button is far above the view) loads the page above; the
-    # message at the top of the view stays where it was on screen.
-    before = page.evaluate(TOP_MESSAGE)
-    page.evaluate("document.getElementById('load-older').focus({preventScroll: true})")
-    page.keyboard.press("Enter")
-    expect(messages).to_have_count(200)
-    assert abs(page.evaluate(WHERE, before["text"]) - before["top"]) <= 2
-
-    # Scrolling to the top loads the rest; each time the reader stays where they were.
-    page.locator("#messages").hover()
-    for _ in range(60):  # Wheel up, as a reader does, until the first message is there.
-        if messages.count() == 300:
-            break
-        page.mouse.wheel(0, -2000)
-        page.wait_for_timeout(100)
-    expect(messages).to_have_count(300)
-    expect(messages.first).to_contain_text("Message 0")
-    expect(older).to_be_hidden()
-    texts = page.locator("#messages article.message .body").all_inner_texts()
-    assert [t.split()[1] for t in texts] == [str(i) for i in range(300)]  # In order, once.
-
-    # The place is kept when a page arrives at the top of the view, too.
-    page.reload()
+    # A new chat starts with the default model; Enter adds a line, Ctrl+Enter sends.
+    page.goto(f"{site.url}/")
     connected(page)
-    expect(messages).to_have_count(100)
-    page.locator("#messages").evaluate("el => { el.scrollTop = 0; }")
-    first = page.evaluate(TOP_MESSAGE)
-    expect(messages).to_have_count(200)
-    assert abs(page.evaluate(WHERE, first["text"]) - first["top"]) <= 2
-    page.close()
-
-
-def test_on_a_phone_the_list_closes_the_header_fits_and_panels_stay_on_screen(
-    site, upstream, browser, account
-):
-    from playwright.sync_api import expect
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    page = open_page(browser, site, account, viewport=PHONE)
-    sidebar, toggle = page.locator("#sidebar"), page.locator("#toggle-sidebar")
-    expect(sidebar).not_to_be_in_viewport()
-    expect(toggle).to_have_attribute("aria-expanded", "false")
-
-    # A reply with a long, wide code block.
-    code = "\n".join(f"line_{i} = {'x' * 90}  # {i}" for i in range(60))
-    upstream.script(text_stream("Here:\n\n```python\n", code, "\n```\n\nDone."))
-    page.fill("#input", "Show me code")
+    expect(page.locator("#model")).to_have_value("other/model-7b")
+    upstream.script(text_stream("Bonjour !"))
+    page.locator("#input").click()
+    page.keyboard.type("Hello")
     page.keyboard.press("Enter")
+    page.keyboard.type("there")
+    expect(page.locator("#input")).to_have_value("Hello\nthere")
+    expect(page.locator("article.message")).to_have_count(0)
+    page.keyboard.press("Control+Enter")
     reply = page.locator("article.message.assistant").last
     expect(reply).to_have_class(re.compile("status-complete"))
+    sent = upstream.completions()[-1].body
+    assert sent["messages"][0] == {"role": "system", "content": "Always answer in French."}
+    assert sent["model"] == "other/model-7b"
+    reply.locator("details.sent summary").click()
+    expect(reply.locator(".custom-instructions")).to_contain_text("Always answer in French.")
 
-    # The header is one row, inside the screen, and the model's name is whole.
-    header = box(page.locator(".topbar"))
-    assert header["height"] < 64, header
-    for control in (
-        "#toggle-sidebar",
-        "#model-button",
-        "#tools-menu summary",
-        "#settings-menu summary",
-    ):
-        item = page.locator(control)
-        assert inside_viewport(page, item), control
-        assert abs(box(item)["y"] - box(page.locator("#toggle-sidebar"))["y"]) < 8, control
-    name = page.locator("#model-name")
-    expect(name).to_have_text("test-model")
-    assert name.evaluate("el => el.scrollWidth <= el.clientWidth")
-    page.screenshot(path=str(ARTIFACTS / "phone-list-closed.png"))
-
-    # The list opens, and closes by its button, by Esc, and by a tap beside it that
-    # reaches nothing underneath (here: Send, with a message ready to go).
-    page.fill("#input", "not to be sent")
-    toggle.click()
-    expect(sidebar).to_be_in_viewport()
-    expect(page.locator("#close-sidebar")).to_be_focused()
-    page.wait_for_timeout(300)  # The slide-in transition, for the screenshot only.
-    page.screenshot(path=str(ARTIFACTS / "phone-list-open.png"))
+    # Light, while the device is dark.
+    page.goto(f"{site.url}/settings/")
     page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(ARTIFACTS / "phone-list-open-dark.png"))
+    page.check("#id_theme_1")
+    page.fill("#id_custom_instructions", "")
+    page.fill("#id_default_model", "")
+    page.check("#id_enter_to_send")
+    page.click("#preferences button[type=submit]")
+    expect(page.locator(".notice")).to_have_text("Settings saved.")
+    assert background(page) == "rgb(255, 255, 255)"
+    page.check("#id_theme_0")  # Back to the device's.
+    page.click("#preferences button[type=submit]")
+    expect(page.locator(".notice")).to_have_text("Settings saved.")
+    assert background(page) == "rgb(21, 23, 26)"
     page.emulate_media(color_scheme="light")
-    page.locator("#close-sidebar").click()
-    expect(sidebar).not_to_be_in_viewport()
-    expect(toggle).to_be_focused()
-    toggle.click()
-    expect(sidebar).to_be_in_viewport()
-    page.keyboard.press("Escape")
-    expect(sidebar).not_to_be_in_viewport()
-    expect(toggle).to_have_attribute("aria-expanded", "false")
-    toggle.click()
-    expect(sidebar).to_be_in_viewport()
-    send = box(page.locator("#send"))
-    page.mouse.click(send["x"] + send["width"] / 2, send["y"] + send["height"] / 2)
-    expect(sidebar).not_to_be_in_viewport()
-    expect(page.locator("#input")).to_have_value("not to be sent")
-    expect(page.locator("article.message.user")).to_have_count(1)
-
-    # Opening a conversation from the list closes it too.
-    toggle.click()
-    page.locator("#conversation-list li[data-id] a").first.click()
-    expect(sidebar).not_to_be_in_viewport()
-
-    # The Tools panel opens inside the screen.
-    page.locator("#tools-menu summary").click()
-    panel = page.locator(".tools-panel")
-    expect(panel).to_be_visible()
-    assert inside_viewport(page, panel)
-    page.keyboard.press("Escape")
-
-    # The code's Copy button sits above the code, never on it, and stays in view while
-    # the block scrolls by.
-    block = reply.locator(".code-block")
-    copy = block.get_by_role("button", name="Copy code")
-    pre = block.locator("pre")
-    scroll_to = "(list, el, offset) => { list.scrollTop += el.getBoundingClientRect().top - list.getBoundingClientRect().top + offset; }"
-    page.locator("#messages").evaluate(
-        f"(list, el) => ({scroll_to})(list, el, -60)", block.element_handle()
-    )
-    c, p = box(copy), box(pre)
-    assert c["y"] + c["height"] <= p["y"] + 1  # Above the code.
-    pre.evaluate("el => { el.scrollLeft = 400; }")
-    assert box(copy)["x"] == c["x"]  # Sideways scrolling leaves it be.
-    page.locator("#messages").evaluate(
-        f"(list, el) => ({scroll_to})(list, el, 300)", pre.element_handle()
-    )
-    assert box(pre)["y"] < box(page.locator("#messages"))["y"]  # The block's top is gone…
-    expect(copy).to_be_in_viewport()  # …its Copy is not.
-    copy_top = box(copy)["y"]
-    assert 0 <= copy_top - box(page.locator("#messages"))["y"] < 30  # Stuck at the top.
     page.close()
 
 
-def test_menus_and_panels_close_one_at_a_time_by_esc_or_outside_click(
-    site, upstream, browser, account
-):
+# ---- 12: search ----
+
+SEARCH_SEED = """
+from conversations.models import Conversation
+for i in range(23):
+    c = services.conversation_create(owner=user, persona=None, model="test-model", title=f"Zoo trip {i}")
+    services.message_append(conversation=c, role="user", content=f"We saw a zebra and {i} lions", parent=None)
+deep = services.conversation_create(owner=user, persona=None, model="test-model", title="Long safari")
+parent = None
+target = None
+for i in range(130):
+    text = "The okapi is a shy zebra cousin" if i == 2 else f"Filler message {i}"
+    parent = services.message_append(conversation=deep, role="user" if i % 2 == 0 else "assistant", content=text, parent=parent)
+    if i == 2:
+        target = parent.pk
+print(json.dumps({"deep": deep.pk, "target": target}))
+"""
+
+
+def test_search_marks_words_pages_moves_by_keys_and_opens_at_the_message(site, browser):
     from playwright.sync_api import expect
 
-    for i in range(3):
-        seed_conversation(site, account, pairs=1, title=f"Menu test {i}")
-    page = open_page(browser, site, account)
-    items = page.locator("#conversation-list li[data-id]")
-    first, second = items.nth(0), items.nth(1)
-
-    # The ⋯ menu covers nothing: the item below it can still be clicked.
-    first.locator("summary").click()
-    menu = first.locator("details.item-menu")
-    expect(menu).to_have_attribute("open", "")
-    link = second.locator("a")
-    target = box(link)
-    hit = page.evaluate(
-        "([x, y]) => document.elementFromPoint(x, y)?.closest('li')?.dataset.id",
-        [target["x"] + target["width"] / 2, target["y"] + target["height"] / 2],
-    )
-    assert hit == second.get_attribute("data-id")
-
-    # A click outside closes it, and focus goes back to its button.
-    page.locator("#messages").click(position={"x": 20, "y": 300})
-    expect(menu).not_to_have_attribute("open", "")
-    expect(first.locator("summary")).to_be_focused()
-
-    # Esc closes it too, focus back on its button.
-    first.locator("summary").click()
-    expect(menu).to_have_attribute("open", "")
-    page.keyboard.press("Escape")
-    expect(menu).not_to_have_attribute("open", "")
-    expect(first.locator("summary")).to_be_focused()
-
-    # One open at a time: opening Settings closes Tools; Esc, outside clicks as above.
-    panels = {
-        "tools": page.locator("#tools-menu"),
-        "settings": page.locator("#settings-menu"),
-        "model": page.locator("#model-menu"),
-    }
-    panels["tools"].locator("summary").click()
-    expect(panels["tools"]).to_have_attribute("open", "")
-    panels["settings"].locator("summary").click()
-    expect(panels["settings"]).to_have_attribute("open", "")
-    expect(panels["tools"]).not_to_have_attribute("open", "")
-    panels["model"].locator("summary").click()
-    expect(panels["settings"]).not_to_have_attribute("open", "")
-    page.keyboard.press("Escape")
-    expect(panels["model"]).not_to_have_attribute("open", "")
-    expect(page.locator("#model-button")).to_be_focused()
-    panels["tools"].locator("summary").click()
-    page.locator("#messages").click(position={"x": 20, "y": 300})
-    expect(panels["tools"]).not_to_have_attribute("open", "")
-    expect(panels["tools"].locator("summary")).to_be_focused()
-
-    # The conversation menu (⋯ in the header), likewise; its Export links still work.
-    item = items.first
-    item.locator("a").click()
-    conversation_menu = page.locator("#export")
-    conversation_menu.locator("summary").click()
-    expect(page.locator("#export-md")).to_be_visible()
-    page.keyboard.press("Escape")
-    expect(page.locator("#export-md")).to_be_hidden()
-    expect(conversation_menu.locator("summary")).to_be_focused()
-    page.close()
-
-
-def test_switching_conversations_keeps_the_page_and_its_socket(site, upstream, browser, account):
-    from playwright.sync_api import expect
-
-    one = seed_conversation(site, account, pairs=2, title="Switch one")
-    two = seed_conversation(site, account, pairs=3, title="Switch two")
     page = browser.new_page(viewport=DESKTOP)
-    sockets = []
-    page.on("websocket", lambda ws: sockets.append(ws.url))
-    sign_in(page, site.url, account)
-    page.goto(f"{site.url}/conversations/{one}/")
+    sign_in(page, site.url)
+    made = seed(site, SEARCH_SEED)
+    page.goto(f"{site.url}/")
     connected(page)
-    expect(page.locator("article.message")).to_have_count(4)
-    sockets.clear()
-    page.evaluate("document.documentElement.dataset.samePage = 'yes'")  # Gone on a reload.
 
-    page.fill("#input", "a draft for one")
-    page.locator(f'#conversation-list li[data-id="{two}"] a').click()
-    expect(page).to_have_url(f"{site.url}/conversations/{two}/")
-    expect(page.locator("#title")).to_have_text("Switch two")
-    expect(page.locator("article.message")).to_have_count(6)
-    expect(page.locator(f'#conversation-list li[data-id="{two}"] a')).to_have_attribute(
-        "aria-current", "page"
+    # "/" types into a message being written; Ctrl+K searches all the same.
+    page.locator("#input").fill("a/b")
+    page.locator("#input").press("/")
+    expect(page.locator("#input")).to_have_value("a/b/")
+    page.keyboard.press("Control+k")
+    expect(page.locator("#search")).to_be_focused()
+    page.locator("#input").fill("")
+    page.locator("#input").focus()
+    page.keyboard.press("/")
+    expect(page.locator("#search")).to_be_focused()
+
+    page.keyboard.type("zebra")
+    hits = page.locator("#conversation-list .search-hit")
+    expect(hits).to_have_count(20)
+    expect(page.locator("#conversation-list .more-results button")).to_be_visible()
+    first = hits.first
+    expect(first.locator(".hit-snippet mark").first).to_have_text(re.compile("zebra", re.I))
+    # Marks are made of text: a title full of markup stays text.
+    assert page.locator("#conversation-list mark script, #conversation-list mark img").count() == 0
+    page.keyboard.press("ArrowDown")
+    expect(first.locator("a")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(hits.nth(1).locator("a")).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#search")).to_be_focused()
+    shoot(page, "search", full_page=False)
+
+    page.click("#conversation-list .more-results button")
+    expect(hits).to_have_count(24)
+    expect(page.locator("#conversation-list .more-results")).to_have_count(0)
+    deep = page.locator(f'#conversation-list .search-hit a[href^="/conversations/{made["deep"]}/"]')
+    expect(deep).to_contain_text("okapi")
+    deep.focus()
+    page.keyboard.press("Enter")
+
+    # The match is 127 messages up, past the first page: it is loaded, shown and marked.
+    target = page.locator(f'article.message[data-id="{made["target"]}"]')
+    expect(target).to_have_class(re.compile("search-target"), timeout=15_000)
+    expect(target).to_be_in_viewport()
+    expect(target).to_be_focused()
+    expect(target.locator("mark")).to_have_text(["zebra"])
+    shoot(page, "search-opened", full_page=False)
+    page.close()
+
+
+# ---- 13: import ----
+
+
+def export_file(tmp_path, name: str, *titles: str):
+    conversations = [
+        {
+            "format": "chatsite.conversation",
+            "title": title,
+            "model": "imported/model-1",
+            "created_at": "2021-06-01T10:00:00+00:00",
+            "updated_at": "2021-06-02T10:00:00+00:00",
+            "current": 2,
+            "tree": [
+                {"id": 1, "parent": None, "role": "user", "content": f"About {title}"},
+                {"id": 2, "parent": 1, "role": "assistant", "content": "Noted."},
+            ],
+        }
+        for title in titles
+    ]
+    path = tmp_path / name
+    path.write_text(
+        json.dumps({"format": "chatsite.export", "version": 1, "conversations": conversations})
     )
-    expect(page.locator("#input")).to_have_value("")
-    # A reply in the conversation switched to streams in as usual.
-    upstream.script(text_stream("Answer in two."))
-    page.fill("#input", "Question in two")
-    page.keyboard.press("Enter")
-    expect(page.locator("article.message.assistant").last).to_contain_text("Answer in two.")
+    return path
 
-    page.go_back()  # Back to the first, with its draft.
-    expect(page).to_have_url(f"{site.url}/conversations/{one}/")
-    expect(page.locator("article.message")).to_have_count(4)
-    expect(page.locator("#input")).to_have_value("a draft for one")
-    page.locator(".new-chat").click()
+
+def test_import_keeps_dates_and_model_counts_and_asks_before_copies(site, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, site.url)
+    first = export_file(tmp_path, "first.json", "Imported alpha", "Imported beta")
+    page.goto(f"{site.url}/import/")
+    page.set_input_files("#import-file", str(first))
+    page.click("#import-submit")
     expect(page).to_have_url(f"{site.url}/")
-    expect(page.locator("#empty")).to_be_visible()
-    expect(page.locator("article.message")).to_have_count(0)
-    assert page.evaluate("document.documentElement.dataset.samePage") == "yes"
-    assert sockets == []  # The socket opened with the page is the one still in use.
-    page.close()
-
-
-def test_small_helps_examples_jump_times_retry_and_a_folding_sidebar(
-    site, upstream, browser, account
-):
-    from playwright.sync_api import expect
-
-    page = open_page(browser, site, account)
-    # Example prompts on a new chat: one click sends one.
-    examples = page.locator("#examples .example")
-    expect(examples.first).to_be_visible()
-    prompt = examples.first.inner_text()
-    upstream.script(text_stream(*[f"Line {i}.\n\n" for i in range(120)], delay=0.03))
-    examples.first.click()
-    expect(page.locator("article.message.user .body")).to_have_text(prompt)
-
-    # Scrolled up while it streams: "Jump to latest" brings the reader back down.
-    reply = page.locator("article.message.assistant").last
-    expect(reply).to_contain_text("Line 20.")
-    assert upstream.completions()[-1].body["messages"][-1]["content"] == prompt
-    jump = page.locator("#jump-latest")
-    expect(jump).to_be_hidden()
-    page.locator("#messages").hover()
-    page.mouse.wheel(0, -3000)
-    expect(jump).to_be_visible()
-    jump.click()
-    expect(jump).to_be_hidden()
-    at_bottom = "m => m.scrollHeight - m.scrollTop - m.clientHeight < 40"
-    assert page.locator("#messages").evaluate(at_bottom)
-    expect(reply).to_have_class(re.compile("status-complete"), timeout=15_000)
-    expect(jump).to_be_hidden()
-
-    # The time of a message shows on hover, the whole date in its title.
-    when = page.locator("article.message.user .when")
-    assert when.evaluate("el => getComputedStyle(el).opacity") == "0"
-    page.locator("article.message.user").hover()
-    expect(when).to_have_css("opacity", "1")
-    expect(when).to_have_text(re.compile(r"\d{1,2}:\d{2}"))
-    assert when.get_attribute("title") and when.get_attribute("datetime")
-
-    # A reply that failed before writing anything offers only Retry.
-    upstream.script(error_reply(500, {"error": {"message": "overloaded"}}))
-    upstream.script(error_reply(500, {"error": {"message": "overloaded"}}))
-    upstream.script(error_reply(500, {"error": {"message": "overloaded"}}))
-    page.fill("#input", "This one fails")
-    page.keyboard.press("Enter")
-    failed = page.locator("article.message.assistant").last
-    expect(failed).to_have_class(re.compile("status-error"))
-    expect(failed.get_by_role("button")).to_have_count(1)
-    expect(failed.get_by_role("button", name="Try this reply again")).to_be_visible()
-    upstream.script(text_stream("Back again."))
-    failed.get_by_role("button", name="Try this reply again").click()
-    expect(page.locator("article.message.assistant").last).to_contain_text("Back again.")
-
-    # The desktop sidebar folds away, and stays folded after a reload.
-    sidebar, toggle = page.locator("#sidebar"), page.locator("#toggle-sidebar")
-    expect(sidebar).to_be_visible()
-    toggle.click()
-    expect(sidebar).to_be_hidden()
-    expect(toggle).to_have_attribute("aria-expanded", "false")
-    assert box(page.locator(".composer"))["width"] > 700
-    page.reload()
+    expect(page.locator(".notice.flash")).to_have_text("Imported 2 conversations.")
     connected(page)
-    expect(sidebar).to_be_hidden()
-    toggle.click()
-    expect(sidebar).to_be_visible()
-    expect(toggle).to_have_attribute("aria-expanded", "true")
+    item = page.locator("#conversation-list li[data-id]", has_text="Imported alpha")
+    expect(item).to_be_visible()
+    # Filed under its own date (2021), not today.
+    groups = page.locator("#conversation-list li.group")
+    expect(groups.last).to_have_text("Older")
+    item.locator("a").click()
+    connected(page)
+    expect(page.locator("#model")).to_have_value("imported/model-1")
+
+    # The same file again, with one more: asked first, the file still chosen.
+    second = export_file(tmp_path, "second.json", "Imported alpha", "Imported beta", "Gamma")
+    page.goto(f"{site.url}/import/")
+    page.set_input_files("#import-file", str(second))
+    page.click("#import-submit")
+    panel = page.locator("#import-duplicates")
+    expect(panel).to_be_visible()
+    expect(page.locator("#duplicates-summary")).to_have_text(
+        "2 of the 3 conversations in this file were imported before:"
+    )
+    expect(page.locator("#duplicates-list li")).to_have_text(["Imported alpha", "Imported beta"])
+    expect(page.locator("#duplicates-skip")).to_be_focused()
+    shoot(page, "import-duplicates")
+    page.click("#import-submit")  # "No: import only the new ones" is chosen.
+    expect(page).to_have_url(re.compile(r"/conversations/\d+/$"))
+    expect(page.locator(".notice.flash")).to_contain_text("Imported 1 conversation.")
+    connected(page)
+    expect(page.locator("#conversation-list li[data-id]", has_text="Imported alpha")).to_have_count(
+        1
+    )
+    expect(page.locator("#conversation-list li[data-id]", has_text="Gamma")).to_have_count(1)
     page.close()
 
 
-def test_drafts_stay_with_their_account_and_go_on_sign_out(site, browser):
+# ---- 15: every page, axe in light and dark, desktop and phone ----
+
+
+def visit_all(page, site, conversation: int, device: str) -> None:
+    """Each page of the app in its usual states, checked in both colour schemes."""
     from playwright.sync_api import expect
 
-    elsewhere = browser.new_page()
-    sign_up(elsewhere, site.url, "ben")
-    elsewhere.close()
-    context = browser.chromium.new_context(viewport=DESKTOP)
-    context.on("page", lambda p: p.on("pageerror", lambda error: PAGE_ERRORS.append(str(error))))
-    page = context.new_page()
-    sign_up(page, site.url, "ann")
-    page.fill("#input", "ann's secret draft")
-    # Someone else signs in on the same browser (ann's session simply replaced).
-    other = context.new_page()
-    sign_in(other, site.url, "ben")
-    expect(other.locator("#input")).to_have_value("")
-    other.fill("#input", "ben's own draft")
-    other.close()
-    # ann again: her draft is hers; ben's is not shown to her.
-    sign_in(page, site.url, "ann")
-    expect(page.locator("#input")).to_have_value("ann's secret draft")
-    # Signing out removes ann's drafts from the browser, and only hers.
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile("/accounts/login/"))
-    keys = page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('draft:'))")
-    assert keys  # ben's draft is still there.
-    assert not any("ann's" in page.evaluate("(k) => localStorage.getItem(k)", k) for k in keys)
-    sign_in(page, site.url, "ben")
-    expect(page.locator("#input")).to_have_value("ben's own draft")
-    context.close()
+    def both(where: str) -> None:
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            check(page, f"{where} ({device}, {scheme})")
+        page.emulate_media(color_scheme="light")
+        if device == "phone":
+            assert small_targets(page) == [], f"{where}: {small_targets(page)}"
+
+    page.goto(f"{site.url}/")
+    connected(page)
+    both("new chat")
+    page.goto(f"{site.url}/conversations/{conversation}/")
+    connected(page)
+    expect(page.locator("article.message.assistant math").first).to_be_attached()
+    both("conversation")
+    if device == "phone":
+        page.click("#toggle-sidebar")
+        both("conversation, sidebar open")
+        page.evaluate("() => document.getElementById('toggle-sidebar').click()")
+    page.click("#tools-menu summary")
+    both("tools menu")
+    page.click("#tools-menu summary")
+    for path, where in (
+        ("/personas/", "personas"),
+        ("/personas/new/", "new persona"),
+        ("/settings/", "settings"),
+        ("/import/", "import"),
+        ("/settings/privacy/", "privacy"),
+    ):
+        page.goto(f"{site.url}{path}")
+        both(where)
 
 
-def test_a_conversation_is_reported_from_its_menu_and_the_report_withdrawn(
-    site, upstream, browser, account
-):
+def test_every_page_passes_axe_in_both_themes_on_desktop_and_phone(site, upstream, browser):
     from playwright.sync_api import expect
 
-    page = open_page(browser, site, account, viewport=PHONE)
-    upstream.script(text_stream("Mix them, it is fine."))
-    page.fill("#input", "Can I mix cleaning products?")
-    page.keyboard.press("Enter")
-    expect(page.locator("article.message.assistant").last).to_have_class(
+    desktop = browser.new_page(viewport=DESKTOP)
+    sign_in(desktop, site.url)
+    upstream.script(text_stream(MATH_REPLY))
+    desktop.fill("#input", "Maths, please")
+    desktop.keyboard.press("Enter")
+    expect(desktop.locator("article.message.assistant").last).to_have_class(
         re.compile("status-complete")
     )
-    cid = int(page.url.rstrip("/").rsplit("/", 1)[-1])
-    page.locator("#export summary").click()
-    page.get_by_role("button", name="Report conversation…").click()
-    dialog = page.locator("#report-dialog")
-    expect(dialog).to_be_visible()
-    assert inside_viewport(page, dialog)
-    dialog.get_by_role("button", name="Report").click()
-    expect(dialog.locator("#report-error")).to_contain_text("Choose what is wrong")
-    dialog.get_by_label("Unsafe or harmful").check()
-    dialog.get_by_label("Comment").fill("Dangerous advice.")
-    dialog.get_by_role("button", name="Report").click()
-    expect(dialog).to_be_hidden()
-    expect(page.locator("#status")).to_contain_text("reported")
-    expect(page.locator("#export summary")).to_be_focused()
-    report = page.evaluate(f"fetch('/conversations/{cid}/report').then((r) => r.json())")
-    assert report["report"]["categories"] == ["unsafe"]
-    assert report["report"]["comment"] == "Dangerous advice."
+    conversation = int(re.search(r"/conversations/(\d+)/", desktop.url).group(1))
+    visit_all(desktop, site, conversation, "desktop")
+    desktop.close()
 
-    # Reopened from the list's ⋯ menu: the report shows, and can be withdrawn. Esc closes.
-    page.locator("#toggle-sidebar").click()
-    item = page.locator(f'#conversation-list li[data-id="{cid}"]')
-    item.locator("summary").click()
-    item.get_by_role("button", name="Report…").click()
-    expect(dialog.get_by_label("Unsafe or harmful")).to_be_checked()
-    expect(dialog.get_by_label("Comment")).to_have_value("Dangerous advice.")
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
-    item.locator("summary").click()
-    item.get_by_role("button", name="Report…").click()
-    dialog.get_by_role("button", name="Withdraw my report").click()
-    expect(dialog).to_be_hidden()
-    report = page.evaluate(f"fetch('/conversations/{cid}/report').then((r) => r.json())")
-    assert report["report"] is None
+    phone = browser.new_page(viewport=PHONE, has_touch=True, is_mobile=True)
+    sign_in(phone, site.url)
+    visit_all(phone, site, conversation, "phone")
+    shoot(phone, "privacy-phone")
+    phone.close()
+
+    # Signed out: the sign-in and sign-up pages, on both.
+    for viewport, device in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        page = browser.new_page(viewport=viewport)
+        for path in ("/accounts/login/", "/accounts/signup/"):
+            page.goto(f"{site.url}{path}")
+            for scheme in ("light", "dark"):
+                page.emulate_media(color_scheme=scheme)
+                check(page, f"{path} ({device}, {scheme})")
+            if device == "phone":
+                assert small_targets(page) == [], f"{path}: {small_targets(page)}"
+        shoot(page, f"sign-up-{device}")
+        page.close()
+
+
+def test_the_skip_link_goes_to_the_main_content(site, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, site.url)
+    first_focusable = """() => document.querySelector(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary') ===
+      document.querySelector('.skip-link')"""
+    for path in ("/", "/settings/", "/personas/", "/import/"):
+        page.goto(f"{site.url}{path}")
+        assert page.evaluate(first_focusable), path  # The first stop of the Tab key.
+        skip = page.locator(".skip-link")
+        expect(skip).not_to_be_in_viewport()  # Out of sight until it has focus.
+        skip.focus()
+        expect(skip).to_be_in_viewport()
+        page.keyboard.press("Enter")
+        expect(page.locator("main#main")).to_be_focused()
+        assert page.locator("main").count() == 1 and page.locator("nav").count() >= 1
+    page.close()
+
+
+VERSION_SEED = """
+c = services.conversation_create(owner=user, persona=None, model="test-model", title="Marsupials")
+q = services.message_append(conversation=c, role="user", content="Name a marsupial", parent=None)
+old = services.message_append(conversation=c, role="assistant", content="The quokka smiles.", parent=q)
+services.message_append(conversation=c, role="assistant", content="The wombat digs.", parent=q)
+print(json.dumps({"conversation": c.pk, "old": old.pk}))
+"""
+
+
+def test_a_hit_in_another_version_opens_that_version(site, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, site.url)
+    made = seed(site, VERSION_SEED)
+    page.goto(f"{site.url}/")
+    connected(page)
+    page.keyboard.press("Control+k")
+    page.keyboard.type("quokka")
+    hit = page.locator("#conversation-list .search-hit a").first
+    expect(hit).to_contain_text("quokka")
+    hit.click()
+    old = page.locator(f'article.message[data-id="{made["old"]}"]')
+    expect(old).to_have_class(re.compile("search-target"), timeout=15_000)
+    expect(old.locator(".versions")).to_contain_text("1/2")
+    expect(old.locator("mark")).to_have_text(["quokka"])
+    # A hit in the conversation already open: only the fragment changes, and it still opens.
+    url = page.url
+    page.keyboard.press("Control+k")
+    page.keyboard.type("wombat")
+    hit = page.locator("#conversation-list .search-hit a").first
+    expect(hit).to_contain_text("wombat")
+    hit.click()
+    newer = page.locator("article.message.search-target")
+    expect(newer).to_contain_text("The wombat digs.")
+    expect(newer.locator(".versions")).to_contain_text("2/2")
+    expect(page.locator("article.message.search-target")).to_have_count(1)
+    assert page.url == url  # No new page, and no words left in the address.
     page.close()

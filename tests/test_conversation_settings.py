@@ -187,7 +187,8 @@ async def test_a_socket_watches_a_bounded_number_of_conversations(connect, user,
 
 @pytest.mark.django_db
 def test_the_export_says_what_the_next_turn_would_send(user):
-    from conversations import portability, services
+    from conversations import services
+    from conversations.portability import export as portability
 
     persona = Persona.objects.create(name="Coder", model=DEEPSEEK, system_prompt="Write code.")
     conversation = services.conversation_create(owner=user, persona=persona, model="", title="T")

@@ -171,3 +171,44 @@ async def test_a_process_that_starts_interrupts_nobody(servers, upstream, cookie
     assert frames[-1]["message"]["id"] == reply
     assert frames[-1]["message"]["status"] == "complete"
     await writer.close()
+
+
+def test_serve_runs_several_processes_on_one_port(env, tmp_path):
+    """`manage.py serve --processes 2`: two app processes share one listening socket."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.live_server import ROOT, free_port
+
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--processes", "2"],
+        cwd=ROOT,
+        env={**os.environ, **env, "CHAT_DRAIN_SECONDS": "2"},
+        stdout=open(tmp_path / "serve.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                time.sleep(0.2)
+        servers = [
+            pid
+            for pid in os.listdir("/proc")
+            if pid.isdigit()
+            and b"conversations.web.server" in open(f"/proc/{pid}/cmdline", "rb").read()
+            and b"--fd" in open(f"/proc/{pid}/cmdline", "rb").read()
+            and f" {serve.pid} " in open(f"/proc/{pid}/stat").read()
+        ]
+        assert len(servers) == 2
+    finally:
+        serve.terminate()
+        assert serve.wait(20) == 0

@@ -5,8 +5,9 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conversations import portability, selectors, services
+from conversations import selectors, services, turn_services
 from conversations.models import Conversation, Message, Persona
+from conversations.portability import export, importing
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +60,10 @@ def normalized(export: dict) -> dict:
 
 def test_export_import_round_trip_is_identical(user):
     original = branched_conversation(user)
-    exported = portability.export_conversation(original)
+    exported = export.export_conversation(original)
     assert len(exported["tree"]) == 9
-    (imported,) = portability.import_file(user=user, data=json.dumps(exported).encode())
-    again = portability.export_conversation(imported)
+    (imported,) = importing.import_file(user=user, data=json.dumps(exported).encode())
+    again = export.export_conversation(imported)
     assert imported.pk != original.pk
     assert normalized(again) == normalized(exported)
     assert again["messages"][-1] == {"role": "assistant", "content": "a2b"}
@@ -169,7 +170,7 @@ CHATGPT = [
 
 
 def test_chatgpt_import_keeps_branches(user):
-    (conversation,) = portability.import_file(user=user, data=json.dumps(CHATGPT).encode())
+    (conversation,) = importing.import_file(user=user, data=json.dumps(CHATGPT).encode())
     assert conversation.title == "Paris trip"
     tree = list(conversation.messages.order_by("id"))
     assert [m.content for m in tree] == [
@@ -207,7 +208,7 @@ def test_chatgpt_import_keeps_branches(user):
                     "tree": [{"id": 1, "role": "wizard", "content": "x"}],
                 }
             ).encode(),
-            "without an id or a known role",
+            "Conversation 1: tree[0].role: Input should be",
         ),
         (
             json.dumps(
@@ -216,7 +217,7 @@ def test_chatgpt_import_keeps_branches(user):
                     "tree": [{"id": 1, "parent": 7, "role": "user", "content": "x"}],
                 }
             ).encode(),
-            "parent is missing",
+            "Conversation 1: the parent of message 1 is missing.",
         ),
     ],
 )
@@ -229,15 +230,15 @@ def test_bad_files_get_a_clear_error_and_import_nothing(client, user, content, e
 
 
 def test_a_bad_conversation_late_in_a_file_imports_nothing_at_all(user):
-    good = portability.export_conversation(branched_conversation(user))
+    good = export.export_conversation(branched_conversation(user))
     Conversation.objects.all().delete()
     bad = {
         "format": "chatsite.conversation",
         "tree": [{"id": 1, "parent": 99, "role": "user", "content": "x"}],
     }
     document = {"format": "chatsite.export", "version": 1, "conversations": [good, good, bad]}
-    with pytest.raises(portability.ImportFailed):
-        portability.import_file(user=user, data=json.dumps(document).encode())
+    with pytest.raises(importing.ImportFailed):
+        importing.import_file(user=user, data=json.dumps(document).encode())
     assert not Conversation.objects.exists() and not Message.objects.exists()
 
 
@@ -262,7 +263,11 @@ def test_search_finds_words_in_messages_and_titles_of_ones_own(client, user, oth
     assert client.get("/search.json", {"q": "sourd"}).json()["results"]
     assert client.get("/search.json", {"q": 'NEAR("x" OR'}).status_code == 200
     message = mine.messages.get()
-    services.message_save_progress(message_id=message.pk, content="rye bread only", reasoning="")
+    turn_services.turns_flush(
+        owner="p",
+        conversation_ids=[],
+        progress=[turn_services.Progress(message.pk, "rye bread only", "")],
+    )
     assert [
         r["conversation"] for r in client.get("/search.json", {"q": "sourdough"}).json()["results"]
     ] == [titled.pk]

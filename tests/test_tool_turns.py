@@ -1,6 +1,9 @@
 """Tool calling end to end: fake upstream streams tool calls, our tools run, the model answers."""
 
+import asyncio
+import itertools
 import json
+import os
 
 import pytest
 from channels.db import database_sync_to_async as db
@@ -9,7 +12,7 @@ from conversations import services
 from conversations.models import Message, ModelInfo, Persona
 from tests.fake_upstream import chunk, error_reply, sse, text_stream, tool_calls_stream
 from tests.helpers import by_type, open_socket, receive_until, send_frame
-from tests.test_only_tools import sleepy_tool
+from tests.test_only_tools import hog_tool, sleepy_tool
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -144,7 +147,7 @@ async def test_unknown_tool_bad_json_and_a_raising_tool_become_error_results(
     ws = await open_socket(connect, user)
     frames = await turn(ws, tools=CALC)
     results = [r["message"]["content"] for r in by_type(frames, "message.tool_result")]
-    assert results[0].startswith("Error: unknown tool 'teleport'")
+    assert results[0] == "Error: tool 'teleport' was not offered. Offered tools: calculator."
     assert results[1].startswith("Error: the arguments are not valid JSON")
     assert results[2] == "Error: ZeroDivisionError: division by zero"
     assert results[3] == "Error: invalid arguments: missing required argument 'expression'."
@@ -333,3 +336,96 @@ async def test_tools_are_not_offered_to_a_model_that_cannot_call_them(connect, u
     assert "tools" not in fake_upstream.completions()[0].body
     record = frames[-1]["message"]["request"]
     assert record["tools"] == [] and record["tools_unsupported"] == ["calculator"]
+
+
+async def test_a_tool_that_was_not_offered_never_runs(connect, user, fake_upstream):
+    mine = await db(services.conversation_create)(
+        owner=user, persona=None, model="m", title="Lisbon secrets"
+    )
+    fake_upstream.script(
+        tool_calls_stream(("search_conversations", '{"query": "lisbon"}')),
+        text_stream("Sorry."),
+    )
+    ws = await open_socket(connect, user)
+    frames = await turn(ws)  # No tools offered.
+    assert "tools" not in fake_upstream.completions()[0].body
+    (result,) = [r["message"] for r in by_type(frames, "message.tool_result")]
+    expected = "Error: tool 'search_conversations' was not offered. No tools were offered."
+    assert result["content"] == expected and f"#{mine.pk}" not in result["content"]
+    saved = await db(saved_tree)(frames[0]["conversation"])
+    assert [m["content"] for m in saved if m["role"] == "tool"] == [expected]
+    # The model reads why: the refusal is what goes back upstream.
+    assert fake_upstream.completions()[1].body["messages"][-1]["content"] == expected
+
+
+async def delta_times(ws) -> tuple[list[float], dict]:
+    """When each delta of the reply streaming on this socket arrived, and the reply."""
+    loop = asyncio.get_running_loop()
+    times = []
+    while True:
+        frame = await ws.receive_json_from(timeout=60)
+        if frame["type"] == "message.delta":
+            times.append(loop.time())
+        elif frame["type"] == "message.completed" and frame["message"]["role"] == "assistant":
+            assert frame["message"]["status"] == "complete"
+            return times, frame["message"]
+
+
+def saved_at(message_id: int):
+    message = Message.objects.get(pk=message_id)
+    return message.created_at, message.updated_at
+
+
+async def pauses_while_a_tool_runs(connect, alice, bob, tools: list[str]) -> tuple[float, dict]:
+    """Bob's reply streams while Alice's turn runs a tool; return Bob's longest pause
+    between deltas, and Alice's tool result."""
+    bob_ws = await open_socket(connect, bob)
+    alice_ws = await open_socket(connect, alice)
+    await bob_ws.send_json_to(send_frame(content="Tell me a long story", client_id="b1"))
+    await receive_until(bob_ws, "message.delta")
+    streaming_since = asyncio.get_running_loop().time()
+    await alice_ws.send_json_to(send_frame(content="Run it", tools=tools))
+    times, story = await delta_times(bob_ws)  # Alice's frames wait in her socket's queue.
+    times.insert(0, streaming_since)
+    frames = await receive_until(alice_ws, "message.tool_result", timeout=60)
+    await receive_until(alice_ws, "message.completed", timeout=30)  # Her turn's last reply.
+    result = frames[-1]["message"]
+    tool_done, _ = await db(saved_at)(result["id"])
+    _, story_done = await db(saved_at)(story["id"])
+    assert tool_done < story_done, "Bob's reply should still be streaming when the tool ends"
+    return max(b - a for a, b in itertools.pairwise(times)), result
+
+
+LONG_STORY = text_stream(*[f"word{i} " for i in range(300)], delay=0.01)
+
+
+async def test_a_hostile_calculation_never_pauses_another_users_reply(
+    connect, user, other_user, fake_upstream, settings
+):
+    # ((9**999)**999)**16 once ran inside single C calls for 20 s, holding the GIL: every
+    # other user's reply froze until it finished, long after the tool's "timeout".
+    settings.CHAT_TOOL_TIMEOUT = 5
+    hostile = json.dumps({"expression": "((9**999)**999)**16"})
+    fake_upstream.script(
+        LONG_STORY, tool_calls_stream(("calculator", hostile)), text_stream("Too big.")
+    )
+    pause, result = await pauses_while_a_tool_runs(connect, user, other_user, CALC)
+    assert pause < 0.2, f"the other reply paused for {pause:.3f} s"
+    assert result["content"] == "Error: ValueError: result too large (over 10,000 bits)"
+
+
+async def test_a_runaway_tool_never_pauses_another_users_reply_and_is_killed(
+    connect, user, other_user, fake_upstream, settings, tool_registry, tmp_path
+):
+    tool_registry(hog_tool)  # One C call of about a minute, holding the GIL where it runs.
+    settings.CHAT_TOOL_TIMEOUT = 2
+    pid_file = tmp_path / "pid"
+    fake_upstream.script(
+        LONG_STORY,
+        tool_calls_stream(("hog_tool", json.dumps({"pid_file": str(pid_file)}))),
+        text_stream("It gave up."),
+    )
+    pause, result = await pauses_while_a_tool_runs(connect, user, other_user, ["hog_tool"])
+    assert pause < 0.2, f"the other reply paused for {pause:.3f} s"
+    assert result["content"] == "Error: the tool took longer than 2 s."
+    assert int(pid_file.read_text()) != os.getpid()  # It ran in a worker process.

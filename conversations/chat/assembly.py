@@ -58,13 +58,15 @@ def plan_reply(
     branch: list[Message],
     info: catalog.CatalogEntry,
     options: TurnOptions | None = None,
+    custom_instructions: str = "",
     extra_tokens: int = 0,
 ) -> ReplyPlan:
     """Assemble the request for a reply to `branch` (root first) and what to record of it.
 
-    No database work: the caller read the branch and the model's catalog entry in the
-    same transaction that saved the reply's placeholder. `extra_tokens` is room for what
-    the caller adds to the request after this (a continuation's instruction).
+    No database work: the caller read the branch, the model's catalog entry and the
+    owner's custom instructions (added to the system prompt after the conversation's or
+    persona's). `extra_tokens` is room for what the caller adds to the request after this
+    (a continuation's instruction).
     """
     options = options or TurnOptions()
     persona = conversation.persona
@@ -79,7 +81,7 @@ def plan_reply(
         unsupported, offered = offered, []  # The catalog says this model cannot call tools.
     specs = registry.specs(offered)
     params, own = _parameters(conversation)
-    system = selectors.conversation_system_message(conversation)
+    system = selectors.conversation_system_message(conversation, custom_instructions)
     history = [(m.pk, said) for m in branch if (said := selectors.chat_message(m)) is not None]
     reserve = budget.reply_reserve(max_tokens=params["max_tokens"], window=info.context_window)
     reserve += budget.tools_tokens(specs)
@@ -91,6 +93,8 @@ def plan_reply(
             else None
         ),
         "system_prompt": system.content if system else "",
+        # The user's own part of that system prompt (Settings), as it was then.
+        "custom_instructions": custom_instructions.strip(),
         "model": model,
         "model_source": selectors.conversation_model(conversation)[1],
         "params": {k: v for k, v in params.items() if v is not None},
@@ -163,7 +167,11 @@ CONTINUE_INSTRUCTION = (
 
 
 def plan_continuation(
-    *, conversation: Conversation, branch: list[Message], info: catalog.CatalogEntry
+    *,
+    conversation: Conversation,
+    branch: list[Message],
+    info: catalog.CatalogEntry,
+    custom_instructions: str = "",
 ) -> ReplyPlan:
     """Assemble the request for more of the reply that ends `branch`.
 
@@ -181,6 +189,7 @@ def plan_continuation(
         branch=branch,
         info=info,
         options=TurnOptions(tools=[], tool_choice="none"),
+        custom_instructions=custom_instructions,
         extra_tokens=0 if method == "prefill" else budget.message_tokens(instruction),
     )
     continuation = {"method": method, "from": len(reply.content)}

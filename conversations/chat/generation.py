@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .. import turn_services
+from .. import selectors, turn_services
 from ..models import Conversation, Message
 from ..provider import catalog
 from ..tools import registry as tools
@@ -32,15 +32,25 @@ def planner(options: TurnOptions):
         if not isinstance(begun, turn_services.Begun):
             return begun  # A resend: nothing to plan.
         info = catalog.model_info(begun.reply.model)
+        instructions = selectors.custom_instructions(user_id=begun.conversation.owner_id)
         if begun.continued:
             return Started(
                 begun,
-                plan_continuation(conversation=begun.conversation, branch=begun.branch, info=info),
+                plan_continuation(
+                    conversation=begun.conversation,
+                    branch=begun.branch,
+                    info=info,
+                    custom_instructions=instructions,
+                ),
             )
         return Started(
             begun,
             plan_reply(
-                conversation=begun.conversation, branch=begun.branch, info=info, options=options
+                conversation=begun.conversation,
+                branch=begun.branch,
+                info=info,
+                options=options,
+                custom_instructions=instructions,
             ),
         )
 
@@ -103,7 +113,11 @@ async def _run_tools(
         result = await _unless_stopped(
             turn,
             tools.run(
-                call.name, call.arguments, context=context, timeout=settings.CHAT_TOOL_TIMEOUT
+                call.name,
+                call.arguments,
+                context=context,
+                timeout=settings.CHAT_TOOL_TIMEOUT,
+                offered=offered,
             ),
         )
         if result is None:

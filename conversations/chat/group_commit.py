@@ -8,11 +8,12 @@ Each piece of work runs in its own savepoint: one that fails leaves the others i
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async as db
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 
 MAX_BATCH = 64
 
@@ -37,7 +38,22 @@ class GroupCommit:
         self._queue: list[_Work] = []
         self._workers: set[asyncio.Task] = set()
         self._limit = workers
-        self._execute = db(_execute, thread_sensitive=workers == 1)
+        self._threads: ThreadPoolExecutor | None = None
+        if workers > 1:
+            # Threads of its own, each with its own connection from the pool, handed back
+            # after every batch (asgiref's shared executor would tie connections to tasks).
+            self._threads = ThreadPoolExecutor(workers, thread_name_prefix="group-commit")
+
+    async def _execute(self, batch: list[_Work]) -> list[tuple[bool, Any]]:
+        if self._threads is None:
+            return await db(_execute)(batch)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, _execute_and_hand_back, batch)
+
+    def shutdown(self) -> None:
+        """Let the lane's threads go (the runtime is stopping)."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=False)
 
     async def run(
         self, function: Callable[..., Any], *, after: Callable[[Any], Any] | None = None, **kwargs
@@ -71,6 +87,14 @@ class GroupCommit:
                     work.future.set_result(value)
                 else:
                     work.future.set_exception(value)
+
+
+def _execute_and_hand_back(batch: list[_Work]) -> list[tuple[bool, Any]]:
+    close_old_connections()
+    try:
+        return _execute(batch)
+    finally:
+        connection.close()  # Back to the pool: nothing is held between batches.
 
 
 def _execute(batch: list[_Work]) -> list[tuple[bool, Any]]:

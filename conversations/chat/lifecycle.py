@@ -137,14 +137,10 @@ async def send(
     *, user: AbstractBaseUser, request, options: TurnOptions, watch=None
 ) -> turn_services.AlreadySent | None:
     """Save a user's message and start the reply; a resent one returns what was saved."""
-    process = runtime.current()
-    if process.draining:
-        raise TurnRefused("unavailable", DRAINING)
-    result = await process.starts.run(
+    process, result = await _begin(
         turn_services.turn_begin_send,
-        after=generation.planner(options),
         user=user,
-        owner=process.process_id,
+        options=options,
         client_id=request.client_id,
         conversation_id=request.conversation,
         content=request.content,
@@ -161,14 +157,10 @@ async def regenerate(
     *, user: AbstractBaseUser, conversation_id: int, message_id: int, options: TurnOptions
 ) -> None:
     """Write a new version of an assistant reply."""
-    process = runtime.current()
-    if process.draining:
-        raise TurnRefused("unavailable", DRAINING)
-    started = await process.starts.run(
+    process, started = await _begin(
         turn_services.turn_begin_regenerate,
-        after=generation.planner(options),
         user=user,
-        owner=process.process_id,
+        options=options,
         conversation_id=conversation_id,
         message_id=message_id,
     )
@@ -177,18 +169,26 @@ async def regenerate(
 
 async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
     """Write more of an assistant reply, into the same message."""
-    process = runtime.current()
-    if process.draining:
-        raise TurnRefused("unavailable", DRAINING)
-    started = await process.starts.run(
+    options = TurnOptions(tools=[])
+    process, started = await _begin(
         turn_services.turn_begin_continue,
-        after=generation.planner(TurnOptions(tools=[])),
         user=user,
-        owner=process.process_id,
+        options=options,
         conversation_id=conversation_id,
         message_id=message_id,
     )
-    _launch(process, user.pk, started, TurnOptions(tools=[]))
+    _launch(process, user.pk, started, options)
+
+
+async def _begin(begin, *, user: AbstractBaseUser, options: TurnOptions, **fields):
+    """Run a turn's start in the next shared transaction, planned once it has committed."""
+    process = runtime.current()
+    if process.draining:
+        raise TurnRefused("unavailable", DRAINING)
+    result = await process.starts.run(
+        begin, after=generation.planner(options), user=user, owner=process.process_id, **fields
+    )
+    return process, result
 
 
 def _launch(

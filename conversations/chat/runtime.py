@@ -72,6 +72,8 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.hub.close()
+        if self.starts is not self.commit:
+            self.starts.shutdown()
 
     async def control_channel(self) -> str:
         """This process's control channel name, once the listener is up."""

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors as conversation_selectors
@@ -133,4 +134,8 @@ def dataset_opt_out(request: HttpRequest) -> HttpResponse:
         if opted_out
         else "Your rated replies may go into datasets again.",
     )
+    # Back to the page the form was on (the privacy page, or Settings), if it is ours.
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("privacy")

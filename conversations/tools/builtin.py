@@ -42,31 +42,67 @@ _FUNCTIONS = {
 _CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 
 
-def _evaluate(node: ast.AST) -> float | int:
+# Bounds on the work one expression may ask for. Without them one call such as
+# ((9**999)**999)**64 runs for hours inside a single C operation.
+MAX_EXPRESSION_CHARS = 500
+MAX_DEPTH = 50  # Nesting of operations and calls.
+MAX_INT_BITS = 10_000  # About 3,000 digits: the largest integer any step may take or make.
+MAX_FACTORIAL = 1000  # factorial(1000) has 2,568 digits.
+MAX_ROUND_DIGITS = 100
+
+
+def _evaluate(node: ast.AST, depth: int = 0) -> float | int:
+    if depth > MAX_DEPTH:
+        raise ValueError("expression nested too deeply")
     if isinstance(node, ast.Expression):
-        return _evaluate(node.body)
+        return _evaluate(node.body, depth + 1)
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return node.value
+        return _checked(node.value)
     if isinstance(node, ast.Name) and node.id in _CONSTANTS:
         return _CONSTANTS[node.id]
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
-        return _OPERATORS[type(node.op)](_evaluate(node.operand))
+        return _checked(_OPERATORS[type(node.op)](_evaluate(node.operand, depth + 1)))
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        left, right = _evaluate(node.left), _evaluate(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > 1000:
-            raise ValueError("exponent too large")
-        return _OPERATORS[type(node.op)](left, right)
+        left, right = _evaluate(node.left, depth + 1), _evaluate(node.right, depth + 1)
+        _check_size(node.op, left, right)
+        return _checked(_OPERATORS[type(node.op)](left, right))
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id in _FUNCTIONS
         and not node.keywords
     ):
-        args = [_evaluate(arg) for arg in node.args]
-        if node.func.id == "factorial" and args and args[0] > 1000:
-            raise ValueError("factorial argument too large")
-        return _FUNCTIONS[node.func.id](*args)
+        args = [_evaluate(arg, depth + 1) for arg in node.args]
+        _check_call(node.func.id, args)
+        return _checked(_FUNCTIONS[node.func.id](*args))
     raise ValueError(f"unsupported expression: {ast.unparse(node)[:80]}")
+
+
+def _check_size(op: ast.operator, left: float | int, right: float | int) -> None:
+    """Refuse, before computing it, an integer result too large to be worth computing."""
+    if not (isinstance(left, int) and isinstance(right, int)):
+        return  # Float arithmetic is constant time (and overflows to an error).
+    if isinstance(op, ast.Pow) and right > 0 and abs(left) > 1:
+        if left.bit_length() * right > MAX_INT_BITS:
+            raise ValueError(f"result too large (over {MAX_INT_BITS:,} bits)")
+    elif isinstance(op, ast.Mult) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+        raise ValueError(f"result too large (over {MAX_INT_BITS:,} bits)")
+
+
+def _check_call(name: str, args: list) -> None:
+    if name == "factorial" and args and isinstance(args[0], int) and args[0] > MAX_FACTORIAL:
+        raise ValueError(f"factorial argument too large (at most {MAX_FACTORIAL})")
+    if name == "round" and len(args) > 1 and abs(args[1]) > MAX_ROUND_DIGITS:
+        raise ValueError(f"round to at most {MAX_ROUND_DIGITS} digits")
+
+
+def _checked(value: object) -> float | int:
+    """Every intermediate value is a real number of bounded size."""
+    if isinstance(value, complex):
+        raise ValueError("the result is not a real number")
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise ValueError(f"result too large (over {MAX_INT_BITS:,} bits)")
+    return value
 
 
 @tool
@@ -75,11 +111,18 @@ def calculator(expression: str) -> str:
 
     Args:
         expression: For example "2 * (3 + 4) ** 2 / sqrt(16)". Supports + - * / // % **,
-            parentheses, pi, e, and sqrt, sin, cos, tan, log, log10, exp, abs, round, min, max.
+            parentheses, pi, e, and sqrt, sin, cos, tan, log, log10, exp, abs, round, min, max,
+            factorial. Integers are exact up to about 3,000 digits.
     """
-    if len(expression) > 500:
-        raise ValueError("expression too long")
-    result = _evaluate(ast.parse(expression, mode="eval"))
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise ValueError(f"expression too long (at most {MAX_EXPRESSION_CHARS} characters)")
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except (SyntaxError, MemoryError, RecursionError) as exc:
+        # CPython's parser refuses deep nesting itself ("too many nested parentheses").
+        problem = "nested too deeply" if "nested" in str(exc) else "not an arithmetic expression"
+        raise ValueError(f"{problem}: {expression[:80]}") from None
+    result = _evaluate(tree)
     if isinstance(result, float) and result.is_integer() and abs(result) < 1e15:
         result = int(result)
     return str(result)
@@ -144,24 +187,24 @@ def convert_units(value: float, from_unit: str, to_unit: str) -> str:
         to_unit: Unit symbol of the same kind.
     """
     source, target = from_unit.strip().lower(), to_unit.strip().lower()
-    if source in _TEMPERATURES and target in _TEMPERATURES:
+    for unit, name in ((from_unit, source), (to_unit, target)):
+        if name not in _UNITS and name not in _TEMPERATURES:
+            raise ValueError(f"unknown unit '{unit}'")
+    kind, other_kind = _kind(source), _kind(target)
+    if kind != other_kind:
+        raise ValueError(f"cannot convert {kind} ({from_unit}) to {other_kind} ({to_unit})")
+    if kind == "temperature":
         result = _from_celsius(_to_celsius(value, source), target)
-    elif source in _UNITS and target in _UNITS:
-        (kind, scale), (other_kind, other_scale) = _UNITS[source], _UNITS[target]
-        if kind != other_kind:
-            raise ValueError(f"cannot convert {kind} ({from_unit}) to {other_kind} ({to_unit})")
-        result = value * scale / other_scale
     else:
-        unknown = next(
-            u
-            for u, n in ((from_unit, source), (to_unit, target))
-            if n not in _UNITS and n not in _TEMPERATURES
-        )
-        raise ValueError(f"unknown unit '{unknown}'")
+        result = value * _UNITS[source][1] / _UNITS[target][1]
     return f"{value:g} {from_unit} = {result:.6g} {to_unit}"
 
 
-@tool
+def _kind(unit: str) -> str:
+    return "temperature" if unit in _TEMPERATURES else _UNITS[unit][0]
+
+
+@tool(isolated=False)  # Uses the database; bounded by construction (one query, a limit).
 def search_conversations(query: str, context: ToolContext, limit: int = 5) -> str:
     """Search the user's own earlier conversations for a word or phrase.
 

@@ -2,6 +2,11 @@
 
 A tool is registered with `@tool` (see builtin.py); a parameter annotated `ToolContext`
 is filled in by the app (who is asking) and never shown to the model.
+
+Where a tool runs: by default in a worker process (workers.py), where a call that runs
+past its timeout is killed, GIL and all. A tool that needs the database is registered
+with `@tool(isolated=False)` and runs in a thread instead; a thread cannot be stopped,
+so such a tool must bound its own work (one query with a limit, say).
 """
 
 import asyncio
@@ -10,16 +15,17 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
 from ..llm import ToolSpec
+from . import workers
+from .workers import as_result
 
 REGISTRY: dict[str, "Tool"] = {}
-MAX_RESULT_CHARS = 20_000
 
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
@@ -41,21 +47,33 @@ class Tool:
     parameters: dict
     function: Callable
     context_param: str | None
+    isolated: bool = True  # Runs in a worker process that can be killed.
 
     def spec(self) -> ToolSpec:
         """The tool as a request offers it."""
         return ToolSpec(self.name, self.description, self.parameters)
 
 
-def tool(function: Callable) -> Callable:
-    """Register a function as a tool; its signature and docstring say how to call it."""
-    registered = build_tool(function)
-    REGISTRY[registered.name] = registered
-    return function
+def tool(function: Callable | None = None, *, isolated: bool = True):
+    """Register a function as a tool; its signature and docstring say how to call it.
+
+    `@tool` runs it in a worker process; `@tool(isolated=False)` in a thread (for tools
+    that use the database, whose work must be bounded by construction).
+    """
+
+    def register(function: Callable) -> Callable:
+        registered = build_tool(function, isolated=isolated)
+        REGISTRY[registered.name] = registered
+        return function
+
+    return register(function) if function is not None else register
 
 
-def build_tool(function: Callable) -> Tool:
-    """A Tool for a function, from its signature and docstring, without registering it."""
+def build_tool(function: Callable, *, isolated: bool = True) -> Tool:
+    """A Tool for a function, from its signature and docstring, without registering it.
+
+    An isolated tool must be a module-level function: worker processes import it by name.
+    """
     summary, arg_docs = _parse_docstring(inspect.getdoc(function) or "")
     hints = typing.get_type_hints(function)
     properties, required, context_param = {}, [], None
@@ -71,7 +89,7 @@ def build_tool(function: Callable) -> Tool:
         if param.default is inspect.Parameter.empty:
             required.append(name)
     parameters = {"type": "object", "properties": properties, "required": required}
-    return Tool(function.__name__, summary, parameters, function, context_param)
+    return Tool(function.__name__, summary, parameters, function, context_param, isolated)
 
 
 def _schema_for(hint) -> dict:
@@ -149,11 +167,28 @@ def _check_value(schema: dict, value: object) -> str | None:
     return None
 
 
-async def run(name: str, arguments: str, *, context: ToolContext, timeout: float) -> str:
-    """Call a tool by name with JSON arguments; every failure becomes an "Error: …" result."""
+async def run(
+    name: str,
+    arguments: str,
+    *,
+    context: ToolContext,
+    timeout: float,
+    offered: Collection[str],
+) -> str:
+    """Call a tool by name with JSON arguments; every failure becomes an "Error: …" result.
+
+    Only a tool in `offered` (what the request offered the model) runs. A tool's own
+    exception, whatever its kind, is its result at once; only the caller's cancellation
+    propagates.
+    """
+    if name not in offered:
+        listed = ", ".join(sorted(offered))
+        return f"Error: tool '{name}' was not offered. " + (
+            f"Offered tools: {listed}." if listed else "No tools were offered."
+        )
     spec = REGISTRY.get(name)
     if spec is None:
-        return f"Error: unknown tool '{name}'. Available tools: {', '.join(sorted(REGISTRY))}."
+        return f"Error: unknown tool '{name}'."
     try:
         parsed = json.loads(arguments or "{}")
     except ValueError as exc:
@@ -163,24 +198,21 @@ async def run(name: str, arguments: str, *, context: ToolContext, timeout: float
         return f"Error: invalid arguments: {problem}."
     if spec.context_param:
         parsed[spec.context_param] = context
+    if spec.isolated:
+        return await workers.call(spec.function, parsed, timeout=timeout)
     try:
-        result = await asyncio.wait_for(
+        return await asyncio.wait_for(
             sync_to_async(_call, thread_sensitive=False)(spec.function, parsed), timeout
         )
     except TimeoutError:
-        return f"Error: the tool took longer than {timeout:g} s."
-    except Exception as exc:  # noqa: BLE001 - a tool's failure is the model's to read
-        return f"Error: {type(exc).__name__}: {exc}"
-    text = result if isinstance(result, str) else json.dumps(result, default=str)
-    if len(text) > MAX_RESULT_CHARS:
-        text = text[:MAX_RESULT_CHARS] + "\n[truncated]"
-    return text
+        # The thread runs on to its end: tools that run here bound their own work.
+        return workers.timeout_result(timeout)
 
 
-def _call(function: Callable, arguments: dict):
+def _call(function: Callable, arguments: dict) -> str:
     # Tools run in worker threads: give database tools a usable connection.
     close_old_connections()
     try:
-        return function(**arguments)
+        return as_result(function, arguments)
     finally:
         close_old_connections()

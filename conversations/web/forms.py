@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
+from .. import selectors
 from ..chat.assembly import TOOL_CHOICES
-from ..models import Persona
+from ..models import Persona, UserSettings
 from ..services import PERSONA_FIELDS
 from ..tools import registry
+from ..user_services import SETTINGS_FIELDS
 
 
 class SignupForm(UserCreationForm):
@@ -34,3 +36,61 @@ class PersonaForm(forms.ModelForm):
         ]
         self.fields["model"].help_text = "Blank: the chat's model picker decides."
         self.fields["model"].widget.attrs["list"] = "model-options"
+
+
+class PreferencesForm(forms.ModelForm):
+    """The settings a user chooses: theme, what new chats start with, instructions, Enter."""
+
+    class Meta:
+        model = UserSettings
+        fields = list(SETTINGS_FIELDS)
+        widgets = {
+            "theme": forms.RadioSelect,
+            "custom_instructions": forms.Textarea(attrs={"rows": 6}),
+        }
+        labels = {
+            "default_persona": "Persona for new chats",
+            "default_model": "Model for new chats",
+            "enter_to_send": "Enter sends the message (Shift+Enter adds a line)",
+        }
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        persona = self.fields["default_persona"]
+        persona.queryset = selectors.persona_list(user=user)
+        persona.empty_label = "No persona"
+        self.fields["theme"].choices = UserSettings.Theme.choices  # No blank choice.
+        self.fields["default_model"].widget.attrs["list"] = "model-options"
+        self.fields["custom_instructions"].help_text = (
+            "Added after the persona's system prompt in every conversation, and shown under "
+            f"each reply in “What was sent”. At most {UserSettings.MAX_INSTRUCTIONS:,} "
+            "characters."
+        )
+
+
+class ConfirmPasswordForm(forms.Form):
+    """The account's password again, before something that cannot be undone."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+
+class DeleteAccountForm(ConfirmPasswordForm):
+    """The password, and a tick that the user knows everything goes."""
+
+    confirm = forms.BooleanField(
+        label="I understand: my account, conversations, personas and settings are deleted for good."
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import health, persona_views, views
+from . import health, persona_views, settings_views, views
 
 urlpatterns = [
     path("", views.chat, name="chat"),
@@ -15,6 +15,14 @@ urlpatterns = [
     path("highlight.css", views.highlight_css, name="highlight-css"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("settings/", settings_views.settings_page, name="settings"),
+    path("settings/password/", settings_views.change_password, name="settings-password"),
+    path(
+        "settings/sign-out-everywhere/",
+        settings_views.sign_out_everywhere,
+        name="settings-sign-out-everywhere",
+    ),
+    path("settings/delete-account/", settings_views.delete_account, name="settings-delete"),
     path("personas/", persona_views.persona_list, name="personas"),
     path("personas/new/", persona_views.persona_create, name="persona-create"),
     path("personas/<int:persona_id>/edit/", persona_views.persona_edit, name="persona-edit"),

@@ -1,21 +1,25 @@
 """Pages: the chat, sign-up, the export and the model list. The chat itself runs over the websocket."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .. import portability, selectors, services
+from .. import selectors, services
 from ..chat import outbound
+from ..portability import export, importing
 from ..provider import catalog, upstream
 from ..rendering import highlight_css as _highlight_css
 from ..tools import registry
+from . import appearance
 from .forms import SignupForm
 
-IMPORT_MAX_BYTES = 50_000_000
+SEARCH_PAGE = 20  # Results per page of search.
 
 
 @login_required
@@ -24,11 +28,19 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     conversation = _owned(request, conversation_id) if conversation_id is not None else None
     sidebar = list(selectors.conversation_list(user=request.user)[:500])
     personas = list(selectors.persona_list(user=request.user))
-    model = (
-        selectors.conversation_model(conversation)[0]
-        if conversation
-        else settings.LLM_DEFAULT_MODEL
-    )
+    chosen = appearance.settings_of(request)
+    # A new chat starts with the user's defaults (Settings), also one opened later in the
+    # page without a reload.
+    default_persona = selectors.default_persona(user=request.user, chosen=chosen)
+    if conversation:
+        persona = conversation.persona
+        model = selectors.conversation_model(conversation)[0]
+    else:
+        persona = default_persona
+        model = (
+            chosen.default_model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+        )
+    selected_persona = persona.pk if persona else None
     return render(
         request,
         "chat.html",
@@ -36,15 +48,24 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "conversation": conversation,
             "conversations": sidebar,
             "personas": personas,
+            "selected_persona": selected_persona,
             "model": catalog.model_info(model).as_dict(),
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
                 # Drafts in the browser are kept per user: one never sees another's.
                 "user": request.user.pk,
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
+                "enterToSend": chosen.enter_to_send,
                 "defaultModel": settings.LLM_DEFAULT_MODEL,
+                # What a new chat starts with (Settings): a persona, and a model chosen
+                # over the persona's ("" for none).
+                "newChat": {
+                    "persona": default_persona.pk if default_persona else None,
+                    "model": chosen.default_model,
+                },
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
                 "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": [
@@ -87,7 +108,7 @@ def _download(response: HttpResponse, filename: str) -> HttpResponse:
 def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation as JSON: what its next turn would send upstream, and the whole tree."""
     conversation = _owned(request, conversation_id)
-    data = portability.export_conversation(conversation)
+    data = export.export_conversation(conversation)
     return _download(
         JsonResponse(data, json_dumps_params={"indent": 2}), f"conversation-{conversation.pk}.json"
     )
@@ -98,7 +119,7 @@ def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation's active branch as Markdown."""
     conversation = _owned(request, conversation_id)
-    text = portability.export_markdown(conversation)
+    text = export.export_markdown(conversation)
     return _download(
         HttpResponse(text, content_type="text/markdown; charset=utf-8"),
         f"conversation-{conversation.pk}.md",
@@ -109,30 +130,103 @@ def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_GET
 def export_all(request: HttpRequest) -> HttpResponse:
     """Every conversation of the user, in one JSON file."""
-    data = portability.export_all(request.user)
+    data = export.export_all(request.user)
     return _download(JsonResponse(data, json_dumps_params={"indent": 2}), "conversations.json")
 
 
 @login_required
 def import_conversations(request: HttpRequest) -> HttpResponse:
-    """Import our JSON export or ChatGPT's conversations.json; all of it or nothing."""
-    error = ""
+    """Import our JSON export or ChatGPT's conversations.json, checked whole before saving.
+
+    Conversations imported before are not silently copied: the user is asked first (the
+    page's script asks for JSON and keeps the chosen file; without it, the page asks for
+    the file again with the choice made), then skips them or imports copies.
+    """
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    error, status = "", 200
+    choice = request.POST.get("duplicates", "ask")
+    if choice not in importing.DUPLICATE_CHOICES:
+        choice = "ask"
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = "Choose a file to import."
-        elif upload.size > IMPORT_MAX_BYTES:
-            error = f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB."
+        try:
+            imported = _import_upload(request, choice)
+        except importing.ImportDuplicates as exc:
+            return _ask_about_duplicates(request, exc, wants_json)
+        except importing.ImportFailed as exc:
+            error, status = str(exc), exc.status
         else:
-            try:
-                imported = portability.import_file(user=request.user, data=upload.read())
-            except portability.ImportFailed as exc:
-                error = str(exc)
-            else:
-                if len(imported) == 1:
-                    return redirect("conversation", conversation_id=imported[0].pk)
-                return redirect("chat")
-    return render(request, "import.html", {"error": error}, status=400 if error else 200)
+            return _imported(request, imported, choice, wants_json)
+    if wants_json:
+        return JsonResponse({"error": error}, status=status)
+    return render(request, "import.html", {"error": error, **_import_limits()}, status=status)
+
+
+def _import_limits() -> dict:
+    return {
+        "max_mb": f"{settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g}",
+        "max_conversations": f"{settings.CHAT_IMPORT_MAX_CONVERSATIONS:,}",
+        "max_messages": f"{settings.CHAT_IMPORT_MAX_MESSAGES:,}",
+    }
+
+
+def _import_upload(request: HttpRequest, choice: str) -> list:
+    too_large = importing.ImportFailed(
+        f"The file is larger than {settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g} MB.", status=413
+    )
+    # Refuse by the declared length before the body is parsed (the server caps it first).
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.HTTP_MAX_BODY_IMPORT:
+        raise too_large
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise importing.ImportFailed("Choose a file to import.")
+    if upload.size > settings.CHAT_IMPORT_MAX_BYTES:
+        raise too_large
+    return importing.import_file(user=request.user, data=upload.read(), duplicates=choice)
+
+
+def _ask_about_duplicates(
+    request: HttpRequest, found: "importing.ImportDuplicates", wants_json: bool
+) -> HttpResponse:
+    """Nothing was imported: say which conversations were imported before, and ask."""
+    shown = found.titles[:20]
+    if wants_json:
+        return JsonResponse(
+            {"duplicates": shown, "count": len(found.titles), "total": found.total}, status=409
+        )
+    context = {
+        "duplicates": shown,
+        "more": len(found.titles) - len(shown),
+        "count": len(found.titles),
+        "total": found.total,
+        **_import_limits(),
+    }
+    return render(request, "import.html", context, status=409)
+
+
+def _imported(request: HttpRequest, imported: list, choice: str, wants_json: bool) -> HttpResponse:
+    """Say how many were imported, and go to the one conversation, or the chat."""
+    count = len(imported)
+    noun = "conversation" if count == 1 else "conversations"
+    if count:
+        text = f"Imported {count} {noun}."
+    else:
+        text = "Nothing new to import: every conversation in the file was imported before."
+    if choice == "skip" and count:
+        text += " Those imported before were left as they were."
+    messages.success(request, text)
+    if not count:
+        target = reverse("import")
+    elif count == 1:
+        target = reverse("conversation", args=[imported[0].pk])
+    else:
+        target = reverse("chat")
+    if wants_json:
+        return JsonResponse({"imported": count, "redirect": target})
+    return redirect(target)
 
 
 @login_required
@@ -140,10 +234,20 @@ def import_conversations(request: HttpRequest) -> HttpResponse:
 def search_json(request: HttpRequest) -> JsonResponse:
     """The user's conversations matching `q` in titles or message text, with snippets."""
     query = request.GET.get("q", "")[:200]
+    try:
+        offset = max(0, min(int(request.GET.get("offset", 0)), selectors.SEARCH_MAX_OFFSET))
+    except ValueError:
+        offset = 0
+    # One more than a page: whether there is a next page, without counting them all.
+    found = selectors.conversation_search(
+        user_id=request.user.pk, query=query, limit=SEARCH_PAGE + 1, offset=offset
+    )
+    more = len(found) > SEARCH_PAGE and offset + SEARCH_PAGE <= selectors.SEARCH_MAX_OFFSET
     return JsonResponse(
         {
             "query": query,
-            "results": selectors.conversation_search(user_id=request.user.pk, query=query),
+            "results": found[:SEARCH_PAGE],
+            "next_offset": offset + SEARCH_PAGE if more else None,
         }
     )
 

@@ -44,16 +44,36 @@ class Command(BaseCommand):
             "--local-port", type=int, default=int(os.environ.get("LOCAL_MODEL_PORT", 8081))
         )
         parser.add_argument(
+            "--processes",
+            type=int,
+            default=settings.CHAT_PROCESSES,
+            help="server processes sharing one listening socket (more than one needs REDIS_URL)",
+        )
+        parser.add_argument(
             "--exit-with-parent",
             action="store_true",
             help="stop everything when the process that started this one dies (make run)",
         )
 
     def handle(
-        self, *args, host: str, port: int, local_port: int, exit_with_parent: bool, **options
+        self,
+        *args,
+        host: str,
+        port: int,
+        local_port: int,
+        processes: int,
+        exit_with_parent: bool,
+        **options,
     ) -> None:
         if exit_with_parent:
             supervision.exit_with_parent(os.getppid())
+        if processes < 1:
+            raise CommandError("--processes must be 1 or more.")
+        if processes > 1 and not settings.REDIS_URL:
+            raise CommandError(
+                "Several server processes share their turns and frames through Redis: "
+                "set REDIS_URL (see docs/deploy.md), or run one process."
+            )
         if port_in_use(host, port):
             raise CommandError(
                 f"Port {port} on {host} is already in use. Stop whatever is using it, "
@@ -108,25 +128,35 @@ class Command(BaseCommand):
                 "LLM_LOCAL_MODEL": "1",
             }
 
-        self.stdout.write(f"Serving on http://{host}:{port}/  (Ctrl-C stops everything)")
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "conversations.management.supervision",
-                    str(os.getpid()),
-                    "daphne",
-                    "-b",
-                    host,
-                    "-p",
-                    str(port),
-                    "chatsite.asgi:application",
-                ],
-                cwd=settings.BASE_DIR,
-                env=env,
-            )
+        self.stdout.write(
+            f"Serving on http://{host}:{port}/ with {processes} process"
+            f"{'es' if processes > 1 else ''}  (Ctrl-C stops everything)"
         )
+        server = [sys.executable, "-m", "conversations.management.supervision", str(os.getpid())]
+        server += ["conversations.web.server"]
+        if processes == 1:
+            children.append(
+                subprocess.Popen(
+                    [*server, "-b", host, "-p", str(port), "chatsite.asgi:application"],
+                    cwd=settings.BASE_DIR,
+                    env=env,
+                )
+            )
+        else:
+            # One listening socket, opened here and shared: the kernel hands each new
+            # connection to one of the processes, so no balancer is needed in front.
+            listener = socket.create_server((host, port), backlog=2048)
+            fd = listener.fileno()
+            for _ in range(processes):
+                children.append(
+                    subprocess.Popen(
+                        [*server, "--fd", str(fd), "chatsite.asgi:application"],
+                        cwd=settings.BASE_DIR,
+                        env=env,
+                        pass_fds=(fd,),
+                    )
+                )
+            listener.close()  # The children hold it now.
         code = 0
         while not stopping:
             for child in children:
@@ -135,9 +165,11 @@ class Command(BaseCommand):
                     stop_all()
                     break
             time.sleep(0.2)
+        # The app's processes drain first: they let running replies finish.
+        deadline = time.monotonic() + settings.CHAT_DRAIN_SECONDS + 10
         for child in children:
             try:
-                child.wait(10)
+                child.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 child.kill()
         if code:

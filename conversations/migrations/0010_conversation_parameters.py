@@ -16,7 +16,7 @@ def follow_personas(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0007_turn_leases'),
+        ('conversations', '0009_conversation_import_fingerprint'),
     ]
 
     operations = [

@@ -1,0 +1,91 @@
+"""Export: one conversation or all of a user's as JSON (every version), or Markdown."""
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from .. import selectors
+from ..models import Conversation, Message
+from .schema import FORMAT_ALL, FORMAT_ONE, VERSION
+
+TREE_FIELDS = (
+    "role",
+    "content",
+    "reasoning",
+    "status",
+    "model",
+    "finish_reason",
+    "error",
+    "tool_calls",
+    "tool_call_id",
+    "tool_name",
+    "prompt_tokens",
+    "completion_tokens",
+)
+
+
+def export_conversation(conversation: Conversation) -> dict:
+    """One conversation: what its next turn would send (`messages`) and the whole tree."""
+    tree = selectors.conversation_tree(conversation=conversation)
+    return {
+        "format": FORMAT_ONE,
+        "version": VERSION,
+        **selectors.conversation_export(conversation=conversation),
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+        "pinned": conversation.pinned,
+        "archived": conversation.archived,
+        "current": conversation.current_leaf_id,
+        "tree": [
+            {
+                "id": m.pk,
+                "parent": m.parent_id,
+                **{name: getattr(m, name) for name in TREE_FIELDS},
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in tree
+        ],
+    }
+
+
+def export_all(user: AbstractBaseUser) -> dict:
+    """Every conversation of a user, archived ones included."""
+    conversations = selectors.conversation_list_all(user=user)
+    return {
+        "format": FORMAT_ALL,
+        "version": VERSION,
+        "conversations": [export_conversation(c) for c in conversations],
+    }
+
+
+def export_markdown(conversation: Conversation) -> str:
+    """The active branch as a readable Markdown document."""
+    lines = [f"# {conversation.title or 'Conversation'}", ""]
+    facts = [f"Model: {selectors.conversation_model(conversation)[0]}"]
+    if conversation.persona:
+        facts.append(f"Persona: {conversation.persona.name}")
+    facts.append(f"Started: {conversation.created_at:%Y-%m-%d %H:%M} UTC")
+    lines += [" · ".join(facts), ""]
+    system = selectors.conversation_system_message(conversation)
+    if system is not None:
+        lines += ["**System**", "", system.content, ""]
+    for message in selectors.message_branch(conversation=conversation):
+        if message.role == Message.Role.TOOL:
+            lines += [
+                f"> **Tool result** `{message.tool_name}`:",
+                ">",
+                *[f"> {line}" for line in message.content.splitlines()],
+                "",
+            ]
+            continue
+        speaker = (
+            "You"
+            if message.role == Message.Role.USER
+            else f"Assistant ({message.model or 'model'})"
+        )
+        lines += [f"**{speaker}**", ""]
+        for call in message.tool_calls or []:
+            lines += [f"> Called `{call['name']}` with `{call['arguments']}`", ""]
+        if message.content:
+            lines += [message.content, ""]
+        if message.status not in (Message.Status.COMPLETE, Message.Status.STREAMING):
+            lines += [f"_({message.status}{': ' + message.error if message.error else ''})_", ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,66 @@
+"""The app's server: daphne, with request bodies capped before they are read, and a
+graceful stop.
+
+A drop-in for daphne, with the same arguments:
+
+    python -m conversations.web.server -b 127.0.0.1 -p 8000 chatsite.asgi:application
+
+See body_limits.py for what is refused and why it has to happen here. On SIGTERM the
+process drains: it takes no new turns (health answers 503, sends get `unavailable`), lets
+the running ones finish for up to CHAT_DRAIN_SECONDS, then stops; a second SIGTERM (or
+SIGINT) stops it at once. daphne, which installs Twisted's reactor when imported, is
+imported only when the server runs.
+"""
+
+import asyncio
+import logging
+import signal
+import sys
+
+logger = logging.getLogger(__name__)
+
+
+def _drain_on_sigterm() -> None:
+    """Replace Twisted's SIGTERM handler (an immediate stop) with a drain, then a stop."""
+    from django.conf import settings
+    from twisted.internet import reactor
+
+    from ..chat import runtime
+
+    loop = asyncio.get_event_loop()
+    draining: list[asyncio.Task] = []
+
+    async def drain_then_stop() -> None:
+        process = runtime.existing()
+        if process is not None:
+            logger.info("Draining: no new turns; %d running", len(process.turns))
+            await process.drain(settings.CHAT_DRAIN_SECONDS)
+        reactor.stop()
+
+    def on_sigterm() -> None:
+        if draining:
+            reactor.stop()  # Asked twice: stop now.
+            return
+        draining.append(loop.create_task(drain_then_stop()))
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run daphne's command line with the capped HTTP factory in place."""
+    from daphne import server
+    from daphne.cli import CommandLineInterface
+
+    from .body_limits import CappedHTTPFactory
+
+    # daphne's Server builds its HTTP factory by this name, once, when it runs.
+    server.HTTPFactory = CappedHTTPFactory
+    from twisted.internet import reactor
+
+    # After Twisted has installed its own signal handlers, so ours replaces its SIGTERM.
+    reactor.callWhenRunning(_drain_on_sigterm)
+    CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The settings page: preferences, password, signing out everywhere, deleting the account.
+
+Each form posts to its own address and, when it is wrong, the whole page comes back with
+that form's errors. Anything that cannot be undone asks for the password again.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from .. import selectors, user_services
+from ..provider import catalog
+from .appearance import THEME_COOKIE, remember_theme
+from .forms import ConfirmPasswordForm, DeleteAccountForm, PreferencesForm
+
+
+def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
+    user = request.user
+    chosen = selectors.user_settings(user=user)
+    password_form = forms.get("password_form") or PasswordChangeForm(user)
+    # Django's form takes the focus to its first field: halfway down this page.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
+    context = {
+        "preferences": forms.get("preferences") or PreferencesForm(instance=chosen, user=user),
+        "password_form": password_form,
+        "sign_out_form": forms.get("sign_out_form") or ConfirmPasswordForm(user=user),
+        "delete_form": forms.get("delete_form") or DeleteAccountForm(user=user),
+        "models": _model_options(),
+        "site_model": settings.LLM_DEFAULT_MODEL,
+    }
+    return render(request, "settings.html", context, status=status)
+
+
+def _model_options() -> list:
+    """Models to suggest: the built-in catalog, staff's rows, and the site's default."""
+    known = {entry.model_id: entry for entry in catalog.BUILT_IN.values()}
+    known.setdefault(settings.LLM_DEFAULT_MODEL, catalog.built_in(settings.LLM_DEFAULT_MODEL))
+    return sorted(known.values(), key=lambda entry: entry.display_name.lower())
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """Show every setting; a POST saves the preferences."""
+    if request.method != "POST":
+        return _page(request)
+    chosen = selectors.user_settings(user=request.user)
+    form = PreferencesForm(request.POST, instance=chosen, user=request.user)
+    if not form.is_valid():
+        return _page(request, status=400, preferences=form)
+    saved = user_services.user_settings_update(user=request.user, **form.cleaned_data)
+    messages.success(request, "Settings saved.")
+    return remember_theme(redirect("settings"), saved.theme)
+
+
+@login_required
+@require_POST
+def change_password(request: HttpRequest) -> HttpResponse:
+    """A new password: this browser stays signed in, every other session ends."""
+    form = PasswordChangeForm(request.user, request.POST)
+    if not form.is_valid():
+        return _page(request, status=400, password_form=form)
+    user = form.save()
+    update_session_auth_hash(request, user)
+    messages.success(request, "Password changed. Other devices have been signed out.")
+    return redirect("settings")
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every session of the account, this one included."""
+    form = ConfirmPasswordForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _page(request, status=400, sign_out_form=form)
+    user_services.user_sign_out_everywhere(
+        user=request.user, password=form.cleaned_data["password"]
+    )
+    logout(request)
+    messages.success(request, "You have been signed out everywhere, here too.")
+    return redirect("login")
+
+
+@login_required
+@require_POST
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Delete the account and all of its data, after the password and a tick."""
+    form = DeleteAccountForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _page(request, status=400, delete_form=form)
+    user = request.user
+    try:
+        user_services.user_delete(user=user)
+    except ProtectedError:
+        form.add_error(
+            None,
+            "This account wrote review work (scores, notes or corrections) that must stay: "
+            "ask an administrator to delete it.",
+        )
+        return _page(request, status=400, delete_form=form)
+    logout(request)
+    messages.success(request, "Your account and all of its data have been deleted.")
+    response = redirect("login")
+    response.delete_cookie(THEME_COOKIE)
+    return response
