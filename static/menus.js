@@ -29,6 +29,12 @@ export function escapeMenu() {
   return true;
 }
 
+const CONTROLS = "a[href], button, input, select, textarea, summary, [contenteditable]";
+
+function nowhere(active) {
+  return !active || active === document.body || (active.tabIndex < 0 && !active.matches(CONTROLS));
+}
+
 export function initMenus() {
   // `toggle` does not bubble: listen in the capture phase, for menus made later too.
   document.addEventListener(
@@ -45,16 +51,20 @@ export function initMenus() {
     const menu = openMenu();
     if (!menu || menu.contains(event.target)) return;
     menu.open = false;
-    // A click on nothing focusable would leave focus nowhere: give it back to the button.
+    // A click on nothing focusable leaves focus nowhere, or on a container focusable only
+    // by script (<main tabindex="-1">): give it back to the button.
     setTimeout(() => {
-      if (document.activeElement === document.body && menu.isConnected) {
+      if (menu.isConnected && nowhere(document.activeElement)) {
         menu.querySelector(":scope > summary")?.focus({ preventScroll: true });
       }
     }, 0);
   });
-  // Focus leaving a menu by keyboard (Tab past its end) closes it too.
+  // Focus leaving a menu by keyboard (Tab past its end) closes it too; focus going to a
+  // container the menu is in (a click on its own text focuses <main>) does not.
   document.addEventListener("focusin", (event) => {
     const menu = openMenu();
-    if (menu && !menu.contains(event.target) && !event.target.closest?.("dialog")) menu.open = false;
+    const target = event.target;
+    if (!menu || menu.contains(target) || target.contains(menu) || target.closest?.("dialog")) return;
+    menu.open = false;
   });
 }

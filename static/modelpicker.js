@@ -23,6 +23,7 @@ function showChoice() {
   const { model, modelChosen } = state.choices;
   const persona = currentPersona();
   $("model-name").textContent = nameOf(model);
+  button.dataset.model = model;
   const overriding = modelChosen && Boolean(persona?.model);
   $("model-note").hidden = !overriding;
   button.setAttribute("aria-label", `Model: ${nameOf(model)}${overriding ? ", your pick over the persona's" : ""}`);

@@ -172,6 +172,7 @@ export function decorateCode(body) {
       pre.replaceWith(wrap);
       wrap.appendChild(pre);
     }
+    pre.tabIndex = 0; // A long line scrolls sideways: the keyboard can scroll it too.
     const bar = document.createElement("div");
     bar.className = "code-bar";
     const language = wrap.querySelector(":scope > .code-lang") || document.createElement("span");

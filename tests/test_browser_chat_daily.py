@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.a11y import shoot, small_targets
 from tests.browser_support import (
     box,
     connected,
@@ -149,7 +150,8 @@ def test_on_a_phone_the_list_closes_the_header_fits_and_panels_stay_on_screen(
     name = page.locator("#model-name")
     expect(name).to_have_text("test-model")
     assert name.evaluate("el => el.scrollWidth <= el.clientWidth")
-    page.screenshot(path=str(ARTIFACTS / "phone-list-closed.png"))
+    shoot(page, "phone-list-closed", full_page=False)  # axe and control edges, light and dark.
+    assert small_targets(page) == []
 
     # The list opens, and closes by its button, by Esc, and by a tap beside it that
     # reaches nothing underneath (here: Send, with a message ready to go).
@@ -158,10 +160,8 @@ def test_on_a_phone_the_list_closes_the_header_fits_and_panels_stay_on_screen(
     expect(sidebar).to_be_in_viewport()
     expect(page.locator("#close-sidebar")).to_be_focused()
     page.wait_for_timeout(300)  # The slide-in transition, for the screenshot only.
-    page.screenshot(path=str(ARTIFACTS / "phone-list-open.png"))
-    page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(ARTIFACTS / "phone-list-open-dark.png"))
-    page.emulate_media(color_scheme="light")
+    shoot(page, "phone-list-open", full_page=False)
+    assert small_targets(page) == []
     page.locator("#close-sidebar").click()
     expect(sidebar).not_to_be_in_viewport()
     expect(toggle).to_be_focused()
@@ -188,6 +188,7 @@ def test_on_a_phone_the_list_closes_the_header_fits_and_panels_stay_on_screen(
     panel = page.locator(".tools-panel")
     expect(panel).to_be_visible()
     assert inside_viewport(page, panel)
+    assert small_targets(page) == []
     page.keyboard.press("Escape")
 
     # The code's Copy button sits above the code, never on it, and stays in view while
@@ -356,9 +357,9 @@ def test_small_helps_examples_jump_times_retry_and_a_folding_sidebar(
 
     # The time of a message shows on hover, the whole date in its title.
     when = page.locator("article.message.user .when")
-    assert when.evaluate("el => getComputedStyle(el).opacity") == "0"
+    expect(when).to_be_hidden()
     page.locator("article.message.user").hover()
-    expect(when).to_have_css("opacity", "1")
+    expect(when).to_be_visible()
     expect(when).to_have_text(re.compile(r"\d{1,2}:\d{2}"))
     assert when.get_attribute("title") and when.get_attribute("datetime")
 
@@ -441,6 +442,8 @@ def test_a_conversation_is_reported_from_its_menu_and_the_report_withdrawn(
     dialog = page.locator("#report-dialog")
     expect(dialog).to_be_visible()
     assert inside_viewport(page, dialog)
+    shoot(page, "report-dialog-phone", full_page=False)
+    assert small_targets(page) == []
     dialog.get_by_role("button", name="Report").click()
     expect(dialog.locator("#report-error")).to_contain_text("Choose what is wrong")
     dialog.get_by_label("Unsafe or harmful").check()

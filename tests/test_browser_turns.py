@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.a11y import shoot, small_targets
 from tests.browser_support import (
     DEEPSEEK,
     LLAMA,
@@ -197,11 +198,10 @@ def test_the_model_picker_groups_searches_and_works_by_keyboard_and_on_a_phone(
     upstream.script(text_stream("Hi."))
     ask(page, "Hello Qwen")
     assert upstream.completions()[-1].body["model"] == "Qwen/Qwen2.5-72B-Instruct"
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        page.locator("#model-button").click()
-        page.screenshot(path=str(ARTIFACTS / f"model-picker-phone-{scheme}.png"))
-        page.keyboard.press("Escape")
+    page.locator("#model-button").click()
+    shoot(page, "model-picker-phone", full_page=False)
+    assert small_targets(page) == []
+    page.keyboard.press("Escape")
 
 
 def test_this_chats_settings_are_sent_and_recorded(site, upstream, page):
@@ -244,9 +244,8 @@ def test_this_chats_settings_are_sent_and_recorded(site, upstream, page):
     page.get_by_role("spinbutton", name="Temperature").fill("")
     page.get_by_role("spinbutton", name="Temperature").press("Tab")
     expect(page.locator("#settings-saved")).to_have_text("Saved for this chat.")
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        page.screenshot(path=str(ARTIFACTS / f"chat-settings-phone-{scheme}.png"))
+    shoot(page, "chat-settings-phone", full_page=False)
+    assert small_targets(page) == []
     page.keyboard.press("Escape")
     upstream.script(text_stream("Arr again."))
     ask(page, "Again")
@@ -332,10 +331,7 @@ def test_a_tool_call_is_one_turn_with_its_steps_inline(site, upstream, page):
     expect(page.get_by_role("button", name="Copy message")).to_have_count(2)  # The question's too.
     expect(page.get_by_role("button", name="Write a new version of this reply")).to_have_count(1)
     expect(page.get_by_role("button", name="Bad reply")).to_have_count(1)
-    page.screenshot(path=str(ARTIFACTS / "chat-tool-step.png"), full_page=True)
-    page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(ARTIFACTS / "chat-tool-step-dark.png"), full_page=True)
-    page.emulate_media(color_scheme="light")
+    shoot(page, "chat-tool-step")
 
     # Regenerate writes the whole turn again, from the question: tool call and all.
     upstream.script(
@@ -375,10 +371,7 @@ def test_reasoning_shows_thinking_time_and_its_latest_line(site, upstream, page)
     expect(reply.locator(".reasoning-latest")).to_have_text("")
     reply.locator(".reasoning summary").click()
     expect(reply.locator(".reasoning pre")).to_contain_text("three r's in strawberry")
-    page.screenshot(path=str(ARTIFACTS / "chat-reasoning.png"))
-    page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(ARTIFACTS / "chat-reasoning-dark.png"))
-    page.emulate_media(color_scheme="light")
+    shoot(page, "chat-reasoning", full_page=False)
     page.reload()  # The saved reasoning time.
     connected(page)
     expect(last_reply(page).locator(".reasoning-label")).to_have_text(
@@ -469,5 +462,7 @@ def test_on_a_phone_in_the_dark_all_by_keyboard(site, upstream, page):
     expect(reply.locator(".feedback-form")).to_have_count(0)
     expect(reply.get_by_role("button", name="Good reply")).to_be_focused()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.screenshot(path=str(ARTIFACTS / "chat-phone-dark.png"), full_page=True)
-    page.emulate_media(color_scheme="light")
+    reply.locator(".sent summary").click()
+    reply.locator(".reasoning summary").click()
+    shoot(page, "chat-phone-turn")  # Light and dark.
+    assert small_targets(page) == []

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from tests.a11y import shoot
 from tests.fake_upstream import text_stream
 from tests.test_browser import (  # noqa: F401 - the shared server, upstream and Chromium
     ARTIFACTS,
@@ -60,7 +61,7 @@ def test_reviewer_works_a_thumbs_down_through_the_queue(site, upstream, browser,
     expect(answer.locator(".feedback-status")).to_have_text(
         "You rated this down · Wrong · “It is Canberra.”"
     )
-    alice.screenshot(path=str(ARTIFACTS / "chat-feedback.png"))
+    shoot(alice, "chat-feedback", full_page=False)
     result = alice.evaluate(f"fetch('/messages/{reply_id}/feedback').then((r) => r.json())")
     assert result["feedback"]["rating"] == "down" and result["feedback"]["categories"] == ["wrong"]
     alice.goto(f"{site}/settings/privacy/")
