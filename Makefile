@@ -38,10 +38,13 @@ $(VENV)/.installed-local: requirements-local.txt | $(BIN)/python
 .secret_key:
 	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
+# The site's administrator is the first account signed up. Served beyond loopback, that
+# sign-up needs the one-time setup token printed here (CHAT_BIND_HOST tells the app).
 run: $(VENV)/.installed .secret_key $(if $(LOCAL_MODE),$(VENV)/.installed-local)
-	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" && \
+	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" CHAT_BIND_HOST="$(HOST)" && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \
+	echo "Administrator: the first account signed up on this site (a superuser), and any made with manage.py createsuperuser." && \
 	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --local-port $(LOCAL_MODEL_PORT) \
 	  --exit-with-parent
 

@@ -1,10 +1,13 @@
 """Settings, all read from the environment here and nowhere else."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from conversations.hosts import is_loopback
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = os.environ
@@ -213,3 +216,76 @@ LOGGING = {
     # httpx logs each request line at INFO; keep it quieter than our own logs.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# --- Safety: the key out of logs, HTTPS and proxies, sign-up, login throttling, sessions ---
+# (README: "Security" and the configuration table.)
+
+# HTTPS. Default: on, unless debugging or every allowed host is this machine, so that
+# `make run` on http://127.0.0.1 works and anything reachable from elsewhere is locked down.
+# On: secure-only cookies, http redirected to https, and HSTS.
+HTTPS = env_bool("DJANGO_HTTPS", default=not DEBUG and not all(map(is_loopback, ALLOWED_HOSTS)))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_HSTS_SECONDS = int(env.get("DJANGO_HSTS_SECONDS") or (31_536_000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD")
+# Pages served under another origin than the Host the app sees (a proxy that rewrites Host),
+# e.g. https://chat.example.com; trusted for form posts and websocket handshakes alike.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto for the scheme, and the
+# address it appends to X-Forwarded-For for the client's (DJANGO_PROXY_COUNT proxies deep).
+# Only turn this on when the proxy overwrites those headers: otherwise anyone can set them.
+BEHIND_PROXY = env_bool("DJANGO_SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+PROXY_COUNT = int(env.get("DJANGO_PROXY_COUNT") or 1)
+
+# Sign-up. The first account becomes the administrator: freely from this machine when the
+# server is reachable from nowhere else (CHAT_SERVED_LOCALLY), otherwise only with the
+# one-time setup token the server prints. `make run` sets CHAT_BIND_HOST to the address
+# it listens on; listening beyond loopback makes the token necessary.
+CHAT_BIND_HOST = env.get("CHAT_BIND_HOST", "")
+CHAT_SERVED_LOCALLY = (
+    (not CHAT_BIND_HOST or is_loopback(CHAT_BIND_HOST))
+    and all(map(is_loopback, ALLOWED_HOSTS))
+    and not BEHIND_PROXY
+    and not CSRF_TRUSTED_ORIGINS
+)
+# After the first account: open to anyone, closed, or by invites staff make in the admin.
+CHAT_SIGNUP = (env.get("CHAT_SIGNUP") or "open").strip().lower()
+if CHAT_SIGNUP not in ("open", "closed", "invite"):
+    raise ImproperlyConfigured("CHAT_SIGNUP must be open, closed or invite.")
+
+# Sign-in throttling (django-axes): failures are counted in the database, so every server
+# process shares them. An account locks after CHAT_LOGIN_FAILURES_PER_ACCOUNT failures from
+# anywhere, an address after CHAT_LOGIN_FAILURES_PER_ADDRESS failures on any accounts; either
+# lasts CHAT_LOGIN_LOCKOUT_MINUTES after the latest failure, and failing again while locked
+# does not extend it (so nobody can keep someone else's account locked for ever).
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # Last, as axes requires.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "conversations.login_throttle.LoginThrottle"
+# Each locks on its own; LoginThrottle reads their counts in this order.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(env.get("CHAT_LOGIN_FAILURES_PER_ACCOUNT") or 10)
+CHAT_LOGIN_FAILURES_PER_ADDRESS = int(env.get("CHAT_LOGIN_FAILURES_PER_ADDRESS") or 30)
+AXES_COOLOFF_TIME = timedelta(minutes=float(env.get("CHAT_LOGIN_LOCKOUT_MINUTES") or 15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "conversations.web.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "conversations.login_throttle.client_ip"
+# No row per successful sign-in (a table growing for ever); Django keeps last_login.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Open websockets re-check their session at least this often (seconds): catches sessions
+# that end without telling (expiry, deleted by staff). Logout, deactivation and a new
+# password close them at once.
+CHAT_SESSION_RECHECK_SECONDS = float(env.get("CHAT_SESSION_RECHECK_SECONDS") or 60)
+
+# Axes says hello at INFO on every start; its failed sign-ins and lockouts are WARNINGs.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# Every console log line goes through the same redaction as provider errors.
+LOGGING["formatters"] = {"redacting": {"()": "conversations.log_redaction.RedactingFormatter"}}
+LOGGING["handlers"]["console"]["formatter"] = "redacting"

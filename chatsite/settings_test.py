@@ -3,7 +3,10 @@
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# Loopback only, as `make run`; Django's test client adds its own "testserver" at run time.
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# The test client and the test servers speak plain http.
+os.environ.setdefault("DJANGO_HTTPS", "0")
 
 from .settings import *  # noqa: F403
 

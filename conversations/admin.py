@@ -2,17 +2,16 @@
 message admin for superusers, personas and models."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.models import DELETION, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
 from . import services
-from .models import Conversation, Message, ModelInfo, Persona
-from .review import audit, datasets, permissions
+from .models import Conversation, Invite, Message, ModelInfo, Persona
+from .review import datasets, permissions
 from .review import selectors as review_selectors
 from .review import services as review_services
+from .review.models import AuditEntry
 
 MESSAGE_FIELDS = (
     "id",
@@ -44,9 +43,9 @@ def _audit_search(request, response, model_name: str) -> None:
     if cl is None or not cl.query:
         return
     shown = list(cl.result_list)
-    audit.record(
+    review_services.audit_record(
         actor=request.user,
-        action=audit.Action.SEARCH,
+        action=AuditEntry.Action.SEARCH,
         detail={
             "in": model_name,
             "results": cl.result_count,
@@ -127,7 +126,7 @@ class ConversationAdmin(admin.ModelAdmin):
     def get_deleted_objects(self, objs, request):
         # The confirmation page lists no message text, only how much goes.
         conversations = list(objs)
-        count = Message.objects.filter(conversation__in=conversations).count()
+        count = review_selectors.message_count(conversations=conversations)
         listed = [
             f"Conversation #{c.pk}: {count} messages, their feedback and review"
             for c in conversations
@@ -135,34 +134,21 @@ class ConversationAdmin(admin.ModelAdmin):
         return listed, {"conversations": len(conversations), "messages": count}, set(), []
 
     def delete_model(self, request, obj: Conversation) -> None:
-        audit.record(
-            actor=request.user, action=audit.Action.DELETE, conversation=obj, request=request
+        review_services.conversation_delete_by_staff(
+            actor=request.user, conversation=obj, request=request
         )
-        services.conversation_delete(conversation=obj)
 
     def response_delete(self, request, obj_display, obj_id):
         return super().response_delete(request, f"#{obj_id}", obj_id)
 
     def log_deletions(self, request, queryset) -> None:
         # The admin's own history keeps no title: a deleted conversation leaves no text.
-        content_type = ContentType.objects.get_for_model(Conversation)
-        LogEntry.objects.bulk_create(
-            LogEntry(
-                user_id=request.user.pk,
-                content_type=content_type,
-                object_id=str(obj.pk),
-                object_repr=f"Conversation #{obj.pk}",
-                action_flag=DELETION,
-                change_message="",
-            )
-            for obj in queryset
-        )
+        review_services.deletions_log(actor=request.user, conversations=queryset)
 
     @admin.action(description="Add selected conversations to the review queue")
     def add_to_queue(self, request, queryset) -> None:
-        for conversation in queryset:
-            review_services.queue_add(actor=request.user, conversation=conversation)
-        self.message_user(request, f"Queued {queryset.count()} conversation(s).", messages.SUCCESS)
+        count = review_services.queue_add_many(actor=request.user, conversations=queryset)
+        self.message_user(request, f"Queued {count} conversation(s).", messages.SUCCESS)
 
     def _export(self, request, queryset, kind: str):
         response = datasets.download(
@@ -220,11 +206,11 @@ class MessageAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        message = Message.objects.select_related("conversation").filter(pk=object_id).first()
+        message = review_selectors.message_with_conversation(message_id=object_id)
         if response.status_code == 200 and message is not None:
-            audit.record(
+            review_services.audit_record(
                 actor=request.user,
-                action=audit.Action.VIEW_MESSAGE,
+                action=AuditEntry.Action.VIEW_MESSAGE,
                 message=message,
                 request=request,
             )
@@ -261,3 +247,30 @@ class ModelInfoAdmin(admin.ModelAdmin):
     list_editable = ("display_name", "context_window", "supports_tools", "enabled")
     list_filter = ("enabled", "available", "supports_tools")
     search_fields = ("model_id", "display_name")
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    """Sign-up invites (CHAT_SIGNUP=invite): made here, single-use, expiring; delete to revoke."""
+
+    list_display = ("__str__", "state", "created_by", "created_at", "expires_at", "used_by")
+    list_filter = ("created_at", "expires_at", "used_at")
+    search_fields = ("note",)
+    fields = ("note", "expires_at", "created_by", "created_at", "used_by", "used_at")
+    readonly_fields = ("created_by", "created_at", "used_by", "used_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Only the code's hash is kept: an invite cannot be shown or changed, only replaced.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        invite, code = services.invite_create(
+            created_by=request.user, note=obj.note, expires_at=obj.expires_at
+        )
+        obj.pk, obj.code_hash, obj.created_at = invite.pk, invite.code_hash, invite.created_at
+        link = request.build_absolute_uri(f"{reverse('signup')}?invite={code}")
+        self.message_user(
+            request,
+            f"Invite “{invite}” made. Its link is shown only this once, so copy it now: {link}",
+            messages.SUCCESS,
+        )

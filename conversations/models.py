@@ -275,3 +275,57 @@ class UserSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Settings of user {self.user_id}"
+
+
+def invite_expiry():
+    """Invites last a week unless staff choose otherwise."""
+    return timezone.now() + timezone.timedelta(days=7)
+
+
+class SetupToken(models.Model):
+    """The one-time token that creates the first (administrator) account; only its hash."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"setup token, expires {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class Invite(models.Model):
+    """A single-use, expiring sign-up code made by staff; only its hash is kept."""
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=invite_expiry)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.note or f"invite {self.pk}"
+
+    @property
+    def state(self) -> str:
+        if self.used_at:
+            return "used"
+        return "expired" if self.expires_at <= timezone.now() else "open"

@@ -1,12 +1,15 @@
 """Reads: every query the app makes about conversations, personas and messages."""
 
 import re
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from .llm import ChatMessage, ToolCall
 from .models import Conversation, Message, ModelInfo, Persona, UserSettings
@@ -407,3 +410,32 @@ def conversations_imported_before(
         owner=user, import_fingerprint__in=[f for f in fingerprints if f]
     ).only("id", "title", "import_fingerprint")
     return {conversation.import_fingerprint: conversation for conversation in found}
+
+
+def user_exists() -> bool:
+    """Whether any account exists yet (the first one becomes the administrator)."""
+    return get_user_model().objects.exists()
+
+
+def session_signs_in(*, session_key: str | None, user_id: int) -> bool:
+    """Whether a session still signs in this user, as Django would judge it on a request.
+
+    The session must exist unexpired and name the user; the user must exist and be active;
+    and the password-derived hash the session keeps must match the user's current one (or
+    one made with a SECRET_KEY_FALLBACKS key), so a new password ends older sessions.
+    """
+    if not session_key:
+        return False
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if str(data.get(SESSION_KEY)) != str(user_id):
+        return False
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return False
+    stored = data.get(HASH_SESSION_KEY) or ""
+    if constant_time_compare(stored, user.get_session_auth_hash()):
+        return True
+    return any(
+        constant_time_compare(stored, user._get_session_auth_hash(secret=secret))
+        for secret in settings.SECRET_KEY_FALLBACKS
+    )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from . import selectors
 from .errors import BUSY_MESSAGE, TurnRefused, not_found
+from .llm.redact import redact
 from .models import Conversation, Message, Persona
 from .review import services as review
 from .services import SettingsChange, conversation_apply_settings, title_from_text
@@ -378,8 +379,9 @@ def reply_finish(
         "content": content,
         "reasoning": reasoning,
         "finish_reason": finish_reason or "",
-        "error": error,
-        "error_detail": error_detail,
+        # The client cleans provider errors; this also covers failures of any other kind.
+        "error": redact(error, settings.LLM_API_KEY),
+        "error_detail": redact(error_detail, settings.LLM_API_KEY),
         "first_token_ms": first_token_ms,
         "duration_ms": duration_ms,
         "reasoning_ms": reasoning_ms,

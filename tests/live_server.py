@@ -205,3 +205,29 @@ def user_cookie(env: dict, name: str) -> str:
         text=True,
     )
     return out.stdout.strip().splitlines()[-1]
+
+
+def server_env(tmp: Path, **overrides: str) -> dict[str, str]:
+    """A test server's whole environment: its own SQLite file, no Redis, then `overrides`."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "REDIS_URL": "",
+        "LLM_BASE_URL": "http://127.0.0.1:9/v1",
+        "LLM_API_KEY": "sk-live-server-test",
+    }
+    return env | overrides
+
+
+def manage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a `manage.py` command in its own process with exactly this environment."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from conversations import services
 from conversations.review import stats
 from conversations.review.models import DailyActiveUser, DailyLatency, DailyStat
-from tests.review_support import boss_fixture, chat, rate, reviewer_fixture  # noqa: F401
+from tests.review_support import boss_fixture, chat, rate, reply, reviewer_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,16 @@ def test_live_counts_match_a_rebuild_from_the_messages(user, other_user):
     assert (replies, errors, prompt, completion) == (6, 1, 50, 25)
     assert [(u, n) for _, u, n in live[1]] == [(user.pk, 3), (other_user.pk, 2)]
     assert sorted((b, c) for _, b, c in live[2]) == [(120, 5), (2300, 1)]
+    stats.rebuild()
+    assert rollups() == live
+
+
+def test_a_reply_regenerated_before_the_counts_are_written_counts_its_user_once(user):
+    conversation = chat(user)
+    first = conversation.current_leaf
+    reply(conversation, first.parent, "again", sent=[first.parent_id])  # The same flush.
+    live = rollups()
+    assert [(u, n) for _, u, n in live[1]] == [(user.pk, 1)]
     stats.rebuild()
     assert rollups() == live
 

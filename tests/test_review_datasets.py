@@ -11,7 +11,7 @@ from referencing import Registry, Resource
 
 from conversations import selectors, services
 from conversations.models import Message
-from conversations.review import annotations
+from conversations.review import services as review
 from conversations.review.models import AuditEntry, DatasetOptOut, ScoreConfig
 from tests.review_support import (  # noqa: F401 - fixtures
     boss_fixture,
@@ -73,8 +73,8 @@ def test_finetune_lines_are_good_replies_exactly_as_sent(client, boss, user, oth
     rate(replies[0], "up")
     rate(replies[1], "down")  # Not a good example.
     good = ScoreConfig.objects.get(marks_good_example=True)
-    annotations.score_set(author=boss, message=replies[2], config=good, raw="yes")
-    annotations.correction_add(author=boss, message=replies[0], content="A better first answer.")
+    review.score_set(author=boss, message=replies[2], config=good, raw="yes")
+    review.correction_add(author=boss, message=replies[0], content="A better first answer.")
     opted = chat(other_user)
     rate(opted.current_leaf, "up")
     DatasetOptOut.objects.create(user=other_user)
@@ -145,7 +145,7 @@ def test_preference_pairs_from_ratings_regenerations_and_corrections(
     services.conversation_switch(conversation=regenerated, leaf_id=kept_old.pk)  # Went back.
 
     corrected = chat(user)
-    annotations.correction_add(author=boss, message=corrected.current_leaf, content="Better.")
+    review.correction_add(author=boss, message=corrected.current_leaf, content="Better.")
 
     opted = chat(other_user)
     other_question = opted.current_leaf.parent
@@ -175,9 +175,9 @@ def test_annotations_export_is_flat_and_complete(client, boss, user):
     answer = conversation.current_leaf
     rate(answer, "down", categories=["wrong"], comment="No.")
     helpfulness = ScoreConfig.objects.get(name="helpfulness")
-    annotations.score_set(author=boss, message=answer, config=helpfulness, raw="2")
-    annotations.note_add(author=boss, conversation=conversation, message=answer, text="Off.")
-    annotations.correction_add(author=boss, message=answer, content="Yes.")
+    review.score_set(author=boss, message=answer, config=helpfulness, raw="2")
+    review.note_add(author=boss, conversation=conversation, message=answer, text="Off.")
+    review.correction_add(author=boss, message=answer, content="Yes.")
     client.force_login(boss)
     lines = export(client, "annotations")
     by_type = {line["type"]: line for line in lines}

@@ -1,7 +1,6 @@
 """The websocket endpoint: speaks the protocol and leaves the work to `turns` and friends."""
 
 import asyncio
-import json
 import logging
 
 from channels.consumer import get_handler_name
@@ -11,6 +10,7 @@ from ..errors import TurnRefused
 from . import (
     broadcast,
     conversation_actions,
+    failure_log,
     inbound,
     lifecycle,
     outbound,
@@ -18,10 +18,10 @@ from . import (
     runtime,
     turns,
 )
+from .session_watch import SESSION_EVENTS, UNAUTHENTICATED, SessionWatch
 
 logger = logging.getLogger(__name__)
 
-UNAUTHENTICATED = 4401
 FRAME_LIMIT = 512 * 1024  # Larger frames go in parts (daphne caps a websocket message at 1 MiB).
 SNAPSHOT_TIMEOUT = 1.0  # How long an opening waits for another process's reply so far.
 MAX_HELD_FRAMES = 10_000
@@ -41,6 +41,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # here until that process sends the reply so far, so text and deltas line up.
         self.holding: dict[int, dict] = {}
         self.frames_split = 0
+        self.session: SessionWatch | None = None
         # Accept before closing so the browser sees the code, not a failed handshake.
         await self.accept()
         if not (self.user and self.user.is_authenticated):
@@ -48,6 +49,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         # This process's turn loops (saves, the sweep) run from now on.
         self.hub = runtime.current().hub
+        # The session is re-checked for as long as the socket is open (session_watch.py).
+        self.session = SessionWatch(self)
         await self.hub.join(broadcast.user_group_name(self.user.pk), self)
 
     async def dispatch(self, message: dict) -> None:
@@ -64,6 +67,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Stop listening; replies in progress carry on without this socket."""
+        if self.session:
+            self.session.stop()
         hub = getattr(self, "hub", None)
         if hub is None:
             return  # Never signed in: never joined anything.
@@ -73,13 +78,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Decode a text frame; anything else is answered with an error, not a closed socket."""
+        if self.session is None or self.session.revoked:
+            return  # Signed out: closed, and nothing it still sends is acted on.
         if text_data is None:
             await self.send_json(outbound.error("bad_request", "Frames must be JSON text."))
             return
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.send_json(outbound.error("bad_request", "The frame is not valid JSON."))
+            content = inbound.decode(text_data)
+        except inbound.FrameError as exc:
+            await self.send_json(outbound.error(exc.code, exc.message, client_id=exc.client_id))
             return
         await self.receive_json(content)
 
@@ -94,11 +101,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(outbound.error(exc.code, exc.message, client_id=exc.client_id))
         except TurnRefused as exc:
             await self.send_json(outbound.error(exc.code, exc.message, client_id=client_id))
-        except Exception:
-            logger.exception("Frame failed: %r", content if isinstance(content, dict) else None)
+        except Exception as exc:  # noqa: BLE001 - one bad frame must not close the socket
+            kind = content.get("type") if isinstance(content, dict) else None
+            kind = kind if kind in self.HANDLERS else "(unknown type)"
+            error_id = failure_log.log_failure(logger, f"Frame {kind}", exc)
             await self.send_json(
                 outbound.error(
-                    "server_error", "Something went wrong on the server.", client_id=client_id
+                    "server_error",
+                    f"Something went wrong on the server (error {error_id}).",
+                    client_id=client_id,
+                    error_id=error_id,
                 )
             )
 
@@ -141,43 +153,62 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def conversation_open(self, command: inbound.ConversationCommand) -> None:
-        """Send a conversation's state, then its live events."""
+        """Send a conversation's state, then its live events, lined up with it."""
         cid = command.conversation
-        # Join the group first, so nothing published after the snapshot is missed.
-        await self.watch(cid, check=True)
-        state = await pages.conversation_state(user=self.user, conversation_id=cid)
-        if pages.streaming_message(state) is None or lifecycle.local(cid) is not None:
-            await self.send_json(state)
+        # Frames for it wait from the moment this socket joins until its state has gone,
+        # so the state always comes first and nothing after it is missed or repeated.
+        self.holding[cid] = {"state": None, "frames": []}
+        try:
+            await self.watch(cid, check=True)
+            state = await pages.conversation_state(user=self.user, conversation_id=cid)
+        except BaseException:
+            self.holding.pop(cid, None)
+            raise
+        streaming = pages.streaming_message(state)
+        if streaming is None or lifecycle.local(cid) is not None:
+            # Nothing streams, or it streams here and the state carries its live text.
+            await self._release(cid, state, seq=streaming["seq"] if streaming else None)
             return
         # The reply streams in another process: ask it for the text so far.
-        self.holding[cid] = {"state": state, "frames": []}
+        self.holding[cid]["state"] = state
         await lifecycle.request_snapshot(cid, self.channel_name)
         asyncio.get_running_loop().call_later(
-            SNAPSHOT_TIMEOUT, lambda: asyncio.ensure_future(self._release(cid, None))
+            SNAPSHOT_TIMEOUT, lambda: asyncio.ensure_future(self._snapshot_arrived(cid, None))
         )
 
     async def chat_snapshot(self, event: dict) -> None:
         """Another process's reply so far, for a conversation this socket is opening."""
-        await self._release(event["conversation"], event)
+        await self._snapshot_arrived(event["conversation"], event)
 
-    async def _release(self, conversation_id: int, snapshot: dict | None) -> None:
-        """Send a held opening's state, then the frames that came meanwhile, in order."""
-        held = self.holding.pop(conversation_id, None)
-        if held is None:
+    async def _snapshot_arrived(self, conversation_id: int, snapshot: dict | None) -> None:
+        held = self.holding.get(conversation_id)
+        if held is None or held["state"] is None:
             return
         state = held["state"]
         streaming = pages.streaming_message(state)
-        seq = None
-        if streaming is not None:
-            if snapshot is not None and snapshot["message"] == streaming["id"]:
-                pages.apply_snapshot(state, snapshot)
-                seq = snapshot["seq"]
-            else:
-                streaming["seq"] = None  # Unknown: the page waits for message.completed.
+        if snapshot is not None and snapshot["message"] == streaming["id"]:
+            pages.apply_snapshot(state, snapshot)
+        else:
+            streaming["seq"] = None  # Unknown: the page waits for message.completed.
+        await self._release(conversation_id, state, seq=streaming["seq"])
+
+    async def _release(self, conversation_id: int, state: dict, *, seq: int | None) -> None:
+        """Send an opening's state, then the frames that came meanwhile, in order.
+
+        `seq` is the streaming reply's as the state shows it: deltas up to it are in the
+        state already, and with None none can be lined up with it.
+        """
+        held = self.holding.pop(conversation_id, None)
         await self.send_json(state)
-        for frame in held["frames"]:
-            if frame["type"] == "message.delta" and (seq is None or frame["seq"] <= seq):
-                continue  # In the snapshot already, or not to be lined up with it.
+        streaming = pages.streaming_message(state)
+        for frame in held["frames"] if held else ():
+            if (
+                streaming is not None
+                and frame["type"] == "message.delta"
+                and frame["message"] == streaming["id"]
+                and (seq is None or frame["seq"] <= seq)
+            ):
+                continue  # In the state already, or not to be lined up with it.
             await self.send_json(frame)
 
     async def chat_switch(self, command: inbound.MessageCommand) -> None:
@@ -231,16 +262,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def deliver(self, frame: dict) -> None:
         """Forward a frame published to a conversation this socket watches (or to its user)."""
+        if frame.get("type") in SESSION_EVENTS:
+            if self.session:  # The account's sign-in changed: see session_watch.py.
+                await self.session.on_event(frame)
+            return
         held = self.holding.get(frame.get("conversation"))
         if held is not None:
             held["frames"].append(frame)
             if len(held["frames"]) > MAX_HELD_FRAMES:
-                await self._release(frame["conversation"], None)
+                if held["state"] is None:
+                    held["frames"].pop(0)  # Bounded; a gap makes the page ask again.
+                else:
+                    await self._snapshot_arrived(frame["conversation"], None)
             return
         await self.send_json(frame)
 
     async def send_json(self, content: dict, close: bool = False) -> None:
         """Send a frame; one too large for a websocket message goes as `frame.part`s."""
+        if self.session is not None and self.session.revoked:
+            return  # Signed out: nothing more goes to this socket.
         text = await self.encode_json(content)
         if len(text) <= FRAME_LIMIT:
             await self.send(text_data=text, close=close)

@@ -1,7 +1,9 @@
 """The websocket protocol's client frames, every one parsed and checked here field by field
 (see docs/protocol.md)."""
 
+import json
 import math
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -80,6 +82,54 @@ class HistoryCommand:
 
     conversation: int
     before: int
+
+
+# No frame of the protocol nests deeper than 2; the margin leaves room to grow. json.loads
+# recurses once per level, so a deep frame must be refused before it is parsed.
+MAX_DEPTH = 32
+MAX_CONTAINERS = 256  # Lists and objects in one frame; the protocol's have at most two.
+# A JSON string (escapes included), and the brackets left once strings are taken out.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+# json.loads turns "\ud800" into a lone surrogate, which no database or log can encode.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def decode(text: str) -> object:
+    """A text frame's JSON, refused (FrameError) when too deep or not encodable as UTF-8."""
+    structure = _JSON_STRING.sub("", text)
+    # Counted in C first, so the loop below walks a few brackets, never a megabyte of them.
+    if structure.count("[") + structure.count("{") > MAX_CONTAINERS:
+        raise FrameError(f"The frame has more than {MAX_CONTAINERS} lists and objects.")
+    depth = 0
+    for bracket in _BRACKETS.finditer(structure):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            raise FrameError(f"The frame is nested more than {MAX_DEPTH} levels deep.")
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        raise FrameError("The frame is not valid JSON.") from None
+    if _has_surrogate(frame):
+        client_id = frame.get("client_id") if isinstance(frame, dict) else None
+        raise FrameError(
+            "Text in the frame cannot be encoded as UTF-8 (a lone surrogate).",
+            client_id=client_id
+            if isinstance(client_id, str) and not _has_surrogate(client_id)
+            else None,
+        )
+    return frame
+
+
+def _has_surrogate(value: object) -> bool:
+    """Whether any string in a decoded frame, keys included, holds a lone surrogate."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(item) for item in value)
+    return False
 
 
 def _options(frame: dict, client_id: str | None = None) -> TurnOptions:

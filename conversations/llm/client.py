@@ -11,6 +11,7 @@ import httpx
 from .errors import LLMError, from_status, from_transport
 from .events import Event
 from .messages import ChatMessage, ToolSpec, tool_choice_to_wire
+from .redact import redact
 from .sse import DONE, ChunkReader, SSEDecoder, estimate_prompt_tokens
 
 MAX_RETRY_AFTER = 60.0
@@ -215,10 +216,10 @@ class LLMClient:
         return min(self.backoff_base * 2**attempt, 8.0) * random.uniform(0.75, 1.0)
 
     def _redact(self, exc: LLMError) -> LLMError:
-        """Make sure the API key never travels inside an error text."""
-        if self._api_key:
-            exc.user_message = exc.user_message.replace(self._api_key, "***")
-            exc.detail = exc.detail.replace(self._api_key, "***")
+        """Make sure the API key, in any form the provider echoed it, never leaves in an error."""
+        exc.user_message = redact(exc.user_message, self._api_key)
+        exc.detail = redact(exc.detail, self._api_key)
+        exc.args = (exc.user_message,)  # str(exc) too, should anything log it.
         return exc
 
 

@@ -3,12 +3,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ..models import Conversation
 from . import permissions, selectors, services
 from .models import AuditEntry, QueueItem, ScoreConfig
 
@@ -87,7 +85,7 @@ class QueueItemAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # An item is worked on beside its conversation, in the transcript view.
-        item = QueueItem.objects.filter(pk=object_id).first()
+        item = selectors.queue_item_get(item_id=object_id)
         if item is None or not self.has_view_permission(request):
             return super().change_view(request, object_id, form_url, extra_context)
         url = reverse("review:transcript", args=[item.conversation_id])
@@ -97,7 +95,7 @@ class QueueItemAdmin(admin.ModelAdmin):
         try:
             count = services.queue_set_status(
                 actor=request.user,
-                items=list(queryset.select_related("conversation", "message")),
+                items=selectors.queue_items_chosen(items=queryset),
                 status=status,
                 note=request.POST.get("note", "")[:10_000],
             )
@@ -111,7 +109,7 @@ class QueueItemAdmin(admin.ModelAdmin):
     def assign_to_me(self, request, queryset) -> None:
         count = services.queue_assign(
             actor=request.user,
-            items=list(queryset.select_related("conversation")),
+            items=selectors.queue_items_chosen(items=queryset),
             assignee=request.user,
         )
         self.message_user(request, f"{count} item(s) assigned to you.", messages.SUCCESS)
@@ -120,13 +118,13 @@ class QueueItemAdmin(admin.ModelAdmin):
         description="Assign selected items to the chosen reviewer", permissions=["change"]
     )
     def assign_to_chosen(self, request, queryset) -> None:
-        assignee = selectors.assignees().filter(pk=request.POST.get("assignee") or 0).first()
+        assignee = selectors.assignee_get(user_id=request.POST.get("assignee"))
         if assignee is None:
             self.message_user(request, "Choose a reviewer to assign to.", messages.ERROR)
             return
         count = services.queue_assign(
             actor=request.user,
-            items=list(queryset.select_related("conversation")),
+            items=selectors.queue_items_chosen(items=queryset),
             assignee=assignee,
         )
         self.message_user(
@@ -178,21 +176,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
     actions = None
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                conversation_exists=Exists(
-                    Conversation.objects.filter(pk=OuterRef("conversation_id"))
-                )
-            )
-        )
+        return selectors.audit_log(queryset=super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
         # Digits also find a conversation or its owner by id.
         if search_term.strip().isdigit():
-            number = int(search_term)
-            return queryset.filter(conversation_id=number) | queryset.filter(owner_id=number), False
+            found = selectors.audit_log_about(queryset=queryset, object_id=int(search_term))
+            return found, False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="Conversation", ordering="conversation_id")

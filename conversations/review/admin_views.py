@@ -17,10 +17,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import selectors as conversation_selectors
 from ..models import Message
-from . import annotations, audit, permissions, selectors, services, transcript
+from . import permissions, selectors, services, transcript
 from .forms import CorrectionForm, NoteForm, QueueStatusForm
-from .models import QueueItem, ScoreConfig
+from .models import AuditEntry, QueueItem
 
 
 def reviewer_view(check: Callable = permissions.can_review) -> Callable:
@@ -71,9 +72,9 @@ def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateRespo
     )
     if data is None:
         raise Http404("No such message in this conversation.")
-    audit.record(
+    services.audit_record(
         actor=request.user,
-        action=audit.Action.VIEW_TRANSCRIPT,
+        action=AuditEntry.Action.VIEW_TRANSCRIPT,
         conversation=conversation,
         detail={
             "leaf": data.leaf_id,
@@ -111,9 +112,9 @@ def _reply(conversation, request: HttpRequest, *, required: bool = True) -> Mess
     message_id = _int(request.POST.get("message"))
     if message_id is None and not required:
         return None
-    message = Message.objects.filter(
-        conversation=conversation, pk=message_id, role=Message.Role.ASSISTANT
-    ).first()
+    message = conversation_selectors.message_get(
+        conversation=conversation, message_id=message_id, role=Message.Role.ASSISTANT
+    )
     if message is None:
         raise Http404("No such reply in this conversation.")
     message.conversation = conversation
@@ -126,18 +127,18 @@ def score(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Score a reply against one config, or clear one's score (clear=1)."""
     conversation, _ = _open(request, conversation_id)
     message = _reply(conversation, request)
-    config = ScoreConfig.objects.filter(pk=_int(request.POST.get("config")), active=True).first()
+    config = selectors.score_config_active(config_id=_int(request.POST.get("config")))
     if config is None:
         raise Http404("No such score.")
     if request.POST.get("clear"):
-        annotations.score_clear(author=request.user, message=message, config=config)
+        services.score_clear(author=request.user, message=message, config=config)
         messages.success(request, f"Cleared your {config.name} score.")
     else:
         try:
-            saved = annotations.score_set(
+            saved = services.score_set(
                 author=request.user, message=message, config=config, raw=request.POST.get("value")
             )
-        except annotations.BadScore as exc:
+        except services.BadScore as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Scored {config.name}: {saved.display}.")
@@ -152,7 +153,7 @@ def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
     message = _reply(conversation, request, required=False)
     form = NoteForm(request.POST)
     if form.is_valid():
-        annotations.note_add(
+        services.note_add(
             author=request.user,
             conversation=conversation,
             message=message,
@@ -172,7 +173,7 @@ def correction(request: HttpRequest, conversation_id: int) -> HttpResponse:
     message = _reply(conversation, request)
     form = CorrectionForm(request.POST)
     if form.is_valid():
-        annotations.correction_add(
+        services.correction_add(
             author=request.user, message=message, content=form.cleaned_data["content"]
         )
         messages.success(request, "Correction saved; the reply itself is unchanged.")
@@ -197,7 +198,7 @@ def queue_add(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def queue_update(request: HttpRequest, conversation_id: int, item_id: int) -> HttpResponse:
     """Take an item (assign=me), or move it along: in review, resolved, dismissed, reopened."""
     conversation, _ = _open(request, conversation_id)
-    item = QueueItem.objects.filter(conversation=conversation, pk=item_id).first()
+    item = selectors.queue_item_in(conversation=conversation, item_id=item_id)
     if item is None:
         raise Http404("No such queue item.")
     if request.POST.get("assign") == "me":

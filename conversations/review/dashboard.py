@@ -1,21 +1,18 @@
 """The review dashboard: activity, errors, speed and satisfaction per day, from the rollups.
 
-It reads the daily rollups (stats.py), never the message table, so it costs the same at a
-million messages as at a thousand: a fixed dozen aggregate queries (bench/bench_dashboard.py).
+It reads the daily rollups (kept by stats.py, read by selectors/dashboard.py), never the
+message table, so it costs the same at a million messages as at a thousand: a fixed dozen
+aggregate queries (bench/bench_dashboard.py).
 """
 
 import datetime as dt
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
-from ..models import Persona
 from . import charts, permissions, selectors, stats
 from .admin_views import admin_page, reviewer_view
-from .models import DailyActiveUser, DailyLatency, DailyStat, Feedback
 
 PERIODS = (7, 30, 90)
 TOP_MODELS_IN_CHART = 5
@@ -32,72 +29,14 @@ def data(*, days: int, user) -> dict:
     since = until - dt.timedelta(days=days - 1)
     calendar = _days(since, until)
     labels = [d.strftime("%m-%d") for d in calendar]
-    rollup = DailyStat.objects.filter(day__gte=since, day__lte=until)
-
-    per_day = {
-        row["day"]: row
-        for row in rollup.values("day")
-        .annotate(
-            messages=Sum("messages"),
-            replies=Sum("replies"),
-            errors=Sum("errors"),
-        )
-        .order_by()
-    }
-    tokens: dict[str, dict[dt.date, int]] = {}
-    for row in (
-        rollup.exclude(model="")
-        .values("day", "model")
-        .annotate(tokens=Sum(F("prompt_tokens") + F("completion_tokens")))
-        .order_by()
-    ):
-        tokens.setdefault(row["model"], {})[row["day"]] = row["tokens"] or 0
-    active = {
-        row["day"]: row
-        for row in DailyActiveUser.objects.filter(day__gte=since, day__lte=until)
-        .values("day")
-        .annotate(users=Count("id"), messages=Sum("messages"))
-        .order_by()
-    }
-    active_total = (
-        DailyActiveUser.objects.filter(day__gte=since, day__lte=until)
-        .values("user_id")
-        .distinct()
-        .count()
-    )
-    histograms: dict[dt.date, list[tuple[int, int]]] = {}
-    for day, bucket, count in DailyLatency.objects.filter(
-        day__gte=since, day__lte=until
-    ).values_list("day", "bucket_ms", "count"):
-        histograms.setdefault(day, []).append((bucket, count))
-    start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
-    ratings = {
-        row["day"]: row
-        for row in Feedback.objects.filter(created_at__gte=start)
-        .annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
-        .values("day")
-        .annotate(up=Count("id", filter=Q(rating="up")), total=Count("id"))
-        .order_by()
-    }
-    top_personas = list(
-        rollup.filter(persona_id__gt=0)
-        .values("persona_id")
-        .annotate(replies=Sum("replies"), messages=Sum("messages"))
-        .order_by("-replies")[:10]
-    )
-    names = dict(
-        Persona.objects.filter(pk__in=[p["persona_id"] for p in top_personas]).values_list(
-            "pk", "name"
-        )
-    )
-    for row in top_personas:
-        row["name"] = names.get(row["persona_id"], f"Deleted persona #{row['persona_id']}")
-    top_models = list(
-        rollup.exclude(model="")
-        .values("model")
-        .annotate(replies=Sum("replies"), errors=Sum("errors"))
-        .order_by("-replies")[:10]
-    )
+    per_day = selectors.daily_totals(since=since, until=until)
+    tokens = selectors.daily_tokens_by_model(since=since, until=until)
+    active = selectors.daily_active_users(since=since, until=until)
+    active_total = selectors.active_user_total(since=since, until=until)
+    histograms = selectors.daily_latency(since=since, until=until)
+    ratings = selectors.daily_ratings(since=since)
+    top_personas = selectors.top_personas(since=since, until=until)
+    top_models = selectors.top_models(since=since, until=until)
 
     def series(key: str) -> list[float]:
         return [(per_day.get(d) or {}).get(key) or 0 for d in calendar]

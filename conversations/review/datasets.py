@@ -5,7 +5,6 @@ entry for the export (kind, filters, how many conversations), then one per conve
 that gave lines, written before those lines are sent.
 """
 
-import datetime as dt
 import json
 from collections.abc import AsyncIterator
 
@@ -18,18 +17,13 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from ..models import Conversation, Persona
-from . import audit, exports, permissions
+from ..models import Conversation
+from . import exports, permissions, selectors, services
 from .admin_views import admin_page, reviewer_view
-from .models import DatasetOptOut
+from .models import AuditEntry
 
 CHUNK = 200  # Conversations read per step: bounds memory whatever the export's size.
 MAX_CONVERSATIONS = 50_000
-
-
-def eligible(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """The conversations that may go into a dataset: never those of users who opted out."""
-    return queryset.exclude(owner_id__in=DatasetOptOut.objects.values("user_id"))
 
 
 class DatasetForm(forms.Form):
@@ -41,26 +35,13 @@ class DatasetForm(forms.Form):
         required=False, label="Active until", widget=forms.DateInput({"type": "date"})
     )
     model = forms.CharField(required=False, max_length=200, label="Model (exact)")
-    persona = forms.ModelChoiceField(Persona.objects.filter(owner__isnull=True), required=False)
+    persona = forms.ModelChoiceField(selectors.dataset_personas(), required=False)
 
     def conversations(self) -> QuerySet[Conversation]:
         data = self.cleaned_data
-        found = Conversation.objects.all()
-        if data["since"]:
-            found = found.filter(
-                updated_at__gte=dt.datetime.combine(data["since"], dt.time.min, tzinfo=dt.UTC)
-            )
-        if data["until"]:
-            found = found.filter(
-                created_at__lt=dt.datetime.combine(
-                    data["until"] + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC
-                )
-            )
-        if data["model"]:
-            found = found.filter(model=data["model"])
-        if data["persona"]:
-            found = found.filter(persona=data["persona"])
-        return found
+        return selectors.dataset_conversations(
+            since=data["since"], until=data["until"], model=data["model"], persona=data["persona"]
+        )
 
     def description(self) -> dict:
         data = self.cleaned_data
@@ -80,9 +61,9 @@ def _chunk_lines(
     for conversation_id, line in builder(ids):
         seen[conversation_id] = owners[conversation_id]
         lines.append(json.dumps(line, ensure_ascii=False) + "\n")
-    audit.record_many(
+    services.audit_record_many(
         actor=actor,
-        action=audit.Action.EXPORT,
+        action=AuditEntry.Action.EXPORT,
         conversations=seen.items(),
         detail={"kind": kind, "export": export_id},
     )
@@ -93,17 +74,15 @@ def download(
     request: HttpRequest, *, kind: str, queryset: QuerySet[Conversation], filters: dict
 ) -> HttpResponse | None:
     """Stream the dataset for these conversations; None when there are too many."""
-    rows = list(
-        eligible(queryset).order_by("pk").values_list("pk", "owner_id")[: MAX_CONVERSATIONS + 1]
-    )
+    rows = selectors.dataset_rows(queryset=queryset, limit=MAX_CONVERSATIONS + 1)
     if len(rows) > MAX_CONVERSATIONS:
         return None
     owners = dict(rows)
     ids = [pk for pk, _ in rows]
     actor = request.user
-    summary = audit.record(
+    summary = services.audit_record(
         actor=actor,
-        action=audit.Action.EXPORT,
+        action=AuditEntry.Action.EXPORT,
         detail={"kind": kind, "filters": filters, "conversations": len(ids)},
         request=request,
     )
@@ -146,7 +125,7 @@ def datasets_view(request: HttpRequest) -> HttpResponse:
         {
             "title": "Datasets",
             "form": form,
-            "opted_out": DatasetOptOut.objects.count(),
+            "opted_out": selectors.dataset_opt_out_count(),
             "max": MAX_CONVERSATIONS,
         },
     )

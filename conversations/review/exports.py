@@ -11,34 +11,23 @@
   corrections against the replies they correct.
 - annotations: one flat line per score, note, correction and user rating.
 
-Conversations of users who opted out never get here (datasets.eligible).
+Conversations of users who opted out never get here (selectors.eligible_for_datasets).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-from django.db.models import Q
-
-from .. import selectors
+from .. import selectors as conversation_selectors
 from ..models import Message
 from ..tools import registry
-from .models import Correction, Feedback, ReviewNote, Score
+from . import selectors
 
 MAX_PAIRS_PER_PLACE = 20  # A reply regenerated 100 times still gives a bounded set.
-
-
-def _newest_corrections(message_ids: Iterable[int]) -> dict[int, Correction]:
-    newest: dict[int, Correction] = {}
-    for correction in Correction.objects.filter(message_id__in=list(message_ids)).order_by(
-        "created_at", "id"
-    ):
-        newest[correction.message_id] = correction
-    return newest
 
 
 def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]:
     """For each reply, (the messages its request sent, the tools it offered): one query."""
     wanted = {mid for r in replies for mid in (r.request or {}).get("sent", [])}
-    sent = Message.objects.in_bulk(list(wanted))
+    sent = selectors.messages_by_id(message_ids=wanted)
     prompts = {}
     for reply in replies:
         record = reply.request or {}
@@ -46,7 +35,7 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
         if record.get("system_prompt"):
             messages.append({"role": "system", "content": record["system_prompt"]})
         for mid in record.get("sent", []):
-            said = selectors.chat_message(sent[mid]) if mid in sent else None
+            said = conversation_selectors.chat_message(sent[mid]) if mid in sent else None
             if said is not None:
                 messages.append(said.to_wire())
         tools = [spec.to_wire() for spec in registry.specs(record.get("tools") or [])]
@@ -61,25 +50,16 @@ def _usable(reply: Message) -> bool:
 
 def finetune(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
     """(conversation id, line) for each good reply in these conversations."""
-    good = Q(feedback__rating=Feedback.Rating.UP) | Q(
-        scores__config__marks_good_example=True, scores__value=1
-    )
-    replies = [
-        r
-        for r in Message.objects.filter(
-            good, conversation_id__in=conversation_ids, role=Message.Role.ASSISTANT
-        )
-        .distinct()
-        .order_by("conversation_id", "id")
-        if _usable(r)
-    ]
-    corrections = _newest_corrections(r.pk for r in replies)
+    replies = [r for r in selectors.good_replies(conversation_ids=conversation_ids) if _usable(r)]
+    corrections = selectors.newest_corrections(message_ids=[r.pk for r in replies])
     prompts = _prompts(replies)
     for reply in replies:
         messages, tools = prompts[reply.pk]
         if reply.pk in corrections:
             final = {"role": "assistant", "content": corrections[reply.pk].content}
-        elif reply.status == Message.Status.COMPLETE and (said := selectors.chat_message(reply)):
+        elif reply.status == Message.Status.COMPLETE and (
+            said := conversation_selectors.chat_message(reply)
+        ):
             final = said.to_wire()
         else:
             continue  # A failed reply with no correction teaches nothing.
@@ -106,21 +86,10 @@ def _pairs(group: list[Message], ratings: dict[int, str]) -> list[tuple[Message,
 
 def preference(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
     """(conversation id, line) for each preference pair in these conversations."""
-    replies = list(
-        Message.objects.filter(
-            conversation_id__in=conversation_ids,
-            role=Message.Role.ASSISTANT,
-            parent__isnull=False,
-        )
-        .exclude(status__in=[Message.Status.PENDING, Message.Status.STREAMING])
-        .order_by("conversation_id", "created_at", "id")
-    )
-    ratings = dict(
-        Feedback.objects.filter(message_id__in=[r.pk for r in replies]).values_list(
-            "message_id", "rating"
-        )
-    )
-    corrections = _newest_corrections(r.pk for r in replies)
+    replies = selectors.ended_replies(conversation_ids=conversation_ids)
+    ids = [r.pk for r in replies]
+    ratings = selectors.ratings_by_message(message_ids=ids)
+    corrections = selectors.newest_corrections(message_ids=ids)
     places: dict[int, list[Message]] = {}
     for reply in replies:
         places.setdefault(reply.parent_id, []).append(reply)
@@ -164,11 +133,7 @@ def annotations(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
             "created_at": obj.created_at.isoformat(),
         }
 
-    for s in (
-        Score.objects.filter(conversation_id__in=conversation_ids)
-        .select_related("config", "author", "message")
-        .order_by("conversation_id", "id")
-    ):
+    for s in selectors.scores_in(conversation_ids=conversation_ids):
         yield (
             s.conversation_id,
             base("score", s, s.message)
@@ -180,30 +145,18 @@ def annotations(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
                 "updated_at": s.updated_at.isoformat(),
             },
         )
-    for n in (
-        ReviewNote.objects.filter(conversation_id__in=conversation_ids)
-        .select_related("author", "message")
-        .order_by("conversation_id", "id")
-    ):
+    for n in selectors.notes_in(conversation_ids=conversation_ids):
         yield (
             n.conversation_id,
             base("note", n, n.message) | {"text": n.text, "author": n.author.get_username()},
         )
-    for c in (
-        Correction.objects.filter(conversation_id__in=conversation_ids)
-        .select_related("author", "message")
-        .order_by("conversation_id", "id")
-    ):
+    for c in selectors.corrections_in(conversation_ids=conversation_ids):
         yield (
             c.conversation_id,
             base("correction", c, c.message)
             | {"content": c.content, "author": c.author.get_username()},
         )
-    for f in (
-        Feedback.objects.filter(conversation_id__in=conversation_ids)
-        .select_related("message")
-        .order_by("conversation_id", "id")
-    ):
+    for f in selectors.feedback_in(conversation_ids=conversation_ids):
         yield (
             f.conversation_id,
             base("feedback", f, f.message)

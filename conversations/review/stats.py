@@ -8,6 +8,15 @@ rollup from the messages in a few aggregate queries (the 0003 migration and
 Counts are added up in memory as replies end and written by `flush`: every few seconds
 by the server process (chat/runtime.py), and before the dashboard reads them. Writing
 them with each reply cost four statements on the path every reply's end takes.
+
+This is the rollups' service module: the one place that writes DailyStat, DailyActiveUser
+and DailyLatency. It stands apart from services/ because its writes are not made a call
+at a time but held in memory and flushed, and because adding to a counter in one
+statement needs raw SQL (`_bump`: INSERT … ON CONFLICT DO UPDATE). What it reads to
+count live is in selectors/dashboard.py, as are the dashboard's reads of the rollups.
+`rebuild` alone reads here: it aggregates the messages straight into new rollup rows, in
+one transaction, with a migration's historical models when the migration calls it, so
+those reads are part of the write.
 """
 
 import datetime as dt
@@ -20,9 +29,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from ..models import Message
+from . import selectors
 from .models import DailyActiveUser, DailyLatency, DailyStat
-
-FINAL = ~Q(status__in=[Message.Status.PENDING, Message.Status.STREAMING])
 
 
 def bucket_of(ms: int) -> int:
@@ -83,21 +91,8 @@ def forget() -> None:
 
 def _count_active_users(firsts: list[tuple[dt.date, int, int]]) -> None:
     """A user is active on a day their message got its first reply: two queries for all."""
-    replies = {parent: (day, reply) for day, reply, parent in firsts}
-    owners = dict(
-        Message.objects.filter(pk__in=replies, role=Message.Role.USER).values_list(
-            "pk", "conversation__owner_id"
-        )
-    )
-    earlier: dict[int, int] = {}  # User message -> its first reply's id.
-    for parent, reply in Message.objects.filter(
-        parent_id__in=owners, role=Message.Role.ASSISTANT
-    ).values_list("parent_id", "pk"):
-        earlier[parent] = min(reply, earlier.get(parent, reply))
-    for parent, owner in owners.items():
-        day, reply = replies[parent]
-        if earlier.get(parent, reply) >= reply:  # No reply came before this one.
-            _bump(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
+    for day, owner in selectors.first_reply_owners(firsts=firsts):
+        _bump(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
 
 
 def _bump(model, keys: dict, increments: dict) -> None:

@@ -1,9 +1,9 @@
-"""Reads for the transcript view: one branch of a conversation as its user saw it, with
+"""The transcript view's page: one branch of a conversation as its user saw it, with
 versions, the user's feedback and the reviewers' work on each reply.
 
 A fixed number of queries whatever the conversation's length: the branch in one
 recursive query, then one query each for versions, feedback, scores, notes, corrections
-and queue items.
+and queue items (selectors/transcript.py).
 """
 
 import json
@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from .. import selectors
+from .. import selectors as conversation_selectors
 from ..models import Conversation, Message
 from ..rendering import render_markdown
+from . import selectors
 from .models import Correction, Feedback, QueueItem, Report, ReviewNote, Score, ScoreConfig
 
 
@@ -59,18 +60,6 @@ class Transcript:
     configs: list[ScoreConfig]
 
 
-def _latest_leaves(conversation: Conversation) -> dict[int, int]:
-    """For every message, the child shown most recently (or the newest): one query."""
-    children: dict[int, int] = {}
-    for pk, parent_id in (
-        Message.objects.filter(conversation=conversation, parent__isnull=False)
-        .order_by("selected_at", "id")
-        .values_list("pk", "parent_id")
-    ):
-        children[parent_id] = pk
-    return children
-
-
 def _leaf_from(children: dict[int, int], message_id: int) -> int:
     """Follow the most recently shown children down to a leaf (as message_latest_leaf does)."""
     leaf, seen = message_id, 0
@@ -87,7 +76,9 @@ def build(
     size = settings.CHAT_PAGE_SIZE
     leaf_id = leaf_id or conversation.current_leaf_id
     branch = (
-        selectors.message_branch(conversation=conversation, leaf_id=leaf_id, limit=size + 1)
+        conversation_selectors.message_branch(
+            conversation=conversation, leaf_id=leaf_id, limit=size + 1
+        )
         if leaf_id
         else []
     )
@@ -97,27 +88,15 @@ def build(
     if len(branch) > size:
         branch = branch[-size:]
         earlier = branch[0].parent_id
-    siblings = selectors.message_siblings(conversation=conversation, messages=branch)
-    children = _latest_leaves(conversation)
+    siblings = conversation_selectors.message_siblings(conversation=conversation, messages=branch)
+    children = selectors.latest_children(conversation=conversation)
     ids = [m.pk for m in branch]
-    feedback = {f.message_id: f for f in Feedback.objects.filter(message_id__in=ids)}
-    scores: dict[int, list[Score]] = {}
-    for score in (
-        Score.objects.filter(message_id__in=ids)
-        .select_related("config", "author")
-        .order_by("config__name", "author__username")
-    ):
-        scores.setdefault(score.message_id, []).append(score)
-    notes: dict[int | None, list[ReviewNote]] = {}
-    for note in ReviewNote.objects.filter(conversation=conversation).select_related("author"):
-        notes.setdefault(note.message_id, []).append(note)
-    corrections: dict[int, list[Correction]] = {}
-    for correction in Correction.objects.filter(message_id__in=ids).select_related("author"):
-        corrections.setdefault(correction.message_id, []).append(correction)
-    items = list(
-        QueueItem.objects.filter(conversation=conversation).select_related("assignee", "created_by")
-    )
-    configs = list(ScoreConfig.objects.filter(active=True))
+    feedback = selectors.feedback_for_messages(message_ids=ids)
+    scores = selectors.scores_for_messages(message_ids=ids)
+    notes = selectors.notes_for_conversation(conversation=conversation)
+    corrections = selectors.corrections_for_messages(message_ids=ids)
+    items = selectors.queue_items_for_conversation(conversation=conversation)
+    configs = selectors.score_configs_active()
     entries = []
     for message in branch:
         versions = siblings[message.pk]
@@ -154,7 +133,7 @@ def build(
         earlier_leaf=earlier,
         notes=notes.get(None, []),
         queue_items=items,
-        report=Report.objects.filter(conversation=conversation).first(),
+        report=selectors.own_report(conversation=conversation),
         configs=configs,
     )
 

@@ -10,7 +10,26 @@ from ..user_services import SETTINGS_FIELDS
 
 
 class SignupForm(UserCreationForm):
-    """Username and password twice; the account is made by services.user_create."""
+    """Username and password twice, and a setup token or invite code when the rules ask for
+    one; the account is made by services.user_create."""
+
+    token = forms.CharField(max_length=200, strip=True)
+
+    def __init__(self, *args, needs: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        token = self.fields["token"]
+        token.widget.attrs.update(autocomplete="off", spellcheck="false")
+        if needs == "setup_token":
+            token.label = "Setup token"
+            token.help_text = (
+                "Printed by the server when it started; on the server, "
+                "python manage.py setup_token prints a new one."
+            )
+        elif needs == "invite":
+            token.label = "Invite code"
+            token.help_text = "From the invite link an administrator gave you."
+        else:
+            del self.fields["token"]
 
 
 class PersonaForm(forms.ModelForm):

@@ -1,16 +1,21 @@
 """Pages: the chat, sign-up, the export and the model list. The chat itself runs over the websocket."""
 
+import math
+
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .. import selectors, services
+from .. import accounts, selectors, services
 from ..chat import outbound
 from ..portability import export, importing
 from ..provider import catalog, upstream
@@ -279,14 +284,56 @@ def highlight_css(request: HttpRequest) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    """Create an account and sign in; the first account on a new install is a superuser."""
+    """Create an account and sign in, as the sign-up rules allow (see accounts.py)."""
     if request.user.is_authenticated:
         return redirect("chat")
-    form = SignupForm(request.POST or None)
+    rules = accounts.signup_rules(request)
+    if rules.closed:
+        return render(request, "registration/signup_closed.html", status=403)
+    form = SignupForm(
+        request.POST or None, needs=rules.needs, initial={"token": request.GET.get("invite", "")}
+    )
     if request.method == "POST" and form.is_valid():
-        user = services.user_create(
-            username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("chat")
-    return render(request, "registration/signup.html", {"form": form})
+        try:
+            user = services.user_create(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                token=form.cleaned_data.get("token", ""),
+                trusted_local=rules.first_account and not rules.needs,
+            )
+        except services.SignupRefused as exc:
+            form.add_error("token" if "token" in form.fields else None, str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("chat")
+    return render(request, "registration/signup.html", {"form": form, "rules": rules})
+
+
+class SignInView(LoginView):
+    """Django's sign-in page; a signed-in visitor goes straight on to `next`."""
+
+    # A socket closed for a stale session sends the page here: one whose browser holds a
+    # valid session again (after a password change, say) is sent back, not asked again.
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(**kwargs) | {
+            "signup_offered": accounts.signup_offered(),
+            "invite_only": settings.CHAT_SIGNUP == "invite",
+        }
+
+
+def locked_out(
+    request: HttpRequest, original_response=None, credentials: dict | None = None
+) -> HttpResponse:
+    """Too many failed sign-ins (django-axes' lockout page): 429, and when to try again."""
+    until = AxesProxyHandler.get_implementation().locked_until(request, credentials)
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": max(1, round(seconds / 60)), "until": until},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from conversations import accounts
 from conversations.management import supervision
 from conversations.provider import local_model
 
@@ -80,6 +81,13 @@ class Command(BaseCommand):
                 f"or pick another port: make run PORT={port + 1}"
             )
         env = dict(os.environ)
+        env["CHAT_BIND_HOST"] = host  # Whether the first account needs a setup token.
+        try:
+            notice = accounts.startup_notice(bind_host=host, url=f"http://{host}:{port}")
+        except Exception as exc:  # noqa: BLE001 - serving must not wait on this notice
+            notice = f"Could not check for a first account ({type(exc).__name__}): run migrate."
+        if notice:
+            self.stdout.write(notice)
         local = local_model.wanted(env)
         if local and not local_model.installed():
             raise CommandError(

@@ -9,13 +9,11 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
-from ..models import Conversation, Message
-from .models import AuditEntry
-
-Action = AuditEntry.Action
+from ...models import Conversation, Message
+from ..models import AuditEntry
 
 
-def record(
+def audit_record(
     *,
     actor: AbstractBaseUser,
     action: str,
@@ -41,7 +39,7 @@ def record(
     )
 
 
-def record_many(
+def audit_record_many(
     *,
     actor: AbstractBaseUser,
     action: str,

@@ -16,7 +16,7 @@ def follow_personas(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0009_conversation_import_fingerprint'),
+        ('conversations', '0010_signup_tokens_and_invites'),
     ]
 
     operations = [

@@ -6,9 +6,9 @@ Nothing here changes the reply itself: a correction is kept beside it.
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from ..models import Conversation, Message
-from . import audit
-from .models import Correction, ReviewNote, Score, ScoreConfig
+from ...models import Conversation, Message
+from ..models import AuditEntry, Correction, ReviewNote, Score, ScoreConfig
+from .audit import audit_record
 
 
 class BadScore(ValueError):
@@ -49,9 +49,9 @@ def score_set(
             author=author,
             defaults={"value": value, "category": category, "conversation": message.conversation},
         )
-        audit.record(
+        audit_record(
             actor=author,
-            action=audit.Action.SCORE,
+            action=AuditEntry.Action.SCORE,
             message=message,
             detail={"config": config.name, "value": score.display},
         )
@@ -63,9 +63,9 @@ def score_clear(*, author: AbstractBaseUser, message: Message, config: ScoreConf
     with transaction.atomic():
         deleted, _ = Score.objects.filter(config=config, message=message, author=author).delete()
         if deleted:
-            audit.record(
+            audit_record(
                 actor=author,
-                action=audit.Action.SCORE_CLEAR,
+                action=AuditEntry.Action.SCORE_CLEAR,
                 message=message,
                 detail={"config": config.name},
             )
@@ -80,9 +80,9 @@ def note_add(
         note = ReviewNote.objects.create(
             conversation=conversation, message=message, author=author, text=text
         )
-        audit.record(
+        audit_record(
             actor=author,
-            action=audit.Action.NOTE,
+            action=AuditEntry.Action.NOTE,
             conversation=conversation,
             message=message,
             detail={"note": note.pk},
@@ -96,9 +96,9 @@ def correction_add(*, author: AbstractBaseUser, message: Message, content: str) 
         correction = Correction.objects.create(
             conversation=message.conversation, message=message, author=author, content=content
         )
-        audit.record(
+        audit_record(
             actor=author,
-            action=audit.Action.CORRECTION,
+            action=AuditEntry.Action.CORRECTION,
             message=message,
             detail={"correction": correction.pk},
         )

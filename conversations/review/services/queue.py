@@ -1,13 +1,16 @@
-"""Writes: users' feedback and reports, the review queue, dataset opt-outs, and the hooks
-the conversations app calls as messages are saved."""
+"""Writes to the review queue, and the hooks the conversations app calls as messages are
+saved (they count messages for the dashboard and queue failures)."""
+
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Conversation, Message
-from . import audit, stats
-from .models import UNRESOLVED_Q, DatasetOptOut, Feedback, QueueItem, Report
+from ...models import Conversation, Message
+from .. import stats
+from ..models import UNRESOLVED_Q, AuditEntry, QueueItem
+from .audit import audit_record
 
 Reason = QueueItem.Reason
 Status = QueueItem.Status
@@ -69,7 +72,9 @@ def queue_auto(*, conversation: Conversation, message: Message | None, reason: s
     )
 
 
-def _drop_untouched(*, conversation: Conversation, message: Message | None, reason: str) -> None:
+def queue_drop_untouched(
+    *, conversation: Conversation, message: Message | None, reason: str
+) -> None:
     """Withdrawn feedback takes its item out of the queue unless a reviewer has taken it up."""
     QueueItem.objects.filter(
         conversation=conversation,
@@ -91,14 +96,24 @@ def queue_add(
         model=(message.model if message else "") or conversation.model,
         created_by=actor,
     )
-    audit.record(
+    audit_record(
         actor=actor,
-        action=audit.Action.QUEUE_ADD,
+        action=AuditEntry.Action.QUEUE_ADD,
         conversation=conversation,
         message=message,
         queue_item_id=item.pk,
     )
     return item
+
+
+def queue_add_many(*, actor: AbstractBaseUser, conversations: Iterable[Conversation]) -> int:
+    """Staff add whole conversations to the queue by hand, all or none; return how many."""
+    added = 0
+    with transaction.atomic():
+        for conversation in conversations:
+            queue_add(actor=actor, conversation=conversation)
+            added += 1
+    return added
 
 
 def queue_assign(
@@ -110,9 +125,9 @@ def queue_assign(
         if assignee is not None and item.status == Status.OPEN:
             item.status = Status.IN_REVIEW
         item.save(update_fields=["assignee", "status", "updated_at"])
-        audit.record(
+        audit_record(
             actor=actor,
-            action=audit.Action.QUEUE_ASSIGN,
+            action=AuditEntry.Action.QUEUE_ASSIGN,
             conversation=item.conversation,
             queue_item_id=item.pk,
             detail={"assignee": assignee.get_username() if assignee else None},
@@ -155,73 +170,12 @@ def queue_set_status(
         if status == Status.IN_REVIEW and item.assignee_id is None:
             item.assignee = actor
         item.save()
-        audit.record(
+        audit_record(
             actor=actor,
-            action=audit.Action.QUEUE_STATUS,
+            action=AuditEntry.Action.QUEUE_STATUS,
             conversation=item.conversation,
             message=item.message,
             queue_item_id=item.pk,
             detail={"from": previous, "to": status},
         )
     return len(items)
-
-
-# Users' own feedback and reports.
-
-
-def feedback_set(
-    *, user: AbstractBaseUser, message: Message, rating: str, categories: list[str], comment: str
-) -> Feedback:
-    """Rate a reply (again); a thumbs down puts it in the review queue."""
-    conversation = message.conversation
-    with transaction.atomic():
-        feedback, created = Feedback.objects.select_for_update().get_or_create(
-            message=message,
-            defaults={"conversation": conversation, "user": user, "rating": rating},
-        )
-        previous = None if created else feedback.rating
-        feedback.rating, feedback.categories, feedback.comment = rating, categories, comment
-        feedback.save()
-        if rating == Feedback.Rating.DOWN:
-            queue_auto(conversation=conversation, message=message, reason=Reason.THUMBS_DOWN)
-        elif previous == Feedback.Rating.DOWN:
-            _drop_untouched(conversation=conversation, message=message, reason=Reason.THUMBS_DOWN)
-    return feedback
-
-
-def feedback_withdraw(*, message: Message) -> None:
-    """Take back one's rating of a reply."""
-    with transaction.atomic():
-        Feedback.objects.filter(message=message).delete()
-        _drop_untouched(
-            conversation=message.conversation, message=message, reason=Reason.THUMBS_DOWN
-        )
-
-
-def report_set(
-    *, user: AbstractBaseUser, conversation: Conversation, categories: list[str], comment: str
-) -> Report:
-    """Report one's own conversation (again); it goes into the review queue."""
-    with transaction.atomic():
-        report, _ = Report.objects.select_for_update().get_or_create(
-            conversation=conversation, defaults={"user": user}
-        )
-        report.categories, report.comment = categories, comment
-        report.save()
-        queue_auto(conversation=conversation, message=None, reason=Reason.REPORT)
-    return report
-
-
-def report_withdraw(*, conversation: Conversation) -> None:
-    """Take back one's report."""
-    with transaction.atomic():
-        Report.objects.filter(conversation=conversation).delete()
-        _drop_untouched(conversation=conversation, message=None, reason=Reason.REPORT)
-
-
-def dataset_opt_out_set(*, user: AbstractBaseUser, opted_out: bool) -> None:
-    """Keep (or stop keeping) all of a user's conversations out of every dataset."""
-    if opted_out:
-        DatasetOptOut.objects.get_or_create(user=user)
-    else:
-        DatasetOptOut.objects.filter(user=user).delete()

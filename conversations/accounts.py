@@ -1,0 +1,93 @@
+"""Who may create an account: the first-account rule, the sign-up mode, and their secrets.
+
+On a fresh install the first account becomes the administrator. That is only safe when
+nobody but the person at the machine can reach the sign-up page: so the setup token is
+needed unless the server is served locally (settings.CHAT_SERVED_LOCALLY: loopback host
+names, bound to loopback, no proxy) *and* this request comes straight from loopback.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from . import selectors
+from .hosts import is_loopback
+
+SETUP_TOKEN_TTL = timedelta(hours=24)
+# Any of these means a proxy relayed the request: whoever sent it may be anywhere.
+FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+
+
+@dataclass(frozen=True)
+class SignupRules:
+    """What a sign-up needs right now."""
+
+    first_account: bool
+    needs: str  # "", "setup_token" or "invite"
+    closed: bool
+
+
+def new_secret() -> str:
+    """A setup token or invite code: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> str:
+    """What is stored of a token or code. Being random, it needs no slow, salted hash."""
+    return hashlib.sha256(secret.strip().encode()).hexdigest()
+
+
+def signup_rules(request: HttpRequest) -> SignupRules:
+    """The rules for a sign-up arriving as `request`."""
+    if not selectors.user_exists():
+        return SignupRules(
+            first_account=True, needs="" if trusted_local(request) else "setup_token", closed=False
+        )
+    mode = settings.CHAT_SIGNUP
+    return SignupRules(
+        first_account=False, needs="invite" if mode == "invite" else "", closed=mode == "closed"
+    )
+
+
+def signup_offered() -> bool:
+    """Whether the sign-in page should point to sign-up at all."""
+    return settings.CHAT_SIGNUP != "closed" or not selectors.user_exists()
+
+
+def trusted_local(request: HttpRequest) -> bool:
+    """Whether the request comes straight from this machine, on a locally served install."""
+    if not settings.CHAT_SERVED_LOCALLY:
+        return False
+    if any(request.META.get(header) for header in FORWARDING_HEADERS):
+        return False
+    return is_loopback(request.META.get("REMOTE_ADDR") or "")
+
+
+def startup_notice(*, bind_host: str, url: str) -> str:
+    """What the server prints at start-up about the first account ("" once one exists).
+
+    Off loopback it issues a fresh setup token (any earlier one stops working) and says it.
+    """
+    from . import services  # services imports this module for the secrets.
+
+    if selectors.user_exists():
+        return ""
+    signup = f"{url.rstrip('/')}/accounts/signup/"
+    if settings.CHAT_SERVED_LOCALLY and is_loopback(bind_host):
+        return (
+            f"No accounts yet: the first account signed up at {signup} becomes the "
+            "administrator of this site (a superuser)."
+        )
+    token = services.setup_token_issue()
+    return (
+        f"No accounts yet: the first account signed up at {signup} becomes the administrator "
+        "of this site (a superuser). The sign-up page asks for this one-time\n"
+        f"  setup token: {token}\n"
+        f"It works once, within {SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours. "
+        "`python manage.py setup_token` makes a new one; `python manage.py createsuperuser` "
+        "makes the administrator without it."
+    )

@@ -1,0 +1,59 @@
+"""Sign-in throttling with django-axes: one limit per account, a higher one per address.
+
+Axes records each failed sign-in in the database, so every server process sees the same
+count, and locks a request out when one of its lockout parameters (the username, the
+client's address) has failed too often within the cool-off. It has a single limit for
+both; an office behind one address needs more room than a single account, so failures
+from an address are scaled here to reach axes' limit exactly at the per-address limit.
+"""
+
+import ipaddress
+from datetime import datetime
+
+from axes.handlers.database import AxesDatabaseHandler
+from django.conf import settings
+from django.db.models import Max, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+
+
+class LoginThrottle(AxesDatabaseHandler):
+    """Axes' database handler with separate limits per account and per address."""
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        by_account, by_address = (
+            attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+            for attempts in self.get_user_attempts(request, credentials)
+        )
+        per_account = settings.AXES_FAILURE_LIMIT
+        per_address = settings.CHAT_LOGIN_FAILURES_PER_ADDRESS
+        return max(by_account, by_address - per_address + per_account)
+
+    def locked_until(self, request, credentials: dict | None = None) -> datetime:
+        """When the lockout on this request ends: a cool-off after the latest failure."""
+        latest = [
+            attempts.aggregate(latest=Max("attempt_time"))["latest"]
+            for attempts in self.get_user_attempts(request, credentials)
+        ]
+        start = max((t for t in latest if t is not None), default=timezone.now())
+        return start + settings.AXES_COOLOFF_TIME
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: the connection's, or behind a trusted proxy the one it appended.
+
+    Entries further left in X-Forwarded-For are whatever the client sent, so only the one
+    DJANGO_PROXY_COUNT places from the right is believed.
+    """
+    candidates = [request.META.get("REMOTE_ADDR", "")]
+    if settings.BEHIND_PROXY:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if len(forwarded) >= settings.PROXY_COUNT:
+            candidates.insert(0, forwarded[-settings.PROXY_COUNT])
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,146 @@
+"""Reads behind dataset exports: which conversations may go in, and what they hold.
+
+Each function reads a chunk of conversations in one query, so an export's cost grows
+with its size in chunks, not in messages.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+
+from ...models import Conversation, Message, Persona
+from ..models import Correction, DatasetOptOut, Feedback, ReviewNote, Score
+
+# Replies that have ended (a pending or streaming one has nothing to learn from yet).
+ENDED = ~Q(status__in=[Message.Status.PENDING, Message.Status.STREAMING])
+
+
+def eligible_for_datasets(*, queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """The conversations that may go into a dataset: never those of users who opted out."""
+    return queryset.exclude(owner_id__in=DatasetOptOut.objects.values("user_id"))
+
+
+def dataset_conversations(
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    model: str = "",
+    persona: Persona | None = None,
+) -> QuerySet[Conversation]:
+    """Conversations active on or after `since` and begun on or before `until` (UTC days),
+    with this model and persona when given."""
+    found = Conversation.objects.all()
+    if since:
+        found = found.filter(updated_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC))
+    if until:
+        found = found.filter(
+            created_at__lt=dt.datetime.combine(
+                until + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC
+            )
+        )
+    if model:
+        found = found.filter(model=model)
+    if persona:
+        found = found.filter(persona=persona)
+    return found
+
+
+def dataset_rows(*, queryset: QuerySet[Conversation], limit: int) -> list[tuple[int, int]]:
+    """(id, owner id) of at most `limit` of these conversations that may go into a
+    dataset, by id."""
+    return list(
+        eligible_for_datasets(queryset=queryset)
+        .order_by("pk")
+        .values_list("pk", "owner_id")[:limit]
+    )
+
+
+def dataset_personas() -> QuerySet[Persona]:
+    """The shared personas, which an export may be narrowed to."""
+    return Persona.objects.filter(owner__isnull=True)
+
+
+def dataset_opt_out_count() -> int:
+    """How many users keep their conversations out of every dataset."""
+    return DatasetOptOut.objects.count()
+
+
+def good_replies(*, conversation_ids: list[int]) -> list[Message]:
+    """Replies rated up by their user or scored yes on a "good example" config, in order."""
+    good = Q(feedback__rating=Feedback.Rating.UP) | Q(
+        scores__config__marks_good_example=True, scores__value=1
+    )
+    return list(
+        Message.objects.filter(
+            good, conversation_id__in=conversation_ids, role=Message.Role.ASSISTANT
+        )
+        .distinct()
+        .order_by("conversation_id", "id")
+    )
+
+
+def ended_replies(*, conversation_ids: list[int]) -> list[Message]:
+    """Every reply that has ended, each with the message it answers, oldest first."""
+    return list(
+        Message.objects.filter(
+            ENDED,
+            conversation_id__in=conversation_ids,
+            role=Message.Role.ASSISTANT,
+            parent__isnull=False,
+        ).order_by("conversation_id", "created_at", "id")
+    )
+
+
+def messages_by_id(*, message_ids: Iterable[int]) -> dict[int, Message]:
+    """These messages by id (missing ones left out)."""
+    return Message.objects.in_bulk(list(message_ids))
+
+
+def ratings_by_message(*, message_ids: list[int]) -> dict[int, str]:
+    """The users' ratings ("up" or "down") of these replies, by message id."""
+    return dict(
+        Feedback.objects.filter(message_id__in=message_ids).values_list("message_id", "rating")
+    )
+
+
+def newest_corrections(*, message_ids: Iterable[int]) -> dict[int, Correction]:
+    """The newest correction of each of these replies that has one, by message id."""
+    newest: dict[int, Correction] = {}
+    for correction in Correction.objects.filter(message_id__in=list(message_ids)).order_by(
+        "created_at", "id"
+    ):
+        newest[correction.message_id] = correction
+    return newest
+
+
+def scores_in(*, conversation_ids: list[int]) -> QuerySet[Score]:
+    return (
+        Score.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("config", "author", "message")
+        .order_by("conversation_id", "id")
+    )
+
+
+def notes_in(*, conversation_ids: list[int]) -> QuerySet[ReviewNote]:
+    return (
+        ReviewNote.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("author", "message")
+        .order_by("conversation_id", "id")
+    )
+
+
+def corrections_in(*, conversation_ids: list[int]) -> QuerySet[Correction]:
+    return (
+        Correction.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("author", "message")
+        .order_by("conversation_id", "id")
+    )
+
+
+def feedback_in(*, conversation_ids: list[int]) -> QuerySet[Feedback]:
+    return (
+        Feedback.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("message")
+        .order_by("conversation_id", "id")
+    )

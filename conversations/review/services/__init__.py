@@ -1,0 +1,64 @@
+"""Writes of the review app. Every change it makes to the database is in one of these
+modules (the dashboard's daily rollups aside: stats.py writes those):
+
+- queue: the review queue, and the hooks the conversations app calls as messages are
+  saved;
+- users: users' feedback, reports and dataset opt-outs;
+- annotations: reviewers' scores, notes and corrections;
+- audit: the audit log;
+- deletion: staff deleting a conversation.
+
+Callers import this package (`from conversations.review import services`): every
+public function is here by name.
+"""
+
+from .annotations import BadScore, correction_add, note_add, parse_value, score_clear, score_set
+from .audit import audit_record, audit_record_many
+from .deletion import conversation_delete_by_staff, deletions_log
+from .queue import (
+    TRANSITIONS,
+    BadTransition,
+    message_created,
+    queue_add,
+    queue_add_many,
+    queue_assign,
+    queue_auto,
+    queue_drop_untouched,
+    queue_set_status,
+    reply_finished,
+)
+from .users import (
+    dataset_opt_out_set,
+    feedback_set,
+    feedback_withdraw,
+    report_set,
+    report_withdraw,
+)
+
+__all__ = [
+    "TRANSITIONS",
+    "BadScore",
+    "BadTransition",
+    "audit_record",
+    "audit_record_many",
+    "conversation_delete_by_staff",
+    "correction_add",
+    "dataset_opt_out_set",
+    "deletions_log",
+    "feedback_set",
+    "feedback_withdraw",
+    "message_created",
+    "note_add",
+    "parse_value",
+    "queue_add",
+    "queue_add_many",
+    "queue_assign",
+    "queue_auto",
+    "queue_drop_untouched",
+    "queue_set_status",
+    "reply_finished",
+    "report_set",
+    "report_withdraw",
+    "score_clear",
+    "score_set",
+]
