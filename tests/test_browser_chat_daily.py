@@ -404,13 +404,16 @@ def test_drafts_stay_with_their_account_and_go_on_sign_out(site, browser):
     page = context.new_page()
     sign_up(page, site.url, "ann")
     page.fill("#input", "ann's secret draft")
-    # Someone else signs in on the same browser (ann's session simply replaced).
+    # ann's session ends without her signing out (it expired, or she signed out
+    # everywhere from her phone); someone else signs in on the same browser.
+    context.clear_cookies()
     other = context.new_page()
     sign_in(other, site.url, "ben")
     expect(other.locator("#input")).to_have_value("")
     other.fill("#input", "ben's own draft")
     other.close()
     # ann again: her draft is hers; ben's is not shown to her.
+    context.clear_cookies()
     sign_in(page, site.url, "ann")
     expect(page.locator("#input")).to_have_value("ann's secret draft")
     # Signing out removes ann's drafts from the browser, and only hers.
