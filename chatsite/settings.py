@@ -160,6 +160,12 @@ LLM_API_KEY = env.get("LLM_API_KEY") or env.get("HYPERBOLIC_API_KEY") or ""
 LLM_DEFAULT_MODEL = env.get("LLM_DEFAULT_MODEL") or "meta-llama/Llama-3.3-70B-Instruct"
 # Set by `manage.py serve` when it runs the bundled offline model for want of a provider.
 LLM_LOCAL_MODEL = env_bool("LLM_LOCAL_MODEL")
+# How "Continue" asks for more of a reply: "instruction" (an instruction after the reply,
+# understood by any provider) or "prefill" (the provider continues the reply itself:
+# vLLM, llama.cpp).
+LLM_CONTINUE_METHOD = env.get("LLM_CONTINUE_METHOD") or "instruction"
+if LLM_CONTINUE_METHOD not in ("instruction", "prefill"):
+    raise ImproperlyConfigured("LLM_CONTINUE_METHOD must be instruction or prefill.")
 LLM_READ_TIMEOUT = float(env.get("LLM_READ_TIMEOUT") or 60)
 LLM_TURN_TIMEOUT = float(env.get("LLM_TURN_TIMEOUT") or 600)
 CHAT_MAX_MESSAGE_CHARS = int(env.get("CHAT_MAX_MESSAGE_CHARS") or 100_000)

@@ -63,7 +63,17 @@ class Conversation(models.Model):
     pinned = models.BooleanField(default=False)
     archived = models.BooleanField(default=False)
     persona = models.ForeignKey(Persona, null=True, blank=True, on_delete=models.SET_NULL)
-    model = models.CharField(max_length=200, blank=True)
+    # The user's own choices for this conversation, each over its persona's: blank (None)
+    # follows the persona, so a persona's model or prompt edited later still applies.
+    model = models.CharField(
+        max_length=200, blank=True, help_text="Blank: the persona's model, else the default."
+    )
+    temperature = models.FloatField(null=True, blank=True, help_text="Blank: the persona's.")
+    top_p = models.FloatField(null=True, blank=True, help_text="Blank: the persona's.")
+    max_tokens = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Blank: the persona's."
+    )
+    system_prompt = models.TextField(blank=True, help_text="Blank: the persona's.")
     current_leaf = models.ForeignKey(
         "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -148,6 +158,9 @@ class Message(models.Model):
         null=True, blank=True, help_text="Time from request to first token."
     )
     duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Total time.")
+    reasoning_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Time from the first reasoning to the first answer token."
+    )
     usage_estimated = models.BooleanField(
         default=False, help_text="The provider reported no usage: these counts are estimates."
     )

@@ -41,9 +41,33 @@ def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> Quer
     """The user's conversations (archived or not), pinned first, then most recently active."""
     return (
         Conversation.objects.filter(owner=user, archived=archived)
-        .only("id", "title", "model", "persona_id", "pinned", "archived", "updated_at")
+        .select_related("persona")
+        .only(
+            "id",
+            "title",
+            "model",
+            "persona__id",
+            "persona__model",
+            "pinned",
+            "archived",
+            "updated_at",
+        )
         .order_by("-pinned", "-updated_at")
     )
+
+
+def conversation_model(conversation: Conversation) -> tuple[str, str]:
+    """The model a conversation's next reply uses, and whose choice it is.
+
+    The user's choice for this conversation wins, then its persona's model, then the
+    default: ("model id", "conversation" | "persona" | "default").
+    """
+    if conversation.model:
+        return conversation.model, "conversation"
+    persona = conversation.persona
+    if persona is not None and persona.model:
+        return persona.model, "persona"
+    return settings.LLM_DEFAULT_MODEL, "default"
 
 
 def conversation_exists(*, user: AbstractBaseUser, conversation_id: int) -> bool:
@@ -296,11 +320,24 @@ def system_message(persona: Persona | None, instructions: str = "") -> ChatMessa
     return ChatMessage("system", "\n\n".join(parts)) if parts else None
 
 
+def conversation_system_message(
+    conversation: Conversation, instructions: str = ""
+) -> ChatMessage | None:
+    """The first message: the conversation's own system prompt, else its persona's; then
+    the user's custom instructions (a blank line between), if there is any of them."""
+    if not conversation.system_prompt.strip():
+        return system_message(conversation.persona, instructions)
+    parts = [conversation.system_prompt]  # As written: what was sent stays exact.
+    if instructions.strip():
+        parts.append(instructions.strip())
+    return ChatMessage("system", "\n\n".join(parts))
+
+
 def upstream_messages(
-    *, persona: Persona | None, branch: list[Message], instructions: str = ""
+    *, conversation: Conversation, branch: list[Message], instructions: str = ""
 ) -> list[ChatMessage]:
     """The whole message list for a branch: system prompt, then every message that says something."""
-    system = system_message(persona, instructions)
+    system = conversation_system_message(conversation, instructions)
     said = [m for m in (chat_message(message) for message in branch) if m is not None]
     return ([system] if system else []) + said
 
@@ -311,12 +348,12 @@ def conversation_export(*, conversation: Conversation) -> dict:
     return {
         "id": conversation.pk,
         "title": conversation.title,
-        "model": conversation.model,
+        "model": conversation_model(conversation)[0],
         "persona": {"id": persona.pk, "name": persona.name} if persona else None,
         "messages": [
             message.to_wire()
             for message in upstream_messages(
-                persona=persona,
+                conversation=conversation,
                 branch=message_branch(conversation=conversation),
                 instructions=custom_instructions(user_id=conversation.owner_id),
             )

@@ -1,5 +1,6 @@
 """Writes: every change the app makes to conversations, personas, messages and users."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -123,6 +124,63 @@ def conversation_create(
 ) -> Conversation:
     """Start a conversation."""
     return Conversation.objects.create(owner=owner, persona=persona, model=model, title=title)
+
+
+# The settings a user may give one conversation, over its persona's.
+PARAMETER_FIELDS = ("temperature", "top_p", "max_tokens", "system_prompt")
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """What a frame changes of a conversation's settings: only the fields named in `given`.
+
+    A given `None` (or `""` for `model` and `system_prompt`) clears the user's own choice,
+    so the persona's (else the default) applies again.
+    """
+
+    given: frozenset[str] = frozenset()
+    persona: int | None = None
+    model: str = ""
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    system_prompt: str = ""
+
+
+def conversation_apply_settings(
+    *, conversation: Conversation, change: SettingsChange, persona: Persona | None
+) -> list[str]:
+    """Apply a change to a conversation in memory (the caller saves); return what changed.
+
+    `persona` is the persona `change.persona` names, already checked as the user's to use.
+    A conversation given a different persona follows that persona's model from then on,
+    unless the same change also chooses a model: choosing a persona chooses its model.
+    """
+    changed: list[str] = []
+    if "persona" in change.given and (persona.pk if persona else None) != conversation.persona_id:
+        conversation.persona = persona
+        changed.append("persona")
+        if "model" not in change.given and conversation.model:
+            conversation.model = ""
+            changed.append("model")
+    if "model" in change.given and change.model != conversation.model:
+        conversation.model = change.model
+        changed.append("model")
+    for name in PARAMETER_FIELDS:
+        if name in change.given and getattr(change, name) != getattr(conversation, name):
+            setattr(conversation, name, getattr(change, name))
+            changed.append(name)
+    return changed
+
+
+def conversation_update_settings(
+    *, conversation: Conversation, change: SettingsChange, persona: Persona | None
+) -> list[str]:
+    """Change a conversation's persona, model or parameters from its next reply on."""
+    changed = conversation_apply_settings(conversation=conversation, change=change, persona=persona)
+    if changed:
+        conversation.save(update_fields=changed)
+    return changed
 
 
 def message_append(

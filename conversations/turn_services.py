@@ -23,7 +23,7 @@ from .llm.redact import redact
 from .models import Conversation, Message, Persona
 from .provider.availability import ModelPolicy
 from .review import services as review
-from .services import title_from_text
+from .services import SettingsChange, conversation_apply_settings, title_from_text
 
 INTERRUPTED = "The server stopped before this reply finished."
 
@@ -42,6 +42,10 @@ class Begun:
     reply: Message
     branch: list[Message]  # The messages the reply answers, root first.
     created: bool = False  # The conversation is new.
+    # The reply is an earlier one, continued: `reply` holds it as it was (its text, timing,
+    # usage and request record) and `branch` ends with it.
+    continued: bool = False
+    changed: list[str] | None = None  # The conversation's settings this message changed.
 
 
 @dataclass
@@ -76,14 +80,27 @@ def _placeholder(conversation: Conversation, parent: Message, model: str, now: d
 
 
 def _model_for(conversation: Conversation) -> str:
-    persona = conversation.persona
-    return conversation.model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+    return selectors.conversation_model(conversation)[0]
 
 
-def _check_model(models: ModelPolicy | None, model: str, *, chosen: bool, source: str) -> None:
+def settings_persona(*, user, change: SettingsChange) -> Persona | None:
+    """The persona a settings change names, checked as one the user may use."""
+    if "persona" not in change.given or change.persona is None:
+        return None
+    persona = selectors.persona_get(user=user, persona_id=change.persona)
+    if persona is None:
+        raise not_found("persona")
+    return persona
+
+
+def _check_model(
+    models: ModelPolicy | None, conversation: Conversation, change: SettingsChange
+) -> None:
     """The model a turn will use must be usable; one the send chose was checked before."""
-    if models is not None and not chosen:
-        models.check_inherited(model, source=source)
+    if models is None or ("model" in change.given and change.model):
+        return
+    model, source = selectors.conversation_model(conversation)
+    models.check_inherited(model, source="persona" if source == "persona" else "conversation")
 
 
 def turn_begin_send(
@@ -93,38 +110,34 @@ def turn_begin_send(
     client_id: str,
     conversation_id: int | None,
     content: str,
-    persona_id: int | None = None,
-    model: str | None = None,
+    change: SettingsChange | None = None,
     edit_id: int | None = None,
     models: ModelPolicy | None = None,
 ) -> Begun | AlreadySent:
     """Save a user's message and its reply's placeholder, holding the conversation's lease.
 
-    `models` checks the model the turn takes from its conversation or persona (a model the
-    send names was checked before); a message sent again is answered before any check.
+    `change` (the persona, model and parameters the message carries) applies to the
+    conversation from this reply on. `models` checks the model the turn takes from its
+    conversation or persona (a model the send names was checked before); a message sent
+    again is answered before any check.
     """
     now = timezone.now()
-    persona = None
-    if persona_id is not None:
-        persona = selectors.persona_get(user=user, persona_id=persona_id)
-        if persona is None:
-            raise not_found("persona")
+    change = change or SettingsChange()
+    persona = settings_persona(user=user, change=change)
     if conversation_id is None:
         existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
         if existing:
             return AlreadySent(existing.conversation, existing, created=True)
-        chosen = model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
-        source = "persona" if persona and persona.model else "conversation"
-        _check_model(models, chosen, chosen=bool(model), source=source)
-        turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
-        conversation = Conversation.objects.create(
+        conversation = Conversation(
             owner=user,
-            persona=persona,
-            model=chosen,
             title=title_from_text(content),
             turn_owner=owner,
             turn_expires_at=now + timedelta(seconds=lease_seconds()),
         )
+        conversation_apply_settings(conversation=conversation, change=change, persona=persona)
+        _check_model(models, conversation, change)
+        turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
+        conversation.save(force_insert=True)
         parent, created = None, True
     else:
         conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
@@ -157,37 +170,34 @@ def turn_begin_send(
         if existing is None:
             raise
         return AlreadySent(conversation, existing, created=False)
+    changed: list[str] = []
     if not created:
-        # After the duplicate check: a resend is never refused.
-        _set_options(conversation, persona=persona, model=model)
-        _check_model(models, _model_for(conversation), chosen=bool(model), source="conversation")
+        # After the duplicate check: a resend is never refused, never busy.
+        changed = conversation_apply_settings(
+            conversation=conversation, change=change, persona=persona
+        )
+        _check_model(models, conversation, change)
         turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
         _claim(conversation, owner, now)
     reply = _placeholder(conversation, message, _model_for(conversation), now)
-    _set_leaf(conversation, reply)
+    _set_leaf(conversation, reply, changed)
     branch = (
         [message]
         if created
         else selectors.message_branch(conversation=conversation, leaf_id=message.pk)
     )
-    return Begun(conversation, message, reply, branch, created=created)
+    return Begun(conversation, message, reply, branch, created=created, changed=changed)
 
 
-def _set_options(conversation: Conversation, *, persona: Persona | None, model: str | None) -> None:
-    if persona is not None and persona.pk != conversation.persona_id:
-        conversation.persona = persona
-    if model:
-        conversation.model = model
-
-
-def _set_leaf(conversation: Conversation, leaf: Message) -> None:
-    """The new reply is the end of the branch the conversation shows and continues."""
+def _set_leaf(conversation: Conversation, leaf: Message, changed: list[str] = ()) -> None:
+    """The new reply is the end of the branch the conversation shows and continues; the
+    settings the message changed are saved in the same UPDATE."""
     conversation.current_leaf = leaf
+    fields = {name: getattr(conversation, name) for name in changed}
+    if "persona" in fields:
+        fields["persona"] = conversation.persona_id
     Conversation.objects.filter(pk=conversation.pk).update(
-        current_leaf=leaf,
-        persona=conversation.persona_id,
-        model=conversation.model,
-        updated_at=timezone.now(),
+        current_leaf=leaf, updated_at=timezone.now(), **fields
     )
 
 
@@ -216,6 +226,46 @@ def turn_begin_regenerate(
     _set_leaf(conversation, reply)
     branch = selectors.message_branch(conversation=conversation, leaf_id=message.parent_id)
     return Begun(conversation, None, reply, branch)
+
+
+CONTINUABLE = (
+    Message.Status.COMPLETE,
+    Message.Status.STOPPED,
+    Message.Status.ERROR,
+    Message.Status.INTERRUPTED,
+)
+NOT_CONTINUABLE = "Only the latest reply, with text and no tool calls, can be continued."
+
+
+def turn_begin_continue(*, user, owner: str, conversation_id: int, message_id: int) -> Begun:
+    """Write more of an assistant reply, into the same message, holding the lease.
+
+    Only the conversation's latest message can be continued (anything after it would
+    no longer follow it), and only a reply of text: one that called tools is a step.
+    """
+    now = timezone.now()
+    conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
+    if conversation is None:
+        raise not_found("conversation")
+    reply = selectors.message_get(
+        conversation=conversation, message_id=message_id, role=Message.Role.ASSISTANT
+    )
+    if reply is None:
+        raise not_found("reply")
+    _claim(conversation, owner, now)
+    if (
+        reply.pk != conversation.current_leaf_id
+        or reply.status not in CONTINUABLE
+        or reply.tool_calls
+        or not reply.content
+    ):
+        raise TurnRefused("bad_request", NOT_CONTINUABLE)
+    Message.objects.filter(pk=reply.pk).update(
+        status=Message.Status.STREAMING, error="", finish_reason="", updated_at=now
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    branch = selectors.message_branch(conversation=conversation, leaf_id=reply.pk)
+    return Begun(conversation, None, branch[-1], branch, continued=True)
 
 
 def turn_begin_round(*, conversation: Conversation, parent: Message, owner: str) -> Begun:
@@ -340,13 +390,17 @@ def reply_finish(
     completion_tokens: int | None = None,
     usage_estimated: bool = False,
     tool_calls: list[dict] | None = None,
+    reasoning_ms: int | None = None,
     request: dict | None = None,
     release_owner: str = "",
+    added_tokens: tuple[int | None, int | None] | None = None,
 ) -> Message | None:
     """Record how a reply ended, with everything it streamed; None if it was deleted.
 
     With `release_owner`, the turn ends here: its lease goes in the same transaction,
-    so the conversation is free the moment its watchers hear of the end.
+    so the conversation is free the moment its watchers hear of the end. A continued
+    reply passes `added_tokens` (its last request's prompt and completion tokens): it is
+    counted once, as a reply, and each of its requests' tokens once.
     """
     fields = {
         "tool_calls": tool_calls or None,
@@ -359,6 +413,7 @@ def reply_finish(
         "error_detail": redact(error_detail, settings.LLM_API_KEY),
         "first_token_ms": first_token_ms,
         "duration_ms": duration_ms,
+        "reasoning_ms": reasoning_ms,
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "usage_estimated": usage_estimated,
@@ -375,5 +430,8 @@ def reply_finish(
     if not updated:
         return None
     message = Message.objects.get(pk=message_id)
-    review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
+    if added_tokens is None:
+        review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
+    else:
+        review.reply_continued(message, added_tokens=added_tokens)
     return message

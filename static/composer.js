@@ -1,28 +1,29 @@
-// Writing: the composer, drafts, stop, and what the buttons under a message ask for.
+// Writing: the composer, drafts, example prompts, stop, and what the buttons under a
+// message ask for.
+import { choiceFields } from "./choices.js";
+import { loadDraft, saveDraft } from "./drafts.js";
+import { turnStart } from "./meta.js";
 import { renderPending, scrollToEnd } from "./messages.js";
-import { $, chosenModel, flash, setStatus } from "./page.js";
+import { $, flash, setStatus } from "./page.js";
 import { button } from "./render.js";
 import { send } from "./socket.js";
 import { boot, isStreaming, state } from "./state.js";
 import { chosenToolChoice, chosenTools } from "./tools.js";
 
 const input = $("input");
-const personaSelect = $("persona");
 
 function newClientId() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The model, persona and tools every sending frame carries. */
+/** The persona, model, parameters and tools every sending frame carries. */
 function choices() {
-  const frame = { model: chosenModel(), tools: chosenTools(), tool_choice: chosenToolChoice() };
-  if (personaSelect.value) frame.persona = Number(personaSelect.value);
-  return frame;
+  return { ...choiceFields(), tools: chosenTools(), tool_choice: chosenToolChoice() };
 }
 
-function submit() {
-  const content = input.value;
+/** Sends what the composer holds, or an example prompt (leaving the composer's text be). */
+function submit(content = input.value, fromComposer = true) {
   if (!content.trim() || isStreaming()) return;
   if (content.length > boot.maxChars) {
     flash(`The message is too long (${content.length} of ${boot.maxChars} characters).`);
@@ -37,9 +38,11 @@ function submit() {
   };
   const el = renderPending({ id: null, role: "user", content, status: "pending" });
   state.pending.set(frame.client_id, { frame, el });
-  input.value = "";
-  saveDraft();
-  autoGrow();
+  if (fromComposer) {
+    input.value = "";
+    keepDraft();
+    autoGrow();
+  }
   scrollToEnd(true);
   if (!send(frame)) setStatus("Not connected. Your message will be sent when the connection is back.");
 }
@@ -59,22 +62,23 @@ export function giveBack(clientId) {
   autoGrow();
 }
 
-// What the buttons under a message ask for (render.js sends "message-action").
+// What the buttons under a message ask for (render.js and meta.js send "message-action").
 function onAction(kind, message, extra) {
   if (kind === "switch") switchTo(extra);
   if (kind === "edit") startEdit(message, extra);
-  if (kind === "regenerate") {
+  if (kind === "regenerate" || kind === "retry") {
+    // Regenerate writes the whole turn again, tool steps and all; Retry, the failed reply.
+    const target = kind === "regenerate" ? turnStart(message) : message;
     send({
       type: "chat.regenerate",
       conversation: state.conversationId,
-      message: message.id,
+      message: target.id,
       tools: chosenTools(),
       tool_choice: chosenToolChoice(),
     });
   }
-  if (kind === "continue") {
-    input.value = "Continue exactly where you stopped.";
-    submit();
+  if (kind === "continue" && !isStreaming()) {
+    send({ type: "chat.continue", conversation: state.conversationId, message: message.id });
   }
 }
 
@@ -105,7 +109,10 @@ function startEdit(message, body) {
   });
   const cancel = button("Cancel", "Cancel editing", () => editor.replaceWith(body));
   area.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") cancel.click();
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      cancel.click();
+    }
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       save.click();
@@ -116,11 +123,19 @@ function startEdit(message, body) {
   area.focus();
 }
 
-const draftKey = () => `draft:${state.conversationId ?? "new"}`;
+function keepDraft() {
+  saveDraft(state.conversationId, input.value);
+}
 
-function saveDraft() {
-  if (input.value) localStorage.setItem(draftKey(), input.value);
-  else localStorage.removeItem(draftKey());
+/** The composer shows the draft of the conversation now open. */
+export function showDraft() {
+  input.value = loadDraft(state.conversationId);
+  autoGrow();
+}
+
+/** Keeps what is being written before the page shows another conversation. */
+export function leaveDraft() {
+  keepDraft();
 }
 
 function autoGrow() {
@@ -128,7 +143,7 @@ function autoGrow() {
   input.style.height = `${Math.min(input.scrollHeight, 240)}px`;
 }
 
-/** Wires the composer and the message actions, and restores this conversation's draft. */
+/** Wires the composer, the example prompts and the message actions; shows the draft. */
 export function initComposer() {
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -146,13 +161,15 @@ export function initComposer() {
   });
   input.addEventListener("input", () => {
     autoGrow();
-    saveDraft();
+    keepDraft();
   });
   $("stop").addEventListener("click", stop);
   $("messages").addEventListener("message-action", (event) => {
     const { kind, message, extra } = event.detail;
     onAction(kind, message, extra);
   });
-  input.value = localStorage.getItem(draftKey()) || "";
-  autoGrow();
+  for (const example of document.querySelectorAll("#examples .example")) {
+    example.addEventListener("click", () => submit(example.textContent.trim(), false));
+  }
+  showDraft();
 }

@@ -1,5 +1,6 @@
 // The message list: messages on screen by id, streaming into them, older history, scrolling.
 import { $ } from "./page.js";
+import { addReasoning, stopThinking } from "./reasoning.js";
 import { buildMessage as build } from "./render.js";
 import { send } from "./socket.js";
 import { isStreaming, state } from "./state.js";
@@ -7,6 +8,7 @@ import { streamInto } from "./stream.js";
 
 const messagesEl = $("messages");
 const olderButton = $("load-older");
+const jumpButton = $("jump-latest");
 const sendButton = $("send");
 const stopButton = $("stop");
 
@@ -43,27 +45,46 @@ export function replaceMessage(message) {
   else messagesEl.appendChild(el);
 }
 
-/** Older messages go above the ones shown, keeping the reader's place. */
+/** Older messages go above the ones shown, keeping the reader's place: the message at the
+ * top of the view stays exactly where it was on screen. */
 export function prependHistory(messages, hasMore) {
   state.loadingOlder = false;
-  const before = messagesEl.scrollHeight;
   const first = firstMessageElement();
+  const anchor = topVisibleMessage() || first;
+  const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
+  const fragment = document.createDocumentFragment();
   for (const message of messages) {
     if (state.nodes.has(message.id)) continue;
-    messagesEl.insertBefore(buildMessage(message), first);
+    fragment.appendChild(buildMessage(message));
   }
-  messagesEl.scrollTop += messagesEl.scrollHeight - before;
+  messagesEl.insertBefore(fragment, first);
   olderButton.hidden = !hasMore;
+  if (anchor) messagesEl.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
+  // Still at the top (the page was short, or the reader is fast): the next page, too.
+  requestAnimationFrame(maybeLoadOlder);
 }
 
 /** The whole conversation as the server sent it in `conversation.state`. */
 export function showConversation(messages, hasMore) {
   clearMessages();
   state.streaming = { phase: "idle", messageId: null };
+  state.loadingOlder = false;
   for (const message of messages) renderMessage(message);
   olderButton.hidden = !hasMore;
+  $("empty").hidden = messages.length > 0;
   showStreaming();
   scrollToEnd(true);
+}
+
+/** Empties the list, for another conversation (or a new chat). */
+export function clearConversation() {
+  clearMessages();
+  for (const item of state.pending.values()) item.el?.remove();
+  state.streaming = { phase: "idle", messageId: null };
+  state.loadingOlder = false;
+  state.stickToBottom = true;
+  olderButton.hidden = true;
+  showStreaming();
 }
 
 /** A `message.delta`: reasoning and text appended, finished blocks shown, in seq order. */
@@ -76,10 +97,8 @@ export function applyDelta(frame) {
   }
   node.seq = frame.seq;
   node.body.querySelector(".typing")?.remove();
-  if (frame.reasoning) {
-    node.reasoning.hidden = false;
-    node.reasoning.querySelector("pre").textContent += frame.reasoning;
-  }
+  if (frame.reasoning) addReasoning(node, frame.reasoning);
+  if (frame.content) stopThinking(node);
   streamInto(node, frame);
   scrollToEnd();
 }
@@ -137,10 +156,20 @@ export function setStreaming(phase, messageId = null) {
 export function showStreaming() {
   stopButton.hidden = !isStreaming();
   sendButton.hidden = isStreaming();
+  showJump();
 }
 
 export function scrollToEnd(force = false) {
-  if (force || state.stickToBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
+  if (force || state.stickToBottom) {
+    messagesEl.scrollTop = messagesEl.scrollHeight;
+    state.stickToBottom = true;
+  }
+  showJump();
+}
+
+/** "Jump to latest" while a reply streams below where the reader has scrolled to. */
+function showJump() {
+  jumpButton.hidden = state.stickToBottom || !isStreaming();
 }
 
 /** The oldest message on screen (the empty-state block and pending sends are not messages). */
@@ -148,21 +177,38 @@ function firstMessageElement() {
   return messagesEl.querySelector(".message[data-id]");
 }
 
+/** The first message whose bottom is below the top of the view. */
+function topVisibleMessage() {
+  const top = messagesEl.getBoundingClientRect().top;
+  for (const el of messagesEl.querySelectorAll(".message[data-id]")) {
+    if (el.getBoundingClientRect().bottom > top) return el;
+  }
+  return null;
+}
+
 function loadOlder() {
   const first = firstMessageElement();
   const id = first ? Number(first.dataset.id) : null;
-  if (state.loadingOlder || !id || olderButton.hidden) return;
+  if (state.loadingOlder || !id || olderButton.hidden || !state.conversationId) return;
   state.loadingOlder = true;
   send({ type: "conversation.history", conversation: state.conversationId, before: id });
+}
+
+/** The reader is at (or near) the top and there is more: ask for it. */
+function maybeLoadOlder() {
+  if (!olderButton.hidden && messagesEl.scrollTop < 200) loadOlder();
 }
 
 /** Follows the reply while the reader is at the bottom; loads older messages on scroll up. */
 export function initMessages() {
   messagesEl.addEventListener("scroll", () => {
     state.stickToBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
-  });
+    showJump();
+    maybeLoadOlder();
+  }, { passive: true });
   olderButton.addEventListener("click", loadOlder);
-  new IntersectionObserver((entries) => {
-    if (entries.some((entry) => entry.isIntersecting)) loadOlder();
-  }, { root: messagesEl }).observe(olderButton);
+  jumpButton.addEventListener("click", () => {
+    scrollToEnd(true);
+    $("input").focus({ preventScroll: true });
+  });
 }

@@ -1,4 +1,5 @@
 // What each frame from the server does to the page (docs/protocol.md).
+import { applyServerChoices } from "./choices.js";
 import { giveBack } from "./composer.js";
 import {
   applyDelta,
@@ -13,10 +14,12 @@ import {
   showConversation,
   showStreaming,
 } from "./messages.js";
-import { $, announce, flash, markUnavailable, selectOption, setTitle, showModelProblem } from "./page.js";
+import { openConversation, setExport } from "./navigation.js";
+import { $, announce, flash, setTitle, showModelProblem } from "./page.js";
+import { markUnavailable } from "./modelpicker.js";
 import * as sidebar from "./sidebar.js";
 import { state } from "./state.js";
-import { applyPersonaTools } from "./tools.js";
+import { doneRunning, showRunning } from "./toolsteps.js";
 
 const handlers = {
   "conversation.created": (f) => {
@@ -25,11 +28,15 @@ const handlers = {
   },
   "conversation.updated": (f) => {
     sidebar.upsert(f);
-    if (f.conversation === state.conversationId) setTitle(f.title);
+    if (f.conversation !== state.conversationId) return;
+    setTitle(f.title);
+    applyServerChoices(f);
   },
   "conversation.deleted": (f) => {
     sidebar.remove(f.conversation);
-    if (f.conversation === state.conversationId) location.href = "/";
+    if (f.conversation !== state.conversationId) return;
+    history.replaceState(null, "", "/");
+    openConversation(null, { push: false });
   },
   "conversation.history": (f) => {
     if (f.conversation !== state.conversationId) return;
@@ -38,9 +45,7 @@ const handlers = {
   "conversation.state": (f) => {
     if (f.conversation !== state.conversationId) return;
     setTitle(f.title);
-    selectOption($("persona"), f.persona ?? "");
-    applyPersonaTools();
-    selectOption($("model"), f.model, true);
+    applyServerChoices(f);
     if (f.model_available === false) {
       markUnavailable(f.model);
       showModelProblem(`This conversation's model, ${f.model}, is no longer available. Pick another model to continue.`);
@@ -67,6 +72,15 @@ const handlers = {
     showStreaming();
     scrollToEnd();
   },
+  "message.continued": (f) => {
+    if (f.conversation !== state.conversationId) return;
+    const before = state.nodes.get(f.message.id)?.message;
+    f.message.siblings = before?.siblings || [f.message.id];
+    f.message.feedback = before?.feedback ?? null;
+    replaceMessage(f.message);
+    setStreaming("reply", f.message.id);
+    scrollToEnd();
+  },
   "message.delta": (f) => applyDelta(f),
   "message.completed": (f) => {
     if (f.conversation !== state.conversationId) return;
@@ -77,7 +91,9 @@ const handlers = {
     }
     f.message.html = html;
     delete f.message.html_from;
-    f.message.siblings = state.nodes.get(f.message.id)?.message?.siblings || [f.message.id];
+    const before = state.nodes.get(f.message.id)?.message;
+    f.message.siblings = before?.siblings || [f.message.id];
+    f.message.feedback = before?.feedback ?? null;
     replaceMessage(f.message);
     // A reply that called tools is followed by their results and another reply.
     const toolsNext = f.message.status === "complete" && f.message.tool_calls?.length > 0;
@@ -85,14 +101,16 @@ const handlers = {
     if ((phase === "reply" && messageId === f.message.id) || phase === "tools") {
       setStreaming(toolsNext ? "tools" : "idle");
     }
-    announce(f.message);
+    if (!toolsNext) announce(f.message);
     scrollToEnd();
   },
   "message.tool_call": (f) => {
     state.toolCalls.set(f.tool_call.id, f.tool_call);
+    if (f.conversation === state.conversationId) showRunning(state.nodes.get(f.message), f.tool_call);
   },
   "message.tool_result": (f) => {
     if (f.conversation !== state.conversationId) return;
+    doneRunning(f.message.tool_call_id);
     renderMessage(f.message);
     scrollToEnd();
   },
@@ -103,7 +121,7 @@ const handlers = {
       // The model cannot be used (turned off, unknown): say so where another is picked.
       if (f.model) markUnavailable(f.model);
       showModelProblem(f.message);
-      $("model").focus();
+      $("model-button").focus();
       return;
     }
     flash(f.message);
@@ -121,8 +139,6 @@ function adoptConversation(id) {
   state.conversationId = id;
   history.replaceState(null, "", `/conversations/${id}/`);
   setTitle(state.titles.get(id));
-  $("export-json").href = `/conversations/${id}/export.json`;
-  $("export-md").href = `/conversations/${id}/export.md`;
-  $("export").hidden = false;
+  setExport(id);
   sidebar.render();
 }

@@ -1,26 +1,28 @@
-// Messages as DOM: bodies, reasoning, tool cards, footers, "What was sent" and actions.
-// Model output is only ever the HTML the server sanitized; all else goes in as text.
-// Its buttons ask for actions with a bubbling "message-action" event, whose detail is
-// {kind: "switch"|"edit"|"regenerate"|"continue", message, extra}.
+// Messages as DOM: the role and time, reasoning, body, tool steps, how it ended, facts,
+// "What was sent", actions and feedback. Model output is only ever the HTML the server
+// sanitized; all else goes in as text. Buttons ask for actions with a bubbling
+// "message-action" event, whose detail is {kind, message, extra}; kind is one of
+// "switch", "edit", "regenerate", "retry" or "continue".
+import { buildFeedback } from "./feedback.js";
+import { actionButton, buildFooter, buildNotice, spokenName } from "./meta.js";
+import { buildReasoning, resumeThinking } from "./reasoning.js";
 import { state } from "./state.js";
 import { streamInto, streamingParts } from "./stream.js";
+import { buildToolCard } from "./toolsteps.js";
+
+export { actionButton };
 
 /** A message's DOM; the caller keeps the returned node to stream into it. */
 export function buildMessage(message) {
   if (message.role === "tool") return buildToolCard(message);
   const el = document.createElement("article");
-  el.className = `message ${message.role} status-${message.status}`;
+  const calls = message.role === "assistant" && message.tool_calls?.length > 0;
+  // A reply that called tools is a step of its turn: no actions of its own.
+  el.className = `message ${message.role} status-${message.status}${calls ? " step step-call" : ""}`;
   if (message.id !== null) el.dataset.id = message.id;
-  const label = document.createElement("div");
-  label.className = "role";
-  label.textContent = message.role === "user" ? "You" : "Assistant";
-  el.appendChild(label);
+  el.appendChild(buildHeading(message));
 
-  const reasoning = document.createElement("details");
-  reasoning.className = "reasoning";
-  reasoning.innerHTML = "<summary>Reasoning</summary><pre></pre>";
-  reasoning.querySelector("pre").textContent = message.reasoning || "";
-  reasoning.hidden = !message.reasoning;
+  const reasoning = buildReasoning(message);
   el.appendChild(reasoning);
 
   const body = document.createElement("div");
@@ -33,6 +35,7 @@ export function buildMessage(message) {
       if (!message.content) body.appendChild(typingDots());
     } else {
       body.innerHTML = message.html || ""; // Sanitized by the server (nh3).
+      body.hidden = calls && !message.content;
     }
   } else {
     body.className = "body plain";
@@ -41,37 +44,61 @@ export function buildMessage(message) {
   el.appendChild(body);
 
   if (message.role === "assistant") {
-    for (const call of message.tool_calls || []) {
-      state.toolCalls.set(call.id, call);
-      const chip = document.createElement("div");
-      chip.className = "tool-chip";
-      chip.textContent = `${message.status === "streaming" ? "Calling" : "Called"} ${call.name}`;
-      el.appendChild(chip);
-    }
+    for (const call of message.tool_calls || []) state.toolCalls.set(call.id, call);
     const leftOut = message.request?.left_out?.length || 0;
-    if (leftOut) {
+    if (leftOut && !calls) {
       const note = document.createElement("div");
       note.className = "left-out";
       note.textContent = `${leftOut} earlier message${leftOut === 1 ? " was" : "s were"} left out to fit the model's context window.`;
       el.insertBefore(note, body);
     }
+    if (message.status !== "streaming") {
+      const notice = buildNotice(message);
+      if (notice) el.appendChild(notice);
+      if (!calls) el.appendChild(buildFooter(message));
+    }
   }
-  if (message.role === "assistant" && message.status !== "streaming") {
-    el.appendChild(buildFooter(message));
+  const finished = message.id !== null && message.status !== "streaming" && message.status !== "pending";
+  // A failed reply with nothing to show offers only its Retry (in the notice).
+  const empty = message.role === "assistant" && !message.content && message.status !== "complete";
+  if (finished && !empty) {
+    const actions = buildActions(message, body, calls);
+    if (actions.childElementCount) el.appendChild(actions);
   }
-  if (message.id !== null && message.status !== "streaming" && message.status !== "pending") {
-    el.appendChild(buildActions(message, body));
-  }
-  if (message.role === "assistant") decorateCode(body);
+  // Streaming HTML is decorated once the reply is whole (its HTML is then rebuilt).
+  if (message.role === "assistant" && message.status !== "streaming") decorateCode(body);
   const node = {
     el, body, reasoning, message, ...parts,
     // null: not lined up with the live deltas (they are skipped until message.completed).
     seq: message.seq === undefined ? 0 : message.seq,
     text: message.content || "",
     stable: message.stable ?? (message.content || "").length,
+    thinkingSince: null,
   };
   if (parts.preview && node.text.length > node.stable) streamInto(node, { content: "" });
+  resumeThinking(node);
   return node;
+}
+
+/** "You" or "Assistant", and when, shown on hover or focus. */
+function buildHeading(message) {
+  const heading = document.createElement("div");
+  heading.className = "role";
+  const who = document.createElement("span");
+  who.textContent = message.role === "user" ? "You" : "Assistant";
+  heading.appendChild(who);
+  const at = message.created_at ? new Date(message.created_at) : null;
+  if (at && !Number.isNaN(at.getTime())) {
+    const time = document.createElement("time");
+    time.className = "when";
+    time.dateTime = message.created_at;
+    time.title = at.toLocaleString();
+    const today = at.toDateString() === new Date().toDateString();
+    const clock = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    time.textContent = today ? clock : `${at.toLocaleDateString([], { month: "short", day: "numeric" })}, ${clock}`;
+    heading.appendChild(time);
+  }
+  return heading;
 }
 
 export function button(label, title, run) {
@@ -80,24 +107,14 @@ export function button(label, title, run) {
   b.className = "action";
   b.textContent = label;
   b.title = title;
-  // The spoken name holds the word on the button (WCAG 2.5.3, "label in name"), then says more.
-  const named = !/\p{L}/u.test(label) || title.toLowerCase().includes(label.toLowerCase());
-  b.setAttribute("aria-label", named ? title : `${label}: ${title}`);
+  b.setAttribute("aria-label", spokenName(label, title));
   b.addEventListener("click", run);
   return b;
 }
 
-// Asks for an action on a message: a bubbling event that composer.js handles on #messages.
-function requestAction(from, kind, message, extra) {
-  from.dispatchEvent(new CustomEvent("message-action", { bubbles: true, detail: { kind, message, extra } }));
-}
-
-function actionButton(label, title, kind, message, extra) {
-  return button(label, title, (event) => requestAction(event.currentTarget, kind, message, extra));
-}
-
-// Copy, edit or regenerate, continue, and "‹ 2/3 ›" between versions.
-function buildActions(message, body) {
+// Versions "‹ 2/3 ›", then Copy, Edit or Regenerate, and the thumbs; a step has only
+// its versions (Regenerate on its turn's answer writes the whole turn again).
+function buildActions(message, body, step) {
   const bar = document.createElement("div");
   bar.className = "actions";
   const siblings = message.siblings || [message.id];
@@ -114,18 +131,17 @@ function buildActions(message, body) {
     versions.append(previous, label, next);
     bar.appendChild(versions);
   }
+  if (step) return bar;
   bar.appendChild(button("Copy", "Copy message", (event) => copyText(message.content, event.currentTarget)));
   if (message.role === "user") bar.appendChild(actionButton("Edit", "Edit message", "edit", message, body));
   if (message.role === "assistant") {
     bar.appendChild(actionButton("Regenerate", "Write a new version of this reply", "regenerate", message));
-    if (message.finish_reason === "length") {
-      bar.appendChild(actionButton("Continue", "Continue this reply", "continue", message));
-    }
+    bar.appendChild(buildFeedback(message));
   }
   return bar;
 }
 
-async function copyText(text, target) {
+export async function copyText(text, target) {
   try {
     await navigator.clipboard.writeText(text);
   } catch {
@@ -143,147 +159,28 @@ async function copyText(text, target) {
   }
 }
 
-function decorateCode(body) {
+/** Each code block gets a bar above it (its language, Copy) that never covers the code
+ * and stays in view while the block scrolls past. The server wraps blocks in
+ * `div.code-block` with a `div.code-lang` label; the bar takes the label in. */
+export function decorateCode(body) {
   for (const pre of body.querySelectorAll("pre")) {
-    if (pre.querySelector(".copy-code")) continue;
+    let wrap = pre.parentElement?.classList.contains("code-block") ? pre.parentElement : null;
+    if (wrap?.querySelector(":scope > .code-bar")) continue;
+    if (!wrap) {
+      wrap = document.createElement("div");
+      wrap.className = "code-block";
+      pre.replaceWith(wrap);
+      wrap.appendChild(pre);
+    }
+    pre.tabIndex = 0; // A long line scrolls sideways: the keyboard can scroll it too.
+    const bar = document.createElement("div");
+    bar.className = "code-bar";
+    const language = wrap.querySelector(":scope > .code-lang") || document.createElement("span");
+    language.classList.add("code-lang");
     const copy = button("Copy", "Copy code", (event) => copyText(pre.querySelector("code")?.textContent ?? pre.textContent, event.currentTarget));
     copy.classList.add("copy-code");
-    pre.prepend(copy);
-  }
-}
-
-function buildFooter(message) {
-  const footer = document.createElement("div");
-  footer.className = "meta";
-  const problems = {
-    error: message.error || "The reply failed.",
-    stopped: "Stopped.",
-    interrupted: message.error || "This reply was interrupted.",
-  };
-  if (problems[message.status]) {
-    const note = document.createElement("div");
-    note.className = `notice ${message.status}`;
-    note.setAttribute("role", message.status === "error" ? "alert" : "note");
-    note.textContent = problems[message.status];
-    if (message.status === "error" || message.status === "interrupted") {
-      const retry = document.createElement("button");
-      retry.type = "button";
-      retry.className = "retry";
-      retry.textContent = "Retry";
-      retry.addEventListener("click", (event) => requestAction(event.currentTarget, "regenerate", message));
-      note.appendChild(retry);
-    }
-    footer.appendChild(note);
-  }
-  const facts = [];
-  if (message.model) facts.push(message.model);
-  if (message.usage && message.usage.completion_tokens != null) {
-    const approx = message.usage.estimated ? "≈" : "";
-    facts.push(`${approx}${message.usage.prompt_tokens ?? "?"} → ${approx}${message.usage.completion_tokens} tokens`);
-  }
-  const timing = message.timing || {};
-  if (timing.first_token_ms != null) facts.push(`${(timing.first_token_ms / 1000).toFixed(1)} s to first token`);
-  if (timing.total_ms != null) facts.push(`${(timing.total_ms / 1000).toFixed(1)} s total`);
-  if (message.finish_reason && message.finish_reason !== "stop") facts.push(`finish: ${message.finish_reason}`);
-  const info = document.createElement("span");
-  info.className = "facts";
-  info.textContent = facts.join(" · ");
-  footer.appendChild(info);
-  if (message.request) footer.appendChild(buildSent(message.request));
-  return footer;
-}
-
-// "What was sent": the exact ingredients of this reply's request.
-function buildSent(record) {
-  const details = document.createElement("details");
-  details.className = "sent";
-  const summary = document.createElement("summary");
-  summary.textContent = "What was sent";
-  details.appendChild(summary);
-  const list = document.createElement("dl");
-  const persona = record.persona ? `${record.persona.name} (version ${record.persona.version})` : "None";
-  const params = Object.entries(record.params || {}).map(([k, v]) => `${k}=${v}`).join(", ") || "provider defaults";
-  let tools = record.tools?.length ? `${record.tools.join(", ")} (tool_choice: ${record.tool_choice})` : "None";
-  if (record.tools_unsupported?.length) tools += ` (not offered, the model cannot call tools: ${record.tools_unsupported.join(", ")})`;
-  const rows = [
-    ["Persona", persona],
-    ["Model", record.model],
-    ["Parameters", params],
-    ["Tools", tools],
-    ["Messages sent", `${record.sent?.length ?? 0}${record.left_out?.length ? `, ${record.left_out.length} left out` : ""}`],
-    ["Estimated prompt", `${record.estimated_prompt_tokens ?? "?"} tokens of a ${record.context_window} window`],
-  ];
-  for (const [term, value] of rows) {
-    const dt = document.createElement("dt");
-    dt.textContent = term;
-    const dd = document.createElement("dd");
-    dd.textContent = value;
-    list.append(dt, dd);
-  }
-  details.appendChild(list);
-  if (record.custom_instructions) {
-    // The user's own part of the system prompt (Settings), as it was when this was sent.
-    const mine = document.createElement("div");
-    mine.className = "custom-instructions";
-    const heading = document.createElement("strong");
-    heading.textContent = "Your custom instructions";
-    const text = document.createElement("pre");
-    text.textContent = record.custom_instructions;
-    mine.append(heading, text);
-    details.appendChild(mine);
-  }
-  const prompt = document.createElement("div");
-  prompt.className = "system-prompt";
-  const label = document.createElement("strong");
-  label.textContent = record.custom_instructions ? "System prompt, as sent (with them)" : "System prompt";
-  const pre = document.createElement("pre");
-  pre.textContent = record.system_prompt || "(none)";
-  prompt.append(label, pre);
-  details.appendChild(prompt);
-  return details;
-}
-
-function buildToolCard(message) {
-  const el = document.createElement("article");
-  el.className = "message tool";
-  if (message.id !== null) el.dataset.id = message.id;
-  const call = state.toolCalls.get(message.tool_call_id) || { name: message.name, arguments: "" };
-  const card = document.createElement("details");
-  card.className = "tool-card";
-  const summary = document.createElement("summary");
-  const failed = message.content.startsWith("Error:");
-  summary.textContent = `Tool · ${call.name} → ${failed ? "error" : message.content.slice(0, 60)}`;
-  card.appendChild(summary);
-  const rows = [
-    ["Arguments", prettyJson(call.arguments)],
-    ["Result", message.content],
-  ];
-  for (const [title, text] of rows) {
-    const label = document.createElement("div");
-    label.className = "tool-label";
-    label.textContent = title;
-    const pre = document.createElement("pre");
-    pre.textContent = text;
-    card.append(label, pre);
-  }
-  const raw = document.createElement("details");
-  raw.className = "raw";
-  raw.innerHTML = "<summary>Raw JSON</summary><pre></pre>";
-  raw.querySelector("pre").textContent = JSON.stringify(
-    { tool_call: call, result: { role: "tool", tool_call_id: message.tool_call_id, content: message.content } },
-    null,
-    2,
-  );
-  card.appendChild(raw);
-  el.appendChild(card);
-  return { el, body: card, reasoning: raw, seq: 0, text: "", stable: 0, message };
-}
-
-function prettyJson(text) {
-  try {
-    return JSON.stringify(JSON.parse(text || "{}"), null, 2);
-  } catch {
-    return text;
+    bar.append(language, copy);
+    wrap.insertBefore(bar, pre);
   }
 }
 
@@ -294,4 +191,3 @@ function typingDots() {
   dots.textContent = "…";
   return dots;
 }
-

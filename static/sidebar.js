@@ -2,7 +2,7 @@
 // Everything it shows goes into the page as text. A failed request shows a note with a
 // Retry button in the list, and is never thrown nor logged.
 import { $ } from "./page.js";
-import { send } from "./socket.js";
+import { buildItem } from "./sidebar-item.js";
 import { state } from "./state.js";
 
 const list = $("conversation-list");
@@ -39,6 +39,9 @@ export function upsert(frame) {
   const item = {
     id: frame.conversation,
     title: frame.title,
+    model: frame.model,
+    model_chosen: frame.model_chosen,
+    persona: frame.persona,
     pinned: frame.pinned,
     archived: frame.archived,
     updated_at: frame.updated_at,
@@ -101,7 +104,7 @@ export function render() {
       heading.textContent = name;
       list.appendChild(heading);
     }
-    list.appendChild(buildItem(item));
+    list.appendChild(buildItem(item, render));
   }
 }
 
@@ -121,76 +124,6 @@ function problem(text, retry) {
   note.append(words, " ", again);
   li.appendChild(note);
   return li;
-}
-
-function buildItem(item) {
-  const li = document.createElement("li");
-  li.dataset.id = item.id;
-  const link = document.createElement("a");
-  link.href = `/conversations/${item.id}/`;
-  link.textContent = item.title || "Untitled";
-  if (item.id === state.conversationId) link.setAttribute("aria-current", "page");
-  li.appendChild(link);
-
-  const menu = document.createElement("details");
-  menu.className = "item-menu";
-  const summary = document.createElement("summary");
-  summary.setAttribute("aria-label", `Actions for ${item.title || "Untitled"}`);
-  summary.textContent = "⋯";
-  menu.appendChild(summary);
-  const actions = document.createElement("div");
-  actions.className = "item-actions";
-  const action = (label, run) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = label;
-    button.addEventListener("click", () => {
-      menu.open = false;
-      run();
-    });
-    actions.appendChild(button);
-  };
-  action("Rename", () => startRename(li, item));
-  action(item.pinned ? "Unpin" : "Pin", () =>
-    send({ type: "conversation.pin", conversation: item.id, pinned: !item.pinned }),
-  );
-  action(item.archived ? "Unarchive" : "Archive", () =>
-    send({ type: "conversation.archive", conversation: item.id, archived: !item.archived }),
-  );
-  action("Delete", () => {
-    if (confirm(`Delete “${item.title || "Untitled"}” for good? This cannot be undone.`)) {
-      send({ type: "conversation.delete", conversation: item.id });
-    }
-  });
-  menu.appendChild(actions);
-  li.appendChild(menu);
-  return li;
-}
-
-function startRename(li, item) {
-  const field = document.createElement("input");
-  field.className = "rename";
-  field.value = item.title;
-  field.setAttribute("aria-label", "New title");
-  li.replaceChildren(field);
-  field.focus();
-  field.select();
-  let done = false;
-  const finish = (save) => {
-    if (done) return;
-    done = true;
-    const title = field.value.trim();
-    if (save && title && title !== item.title) {
-      send({ type: "conversation.rename", conversation: item.id, title });
-      item.title = title;
-    }
-    render();
-  };
-  field.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") finish(true);
-    if (event.key === "Escape") finish(false);
-  });
-  field.addEventListener("blur", () => finish(true));
 }
 
 /** The JSON at `url`, or null when the request fails in any way (network, status, body). */

@@ -1,10 +1,10 @@
 // The tools menu: which tools a message offers, and the tool choice; a persona sets the defaults.
+import { currentPersona, onChoices } from "./choices.js";
 import { $ } from "./page.js";
 import { boot } from "./state.js";
 
 const toolsList = $("tools-list");
 const toolChoice = $("tool-choice");
-const personaSelect = $("persona");
 
 /** The checked tools' names. */
 export function chosenTools() {
@@ -22,7 +22,7 @@ function updateToolsCount() {
 
 /** A persona's tools are the default; the menu can change them for each message. */
 export function applyPersonaTools() {
-  const persona = boot.personas[personaSelect.value];
+  const persona = currentPersona();
   const tools = new Set(persona ? persona.tools : []);
   for (const box of toolsList.querySelectorAll("input")) box.checked = tools.has(box.value);
   toolChoice.value = persona ? persona.tool_choice : "auto";
@@ -46,6 +46,8 @@ export function initTools() {
     toolsList.appendChild(label);
     toolChoice.add(new Option(`always call ${tool.name}`, tool.name));
   }
-  personaSelect.addEventListener("change", applyPersonaTools);
+  onChoices((personaChanged) => {
+    if (personaChanged) applyPersonaTools();
+  });
   applyPersonaTools();
 }

@@ -282,6 +282,7 @@ def test_persona_what_was_sent_and_tool_card(site, upstream, browser):
 
     page.goto(f"{site}/")
     connected(page)
+    page.click("#settings-menu summary")
     page.select_option("#persona", label="Math tutor")
     page.click("#tools-menu summary")
     expect(page.locator("input[value=calculator]")).to_be_checked()  # The persona's default.

@@ -182,7 +182,7 @@ def test_settings_theme_defaults_instructions_and_enter(site, upstream, browser)
     # A new chat starts with the default model; Enter adds a line, Ctrl+Enter sends.
     page.goto(f"{site.url}/")
     connected(page)
-    expect(page.locator("#model")).to_have_value("other/model-7b")
+    expect(page.locator("#model-button")).to_have_attribute("data-model", "other/model-7b")
     upstream.script(text_stream("Bonjour !"))
     page.locator("#input").click()
     page.keyboard.type("Hello")
@@ -336,7 +336,7 @@ def test_import_keeps_dates_and_model_counts_and_asks_before_copies(site, browse
     expect(groups.last).to_have_text("Older")
     item.locator("a").click()
     connected(page)
-    expect(page.locator("#model")).to_have_value("imported/model-1")
+    expect(page.locator("#model-button")).to_have_attribute("data-model", "imported/model-1")
 
     # The same file again, with one more: asked first, the file still chosen.
     second = export_file(tmp_path, "second.json", "Imported alpha", "Imported beta", "Gamma")

@@ -5,6 +5,7 @@ import pytest
 
 from conversations.chat import inbound
 from conversations.chat.assembly import TurnOptions
+from conversations.services import SettingsChange
 
 
 def refused(frame) -> inbound.FrameError:
@@ -32,8 +33,7 @@ def test_chat_send_becomes_a_send_request():
         client_id="c1",
         conversation=None,
         content="Hi",
-        persona=3,
-        model="m",
+        change=SettingsChange(given=frozenset({"persona", "model"}), persona=3, model="m"),
         options=TurnOptions(tools=["calculator"], tool_choice="required"),
     )
 
@@ -57,7 +57,7 @@ def test_chat_edit_needs_its_conversation_and_message():
         ({"type": "chat.send", "client_id": "c", "conversation": None, "content": 5}, "a string"),
         ({"type": "chat.send", "client_id": "c", "conversation": None, "content": "x", "tools": ["nope"]}, "Unknown tool"),
         ({"type": "chat.send", "client_id": "c", "conversation": None, "content": "x", "tool_choice": "sometimes"}, "tool_choice"),
-        ({"type": "chat.send", "client_id": "c", "conversation": None, "content": "x", "model": "m" * 201}, "too long"),
+        ({"type": "chat.send", "client_id": "c", "conversation": None, "content": "x", "model": "m" * 201}, "200 characters"),
     ],
 )  # fmt: skip
 def test_a_bad_field_in_a_send_is_refused_with_its_client_id(frame, words):

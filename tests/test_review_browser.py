@@ -1,8 +1,8 @@
-"""The reviewer's side of the feedback loop, in real Chromium against real daphne.
+"""The whole feedback loop, in real Chromium against real daphne.
 
-A user's thumbs down (through the HTTP endpoint, as the chat page will send it) reaches
-the queue; a reviewer made by an administrator finds it, reads the transcript, scores
-it, notes it and resolves it; the audit log shows each step. Screenshots of the queue,
+A user's thumbs down with a comment, given in the chat page, reaches the queue; a
+reviewer made by an administrator finds it, reads the transcript, scores it, notes it
+and resolves it; the audit log shows each step. Screenshots of the queue,
 the transcript (light, dark, phone) and the dashboard go to test-artifacts/.
 """
 
@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from tests.a11y import shoot
 from tests.fake_upstream import text_stream
 from tests.test_browser import (  # noqa: F401 - the shared server, upstream and Chromium
     ARTIFACTS,
@@ -51,19 +52,18 @@ def test_reviewer_works_a_thumbs_down_through_the_queue(site, upstream, browser,
     answer = alice.locator("article.message.assistant").last
     expect(answer).to_have_class(re.compile("status-complete"))
     reply_id = answer.get_attribute("data-id")
-    result = alice.evaluate(
-        """async (id) => {
-            const token = document.cookie.split("; ").find(c => c.startsWith("csrftoken=")).split("=")[1];
-            const response = await fetch(`/messages/${id}/feedback`, {
-                method: "POST",
-                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-                body: JSON.stringify({rating: "down", categories: ["wrong"], comment: "It is Canberra."}),
-            });
-            return {status: response.status, body: await response.json()};
-        }""",
-        reply_id,
+    # In the chat page: thumbs down, a category and a comment.
+    answer.get_by_role("button", name="Bad reply").click()
+    form = answer.locator(".feedback-form")
+    form.get_by_label("Wrong").check()
+    form.get_by_label("Comment").fill("It is Canberra.")
+    form.get_by_role("button", name="Send feedback").click()
+    expect(answer.locator(".feedback-status")).to_have_text(
+        "You rated this down · Wrong · “It is Canberra.”"
     )
-    assert result["status"] == 200 and result["body"]["feedback"]["rating"] == "down"
+    shoot(alice, "chat-feedback", full_page=False)
+    result = alice.evaluate(f"fetch('/messages/{reply_id}/feedback').then((r) => r.json())")
+    assert result["feedback"]["rating"] == "down" and result["feedback"]["categories"] == ["wrong"]
     alice.goto(f"{site}/settings/privacy/")
     expect(alice.locator("#readable-conversations")).to_contain_text("What is the capital")
 

@@ -90,7 +90,8 @@ def test_new_chats_start_with_the_default_persona_and_model(client, user, other_
     )
     page = client.get("/").content.decode()
     assert f'<option value="{mine.pk}" selected>Poet</option>' in page
-    assert '<option value="Qwen/QwQ-32B" selected>' in page
+    assert 'data-model="Qwen/QwQ-32B"' in page  # The model picker's button.
+    assert boot_of(page)["newChat"] == {"persona": mine.pk, "model": "Qwen/QwQ-32B"}
     assert boot_of(page)["enterToSend"] is False  # Unticked in that form.
     assert "Ctrl+Enter to send" in page
     # An existing conversation keeps its own.
@@ -99,7 +100,7 @@ def test_new_chats_start_with_the_default_persona_and_model(client, user, other_
     )
     page = client.get(f"/conversations/{conversation.pk}/").content.decode()
     assert f'<option value="{mine.pk}" selected>' not in page
-    assert '<option value="Qwen/Qwen2.5-72B-Instruct" selected>' in page
+    assert 'data-model="Qwen/Qwen2.5-72B-Instruct"' in page
 
 
 @pytest.mark.django_db

@@ -127,7 +127,8 @@ def test_models_json_lists_chat_models(client, user, fake_upstream):
     assert ids == ["test-model", "meta-llama/Llama-3.3-70B-Instruct", "Qwen/QwQ-32B"]
     llama = data["models"][1]
     assert llama["name"] == "Llama 3.3 70B" and llama["context_window"] == 131072
-    assert llama["supports_tools"] is True
+    assert llama["supports_tools"] is True and llama["family"] == "Llama"
+    assert data["models"][2]["family"] == "Qwen"
     assert data["default"] == "test-model"
 
 
@@ -137,7 +138,13 @@ def test_models_json_falls_back_to_the_default(client, user, settings):
     upstream.forget_models()
     client.force_login(user)
     assert client.get("/models.json").json()["models"] == [
-        {"id": "fallback/model", "name": "model", "context_window": 8192, "supports_tools": True}
+        {
+            "id": "fallback/model",
+            "name": "model",
+            "family": "fallback",
+            "context_window": 8192,
+            "supports_tools": True,
+        }
     ]
     client.logout()
     assert client.get("/models.json").status_code == 401

@@ -6,8 +6,10 @@ so the user (and staff) can see what was sent, and later persona edits change no
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from .. import selectors
-from ..llm import TOOL_CHOICE_KEYWORDS, ChatRequest
+from ..llm import TOOL_CHOICE_KEYWORDS, ChatMessage, ChatRequest
 from ..models import Conversation, Message
 from ..provider import catalog
 from ..tools import registry
@@ -32,6 +34,7 @@ class ReplyPlan:
     record: dict
     error: str = ""
     tools: list[str] = field(default_factory=list)  # The tools offered, and so allowed to run.
+    text_only: bool = False  # Tool calls in the reply are ignored (a continuation).
 
 
 def resolve_tools(
@@ -56,11 +59,14 @@ def plan_reply(
     info: catalog.CatalogEntry,
     options: TurnOptions | None = None,
     custom_instructions: str = "",
+    extra_tokens: int = 0,
 ) -> ReplyPlan:
     """Assemble the request for a reply to `branch` (root first) and what to record of it.
 
     No database work: the caller read the branch, the model's catalog entry and the
-    owner's custom instructions (added to the system prompt after the persona's).
+    owner's custom instructions (added to the system prompt after the conversation's or
+    persona's). `extra_tokens` is room for what the caller adds to the request after this
+    (a continuation's instruction).
     """
     options = options or TurnOptions()
     persona = conversation.persona
@@ -74,12 +80,8 @@ def plan_reply(
     if offered and not info.supports_tools:
         unsupported, offered = offered, []  # The catalog says this model cannot call tools.
     specs = registry.specs(offered)
-    params = {
-        "temperature": persona.temperature if persona else None,
-        "top_p": persona.top_p if persona else None,
-        "max_tokens": persona.max_tokens if persona else None,
-    }
-    system = selectors.system_message(persona, custom_instructions)
+    params, own = _parameters(conversation)
+    system = selectors.conversation_system_message(conversation, custom_instructions)
     history = [(m.pk, said) for m in branch if (said := selectors.chat_message(m)) is not None]
     reserve = budget.reply_reserve(max_tokens=params["max_tokens"], window=info.context_window)
     reserve += budget.tools_tokens(specs)
@@ -94,7 +96,9 @@ def plan_reply(
         # The user's own part of that system prompt (Settings), as it was then.
         "custom_instructions": custom_instructions.strip(),
         "model": model,
+        "model_source": selectors.conversation_model(conversation)[1],
         "params": {k: v for k, v in params.items() if v is not None},
+        "conversation_settings": own,
         "tools": offered,
         "tool_choice": choice if offered else None,
         "tools_unsupported": unsupported,
@@ -104,7 +108,11 @@ def plan_reply(
     error, request = "", None
     try:
         fitted = budget.fit(
-            system=system, history=history, window=info.context_window, reserve=reserve, scale=scale
+            system=system,
+            history=history,
+            window=info.context_window,
+            reserve=reserve + extra_tokens,
+            scale=scale,
         )
     except budget.TooLarge as exc:
         error = (
@@ -121,7 +129,7 @@ def plan_reply(
         record |= {
             "sent": fitted.sent,
             "left_out": fitted.left_out,
-            "estimated_prompt_tokens": fitted.estimated_tokens,
+            "estimated_prompt_tokens": fitted.estimated_tokens + extra_tokens,
             "raw_estimate": round(fitted.estimated_tokens / scale),
         }
         request = ChatRequest(
@@ -132,6 +140,75 @@ def plan_reply(
             **params,
         )
     return ReplyPlan(request=request, record=record, error=error, tools=offered)
+
+
+def _parameters(conversation: Conversation) -> tuple[dict, list[str]]:
+    """Sampling parameters, each the conversation's own else its persona's; and the names
+    of those that are the conversation's own."""
+    persona = conversation.persona
+    params, own = {}, []
+    for name in ("temperature", "top_p", "max_tokens"):
+        value = getattr(conversation, name)
+        if value is not None:
+            own.append(name)
+        else:
+            value = getattr(persona, name) if persona else None
+        params[name] = value
+    if conversation.system_prompt.strip():
+        own.append("system_prompt")
+    return params, own
+
+
+# How a continuation asks the model for more of its reply (see plan_continuation).
+CONTINUE_INSTRUCTION = (
+    "Continue your last reply exactly where it stopped, even in the middle of a word or "
+    "sentence. Do not repeat any of it, and add no preface."
+)
+
+
+def plan_continuation(
+    *,
+    conversation: Conversation,
+    branch: list[Message],
+    info: catalog.CatalogEntry,
+    custom_instructions: str = "",
+) -> ReplyPlan:
+    """Assemble the request for more of the reply that ends `branch`.
+
+    The reply goes upstream as the last assistant message, as it stands. With
+    LLM_CONTINUE_METHOD "prefill" the provider is asked to continue that message itself
+    (vLLM's `continue_final_message`; llama.cpp does so on its own); by default an
+    instruction follows it, sent upstream but never saved or shown as the user's words.
+    No tools are offered: a continuation is text. The record says which was done.
+    """
+    reply = branch[-1]
+    method = settings.LLM_CONTINUE_METHOD
+    instruction = ChatMessage("user", CONTINUE_INSTRUCTION)
+    plan = plan_reply(
+        conversation=conversation,
+        branch=branch,
+        info=info,
+        options=TurnOptions(tools=[], tool_choice="none"),
+        custom_instructions=custom_instructions,
+        extra_tokens=0 if method == "prefill" else budget.message_tokens(instruction),
+    )
+    continuation = {"method": method, "from": len(reply.content)}
+    if method != "prefill":
+        continuation["instruction"] = CONTINUE_INSTRUCTION
+    earlier = reply.request or {}
+    plan.record["continuation"] = continuation
+    plan.record["model_source"] = "reply"  # A reply goes on with the model that began it.
+    plan.record["first_request"] = earlier.get("first_request") or (
+        {k: v for k, v in earlier.items() if k != "continuation"} or None
+    )
+    plan.text_only = True
+    if plan.request is None:
+        return plan
+    if method == "prefill":
+        plan.request.continue_final_message = True
+    else:
+        plan.request.messages.append(instruction)
+    return plan
 
 
 def _correction(branch: list[Message]) -> float:

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 FRAME_LIMIT = 512 * 1024  # Larger frames go in parts (daphne caps a websocket message at 1 MiB).
 SNAPSHOT_TIMEOUT = 1.0  # How long an opening waits for another process's reply so far.
 MAX_HELD_FRAMES = 10_000
+# Conversations one socket watches at most: a tab that opens conversation after conversation
+# (the page switches without reloading) stops hearing of the one it looked at longest ago.
+MAX_WATCHED = 64
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -34,7 +37,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         """Accept signed-in users; close anyone else with 4401."""
         self.user = self.scope.get("user")
-        self.watching: set[int] = set()
+        self.watching: dict[int, None] = {}  # Conversations watched, longest ago first.
         # Conversations opened while a reply streams in another process: their frames wait
         # here until that process sends the reply so far, so text and deltas line up.
         self.holding: dict[int, dict] = {}
@@ -79,7 +82,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return  # Never signed in, or over a limit: never joined anything.
         await self.limits.close()
         await hub.leave(broadcast.user_group_name(self.user.pk), self)
-        for conversation_id in self.watching:
+        for conversation_id in list(self.watching):
             await hub.leave(broadcast.group_name(conversation_id), self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -153,6 +156,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             conversation_id=command.conversation,
             message_id=command.message,
             options=command.options,
+        )
+
+    async def chat_continue(self, command: inbound.MessageCommand) -> None:
+        """Write more of a reply, into the same message."""
+        await self.watch(command.conversation, check=True)
+        await turns.continue_reply(
+            user=self.user, conversation_id=command.conversation, message_id=command.message
+        )
+
+    async def conversation_settings(self, command: inbound.SettingsCommand) -> None:
+        """Change a conversation's persona, model or parameters."""
+        await conversation_actions.update_settings(
+            user=self.user, conversation_id=command.conversation, change=command.change
         )
 
     async def conversation_open(self, command: inbound.ConversationCommand) -> None:
@@ -251,11 +267,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def watch(self, conversation_id: int, *, check: bool = False) -> None:
         """Receive a conversation's live events on this socket."""
         if conversation_id in self.watching:
+            self.watching[conversation_id] = self.watching.pop(conversation_id)  # Latest now.
             return
         if check:
             await turns.check_owner(user=self.user, conversation_id=conversation_id)
-        self.watching.add(conversation_id)
+        self.watching[conversation_id] = None
         await self.hub.join(broadcast.group_name(conversation_id), self)
+        while len(self.watching) > MAX_WATCHED:
+            oldest = next(iter(self.watching))
+            del self.watching[oldest]
+            self.holding.pop(oldest, None)
+            await self.hub.leave(broadcast.group_name(oldest), self)
 
     async def deliver(self, frame: dict) -> None:
         """Forward a frame published to a conversation this socket watches (or to its user)."""
@@ -302,5 +324,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         "conversation.delete": conversation_delete,
         "chat.stop": chat_stop,
         "chat.regenerate": chat_regenerate,
+        "chat.continue": chat_continue,
+        "conversation.settings": conversation_settings,
         "conversation.open": conversation_open,
     }

@@ -1,4 +1,5 @@
-"""Changing a conversation from the chat: switch versions, rename, pin, archive, delete.
+"""Changing a conversation from the chat: switch versions, rename, pin, archive, delete,
+and its settings (persona, model, parameters).
 
 Every change reaches every open tab: the conversation's sockets, or all the user's.
 """
@@ -8,9 +9,10 @@ import asyncio
 from channels.db import database_sync_to_async as db
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import selectors, services
+from .. import selectors, services, turn_services
 from ..errors import TurnRefused
 from ..models import Conversation
+from ..provider import availability
 from . import broadcast, lifecycle, outbound, pages
 
 STOP_WAIT = 5.0  # How long a delete waits for a running turn to stop, wherever it runs.
@@ -59,6 +61,27 @@ async def set_flags(
 ) -> None:
     """Pin or archive (or undo either), live in every tab."""
     conversation = await db(_flags)(user, conversation_id, pinned, archived)
+    await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
+
+
+def _settings(
+    user: AbstractBaseUser, conversation_id: int, change: services.SettingsChange
+) -> Conversation:
+    conversation = pages.owned_conversation(user, conversation_id)
+    persona = turn_services.settings_persona(user=user, change=change)
+    services.conversation_update_settings(conversation=conversation, change=change, persona=persona)
+    return conversation
+
+
+async def update_settings(
+    *, user: AbstractBaseUser, conversation_id: int, change: services.SettingsChange
+) -> None:
+    """Change the persona, model or parameters the conversation's next reply uses, live in
+    every tab (a reply already streaming keeps what it was sent with). A model chosen must
+    be one the catalog allows, as for a send."""
+    if "model" in change.given and change.model:
+        (await availability.current()).check_chosen(change.model)
+    conversation = await db(_settings)(user, conversation_id, change)
     await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
 
 

@@ -14,7 +14,7 @@ from ..models import Conversation, Message
 from ..provider import catalog
 from ..tools import registry as tools
 from . import broadcast, outbound, streaming, titles
-from .assembly import ReplyPlan, TurnOptions, plan_reply
+from .assembly import ReplyPlan, TurnOptions, plan_continuation, plan_reply
 
 
 @dataclass
@@ -33,6 +33,16 @@ def planner(options: TurnOptions):
             return begun  # A resend: nothing to plan.
         info = catalog.model_info(begun.reply.model)
         instructions = selectors.custom_instructions(user_id=begun.conversation.owner_id)
+        if begun.continued:
+            return Started(
+                begun,
+                plan_continuation(
+                    conversation=begun.conversation,
+                    branch=begun.branch,
+                    info=info,
+                    custom_instructions=instructions,
+                ),
+            )
         return Started(
             begun,
             plan_reply(

@@ -2,9 +2,13 @@
 (see docs/protocol.md)."""
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
+from ..services import SettingsChange
 from ..tools import registry
 from .assembly import TOOL_CHOICES, TurnOptions
 
@@ -26,10 +30,17 @@ class SendRequest:
     client_id: str
     conversation: int | None
     content: str
-    persona: int | None = None
-    model: str | None = None
+    change: SettingsChange = field(default_factory=SettingsChange)  # Persona, model, params.
     options: TurnOptions = field(default_factory=TurnOptions)
     edit: int | None = None  # `chat.edit`: the user message this is a new version of.
+
+
+@dataclass
+class SettingsCommand:
+    """`conversation.settings`: a conversation's persona, model or parameters."""
+
+    conversation: int
+    change: SettingsChange
 
 
 @dataclass
@@ -152,6 +163,61 @@ def _field(frame: dict, name: str, kind: type, *, required: bool = True, client_
 
 _KIND_NAMES = {int: "an integer", str: "a string", bool: "true or false"}
 
+# The parameters a conversation may set, with their bounds (as the persona form's).
+_NUMBERS = {
+    "temperature": (0.0, 2.0, float),
+    "top_p": (0.0, 1.0, float),
+    "max_tokens": (1, 1_000_000, int),
+}
+
+
+def _settings(frame: dict, client_id: str | None = None) -> SettingsChange:
+    """The persona, model and parameters a frame sets; only the fields it has are changed.
+
+    `persona: null` means no persona; `model: ""` follows the persona's model again;
+    a parameter's `null` (or an empty `system_prompt`) follows the persona's again.
+    A `model: null` changes nothing, as it always has.
+    """
+
+    def fail(message: str):
+        raise FrameError(message, client_id=client_id)
+
+    given, values = [], {}
+    if "persona" in frame:
+        persona = frame["persona"]
+        if persona is not None and (not isinstance(persona, int) or isinstance(persona, bool)):
+            fail("'persona' must be an integer or null.")
+        given.append("persona")
+        values["persona"] = persona
+    if frame.get("model") is not None:
+        model = frame["model"]
+        if not isinstance(model, str) or len(model) > 200:
+            fail("'model' must be a string of at most 200 characters.")
+        given.append("model")
+        values["model"] = model.strip()
+    for name, (low, high, kind) in _NUMBERS.items():
+        if name not in frame:
+            continue
+        value = frame[name]
+        if value is not None:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if kind is int and not isinstance(value, int):
+                number = False
+            if not number or not math.isfinite(value) or not low <= value <= high:
+                fail(f"'{name}' must be a number from {low:g} to {high:g}, or null.")
+            value = kind(value)
+        given.append(name)
+        values[name] = value
+    if "system_prompt" in frame:
+        prompt = frame["system_prompt"]
+        if prompt is not None and not isinstance(prompt, str):
+            fail("'system_prompt' must be a string or null.")
+        if prompt and len(prompt) > settings.CHAT_MAX_MESSAGE_CHARS:
+            fail(f"'system_prompt' is longer than {settings.CHAT_MAX_MESSAGE_CHARS:,} characters.")
+        given.append("system_prompt")
+        values["system_prompt"] = prompt if prompt and prompt.strip() else ""
+    return SettingsChange(given=frozenset(given), **values)
+
 
 def parse(frame: object) -> tuple[str, object]:
     """Check a decoded frame; return its type and typed payload or raise FrameError."""
@@ -163,18 +229,20 @@ def parse(frame: object) -> tuple[str, object]:
         cid = _field(frame, "client_id", str)
         if not cid or len(cid) > 100:
             raise FrameError("'client_id' must be 1 to 100 characters.")
-        model = _field(frame, "model", str, required=False, client_id=client_id)
-        if model is not None and len(model) > 200:
-            raise FrameError("'model' is too long.", client_id=client_id)
         editing = kind == "chat.edit"
         return kind, SendRequest(
             client_id=cid,
             conversation=_field(frame, "conversation", int, required=editing, client_id=client_id),
             content=_field(frame, "content", str, client_id=client_id),
-            persona=_field(frame, "persona", int, required=False, client_id=client_id),
-            model=model or None,
+            change=_settings(frame, client_id),
             options=_options(frame, client_id),
             edit=_field(frame, "message", int, client_id=client_id) if editing else None,
+        )
+    if kind == "conversation.settings":
+        return kind, SettingsCommand(_field(frame, "conversation", int), _settings(frame))
+    if kind == "chat.continue":
+        return kind, MessageCommand(
+            _field(frame, "conversation", int), _field(frame, "message", int)
         )
     if kind == "conversation.rename":
         title = _field(frame, "title", str)

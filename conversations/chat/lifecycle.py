@@ -51,6 +51,7 @@ class Turn:
     blocks: BlockSplitter | None = None
     blocks_html: list[str] = field(default_factory=list)  # Finished blocks, as sent.
     record: dict | None = None  # What the current reply's request was made of.
+    resumed: Message | None = None  # A continued reply, as it was before (see begin).
     record_saved: bool = False
     saved: tuple[int, int] = (0, 0)  # Lengths of content and reasoning last saved.
     leased: bool = True
@@ -64,8 +65,15 @@ class Turn:
     task: asyncio.Task | None = None
     reading: asyncio.Task | None = None  # The upstream read of the current reply.
 
-    def begin(self, message_id: int, record: dict | None) -> None:
-        """Start streaming into a new assistant message."""
+    def begin(
+        self, message_id: int, record: dict | None, *, resumed: Message | None = None
+    ) -> None:
+        """Start streaming into an assistant message: a new one, or `resumed`, continued.
+
+        A continued reply's text is already on every screen: it seeds the buffers as sent,
+        and the Markdown blocks it finished are its first finished blocks, so frames,
+        snapshots and the final save are of the whole reply.
+        """
         from ..rendering import render_markdown
 
         self.message_id = message_id
@@ -74,6 +82,18 @@ class Turn:
         self.blocks, self.blocks_html = BlockSplitter(render_markdown), []
         self.record, self.record_saved, self.saved = record, False, (0, 0)
         self.phase = "reply"
+        self.resumed = resumed
+        if resumed is not None:
+            self.content.append(resumed.content)
+            self.reasoning.append(resumed.reasoning)
+            self.content.take_unsent()
+            self.reasoning.take_unsent()
+            self.sent_content, self.sent_reasoning = len(self.content), len(self.reasoning)
+            self.saved = (self.sent_content, self.sent_reasoning)
+            self.blocks.feed(resumed.content)
+            finished = self.blocks.split()
+            if finished is not None:
+                self.blocks_html.append(finished)
 
     def request_stop(self, *, lost: bool = False) -> None:
         """Stop after what has streamed so far; safe at any moment, even before the start."""
@@ -125,8 +145,7 @@ async def send(
         client_id=request.client_id,
         conversation_id=request.conversation,
         content=request.content,
-        persona_id=request.persona,
-        model=request.model,
+        change=request.change,
         edit_id=request.edit,
         models=models,
     )
@@ -156,6 +175,19 @@ async def regenerate(
     _launch(process, user.pk, started, options)
 
 
+async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
+    """Write more of an assistant reply, into the same message."""
+    options = TurnOptions(tools=[])
+    process, started = await _begin(
+        turn_services.turn_begin_continue,
+        user=user,
+        options=options,
+        conversation_id=conversation_id,
+        message_id=message_id,
+    )
+    _launch(process, user.pk, started, options)
+
+
 async def _begin(begin, *, user: AbstractBaseUser, options: TurnOptions, **fields):
     """Run a turn's start in the next shared transaction, planned once it has committed."""
     process = runtime.current()
@@ -178,7 +210,9 @@ def _launch(
     # No await between the commit and the task: nothing can come between them.
     begun = started.begun
     turn = Turn(begun.conversation.pk, user_id, process, conversation=begun.conversation)
-    turn.begin(begun.reply.pk, started.plan.record)
+    turn.begin(
+        begun.reply.pk, started.plan.record, resumed=begun.reply if begun.continued else None
+    )
     begun.reply.request = started.plan.record
     process.turns[turn.conversation_id] = turn
     turn.task = process.loop.create_task(
@@ -214,7 +248,7 @@ async def _set_up(turn: Turn, started: generation.Started, watch, group: str) ->
     try:
         if watch is not None:
             await _quietly(asyncio.wait_for(watch(turn.conversation_id), WATCH_TIMEOUT))
-        await _quietly(_announce(started))
+        await _quietly(_announce(started, turn))
     finally:
         turn.announced.set()  # Even when announcing failed: the reply must not wait forever.
     try:
@@ -225,12 +259,25 @@ async def _set_up(turn: Turn, started: generation.Started, watch, group: str) ->
     return True
 
 
-async def _announce(started: generation.Started) -> None:
+async def _announce(started: generation.Started, turn: Turn) -> None:
     begun = started.begun
     conversation = begun.conversation
+    if begun.continued:
+        snapshot = turn.snapshot()
+        await broadcast.publish(
+            conversation.pk,
+            outbound.message_continued(
+                conversation.pk, begun.reply, html=snapshot["html"], stable=snapshot["stable"]
+            ),
+        )
+        return
     if begun.created:
         await broadcast.publish_to_user(
             conversation.owner_id, outbound.conversation_created(conversation)
+        )
+    elif begun.changed:  # The message chose another persona, model or parameters.
+        await broadcast.publish_to_user(
+            conversation.owner_id, outbound.conversation_updated(conversation)
         )
     if begun.user_message is not None:
         await broadcast.publish(

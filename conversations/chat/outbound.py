@@ -2,6 +2,7 @@
 
 import json
 
+from .. import selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering import render_markdown
@@ -36,7 +37,11 @@ def message_data(message: Message, *, html_from: int = 0) -> dict:
             "finish_reason": message.finish_reason or None,
             "error": message.error or None,
             "usage": message.usage,
-            "timing": {"first_token_ms": message.first_token_ms, "total_ms": message.duration_ms},
+            "timing": {
+                "first_token_ms": message.first_token_ms,
+                "total_ms": message.duration_ms,
+                "reasoning_ms": message.reasoning_ms,
+            },
         }
         if html_from:
             data["html_from"] = html_from
@@ -69,11 +74,17 @@ def split_frame(text: str, *, limit: int, frame_id: int) -> list[str]:
 
 
 def conversation_data(conversation: Conversation) -> dict:
-    """A conversation's identity, settings and place in the sidebar."""
+    """A conversation's identity, persona and model, and place in the sidebar.
+
+    `model` is the model its next reply uses; `model_chosen` says whether the user chose
+    it for this conversation (else it is the persona's, or the default).
+    """
+    model, source = selectors.conversation_model(conversation)
     return {
         "id": conversation.pk,
         "title": conversation.title,
-        "model": conversation.model,
+        "model": model,
+        "model_chosen": source == "conversation",
         "persona": conversation.persona_id,
         "pinned": conversation.pinned,
         "archived": conversation.archived,
@@ -81,14 +92,30 @@ def conversation_data(conversation: Conversation) -> dict:
     }
 
 
+def conversation_params(conversation: Conversation) -> dict:
+    """The conversation's own parameters over its persona's (null or "": the persona's)."""
+    return {
+        "temperature": conversation.temperature,
+        "top_p": conversation.top_p,
+        "max_tokens": conversation.max_tokens,
+        "system_prompt": conversation.system_prompt,
+    }
+
+
 def _conversation_frame(kind: str, conversation: Conversation, **extra) -> dict:
-    """A frame about a conversation: its data, with the id as `conversation`."""
+    """A frame about a conversation: its data and parameters, with the id as `conversation`."""
     data = conversation_data(conversation)
-    return {"type": kind, "conversation": data.pop("id"), **data, **extra}
+    return {
+        "type": kind,
+        "conversation": data.pop("id"),
+        **data,
+        "params": conversation_params(conversation),
+        **extra,
+    }
 
 
 def conversation_updated(conversation: Conversation) -> dict:
-    """A `conversation.updated` frame: title, pin or archive changed."""
+    """A `conversation.updated` frame: title, pin, archive or settings changed."""
     return _conversation_frame("conversation.updated", conversation)
 
 
@@ -175,6 +202,17 @@ def message_created(conversation_id: int, message: Message) -> dict:
         "conversation": conversation_id,
         "message": message_data(message),
     }
+
+
+def message_continued(conversation_id: int, message: Message, *, html: str, stable: int) -> dict:
+    """A `message.continued` frame: a finished reply streams again, from where it stopped.
+
+    Like a streaming reply in `message.created`: `html` is its finished Markdown blocks,
+    covering the first `stable` characters of `content`; deltas follow from seq 1.
+    """
+    data = message_data(message)
+    data |= {"html": html, "stable": stable, "seq": 0}
+    return {"type": "message.continued", "conversation": conversation_id, "message": data}
 
 
 def message_completed(conversation_id: int, message: Message, *, html_from: int = 0) -> dict:

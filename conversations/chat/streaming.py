@@ -46,7 +46,15 @@ class _Reading:
     calls: ToolCallAccumulator = field(default_factory=ToolCallAccumulator)
     finish_reason: str = ""
     first_token: float | None = None
+    first_reasoning: float | None = None
+    first_text: float | None = None
     cut_off: bool = False
+
+    def reasoning_ms(self, ended: float) -> int | None:
+        """How long the model reasoned: from its first reasoning to its first answer text."""
+        if self.first_reasoning is None:
+            return None
+        return round(((self.first_text or ended) - self.first_reasoning) * 1000)
 
 
 async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
@@ -95,11 +103,13 @@ async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
     if reading.cut_off:
         outcome["finish_reason"] = "length"
     await send_delta(turn, final=True)
-    outcome["duration_ms"] = round((loop.time() - reading.started) * 1000)
+    ended = loop.time()
+    outcome["duration_ms"] = round((ended - reading.started) * 1000)
+    outcome["reasoning_ms"] = reading.reasoning_ms(ended)
     if reading.first_token is not None:
         outcome["first_token_ms"] = round((reading.first_token - reading.started) * 1000)
     calls = []
-    if plan.request.tool_choice != "none":
+    if plan.request.tool_choice != "none" and not plan.text_only:
         calls = [call for call in reading.calls.calls() if call.name]
     _count_tokens(turn, plan, reading.usage)
     return await finish_reply(turn, outcome, usage=reading.usage, tool_calls=calls)
@@ -126,8 +136,12 @@ async def _read(turn: "Turn", plan: ReplyPlan, reading: _Reading) -> None:
         ):
             reading.first_token = loop.time()
         if isinstance(event, TextDelta):
+            if reading.first_text is None and event.text:
+                reading.first_text = loop.time()
             turn.content.append(event.text)
         elif isinstance(event, ReasoningDelta):
+            if reading.first_reasoning is None and event.text:
+                reading.first_reasoning = loop.time()
             turn.reasoning.append(event.text)
         elif isinstance(event, ToolCallDelta):
             reading.calls.add(event)
@@ -207,6 +221,9 @@ async def finish_reply(
         "release_owner": turn.process.process_id if last and not turn.lost else "",
         **outcome,
     }
+    if turn.resumed is not None:
+        _add_earlier(fields, turn.resumed)
+        turn.resumed = None
     await turn.announced.wait()  # Watchers hear of the reply before they hear of its end.
     message_id, turn.message_id = turn.message_id, None
     stable = turn.blocks.stable if turn.blocks else 0
@@ -223,6 +240,21 @@ async def finish_reply(
             outbound.error("upstream_error", saved.error, conversation=cid, message_id=saved.pk),
         )
     return Outcome(saved, tool_calls if saved.tool_calls else [])
+
+
+def _add_earlier(fields: dict, earlier: Message) -> None:
+    """A continued reply's numbers cover all of it: its requests' times and tokens added up.
+
+    The time to first token stays the first request's. The tokens the review counts add
+    are this request's alone (the reply itself was counted when it first ended).
+    """
+    fields["added_tokens"] = (fields["prompt_tokens"], fields["completion_tokens"])
+    for name in ("duration_ms", "reasoning_ms", "prompt_tokens", "completion_tokens"):
+        values = [v for v in (getattr(earlier, name), fields.get(name)) if v is not None]
+        fields[name] = sum(values) if values else None
+    if earlier.first_token_ms is not None:
+        fields["first_token_ms"] = earlier.first_token_ms
+    fields["usage_estimated"] = fields["usage_estimated"] or earlier.usage_estimated
 
 
 async def _save_end(turn: "Turn", message_id: int, fields: dict) -> tuple[Message | None, bool]:

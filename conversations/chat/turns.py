@@ -34,8 +34,8 @@ async def send(
     if not request.content.strip():
         raise TurnRefused("bad_request", "The message is empty.")
     models = await availability.current()
-    if request.model:
-        models.check_chosen(request.model)
+    if "model" in request.change.given and request.change.model:
+        models.check_chosen(request.change.model)
     return await lifecycle.send(
         user=user, request=request, options=request.options, models=models, watch=watch
     )
@@ -51,6 +51,13 @@ async def regenerate(
         message_id=message_id,
         options=options,
         models=await availability.current(),
+    )
+
+
+async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
+    """Write more of an assistant reply (one cut off at its length limit, say), in place."""
+    await lifecycle.continue_reply(
+        user=user, conversation_id=conversation_id, message_id=message_id
     )
 
 

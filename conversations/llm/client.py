@@ -29,6 +29,9 @@ class ChatRequest:
     tools: list[ToolSpec] = field(default_factory=list)
     tool_choice: str | None = None  # "auto", "none", "required" or a tool's name.
     stream: bool = True
+    # The last message is an assistant's unfinished reply for the model to go on writing:
+    # vLLM's chat-template flags (llama.cpp continues a trailing assistant message anyway).
+    continue_final_message: bool = False
 
     def to_json(self) -> dict:
         """The request body; unset parameters are left to the provider."""
@@ -42,6 +45,9 @@ class ChatRequest:
         for name in ("temperature", "top_p", "max_tokens"):
             if getattr(self, name) is not None:
                 body[name] = getattr(self, name)
+        if self.continue_final_message:
+            body["continue_final_message"] = True
+            body["add_generation_prompt"] = False
         if self.tools:
             body["tools"] = [spec.to_wire() for spec in self.tools]
             # Some providers default to "none": always say what we mean.

@@ -59,13 +59,14 @@ def export_all(user: AbstractBaseUser) -> dict:
 def export_markdown(conversation: Conversation) -> str:
     """The active branch as a readable Markdown document."""
     lines = [f"# {conversation.title or 'Conversation'}", ""]
-    facts = [f"Model: {conversation.model}"]
+    facts = [f"Model: {selectors.conversation_model(conversation)[0]}"]
     if conversation.persona:
         facts.append(f"Persona: {conversation.persona.name}")
     facts.append(f"Started: {conversation.created_at:%Y-%m-%d %H:%M} UTC")
     lines += [" · ".join(facts), ""]
-    if conversation.persona and conversation.persona.system_prompt:
-        lines += ["**System**", "", conversation.persona.system_prompt, ""]
+    system = selectors.conversation_system_message(conversation)
+    if system is not None:
+        lines += ["**System**", "", system.content, ""]
     for message in selectors.message_branch(conversation=conversation):
         if message.role == Message.Role.TOOL:
             lines += [

@@ -38,9 +38,34 @@ class CatalogEntry:
         return {
             "id": self.model_id,
             "name": self.display_name,
+            "family": family(self.model_id),
             "context_window": self.context_window,
             "supports_tools": self.supports_tools,
         }
+
+
+# Families the picker groups models by, from the publisher in a model id ("org/name").
+FAMILIES = {
+    "meta-llama": "Llama",
+    "deepseek-ai": "DeepSeek",
+    "qwen": "Qwen",
+    "moonshotai": "Kimi",
+    "openai": "gpt-oss",
+    "nousresearch": "Hermes",
+    "mistralai": "Mistral",
+    "google": "Gemma",
+    "microsoft": "Phi",
+}
+
+
+def family(model_id: str) -> str:
+    """The family a model belongs to, for grouping: its publisher's, else "Other"."""
+    if model_id == local_model.LOCAL_MODEL_ID or model_id.endswith(local_model.WEIGHTS_FILE):
+        return "Local"
+    publisher, slash, _ = model_id.partition("/")
+    if not slash:
+        return "Other"
+    return FAMILIES.get(publisher.lower(), publisher)
 
 
 def _entry(model_id: str, name: str, context: int, tools: bool) -> CatalogEntry:

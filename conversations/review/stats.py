@@ -158,6 +158,16 @@ def record_reply(*, message: Message) -> None:
             _first_replies.append((day, message.pk, message.parent_id))
 
 
+def record_tokens(*, message: Message, prompt: int | None, completion: int | None) -> None:
+    """Count one more request's tokens for a reply already counted (a continuation)."""
+    persona_id = ((message.request or {}).get("persona") or {}).get("id") or 0
+    _add(
+        DailyStat,
+        {"day": _today(), "model": message.model, "persona_id": persona_id},
+        {"prompt_tokens": prompt or 0, "completion_tokens": completion or 0},
+    )
+
+
 def _bucket_expression():
     ms = F("first_token_ms")
     return Case(

@@ -37,14 +37,18 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     sidebar = list(selectors.conversation_list(user=request.user)[:500])
     personas = list(selectors.persona_list(user=request.user))
     chosen = appearance.settings_of(request)
+    # A new chat starts with the user's defaults (Settings), also one opened later in the
+    # page without a reload.
+    default_persona = selectors.default_persona(user=request.user, chosen=chosen)
     if conversation:
         persona = conversation.persona
-        model = conversation.model or settings.LLM_DEFAULT_MODEL
-    else:  # A new chat starts with the user's defaults (Settings).
-        persona = selectors.default_persona(user=request.user, chosen=chosen)
+        model = selectors.conversation_model(conversation)[0]
+    else:
+        persona = default_persona
         model = (
             chosen.default_model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
         )
+    selected_persona = persona.pk if persona else None
     return render(
         request,
         "chat.html",
@@ -52,21 +56,27 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "conversation": conversation,
             "conversations": sidebar,
             "personas": personas,
-            "selected_persona": persona.pk if persona else None,
+            "selected_persona": selected_persona,
             "model": catalog.model_info(model).as_dict()
             | {"available": availability.policy().usable(model)},
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
+                # Drafts in the browser are kept per user: one never sees another's.
+                "user": request.user.pk,
                 "conversation": conversation.pk if conversation else None,
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
                 "enterToSend": chosen.enter_to_send,
-                "conversations": [outbound.conversation_data(c) for c in sidebar],
-                "personas": {
-                    p.pk: {"name": p.name, "tools": p.tools, "tool_choice": p.tool_choice}
-                    for p in personas
+                "defaultModel": settings.LLM_DEFAULT_MODEL,
+                # What a new chat starts with (Settings): a persona, and a model chosen
+                # over the persona's ("" for none).
+                "newChat": {
+                    "persona": default_persona.pk if default_persona else None,
+                    "model": chosen.default_model,
                 },
+                "conversations": [outbound.conversation_data(c) for c in sidebar],
+                "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": [
                     {"name": t.name, "description": t.description}
                     for t in sorted(registry.REGISTRY.values(), key=lambda t: t.name)
@@ -74,6 +84,20 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             },
         },
     )
+
+
+def _persona_data(persona) -> dict:
+    """What the chat page needs of a persona: what choosing it sets, and its defaults."""
+    return {
+        "name": persona.name,
+        "model": persona.model,
+        "tools": persona.tools,
+        "tool_choice": persona.tool_choice,
+        "temperature": persona.temperature,
+        "top_p": persona.top_p,
+        "max_tokens": persona.max_tokens,
+        "system_prompt": persona.system_prompt,
+    }
 
 
 def _owned(request: HttpRequest, conversation_id: int):
@@ -254,7 +278,8 @@ def conversations_json(request: HttpRequest) -> JsonResponse:
 
 @rate_limit(READS, json=True)
 async def models_json(request: HttpRequest) -> JsonResponse:
-    """The chat models to pick from, as `{models: [{id, name}], default}`."""
+    """The chat models to pick from, as `{models: [{id, name, family, context_window,
+    supports_tools}], default}`."""
     user = await request.auser()
     if not user.is_authenticated:
         return JsonResponse({"error": "Sign in first."}, status=401)

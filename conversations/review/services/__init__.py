@@ -25,6 +25,7 @@ from .queue import (
     queue_auto,
     queue_drop_untouched,
     queue_set_status,
+    reply_continued,
     reply_finished,
 )
 from .users import (
@@ -56,6 +57,7 @@ __all__ = [
     "queue_auto",
     "queue_drop_untouched",
     "queue_set_status",
+    "reply_continued",
     "reply_finished",
     "report_set",
     "report_withdraw",

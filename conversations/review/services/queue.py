@@ -45,6 +45,14 @@ def reply_finished(message: Message) -> None:
         queue_auto(conversation=message.conversation, message=message, reason=Reason.ERROR)
 
 
+def reply_continued(message: Message, *, added_tokens: tuple[int | None, int | None]) -> None:
+    """A reply was continued: it was counted when it first ended; count the new request's
+    tokens, and queue it for review if the continuation failed."""
+    stats.record_tokens(message=message, prompt=added_tokens[0], completion=added_tokens[1])
+    if message.status == Message.Status.ERROR:
+        queue_auto(conversation=message.conversation, message=message, reason=Reason.ERROR)
+
+
 # The queue.
 
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('conversations', '0010_signup_tokens_and_invites'),
+        ('conversations', '0012_message_reasoning_ms'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

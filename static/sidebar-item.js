@@ -1,0 +1,79 @@
+// One conversation in the sidebar: its link, and its ⋯ menu (rename, pin, archive,
+// report, delete), which opens in the list's flow. Its title goes in as text.
+import { closeMenu } from "./menus.js";
+import { openReport } from "./report.js";
+import { send } from "./socket.js";
+import { state } from "./state.js";
+
+/** One conversation in the list: its link, and its ⋯ menu; `render` redraws the list. */
+export function buildItem(item, render) {
+  const li = document.createElement("li");
+  li.dataset.id = item.id;
+  const link = document.createElement("a");
+  link.href = `/conversations/${item.id}/`;
+  link.textContent = item.title || "Untitled";
+  if (item.id === state.conversationId) link.setAttribute("aria-current", "page");
+  li.appendChild(link);
+
+  // The item's ⋯ menu opens in the list's flow, below the item: it covers nothing.
+  const menu = document.createElement("details");
+  menu.className = "item-menu popover-menu";
+  const summary = document.createElement("summary");
+  summary.setAttribute("aria-label", `Actions for ${item.title || "Untitled"}`);
+  summary.textContent = "⋯";
+  menu.appendChild(summary);
+  const actions = document.createElement("div");
+  actions.className = "item-actions";
+  const action = (label, run) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.addEventListener("click", () => {
+      closeMenu(menu);
+      run();
+    });
+    actions.appendChild(button);
+  };
+  action("Rename", () => startRename(li, item, render));
+  action(item.pinned ? "Unpin" : "Pin", () =>
+    send({ type: "conversation.pin", conversation: item.id, pinned: !item.pinned }),
+  );
+  action(item.archived ? "Unarchive" : "Archive", () =>
+    send({ type: "conversation.archive", conversation: item.id, archived: !item.archived }),
+  );
+  action("Report…", () => openReport(item.id, summary));
+  action("Delete", () => {
+    if (confirm(`Delete “${item.title || "Untitled"}” for good? This cannot be undone.`)) {
+      send({ type: "conversation.delete", conversation: item.id });
+    }
+  });
+  menu.appendChild(actions);
+  li.appendChild(menu);
+  return li;
+}
+
+function startRename(li, item, render) {
+  const field = document.createElement("input");
+  field.className = "rename";
+  field.value = item.title;
+  field.setAttribute("aria-label", "New title");
+  li.replaceChildren(field);
+  field.focus();
+  field.select();
+  let done = false;
+  const finish = (save) => {
+    if (done) return;
+    done = true;
+    const title = field.value.trim();
+    if (save && title && title !== item.title) {
+      send({ type: "conversation.rename", conversation: item.id, title });
+      item.title = title;
+    }
+    render();
+  };
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") finish(true);
+    if (event.key === "Escape") finish(false);
+  });
+  field.addEventListener("blur", () => finish(true));
+}
