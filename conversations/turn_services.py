@@ -219,7 +219,7 @@ def turn_begin_regenerate(
     )
     if message is None or message.parent is None:
         raise not_found("reply")
-    _check_model(models, _model_for(conversation), chosen=False, source="conversation")
+    _check_model(models, conversation, SettingsChange())
     turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
     _claim(conversation, owner, now)
     reply = _placeholder(conversation, message.parent, _model_for(conversation), now)
@@ -237,11 +237,19 @@ CONTINUABLE = (
 NOT_CONTINUABLE = "Only the latest reply, with text and no tool calls, can be continued."
 
 
-def turn_begin_continue(*, user, owner: str, conversation_id: int, message_id: int) -> Begun:
+def turn_begin_continue(
+    *,
+    user,
+    owner: str,
+    conversation_id: int,
+    message_id: int,
+    models: ModelPolicy | None = None,
+) -> Begun:
     """Write more of an assistant reply, into the same message, holding the lease.
 
     Only the conversation's latest message can be continued (anything after it would
     no longer follow it), and only a reply of text: one that called tools is a step.
+    It is a turn like any other for the model catalog and the user's limits.
     """
     now = timezone.now()
     conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
@@ -252,6 +260,8 @@ def turn_begin_continue(*, user, owner: str, conversation_id: int, message_id: i
     )
     if reply is None:
         raise not_found("reply")
+    _check_model(models, conversation, SettingsChange())
+    turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
     _claim(conversation, owner, now)
     if (
         reply.pk != conversation.current_leaf_id

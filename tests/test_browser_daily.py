@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tests.a11y import ARTIFACTS, check, shoot, small_targets
+from tests.browser_support import MODELS
 from tests.fake_upstream import text_stream
 from tests.live_server import ROOT, start_server
 from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
@@ -29,6 +30,7 @@ PASSWORD = "a-Strong-pass-42"
 
 @pytest.fixture(scope="module")
 def site(upstream, tmp_path_factory):  # This module's own server and database.
+    upstream.models = {"object": "list", "data": [{"id": model} for model in MODELS]}
     tmp = tmp_path_factory.mktemp("daily-site")
     env = {
         "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
@@ -167,7 +169,7 @@ def test_settings_theme_defaults_instructions_and_enter(site, upstream, browser)
     page.check("#id_theme_2")
     page.fill("#id_custom_instructions", "Always answer in French.")
     page.select_option("#id_default_persona", label="No persona")
-    page.fill("#id_default_model", "other/model-7b")
+    page.fill("#id_default_model", "Qwen/Qwen2.5-72B-Instruct")
     page.uncheck("#id_enter_to_send")
     page.click("#preferences button[type=submit]")
     expect(page.locator(".notice")).to_have_text("Settings saved.")
@@ -182,7 +184,9 @@ def test_settings_theme_defaults_instructions_and_enter(site, upstream, browser)
     # A new chat starts with the default model; Enter adds a line, Ctrl+Enter sends.
     page.goto(f"{site.url}/")
     connected(page)
-    expect(page.locator("#model-button")).to_have_attribute("data-model", "other/model-7b")
+    expect(page.locator("#model-button")).to_have_attribute(
+        "data-model", "Qwen/Qwen2.5-72B-Instruct"
+    )
     upstream.script(text_stream("Bonjour !"))
     page.locator("#input").click()
     page.keyboard.type("Hello")
@@ -195,7 +199,7 @@ def test_settings_theme_defaults_instructions_and_enter(site, upstream, browser)
     expect(reply).to_have_class(re.compile("status-complete"))
     sent = upstream.completions()[-1].body
     assert sent["messages"][0] == {"role": "system", "content": "Always answer in French."}
-    assert sent["model"] == "other/model-7b"
+    assert sent["model"] == "Qwen/Qwen2.5-72B-Instruct"
     reply.locator("details.sent summary").click()
     expect(reply.locator(".custom-instructions")).to_contain_text("Always answer in French.")
 

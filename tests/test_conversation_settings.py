@@ -18,6 +18,12 @@ LLAMA = "meta-llama/Llama-3.3-70B-Instruct"
 QWEN = "Qwen/Qwen2.5-72B-Instruct"
 
 
+@pytest.fixture(autouse=True)
+def provider_lists_them(fake_upstream):
+    """The provider offers these models (the server refuses models it does not list)."""
+    fake_upstream.models["data"] += [{"id": model} for model in (DEEPSEEK, LLAMA, QWEN)]
+
+
 async def turn(ws, fake_upstream, conversation=None, client_id="c1", **frame):
     fake_upstream.script(text_stream("ok"))
     frames, reply = await full_turn(ws, conversation=conversation, client_id=client_id, **frame)

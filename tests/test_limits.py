@@ -110,20 +110,20 @@ async def test_a_flood_of_sends_starts_only_what_the_limits_allow(
             running.discard(frame["conversation"])
 
 
-async def test_a_regeneration_counts_as_a_turn(connect, user, fake_upstream, settings):
+@pytest.mark.parametrize("kind", ["chat.regenerate", "chat.continue"])
+async def test_a_regeneration_or_continuation_counts_as_a_turn(
+    connect, user, fake_upstream, settings, kind
+):
     settings.CHAT_TURNS_PER_MINUTE = 1
     fake_upstream.script(text_stream("One"))
     ws = await open_socket(connect, user)
     frames, reply = await full_turn(ws)
     await ws.send_json_to(
-        {
-            "type": "chat.regenerate",
-            "conversation": frames[0]["conversation"],
-            "message": reply["id"],
-        }
+        {"type": kind, "conversation": frames[0]["conversation"], "message": reply["id"]}
     )
     error = await refused(ws)
     assert error["code"] == "rate_limited" and error["limit"] == "turns_per_minute"
+    assert len(fake_upstream.completions()) == 1
 
 
 async def test_daily_tokens_stop_turns_until_midnight(connect, user, fake_upstream, settings):

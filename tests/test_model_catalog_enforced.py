@@ -120,6 +120,27 @@ async def test_regenerating_in_a_conversation_whose_model_was_disabled_asks_for_
     assert len(fake_upstream.completions()) == 1
 
 
+async def test_continuing_or_choosing_a_disabled_model_is_refused_too(connect, user, fake_upstream):
+    listed(fake_upstream, "big-model")
+    await db(ModelInfo.objects.create)(model_id="big-model", enabled=False)
+    fake_upstream.script(text_stream("First"))
+    ws = await open_socket(connect, user)
+    frames, reply = await full_turn(ws)
+    cid = frames[0]["conversation"]
+    await ws.send_json_to(
+        {"type": "conversation.settings", "conversation": cid, "model": "big-model"}
+    )
+    error = await error_for(ws)
+    assert error["code"] == "bad_request" and error["field"] == "model"
+    assert (await db(Conversation.objects.get)(pk=cid)).model == ""  # Unchanged.
+    await db(ModelInfo.objects.filter(model_id="big-model").update)(model_id="test-model")
+    await db(catalog.load_rows)()
+    await ws.send_json_to({"type": "chat.continue", "conversation": cid, "message": reply["id"]})
+    error = await error_for(ws)
+    assert error["code"] == "model_unavailable" and error["model"] == "test-model"
+    assert len(fake_upstream.completions()) == 1
+
+
 async def test_a_persona_whose_model_went_away_asks_for_another(connect, user, fake_upstream):
     persona = await db(Persona.objects.create)(name="Old", model="gone/model", owner=user)
     ws = await open_socket(connect, user)

@@ -175,7 +175,9 @@ async def regenerate(
     _launch(process, user.pk, started, options)
 
 
-async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
+async def continue_reply(
+    *, user: AbstractBaseUser, conversation_id: int, message_id: int, models: ModelPolicy
+) -> None:
     """Write more of an assistant reply, into the same message."""
     options = TurnOptions(tools=[])
     process, started = await _begin(
@@ -184,6 +186,7 @@ async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, messag
         options=options,
         conversation_id=conversation_id,
         message_id=message_id,
+        models=models,
     )
     _launch(process, user.pk, started, options)
 

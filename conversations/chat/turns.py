@@ -57,7 +57,10 @@ async def regenerate(
 async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
     """Write more of an assistant reply (one cut off at its length limit, say), in place."""
     await lifecycle.continue_reply(
-        user=user, conversation_id=conversation_id, message_id=message_id
+        user=user,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        models=await availability.current(),
     )
 
 
