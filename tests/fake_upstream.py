@@ -17,7 +17,8 @@ class Reply:
     """One scripted answer: a status, headers and a body built from steps.
 
     Steps: ("send", bytes) writes a chunk; ("sleep", s) pauses; ("drop",) cuts
-    the connection mid-body; ("hang",) waits until the server stops.
+    the connection mid-body; ("hang",) waits until the server stops; ("wait", event) goes
+    on once the test sets that threading.Event (30 s at most).
     `no_response` closes the connection before any status line.
     """
 
@@ -200,6 +201,8 @@ class FakeUpstream:
                             self.wfile.flush()
                         elif step[0] == "sleep":
                             time.sleep(step[1])
+                        elif step[0] == "wait":
+                            step[1].wait(30)
                         elif step[0] == "drop":
                             self.connection.shutdown(socket.SHUT_RDWR)
                             return

@@ -2,6 +2,7 @@
 larger than a websocket message reaches every watcher whole."""
 
 import json
+import threading
 
 import pytest
 from channels.db import database_sync_to_async as db
@@ -64,13 +65,19 @@ async def test_a_reply_larger_than_a_websocket_message_reaches_every_watcher(
     connect, user, fake_upstream
 ):
     piece = "The quick brown fox jumps over the lazy dog. " * 200  # 9 KB.
-    fake_upstream.script(text_stream(*[piece] * 150))  # 1.35 MB in all.
+    reply = text_stream(*[piece] * 150)  # 1.35 MB in all.
+    watching = threading.Event()  # The stream goes on once the watcher has the state.
+    reply.steps.insert(2, ("wait", watching))
+    fake_upstream.script(reply)
     writer = await open_socket(connect, user)
     watcher = await open_socket(connect, user)
     await writer.send_json_to(send_frame(content="Write a lot"))
     frames = await receive_until(writer, "message.created", role=None)
     conversation = frames[0]["conversation"]
     await watcher.send_json_to({"type": "conversation.open", "conversation": conversation})
+    state = (await receive_until(watcher, "conversation.state"))[-1]
+    assert state["messages"][-1]["status"] == "streaming"  # Joined mid-reply.
+    watching.set()
     for socket in (writer, watcher):
         message = await completed_within_limit(socket)
         assert message["status"] == "complete"

@@ -60,6 +60,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # The session is re-checked for as long as the socket is open (session_watch.py).
         self.session = SessionWatch(self)
         await self.hub.join(broadcast.user_group_name(self.user.pk), self)
+        self.session.check_now()
 
     async def dispatch(self, message: dict) -> None:
         """Run the handler for a message, without Channels' stale-connection check.

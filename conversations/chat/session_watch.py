@@ -45,6 +45,12 @@ class SessionWatch:
         # (not that of whoever announced a change: a signal's async_to_sync, say).
         self._watcher = asyncio.create_task(self._watch())
 
+    def check_now(self) -> None:
+        """Re-check once the socket listens for the announcements: a password change or a
+        logout announced between the handshake's session read and joining the user's group
+        would otherwise wait for the periodic re-check."""
+        self._wake.set()
+
     def stop(self) -> None:
         if self._watcher is not asyncio.current_task():
             self._watcher.cancel()
