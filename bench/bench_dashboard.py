@@ -54,10 +54,11 @@ def build() -> None:
         c.execute(
             f"""WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < {CONVERSATIONS - 1})
             INSERT INTO conversations_conversation (owner_id, title, title_source, pinned, archived,
-                persona_id, model, created_at, updated_at, turn_owner)
+                persona_id, model, created_at, updated_at, turn_owner, system_prompt,
+                import_fingerprint)
             SELECT {first_user} + i % {USERS}, 'Chat ' || i, 'first_message', 0, 0,
                    CASE WHEN i % 3 = 0 THEN NULL ELSE {first_persona} + i % {personas} END,
-                   'model-' || (i % 7), datetime('now', '-' || (i % 30) || ' days'), datetime('now'), ''
+                   'model-' || (i % 7), datetime('now', '-' || (i % 30) || ' days'), datetime('now'), '', '', ''
             FROM seq"""
         )
         c.execute("SELECT MIN(id) FROM conversations_conversation")
