@@ -1,5 +1,7 @@
 """Pages, export, sign-up, admin and the pieces the websocket relies on."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -47,6 +49,17 @@ def test_first_signup_is_superuser_then_ordinary(client):
         user = get_user_model().objects.get(username=name)
         assert user.is_superuser is superuser and user.is_staff is superuser
         assert client.get("/").status_code == 200  # Signed in straight away.
+
+
+def test_signup_shows_the_password_rules_before_a_sign_up_fails(client):
+    page = client.get("/accounts/signup/").content.decode()
+    assert "form-error" not in page
+    assert re.search(
+        r'<div class="form-help" id="id_password1-help">[^<]*at least 8 characters', page
+    )
+    assert re.search(
+        r'<input type="password" name="password1"[^>]*aria-describedby="id_password1-help"', page
+    )
 
 
 def test_signup_errors_are_shown(client):

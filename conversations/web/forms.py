@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UserCreationForm
 
 from .. import selectors
@@ -43,6 +44,13 @@ class SignupForm(UserCreationForm):
             token.help_text = "From the invite link an administrator gave you."
         else:
             del self.fields["token"]
+        # The rules a password must meet are shown before a sign-up can fail on them.
+        self.fields["password1"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{name}-help"
 
 
 class PersonaForm(forms.ModelForm):
