@@ -113,7 +113,9 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 reads with a 5 s timeout by default, which kills every idle
                 # consumer's blocking receive: turn it off (channels_redis issue 422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # Each group_send takes a connection of its own while it runs: 200 streams
+                # starting together needed more than redis-py's default 100.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
                 "capacity": 1000,
             },
         }

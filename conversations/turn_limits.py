@@ -19,13 +19,17 @@ processes ever wait on each other's rows in opposite orders.
 """
 
 import datetime as dt
+import functools
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, OuterRef, Subquery
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .errors import rate_limited, wait_text
 from .models import Conversation, DailyTokens, TokenQuota, TurnAllowance
@@ -43,28 +47,75 @@ def _next_midnight(now: datetime) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def _allowance(user_id: int, day: dt.date):
-    """The user's allowance row, locked, with their quotas and today's tokens beside it."""
-    quotas = TokenQuota.objects.filter(group__user=OuterRef("user_id"))
+@dataclass(frozen=True)
+class _Allowance:
+    """A user's allowance row as `admit` reads it: locked, with what the limits need."""
+
+    turns_tat: datetime | None
+    has_own_quota: bool
+    own_quota: int | None
+    group_unlimited: bool
+    group_quota: int | None
+    used: int | None
+    running: int
+
+
+@functools.cache
+def _allowance_sql(lock: bool) -> str:
+    """One statement for every limit, written once: the ORM took longer to build the query
+    (five subqueries) than the database took to answer it, on every turn start."""
+    a = TurnAllowance._meta.db_table
+    q = TokenQuota._meta.db_table
+    d = DailyTokens._meta.db_table
+    c = Conversation._meta.db_table
+    ug = get_user_model().groups.through._meta.db_table
+    groups = f"{q} gq JOIN {ug} ug ON ug.group_id = gq.group_id WHERE ug.user_id = a.user_id"
     return (
-        TurnAllowance.objects.select_for_update(of=("self",))
-        .filter(user_id=user_id)
-        .annotate(
-            has_own_quota=Exists(TokenQuota.objects.filter(user_id=OuterRef("user_id"))),
-            own_quota=Subquery(
-                TokenQuota.objects.filter(user_id=OuterRef("user_id")).values("daily_tokens")[:1]
-            ),
-            group_unlimited=Exists(quotas.filter(daily_tokens__isnull=True)),
-            group_quota=Subquery(
-                quotas.values("group__user").annotate(most=Max("daily_tokens")).values("most")[:1]
-            ),
-            used=Subquery(
-                DailyTokens.objects.filter(user_id=OuterRef("user_id"), day=day).values("tokens")[
-                    :1
-                ]
-            ),
+        f"SELECT a.turns_tat,"  # noqa: S608 - table names only; every value is a parameter.
+        f" EXISTS (SELECT 1 FROM {q} uq WHERE uq.user_id = a.user_id),"
+        f" (SELECT uq.daily_tokens FROM {q} uq WHERE uq.user_id = a.user_id),"
+        f" EXISTS (SELECT 1 FROM {groups} AND gq.daily_tokens IS NULL),"
+        f" (SELECT MAX(gq.daily_tokens) FROM {groups}),"
+        f" (SELECT t.tokens FROM {d} t WHERE t.user_id = a.user_id AND t.day = %s),"
+        f" (SELECT COUNT(*) FROM {c} r WHERE r.owner_id = a.user_id AND r.turn_owner <> ''"
+        f"  AND r.turn_expires_at >= %s AND r.id <> %s)"
+        f" FROM {a} a WHERE a.user_id = %s" + (" FOR UPDATE" if lock else "")
+    )
+
+
+def _as_datetime(value) -> datetime | None:
+    """A timestamp as the driver returns it: aware (psycopg), or naive UTC (SQLite, which
+    may also hand back its text)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
+
+
+def _allowance(
+    user_id: int, day: dt.date, now: datetime, conversation_id: int | None
+) -> _Allowance | None:
+    """The user's allowance row, locked, with their quotas, today's tokens and the turns
+    running for them in other conversations beside it."""
+    connection = connections[TurnAllowance.objects.db]
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _allowance_sql(connection.features.has_select_for_update),
+            [
+                ops.adapt_datefield_value(day),
+                ops.adapt_datetimefield_value(now),
+                conversation_id or 0,
+                user_id,
+            ],
         )
-        .first()
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    tat, has_own, own, unlimited, group, used, running = row
+    return _Allowance(
+        _as_datetime(tat), bool(has_own), own, bool(unlimited), group, used, running or 0
     )
 
 
@@ -99,10 +150,10 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
     written (group commit runs each start in a savepoint).
     """
     day = _today(now)
-    row = _allowance(user_id, day)
+    row = _allowance(user_id, day, now, conversation_id)
     if row is None:
         TurnAllowance.objects.bulk_create([TurnAllowance(user_id=user_id)], ignore_conflicts=True)
-        row = _allowance(user_id, day)
+        row = _allowance(user_id, day, now, conversation_id)
     quota = _quota(row)
     used = (row.used or 0) + pending_tokens(user_id, day)
     if quota is not None and used >= quota:
@@ -129,12 +180,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
         tat += interval
     most = settings.CHAT_MAX_RUNNING_TURNS
     if most > 0:
-        running = (
-            Conversation.objects.filter(owner_id=user_id, turn_expires_at__gte=now)
-            .exclude(turn_owner="")
-            .exclude(pk=conversation_id)
-            .count()
-        )
+        running = row.running
         if running >= most:
             raise rate_limited(
                 f"{running} replies are being written for you at once, the most allowed: "

@@ -52,7 +52,10 @@ class Hub:
         if settings.REDIS_URL:
             import redis.asyncio as redis
 
-            self._redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=None)
+            pool = redis.BlockingConnectionPool.from_url(
+                settings.REDIS_URL, max_connections=50, timeout=10, socket_timeout=None
+            )
+            self._redis = redis.Redis(connection_pool=pool)
 
     # ---- sockets joining and leaving ------------------------------------------------
 
@@ -136,15 +139,20 @@ class Hub:
         return watched
 
     async def _send_remote(self, group: str, frame: dict) -> None:
-        await get_channel_layer().group_send(
-            group,
-            {
-                "type": "hub.frame",
-                "group": group,
-                "origin": self.runtime.process_id,
-                "frame": frame,
-            },
-        )
+        """On to the other processes. A failure there (Redis away or saturated) must not
+        cost this process's own sockets what was already delivered, nor the frames after."""
+        try:
+            await get_channel_layer().group_send(
+                group,
+                {
+                    "type": "hub.frame",
+                    "group": group,
+                    "origin": self.runtime.process_id,
+                    "frame": frame,
+                },
+            )
+        except Exception:
+            logger.exception("Could not send a frame to the other processes (%s)", group)
 
     async def on_remote(self, message: dict) -> None:
         """A frame another process published, for this process's sockets."""

@@ -50,7 +50,12 @@ class SocketSlots:
         if settings.REDIS_URL:
             import redis.asyncio as redis
 
-            self._redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+            # A blocking pool: a burst of connects waits for a connection rather than failing
+            # (redis-py's plain pool refuses past its 100 connections).
+            pool = redis.BlockingConnectionPool.from_url(
+                settings.REDIS_URL, max_connections=50, timeout=10, socket_timeout=5
+            )
+            self._redis = redis.Redis(connection_pool=pool)
             self._take = self._redis.register_script(TAKE)
 
     async def take(self, user_id: int, socket_id: str) -> bool:
