@@ -1,0 +1,42 @@
+"""The hub: frames reach this process's own sockets whatever happens on the way to others."""
+
+import pytest
+from channels.layers import get_channel_layer
+
+from conversations.chat import runtime
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Socket:
+    def __init__(self) -> None:
+        self.frames: list[dict] = []
+
+    async def deliver(self, frame: dict) -> None:
+        self.frames.append(frame)
+
+
+async def test_local_sockets_get_frames_when_other_processes_cannot_be_reached(monkeypatch):
+    hub = runtime.current().hub
+    socket = Socket()
+    await hub.join("user.7", socket)
+    await hub.join("conversation.7", socket)
+    sent = []
+
+    async def unreachable(group, message):  # Redis away, or out of connections.
+        sent.append(group)
+        raise ConnectionError("Too many connections")
+
+    monkeypatch.setattr(get_channel_layer(), "group_send", unreachable)
+    monkeypatch.setattr(hub, "_redis", object())  # As with REDIS_URL set.
+
+    async def watched_elsewhere(conversation_id):
+        return True
+
+    monkeypatch.setattr(hub, "_watched_elsewhere", watched_elsewhere)
+    await hub.publish_to_user(7, {"type": "conversation.created"})
+    await hub.publish(7, {"type": "message.created"})
+    assert socket.frames == [{"type": "conversation.created"}, {"type": "message.created"}]
+    assert sent == ["user.7", "conversation.7"]  # Both were tried, and neither raised.
+    monkeypatch.undo()
+    await runtime.shutdown()
