@@ -152,16 +152,20 @@ def turn_begin_send(
                 raise not_found("message")
             parent = edited.parent_id
         created = False
+    fields = {
+        "conversation": conversation,
+        "parent_id": parent,
+        "role": Message.Role.USER,
+        "content": content,
+        "client_id": client_id,
+        "selected_at": now,
+    }
     try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                parent_id=parent,
-                role=Message.Role.USER,
-                content=content,
-                client_id=client_id,
-                selected_at=now,
-            )
+        if created:  # A new conversation holds no message to clash with: no savepoint.
+            message = Message.objects.create(**fields)
+        else:
+            with transaction.atomic():
+                message = Message.objects.create(**fields)
     except IntegrityError:
         # Sent again (a reconnect, say): answer with what was saved, start nothing.
         existing = selectors.message_get_by_client_id(

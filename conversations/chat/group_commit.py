@@ -115,10 +115,13 @@ def _execute_and_hand_back(batch: list[_Work]) -> list[tuple[bool, Any]]:
 
 def _execute(batch: list[_Work]) -> list[tuple[bool, Any]]:
     results: list[tuple[bool, Any]] = []
+    # Each work in its own savepoint, so one failing leaves the others' writes; a batch of
+    # one needs none (a failure rolls the whole transaction back): two round trips fewer.
+    savepoint = len(batch) > 1
     with transaction.atomic():
         for work in batch:
             try:
-                with transaction.atomic():
+                with transaction.atomic(savepoint=savepoint):
                     results.append((True, work.function(**work.kwargs)))
             except Exception as exc:  # noqa: BLE001 - handed to the caller of this work
                 results.append((False, exc))
