@@ -12,6 +12,7 @@ from tests.browser_support import (
     LLAMA,
     box,
     connected,
+    django,
     inside_viewport,
     sign_up,
     start_site,
@@ -202,6 +203,57 @@ def test_the_model_picker_groups_searches_and_works_by_keyboard_and_on_a_phone(
     shoot(page, "model-picker-phone", full_page=False)
     assert small_targets(page) == []
     page.keyboard.press("Escape")
+
+
+def test_a_model_that_went_away_is_marked_and_another_is_picked_by_keyboard(site, upstream, page):
+    from playwright.sync_api import expect
+
+    new_chat(page, site)
+    upstream.script(text_stream("First answer."))
+    ask(page, "Hello")
+    cid = int(re.search(r"/conversations/(\d+)/", page.url).group(1))
+    django(
+        site,
+        "from conversations.models import Conversation; "
+        f"print(Conversation.objects.filter(pk={cid}).update(model='retired/model-1'))",
+    )
+    page.reload()
+    connected(page)
+    expect(page.locator("#model-name")).to_have_text("model-1 (unavailable)")
+    problem = page.locator("#model-problem")
+    expect(problem).to_contain_text("retired/model-1, is no longer available")
+    shoot(page, "model-unavailable")
+    page.set_viewport_size(PHONE)
+    expect(problem).to_be_visible()
+    assert inside_viewport(page, problem)
+    assert inside_viewport(page, page.locator("#model-button"))
+    shoot(page, "model-unavailable-phone")
+    page.set_viewport_size(DESKTOP)
+    # Sending anyway: refused beside the picker, the text given back, focus on the picker.
+    sent_before = len(upstream.completions())
+    send(page, "Still there?")
+    expect(problem).to_contain_text("There is no model retired/model-1 here")
+    expect(page.locator("#model-button")).to_be_focused()
+    expect(page.locator("#input")).to_have_value("Still there?")
+    assert len(upstream.completions()) == sent_before
+    # The gone model is listed but cannot be picked; another one can, by keyboard.
+    page.keyboard.press("Enter")
+    expect(page.locator("#model-search")).to_be_focused()
+    page.keyboard.type("model-1")
+    gone = page.get_by_role("option", name=re.compile("model-1"))
+    expect(gone).to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("Enter")
+    expect(page.locator("#model-menu")).to_have_attribute("open", "")  # Nothing picked.
+    page.fill("#model-search", "DeepSeek V3")
+    page.keyboard.press("Enter")
+    expect(page.locator("#model-name")).to_have_text("DeepSeek V3")
+    expect(problem).to_be_hidden()
+    upstream.script(text_stream("Back again."))
+    page.locator("#input").focus()
+    page.keyboard.press("Enter")
+    reply = done(page)
+    expect(reply.locator(".body")).to_contain_text("Back again.")
+    assert upstream.completions()[-1].body["model"] == DEEPSEEK
 
 
 def test_this_chats_settings_are_sent_and_recorded(site, upstream, page):
