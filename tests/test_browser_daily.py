@@ -2,17 +2,13 @@
 import, and every page checked by axe in light and dark, on a desktop and a phone."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 from tests.a11y import ARTIFACTS, check, shoot, small_targets
-from tests.browser_support import MODELS
+from tests.browser_support import django, start_site
 from tests.fake_upstream import text_stream
-from tests.live_server import ROOT, start_server
 from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
     browser,
     connected,
@@ -30,24 +26,7 @@ PASSWORD = "a-Strong-pass-42"
 
 @pytest.fixture(scope="module")
 def site(upstream, tmp_path_factory):  # This module's own server and database.
-    upstream.models = {"object": "list", "data": [{"id": model} for model in MODELS]}
-    tmp = tmp_path_factory.mktemp("daily-site")
-    env = {
-        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-        "LLM_BASE_URL": upstream.url,
-        "LLM_API_KEY": "sk-browser-secret",
-        "LLM_DEFAULT_MODEL": "test-model",
-        "REDIS_URL": "",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=True,
-    )
-    server = start_server(env, tmp / "server.log")
-    server.env = env
+    server = start_site(upstream, tmp_path_factory, "daily-site")
     yield server
     server.stop()
 
@@ -60,15 +39,7 @@ def seed(site, code: str) -> object:
         "from conversations import services\n"
         "user = get_user_model().objects.get(username='tester')\n"
     )
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", prelude + code],
-        cwd=ROOT,
-        env={**os.environ, **site.env},
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return django(site, prelude + code)
 
 
 # ---- 8: Markdown and math ----

@@ -1,16 +1,12 @@
 """Streaming and size, in Chromium: text streams where its final HTML puts it, and a 1 MB
 conversation opens and can be read to its first message."""
 
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
+from tests.browser_support import django, start_site
 from tests.fake_upstream import text_stream
-from tests.live_server import ROOT, start_server
 from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
     ARTIFACTS,
     browser,
@@ -66,23 +62,7 @@ FINAL = """markers => {
 
 @pytest.fixture(scope="module")
 def site(upstream, tmp_path_factory):  # This module's own server and database.
-    tmp = tmp_path_factory.mktemp("streaming-site")
-    env = {
-        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-        "LLM_BASE_URL": upstream.url,
-        "LLM_API_KEY": "sk-browser-secret",
-        "LLM_DEFAULT_MODEL": "test-model",
-        "REDIS_URL": "",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=True,
-    )
-    server = start_server(env, tmp / "server.log")
-    server.env = env
+    server = start_site(upstream, tmp_path_factory, "streaming-site")
     yield server
     server.stop()
 
@@ -114,7 +94,7 @@ SEED = """
 import json
 from django.contrib.auth import get_user_model
 from conversations import services
-user = get_user_model().objects.get(username=sys.argv[-1])
+user = get_user_model().objects.get(username="tester")
 conversation = services.conversation_create(owner=user, persona=None, model="test-model", title="Big")
 parent = None
 for i in range(25):
@@ -129,15 +109,7 @@ def test_a_one_megabyte_conversation_opens_and_reads_back_to_its_start(site, bro
 
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     sign_in(page, site.url)
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SEED.replace("sys.argv[-1]", "'tester'")],
-        cwd=ROOT,
-        env={**os.environ, **site.env},
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    conversation = json.loads(out.stdout.strip().splitlines()[-1])
+    conversation = django(site, SEED)
     page.goto(f"{site.url}/conversations/{conversation}/")
     connected(page)
     messages = page.locator("article.message")
