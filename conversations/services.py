@@ -146,6 +146,11 @@ class SettingsChange:
     max_tokens: int | None = None
     system_prompt: str = ""
 
+    @property
+    def chosen_model(self) -> str:
+        """The model this change picks, "" when it picks none (or clears the choice)."""
+        return self.model if "model" in self.given else ""
+
 
 def conversation_apply_settings(
     *, conversation: Conversation, change: SettingsChange, persona: Persona | None

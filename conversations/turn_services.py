@@ -97,7 +97,7 @@ def _check_model(
     models: ModelPolicy | None, conversation: Conversation, change: SettingsChange
 ) -> None:
     """The model a turn will use must be usable; one the send chose was checked before."""
-    if models is None or ("model" in change.given and change.model):
+    if models is None or change.chosen_model:
         return
     model, source = selectors.conversation_model(conversation)
     models.check_inherited(model, source="persona" if source == "persona" else "conversation")

@@ -118,6 +118,10 @@ class FakeUpstream:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
+    def list_models(self, *model_ids: str) -> None:
+        """Offer these models on /models too (the app refuses models its provider lacks)."""
+        self.models["data"] += [{"id": model_id} for model_id in model_ids]
+
     @property
     def url(self) -> str:
         """The base URL, as LLM_BASE_URL takes it."""

@@ -21,7 +21,7 @@ QWEN = "Qwen/Qwen2.5-72B-Instruct"
 @pytest.fixture(autouse=True)
 def provider_lists_them(fake_upstream):
     """The provider offers these models (the server refuses models it does not list)."""
-    fake_upstream.models["data"] += [{"id": model} for model in (DEEPSEEK, LLAMA, QWEN)]
+    fake_upstream.list_models(DEEPSEEK, LLAMA, QWEN)
 
 
 async def turn(ws, fake_upstream, conversation=None, client_id="c1", **frame):

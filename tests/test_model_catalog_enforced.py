@@ -17,17 +17,13 @@ pytestmark = [
 ]
 
 
-def listed(fake_upstream, *model_ids: str) -> None:
-    fake_upstream.models["data"] += [{"id": model_id} for model_id in model_ids]
-
-
 async def error_for(ws, client_id: str | None = None) -> dict:
     match = {"client_id": client_id} if client_id else {}
     return (await receive_until(ws, "error", **match))[-1]
 
 
 async def test_a_send_naming_a_disabled_model_is_refused(connect, user, fake_upstream):
-    listed(fake_upstream, "big-model")
+    fake_upstream.list_models("big-model")
     await db(ModelInfo.objects.create)(model_id="big-model", enabled=False)
     ws = await open_socket(connect, user)
     await ws.send_json_to(send_frame(model="big-model"))
@@ -50,7 +46,7 @@ async def test_a_send_naming_an_unknown_model_is_refused(connect, user, fake_ups
 
 
 async def test_a_listed_enabled_model_goes_through(connect, user, fake_upstream):
-    listed(fake_upstream, "big-model")
+    fake_upstream.list_models("big-model")
     await db(ModelInfo.objects.create)(model_id="big-model", enabled=True)
     fake_upstream.script(text_stream("Hi"))
     ws = await open_socket(connect, user)
@@ -121,7 +117,7 @@ async def test_regenerating_in_a_conversation_whose_model_was_disabled_asks_for_
 
 
 async def test_continuing_or_choosing_a_disabled_model_is_refused_too(connect, user, fake_upstream):
-    listed(fake_upstream, "big-model")
+    fake_upstream.list_models("big-model")
     await db(ModelInfo.objects.create)(model_id="big-model", enabled=False)
     fake_upstream.script(text_stream("First"))
     ws = await open_socket(connect, user)
@@ -152,7 +148,7 @@ async def test_a_persona_whose_model_went_away_asks_for_another(connect, user, f
 
 
 def test_disabling_a_model_in_the_admin_takes_effect_at_once(admin_user, fake_upstream):
-    listed(fake_upstream, "big-model")
+    fake_upstream.list_models("big-model")
     row = ModelInfo.objects.create(model_id="big-model", enabled=True)
     assert availability.policy().usable("big-model")  # Loaded, and kept in memory.
     client = Client()

@@ -41,6 +41,18 @@ def user_group_name(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def redis_client(*, socket_timeout: float | None):
+    """A client of REDIS_URL whose pool waits for a free connection (up to 10 s) when all 50
+    are busy: redis-py's plain pool refuses past its 100, and a burst of turns or connects
+    then failed."""
+    import redis.asyncio as redis
+
+    pool = redis.BlockingConnectionPool.from_url(
+        settings.REDIS_URL, max_connections=50, timeout=10, socket_timeout=socket_timeout
+    )
+    return redis.Redis(connection_pool=pool)
+
+
 class Hub:
     """This process's sockets, and which conversations other processes watch."""
 
@@ -50,12 +62,7 @@ class Hub:
         self._remote: dict[int, tuple[float, bool]] = {}  # Conversation -> (until, watched).
         self._redis = None
         if settings.REDIS_URL:
-            import redis.asyncio as redis
-
-            pool = redis.BlockingConnectionPool.from_url(
-                settings.REDIS_URL, max_connections=50, timeout=10, socket_timeout=None
-            )
-            self._redis = redis.Redis(connection_pool=pool)
+            self._redis = redis_client(socket_timeout=None)
 
     # ---- sockets joining and leaving ------------------------------------------------
 

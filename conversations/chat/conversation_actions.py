@@ -79,8 +79,8 @@ async def update_settings(
     """Change the persona, model or parameters the conversation's next reply uses, live in
     every tab (a reply already streaming keeps what it was sent with). A model chosen must
     be one the catalog allows, as for a send."""
-    if "model" in change.given and change.model:
-        (await availability.current()).check_chosen(change.model)
+    if change.chosen_model:
+        (await availability.current()).check_chosen(change.chosen_model)
     conversation = await db(_settings)(user, conversation_id, change)
     await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from .broadcast import redis_client
+
 if TYPE_CHECKING:
     from .runtime import Runtime
 
@@ -48,14 +50,7 @@ class SocketSlots:
         self._redis = None
         self._take = None
         if settings.REDIS_URL:
-            import redis.asyncio as redis
-
-            # A blocking pool: a burst of connects waits for a connection rather than failing
-            # (redis-py's plain pool refuses past its 100 connections).
-            pool = redis.BlockingConnectionPool.from_url(
-                settings.REDIS_URL, max_connections=50, timeout=10, socket_timeout=5
-            )
-            self._redis = redis.Redis(connection_pool=pool)
+            self._redis = redis_client(socket_timeout=5)
             self._take = self._redis.register_script(TAKE)
 
     async def take(self, user_id: int, socket_id: str) -> bool:

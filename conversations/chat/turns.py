@@ -34,8 +34,8 @@ async def send(
     if not request.content.strip():
         raise TurnRefused("bad_request", "The message is empty.")
     models = await availability.current()
-    if "model" in request.change.given and request.change.model:
-        models.check_chosen(request.change.model)
+    if request.change.chosen_model:
+        models.check_chosen(request.change.chosen_model)
     return await lifecycle.send(
         user=user, request=request, options=request.options, models=models, watch=watch
     )
