@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from . import start_sql
 from .errors import rate_limited, wait_text
 from .models import Conversation, DailyTokens, TokenQuota, TurnAllowance
 
@@ -152,7 +153,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
     day = _today(now)
     row = _allowance(user_id, day, now, conversation_id)
     if row is None:
-        TurnAllowance.objects.bulk_create([TurnAllowance(user_id=user_id)], ignore_conflicts=True)
+        start_sql.allowance_create(user_id=user_id)
         row = _allowance(user_id, day, now, conversation_id)
     quota = _quota(row)
     used = (row.used or 0) + pending_tokens(user_id, day)
@@ -189,7 +190,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
                 limit="running_turns",
             )
     if tat is not None:
-        TurnAllowance.objects.filter(user_id=user_id).update(turns_tat=tat)
+        start_sql.allowance_set_tat(user_id=user_id, tat=tat)
 
 
 # ---- tokens used, counted in memory and written about once a second ---------------------

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import selectors, turn_limits
+from . import selectors, start_sql, turn_limits
 from .errors import BUSY_MESSAGE, TurnRefused, not_found
 from .llm.redact import redact
 from .models import Conversation, Message, Persona
@@ -59,17 +59,13 @@ class AlreadySent:
 
 def _claim(conversation: Conversation, owner: str, now: datetime) -> None:
     """Take the conversation's lease, or refuse as busy; one UPDATE, atomic everywhere."""
-    claimed = (
-        Conversation.objects.filter(pk=conversation.pk)
-        .filter(Q(turn_owner="") | Q(turn_expires_at__lt=now))
-        .update(turn_owner=owner, turn_expires_at=now + timedelta(seconds=lease_seconds()))
-    )
-    if not claimed:
+    expires = now + timedelta(seconds=lease_seconds())
+    if not start_sql.claim(conversation_id=conversation.pk, owner=owner, now=now, expires=expires):
         raise TurnRefused("busy", BUSY_MESSAGE)
 
 
 def _placeholder(conversation: Conversation, parent: Message, model: str, now: datetime) -> Message:
-    return Message.objects.create(
+    reply = Message(
         conversation=conversation,
         parent=parent,
         role=Message.Role.ASSISTANT,
@@ -77,6 +73,8 @@ def _placeholder(conversation: Conversation, parent: Message, model: str, now: d
         model=model,
         selected_at=now,
     )
+    start_sql.insert(reply)
+    return reply
 
 
 def _model_for(conversation: Conversation) -> str:
@@ -125,8 +123,9 @@ def turn_begin_send(
     change = change or SettingsChange()
     persona = settings_persona(user=user, change=change)
     if conversation_id is None:
-        existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
-        if existing:
+        # Almost always none: a cheap id lookup first, the whole message only if found.
+        if start_sql.root_id_by_client_id(user_id=user.pk, client_id=client_id) is not None:
+            existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
             return AlreadySent(existing.conversation, existing, created=True)
         conversation = Conversation(
             owner=user,
@@ -137,10 +136,10 @@ def turn_begin_send(
         conversation_apply_settings(conversation=conversation, change=change, persona=persona)
         _check_model(models, conversation, change)
         turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
-        conversation.save(force_insert=True)
+        start_sql.insert(conversation)
         parent, created = None, True
     else:
-        conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
+        conversation = start_sql.conversation_get(user_id=user.pk, conversation_id=conversation_id)
         if conversation is None:
             raise not_found("conversation")
         parent = conversation.current_leaf_id
@@ -160,12 +159,13 @@ def turn_begin_send(
         "client_id": client_id,
         "selected_at": now,
     }
+    message = Message(**fields)
     try:
         if created:  # A new conversation holds no message to clash with: no savepoint.
-            message = Message.objects.create(**fields)
+            start_sql.insert(message)
         else:
             with transaction.atomic():
-                message = Message.objects.create(**fields)
+                start_sql.insert(message)
     except IntegrityError:
         # Sent again (a reconnect, say): answer with what was saved, start nothing.
         existing = selectors.message_get_by_client_id(
@@ -197,6 +197,9 @@ def _set_leaf(conversation: Conversation, leaf: Message, changed: list[str] = ()
     """The new reply is the end of the branch the conversation shows and continues; the
     settings the message changed are saved in the same UPDATE."""
     conversation.current_leaf = leaf
+    if not changed:
+        start_sql.set_leaf(conversation_id=conversation.pk, leaf_id=leaf.pk, now=timezone.now())
+        return
     fields = {name: getattr(conversation, name) for name in changed}
     if "persona" in fields:
         fields["persona"] = conversation.persona_id
