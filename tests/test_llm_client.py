@@ -1,6 +1,8 @@
 """The LLM client against a real HTTP server that speaks the wire format, quirks included."""
 
+import asyncio
 import json
+import threading
 
 import pytest
 
@@ -462,3 +464,42 @@ def test_think_splitter_leaves_plain_text_and_unclosed_think():
     unclosed = ThinkSplitter()
     events = [*unclosed.feed("<think>still going"), *unclosed.flush()]
     assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == "still going"
+
+
+async def test_more_than_a_hundred_replies_stream_at_once(server):
+    """Each streaming reply holds a connection: the 101st must not wait for another to end."""
+    release = threading.Event()
+    count = 120
+    for _ in range(count):
+        first = text_stream("Hi", usage=None, done=False).steps
+        server.script(Reply(steps=[*first[:2], ("wait", release), *first[2:]]))
+    client = make_client(server)
+    started = [asyncio.Event() for _ in range(count)]
+
+    async def one(index: int) -> str:
+        text = ""
+        async for event in client.stream(request()):
+            if isinstance(event, TextDelta):
+                text += event.text
+                started[index].set()
+        return text
+
+    streams = [asyncio.create_task(one(i)) for i in range(count)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started)), 20)
+    finally:
+        release.set()
+    assert await asyncio.gather(*streams) == ["Hi"] * count
+    await client.aclose()
+
+
+async def test_on_sent_is_called_once_the_request_has_left_before_any_event(server):
+    server.script(text_stream("Hello"))
+    client = make_client(server)
+    calls: list[int] = []
+    events: list = []
+    async for event in client.stream(request(), on_sent=lambda: calls.append(len(events))):
+        events.append(event)
+    await client.aclose()
+    assert calls == [0]  # Once, before the first event.
+    assert len(server.completions()) == 1

@@ -12,6 +12,7 @@ layer, to the group only that turn's process has joined (runtime.control_group).
 """
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 DRAINING = "The server is restarting: send your message again in a moment."
 WATCH_TIMEOUT = 5.0
+SENT_TIMEOUT = 1.0  # Announcing waits no longer for the request to leave (a slow connect).
 
 
 @dataclass(eq=False)
@@ -62,6 +64,7 @@ class Turn:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     announced: asyncio.Event = field(default_factory=asyncio.Event)  # The start is published.
+    sent: asyncio.Event = field(default_factory=asyncio.Event)  # The first request has left.
     task: asyncio.Task | None = None
     reading: asyncio.Task | None = None  # The upstream read of the current reply.
 
@@ -228,8 +231,9 @@ async def _own(turn: Turn, started: generation.Started, options: TurnOptions, wa
     process = turn.process
     group = runtime.control_group(turn.conversation_id)
     layer = get_channel_layer()
-    # Announcing and joining the control group run beside the request going upstream:
-    # the reply's frames wait for the announcement (turn.announced), not the other way.
+    # Announcing and joining the control group wait until the request has gone upstream
+    # (turn.sent), then overlap the provider's time to answer: the reply's frames wait
+    # for the announcement (turn.announced), not the other way.
     setup = process.loop.create_task(_set_up(turn, started, watch, group))
     try:
         await generation.run_turn(turn, started.begun, started.plan, options)
@@ -240,6 +244,7 @@ async def _own(turn: Turn, started: generation.Started, options: TurnOptions, wa
     except Exception:
         logger.exception("Turn in conversation %s failed", turn.conversation_id)
     finally:
+        turn.sent.set()  # The turn ended before any request: announce what there is.
         await asyncio.wait({setup})
         await _settle(turn)
         if setup.done() and not setup.cancelled() and setup.result():
@@ -251,6 +256,8 @@ async def _set_up(turn: Turn, started: generation.Started, watch, group: str) ->
     try:
         if watch is not None:
             await _quietly(asyncio.wait_for(watch(turn.conversation_id), WATCH_TIMEOUT))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(turn.sent.wait(), SENT_TIMEOUT)
         await _quietly(_announce(started, turn))
     finally:
         turn.announced.set()  # Even when announcing failed: the reply must not wait forever.

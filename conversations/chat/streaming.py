@@ -60,11 +60,13 @@ class _Reading:
 async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
     """Stream the turn's current reply to its end and save it; never raises for upstream trouble."""
     if plan.error or plan.request is None:
+        turn.sent.set()  # Nothing goes upstream: nothing to announce after.
         error = plan.error or "Nothing could be sent."
         return await finish_reply(
             turn, {"status": Message.Status.ERROR, "error": error, "error_detail": error}
         )
     if turn.stop_requested:
+        turn.sent.set()
         return await finish_reply(turn, {"status": Message.Status.STOPPED})
     loop = asyncio.get_running_loop()
     reading = _Reading(started=loop.time())
@@ -81,6 +83,7 @@ async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
     finally:
         task.cancel()  # These two only matter when this task itself is being cancelled.
         pump.cancel()
+        turn.sent.set()  # Failed before it was sent, say.
         await asyncio.gather(pump, return_exceptions=True)
         turn.reading = None
     outcome: dict = {"status": Message.Status.COMPLETE, "finish_reason": reading.finish_reason}
@@ -130,7 +133,7 @@ def _count_tokens(turn: "Turn", plan: ReplyPlan, usage: Usage) -> None:
 async def _read(turn: "Turn", plan: ReplyPlan, reading: _Reading) -> None:
     loop = asyncio.get_running_loop()
     limit = settings.CHAT_MAX_REPLY_CHARS
-    async for event in upstream.get_client().stream(plan.request):
+    async for event in upstream.get_client().stream(plan.request, on_sent=turn.sent.set):
         if reading.first_token is None and isinstance(
             event, TextDelta | ReasoningDelta | ToolCallDelta
         ):

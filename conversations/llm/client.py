@@ -3,7 +3,7 @@
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
 import httpx
@@ -68,6 +68,7 @@ class LLMClient:
         deadline: float = 600.0,
         max_retries: int = 2,
         backoff_base: float = 0.5,
+        max_connections: int = 1000,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
@@ -80,31 +81,45 @@ class LLMClient:
             headers=headers,
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             follow_redirects=False,
+            # httpx's defaults (100 connections, 20 kept) made the 101st concurrent reply
+            # wait for another to end, and most replies of a busy moment open a new
+            # connection (a TLS handshake, for a real provider) first.
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=min(100, max_connections),
+            ),
         )
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
-        """Yield the events of one completion, retrying only before the first event."""
+    async def stream(
+        self, request: ChatRequest, *, on_sent: Callable[[], None] | None = None
+    ) -> AsyncIterator[Event]:
+        """Yield the events of one completion, retrying only before the first event.
+
+        `on_sent()` is called once the request has been written to the provider: work
+        that can wait (telling watchers) then overlaps the provider's time to answer.
+        """
+        extensions = {"trace": _sent_hook(on_sent)} if on_sent else {}
         try:
-            async for event in self._stream(request):
+            async for event in self._stream(request, extensions):
                 yield event
         except LLMError as exc:
             if not (exc.refused_streaming and request.tools and request.stream):
                 raise
             # Some servers cannot stream tool calls: ask again for a whole reply.
-            async for event in self._stream(replace(request, stream=False)):
+            async for event in self._stream(replace(request, stream=False), extensions):
                 yield event
 
-    async def _stream(self, request: ChatRequest) -> AsyncIterator[Event]:
+    async def _stream(self, request: ChatRequest, extensions: dict) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.deadline
         for attempt in range(self.max_retries + 1):
             yielded = False
             try:
-                async for event in self._attempt(request, deadline):
+                async for event in self._attempt(request, deadline, extensions):
                     yielded = True
                     yield event
                 return
@@ -133,7 +148,9 @@ class LLMClient:
             raise LLMError("The model list could not be read.") from exc
         return [entry for entry in data if isinstance(entry, dict) and entry.get("id")]
 
-    async def _attempt(self, request: ChatRequest, deadline: float) -> AsyncIterator[Event]:
+    async def _attempt(
+        self, request: ChatRequest, deadline: float, extensions: dict
+    ) -> AsyncIterator[Event]:
         url = f"{self.base_url}/chat/completions"
         # httpx bounds every read by the silence timeout, or what is left of the deadline
         # if that is sooner; the deadline is also checked after each line, for slow drips.
@@ -141,7 +158,11 @@ class LLMClient:
         timeout = self._http.timeout.as_dict() | {"read": min(self.read_timeout, remaining)}
         try:
             async with self._http.stream(
-                "POST", url, json=request.to_json(), timeout=httpx.Timeout(**timeout)
+                "POST",
+                url,
+                json=request.to_json(),
+                timeout=httpx.Timeout(**timeout),
+                extensions=extensions,
             ) as response:
                 if response.status_code != 200:
                     body = await response.aread()
@@ -228,3 +249,13 @@ def _loads(data: str | bytes) -> object:
         return json.loads(data)
     except ValueError:
         return None  # Garbage between good chunks is skipped; all-garbage fails in finish().
+
+
+def _sent_hook(on_sent: Callable[[], None]):
+    """An httpcore `trace` extension that calls `on_sent` once a request's body is written."""
+
+    async def trace(name: str, info: dict) -> None:
+        if name.endswith("send_request_body.complete"):
+            on_sent()
+
+    return trace

@@ -29,6 +29,7 @@ def get_client() -> LLMClient:
         settings.LLM_API_KEY,
         settings.LLM_READ_TIMEOUT,
         settings.LLM_TURN_TIMEOUT,
+        settings.LLM_MAX_CONNECTIONS,
     )
     if _client is None or _client[0] != key:
         _client = (
@@ -38,6 +39,7 @@ def get_client() -> LLMClient:
                 api_key=settings.LLM_API_KEY,
                 read_timeout=settings.LLM_READ_TIMEOUT,
                 deadline=settings.LLM_TURN_TIMEOUT,
+                max_connections=settings.LLM_MAX_CONNECTIONS,
             ),
         )
     return _client[1]
