@@ -36,7 +36,42 @@ async def test_local_sockets_get_frames_when_other_processes_cannot_be_reached(m
     monkeypatch.setattr(hub, "_watched_elsewhere", watched_elsewhere)
     await hub.publish_to_user(7, {"type": "conversation.created"})
     await hub.publish(7, {"type": "message.created"})
+    await hub.settle()
     assert socket.frames == [{"type": "conversation.created"}, {"type": "message.created"}]
     assert sent == ["user.7", "conversation.7"]  # Both were tried, and neither raised.
+    monkeypatch.undo()
+    await runtime.shutdown()
+
+
+async def test_local_sockets_never_wait_on_redis_and_others_get_frames_in_order(monkeypatch):
+    import asyncio
+
+    from conversations.chat import broadcast
+
+    hub = runtime.current().hub
+    socket = Socket()
+    await hub.join("conversation.8", socket)
+    redis_free = asyncio.Event()
+    sent = []
+
+    async def slow(group, message):  # Redis busy: every send waits until it is free.
+        await redis_free.wait()
+        sent.append(message["frame"]["n"])
+
+    monkeypatch.setattr(get_channel_layer(), "group_send", slow)
+    monkeypatch.setattr(hub, "_redis", object())
+    monkeypatch.setattr(broadcast, "REMOTE_QUEUE", 3)
+
+    async def watched_elsewhere(conversation_id):
+        return True
+
+    monkeypatch.setattr(hub, "_watched_elsewhere", watched_elsewhere)
+    for n in range(6):
+        await asyncio.wait_for(hub.publish(8, {"type": "message.delta", "n": n}), 1)
+    assert [f["n"] for f in socket.frames] == [0, 1, 2, 3, 4, 5]  # All here, at once.
+    redis_free.set()
+    await hub.settle()
+    # In order; the first was on its way, and of the rest only the newest three waited.
+    assert sent == [0, 3, 4, 5]
     monkeypatch.undo()
     await runtime.shutdown()

@@ -6,11 +6,15 @@ each process joins a conversation's (or user's) channel-layer group with its one
 channel while any of its sockets watch, and keeps a note in Redis of which processes
 watch which conversation. A reply whose watchers all share its process (the usual case)
 costs Redis nothing per frame; with the in-memory layer there are no other processes.
+
+This process's own sockets never wait on Redis: what goes to other processes is queued
+per group and sent in order by one task per group (`_post`).
 """
 
 import asyncio
 import logging
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
 from channels.layers import get_channel_layer
@@ -23,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 WATCHING_TTL = 60.0  # A process's note that it watches a conversation, refreshed while true.
 REMOTE_CACHE = 1.0  # How long a publisher trusts what it read of other processes' watching.
+# Frames of one group waiting to go to other processes; past it the oldest go, and a
+# watcher there sees a gap in `seq` and asks again (docs/protocol.md).
+REMOTE_QUEUE = 1000
 
 
 class Watcher(Protocol):
@@ -60,21 +67,42 @@ class Hub:
         self.runtime = runtime
         self.sockets: dict[str, set[Watcher]] = {}  # Group name -> this process's sockets.
         self._remote: dict[int, tuple[float, bool]] = {}  # Conversation -> (until, watched).
+        self._outbox: dict[str, deque] = {}  # Group -> frames for other processes, in order.
+        self._tasks: set[asyncio.Task] = set()  # Sending those, and joins left to finish.
         self._redis = None
         if settings.REDIS_URL:
             self._redis = redis_client(socket_timeout=None)
 
     # ---- sockets joining and leaving ------------------------------------------------
 
-    async def join(self, group: str, socket: Watcher) -> None:
-        """A socket starts receiving a group's frames."""
+    async def join(self, group: str, socket: Watcher, *, wait: bool = True) -> None:
+        """A socket starts receiving a group's frames: at once from this process, and from
+        other processes once this one has joined the group in Redis. `wait=False` lets
+        that finish in the background (a turn's own conversation: its frames are made here).
+        """
         members = self.sockets.setdefault(group, set())
         first = not members
         members.add(socket)
         if first and self._redis is not None:
-            channel = await self.runtime.control_channel()
-            await get_channel_layer().group_add(group, channel)
-            await self._note_watching(group)
+            if wait:
+                await self._register(group)
+            else:
+                self._background(self._register(group))
+
+    async def _register(self, group: str) -> None:
+        channel = await self.runtime.control_channel()
+        await get_channel_layer().group_add(group, channel)
+        await self._note_watching(group)
+
+    def _background(self, work) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("Reaching the other processes failed", exc_info=task.exception())
 
     async def leave(self, group: str, socket: Watcher) -> None:
         """A socket stops receiving a group's frames."""
@@ -112,15 +140,42 @@ class Hub:
         """A frame for every socket watching a conversation, in any process."""
         group = group_name(conversation_id)
         await self._deliver(group, frame)
-        if self._redis is not None and await self._watched_elsewhere(conversation_id):
-            await self._send_remote(group, frame)
+        if self._redis is not None:
+            self._post(group, frame, conversation_id)
 
     async def publish_to_user(self, user_id: int, frame: dict) -> None:
         """A frame for every socket of one user, in any process (rare: always sent on)."""
         group = user_group_name(user_id)
         await self._deliver(group, frame)
         if self._redis is not None:
-            await self._send_remote(group, frame)
+            self._post(group, frame, None)
+
+    def _post(self, group: str, frame: dict, conversation_id: int | None) -> None:
+        """Queue a frame for the other processes; one task per group sends them in order."""
+        queue = self._outbox.get(group)
+        if queue is None:
+            queue = self._outbox[group] = deque()
+            self._background(self._send_queued(group, queue, conversation_id))
+        if len(queue) >= REMOTE_QUEUE:
+            queue.popleft()
+            logger.warning("Frames for other processes are piling up (%s): dropped one", group)
+        queue.append(frame)
+
+    async def _send_queued(self, group: str, queue: deque, conversation_id: int | None) -> None:
+        try:
+            while queue:
+                frame = queue.popleft()
+                if conversation_id is None or await self._watched_elsewhere(conversation_id):
+                    await self._send_remote(group, frame)
+        finally:
+            # No await since the queue was last seen empty: nothing was added meanwhile.
+            if self._outbox.get(group) is queue:
+                del self._outbox[group]
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait (a bounded time) for queued frames and joins to reach Redis."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
 
     def watched_elsewhere_now(self, conversation_id: int) -> None:
         """Another process has just started watching (it asked for a snapshot)."""
@@ -174,6 +229,7 @@ class Hub:
                 logger.exception("Delivering a frame to a socket failed")
 
     async def close(self) -> None:
+        await self.settle(timeout=2.0)
         if self._redis is not None:
             await asyncio.shield(self._redis.aclose())
 

@@ -137,7 +137,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_send(self, request: inbound.SendRequest) -> None:
         """Save the user's message, then start the reply (the turn announces both)."""
-        already = await turns.send(user=self.user, request=request, watch=self.watch)
+        # The turn runs here: this socket need not wait for Redis to hear of its frames.
+        already = await turns.send(user=self.user, request=request, watch=self._watch_own)
         if already is not None:
             # Sent again (a reconnect, say): answer with what was saved, start nothing.
             conversation = already.conversation
@@ -266,20 +267,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Delete a conversation for good."""
         await conversation_actions.delete(user=self.user, conversation_id=command.conversation)
 
-    async def watch(self, conversation_id: int, *, check: bool = False) -> None:
-        """Receive a conversation's live events on this socket."""
+    async def watch(self, conversation_id: int, *, check: bool = False, wait: bool = True) -> None:
+        """Receive a conversation's live events on this socket (`wait`: see Hub.join)."""
         if conversation_id in self.watching:
             self.watching[conversation_id] = self.watching.pop(conversation_id)  # Latest now.
             return
         if check:
             await turns.check_owner(user=self.user, conversation_id=conversation_id)
         self.watching[conversation_id] = None
-        await self.hub.join(broadcast.group_name(conversation_id), self)
+        await self.hub.join(broadcast.group_name(conversation_id), self, wait=wait)
         while len(self.watching) > MAX_WATCHED:
             oldest = next(iter(self.watching))
             del self.watching[oldest]
             self.holding.pop(oldest, None)
             await self.hub.leave(broadcast.group_name(oldest), self)
+
+    async def _watch_own(self, conversation_id: int) -> None:
+        await self.watch(conversation_id, wait=False)
 
     async def deliver(self, frame: dict) -> None:
         """Forward a frame published to a conversation this socket watches (or to its user)."""
