@@ -5,6 +5,7 @@ are swept up by the running processes once their lease expires (chat/runtime.py)
 """
 
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
 
@@ -23,3 +24,9 @@ application = ProtocolTypeRouter(
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# The event loop and the database thread share the GIL. A thread that wants it waits up to
+# the switch interval (5 ms by default) while the other runs Python: a turn's start then
+# waited on the loop, and the loop on the start. 1 ms cut the added time to first token
+# by about a fifth at 1 and at 50 concurrent streams (make bench).
+sys.setswitchinterval(0.001)
