@@ -99,7 +99,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg's connection pool: no connect per request, bounded connections per process.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    if env.get("DATABASE_PREPARED_STATEMENTS", "1") != "0":
+        # Parameters bound by the server, and a statement run five times on a connection is
+        # prepared there: planning was most of the time of a turn's start statements (the
+        # limits' read: 0.5 ms planned each time, 0.2 ms prepared).
+        options |= {"server_side_binding": True, "prepare_threshold": 5}
+    options["pool"] = {
         "min_size": 2,
         "max_size": int(env.get("DATABASE_POOL_SIZE") or 10),
         "timeout": 20,
