@@ -26,12 +26,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connections, transaction
-from django.db.models import F
+from django.db import connections
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import start_sql
+from . import counters, turn_sql
 from .errors import rate_limited, wait_text
 from .models import Conversation, DailyTokens, TokenQuota, TurnAllowance
 
@@ -153,7 +152,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
     day = _today(now)
     row = _allowance(user_id, day, now, conversation_id)
     if row is None:
-        start_sql.allowance_create(user_id=user_id)
+        turn_sql.allowance_create(user_id=user_id)
         row = _allowance(user_id, day, now, conversation_id)
     quota = _quota(row)
     used = (row.used or 0) + pending_tokens(user_id, day)
@@ -190,7 +189,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
                 limit="running_turns",
             )
     if tat is not None:
-        start_sql.allowance_set_tat(user_id=user_id, tat=tat)
+        turn_sql.allowance_set_tat(user_id=user_id, tat=tat)
 
 
 # ---- tokens used, counted in memory and written about once a second ---------------------
@@ -241,14 +240,7 @@ _pruned: list[dt.date] = []
 def write_tokens(*, items: list[tuple[tuple[int, dt.date], int]]) -> None:
     """Add counts to the users' daily rows (inside the caller's transaction)."""
     for (user_id, day), tokens in items:
-        rows = DailyTokens.objects.filter(user_id=user_id, day=day)
-        if rows.update(tokens=F("tokens") + tokens):
-            continue
-        try:
-            with transaction.atomic():
-                DailyTokens.objects.create(user_id=user_id, day=day, tokens=tokens)
-        except IntegrityError:  # Another process made the row meanwhile.
-            rows.update(tokens=F("tokens") + tokens)
+        counters.add(DailyTokens, {"user_id": user_id, "day": day}, {"tokens": tokens})
     today = _today(timezone.now())
     if not _pruned or _pruned[-1] != today:
         DailyTokens.objects.filter(day__lt=today - timedelta(days=KEEP_DAYS)).delete()

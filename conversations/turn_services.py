@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import selectors, start_sql, turn_limits
+from . import selectors, turn_sql, turn_limits
 from .errors import BUSY_MESSAGE, TurnRefused, not_found
 from .llm.redact import redact
 from .models import Conversation, Message, Persona
@@ -60,7 +60,7 @@ class AlreadySent:
 def _claim(conversation: Conversation, owner: str, now: datetime) -> None:
     """Take the conversation's lease, or refuse as busy; one UPDATE, atomic everywhere."""
     expires = now + timedelta(seconds=lease_seconds())
-    if not start_sql.claim(conversation_id=conversation.pk, owner=owner, now=now, expires=expires):
+    if not turn_sql.claim(conversation_id=conversation.pk, owner=owner, now=now, expires=expires):
         raise TurnRefused("busy", BUSY_MESSAGE)
 
 
@@ -73,7 +73,7 @@ def _placeholder(conversation: Conversation, parent: Message, model: str, now: d
         model=model,
         selected_at=now,
     )
-    start_sql.insert(reply)
+    turn_sql.insert(reply)
     return reply
 
 
@@ -124,7 +124,7 @@ def turn_begin_send(
     persona = settings_persona(user=user, change=change)
     if conversation_id is None:
         # Almost always none: a cheap id lookup first, the whole message only if found.
-        if start_sql.root_id_by_client_id(user_id=user.pk, client_id=client_id) is not None:
+        if turn_sql.root_id_by_client_id(user_id=user.pk, client_id=client_id) is not None:
             existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
             return AlreadySent(existing.conversation, existing, created=True)
         conversation = Conversation(
@@ -136,10 +136,10 @@ def turn_begin_send(
         conversation_apply_settings(conversation=conversation, change=change, persona=persona)
         _check_model(models, conversation, change)
         turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
-        start_sql.insert(conversation)
+        turn_sql.insert(conversation)
         parent, created = None, True
     else:
-        conversation = start_sql.conversation_get(user_id=user.pk, conversation_id=conversation_id)
+        conversation = turn_sql.conversation_get(user_id=user.pk, conversation_id=conversation_id)
         if conversation is None:
             raise not_found("conversation")
         parent = conversation.current_leaf_id
@@ -162,10 +162,10 @@ def turn_begin_send(
     message = Message(**fields)
     try:
         if created:  # A new conversation holds no message to clash with: no savepoint.
-            start_sql.insert(message)
+            turn_sql.insert(message)
         else:
             with transaction.atomic():
-                start_sql.insert(message)
+                turn_sql.insert(message)
     except IntegrityError:
         # Sent again (a reconnect, say): answer with what was saved, start nothing.
         existing = selectors.message_get_by_client_id(
@@ -198,7 +198,7 @@ def _set_leaf(conversation: Conversation, leaf: Message, changed: list[str] = ()
     settings the message changed are saved in the same UPDATE."""
     conversation.current_leaf = leaf
     if not changed:
-        start_sql.set_leaf(conversation_id=conversation.pk, leaf_id=leaf.pk, now=timezone.now())
+        turn_sql.set_leaf(conversation_id=conversation.pk, leaf_id=leaf.pk, now=timezone.now())
         return
     fields = {name: getattr(conversation, name) for name in changed}
     if "persona" in fields:

@@ -23,11 +23,12 @@ import datetime as dt
 import math
 import threading
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from .. import counters
 from ..models import Message
 from . import selectors
 from .models import DailyActiveUser, DailyLatency, DailyStat
@@ -77,7 +78,7 @@ def flush() -> None:
         firsts = list(_first_replies)
         _first_replies.clear()
     for (model, keys), increments in pending.items():
-        _bump(model, dict(keys), increments)
+        counters.add(model, dict(keys), increments)
     if firsts:
         _count_active_users(firsts)
 
@@ -92,26 +93,7 @@ def forget() -> None:
 def _count_active_users(firsts: list[tuple[dt.date, int, int]]) -> None:
     """A user is active on a day their message got its first reply: two queries for all."""
     for day, owner in selectors.first_reply_owners(firsts=firsts):
-        _bump(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
-
-
-def _bump(model, keys: dict, increments: dict) -> None:
-    """Add to a rollup row's counters, creating it on first use: one statement, no race."""
-    table = model._meta.db_table
-    columns = [*keys, *increments]
-    quote = connection.ops.quote_name
-    # Only our own table and column names go into the text; the values are parameters.
-    sql = (
-        f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({', '.join(map(quote, keys))}) DO UPDATE SET "
-        + ", ".join(
-            f"{quote(name)} = {quote(table)}.{quote(name)} + excluded.{quote(name)}"
-            for name in increments
-        )
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*keys.values(), *increments.values()])
+        counters.add(DailyActiveUser, {"day": day, "user_id": owner}, {"messages": 1})
 
 
 def _today() -> dt.date:
