@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import selectors, turn_sql, turn_limits
+from . import selectors, turn_limits, turn_sql
 from .errors import BUSY_MESSAGE, TurnRefused, not_found
 from .llm.redact import redact
 from .models import Conversation, Message, Persona
@@ -357,7 +357,7 @@ def turns_flush(*, owner: str, conversation_ids: list[int], progress: list[Progr
         fields = {"content": item.content, "reasoning": item.reasoning, "updated_at": now}
         if item.request is not None:
             fields["request"] = item.request
-        Message.objects.filter(pk=item.message_id).update(**fields)
+        turn_sql.update(Message, item.message_id, fields)
     if not conversation_ids:
         return set()
     leased = Conversation.objects.filter(pk__in=conversation_ids, turn_owner=owner)
@@ -438,15 +438,12 @@ def reply_finish(
     }
     if request is not None:
         fields["request"] = request
-    updated = Message.objects.filter(pk=message_id).update(**fields)
+    updated = turn_sql.update(Message, message_id, fields)
     if release_owner:
-        Conversation.objects.filter(
-            pk__in=Message.objects.filter(pk=message_id).values("conversation_id"),
-            turn_owner=release_owner,
-        ).update(turn_owner="", turn_expires_at=None)
+        turn_sql.release_by_message(message_id=message_id, owner=release_owner)
     if not updated:
         return None
-    message = Message.objects.get(pk=message_id)
+    message = turn_sql.get(Message, message_id)
     if added_tokens is None:
         review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
     else:

@@ -1,10 +1,11 @@
-"""The statements of a turn's start, each built once per process.
+"""The statements of a running turn, each built once per process.
 
-A turn's start is one transaction on the path to the first token (turn_services.py).
-Built by the ORM, its statements took several times longer to compile than the
-database took to run them: about 2.6 ms of Python against 0.3 ms in SQLite for a new
-conversation's start. Here each is written once and only its values change. Everything
-else (reads for pages, admin, exports) stays with the ORM.
+A turn's start is one transaction on the path to the first token (turn_services.py),
+and every streaming reply is saved each second and once more at its end. Built by the
+ORM, these statements took several times longer to compile than the database took to
+run them: about 2.6 ms of Python against 0.3 ms in SQLite for a new conversation's
+start. Here each is written once and only its values change. Everything else (reads
+for pages, admin, exports) stays with the ORM.
 """
 
 import functools
@@ -149,3 +150,50 @@ def allowance_set_tat(*, user_id: int, tat: datetime) -> None:
         cursor.execute(
             _allowance_update_sql(), [connection.ops.adapt_datetimefield_value(tat), user_id]
         )
+
+
+@functools.cache
+def _update_plan(model: type[Model], names: tuple[str, ...]) -> tuple[str, list]:
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    quote = _db().ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {_table(model)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    return sql, fields
+
+
+def update(model: type[Model], pk: int, values: dict) -> int:
+    """Set some fields of one row, as `QuerySet.update` would; the rows changed (0 or 1)."""
+    sql, fields = _update_plan(model, tuple(values))
+    connection = _db()
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, pk])
+        return cursor.rowcount
+
+
+@functools.cache
+def _get_sql(model: type[Model]) -> str:
+    pk = _db().ops.quote_name(model._meta.pk.column)
+    return f"SELECT * FROM {_table(model)} WHERE {pk} = %s"  # noqa: S608
+
+
+def get(model: type[Model], pk: int) -> Model | None:
+    """One row by its id, or None."""
+    found = list(model.objects.raw(_get_sql(model), [pk]))
+    return found[0] if found else None
+
+
+@functools.cache
+def _release_by_message_sql() -> str:
+    return (
+        f"UPDATE {_table(Conversation)} SET turn_owner = '', turn_expires_at = NULL"  # noqa: S608
+        f" WHERE id = (SELECT conversation_id FROM {_table(Message)} WHERE id = %s)"
+        " AND turn_owner = %s"
+    )
+
+
+def release_by_message(*, message_id: int, owner: str) -> None:
+    """Give up the lease `owner` holds on the conversation of a message."""
+    with _db().cursor() as cursor:
+        cursor.execute(_release_by_message_sql(), [message_id, owner])

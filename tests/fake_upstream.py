@@ -28,6 +28,12 @@ class Reply:
     no_response: bool = False
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for many connections arriving at once (the default backlog is 5: past it, a
+    # connection waits for the client's SYN to be sent again, a second or more).
+    request_queue_size = 512
+
+
 @dataclass
 class Recorded:
     """A request the server received."""
@@ -112,7 +118,7 @@ class FakeUpstream:
         self.models: dict = {"object": "list", "data": [{"id": "test-model"}]}
         self.stopping = threading.Event()
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server = _Server(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
