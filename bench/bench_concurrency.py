@@ -238,12 +238,18 @@ async def app_phase(site: Site, cookies: list[str]) -> list[Stream]:
             "type": "chat.send", "client_id": uuid.uuid4().hex, "conversation": None,
             "content": "Hi",
         }))  # fmt: skip
+        parts: dict[int, list[str]] = {}
         async for raw in ws:
             result.bytes += len(raw)
             frame = json.loads(raw)
             kind = frame.get("type")
-            if kind == "frame.part":
-                continue  # Parts of a large frame: counted, assembled by real clients.
+            if kind == "frame.part":  # A frame over the websocket limit, in parts: join them.
+                pieces = parts.setdefault(frame["id"], [])
+                pieces.append(frame["data"])
+                if len(pieces) < frame["count"]:
+                    continue
+                frame = json.loads("".join(parts.pop(frame["id"])))
+                kind = frame.get("type")
             if kind == "message.created" and frame["message"]["role"] == "assistant":
                 reply_id = frame["message"]["id"]
             elif kind == "message.delta" and frame.get("message") == reply_id:
