@@ -140,8 +140,12 @@ class Hub:
         """A frame for every socket watching a conversation, in any process."""
         group = group_name(conversation_id)
         await self._deliver(group, frame)
-        if self._redis is not None:
-            self._post(group, frame, conversation_id)
+        if self._redis is None:
+            return
+        until, watched = self._remote.get(conversation_id, (0.0, True))
+        if not watched and time.monotonic() < until and group not in self._outbox:
+            return  # Known to be watched only here (the usual case): nothing to queue.
+        self._post(group, frame, conversation_id)
 
     async def publish_to_user(self, user_id: int, frame: dict) -> None:
         """A frame for every socket of one user, in any process (rare: always sent on)."""
