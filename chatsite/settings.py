@@ -198,8 +198,11 @@ CHAT_TURN_SWEEP_SECONDS = float(env.get("CHAT_TURN_SWEEP_SECONDS") or 10)
 CHAT_PROCESSES = int(env.get("CHAT_PROCESSES") or 1)
 # On SIGTERM, how long a server process lets its running turns finish before it stops.
 CHAT_DRAIN_SECONDS = float(env.get("CHAT_DRAIN_SECONDS") or 30)
-# On PostgreSQL, how many batches of turn starts may be in the database at once.
-CHAT_START_WORKERS = int(env.get("CHAT_START_WORKERS") or 3)
+# On PostgreSQL, how many batches of turn starts may be in the database at once. One: each
+# start is a dozen round trips, and a thread coming back from each waits for the GIL
+# behind the others (make bench, 10 streams: +56 to +82 ms added with one, +98 to +115
+# ms with three).
+CHAT_START_WORKERS = int(env.get("CHAT_START_WORKERS") or 1)
 # Imports (conversations/portability/importing.py): the largest file, and how many
 # conversations and messages one file may hold.
 CHAT_IMPORT_MAX_BYTES = int(env.get("CHAT_IMPORT_MAX_BYTES") or 50_000_000)
