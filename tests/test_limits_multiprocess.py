@@ -193,3 +193,19 @@ async def test_a_model_disabled_by_staff_is_refused_by_every_process_at_once(
         error = (await socket.until("error"))[-1]
         assert error["code"] == "bad_request" and error["field"] == "model"
     assert len([r for r in upstream.completions() if r.body["model"] == "big-model"]) == 2
+
+
+async def test_a_socket_counted_twice_keeps_its_one_slot(settings):
+    """redis-py runs a command again after a connection error: a socket's second count
+    must not be taken for another socket's (it refused itself, now and then)."""
+    from conversations.chat import runtime
+
+    settings.CHAT_MAX_SOCKETS_PER_USER = 1
+    slots = runtime.current().sockets
+    assert await slots.take(4242, "socket-one")
+    assert await slots.take(4242, "socket-one")  # The same socket, counted again.
+    assert not await slots.take(4242, "socket-two")  # Another is still refused.
+    await slots.give_back(4242, "socket-one")
+    assert await slots.take(4242, "socket-two")
+    await slots.give_back(4242, "socket-two")
+    await runtime.shutdown()

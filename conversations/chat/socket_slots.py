@@ -26,8 +26,14 @@ SLOT_TTL = 60.0
 RETRY_AFTER = 30.0  # When another tab will close is unknown: try again in a while.
 
 # KEYS[1]: the user's set. ARGV: now, this note's expiry, the limit, the socket, key TTL.
+# A socket already counted keeps its slot: redis-py runs a command again after a
+# connection error, and a second run must not count the socket against itself.
 TAKE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+  return 1
+end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
   return 0
 end
