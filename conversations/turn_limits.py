@@ -189,7 +189,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
                 limit="running_turns",
             )
     if tat is not None:
-        turn_sql.allowance_set_tat(user_id=user_id, tat=tat)
+        turn_sql.update(TurnAllowance, user_id, {"turns_tat": tat})
 
 
 # ---- tokens used, counted in memory and written about once a second ---------------------

@@ -198,7 +198,9 @@ def _set_leaf(conversation: Conversation, leaf: Message, changed: list[str] = ()
     settings the message changed are saved in the same UPDATE."""
     conversation.current_leaf = leaf
     if not changed:
-        turn_sql.set_leaf(conversation_id=conversation.pk, leaf_id=leaf.pk, now=timezone.now())
+        turn_sql.update(
+            Conversation, conversation.pk, {"current_leaf": leaf.pk, "updated_at": timezone.now()}
+        )
         return
     fields = {name: getattr(conversation, name) for name in changed}
     if "persona" in fields:

@@ -80,14 +80,8 @@ def conversation_get(*, user_id: int, conversation_id: int) -> Conversation | No
         return None
     conversation = found[0]
     if conversation.persona_id is not None:
-        persona = list(Persona.objects.raw(_persona_sql(), [conversation.persona_id]))
-        conversation.persona = persona[0] if persona else None
+        conversation.persona = get(Persona, conversation.persona_id)
     return conversation
-
-
-@functools.cache
-def _persona_sql() -> str:
-    return f"SELECT * FROM {_table(Persona)} WHERE id = %s"  # noqa: S608
 
 
 @functools.cache
@@ -108,23 +102,6 @@ def claim(*, conversation_id: int, owner: str, now: datetime, expires: datetime)
 
 
 @functools.cache
-def _leaf_sql() -> str:
-    return (
-        f"UPDATE {_table(Conversation)} SET current_leaf_id = %s, updated_at = %s"  # noqa: S608
-        " WHERE id = %s"
-    )
-
-
-def set_leaf(*, conversation_id: int, leaf_id: int, now: datetime) -> None:
-    """The conversation shows and continues the branch ending at `leaf_id`."""
-    connection = _db()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _leaf_sql(), [leaf_id, connection.ops.adapt_datetimefield_value(now), conversation_id]
-        )
-
-
-@functools.cache
 def _allowance_insert_sql() -> str:
     return (
         f"INSERT INTO {_table(TurnAllowance)} (user_id, turns_tat)"  # noqa: S608
@@ -136,20 +113,6 @@ def allowance_create(*, user_id: int) -> None:
     """The user's allowance row, if they have none yet."""
     with _db().cursor() as cursor:
         cursor.execute(_allowance_insert_sql(), [user_id])
-
-
-@functools.cache
-def _allowance_update_sql() -> str:
-    return f"UPDATE {_table(TurnAllowance)} SET turns_tat = %s WHERE user_id = %s"  # noqa: S608
-
-
-def allowance_set_tat(*, user_id: int, tat: datetime) -> None:
-    """The user's next theoretical arrival time for turns (turn_limits' GCRA)."""
-    connection = _db()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _allowance_update_sql(), [connection.ops.adapt_datetimefield_value(tat), user_id]
-        )
 
 
 @functools.cache
@@ -166,7 +129,9 @@ def update(model: type[Model], pk: int, values: dict) -> int:
     """Set some fields of one row, as `QuerySet.update` would; the rows changed (0 or 1)."""
     sql, fields = _update_plan(model, tuple(values))
     connection = _db()
-    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    params = [
+        f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, pk])
         return cursor.rowcount

@@ -16,6 +16,17 @@ class Socket:
         self.frames.append(frame)
 
 
+def other_processes_watch(monkeypatch, hub, group_send) -> None:
+    """As with REDIS_URL set and another process watching every conversation."""
+    monkeypatch.setattr(get_channel_layer(), "group_send", group_send)
+    monkeypatch.setattr(hub, "_redis", object())
+
+    async def watched_elsewhere(conversation_id):
+        return True
+
+    monkeypatch.setattr(hub, "_watched_elsewhere", watched_elsewhere)
+
+
 async def test_local_sockets_get_frames_when_other_processes_cannot_be_reached(monkeypatch):
     hub = runtime.current().hub
     socket = Socket()
@@ -27,13 +38,7 @@ async def test_local_sockets_get_frames_when_other_processes_cannot_be_reached(m
         sent.append(group)
         raise ConnectionError("Too many connections")
 
-    monkeypatch.setattr(get_channel_layer(), "group_send", unreachable)
-    monkeypatch.setattr(hub, "_redis", object())  # As with REDIS_URL set.
-
-    async def watched_elsewhere(conversation_id):
-        return True
-
-    monkeypatch.setattr(hub, "_watched_elsewhere", watched_elsewhere)
+    other_processes_watch(monkeypatch, hub, unreachable)
     await hub.publish_to_user(7, {"type": "conversation.created"})
     await hub.publish(7, {"type": "message.created"})
     await hub.settle()
@@ -58,14 +63,8 @@ async def test_local_sockets_never_wait_on_redis_and_others_get_frames_in_order(
         await redis_free.wait()
         sent.append(message["frame"]["n"])
 
-    monkeypatch.setattr(get_channel_layer(), "group_send", slow)
-    monkeypatch.setattr(hub, "_redis", object())
+    other_processes_watch(monkeypatch, hub, slow)
     monkeypatch.setattr(broadcast, "REMOTE_QUEUE", 3)
-
-    async def watched_elsewhere(conversation_id):
-        return True
-
-    monkeypatch.setattr(hub, "_watched_elsewhere", watched_elsewhere)
     for n in range(6):
         await asyncio.wait_for(hub.publish(8, {"type": "message.delta", "n": n}), 1)
     assert [f["n"] for f in socket.frames] == [0, 1, 2, 3, 4, 5]  # All here, at once.

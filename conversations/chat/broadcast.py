@@ -142,8 +142,7 @@ class Hub:
         await self._deliver(group, frame)
         if self._redis is None:
             return
-        until, watched = self._remote.get(conversation_id, (0.0, True))
-        if not watched and time.monotonic() < until and group not in self._outbox:
+        if self._cached_watched(conversation_id) is False and group not in self._outbox:
             return  # Known to be watched only here (the usual case): nothing to queue.
         self._post(group, frame, conversation_id)
 
@@ -185,11 +184,15 @@ class Hub:
         """Another process has just started watching (it asked for a snapshot)."""
         self._remote[conversation_id] = (time.monotonic() + REMOTE_CACHE, True)
 
-    async def _watched_elsewhere(self, conversation_id: int) -> bool:
+    def _cached_watched(self, conversation_id: int) -> bool | None:
+        """Whether another process watches, as last read within REMOTE_CACHE; None if unknown."""
         until, watched = self._remote.get(conversation_id, (0.0, False))
-        now = time.monotonic()
-        if now < until:
-            return watched
+        return watched if time.monotonic() < until else None
+
+    async def _watched_elsewhere(self, conversation_id: int) -> bool:
+        cached = self._cached_watched(conversation_id)
+        if cached is not None:
+            return cached
         try:
             members = await self._redis.zrangebyscore(
                 _watching_key(group_name(conversation_id)), time.time() - WATCHING_TTL, "+inf"
@@ -201,7 +204,7 @@ class Hub:
         watched = any(member != me for member in members)
         if len(self._remote) > 10_000:
             self._remote.clear()
-        self._remote[conversation_id] = (now + REMOTE_CACHE, watched)
+        self._remote[conversation_id] = (time.monotonic() + REMOTE_CACHE, watched)
         return watched
 
     async def _send_remote(self, group: str, frame: dict) -> None:

@@ -60,13 +60,11 @@ class _Reading:
 async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
     """Stream the turn's current reply to its end and save it; never raises for upstream trouble."""
     if plan.error or plan.request is None:
-        turn.sent.set()  # Nothing goes upstream: nothing to announce after.
         error = plan.error or "Nothing could be sent."
         return await finish_reply(
             turn, {"status": Message.Status.ERROR, "error": error, "error_detail": error}
         )
     if turn.stop_requested:
-        turn.sent.set()
         return await finish_reply(turn, {"status": Message.Status.STOPPED})
     loop = asyncio.get_running_loop()
     reading = _Reading(started=loop.time())
@@ -75,6 +73,7 @@ async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
     pump = loop.create_task(_pump(turn, read_done))
     try:
         await asyncio.wait({task})
+        turn.sent.set()  # The read is over, sent or not (a refused connection, say).
         # Let the pump finish the frame it is publishing: cancelling it mid-publish would
         # lose a delta whose text it had already taken.
         read_done.set()
@@ -83,7 +82,6 @@ async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
     finally:
         task.cancel()  # These two only matter when this task itself is being cancelled.
         pump.cancel()
-        turn.sent.set()  # Failed before it was sent, say.
         await asyncio.gather(pump, return_exceptions=True)
         turn.reading = None
     outcome: dict = {"status": Message.Status.COMPLETE, "finish_reason": reading.finish_reason}
@@ -227,6 +225,7 @@ async def finish_reply(
     if turn.resumed is not None:
         _add_earlier(fields, turn.resumed)
         turn.resumed = None
+    turn.sent.set()  # Nothing more goes upstream for this reply: announcing need not wait.
     await turn.announced.wait()  # Watchers hear of the reply before they hear of its end.
     message_id, turn.message_id = turn.message_id, None
     stable = turn.blocks.stable if turn.blocks else 0
