@@ -104,6 +104,7 @@ class Site:
     provider: subprocess.Popen | None = None
     app: subprocess.Popen | None = None
     provider_url: str = ""
+    direct: httpx.AsyncClient | None = None
     app_url: str = ""
     cookies: list[str] = field(default_factory=list)
 
@@ -179,33 +180,33 @@ print(json.dumps(cookies))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-async def direct_phase(url: str, clients: int) -> list[Stream]:
-    """Each client reads the provider's stream itself."""
-    limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        body = {
-            "model": "bench-model",
-            "stream": True,
-            "messages": [{"role": "user", "content": "Hi"}],
-        }
+async def direct_phase(site: Site, clients: int) -> list[Stream]:
+    """Each client reads the provider's stream itself, over the direct side's kept connections
+    (the app keeps its own: neither side pays a connect once warm)."""
+    url, http = site.provider_url, site.direct
+    body = {
+        "model": "bench-model",
+        "stream": True,
+        "messages": [{"role": "user", "content": "Hi"}],
+    }
 
-        async def one() -> Stream:
-            result = Stream()
-            start = time.perf_counter()
-            async with http.stream("POST", f"{url}/chat/completions", json=body) as response:
-                async for line in response.aiter_lines():
-                    if not line.startswith("data: ") or line == "data: [DONE]":
-                        continue
-                    delta = (json.loads(line[6:]).get("choices") or [{}])[0].get("delta", {})
-                    if delta.get("content"):
-                        if result.ttft is None:
-                            result.ttft = time.perf_counter() - start
-                        result.text += delta["content"]
-            result.total = time.perf_counter() - start
-            result.complete = True
-            return result
+    async def one() -> Stream:
+        result = Stream()
+        start = time.perf_counter()
+        async with http.stream("POST", f"{url}/chat/completions", json=body) as response:
+            async for line in response.aiter_lines():
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                delta = (json.loads(line[6:]).get("choices") or [{}])[0].get("delta", {})
+                if delta.get("content"):
+                    if result.ttft is None:
+                        result.ttft = time.perf_counter() - start
+                    result.text += delta["content"]
+        result.total = time.perf_counter() - start
+        result.complete = True
+        return result
 
-        return list(await asyncio.gather(*(one() for _ in range(clients))))
+    return list(await asyncio.gather(*(one() for _ in range(clients))))
 
 
 async def open_sockets(site: Site, cookies: list[str]) -> list:
@@ -278,8 +279,12 @@ async def app_phase(site: Site, cookies: list[str]) -> list[Stream]:
 async def level(site: Site, clients: int, expected: str) -> dict:
     runs = []
     peak = 0
+    # One round of each side at this concurrency first, not reported: both then have as many
+    # connections open as the level needs, as a server does at its usual load.
+    await direct_phase(site, clients)
+    await app_phase(site, site.cookies[RUNS * clients : (RUNS + 1) * clients])
     for run in range(RUNS):
-        direct = await direct_phase(site.provider_url, clients)
+        direct = await direct_phase(site, clients)
         cookies = site.cookies[run * clients : (run + 1) * clients]
         async with RssSampler(site.app.pid) as rss:
             app = await app_phase(site, cookies)
@@ -346,7 +351,7 @@ async def main() -> None:
     }
     layer = "Redis" if env.get("REDIS_URL") else "in-memory layer"
     engine = "PostgreSQL" if database.startswith("postgres") else "SQLite"
-    users = max(sum(LEVELS) * RUNS, IDLE_SOCKETS) + WARM_UP
+    users = max(max(LEVELS) * (RUNS + 1), IDLE_SOCKETS) + WARM_UP
     site = Site(env=env)
     site.cookies = prepare_database(env, users)
     site.start_provider(TOKENS, SPACING_MS)
@@ -362,7 +367,9 @@ async def main() -> None:
               "| complete | bytes/socket (budget) | server peak RSS |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|")
         # Warm up both sides (imports, connection pools, prepared statements); not reported.
-        await direct_phase(site.provider_url, 2)
+        unlimited = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        site.direct = httpx.AsyncClient(timeout=60, limits=unlimited)
+        await direct_phase(site, 2)
         for start in range(0, WARM_UP, 10):
             await app_phase(site, site.cookies[-WARM_UP:][start : start + 10])
         for clients in LEVELS:
@@ -394,6 +401,8 @@ async def main() -> None:
                 f" of 3x text + final HTML; complete: {stream.complete}"
             )
     finally:
+        if site.direct is not None:
+            await site.direct.aclose()
         site.stop()
 
 

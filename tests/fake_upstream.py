@@ -19,13 +19,15 @@ class Reply:
     Steps: ("send", bytes) writes a chunk; ("sleep", s) pauses; ("drop",) cuts
     the connection mid-body; ("hang",) waits until the server stops; ("wait", event) goes
     on once the test sets that threading.Event (30 s at most).
-    `no_response` closes the connection before any status line.
+    `no_response` closes the connection before any status line. `keep_alive` leaves the
+    connection open for the next request once the body has ended.
     """
 
     status: int = 200
     headers: dict = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
     steps: list = field(default_factory=list)
     no_response: bool = False
+    keep_alive: bool = False
 
 
 class _Server(ThreadingHTTPServer):
@@ -42,6 +44,7 @@ class Recorded:
     path: str
     headers: dict
     body: dict | None
+    peer: tuple = ()  # The client's address and port: one per connection.
 
 
 def chunk(
@@ -168,7 +171,13 @@ class FakeUpstream:
 
             def _record(self, body: dict | None) -> None:
                 upstream.requests.append(
-                    Recorded(self.command, self.path, dict(self.headers.items()), body)
+                    Recorded(
+                        self.command,
+                        self.path,
+                        dict(self.headers.items()),
+                        body,
+                        tuple(self.client_address),
+                    )
                 )
 
             def do_GET(self) -> None:
@@ -200,9 +209,10 @@ class FakeUpstream:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.send_header("Transfer-Encoding", "chunked")
-                self.send_header("Connection", "close")
+                if not reply.keep_alive:
+                    self.send_header("Connection", "close")
                 self.end_headers()
-                self.close_connection = True
+                self.close_connection = not reply.keep_alive
                 try:
                     for step in reply.steps:
                         if step[0] == "send":

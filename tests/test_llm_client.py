@@ -503,3 +503,30 @@ async def test_on_sent_is_called_once_the_request_has_left_before_any_event(serv
     await client.aclose()
     assert calls == [0]  # Once, before the first event.
     assert len(server.completions()) == 1
+
+
+async def test_a_finished_reply_leaves_its_connection_for_the_next(server):
+    """The body is read past [DONE] to its end: the next request needs no new connection
+    (with a real provider, no new TLS handshake)."""
+    for text in ("One", "Two", "Three"):
+        reply = text_stream(text)
+        reply.keep_alive = True
+        server.script(reply)
+    client = make_client(server)
+    texts = []
+    for _ in range(3):
+        texts.append(text_of([event async for event in client.stream(request())]))
+    await client.aclose()
+    assert texts == ["One", "Two", "Three"]
+    assert len({recorded.peer for recorded in server.completions()}) == 1
+
+
+async def test_a_body_that_goes_on_after_done_does_not_hold_the_reply(server):
+    reply = text_stream("Done")
+    reply.steps.append(("hang",))
+    server.script(reply)
+    started = asyncio.get_running_loop().time()
+    events = await collect(make_client(server))
+    assert text_of(events) == "Done"
+    assert isinstance(events[-1], Finish)
+    assert asyncio.get_running_loop().time() - started < 5  # Not the read timeout.

@@ -15,6 +15,12 @@ from .redact import redact
 from .sse import DONE, ChunkReader, SSEDecoder, estimate_prompt_tokens
 
 MAX_RETRY_AFTER = 60.0
+# What may follow [DONE] before the body's end is read, so that the connection goes back to
+# the pool (closing a response with unread body closes its connection: the next turn would
+# pay a new TCP and TLS handshake). Servers end the body right after [DONE]; one that does
+# not loses its connection after this long instead of delaying the reply's end further.
+AFTER_DONE_SECONDS = 0.1
+AFTER_DONE_LINES = 100
 
 
 @dataclass
@@ -188,12 +194,14 @@ class LLMClient:
     ) -> AsyncIterator[Event]:
         decoder = SSEDecoder()
         loop = asyncio.get_running_loop()
+        lines = response.aiter_lines()
         # No timer per line (that was a task per token): httpx times each read out.
-        async for line in response.aiter_lines():
+        async for line in lines:
             if loop.time() > deadline:
                 raise self._timed_out(deadline)
             for data in decoder.feed(line):
                 if data.strip() == DONE:
+                    await _read_to_end(lines)
                     return
                 for event in reader.read(_loads(data)):
                     yield event
@@ -242,6 +250,20 @@ class LLMClient:
         exc.detail = redact(exc.detail, self._api_key)
         exc.args = (exc.user_message,)  # str(exc) too, should anything log it.
         return exc
+
+
+async def _read_to_end(lines: AsyncIterator[str]) -> None:
+    """Skip what is left of a body after [DONE], briefly: a body read to its end keeps its
+    connection open for the next request."""
+    try:
+        async with asyncio.timeout(AFTER_DONE_SECONDS):
+            count = 0
+            async for _line in lines:
+                count += 1
+                if count > AFTER_DONE_LINES:
+                    return
+    except (TimeoutError, httpx.HTTPError):
+        pass  # The connection is closed with the response instead: nothing is lost.
 
 
 def _loads(data: str | bytes) -> object:
