@@ -2,7 +2,7 @@
 
 For each level of concurrency (1, 10, 50, 200 streams) and each run, two phases on the
 same machine, never at the same time:
-  - direct: N clients read the fake provider's stream themselves (httpx, as the app does);
+  - direct: N clients read the fake provider's stream themselves (httpx2, as the app does);
   - app: N signed-in websocket clients (distinct users) each send one message at once,
     and the app streams the same reply to them.
 "Added" figures are the app's minus the direct ones, from the same run; each figure is
@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ class Site:
     provider: subprocess.Popen | None = None
     app: subprocess.Popen | None = None
     provider_url: str = ""
-    direct: httpx.AsyncClient | None = None
+    direct: httpx2.AsyncClient | None = None
     app_url: str = ""
     cookies: list[str] = field(default_factory=list)
 
@@ -367,8 +367,8 @@ async def main() -> None:
               "| complete | bytes/socket (budget) | server peak RSS |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|")
         # Warm up both sides (imports, connection pools, prepared statements); not reported.
-        unlimited = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-        site.direct = httpx.AsyncClient(timeout=60, limits=unlimited)
+        unlimited = httpx2.Limits(max_connections=None, max_keepalive_connections=None)
+        site.direct = httpx2.AsyncClient(timeout=60, limits=unlimited)
         await direct_phase(site, 2)
         for start in range(0, WARM_UP, 10):
             await app_phase(site, site.cookies[-WARM_UP:][start : start + 10])

@@ -3,7 +3,7 @@
 import re
 import secrets
 
-import httpx
+import httpx2
 import pytest
 
 from tests.live_server import manage, server_env, start_server
@@ -76,7 +76,7 @@ def proxied_site(tmp_path):
     server.stop()
 
 
-def cookie(response: httpx.Response, name: str) -> tuple[str, str]:
+def cookie(response: httpx2.Response, name: str) -> tuple[str, str]:
     """A cookie's value and attributes from Set-Cookie (kept by hand: they are Secure)."""
     for header in response.headers.get_list("set-cookie"):
         match = re.match(rf"{name}=([^;]*)(.*)", header)
@@ -87,7 +87,7 @@ def cookie(response: httpx.Response, name: str) -> tuple[str, str]:
 
 def test_sign_in_behind_a_tls_proxy(proxied_site):
     forwarded = {"Host": SITE, "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
-    with httpx.Client(base_url=proxied_site.url, timeout=30) as client:
+    with httpx2.Client(base_url=proxied_site.url, timeout=30) as client:
         # Plain http reaching the app is sent to https, with HSTS on the secure answer.
         plain = client.get("/accounts/login/", headers={"Host": SITE})
         assert plain.status_code == 301

@@ -8,7 +8,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpx2
 import pytest
 from websockets.sync.client import connect as ws_connect
 
@@ -113,8 +113,8 @@ def test_bodies_within_the_caps_still_get_through(live):
     assert answer.startswith(b"HTTP/1.1 413")
 
 
-def sign_up(url: str, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=120)
+def sign_up(url: str, username: str) -> httpx2.Client:
+    client = httpx2.Client(base_url=url, timeout=120)
     client.get("/accounts/signup/")
     password = "a-long-test-password-9"
     response = client.post(
@@ -130,7 +130,7 @@ def sign_up(url: str, username: str) -> httpx.Client:
     return client
 
 
-def import_file(client: httpx.Client, data: bytes) -> httpx.Response:
+def import_file(client: httpx2.Client, data: bytes) -> httpx2.Response:
     client.get("/import/")
     return client.post(
         "/import/",

@@ -4,7 +4,7 @@ import logging
 import re
 from datetime import timedelta
 
-import httpx
+import httpx2
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -102,7 +102,7 @@ def test_forwarded_addresses_count_only_behind_a_trusted_proxy(user, settings):
     assert sign_in("alice", GOOD, "127.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.50") == 302
 
 
-def csrf_post(client: httpx.Client, username: str, password: str) -> httpx.Response:
+def csrf_post(client: httpx2.Client, username: str, password: str) -> httpx2.Response:
     page = client.get("/accounts/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     return client.post(
@@ -124,8 +124,8 @@ def test_a_lockout_holds_across_server_processes(tmp_path):
         raise
     try:
         with (
-            httpx.Client(base_url=first.url, timeout=30) as one,
-            httpx.Client(base_url=second.url, timeout=30) as two,
+            httpx2.Client(base_url=first.url, timeout=30) as one,
+            httpx2.Client(base_url=second.url, timeout=30) as two,
         ):
             assert csrf_post(two, "boss", GOOD).status_code == 302  # The account works.
             two.cookies.clear()

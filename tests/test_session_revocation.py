@@ -4,7 +4,7 @@ session deleted any other way. Real sockets through the real ASGI app."""
 import asyncio
 import os
 
-import httpx
+import httpx2
 import pytest
 import websockets
 from channels.db import database_sync_to_async as db
@@ -196,7 +196,7 @@ async def test_a_logout_on_one_process_closes_the_socket_on_another(user, tmp_pa
         on_a, listening_on_b = await Socket.open(a, cookie), await Socket.open(b, cookie)
         other_session = await Socket.open(a, await db(live_session_cookie)(user))
         # Sign out through B's page, as the browser would.
-        async with httpx.AsyncClient(base_url=b.url, headers={"Cookie": cookie}) as browser:
+        async with httpx2.AsyncClient(base_url=b.url, headers={"Cookie": cookie}) as browser:
             page = await browser.get("/accounts/password_change/")  # A page with a form.
             csrf = page.cookies["csrftoken"]
             answer = await browser.post(

@@ -1,4 +1,4 @@
-"""The HTTP side: one shared httpx client, retries, timeouts and the deadline."""
+"""The HTTP side: one shared httpx2 client, retries, timeouts and the deadline."""
 
 import asyncio
 import json
@@ -6,7 +6,7 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
-import httpx
+import httpx2
 
 from .errors import LLMError, from_status, from_transport
 from .events import Event
@@ -83,16 +83,20 @@ class LLMClient:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.AsyncClient(
+        self._http = httpx2.AsyncClient(
             headers=headers,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            timeout=httpx2.Timeout(read_timeout, connect=connect_timeout),
             follow_redirects=False,
-            # httpx's defaults (100 connections, 20 kept) made the 101st concurrent reply
-            # wait for another to end, and most replies of a busy moment open a new
-            # connection (a TLS handshake, for a real provider) first.
-            limits=httpx.Limits(
+            # Bounded, with a hundred kept for the next turns: a pool of 100 with 20 kept
+            # (httpx's defaults) made the 101st concurrent reply wait for another to end,
+            # and most replies of a busy moment opened a new connection (a TLS handshake,
+            # for a real provider) first. Kept a minute, not 5 s, so that a user's next
+            # message finds its connection; one the server closed meanwhile is seen closed
+            # (readable at EOF) and not used.
+            limits=httpx2.Limits(
                 max_connections=max_connections,
                 max_keepalive_connections=min(100, max_connections),
+                keepalive_expiry=60.0,
             ),
         )
 
@@ -142,7 +146,7 @@ class LLMClient:
         """The provider's model list (`GET /models`), as its raw entries."""
         try:
             response = await self._http.get(f"{self.base_url}/models", timeout=10.0)
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             raise self._redact(from_transport(exc)) from exc
         if response.status_code != 200:
             raise self._redact(
@@ -158,7 +162,7 @@ class LLMClient:
         self, request: ChatRequest, deadline: float, extensions: dict
     ) -> AsyncIterator[Event]:
         url = f"{self.base_url}/chat/completions"
-        # httpx bounds every read by the silence timeout, or what is left of the deadline
+        # httpx2 bounds every read by the silence timeout, or what is left of the deadline
         # if that is sooner; the deadline is also checked after each line, for slow drips.
         remaining = max(deadline - asyncio.get_running_loop().time(), 0.001)
         timeout = self._http.timeout.as_dict() | {"read": min(self.read_timeout, remaining)}
@@ -167,7 +171,7 @@ class LLMClient:
                 "POST",
                 url,
                 json=request.to_json(),
-                timeout=httpx.Timeout(**timeout),
+                timeout=httpx2.Timeout(**timeout),
                 extensions=extensions,
             ) as response:
                 if response.status_code != 200:
@@ -184,18 +188,18 @@ class LLMClient:
                         yield event
                 for event in reader.finish():
                     yield event
-        except httpx.ReadTimeout as exc:
+        except httpx2.ReadTimeout as exc:
             raise self._timed_out(deadline) from exc
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             raise from_transport(exc) from exc
 
     async def _read_sse(
-        self, response: httpx.Response, reader: ChunkReader, deadline: float
+        self, response: httpx2.Response, reader: ChunkReader, deadline: float
     ) -> AsyncIterator[Event]:
         decoder = SSEDecoder()
         loop = asyncio.get_running_loop()
         lines = response.aiter_lines()
-        # No timer per line (that was a task per token): httpx times each read out.
+        # No timer per line (that was a task per token): httpx2 times each read out.
         async for line in lines:
             if loop.time() > deadline:
                 raise self._timed_out(deadline)
@@ -262,7 +266,7 @@ async def _read_to_end(lines: AsyncIterator[str]) -> None:
                 count += 1
                 if count > AFTER_DONE_LINES:
                     return
-    except (TimeoutError, httpx.HTTPError):
+    except (TimeoutError, httpx2.HTTPError):
         pass  # The connection is closed with the response instead: nothing is lost.
 
 
