@@ -13,6 +13,9 @@ a time anyway), so two processes starting turns for one user take turns.
   against the quota staff set for the user or their groups (TokenQuota), else
   CHAT_DAILY_TOKENS. A reply that starts within the quota may end past it.
 
+The same statement reads the user's custom instructions, which every request's system
+prompt carries: the turn's plan needs no read of its own after the start commits.
+
 Tokens are added up in memory as replies end and written by the runtime's save loop
 about once a second (`take_tokens` / `write_tokens`), in user order, so no two
 processes ever wait on each other's rows in opposite orders.
@@ -32,7 +35,7 @@ from django.utils.dateparse import parse_datetime
 
 from . import counters, turn_sql
 from .errors import rate_limited, wait_text
-from .models import Conversation, DailyTokens, TokenQuota, TurnAllowance
+from .models import Conversation, DailyTokens, TokenQuota, TurnAllowance, UserSettings
 
 RUNNING_RETRY = 5.0  # When one of several running replies will end is unknown: try soon.
 KEEP_DAYS = 90  # Days of token counts kept for staff (the admin's "Token usage").
@@ -58,6 +61,7 @@ class _Allowance:
     group_quota: int | None
     used: int | None
     running: int
+    custom_instructions: str
 
 
 @functools.cache
@@ -68,6 +72,7 @@ def _allowance_sql(lock: bool) -> str:
     q = TokenQuota._meta.db_table
     d = DailyTokens._meta.db_table
     c = Conversation._meta.db_table
+    s = UserSettings._meta.db_table
     ug = get_user_model().groups.through._meta.db_table
     groups = f"{q} gq JOIN {ug} ug ON ug.group_id = gq.group_id WHERE ug.user_id = a.user_id"
     return (
@@ -78,7 +83,8 @@ def _allowance_sql(lock: bool) -> str:
         f" (SELECT MAX(gq.daily_tokens) FROM {groups}),"
         f" (SELECT t.tokens FROM {d} t WHERE t.user_id = a.user_id AND t.day = %s),"
         f" (SELECT COUNT(*) FROM {c} r WHERE r.owner_id = a.user_id AND r.turn_owner <> ''"
-        f"  AND r.turn_expires_at >= %s AND r.id <> %s)"
+        f"  AND r.turn_expires_at >= %s AND r.id <> %s),"
+        f" (SELECT s.custom_instructions FROM {s} s WHERE s.user_id = a.user_id)"
         f" FROM {a} a WHERE a.user_id = %s" + (" FOR UPDATE" if lock else "")
     )
 
@@ -113,9 +119,16 @@ def _allowance(
         row = cursor.fetchone()
     if row is None:
         return None
-    tat, has_own, own, unlimited, group, used, running = row
+    tat, has_own, own, unlimited, group, used, running, instructions = row
     return _Allowance(
-        _as_datetime(tat), bool(has_own), own, bool(unlimited), group, used, running or 0
+        _as_datetime(tat),
+        bool(has_own),
+        own,
+        bool(unlimited),
+        group,
+        used,
+        running or 0,
+        instructions or "",
     )
 
 
@@ -143,8 +156,9 @@ def daily_quota(*, user_id: int) -> int | None:
     return settings.CHAT_DAILY_TOKENS or None
 
 
-def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
-    """Count a turn's start against the user's limits, or refuse it with `rate_limited`.
+def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> str:
+    """Count a turn's start against the user's limits, or refuse it with `rate_limited`;
+    the user's custom instructions ("" for none), read with the limits.
 
     Runs inside the start's transaction; a refusal rolls back whatever the start had
     written (group commit runs each start in a savepoint).
@@ -190,6 +204,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
             )
     if tat is not None:
         turn_sql.update(TurnAllowance, user_id, {"turns_tat": tat})
+    return row.custom_instructions
 
 
 # ---- tokens used, counted in memory and written about once a second ---------------------

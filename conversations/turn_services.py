@@ -46,6 +46,8 @@ class Begun:
     # usage and request record) and `branch` ends with it.
     continued: bool = False
     changed: list[str] | None = None  # The conversation's settings this message changed.
+    # The owner's custom instructions, read with their limits (None: not read).
+    custom_instructions: str | None = None
 
 
 @dataclass
@@ -135,7 +137,7 @@ def turn_begin_send(
         )
         conversation_apply_settings(conversation=conversation, change=change, persona=persona)
         _check_model(models, conversation, change)
-        turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
+        instructions = turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
         turn_sql.insert(conversation)
         parent, created = None, True
     else:
@@ -181,7 +183,7 @@ def turn_begin_send(
             conversation=conversation, change=change, persona=persona
         )
         _check_model(models, conversation, change)
-        turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
+        instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
         _claim(conversation, owner, now)
     reply = _placeholder(conversation, message, _model_for(conversation), now)
     _set_leaf(conversation, reply, changed)
@@ -190,7 +192,15 @@ def turn_begin_send(
         if created
         else selectors.message_branch(conversation=conversation, leaf_id=message.pk)
     )
-    return Begun(conversation, message, reply, branch, created=created, changed=changed)
+    return Begun(
+        conversation,
+        message,
+        reply,
+        branch,
+        created=created,
+        changed=changed,
+        custom_instructions=instructions,
+    )
 
 
 def _set_leaf(conversation: Conversation, leaf: Message, changed: list[str] = ()) -> None:
@@ -229,12 +239,12 @@ def turn_begin_regenerate(
     if message is None or message.parent is None:
         raise not_found("reply")
     _check_model(models, conversation, SettingsChange())
-    turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
+    instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
     _claim(conversation, owner, now)
     reply = _placeholder(conversation, message.parent, _model_for(conversation), now)
     _set_leaf(conversation, reply)
     branch = selectors.message_branch(conversation=conversation, leaf_id=message.parent_id)
-    return Begun(conversation, None, reply, branch)
+    return Begun(conversation, None, reply, branch, custom_instructions=instructions)
 
 
 CONTINUABLE = (
@@ -270,7 +280,7 @@ def turn_begin_continue(
     if reply is None:
         raise not_found("reply")
     _check_model(models, conversation, SettingsChange())
-    turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
+    instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
     _claim(conversation, owner, now)
     if (
         reply.pk != conversation.current_leaf_id
@@ -284,7 +294,9 @@ def turn_begin_continue(
     )
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     branch = selectors.message_branch(conversation=conversation, leaf_id=reply.pk)
-    return Begun(conversation, None, branch[-1], branch, continued=True)
+    return Begun(
+        conversation, None, branch[-1], branch, continued=True, custom_instructions=instructions
+    )
 
 
 def turn_begin_round(*, conversation: Conversation, parent: Message, owner: str) -> Begun:

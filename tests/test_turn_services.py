@@ -8,9 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations import services, turn_services
-from conversations.chat import assembly
+from conversations.chat import assembly, generation
+from conversations.chat.assembly import TurnOptions
 from conversations.errors import TurnRefused
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Message, UserSettings
 from conversations.provider import catalog
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,21 @@ def test_a_turn_start_takes_the_same_few_queries_whatever_the_length(user):
         assert conversation.current_leaf_id == begun.reply.pk and conversation.turn_owner == "p1"
     # Six for the turn, three for the user's limits (lock and read, count running, count this).
     assert counts[1] == counts[2] <= 9
+
+
+def test_the_start_reads_custom_instructions_with_the_limits_and_planning_reads_nothing(user):
+    """The plan needs the owner's custom instructions: read by the start's limits statement,
+    not by a trip of its own after the commit, before the request can leave."""
+    UserSettings.objects.create(user=user, custom_instructions="Answer in French.")
+    plan = generation.planner(TurnOptions())
+    plan(begin(user, make_conversation(user), client_id="warm"))  # Loads the model catalog.
+    begun = begin(user, make_conversation(user))
+    assert begun.custom_instructions == "Answer in French."
+    with CaptureQueriesContext(connection) as ctx:
+        started = plan(begun)
+    assert ctx.captured_queries == []
+    assert started.plan.record["custom_instructions"] == "Answer in French."
+    assert "Answer in French." in started.plan.request.messages[0].content
 
 
 def test_the_lease_refuses_a_second_turn_until_released_or_expired(user):

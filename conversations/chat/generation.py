@@ -32,7 +32,9 @@ def planner(options: TurnOptions):
         if not isinstance(begun, turn_services.Begun):
             return begun  # A resend: nothing to plan.
         info = catalog.model_info(begun.reply.model)
-        instructions = selectors.custom_instructions(user_id=begun.conversation.owner_id)
+        instructions = begun.custom_instructions
+        if instructions is None:  # A tool round: its start read no limits.
+            instructions = selectors.custom_instructions(user_id=begun.conversation.owner_id)
         if begun.continued:
             return Started(
                 begun,
