@@ -229,6 +229,10 @@ async def open_sockets(site: Site, cookies: list[str]) -> list:
 async def app_phase(site: Site, cookies: list[str]) -> list[Stream]:
     """Each signed-in client sends one message at the same moment."""
     sockets = await open_sockets(site, cookies)
+    # A page's socket opens well before its user sends: let the server finish taking the
+    # sockets in (the session check, joining the user's group) so the turns are measured
+    # alone, not behind that work.
+    await asyncio.sleep(0.5 + len(sockets) / 200)
 
     async def one(ws) -> Stream:
         result = Stream()
