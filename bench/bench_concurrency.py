@@ -2,7 +2,7 @@
 
 For each level of concurrency (1, 10, 50, 200 streams) and each run, two phases on the
 same machine, never at the same time:
-  - direct: N clients read the fake provider's stream themselves (httpx2, as the app does);
+  - direct: N clients read the fake provider's stream themselves (aiohttp, as the app does);
   - app: N signed-in websocket clients (distinct users) each send one message at once,
     and the app streams the same reply to them.
 "Added" figures are the app's minus the direct ones, from the same run; each figure is
@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx2
+import aiohttp
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ class Site:
     provider: subprocess.Popen | None = None
     app: subprocess.Popen | None = None
     provider_url: str = ""
-    direct: httpx2.AsyncClient | None = None
+    direct: aiohttp.ClientSession | None = None
     app_url: str = ""
     cookies: list[str] = field(default_factory=list)
 
@@ -181,8 +181,9 @@ print(json.dumps(cookies))
 
 
 async def direct_phase(site: Site, clients: int) -> list[Stream]:
-    """Each client reads the provider's stream itself, over the direct side's kept connections
-    (the app keeps its own: neither side pays a connect once warm)."""
+    """Each client reads the provider's stream itself, with the app's HTTP client (aiohttp)
+    over the direct side's kept connections (the app keeps its own: neither side pays a
+    connect once warm)."""
     url, http = site.provider_url, site.direct
     body = {
         "model": "bench-model",
@@ -193,8 +194,9 @@ async def direct_phase(site: Site, clients: int) -> list[Stream]:
     async def one() -> Stream:
         result = Stream()
         start = time.perf_counter()
-        async with http.stream("POST", f"{url}/chat/completions", json=body) as response:
-            async for line in response.aiter_lines():
+        async with http.post(f"{url}/chat/completions", json=body) as response:
+            async for raw in response.content:
+                line = raw.decode().rstrip("\r\n")
                 if not line.startswith("data: ") or line == "data: [DONE]":
                     continue
                 delta = (json.loads(line[6:]).get("choices") or [{}])[0].get("delta", {})
@@ -371,8 +373,7 @@ async def main() -> None:
               "| complete | bytes/socket (budget) | server peak RSS |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|")
         # Warm up both sides (imports, connection pools, prepared statements); not reported.
-        unlimited = httpx2.Limits(max_connections=None, max_keepalive_connections=None)
-        site.direct = httpx2.AsyncClient(timeout=60, limits=unlimited)
+        site.direct = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         await direct_phase(site, 2)
         for start in range(0, WARM_UP, 10):
             await app_phase(site, site.cookies[-WARM_UP:][start : start + 10])
@@ -406,7 +407,7 @@ async def main() -> None:
             )
     finally:
         if site.direct is not None:
-            await site.direct.aclose()
+            await site.direct.close()
         site.stop()
 
 

@@ -253,8 +253,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
-    # httpx2 logs each request line at INFO; keep it quieter than our own logs.
-    "loggers": {"httpx2": {"level": "WARNING"}, "httpcore2": {"level": "WARNING"}},
+    # aiohttp's client logs little, and nothing at INFO a deployment needs.
+    "loggers": {"aiohttp": {"level": "WARNING"}},
 }
 
 # --- Safety: the key out of logs, HTTPS and proxies, sign-up, login throttling, sessions ---

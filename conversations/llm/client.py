@@ -1,4 +1,4 @@
-"""The HTTP side: one shared httpx2 client, retries, timeouts and the deadline."""
+"""The HTTP side: one shared aiohttp session, retries, timeouts and the deadline."""
 
 import asyncio
 import json
@@ -6,7 +6,7 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
-import httpx2
+import aiohttp
 
 from .errors import LLMError, from_status, from_transport
 from .events import Event
@@ -20,7 +20,9 @@ MAX_RETRY_AFTER = 60.0
 # pay a new TCP and TLS handshake). Servers end the body right after [DONE]; one that does
 # not loses its connection after this long instead of delaying the reply's end further.
 AFTER_DONE_SECONDS = 0.1
-AFTER_DONE_LINES = 100
+AFTER_DONE_BYTES = 64 * 1024
+MAX_LINE = 4 * 1024 * 1024  # The longest line of a stream read (aiohttp buffers one whole).
+JSON = {"Content-Type": "application/json"}
 
 
 @dataclass
@@ -78,31 +80,39 @@ class LLMClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.deadline = deadline
         self.max_retries = max_retries
         self.backoff_base = backoff_base
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx2.AsyncClient(
-            headers=headers,
-            timeout=httpx2.Timeout(read_timeout, connect=connect_timeout),
-            follow_redirects=False,
-            # Bounded, with a hundred kept for the next turns: a pool of 100 with 20 kept
-            # (httpx's defaults) made the 101st concurrent reply wait for another to end,
-            # and most replies of a busy moment opened a new connection (a TLS handshake,
-            # for a real provider) first. Kept a minute, not 5 s, so that a user's next
-            # message finds its connection; one the server closed meanwhile is seen closed
-            # (readable at EOF) and not used.
-            limits=httpx2.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=min(100, max_connections),
-                keepalive_expiry=60.0,
-            ),
-        )
+        self.max_connections = max_connections
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http: aiohttp.ClientSession | None = None  # Made in the loop that uses it.
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            trace = aiohttp.TraceConfig()
+            trace.on_request_chunk_sent.append(_body_sent)
+            self._http = aiohttp.ClientSession(
+                headers=self._headers,
+                # Bounded: past it a reply waits for another to end. Connections are kept
+                # a minute for the next turns, so that a user's next message finds one (a
+                # new one costs a TCP and TLS handshake with a real provider).
+                connector=aiohttp.TCPConnector(
+                    limit=self.max_connections, limit_per_host=0, keepalive_timeout=60.0
+                ),
+                trace_configs=[trace],
+                trust_env=True,  # HTTPS_PROXY and the like, where a deployment needs them.
+                # The longest line of a stream (an event carrying a whole reply, say) is
+                # bounded by twice this: past it the read fails rather than buffer on.
+                read_bufsize=MAX_LINE // 2,
+            )
+        return self._http
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.close()
 
     async def stream(
         self, request: ChatRequest, *, on_sent: Callable[[], None] | None = None
@@ -112,24 +122,25 @@ class LLMClient:
         `on_sent()` is called once the request has been written to the provider: work
         that can wait (telling watchers) then overlaps the provider's time to answer.
         """
-        extensions = {"trace": _sent_hook(on_sent)} if on_sent else {}
         try:
-            async for event in self._stream(request, extensions):
+            async for event in self._stream(request, on_sent):
                 yield event
         except LLMError as exc:
             if not (exc.refused_streaming and request.tools and request.stream):
                 raise
             # Some servers cannot stream tool calls: ask again for a whole reply.
-            async for event in self._stream(replace(request, stream=False), extensions):
+            async for event in self._stream(replace(request, stream=False), on_sent):
                 yield event
 
-    async def _stream(self, request: ChatRequest, extensions: dict) -> AsyncIterator[Event]:
+    async def _stream(
+        self, request: ChatRequest, on_sent: Callable[[], None] | None
+    ) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.deadline
         for attempt in range(self.max_retries + 1):
             yielded = False
             try:
-                async for event in self._attempt(request, deadline, extensions):
+                async for event in self._attempt(request, deadline, on_sent):
                     yielded = True
                     yield event
                 return
@@ -144,43 +155,50 @@ class LLMClient:
 
     async def list_models(self) -> list[dict]:
         """The provider's model list (`GET /models`), as its raw entries."""
+        timeout = aiohttp.ClientTimeout(total=10.0)
         try:
-            response = await self._http.get(f"{self.base_url}/models", timeout=10.0)
-        except httpx2.TransportError as exc:
+            async with self._session().get(
+                f"{self.base_url}/models", timeout=timeout, allow_redirects=False
+            ) as response:
+                body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._redact(from_transport(exc)) from exc
-        if response.status_code != 200:
-            raise self._redact(
-                from_status(response.status_code, response.content, response.headers)
-            )
+        if response.status != 200:
+            raise self._redact(from_status(response.status, body, response.headers))
         try:
-            data = response.json().get("data", [])
+            data = json.loads(body).get("data", [])
         except (ValueError, AttributeError) as exc:
             raise LLMError("The model list could not be read.") from exc
         return [entry for entry in data if isinstance(entry, dict) and entry.get("id")]
 
     async def _attempt(
-        self, request: ChatRequest, deadline: float, extensions: dict
+        self, request: ChatRequest, deadline: float, on_sent: Callable[[], None] | None
     ) -> AsyncIterator[Event]:
         url = f"{self.base_url}/chat/completions"
-        # httpx2 bounds every read by the silence timeout, or what is left of the deadline
-        # if that is sooner; the deadline is also checked after each line, for slow drips.
+        # Every read is bounded by the silence timeout, or what is left of the deadline if
+        # that is sooner; the deadline is also checked after each line, for slow drips.
         remaining = max(deadline - asyncio.get_running_loop().time(), 0.001)
-        timeout = self._http.timeout.as_dict() | {"read": min(self.read_timeout, remaining)}
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=self.connect_timeout,
+            sock_read=min(self.read_timeout, remaining),
+        )
         try:
-            async with self._http.stream(
-                "POST",
+            async with self._session().post(
                 url,
-                json=request.to_json(),
-                timeout=httpx2.Timeout(**timeout),
-                extensions=extensions,
+                data=json.dumps(request.to_json()).encode(),
+                headers=JSON,
+                timeout=timeout,
+                allow_redirects=False,
+                trace_request_ctx=_Sent(on_sent) if on_sent else None,
             ) as response:
-                if response.status_code != 200:
-                    body = await response.aread()
-                    raise from_status(response.status_code, body, response.headers)
+                if response.status != 200:
+                    body = await response.read()
+                    raise from_status(response.status, body, response.headers)
                 reader = ChunkReader(prompt_estimate=estimate_prompt_tokens(request.messages))
                 if "application/json" in response.headers.get("content-type", ""):
                     # The server ignored stream=true and sent one whole completion.
-                    body = await self._within(response.aread(), deadline)
+                    body = await self._within(response.read(), deadline)
                     for event in reader.read(_loads(body)):
                         yield event
                 else:
@@ -188,27 +206,28 @@ class LLMClient:
                         yield event
                 for event in reader.finish():
                     yield event
-        except httpx2.ReadTimeout as exc:
+        except aiohttp.SocketTimeoutError as exc:  # Silence while reading.
             raise self._timed_out(deadline) from exc
-        except httpx2.TransportError as exc:
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            # ValueError: a line longer than MAX_LINE (aiohttp's "Chunk too big").
             raise from_transport(exc) from exc
 
     async def _read_sse(
-        self, response: httpx2.Response, reader: ChunkReader, deadline: float
+        self, response: aiohttp.ClientResponse, reader: ChunkReader, deadline: float
     ) -> AsyncIterator[Event]:
         decoder = SSEDecoder()
         loop = asyncio.get_running_loop()
-        lines = response.aiter_lines()
-        # No timer per line (that was a task per token): httpx2 times each read out.
-        async for line in lines:
+        # No timer per line (that was a task per token): aiohttp times each read out.
+        async for raw in response.content:
             if loop.time() > deadline:
                 raise self._timed_out(deadline)
-            for data in decoder.feed(line):
-                if data.strip() == DONE:
-                    await _read_to_end(lines)
-                    return
-                for event in reader.read(_loads(data)):
-                    yield event
+            for line in _lines(raw):
+                for data in decoder.feed(line):
+                    if data.strip() == DONE:
+                        await _read_to_end(response)
+                        return
+                    for event in reader.read(_loads(data)):
+                        yield event
         for data in decoder.flush():
             if data.strip() != DONE:
                 for event in reader.read(_loads(data)):
@@ -256,17 +275,39 @@ class LLMClient:
         return exc
 
 
-async def _read_to_end(lines: AsyncIterator[str]) -> None:
+@dataclass
+class _Sent:
+    """A request's `on_sent`, called once (a body may go in several chunks)."""
+
+    on_sent: Callable[[], None]
+    called: bool = False
+
+
+async def _body_sent(session, context, params) -> None:
+    """aiohttp's trace hook for each chunk of a request body written to its connection."""
+    sent = context.trace_request_ctx
+    if isinstance(sent, _Sent) and not sent.called:
+        sent.called = True
+        sent.on_sent()
+
+
+def _lines(raw: bytes) -> list[str]:
+    """One line as aiohttp splits them (at LF, kept), in text; a lone CR ends lines too."""
+    text = raw.decode("utf-8", errors="replace").rstrip("\n")
+    if text.endswith("\r"):
+        text = text[:-1]
+    return text.split("\r") if "\r" in text else [text]
+
+
+async def _read_to_end(response: aiohttp.ClientResponse) -> None:
     """Skip what is left of a body after [DONE], briefly: a body read to its end keeps its
     connection open for the next request."""
     try:
         async with asyncio.timeout(AFTER_DONE_SECONDS):
-            count = 0
-            async for _line in lines:
-                count += 1
-                if count > AFTER_DONE_LINES:
-                    return
-    except (TimeoutError, httpx2.HTTPError):
+            left = AFTER_DONE_BYTES
+            while left > 0 and (chunk := await response.content.readany()):
+                left -= len(chunk)
+    except (TimeoutError, aiohttp.ClientError):
         pass  # The connection is closed with the response instead: nothing is lost.
 
 

@@ -1,8 +1,9 @@
 """Upstream failures, each with a short message fit to show a user."""
 
 import json
+from collections.abc import Mapping
 
-import httpx2
+import aiohttp
 
 # Status codes worth another try before anything reached the user.
 RETRYABLE_STATUSES = frozenset({408, 409, 429}) | frozenset(range(500, 600))
@@ -33,7 +34,7 @@ class LLMError(Exception):
         return self.status in (400, 422) and "stream" in self.detail.lower()
 
 
-def parse_retry_after(headers: httpx2.Headers) -> float | None:
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait from `retry-after-ms` or `Retry-After`, when given as a number."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         value = headers.get(name)
@@ -69,7 +70,7 @@ def is_error_payload(payload: object) -> bool:
     return isinstance(payload, dict) and ("error" in payload or payload.get("object") == "error")
 
 
-def from_status(status: int, body: bytes, headers: httpx2.Headers) -> LLMError:
+def from_status(status: int, body: bytes, headers: Mapping[str, str]) -> LLMError:
     """Map an HTTP error response to an LLMError."""
     try:
         detail = error_text(json.loads(body))
@@ -105,11 +106,11 @@ def from_status(status: int, body: bytes, headers: httpx2.Headers) -> LLMError:
     )
 
 
-def from_transport(exc: httpx2.TransportError) -> LLMError:
-    """Map a network failure to an LLMError."""
-    if isinstance(exc, httpx2.ConnectTimeout | httpx2.ConnectError):
+def from_transport(exc: Exception) -> LLMError:
+    """Map a network failure (aiohttp's, a timeout, a line past the limit) to an LLMError."""
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
         message = "Could not reach the model provider."
-    elif isinstance(exc, httpx2.ReadTimeout):
+    elif isinstance(exc, aiohttp.SocketTimeoutError | TimeoutError):
         message = "The model provider stopped responding."
     else:
         message = "The connection to the model provider was lost."
