@@ -147,9 +147,7 @@ async def test_upstream_failure_mid_stream_keeps_partial_text(connect, user, fak
     assert error["type"] == "error" and error["code"] == "upstream_error"
     assert error["message_id"] == message["id"] and error["message"] == message["error"]
     saved = await db(Message.objects.get)(pk=message["id"])
-    assert saved.content == "Partial answer" and saved.error_detail.startswith(
-        "RemoteProtocolError"
-    )
+    assert saved.content == "Partial answer" and saved.error_detail.startswith("ClientPayloadError")
 
 
 async def test_upstream_error_is_saved_for_staff_and_retry_works(connect, user, fake_upstream):

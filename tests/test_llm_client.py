@@ -530,3 +530,14 @@ async def test_a_body_that_goes_on_after_done_does_not_hold_the_reply(server):
     assert text_of(events) == "Done"
     assert isinstance(events[-1], Finish)
     assert asyncio.get_running_loop().time() - started < 5  # Not the read timeout.
+
+
+async def test_a_line_without_end_is_refused_not_buffered(server):
+    """A stream's line is held whole until its end: past MAX_LINE the read fails."""
+    from conversations.llm import client as client_module
+
+    line = b'data: {"choices": [{"delta": {"content": "' + b"x" * (client_module.MAX_LINE + 1)
+    server.script(Reply(steps=[("send", line), ("hang",)]))
+    events, error = await collect_error(make_client(server, max_retries=0))
+    assert events == []
+    assert "connection to the model provider was lost" in error.user_message

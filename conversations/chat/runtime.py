@@ -89,6 +89,7 @@ class Runtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.hub.close()
         await self.sockets.close()
+        await upstream.close_client()
         if self.starts is not self.commit:
             self.starts.shutdown()
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
 import aiohttp
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .errors import LLMError, from_status, from_transport
 from .events import Event
@@ -180,6 +181,7 @@ class LLMClient:
         remaining = max(deadline - asyncio.get_running_loop().time(), 0.001)
         timeout = aiohttp.ClientTimeout(
             total=None,
+            connect=self.read_timeout,  # Waiting for a free connection (over the limit), too.
             sock_connect=self.connect_timeout,
             sock_read=min(self.read_timeout, remaining),
         )
@@ -208,8 +210,8 @@ class LLMClient:
                     yield event
         except aiohttp.SocketTimeoutError as exc:  # Silence while reading.
             raise self._timed_out(deadline) from exc
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            # ValueError: a line longer than MAX_LINE (aiohttp's "Chunk too big").
+        except (aiohttp.ClientError, HttpProcessingError, TimeoutError) as exc:
+            # HttpProcessingError: a response aiohttp could not parse, or a line past MAX_LINE.
             raise from_transport(exc) from exc
 
     async def _read_sse(

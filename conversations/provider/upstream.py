@@ -45,6 +45,14 @@ def get_client() -> LLMClient:
     return _client[1]
 
 
+async def close_client() -> None:
+    """Close the running loop's client, if it made one (its loop is stopping)."""
+    global _client
+    if _client is not None and _client[0][0] is asyncio.get_running_loop():
+        client, _client = _client[1], None
+        await client.aclose()
+
+
 async def provider_model_ids() -> list[str]:
     """The provider's chat model ids, cached; just the default model when the list fails."""
     global _models, _listed
