@@ -541,3 +541,15 @@ async def test_a_line_without_end_is_refused_not_buffered(server):
     events, error = await collect_error(make_client(server, max_retries=0))
     assert events == []
     assert "connection to the model provider was lost" in error.user_message
+
+
+async def test_requests_go_through_the_proxy_the_environment_names(server, monkeypatch):
+    """HTTPS_PROXY and friends are honoured (read once, when the client's session is made):
+    here the "proxy" is the fake server itself, and the provider a host that does not exist."""
+    monkeypatch.setenv("HTTP_PROXY", server.url.rsplit("/v1", 1)[0])
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    server.script(text_stream("Proxied"))
+    client = LLMClient(base_url="http://provider.invalid/v1", api_key=KEY, max_retries=0)
+    assert text_of(await collect(client)) == "Proxied"
+    assert server.completions()[0].path == "http://provider.invalid/v1/chat/completions"

@@ -3,6 +3,8 @@
 import asyncio
 import json
 import random
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
@@ -103,7 +105,9 @@ class LLMClient:
                     limit=self.max_connections, limit_per_host=0, keepalive_timeout=60.0
                 ),
                 trace_configs=[trace],
-                trust_env=True,  # HTTPS_PROXY and the like, where a deployment needs them.
+                # The environment's proxy (HTTPS_PROXY, NO_PROXY), read once: aiohttp's
+                # trust_env reads it, and ~/.netrc, on a thread for every request.
+                proxy=_environment_proxy(self.base_url),
                 # The longest line of a stream (an event carrying a whole reply, say) is
                 # bounded by twice this: past it the read fails rather than buffer on.
                 read_bufsize=MAX_LINE // 2,
@@ -291,6 +295,14 @@ async def _body_sent(session, context, params) -> None:
     if isinstance(sent, _Sent) and not sent.called:
         sent.called = True
         sent.on_sent()
+
+
+def _environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url`, if any."""
+    host = urllib.parse.urlsplit(url).hostname
+    if not host or urllib.request.proxy_bypass(host):
+        return None
+    return urllib.request.getproxies().get(urllib.parse.urlsplit(url).scheme)
 
 
 def _lines(raw: bytes) -> list[str]:
