@@ -2,12 +2,13 @@
 
 While a reply streams, the text after the last finished block (the open block) can
 still change meaning: a list can gain items, a code fence can close. Blocks before it
-cannot. The splitter watches new text line by line and, when a line could end a block
-(outside a code fence: any line; inside one: only its closing fence), parses the open
-region with the same parser the final rendering uses. Every top-level block but the
-last is finished: rendered once, sent once, never rendered again. The browser previews
-only the open block. Parsing backs off with its own cost, so a huge open block (a very
-long code listing) never makes the work grow with the square of the reply.
+cannot. The splitter watches new text line by line and, when a line usually ends a
+block (outside a code fence: a blank line or a fence; inside one: only its closing
+fence), parses the open region with the same parser the final rendering uses (a block
+that ends otherwise, a heading say, is finished at the next such line). Every top-level
+block but the last is finished: rendered once, sent once, never rendered again. The
+browser previews only the open block. Parsing backs off with its own cost, so a huge open
+block (a very long code listing) never makes the work grow with the square of the reply.
 """
 
 import re
@@ -47,7 +48,9 @@ class BlockSplitter:
         if self._fence is None:
             if fence:
                 self._fence = fence.group(1)
-            self._may_split = True  # Any line outside a fence may start a new block.
+                self._may_split = True
+            elif not line.strip():
+                self._may_split = True
         elif (
             fence
             and fence.group(1)[0] == self._fence[0]
