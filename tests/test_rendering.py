@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conversations.chat.blocks import BlockSplitter
+from conversations.chat.blocks import BlockSplitter, _block_starts
 from conversations.rendering import MAX_MATH_CHARS, md, render_markdown
 
 
@@ -119,6 +119,13 @@ def test_streamed_blocks_render_once_each_and_add_up_to_the_final_html(size):
     # Math blocks are top-level blocks with a place in the text, so they split like others.
     top = [t for t in md.parse(REPLY) if t.level == 0 and t.map]
     assert sum(t.type == "math_block" for t in top) == 2
+
+
+def test_the_splitter_finds_blocks_where_a_full_parse_does():
+    """It parses block rules only, for speed: the blocks it finds must be the full parse's."""
+    whole = REPLY[: REPLY.rfind("\n") + 1]
+    full = [t.map[0] for t in md.parse(whole) if t.level == 0 and t.map]
+    assert _block_starts(whole) == full and len(full) > 5
 
 
 def test_math_delimiters_never_cost_a_long_reply_its_square():

@@ -15,6 +15,8 @@ import re
 import time
 from collections.abc import Callable
 
+from markdown_it.rules_core import StateCore, block, normalize
+
 from ..rendering import md
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -71,7 +73,7 @@ class BlockSplitter:
         if not ended:
             return None
         started = time.monotonic()
-        starts = [t.map[0] for t in md.parse(region[:ended]) if t.level == 0 and t.map]
+        starts = _block_starts(region[:ended])
         # Back off by what parsing cost, so it stays a small share however large the block.
         self._next_try = now + 4 * (time.monotonic() - started)
         if len(starts) < 2 or starts[-1] == 0:
@@ -80,6 +82,16 @@ class BlockSplitter:
         self._region = [region[cut:]]
         self.stable += cut
         return self._render(region[:cut])
+
+
+def _block_starts(text: str) -> list[int]:
+    """The line each top-level block of `text` starts on. Block rules only: where blocks
+    end does not depend on their inline content, which a full parse (md.parse) would parse
+    too, at several times the cost."""
+    state = StateCore(text, md, {})
+    normalize(state)
+    block(state)
+    return [t.map[0] for t in state.tokens if t.level == 0 and t.map]
 
 
 def _line_offset(text: str, line: int) -> int:
