@@ -330,13 +330,3 @@ def _loads(data: str | bytes) -> object:
         return json.loads(data)
     except ValueError:
         return None  # Garbage between good chunks is skipped; all-garbage fails in finish().
-
-
-def _sent_hook(on_sent: Callable[[], None]):
-    """An httpcore `trace` extension that calls `on_sent` once a request's body is written."""
-
-    async def trace(name: str, info: dict) -> None:
-        if name.endswith("send_request_body.complete"):
-            on_sent()
-
-    return trace
