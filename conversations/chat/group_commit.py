@@ -29,6 +29,7 @@ class _Work:
     after: Callable[[Any], Any] | None  # Runs after the commit, outside the transaction.
     future: asyncio.Future
     order: int = 0
+    repeatable: bool = False  # Keeps nothing outside the database: may run a second time.
 
 
 class GroupCommit:
@@ -66,16 +67,19 @@ class GroupCommit:
         *,
         after: Callable[[Any], Any] | None = None,
         order: int = 0,
+        repeatable: bool = False,
         **kwargs,
     ) -> Any:
         """Run `function(**kwargs)` inside the next batch's transaction; return its result.
 
         `after(result)` runs on the database thread once the batch has committed, for
         work that needs the result but must not hold the transaction open. Work in a
-        batch runs by `order`, then as it came.
+        batch runs by `order`, then as it came. `repeatable` work changes nothing but the
+        database (a turn's start): a batch of only such work runs without a savepoint
+        each, and again with them if one of it fails.
         """
         future = asyncio.get_running_loop().create_future()
-        self._queue.append(_Work(function, kwargs, after, future, order))
+        self._queue.append(_Work(function, kwargs, after, future, order, repeatable))
         if len(self._workers) < self._limit:
             # A context of its own: the worker outlives its caller, and must not inherit a
             # request's (asgiref's executor of a finished request, for one).
@@ -114,6 +118,31 @@ def _execute_and_hand_back(batch: list[_Work]) -> list[tuple[bool, Any]]:
 
 
 def _execute(batch: list[_Work]) -> list[tuple[bool, Any]]:
+    results = None
+    if len(batch) > 1 and all(work.repeatable for work in batch):
+        results = _all_or_nothing(batch)
+    if results is None:
+        results = _each_in_savepoint(batch)
+    for index, (work, (ok, value)) in enumerate(zip(batch, results, strict=True)):
+        if ok and work.after is not None:
+            try:
+                results[index] = (True, work.after(value))
+            except Exception as exc:  # noqa: BLE001 - handed to the caller of this work
+                results[index] = (False, exc)
+    return results
+
+
+def _all_or_nothing(batch: list[_Work]) -> list[tuple[bool, Any]] | None:
+    """The batch without savepoints (two round trips fewer a work), or None if any of it
+    failed: then all of it was rolled back, to run again each in a savepoint."""
+    try:
+        with transaction.atomic():
+            return [(True, work.function(**work.kwargs)) for work in batch]
+    except Exception:  # noqa: BLE001 - which work failed, and why, the second run tells
+        return None
+
+
+def _each_in_savepoint(batch: list[_Work]) -> list[tuple[bool, Any]]:
     results: list[tuple[bool, Any]] = []
     # Each work in its own savepoint, so one failing leaves the others' writes; a batch of
     # one needs none (a failure rolls the whole transaction back): two round trips fewer.
@@ -125,10 +154,4 @@ def _execute(batch: list[_Work]) -> list[tuple[bool, Any]]:
                     results.append((True, work.function(**work.kwargs)))
             except Exception as exc:  # noqa: BLE001 - handed to the caller of this work
                 results.append((False, exc))
-    for index, (work, (ok, value)) in enumerate(zip(batch, results, strict=True)):
-        if ok and work.after is not None:
-            try:
-                results[index] = (True, work.after(value))
-            except Exception as exc:  # noqa: BLE001 - handed to the caller of this work
-                results[index] = (False, exc)
     return results

@@ -203,6 +203,7 @@ async def _begin(begin, *, user: AbstractBaseUser, options: TurnOptions, **field
         begin,
         after=generation.planner(options),
         order=user.pk,  # Starts lock their user's allowance row: always in user order.
+        repeatable=True,  # A start writes only rows: its batch may run twice.
         user=user,
         owner=process.process_id,
         **fields,
