@@ -161,7 +161,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> str:
     the user's custom instructions ("" for none), read with the limits.
 
     Runs inside the start's transaction; a refusal rolls back whatever the start had
-    written (group commit runs each start in a savepoint).
+    written (group commit runs the start's batch again, each start in a savepoint).
     """
     day = _today(now)
     row = _allowance(user_id, day, now, conversation_id)
