@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from . import turn_sql
 from .llm import ChatMessage, ToolCall
 from .models import Conversation, Message, ModelInfo, Persona, UserSettings
 
@@ -224,7 +225,7 @@ def message_branch(
     leaf_id = leaf_id or conversation.current_leaf_id
     if leaf_id is None:
         return []
-    return list(Message.objects.raw(BRANCH_SQL, [leaf_id, conversation.pk, limit]))
+    return turn_sql.objects(Message, BRANCH_SQL, [leaf_id, conversation.pk, limit])
 
 
 def message_siblings(

@@ -66,7 +66,13 @@ def _claim(conversation: Conversation, owner: str, now: datetime) -> None:
         raise TurnRefused("busy", BUSY_MESSAGE)
 
 
-def _placeholder(conversation: Conversation, parent: Message, model: str, now: datetime) -> Message:
+def _placeholder(
+    conversation: Conversation,
+    parent: Message,
+    model: str,
+    now: datetime,
+    ids: turn_sql.NewIds | None = None,
+) -> Message:
     reply = Message(
         conversation=conversation,
         parent=parent,
@@ -75,7 +81,7 @@ def _placeholder(conversation: Conversation, parent: Message, model: str, now: d
         model=model,
         selected_at=now,
     )
-    turn_sql.insert(reply)
+    turn_sql.insert(reply, ids)
     return reply
 
 
@@ -123,6 +129,10 @@ def turn_begin_send(
     """
     now = timezone.now()
     change = change or SettingsChange()
+    # Ids for the new conversation, message and reply; the user's message in an existing
+    # conversation returns its own (its insert must answer at once: it may be a resend).
+    created = conversation_id is None
+    ids = turn_sql.NewIds(conversations=int(created), messages=1 + int(created))
     persona = settings_persona(user=user, change=change)
     if conversation_id is None:
         # Almost always none: a cheap id lookup first, the whole message only if found.
@@ -138,7 +148,7 @@ def turn_begin_send(
         conversation_apply_settings(conversation=conversation, change=change, persona=persona)
         _check_model(models, conversation, change)
         instructions = turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
-        turn_sql.insert(conversation)
+        turn_sql.insert(conversation, ids)
         parent, created = None, True
     else:
         conversation = turn_sql.conversation_get(user_id=user.pk, conversation_id=conversation_id)
@@ -164,7 +174,7 @@ def turn_begin_send(
     message = Message(**fields)
     try:
         if created:  # A new conversation holds no message to clash with: no savepoint.
-            turn_sql.insert(message)
+            turn_sql.insert(message, ids)
         else:
             with transaction.atomic():
                 turn_sql.insert(message)
@@ -185,7 +195,7 @@ def turn_begin_send(
         _check_model(models, conversation, change)
         instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
         _claim(conversation, owner, now)
-    reply = _placeholder(conversation, message, _model_for(conversation), now)
+    reply = _placeholder(conversation, message, _model_for(conversation), now, ids)
     _set_leaf(conversation, reply, changed)
     branch = (
         [message]

@@ -37,17 +37,79 @@ def _insert_plan(model: type[Model]) -> tuple[str, list]:
     return sql, fields
 
 
-def insert(obj: Model) -> None:
-    """Save a new instance with one INSERT … RETURNING its id, as `save()` would write it
-    (defaults, auto_now_add), without building the query each time."""
-    sql, fields = _insert_plan(type(obj))
+@functools.cache
+def _insert_with_id_plan(model: type[Model]) -> tuple[str, list]:
+    fields = list(model._meta.local_concrete_fields)
+    quote = _db().ops.quote_name
+    sql = (
+        f"INSERT INTO {_table(model)} ({', '.join(quote(f.column) for f in fields)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    return sql, fields
+
+
+def insert(obj: Model, ids: "NewIds | None" = None) -> None:
+    """Save a new instance as `save()` would write it (defaults, auto_now_add), without
+    building the query each time: with an id from `ids` when it has one for the model
+    (nothing to read back), else with one INSERT … RETURNING its id."""
+    pk = ids.take(type(obj)) if ids is not None else None
     connection = _db()
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        obj.pk = cursor.fetchone()[0]
+        if pk is None:
+            sql, fields = _insert_plan(type(obj))
+            values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+            cursor.execute(sql, values)
+            obj.pk = cursor.fetchone()[0]
+        else:
+            obj.pk = pk
+            sql, fields = _insert_with_id_plan(type(obj))
+            values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+            cursor.execute(sql, values)
     obj._state.adding = False
     obj._state.db = connection.alias
+
+
+@functools.cache
+def _ids_sql(conversations: int, messages: int) -> str:
+    def next_id(model: type[Model]) -> str:
+        table, column = model._meta.db_table, model._meta.pk.column
+        return f"nextval(pg_get_serial_sequence('{table}', '{column}'))"
+
+    return "SELECT " + ", ".join(
+        [next_id(Conversation)] * conversations + [next_id(Message)] * messages
+    )
+
+
+class NewIds:
+    """Ids for the rows a turn's start will insert, asked for up front.
+
+    On PostgreSQL they come from the tables' sequences, in a statement whose answer is
+    read only at the first insert: inside a pipeline (group_commit) it travels with the
+    start's first read, and the inserts, with nothing to read back, travel together with
+    the next one. Elsewhere (SQLite) there are none, and each insert returns its id.
+    """
+
+    def __init__(self, *, conversations: int = 0, messages: int = 0) -> None:
+        self._counts = (conversations, messages)
+        self._cursor = None
+        self._ids: dict[type[Model], list[int]] | None = None
+        connection = _db()
+        if connection.vendor == "postgresql" and (conversations or messages):
+            self._cursor = connection.cursor()
+            self._cursor.execute(_ids_sql(conversations, messages))
+
+    def take(self, model: type[Model]) -> int | None:
+        """The next id for a row of `model`, or None (the insert returns one)."""
+        if self._cursor is None and self._ids is None:
+            return None
+        if self._ids is None:
+            row = list(self._cursor.fetchone())
+            self._cursor.close()
+            self._cursor = None
+            conversations = self._counts[0]
+            self._ids = {Conversation: row[:conversations], Message: row[conversations:]}
+        left = self._ids.get(model)
+        return left.pop(0) if left else None
 
 
 @functools.cache
@@ -75,7 +137,7 @@ def _conversation_sql() -> str:
 
 def conversation_get(*, user_id: int, conversation_id: int) -> Conversation | None:
     """The user's conversation with this id (its persona loaded), or None."""
-    found = list(Conversation.objects.raw(_conversation_sql(), [conversation_id, user_id]))
+    found = objects(Conversation, _conversation_sql(), [conversation_id, user_id])
     if not found:
         return None
     conversation = found[0]
@@ -88,7 +150,7 @@ def conversation_get(*, user_id: int, conversation_id: int) -> Conversation | No
 def _claim_sql() -> str:
     return (
         f"UPDATE {_table(Conversation)} SET turn_owner = %s, turn_expires_at = %s"  # noqa: S608
-        " WHERE id = %s AND (turn_owner = '' OR turn_expires_at < %s)"
+        " WHERE id = %s AND (turn_owner = '' OR turn_expires_at < %s) RETURNING id"
     )
 
 
@@ -98,7 +160,7 @@ def claim(*, conversation_id: int, owner: str, now: datetime, expires: datetime)
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), [owner, adapt(expires), conversation_id, adapt(now)])
-        return cursor.rowcount == 1
+        return cursor.fetchone() is not None
 
 
 @functools.cache
@@ -145,8 +207,51 @@ def _get_sql(model: type[Model]) -> str:
 
 def get(model: type[Model], pk: int) -> Model | None:
     """One row by its id, or None."""
-    found = list(model.objects.raw(_get_sql(model), [pk]))
+    found = objects(model, _get_sql(model), [pk])
     return found[0] if found else None
+
+
+def objects(model: type[Model], sql: str, params: list) -> list[Model]:
+    """Instances of `model` from a statement selecting its columns, as `raw()` makes them.
+
+    Unlike `raw()`, which reads the columns' names before any row, this reads the rows
+    first: inside a pipeline (group_commit) a statement's columns are known only once its
+    answer has come."""
+    connection = _db()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        columns = tuple(column[0] for column in cursor.description)
+    build = _builder(model, columns)
+    return [build(row, connection) for row in rows]
+
+
+@functools.cache
+def _builder(model: type[Model], columns: tuple[str, ...]):
+    connection = _db()
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    # Values in the model's field order, as `from_db` takes them; other columns are left out.
+    order = sorted(
+        (i for i, name in enumerate(columns) if name in by_column),
+        key=lambda i: model._meta.concrete_fields.index(by_column[columns[i]]),
+    )
+    fields = [by_column[columns[i]] for i in order]
+    names = [f.attname for f in fields]
+    converters = []
+    for position, f in enumerate(fields):
+        column = f.get_col(model._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection
+        ):
+            converters.append((position, convert, column))
+
+    def build(row, connection) -> Model:
+        values = [row[i] for i in order]
+        for position, convert, column in converters:
+            values[position] = convert(values[position], column, connection)
+        return model.from_db(connection.alias, names, values)
+
+    return build
 
 
 @functools.cache

@@ -4,9 +4,13 @@ the others nothing."""
 import asyncio
 
 import pytest
+from channels.db import database_sync_to_async
 from django.contrib.auth.models import Group
 
+from conversations import services, turn_services
 from conversations.chat.group_commit import GroupCommit
+from conversations.errors import TurnRefused
+from conversations.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,3 +54,65 @@ async def test_one_failing_work_leaves_the_others_saved(repeatable):
     assert await asyncio.to_thread(saved) == {"a", "c"}  # b's row went with its failure.
     # Repeatable work ran all together first, then again each in its own savepoint.
     assert runs == (["a", "b", "a", "b", "c"] if repeatable else ["a", "b", "c"])
+
+
+async def _starts(works: list[dict]) -> list:
+    """Turn starts (the real ones) through one group commit, gathered into one batch."""
+    commit = GroupCommit()
+    return await asyncio.gather(
+        *(
+            commit.run(turn_services.turn_begin_send, repeatable=True, order=w["user"].pk, **w)
+            for w in works
+        ),
+        return_exceptions=True,
+    )
+
+
+@database_sync_to_async
+def _setup(user_model):
+    users = [user_model.objects.create_user(f"u{i}", password="x") for i in range(3)]
+    conversation = services.conversation_create(owner=users[0], persona=None, model="m", title="T")
+    services.message_append(conversation=conversation, role="user", content="q", parent=None)
+    return users, conversation
+
+
+@database_sync_to_async
+def _saved(new) -> dict:
+    return {
+        "reply": Message.objects.filter(pk=new.reply.pk).values("parent_id", "status").first(),
+        "leaf": Conversation.objects.get(pk=new.conversation.pk).current_leaf_id,
+    }
+
+
+@database_sync_to_async
+def _client_ids() -> list[str]:
+    return list(Message.objects.filter(client_id__gt="").values_list("client_id", flat=True))
+
+
+@pytest.mark.parametrize("size", [1, 3])
+async def test_starts_batched_together_each_get_their_own_answer(size, django_user_model):
+    """Resent, busy and new starts in one batch (on PostgreSQL, one pipeline): each gets
+    what it would get alone, and only the new ones are saved."""
+    users, existing = await _setup(django_user_model)
+    resend = {"user": users[0], "owner": "p2", "client_id": "same", "conversation_id": existing.pk}
+    [first] = await _starts([resend | {"owner": "p1", "content": "hi"}])
+    assert isinstance(first, turn_services.Begun)
+    works = [
+        # Sent again while its turn still runs: answered with what was saved, never busy.
+        resend,
+        # A new message in the same conversation while its turn runs: busy.
+        {"user": users[0], "owner": "p2", "client_id": "other", "conversation_id": existing.pk},
+        # A new conversation of another user.
+        {"user": users[1], "owner": "p2", "client_id": "new", "conversation_id": None},
+    ][:size]
+    results = await _starts([w | {"content": "hi"} for w in works])
+    assert isinstance(results[0], turn_services.AlreadySent)
+    assert results[0].message.pk == first.user_message.pk
+    if size > 1:
+        assert isinstance(results[1], TurnRefused) and results[1].code == "busy"
+        new = results[2]
+        assert isinstance(new, turn_services.Begun) and new.created
+        saved = await _saved(new)
+        assert saved["reply"] == {"parent_id": new.user_message.pk, "status": "streaming"}
+        assert saved["leaf"] == new.reply.pk
+    assert sorted(await _client_ids()) == (["new", "same"] if size > 1 else ["same"])
