@@ -4,6 +4,8 @@ Turn starts, reply finishes and the periodic progress save all go through here. 
 one batch is in the database, the next one gathers; so fifty turns that start at once
 cost a few transactions, not fifty, and none waits behind a queue of single trips.
 Each piece of work runs in its own savepoint: one that fails leaves the others intact.
+Turn starts, which write nothing but rows, first run all together without savepoints
+(on PostgreSQL in one pipeline), and again each in its own only if one of them failed.
 Work that locks a row per user (a turn's start locks the user's TurnAllowance) gives its
 `order` (the user's id): each batch runs in that order, so two batches, in one process
 or two, always lock rows in the same order and never wait on each other in a cycle.
@@ -139,10 +141,10 @@ def _all_or_nothing(batch: list[_Work]) -> list[tuple[bool, Any]] | None:
 
     On PostgreSQL it runs in one pipeline: a statement whose answer nothing reads yet
     (an UPDATE, an INSERT given its id) goes out with the next one that is read, so a
-    start costs two round trips, not eight. A database error then surfaces where the next
-    answer is read, maybe in another start's code, and the savepoint a start may open
-    cannot be rolled back to within the pipeline: the second run, without one, tells
-    which work failed and why.
+    new conversation's start costs two round trips, not eight. A database error then
+    surfaces where the next answer is read, maybe in another start's code, and the
+    savepoint a start may open cannot be rolled back to within the pipeline: the second
+    run, outside it and each work in a savepoint, tells which failed and why.
     """
     try:
         with _pipeline(), transaction.atomic():
