@@ -85,7 +85,8 @@ def fresh_channel_layer():
 
 @pytest.fixture
 async def no_leftover_replies():
-    """Every test ends with no reply task still running, and this loop's runtime stopped."""
+    """Every test ends with no reply task still running, no hold of one on the hub, and
+    this loop's runtime stopped."""
     yield
     process = runtime.existing()
     if process is not None:
@@ -93,6 +94,7 @@ async def no_leftover_replies():
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        assert not process.hub._holds  # Every turn let go of the Redis work it held.
     await runtime.shutdown()
 
 

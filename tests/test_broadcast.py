@@ -74,3 +74,51 @@ async def test_local_sockets_never_wait_on_redis_and_others_get_frames_in_order(
     assert sent == [0, 3, 4, 5]
     monkeypatch.undo()
     await runtime.shutdown()
+
+
+@pytest.mark.parametrize("first_frame", [True, False])
+async def test_a_starting_turns_frames_for_other_processes_wait_for_its_first_frame(
+    monkeypatch, first_frame
+):
+    """Held (Hub.hold_remote) until the turn's first frame is out, or REMOTE_HOLD has
+    passed: never longer, never lost, never out of order, and never from local sockets."""
+    import asyncio
+
+    from conversations.chat import broadcast
+
+    hub = runtime.current().hub
+    socket = Socket()
+    await hub.join("user.9", socket)
+    await hub.join("conversation.9", socket)
+    sent = []
+
+    async def record(group, message):
+        sent.append((group, message["frame"]["type"]))
+
+    other_processes_watch(monkeypatch, hub, record)
+    monkeypatch.setattr(broadcast, "REMOTE_HOLD", 0.3)
+    until = asyncio.Event()
+    hub.hold_remote(["conversation.9", "user.9"], until)
+    await hub.publish_to_user(9, {"type": "conversation.created"})
+    await hub.publish(9, {"type": "message.created"})
+    await hub.publish(9, {"type": "message.delta"})
+    await asyncio.sleep(0.1)
+    assert [f["type"] for f in socket.frames] == [
+        "conversation.created", "message.created", "message.delta"
+    ]  # fmt: skip
+    assert sent == []  # Held.
+    started = asyncio.get_running_loop().time()
+    if first_frame:
+        until.set()
+    await hub.settle()
+    waited = asyncio.get_running_loop().time() - started
+    assert sent == [
+        ("user.9", "conversation.created"),
+        ("conversation.9", "message.created"),
+        ("conversation.9", "message.delta"),
+    ]
+    assert waited < 0.1 if first_frame else 0.1 < waited < 0.5
+    hub.release_remote(["conversation.9", "user.9"], until)
+    assert hub._holds == {}
+    monkeypatch.undo()
+    await runtime.shutdown()

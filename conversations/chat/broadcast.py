@@ -12,6 +12,7 @@ per group and sent in order by one task per group (`_post`).
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -30,6 +31,9 @@ REMOTE_CACHE = 1.0  # How long a publisher trusts what it read of other processe
 # Frames of one group waiting to go to other processes; past it the oldest go, and a
 # watcher there sees a gap in `seq` and asks again (docs/protocol.md).
 REMOTE_QUEUE = 1000
+# How long a starting turn may keep its conversation's and user's Redis work (joining the
+# group, frames for other processes) waiting for its first frame: see Hub.hold_remote.
+REMOTE_HOLD = 0.2
 
 
 class Watcher(Protocol):
@@ -69,6 +73,7 @@ class Hub:
         self._remote: dict[int, tuple[float, bool]] = {}  # Conversation -> (until, watched).
         self._outbox: dict[str, deque] = {}  # Group -> frames for other processes, in order.
         self._tasks: set[asyncio.Task] = set()  # Sending those, and joins left to finish.
+        self._holds: dict[str, asyncio.Event] = {}  # Group -> the event its Redis work awaits.
         self._redis = None
         if settings.REDIS_URL:
             self._redis = redis_client(socket_timeout=None)
@@ -87,9 +92,11 @@ class Hub:
             if wait:
                 await self._register(group)
             else:
-                self._background(self._register(group))
+                self._background(self._register(group, held=True))
 
-    async def _register(self, group: str) -> None:
+    async def _register(self, group: str, *, held: bool = False) -> None:
+        if held:
+            await self._held(group)
         channel = await self.runtime.control_channel()
         await get_channel_layer().group_add(group, channel)
         await self._note_watching(group)
@@ -103,6 +110,32 @@ class Hub:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("Reaching the other processes failed", exc_info=task.exception())
+
+    def hold_remote(self, groups: list[str], until: asyncio.Event) -> None:
+        """Let these groups' Redis work started from now on (a background join, frames for
+        other processes) wait until `until` is set, REMOTE_HOLD at most.
+
+        A turn's start sets off a dozen Redis commands (joining its conversation's group,
+        noting that this process watches it, its frames to the user's other processes):
+        run at once, they took the interpreter from the reply's first token, which the
+        provider may send within a millisecond. Held, they run once that token is on the
+        page, or while a slower provider is still thinking. Frames stay in order: each
+        group's are sent by one task, which waits first.
+        """
+        for group in groups:
+            self._holds[group] = until
+
+    def release_remote(self, groups: list[str], until: asyncio.Event) -> None:
+        """Forget the holds `until` put on these groups (its turn has ended)."""
+        for group in groups:
+            if self._holds.get(group) is until:
+                del self._holds[group]
+
+    async def _held(self, group: str) -> None:
+        until = self._holds.get(group)
+        if until is not None and not until.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(until.wait(), REMOTE_HOLD)
 
     async def leave(self, group: str, socket: Watcher) -> None:
         """A socket stops receiving a group's frames."""
@@ -166,6 +199,7 @@ class Hub:
 
     async def _send_queued(self, group: str, queue: deque, conversation_id: int | None) -> None:
         try:
+            await self._held(group)
             while queue:
                 frame = queue.popleft()
                 if conversation_id is None or await self._watched_elsewhere(conversation_id):

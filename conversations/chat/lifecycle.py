@@ -65,6 +65,9 @@ class Turn:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     announced: asyncio.Event = field(default_factory=asyncio.Event)  # The start is published.
     sent: asyncio.Event = field(default_factory=asyncio.Event)  # The first request has left.
+    # The first delta has gone to this process's sockets (or the turn ended): the turn's
+    # Redis work, held until then, may run (broadcast.Hub.hold_remote).
+    first_frame: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
     reading: asyncio.Task | None = None  # The upstream read of the current reply.
 
@@ -235,6 +238,8 @@ async def _own(turn: Turn, started: generation.Started, options: TurnOptions, wa
     # Announcing and joining the control group wait until the request has gone upstream
     # (turn.sent), then overlap the provider's time to answer: the reply's frames wait
     # for the announcement (turn.announced), not the other way.
+    held = [broadcast.group_name(turn.conversation_id), broadcast.user_group_name(turn.user_id)]
+    process.hub.hold_remote(held, turn.first_frame)
     setup = process.loop.create_task(_set_up(turn, started, watch, group))
     try:
         await generation.run_turn(turn, started.begun, started.plan, options)
@@ -246,6 +251,8 @@ async def _own(turn: Turn, started: generation.Started, options: TurnOptions, wa
         logger.exception("Turn in conversation %s failed", turn.conversation_id)
     finally:
         turn.sent.set()  # The turn ended before any request: announce what there is.
+        turn.first_frame.set()
+        process.hub.release_remote(held, turn.first_frame)
         await asyncio.wait({setup})
         await _settle(turn)
         if setup.done() and not setup.cancelled() and setup.result():
@@ -262,6 +269,10 @@ async def _set_up(turn: Turn, started: generation.Started, watch, group: str) ->
         await _quietly(_announce(started, turn))
     finally:
         turn.announced.set()  # Even when announcing failed: the reply must not wait forever.
+    # Stops and snapshot requests from other processes: like the turn's other Redis work,
+    # once its first frame is out (a few milliseconds) or REMOTE_HOLD has passed.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(turn.first_frame.wait(), broadcast.REMOTE_HOLD)
     try:
         await get_channel_layer().group_add(group, await turn.process.control_channel())
     except Exception:  # Without it, only stops from this process reach the turn.

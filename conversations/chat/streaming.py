@@ -194,6 +194,7 @@ async def send_delta(turn: "Turn", *, final: bool = False) -> None:
         stable=turn.blocks.stable if blocks is not None else None,
     )
     await broadcast.publish(turn.conversation_id, frame)
+    turn.first_frame.set()
 
 
 async def finish_reply(
