@@ -532,6 +532,24 @@ async def test_a_body_that_goes_on_after_done_does_not_hold_the_reply(server):
     assert asyncio.get_running_loop().time() - started < 5  # Not the read timeout.
 
 
+async def test_what_is_read_after_done_is_bounded_in_bytes_too(server, monkeypatch):
+    """A body that goes on and on after [DONE] is read for at most AFTER_DONE_BYTES, not
+    until the time bound (here far away): the reply ends at once."""
+    from conversations.llm import client as client_module
+
+    monkeypatch.setattr(client_module, "AFTER_DONE_SECONDS", 30)
+    reply = text_stream("Done")
+    reply.steps += [
+        ("send", b": " + b"x" * (4 * client_module.AFTER_DONE_BYTES) + b"\n"),
+        ("hang",),
+    ]
+    server.script(reply)
+    started = asyncio.get_running_loop().time()
+    events = await collect(make_client(server))
+    assert text_of(events) == "Done"
+    assert asyncio.get_running_loop().time() - started < 10
+
+
 async def test_a_line_without_end_is_refused_not_buffered(server):
     """A stream's line is held whole until its end: past MAX_LINE the read fails."""
     from conversations.llm import client as client_module

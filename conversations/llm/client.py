@@ -299,10 +299,10 @@ async def _body_sent(session, context, params) -> None:
 
 def _environment_proxy(url: str) -> str | None:
     """The proxy the environment names for `url`, if any."""
-    host = urllib.parse.urlsplit(url).hostname
-    if not host or urllib.request.proxy_bypass(host):
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
         return None
-    return urllib.request.getproxies().get(urllib.parse.urlsplit(url).scheme)
+    return urllib.request.getproxies().get(parts.scheme)
 
 
 def _lines(raw: bytes) -> list[str]:

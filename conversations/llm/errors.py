@@ -110,7 +110,7 @@ def from_transport(exc: Exception) -> LLMError:
     """Map a network failure (aiohttp's, a timeout, a line past the limit) to an LLMError."""
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
         message = "Could not reach the model provider."
-    elif isinstance(exc, aiohttp.SocketTimeoutError | TimeoutError):
+    elif isinstance(exc, TimeoutError):  # aiohttp's read timeouts are TimeoutErrors too.
         message = "The model provider stopped responding."
     else:
         message = "The connection to the model provider was lost."
