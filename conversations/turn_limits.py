@@ -21,9 +21,11 @@ about once a second (`take_tokens` / `write_tokens`), in user order, so no two
 processes ever wait on each other's rows in opposite orders.
 """
 
+import contextlib
 import datetime as dt
 import functools
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -99,23 +101,34 @@ def _as_datetime(value) -> datetime | None:
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
+def _allowance_read(
+    user_id: int, day: dt.date, now: datetime, conversation_id: int | None
+) -> tuple[Hashable, str, list]:
+    connection = connections[TurnAllowance.objects.db]
+    ops = connection.ops
+    params = [
+        ops.adapt_datefield_value(day),
+        ops.adapt_datetimefield_value(now),
+        conversation_id or 0,
+        user_id,
+    ]
+    key = ("allowance", user_id, conversation_id or 0, day)
+    return key, _allowance_sql(connection.features.has_select_for_update), params
+
+
+def admit_send_early(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
+    """Send `admit`'s read ahead (turn_sql.early_reads): a batch's go out together."""
+    turn_sql.send_early(*_allowance_read(user_id, _today(now), now, conversation_id))
+
+
 def _allowance(
     user_id: int, day: dt.date, now: datetime, conversation_id: int | None
 ) -> _Allowance | None:
     """The user's allowance row, locked, with their quotas, today's tokens and the turns
     running for them in other conversations beside it."""
-    connection = connections[TurnAllowance.objects.db]
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _allowance_sql(connection.features.has_select_for_update),
-            [
-                ops.adapt_datefield_value(day),
-                ops.adapt_datetimefield_value(now),
-                conversation_id or 0,
-                user_id,
-            ],
-        )
+    with contextlib.closing(
+        turn_sql.read(*_allowance_read(user_id, day, now, conversation_id))
+    ) as cursor:
         row = cursor.fetchone()
     if row is None:
         return None

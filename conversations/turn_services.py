@@ -132,7 +132,9 @@ def turn_begin_send(
     # Ids for the new conversation, message and reply; the user's message in an existing
     # conversation returns its own (its insert must answer at once: it may be a resend).
     created = conversation_id is None
-    ids = turn_sql.NewIds(conversations=int(created), messages=1 + int(created))
+    ids = turn_sql.NewIds(
+        conversations=int(created), messages=1 + int(created), key=(user.pk, client_id)
+    )
     persona = settings_persona(user=user, change=change)
     if conversation_id is None:
         # Almost always none: a cheap id lookup first, the whole message only if found.
@@ -211,6 +213,24 @@ def turn_begin_send(
         changed=changed,
         custom_instructions=instructions,
     )
+
+
+def _send_reads_early(*, user, client_id: str, conversation_id: int | None, **_fields) -> None:
+    """turn_begin_send's reads, sent ahead of it (group_commit: a batch's go out together)."""
+    created = conversation_id is None
+    turn_sql.NewIds.send_early(
+        conversations=int(created), messages=1 + int(created), key=(user.pk, client_id)
+    )
+    if created:
+        turn_sql.root_id_send_early(user_id=user.pk, client_id=client_id)
+    else:
+        turn_sql.conversation_send_early(user_id=user.pk, conversation_id=conversation_id)
+    turn_limits.admit_send_early(
+        user_id=user.pk, conversation_id=conversation_id, now=timezone.now()
+    )
+
+
+turn_begin_send.send_reads_early = _send_reads_early
 
 
 def _set_leaf(conversation: Conversation, leaf: Message, changed: list[str] = ()) -> None:
