@@ -129,14 +129,10 @@ def turn_begin_send(
     """
     now = timezone.now()
     change = change or SettingsChange()
-    # Ids for the new conversation, message and reply; the user's message in an existing
-    # conversation returns its own (its insert must answer at once: it may be a resend).
     created = conversation_id is None
-    ids = turn_sql.NewIds(
-        conversations=int(created), messages=1 + int(created), key=(user.pk, client_id)
-    )
+    ids = turn_sql.NewIds(**_ids_wanted(user=user, client_id=client_id, created=created))
     persona = settings_persona(user=user, change=change)
-    if conversation_id is None:
+    if created:
         # Almost always none: a cheap id lookup first, the whole message only if found.
         if turn_sql.root_id_by_client_id(user_id=user.pk, client_id=client_id) is not None:
             existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
@@ -151,7 +147,7 @@ def turn_begin_send(
         _check_model(models, conversation, change)
         instructions = turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
         turn_sql.insert(conversation, ids)
-        parent, created = None, True
+        parent = None
     else:
         conversation = turn_sql.conversation_get(user_id=user.pk, conversation_id=conversation_id)
         if conversation is None:
@@ -164,7 +160,6 @@ def turn_begin_send(
             if edited is None:
                 raise not_found("message")
             parent = edited.parent_id
-        created = False
     fields = {
         "conversation": conversation,
         "parent_id": parent,
@@ -215,12 +210,21 @@ def turn_begin_send(
     )
 
 
+def _ids_wanted(*, user, client_id: str, created: bool) -> dict:
+    """The ids a send asks for up front: a new conversation's, its message's and its
+    reply's; in an existing conversation only the reply's (the user's message returns its
+    own id: its insert must answer at once, as it may be a resend)."""
+    return {
+        "conversations": int(created),
+        "messages": 1 + int(created),
+        "key": (user.pk, client_id),
+    }
+
+
 def _send_reads_early(*, user, client_id: str, conversation_id: int | None, **_fields) -> None:
     """turn_begin_send's reads, sent ahead of it (group_commit: a batch's go out together)."""
     created = conversation_id is None
-    turn_sql.NewIds.send_early(
-        conversations=int(created), messages=1 + int(created), key=(user.pk, client_id)
-    )
+    turn_sql.NewIds.send_early(**_ids_wanted(user=user, client_id=client_id, created=created))
     if created:
         turn_sql.root_id_send_early(user_id=user.pk, client_id=client_id)
     else:

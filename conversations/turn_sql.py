@@ -102,18 +102,15 @@ def insert(obj: Model, ids: "NewIds | None" = None) -> None:
     building the query each time: with an id from `ids` when it has one for the model
     (nothing to read back), else with one INSERT … RETURNING its id."""
     pk = ids.take(type(obj)) if ids is not None else None
+    if pk is not None:
+        obj.pk = pk
+    sql, fields = (_insert_plan if pk is None else _insert_with_id_plan)(type(obj))
     connection = _db()
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
+        cursor.execute(sql, values)
         if pk is None:
-            sql, fields = _insert_plan(type(obj))
-            values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-            cursor.execute(sql, values)
             obj.pk = cursor.fetchone()[0]
-        else:
-            obj.pk = pk
-            sql, fields = _insert_with_id_plan(type(obj))
-            values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-            cursor.execute(sql, values)
     obj._state.adding = False
     obj._state.db = connection.alias
 
@@ -127,6 +124,11 @@ def _ids_sql(conversations: int, messages: int) -> str:
     return "SELECT " + ", ".join(
         [next_id(Conversation)] * conversations + [next_id(Message)] * messages
     )
+
+
+def _ids_key(key: Hashable, conversations: int, messages: int) -> tuple:
+    # The counts too: an answer with another number of ids is never taken for this one.
+    return ("ids", key, conversations, messages)
 
 
 class NewIds:
@@ -143,14 +145,16 @@ class NewIds:
         self._cursor = None
         self._ids: dict[type[Model], list[int]] | None = None
         if _db().vendor == "postgresql" and (conversations or messages):
-            early = ("ids", key) if key is not None else None
+            early = _ids_key(key, conversations, messages) if key is not None else None
             self._cursor = read(early, _ids_sql(conversations, messages), [])
 
     @staticmethod
     def send_early(*, conversations: int = 0, messages: int = 0, key: Hashable) -> None:
         """Ask for the ids of the NewIds made later with the same arguments (early_reads)."""
         if _db().vendor == "postgresql" and (conversations or messages):
-            send_early(("ids", key), _ids_sql(conversations, messages), [])
+            send_early(
+                _ids_key(key, conversations, messages), _ids_sql(conversations, messages), []
+            )
 
     def take(self, model: type[Model]) -> int | None:
         """The next id for a row of `model`, or None (the insert returns one)."""
