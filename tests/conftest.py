@@ -14,9 +14,35 @@ from conversations.chat import runtime
 from conversations.provider import catalog, upstream
 from conversations.review import stats as review_stats
 from conversations.tools import registry
+from tests import live_server
 from tests.fake_upstream import FakeUpstream
 
 API_KEY = "sk-test-secret-key-123"
+SERVER_LOG_TAIL = 8000  # Characters of each server log shown with a failed test.
+SETUP_STARTED = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that ran real server processes shows the end of their logs: in CI,
+    the server's side of the failure (an exception, a refusal) is otherwise gone."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "setup":
+        item.stash[SETUP_STARTED] = call.start
+    if report.when != "call" or not report.failed:
+        return
+    since = item.stash.get(SETUP_STARTED, call.start)
+    for server in live_server.STARTED:
+        try:
+            if server.log_path.stat().st_mtime < since:
+                continue  # Nothing written since this test began.
+            log = server.log()
+        except OSError:
+            continue
+        report.sections.append(
+            (f"server log {server.log_path} (port {server.port}), its end", log[-SERVER_LOG_TAIL:])
+        )
 
 
 @pytest.fixture

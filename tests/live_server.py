@@ -19,6 +19,9 @@ from django.contrib.sessions.backends.db import SessionStore
 ROOT = Path(__file__).resolve().parent.parent
 # The server as deployed: daphne, with request bodies capped before they are read.
 SERVER_COMMAND = [sys.executable, "-m", "conversations.web.server"]
+# Every server started in this run: a failed test's report shows the end of their logs
+# (tests/conftest.py), which is where a server's side of a failure is written.
+STARTED: list["LiveServer"] = []
 
 
 def free_port() -> int:
@@ -83,7 +86,9 @@ def start_server(env: dict, log_path: Path, *, timeout: float = 30) -> LiveServe
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return LiveServer(process, port, log_path)
+            server = LiveServer(process, port, log_path)
+            STARTED.append(server)
+            return server
         except OSError:
             if process.poll() is not None:
                 break

@@ -194,7 +194,9 @@ def test_a_chat_send_during_a_large_import_succeeds(live, upstream):
                 )
             )
             while True:
-                frame = json.loads(ws.recv(timeout=60))
+                # Longer than any bound of the server's own (its provider read timeout is
+                # 60 s): a turn that fails there arrives as its error, which says why.
+                frame = json.loads(ws.recv(timeout=120))
                 if frame["type"] == "error":
                     turns.append(frame)
                     break
