@@ -561,6 +561,43 @@ async def test_a_line_without_end_is_refused_not_buffered(server):
     assert "connection to the model provider was lost" in error.user_message
 
 
+async def test_an_event_without_end_is_refused_not_buffered(server):
+    """Lines of one event (no blank line between) are held until it ends: past
+    MAX_EVENT_CHARS the read fails. Each line is short, so no line bound applies; and
+    the check for servers that omit blank lines is not made on every line, which made
+    an endless event cost the square of its length."""
+    from conversations.llm import sse as sse_module
+
+    line = b'data: {"choices": [{"delta": {"content": "' + b"x" * 40 + b"\n"
+    lines = sse_module.MAX_EVENT_CHARS // 40  # Each line's data is longer than 40.
+    reply = text_stream("Before", done=False)
+    reply.steps += [("send", line * 1000)] * (lines // 1000 + 1) + [("hang",)]
+    server.script(reply)
+    events, error = await collect_error(make_client(server, max_retries=0))
+    assert text_of(events) == "Before"
+    assert error.user_message == "The model provider sent an event too large to read."
+
+
+async def test_json_nested_past_the_parsers_depth_is_skipped_like_other_garbage(server):
+    deep = "[" * 100_000 + "]" * 100_000
+    server.script(
+        sse(
+            chunk({"content": "A"}),
+            f"data: {deep}\n\n",
+            chunk({"content": "B"}),
+            # No blank line after it: the next line's check for a whole event fails too,
+            # so that line joins this event, garbage.
+            f"data: {deep}\n",
+            chunk({"content": "lost"}),
+            chunk({"content": "C"}, finish="stop"),
+        ),
+        error_reply(500, deep),
+    )
+    assert text_of(await collect(make_client(server))) == "ABC"
+    events, error = await collect_error(make_client(server, max_retries=0))
+    assert events == [] and error.detail.startswith("HTTP 500: [[[")
+
+
 async def test_requests_go_through_the_proxy_the_environment_names(server, monkeypatch):
     """HTTPS_PROXY and friends are honoured (read once, when the client's session is made):
     here the "proxy" is the fake server itself, and the provider a host that does not exist."""

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from conversations import services
 from conversations.models import Conversation, Message, Persona
-from conversations.review import selectors
+from conversations.review import selectors, transcript
 from conversations.review import services as review
 from conversations.review.models import (
     AuditEntry,
@@ -457,3 +457,17 @@ def test_audit_log_marks_deleted_conversations_and_finds_by_id(boss, user, other
         assert {e.pk for e in about} == expected
     about = selectors.audit_log_about(queryset=selectors.audit_log(), object_id=other_user.pk)
     assert gone_id in {e.conversation_id for e in about}  # By its owner, though it is gone.
+
+
+def test_a_tool_calls_arguments_show_indented_or_as_sent(user):
+    conversation = chat(user)
+    calls = [
+        {"id": "a", "name": "calculator", "arguments": '{"expression": "1 + 1"}'},
+        {"id": "b", "name": "calculator", "arguments": '{"expression": '},
+        # A model's arguments nested past the parser's depth: shown as sent, not a 500.
+        {"id": "c", "name": "calculator", "arguments": "[" * 100_000 + "]" * 100_000},
+    ]
+    Message.objects.filter(pk=conversation.current_leaf_id).update(tool_calls=calls)
+    page = transcript.build(conversation=conversation, leaf_id=None)
+    shown = [call["arguments"] for call in page.entries[-1].tool_calls]
+    assert shown == ['{\n  "expression": "1 + 1"\n}', calls[1]["arguments"], calls[2]["arguments"]]

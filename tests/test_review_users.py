@@ -108,6 +108,9 @@ def test_bad_feedback_is_refused_with_reasons(client, user):
         assert response.status_code == 400, body
         assert field in response.json()["fields"]
     assert client.post(url, "not json", content_type="application/json").status_code == 400
+    # Nested past the parser's depth: refused the same way, not a server error.
+    deep = "[" * 100_000 + "]" * 100_000
+    assert client.post(url, deep, content_type="application/json").status_code == 400
     assert post_json(client, url, ["a list"]).status_code == 400
     assert not Feedback.objects.exists()
 

@@ -188,6 +188,8 @@ async def test_run_turns_every_failure_into_an_error_result():
     assert await run("calculator", "{}") == (
         "Error: invalid arguments: missing required argument 'expression'."
     )
+    deep = "[" * 100_000 + "]" * 100_000
+    assert await run("calculator", deep) == "Error: the arguments are nested too deeply to read."
     assert await run("calculator", '{"expression": 5}') == (
         "Error: invalid arguments: argument 'expression' must be of type string."
     )

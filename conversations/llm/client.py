@@ -172,7 +172,7 @@ class LLMClient:
             raise self._redact(from_status(response.status, body, response.headers))
         try:
             data = json.loads(body).get("data", [])
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:
             raise LLMError("The model list could not be read.") from exc
         return [entry for entry in data if isinstance(entry, dict) and entry.get("id")]
 
@@ -328,5 +328,5 @@ async def _read_to_end(response: aiohttp.ClientResponse) -> None:
 def _loads(data: str | bytes) -> object:
     try:
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth.
         return None  # Garbage between good chunks is skipped; all-garbage fails in finish().

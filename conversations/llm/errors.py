@@ -74,7 +74,7 @@ def from_status(status: int, body: bytes, headers: Mapping[str, str]) -> LLMErro
     """Map an HTTP error response to an LLMError."""
     try:
         detail = error_text(json.loads(body))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth.
         detail = body.decode("utf-8", "replace").strip()
     detail = f"HTTP {status}: {detail[:2000]}"
     retry_after = parse_retry_after(headers)

@@ -13,6 +13,13 @@ from .events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usa
 from .messages import ChatMessage, ToolCall
 
 DONE = "[DONE]"
+# One event's data, all its lines together: past this the stream is refused rather than
+# buffered on (a line alone is bounded by the client's read buffer).
+MAX_EVENT_CHARS = 4 * 1024 * 1024
+# Lines of one event after which no more checks are made for a whole JSON payload (a
+# server that omits blank lines): each check parses all the event so far, so checking
+# every line of an endless event would cost the square of its length.
+WHOLE_CHECKS = 8
 
 
 class SSEDecoder:
@@ -20,6 +27,7 @@ class SSEDecoder:
 
     def __init__(self) -> None:
         self._data: list[str] = []
+        self._size = 0
 
     def feed(self, line: str) -> Iterator[str]:
         """Take one line (without its newline); yield any payloads it completes."""
@@ -32,15 +40,22 @@ class SSEDecoder:
         if field != "data":
             return  # event:, id: and retry: carry nothing we use.
         value = value.removeprefix(" ")
-        if self._data and _is_whole_json(self._data):
+        if self._data and len(self._data) <= WHOLE_CHECKS and _is_whole_json(self._data):
             # Some servers omit the blank line between events.
             yield from self.flush()
+        self._size += len(value) + 1
+        if self._size > MAX_EVENT_CHARS:
+            raise LLMError(
+                "The model provider sent an event too large to read.",
+                detail=f"an event's data passed {MAX_EVENT_CHARS} characters",
+            )
         self._data.append(value)
 
     def flush(self) -> Iterator[str]:
         """Yield the pending payload, if any (end of an event or of the stream)."""
         data = "\n".join(self._data)
         self._data = []
+        self._size = 0
         if data.strip():
             yield data
 
@@ -51,7 +66,7 @@ def _is_whole_json(parts: list[str]) -> bool:
         return True
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # Nested past the parser's depth: not JSON to us.
         return False
     return True
 

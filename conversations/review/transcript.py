@@ -142,5 +142,5 @@ def _pretty(arguments: str) -> str:
     """A tool call's JSON arguments, indented when they parse."""
     try:
         return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # Recursion: nested past the parser's depth.
         return arguments

@@ -42,7 +42,7 @@ def json_api(view: Callable) -> Callable:
         if request.method == "POST":
             try:
                 body = json.loads(request.body or b"null")
-            except ValueError:
+            except (ValueError, RecursionError):  # Recursion: nested past the parser's depth.
                 return _error(400, "bad_request", "The body must be JSON.")
             if not isinstance(body, dict):
                 return _error(400, "bad_request", "The body must be a JSON object.")

@@ -193,6 +193,8 @@ async def run(
         parsed = json.loads(arguments or "{}")
     except ValueError as exc:
         return f"Error: the arguments are not valid JSON ({exc})."
+    except RecursionError:
+        return "Error: the arguments are nested too deeply to read."
     problem = check_arguments(spec.parameters, parsed)
     if problem:
         return f"Error: invalid arguments: {problem}."
