@@ -558,7 +558,45 @@ async def test_a_line_without_end_is_refused_not_buffered(server):
     server.script(Reply(steps=[("send", line), ("hang",)]))
     events, error = await collect_error(make_client(server, max_retries=0))
     assert events == []
-    assert "connection to the model provider was lost" in error.user_message
+    assert error.user_message == "The model provider sent a line too long to read."
+
+
+async def test_lines_cut_anywhere_between_reads(server):
+    """Lines are joined across reads however the bytes arrive: within "data:", between CR
+    and LF, inside a character of several bytes; and a last line without its line end."""
+    body = (
+        f"data: {json.dumps(chunk({'content': 'Zoë'}), ensure_ascii=False)}\r\n\r\n"
+        f"data: {json.dumps(chunk({'content': ' and Ōta'}), ensure_ascii=False)}\n\n"
+        f"data: {json.dumps(chunk({'content': '!'}, finish='stop'))}"
+    ).encode()
+    cuts = [3, body.index("ë".encode()) + 1, body.index(b"\r\n") + 1, body.index("Ō".encode()) + 1]
+    steps = []
+    for start, end in zip([0, *cuts], [*cuts, len(body)], strict=True):
+        steps += [("send", body[start:end]), ("sleep", 0.02)]
+    server.script(Reply(steps=steps))
+    events = await collect(make_client(server))
+    assert text_of(events) == "Zoë and Ōta!"
+    assert events[-1] == Finish("stop")
+
+
+async def test_bodies_read_whole_are_bounded(server, monkeypatch):
+    """A completion sent whole is refused past MAX_BODY; of an error's body only the start
+    is read, and the read does not wait for the rest."""
+    from conversations.llm import client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_BODY", 64 * 1024)
+    whole = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "x" * 70_000}}]}
+    server.script(error_reply(200, whole))
+    events, error = await collect_error(make_client(server, max_retries=0))
+    assert (
+        events == [] and error.user_message == "The model provider sent a reply too large to read."
+    )
+
+    endless = error_reply(500, "y" * (client_module.MAX_ERROR_BODY * 2))
+    endless.steps.append(("hang",))
+    server.script(endless)
+    events, error = await collect_error(make_client(server, max_retries=0))
+    assert error.detail == "HTTP 500: " + "y" * 2000  # The detail keeps the first 2,000.
 
 
 async def test_an_event_without_end_is_refused_not_buffered(server):

@@ -15,7 +15,7 @@ from .errors import LLMError, from_status, from_transport
 from .events import Event
 from .messages import ChatMessage, ToolSpec, tool_choice_to_wire
 from .redact import redact
-from .sse import DONE, ChunkReader, SSEDecoder, estimate_prompt_tokens
+from .sse import DONE, ChunkReader, LineSplitter, SSEDecoder, estimate_prompt_tokens
 
 MAX_RETRY_AFTER = 60.0
 # What may follow [DONE] before the body's end is read, so that the connection goes back to
@@ -24,7 +24,13 @@ MAX_RETRY_AFTER = 60.0
 # not loses its connection after this long instead of delaying the reply's end further.
 AFTER_DONE_SECONDS = 0.1
 AFTER_DONE_BYTES = 64 * 1024
-MAX_LINE = 4 * 1024 * 1024  # The longest line of a stream read (aiohttp buffers one whole).
+MAX_LINE = 4 * 1024 * 1024  # The longest line of a stream read (held whole until it ends).
+# Bodies read whole, bounded rather than buffered on: a completion sent whole (its reply is
+# cut at CHAT_MAX_REPLY_CHARS anyway; escaped, a character may take six bytes), the model
+# list, and an error's body, of which only the start is shown.
+MAX_BODY = 32 * 1024 * 1024
+MAX_MODELS_BODY = 8 * 1024 * 1024
+MAX_ERROR_BODY = 64 * 1024
 JSON = {"Content-Type": "application/json"}
 
 
@@ -108,8 +114,7 @@ class LLMClient:
                 # The environment's proxy (HTTPS_PROXY, NO_PROXY), read once: aiohttp's
                 # trust_env reads it, and ~/.netrc, on a thread for every request.
                 proxy=_environment_proxy(self.base_url),
-                # The longest line of a stream (an event carrying a whole reply, say) is
-                # bounded by twice this: past it the read fails rather than buffer on.
+                # Reading from the socket pauses while twice this is buffered unread.
                 read_bufsize=MAX_LINE // 2,
             )
         return self._http
@@ -165,7 +170,8 @@ class LLMClient:
             async with self._session().get(
                 f"{self.base_url}/models", timeout=timeout, allow_redirects=False
             ) as response:
-                body = await response.read()
+                limit = MAX_MODELS_BODY if response.status == 200 else MAX_ERROR_BODY
+                body = await _read_body(response, limit, cut=response.status != 200)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._redact(from_transport(exc)) from exc
         if response.status != 200:
@@ -199,12 +205,12 @@ class LLMClient:
                 trace_request_ctx=_Sent(on_sent) if on_sent else None,
             ) as response:
                 if response.status != 200:
-                    body = await response.read()
+                    body = await _read_body(response, MAX_ERROR_BODY, cut=True)
                     raise from_status(response.status, body, response.headers)
                 reader = ChunkReader(prompt_estimate=estimate_prompt_tokens(request.messages))
                 if "application/json" in response.headers.get("content-type", ""):
                     # The server ignored stream=true and sent one whole completion.
-                    body = await self._within(response.read(), deadline)
+                    body = await self._within(_read_body(response, MAX_BODY), deadline)
                     for event in reader.read(_loads(body)):
                         yield event
                 else:
@@ -221,20 +227,22 @@ class LLMClient:
     async def _read_sse(
         self, response: aiohttp.ClientResponse, reader: ChunkReader, deadline: float
     ) -> AsyncIterator[Event]:
-        decoder = SSEDecoder()
+        lines, decoder = LineSplitter(MAX_LINE), SSEDecoder()
         loop = asyncio.get_running_loop()
         # No timer per line (that was a task per token): aiohttp times each read out.
-        async for raw in response.content:
+        async for raw in response.content.iter_any():
             if loop.time() > deadline:
                 raise self._timed_out(deadline)
-            for line in _lines(raw):
+            for line in lines.feed(raw):
                 for data in decoder.feed(line):
                     if data.strip() == DONE:
                         await _read_to_end(response)
                         return
                     for event in reader.read(_loads(data)):
                         yield event
-        for data in decoder.flush():
+        # The body ended without [DONE]: what is left is the last event.
+        left = [data for line in lines.flush() for data in decoder.feed(line)]
+        for data in [*left, *decoder.flush()]:
             if data.strip() != DONE:
                 for event in reader.read(_loads(data)):
                     yield event
@@ -305,12 +313,22 @@ def _environment_proxy(url: str) -> str | None:
     return urllib.request.getproxies().get(parts.scheme)
 
 
-def _lines(raw: bytes) -> list[str]:
-    """One line as aiohttp splits them (at LF, kept), in text; a lone CR ends lines too."""
-    text = raw.decode("utf-8", errors="replace").rstrip("\n")
-    if text.endswith("\r"):
-        text = text[:-1]
-    return text.split("\r") if "\r" in text else [text]
+async def _read_body(response: aiohttp.ClientResponse, limit: int, *, cut: bool = False) -> bytes:
+    """A body read whole, up to `limit` bytes: past it, refused (or with `cut`, its start;
+    the connection then closes with the response)."""
+    parts, size = [], 0
+    async for chunk in response.content.iter_any():
+        if size + len(chunk) > limit:
+            if cut:
+                parts.append(chunk[: limit - size])
+                break
+            raise LLMError(
+                "The model provider sent a reply too large to read.",
+                detail=f"a response body passed {limit} bytes",
+            )
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
 
 
 async def _read_to_end(response: aiohttp.ClientResponse) -> None:

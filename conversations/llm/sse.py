@@ -22,6 +22,59 @@ MAX_EVENT_CHARS = 4 * 1024 * 1024
 WHOLE_CHECKS = 8
 
 
+class LineSplitter:
+    """A body's bytes as they arrive, in lines of text: LF ends a line, and so does a lone
+    CR within one. A line still unfinished past `limit` bytes is refused, not buffered on.
+
+    Whole chunks are split here rather than read a line at a time: a stream's events
+    arrive one or a few to a chunk, and each line read from aiohttp cost its own call
+    into its buffer on the event loop, with every token of every reply passing through.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._parts: list[bytes] = []  # The unfinished line, joined only once it ends.
+        self._held = 0
+        self._limit = limit
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The lines this chunk ends, in order (without their line ends)."""
+        if b"\n" not in chunk:
+            self._hold(chunk)
+            return []
+        if self._parts:
+            chunk = b"".join(self._parts) + chunk
+            self._parts, self._held = [], 0
+        *ended, rest = chunk.split(b"\n")
+        if rest:
+            self._hold(rest)
+        lines: list[str] = []
+        for raw in ended:
+            lines += _text_lines(raw)
+        return lines
+
+    def flush(self) -> list[str]:
+        """The last line, if the body ended without a line end."""
+        rest = b"".join(self._parts)
+        self._parts, self._held = [], 0
+        return _text_lines(rest) if rest else []
+
+    def _hold(self, part: bytes) -> None:
+        self._held += len(part)
+        if self._held > self._limit:
+            raise LLMError(
+                "The model provider sent a line too long to read.",
+                detail=f"a line passed {self._limit} bytes",
+            )
+        self._parts.append(part)
+
+
+def _text_lines(raw: bytes) -> list[str]:
+    text = raw.decode("utf-8", errors="replace")
+    if text.endswith("\r"):
+        text = text[:-1]
+    return text.split("\r") if "\r" in text else [text]
+
+
 class SSEDecoder:
     """Turns lines of an event stream into the data payload of each event."""
 
