@@ -221,7 +221,7 @@ class LLMClient:
         except aiohttp.SocketTimeoutError as exc:  # Silence while reading.
             raise self._timed_out(deadline) from exc
         except (aiohttp.ClientError, HttpProcessingError, TimeoutError) as exc:
-            # HttpProcessingError: a response aiohttp could not parse, or a line past MAX_LINE.
+            # HttpProcessingError: a response aiohttp could not parse.
             raise from_transport(exc) from exc
 
     async def _read_sse(
