@@ -44,15 +44,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.holding: dict[int, dict] = {}
         self.frames_split = 0
         self.session: SessionWatch | None = None
-        # Accept before closing so the browser sees the code, not a failed handshake.
-        await self.accept()
         if not (self.user and self.user.is_authenticated):
+            # Accept before closing so the browser sees the code, not a failed handshake.
+            await self.accept()
             await self.close(code=UNAUTHENTICATED)
             return
         # This process's turn loops (saves, the sweep) run from now on.
         process = runtime.current()
         self.limits = SocketLimits(self.user.pk, process.sockets)
+        # Counted before the handshake ends: a socket the browser sees open holds its slot
+        # in every process, so a tab opened next, anywhere, finds it counted.
         refusal = await self.limits.open()
+        await self.accept()
         if refusal is not None:  # The user has all the sockets they may have open.
             await self.send_json(refusal)
             await self.close(code=TOO_MANY)
