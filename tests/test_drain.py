@@ -55,5 +55,7 @@ async def test_sigterm_drains_running_turns_then_stops(upstream, tmp_path):
         assert frames[-1]["message"]["status"] == "complete"
         assert frames[-1]["message"]["content"] == "".join(f"w{i} " for i in range(30))
         assert server.process.wait(15) is not None  # It stops once nothing runs.
+        # It closed its connections to the provider itself, before the interpreter's exit.
+        assert "Unclosed client session" not in server.log()
     finally:
         server.stop()

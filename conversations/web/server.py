@@ -28,6 +28,7 @@ def _drain_on_sigterm() -> None:
     from twisted.internet import reactor
 
     from ..chat import runtime
+    from ..provider import upstream
 
     loop = asyncio.get_event_loop()
     draining: list[asyncio.Task] = []
@@ -37,6 +38,9 @@ def _drain_on_sigterm() -> None:
         if process is not None:
             logger.info("Draining: no new turns; %d running", len(process.turns))
             await process.drain(settings.CHAT_DRAIN_SECONDS)
+        # No turn runs any more: close the provider's connections now, while the loop
+        # runs (left to the interpreter's exit, aiohttp complains of an unclosed session).
+        await upstream.close_client()
         reactor.stop()
 
     def on_sigterm() -> None:
