@@ -182,19 +182,19 @@ def _root_sql() -> str:
 def root_id_by_client_id(*, user_id: int, client_id: str) -> int | None:
     """The id of the first message of the user's conversation the client created with this
     id (a first message sent again), or None."""
-    with contextlib.closing(
-        read(("root", user_id, client_id), *_root_read(user_id, client_id))
-    ) as cursor:
+    with contextlib.closing(read(*_root_read(user_id, client_id))) as cursor:
         row = cursor.fetchone()
     return row[0] if row else None
 
 
-def _root_read(user_id: int, client_id: str) -> tuple[str, list]:
-    return _root_sql(), [client_id, user_id]
+# Each read sent early is written once, key and all, for both who sends it and who reads
+# it: a key that differed between the two would lose the early answer without a sound.
+def _root_read(user_id: int, client_id: str) -> tuple[Hashable, str, list]:
+    return ("root", user_id, client_id), _root_sql(), [client_id, user_id]
 
 
 def root_id_send_early(*, user_id: int, client_id: str) -> None:
-    send_early(("root", user_id, client_id), *_root_read(user_id, client_id))
+    send_early(*_root_read(user_id, client_id))
 
 
 @functools.cache
@@ -204,12 +204,8 @@ def _conversation_sql() -> str:
 
 def conversation_get(*, user_id: int, conversation_id: int) -> Conversation | None:
     """The user's conversation with this id (its persona loaded), or None."""
-    found = objects(
-        Conversation,
-        _conversation_sql(),
-        [conversation_id, user_id],
-        key=("conversation", user_id, conversation_id),
-    )
+    key, sql, params = _conversation_read(user_id, conversation_id)
+    found = objects(Conversation, sql, params, key=key)
     if not found:
         return None
     conversation = found[0]
@@ -283,10 +279,16 @@ def get(model: type[Model], pk: int) -> Model | None:
     return found[0] if found else None
 
 
-def conversation_send_early(*, user_id: int, conversation_id: int) -> None:
-    send_early(
-        ("conversation", user_id, conversation_id), _conversation_sql(), [conversation_id, user_id]
+def _conversation_read(user_id: int, conversation_id: int) -> tuple[Hashable, str, list]:
+    return (
+        ("conversation", user_id, conversation_id),
+        _conversation_sql(),
+        [conversation_id, user_id],
     )
+
+
+def conversation_send_early(*, user_id: int, conversation_id: int) -> None:
+    send_early(*_conversation_read(user_id, conversation_id))
 
 
 def objects(model: type[Model], sql: str, params: list, key: Hashable = None) -> list[Model]:
