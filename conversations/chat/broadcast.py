@@ -36,6 +36,13 @@ REMOTE_QUEUE = 1000
 REMOTE_HOLD = 0.2
 
 
+async def held_until(until: asyncio.Event) -> None:
+    """Wait for `until`, REMOTE_HOLD at most: how long a turn's held Redis work waits."""
+    if not until.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(until.wait(), REMOTE_HOLD)
+
+
 class Watcher(Protocol):
     """A socket, as the hub sees it."""
 
@@ -133,9 +140,8 @@ class Hub:
 
     async def _held(self, group: str) -> None:
         until = self._holds.get(group)
-        if until is not None and not until.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(until.wait(), REMOTE_HOLD)
+        if until is not None:
+            await held_until(until)
 
     async def leave(self, group: str, socket: Watcher) -> None:
         """A socket stops receiving a group's frames."""

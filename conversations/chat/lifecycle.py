@@ -271,8 +271,7 @@ async def _set_up(turn: Turn, started: generation.Started, watch, group: str) ->
         turn.announced.set()  # Even when announcing failed: the reply must not wait forever.
     # Stops and snapshot requests from other processes: like the turn's other Redis work,
     # once its first frame is out (a few milliseconds) or REMOTE_HOLD has passed.
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(turn.first_frame.wait(), broadcast.REMOTE_HOLD)
+    await broadcast.held_until(turn.first_frame)
     try:
         await get_channel_layer().group_add(group, await turn.process.control_channel())
     except Exception:  # Without it, only stops from this process reach the turn.
