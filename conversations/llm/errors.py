@@ -107,7 +107,8 @@ def from_status(status: int, body: bytes, headers: Mapping[str, str]) -> LLMErro
 
 
 def from_transport(exc: Exception) -> LLMError:
-    """Map a network failure (aiohttp's, a timeout, a line past the limit) to an LLMError."""
+    """Map a network failure (aiohttp's, a timeout, a response it could not parse) to an
+    LLMError."""
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
         message = "Could not reach the model provider."
     elif isinstance(exc, TimeoutError):  # aiohttp's read timeouts are TimeoutErrors too.

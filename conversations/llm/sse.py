@@ -49,6 +49,8 @@ class LineSplitter:
             self._hold(rest)
         lines: list[str] = []
         for raw in ended:
+            if len(raw) > self._limit:  # Ended in the chunk that took it past the limit.
+                raise self._too_long()
             lines += _text_lines(raw)
         return lines
 
@@ -61,11 +63,14 @@ class LineSplitter:
     def _hold(self, part: bytes) -> None:
         self._held += len(part)
         if self._held > self._limit:
-            raise LLMError(
-                "The model provider sent a line too long to read.",
-                detail=f"a line passed {self._limit} bytes",
-            )
+            raise self._too_long()
         self._parts.append(part)
+
+    def _too_long(self) -> LLMError:
+        return LLMError(
+            "The model provider sent a line too long to read.",
+            detail=f"a line passed {self._limit} bytes",
+        )
 
 
 def _text_lines(raw: bytes) -> list[str]:
