@@ -25,11 +25,5 @@ for _name, _value in {
 from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Static files come straight from the source folders: no collectstatic in tests.
-STORAGES = {
-    **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
-WHITENOISE_USE_FINDERS = True
 # Titles are a second upstream request: tests that want one turn them on.
 CHAT_AUTO_TITLES = False

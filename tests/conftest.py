@@ -1,13 +1,15 @@
 """Shared fixtures: the fake upstream, users, and signed-in websocket connections."""
 
 import asyncio
+import os
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.test import Client
+from django.core.management import call_command
+from django.test import Client, override_settings
 
 from conversations import rate_limits, turn_limits
 from conversations.chat import runtime
@@ -43,6 +45,24 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(
             (f"server log {server.log_path} (port {server.port}), its end", log[-SERVER_LOG_TAIL:])
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(tmp_path_factory):
+    """The static files collected once, as `make run` collects them (the production
+    storage: hashed names, rewritten imports, a manifest), into this run's own folder.
+    Pages rendered here link to them, and every server a test starts serves them (with
+    DEBUG off, through whitenoise), so the suite runs the files people are served."""
+    root = tmp_path_factory.mktemp("staticfiles")
+    before = os.environ.get("DJANGO_STATIC_ROOT")
+    os.environ["DJANGO_STATIC_ROOT"] = str(root)  # Every process a test starts.
+    with override_settings(STATIC_ROOT=root):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield root
+    if before is None:
+        del os.environ["DJANGO_STATIC_ROOT"]
+    else:
+        os.environ["DJANGO_STATIC_ROOT"] = before
 
 
 @pytest.fixture
