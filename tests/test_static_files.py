@@ -190,7 +190,10 @@ def test_every_page_loads_its_modules_from_the_collected_files(upstream, browser
     scripts: list[str] = []
 
     def watch(page):
-        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text} {m.location}"))
+        page.on(
+            "console",
+            lambda m: m.type == "error" and problems.append(f"console: {m.text} {m.location}"),
+        )
         page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
 
         def response(r):
