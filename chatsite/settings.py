@@ -178,6 +178,8 @@ if LLM_CONTINUE_METHOD not in ("instruction", "prefill"):
     raise ImproperlyConfigured("LLM_CONTINUE_METHOD must be instruction or prefill.")
 LLM_READ_TIMEOUT = float(env.get("LLM_READ_TIMEOUT") or 60)
 LLM_TURN_TIMEOUT = float(env.get("LLM_TURN_TIMEOUT") or 600)
+# The longest wait a provider's Retry-After may ask for before a reply is tried again.
+LLM_MAX_RETRY_AFTER = float(env.get("LLM_MAX_RETRY_AFTER") or 30)
 # Connections to the provider one process holds at once (one per streaming reply).
 LLM_MAX_CONNECTIONS = int(env.get("LLM_MAX_CONNECTIONS") or 1000)
 CHAT_MAX_MESSAGE_CHARS = int(env.get("CHAT_MAX_MESSAGE_CHARS") or 100_000)

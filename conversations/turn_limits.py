@@ -24,6 +24,7 @@ processes ever wait on each other's rows in opposite orders.
 import contextlib
 import datetime as dt
 import functools
+import logging
 import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -31,13 +32,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import counters, turn_sql
 from .errors import rate_limited, wait_text
 from .models import Conversation, DailyTokens, TokenQuota, TurnAllowance, UserSettings
+
+logger = logging.getLogger(__name__)
 
 RUNNING_RETRY = 5.0  # When one of several running replies will end is unknown: try soon.
 KEEP_DAYS = 90  # Days of token counts kept for staff (the admin's "Token usage").
@@ -265,11 +268,39 @@ def forget_tokens() -> None:
 _pruned: list[dt.date] = []
 
 
-def write_tokens(*, items: list[tuple[tuple[int, dt.date], int]]) -> None:
-    """Add counts to the users' daily rows (inside the caller's transaction)."""
-    for (user_id, day), tokens in items:
-        counters.add(DailyTokens, {"user_id": user_id, "day": day}, {"tokens": tokens})
+def write_tokens(
+    *, items: list[tuple[tuple[int, dt.date], int]]
+) -> list[tuple[tuple[int, dt.date], int]]:
+    """Add counts to the users' daily rows (inside the caller's transaction); returns the
+    counts to try again. The count of an account deleted meanwhile is dropped; should the
+    counts fail together, each is written alone, and only those that fail again are
+    handed back."""
+    try:
+        with transaction.atomic():
+            for item in items:
+                _write_count(item)
+        failed = []
+    except DatabaseError:
+        failed = []
+        for item in items:
+            try:
+                with transaction.atomic():
+                    _write_count(item)
+            except DatabaseError:
+                logger.exception("Writing the token count of user %s failed", item[0][0])
+                failed.append(item)
     today = _today(timezone.now())
     if not _pruned or _pruned[-1] != today:
         DailyTokens.objects.filter(day__lt=today - timedelta(days=KEEP_DAYS)).delete()
         _pruned[:] = [today]
+    return failed
+
+
+def _write_count(item: tuple[tuple[int, dt.date], int]) -> None:
+    (user_id, day), tokens = item
+    counters.add(
+        DailyTokens,
+        {"user_id": user_id, "day": day},
+        {"tokens": tokens},
+        if_exists=(get_user_model(), user_id),  # A deleted account's count goes with it.
+    )

@@ -9,6 +9,7 @@ message and the reply's placeholder, read the branch. Each function is meant to 
 inside a transaction its caller opened.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,8 @@ from .models import Conversation, Message, Persona
 from .provider.availability import ModelPolicy
 from .review import services as review
 from .services import SettingsChange, conversation_apply_settings, title_from_text
+
+logger = logging.getLogger(__name__)
 
 INTERRUPTED = "The server stopped before this reply finished."
 
@@ -395,48 +398,83 @@ class Progress:
     request: dict | None = None
 
 
-def turns_flush(*, owner: str, conversation_ids: list[int], progress: list[Progress]) -> set[int]:
-    """Save every streaming reply's text and renew this process's leases, all at once.
-
-    Returns the conversations whose lease is still this process's.
-    """
-    now = timezone.now()
-    for item in progress:
-        fields = {"content": item.content, "reasoning": item.reasoning, "updated_at": now}
-        if item.request is not None:
-            fields["request"] = item.request
-        turn_sql.update(Message, item.message_id, fields)
-    if not conversation_ids:
-        return set()
+def turns_renew(*, owner: str, conversation_ids: list[int]) -> set[int]:
+    """Renew this process's leases; returns the conversations whose lease is still its own."""
     leased = Conversation.objects.filter(pk__in=conversation_ids, turn_owner=owner)
-    leased.update(turn_expires_at=now + timedelta(seconds=lease_seconds()))
+    leased.update(turn_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))
     return set(leased.values_list("pk", flat=True))
 
 
-def turns_sweep() -> list[Message]:
-    """Interrupt the replies of turns whose process is gone; return them, saved.
+def turns_flush(*, progress: list[Progress]) -> set[int]:
+    """Save every streaming reply's text so far; returns the replies that could not be.
 
-    A turn's lease that has expired belongs to a process that stopped renewing it: it
-    died, or lost its database for longer than a lease. A reply still streaming with no
-    lease at all predates leases (an upgrade). Neither can ever finish.
+    All together first; if that fails, each in a savepoint of its own, so that one reply
+    that cannot be saved (whatever is wrong with it) fails alone.
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            for item in progress:
+                _save_progress(item, now)
+        return set()
+    except Exception:
+        if len(progress) == 1:
+            logger.exception("Saving reply %s failed", progress[0].message_id)
+            return {progress[0].message_id}
+    failed = set()
+    for item in progress:
+        try:
+            with transaction.atomic():
+                _save_progress(item, now)
+        except Exception:
+            logger.exception("Saving reply %s failed", item.message_id)
+            failed.add(item.message_id)
+    return failed
+
+
+def _save_progress(item: Progress, now: datetime) -> None:
+    fields = {"content": item.content, "reasoning": item.reasoning, "updated_at": now}
+    if item.request is not None:
+        fields["request"] = item.request
+    turn_sql.update(Message, item.message_id, fields)
+
+
+def turns_expired(*, limit: int = 500) -> list[tuple[int, str]]:
+    """Conversations whose turn's lease has expired, with the process that held it."""
+    return list(
+        Conversation.objects.exclude(turn_owner="")
+        .filter(turn_expires_at__lt=timezone.now())
+        .values_list("pk", "turn_owner")[:limit]
+    )
+
+
+def turns_sweep(*, conversation_ids: list[int]) -> list[Message]:
+    """Interrupt the replies of these conversations' turns, whose process is gone; return
+    them, saved.
+
+    Each lease is checked again, locked, in the same transaction: one renewed since it was
+    found expired (its process was waiting on the database) is left alone. A reply still
+    streaming with no lease at all predates leases (an upgrade): it can never finish either.
     """
     now = timezone.now()
     grace = now - timedelta(seconds=lease_seconds())
-    expired = list(
-        Conversation.objects.exclude(turn_owner="")
-        .filter(turn_expires_at__lt=now)
-        .values_list("pk", flat=True)[:500]
-    )
-    unfinished = Message.objects.filter(
-        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
-    ).filter(Q(conversation_id__in=expired) | Q(conversation__turn_owner="", updated_at__lt=grace))
-    ids = list(unfinished.values_list("pk", flat=True)[:500])
-    Message.objects.filter(pk__in=ids).update(
-        status=Message.Status.INTERRUPTED, error=INTERRUPTED, updated_at=now
-    )
-    Conversation.objects.filter(pk__in=expired, turn_expires_at__lt=now).update(
-        turn_owner="", turn_expires_at=None
-    )
+    with transaction.atomic():
+        expired = list(
+            Conversation.objects.select_for_update()
+            .filter(pk__in=conversation_ids, turn_expires_at__lt=now)
+            .exclude(turn_owner="")
+            .values_list("pk", flat=True)
+        )
+        unfinished = Message.objects.filter(
+            status__in=[Message.Status.PENDING, Message.Status.STREAMING]
+        ).filter(
+            Q(conversation_id__in=expired) | Q(conversation__turn_owner="", updated_at__lt=grace)
+        )
+        ids = list(unfinished.values_list("pk", flat=True)[:500])
+        Message.objects.filter(pk__in=ids).update(
+            status=Message.Status.INTERRUPTED, error=INTERRUPTED, updated_at=now
+        )
+        Conversation.objects.filter(pk__in=expired).update(turn_owner="", turn_expires_at=None)
     return list(Message.objects.filter(pk__in=ids))
 
 

@@ -5,6 +5,7 @@ import { buildMessage as build } from "./render.js";
 import { send } from "./socket.js";
 import { isStreaming, state } from "./state.js";
 import { streamInto } from "./stream.js";
+import { clearWaiting } from "./waiting.js";
 
 const messagesEl = $("messages");
 const olderButton = $("load-older");
@@ -96,6 +97,7 @@ export function applyDelta(frame) {
     return;
   }
   node.seq = frame.seq;
+  clearWaiting(node);
   node.body.querySelector(".typing")?.remove();
   if (frame.reasoning) addReasoning(node, frame.reasoning);
   if (frame.content) stopThinking(node);

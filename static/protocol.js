@@ -20,6 +20,7 @@ import { markUnavailable } from "./modelpicker.js";
 import * as sidebar from "./sidebar.js";
 import { state } from "./state.js";
 import { doneRunning, showRunning } from "./toolsteps.js";
+import { showWaiting } from "./waiting.js";
 
 const handlers = {
   "conversation.created": (f) => {
@@ -82,6 +83,11 @@ const handlers = {
     scrollToEnd();
   },
   "message.delta": (f) => applyDelta(f),
+  "message.waiting": (f) => {
+    if (f.conversation !== state.conversationId) return;
+    const node = state.nodes.get(f.message);
+    if (node && node.message.status === "streaming") showWaiting(node, f);
+  },
   "message.completed": (f) => {
     if (f.conversation !== state.conversationId) return;
     const html = finalHtml(f.message);

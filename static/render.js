@@ -9,6 +9,7 @@ import { buildReasoning, resumeThinking } from "./reasoning.js";
 import { state } from "./state.js";
 import { streamInto, streamingParts } from "./stream.js";
 import { buildToolCard } from "./toolsteps.js";
+import { showWaiting } from "./waiting.js";
 
 export { actionButton };
 
@@ -76,6 +77,7 @@ export function buildMessage(message) {
     thinkingSince: null,
   };
   if (parts.preview && node.text.length > node.stable) streamInto(node, { content: "" });
+  if (message.status === "streaming" && message.waiting) showWaiting(node, message.waiting);
   resumeThinking(node);
   return node;
 }

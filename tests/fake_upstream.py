@@ -117,6 +117,9 @@ class FakeUpstream:
 
     def __init__(self) -> None:
         self.replies: list[Reply] = []
+        # Replies for requests whose last user message contains a key: tests that run
+        # turns at once say which reply goes to which turn.
+        self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Recorded] = []
         self.models: dict = {"object": "list", "data": [{"id": "test-model"}]}
         self.stopping = threading.Event()
@@ -150,12 +153,21 @@ class FakeUpstream:
         with self.lock:
             self.replies.extend(replies)
 
+    def route(self, marker: str, *replies: Reply) -> None:
+        """Queue replies for the requests whose last user message contains `marker`."""
+        with self.lock:
+            self.routes.setdefault(marker, []).extend(replies)
+
     def completions(self) -> list[Recorded]:
         """The chat completion requests received so far."""
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
-    def _next_reply(self) -> Reply:
+    def _next_reply(self, body: dict | None = None) -> Reply:
+        asked = _last_user_text(body)
         with self.lock:
+            for marker, replies in self.routes.items():
+                if replies and marker in asked:
+                    return replies.pop(0)
             if self.replies:
                 return self.replies.pop(0)
         return error_reply(500, {"error": {"message": "the fake upstream has no scripted reply"}})
@@ -200,7 +212,7 @@ class FakeUpstream:
                 except ValueError:
                     body = None
                 self._record(body)
-                reply = upstream._next_reply()
+                reply = upstream._next_reply(body)
                 if reply.no_response:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -237,6 +249,16 @@ class FakeUpstream:
         return Handler
 
 
+def _last_user_text(body: dict | None) -> str:
+    if not isinstance(body, dict):
+        return ""
+    for message in reversed(body.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else json.dumps(content)
+    return ""
+
+
 def tool_calls_stream(*calls: tuple[str, str], split: int = 0, indexed: bool = True) -> Reply:
     """A streamed reply that calls tools: (name, arguments JSON) pairs.
 
@@ -259,3 +281,56 @@ def tool_calls_stream(*calls: tuple[str, str], split: int = 0, indexed: bool = T
     events.append(chunk(finish="tool_calls"))
     events.append(chunk(usage={"prompt_tokens": 20, "completion_tokens": 8}))
     return sse(*events)
+
+
+# ---- Providers as they really behave ---------------------------------------------------
+# Each profile is what a real provider does on a bad day; tests scale the seconds down
+# with the app's timeouts and lease, and one test runs them all in real time.
+
+
+def late_first_token(seconds: float, *pieces: str) -> Reply:
+    """A queued provider, or a model reasoning unseen: the headers, then nothing for
+    `seconds`, then the reply."""
+    reply = text_stream(*pieces)
+    reply.steps.insert(0, ("sleep", seconds))
+    return reply
+
+
+def long_reply(seconds: float, pieces: int = 40) -> Reply:
+    """A reply that streams for about `seconds`, `pieces` words evenly spread."""
+    return text_stream(*[f"w{i} " for i in range(pieces)], delay=seconds / pieces)
+
+
+def silent() -> Reply:
+    """The headers, then nothing at all, however long the client waits."""
+    return Reply(steps=[("hang",)])
+
+
+def rate_limited(retry_after: float) -> Reply:
+    """A 429 asking to be tried again in `retry_after` seconds."""
+    return error_reply(
+        429,
+        {"error": {"message": "Rate limit reached, slow down"}},
+        {"Retry-After": f"{retry_after:g}"},
+    )
+
+
+def server_errors(count: int, status: int = 503) -> list[Reply]:
+    """A burst of `count` server errors."""
+    return [error_reply(status, {"error": {"message": "overloaded"}})] * count
+
+
+def bursty(text: str, *, pause: float = 0.05) -> Reply:
+    """A stream whose events arrive in bursts: several events in one read, then events cut
+    anywhere, mid-line and mid-character (UTF-8), with pauses between the pieces."""
+    events = [chunk({"role": "assistant", "content": ""})]
+    events += [chunk({"content": text[i : i + 3]}) for i in range(0, len(text), 3)]
+    events += [chunk(finish="stop"), chunk(usage={"prompt_tokens": 5, "completion_tokens": 9})]
+    body = b"".join(f"data: {json.dumps(e, ensure_ascii=False)}\n\n".encode() for e in events)
+    body += b"data: [DONE]\n\n"
+    steps, at, sizes = [], 0, [1, 2, 7, 400, 3, 1, 90, 11, 5, 1000]
+    while at < len(body):
+        size = sizes[len(steps) // 2 % len(sizes)]
+        steps += [("send", body[at : at + size]), ("sleep", pause)]
+        at += size
+    return Reply(steps=steps)

@@ -116,3 +116,46 @@ async def test_starts_batched_together_each_get_their_own_answer(size, django_us
         assert saved["reply"] == {"parent_id": new.user_message.pk, "status": "streaming"}
         assert saved["leaf"] == new.reply.pk
     assert sorted(await _client_ids()) == (["new", "same"] if size > 1 else ["same"])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_work_queued_as_a_batch_ends_is_taken(workers):
+    """A caller woken by its result queues more work at once, before the worker that
+    served it has finished as a task: that work must still run. (A worker that left the
+    set of workers only in its done-callback, one loop iteration later, counted as running
+    in that window, and the new work waited for ever: the save loop hung so.)"""
+    commit = GroupCommit(workers=workers)
+    runs: list[str] = []
+    try:
+        assert await commit.run(make_group, name="a", runs=runs) == "a"
+        # No await between the first result and the next run: the race, every time.
+        async with asyncio.timeout(10):
+            assert await commit.run(make_group, name="b", runs=runs) == "b"
+            assert await commit.run(make_group, name="c", runs=runs) == "c"
+    finally:
+        commit.shutdown()
+    assert runs == ["a", "b", "c"]
+
+
+async def test_a_worker_cancelled_mid_batch_leaves_no_caller_waiting():
+    """The loop closing under a worker (its task cancelled) cancels what it held and what
+    was queued behind it: no caller waits for work that will not run."""
+    commit = GroupCommit()
+    started, release = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def slow(**_):
+        loop.call_soon_threadsafe(started.set)
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(5)
+
+    first = asyncio.ensure_future(commit.run(slow))
+    await started.wait()
+    second = asyncio.ensure_future(commit.run(make_group, name="late", runs=[]))
+    await asyncio.sleep(0)
+    for worker in list(commit._workers):
+        worker.cancel()
+    release.set()
+    async with asyncio.timeout(10):
+        results = await asyncio.gather(first, second, return_exceptions=True)
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
+    assert not commit._workers

@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async as db
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from conversations import services
+from conversations import services, turn_limits
 from conversations.chat import runtime
 from conversations.models import Conversation, DailyTokens, Message, TokenQuota
 from tests.fake_upstream import text_stream
@@ -284,3 +284,22 @@ async def test_a_resend_is_answered_even_over_a_limit(connect, user, fake_upstre
     assert not by_type(again, "error")
     assert again[-1]["message"]["client_id"] == "same"
     assert again[-1]["conversation"] == frames[0]["conversation"]
+
+
+async def test_an_account_deleted_before_its_count_is_written_costs_the_others_nothing(
+    user, other_user
+):
+    """The token counts of several users are written together: one whose account is gone
+    (its row's foreign key would fail the whole transaction at commit) is dropped, and
+    every other count is written at once, not retried for ever."""
+    turn_limits.record_tokens(user_id=user.pk, tokens=70)
+    turn_limits.record_tokens(user_id=other_user.pk, tokens=30)
+    gone = other_user.pk
+    await db(other_user.delete)()
+    process = runtime.current()
+    await process.write_tokens()
+    assert await db(lambda: dict(DailyTokens.objects.values_list("user_id", "tokens")))() == {
+        user.pk: 70
+    }
+    assert turn_limits.pending_tokens(gone, timezone.now().date()) == 0
+    await runtime.shutdown()

@@ -315,7 +315,11 @@ async def test_rate_limit_with_retry_after_is_retried(server):
 async def test_rate_limit_with_long_retry_after_is_not_waited_for(server):
     server.script(error_reply(429, {"error": {"message": "slow down"}}, {"Retry-After": "120"}))
     _, error = await collect_error(make_client(server))
-    assert error.user_message == "Rate limited, try again in 120 s."
+    assert error.user_message == (
+        "The model provider is busy and asked to wait 120 s, longer than this server waits "
+        "(30 s). Try again later."
+    )
+    assert "Retry-After 120 s" in error.detail
     assert len(server.completions()) == 1
 
 
@@ -404,14 +408,16 @@ async def test_silence_times_out(server):
     server.script(sse(chunk({"content": "a"}), chunk({"content": "b"}), delay=1.0))
     events, error = await collect_error(make_client(server, read_timeout=0.3))
     assert text_of(events) == "a"
-    assert error.user_message == "The model provider stopped responding."
+    assert (
+        error.user_message == "The model provider sent nothing for 0.3 s, so the reply was stopped."
+    )
 
 
 async def test_slow_drip_hits_the_overall_deadline(server):
     server.script(sse(*[chunk({"content": "."})] * 50, delay=0.1))
     events, error = await collect_error(make_client(server, deadline=0.6))
     assert 0 < len(text_of(events)) < 50
-    assert error.user_message == "The reply took too long and was cut off."
+    assert error.user_message == "The reply took longer than 0.6 s and was cut off."
 
 
 async def test_redirects_are_not_followed(server):

@@ -263,11 +263,7 @@ def test_search_finds_words_in_messages_and_titles_of_ones_own(client, user, oth
     assert client.get("/search.json", {"q": "sourd"}).json()["results"]
     assert client.get("/search.json", {"q": 'NEAR("x" OR'}).status_code == 200
     message = mine.messages.get()
-    turn_services.turns_flush(
-        owner="p",
-        conversation_ids=[],
-        progress=[turn_services.Progress(message.pk, "rye bread only", "")],
-    )
+    turn_services.turns_flush(progress=[turn_services.Progress(message.pk, "rye bread only", "")])
     assert [
         r["conversation"] for r in client.get("/search.json", {"q": "sourdough"}).json()["results"]
     ] == [titled.pk]

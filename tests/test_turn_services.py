@@ -100,23 +100,48 @@ def test_a_resent_message_is_never_busy_and_starts_nothing(user):
     assert again.message.pk == first.user_message.pk
 
 
-def test_flush_saves_text_and_renews_only_this_process_leases(user):
+def test_renewal_renews_only_this_process_leases(user):
     conversation = make_conversation(user)
-    begun = begin(user, conversation)
+    begin(user, conversation)
     other = make_conversation(user)
     begin(user, other, owner="p2")
     past = timezone.now() - timedelta(seconds=1)
     Conversation.objects.update(turn_expires_at=past)
-    kept = turn_services.turns_flush(
-        owner="p1",
-        conversation_ids=[conversation.pk, other.pk],
-        progress=[turn_services.Progress(begun.reply.pk, "so far", "", {"model": "m"})],
-    )
+    kept = turn_services.turns_renew(owner="p1", conversation_ids=[conversation.pk, other.pk])
     assert kept == {conversation.pk}
-    begun.reply.refresh_from_db()
-    assert begun.reply.content == "so far" and begun.reply.request == {"model": "m"}
+    conversation.refresh_from_db()
+    assert conversation.turn_expires_at > timezone.now()
     other.refresh_from_db()
     assert other.turn_expires_at == past
+
+
+def test_flush_saves_each_reply_text(user):
+    begun = begin(user, make_conversation(user))
+    failed = turn_services.turns_flush(
+        progress=[turn_services.Progress(begun.reply.pk, "so far", "", {"model": "m"})]
+    )
+    assert failed == set()
+    begun.reply.refresh_from_db()
+    assert begun.reply.content == "so far" and begun.reply.request == {"model": "m"}
+
+
+def test_a_reply_that_cannot_be_saved_fails_alone(user):
+    good = begin(user, make_conversation(user)).reply
+    bad = begin(user, make_conversation(user)).reply
+    later = begin(user, make_conversation(user)).reply
+    failed = turn_services.turns_flush(
+        progress=[
+            turn_services.Progress(good.pk, "good text", ""),
+            # A request record that cannot be stored (not JSON): this reply's save fails.
+            turn_services.Progress(bad.pk, "bad text", "", {"tool": object()}),
+            turn_services.Progress(later.pk, "later text", ""),
+        ]
+    )
+    assert failed == {bad.pk}
+    contents = dict(
+        Message.objects.filter(pk__in=[good.pk, bad.pk, later.pk]).values_list("pk", "content")
+    )
+    assert contents == {good.pk: "good text", bad.pk: "", later.pk: "later text"}
 
 
 def test_the_sweep_interrupts_only_turns_whose_lease_expired(user):
@@ -128,13 +153,28 @@ def test_the_sweep_interrupts_only_turns_whose_lease_expired(user):
     Conversation.objects.filter(pk=dead.pk).update(
         turn_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    swept = turn_services.turns_sweep()
+    expired = turn_services.turns_expired()
+    assert expired == [(dead.pk, "dead")]
+    swept = turn_services.turns_sweep(conversation_ids=[dead.pk, alive.pk])
     assert [m.pk for m in swept] == [dead_reply.pk]
     assert swept[0].status == "interrupted" and swept[0].content == "half"
     alive_reply.refresh_from_db()
     assert alive_reply.status == "streaming"
     dead.refresh_from_db()
     assert dead.turn_owner == "" and dead.turn_expires_at is None
+
+
+def test_the_sweep_spares_a_lease_renewed_since_it_was_found_expired(user):
+    conversation = make_conversation(user)
+    reply = begin(user, conversation, owner="slow").reply
+    Conversation.objects.filter(pk=conversation.pk).update(
+        turn_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert turn_services.turns_expired() == [(conversation.pk, "slow")]
+    turn_services.turns_renew(owner="slow", conversation_ids=[conversation.pk])
+    assert turn_services.turns_sweep(conversation_ids=[conversation.pk]) == []
+    reply.refresh_from_db()
+    assert reply.status == "streaming"
 
 
 def test_the_sweep_interrupts_old_replies_left_streaming_without_a_lease(user):
@@ -146,8 +186,9 @@ def test_the_sweep_interrupts_old_replies_left_streaming_without_a_lease(user):
         parent=conversation.current_leaf,
         status=Message.Status.STREAMING,
     )
-    assert turn_services.turns_sweep() == []  # Recent: it may be a turn just starting.
+    # Recent: it may be a turn just starting.
+    assert turn_services.turns_sweep(conversation_ids=[]) == []
     Message.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
-    assert [m.pk for m in turn_services.turns_sweep()] == [stuck.pk]
+    assert [m.pk for m in turn_services.turns_sweep(conversation_ids=[])] == [stuck.pk]
     stuck.refresh_from_db()
     assert stuck.status == "interrupted" and stuck.content == "half"

@@ -42,15 +42,16 @@ class GroupCommit:
 
     With `workers` > 1, up to that many batches run at once, each on its own thread and
     connection (PostgreSQL: its round trips overlap); with one, every batch runs on the
-    one database thread (SQLite has a single writer anyway).
+    one database thread (SQLite has a single writer anyway), unless `own_thread` gives the
+    lane a thread of its own: its work then never waits behind what runs on that one.
     """
 
-    def __init__(self, *, workers: int = 1) -> None:
+    def __init__(self, *, workers: int = 1, own_thread: bool = False) -> None:
         self._queue: list[_Work] = []
         self._workers: set[asyncio.Task] = set()
         self._limit = workers
         self._threads: ThreadPoolExecutor | None = None
-        if workers > 1:
+        if workers > 1 or own_thread:
             # Threads of its own, each with its own connection from the pool, handed back
             # after every batch (asgiref's shared executor would tie connections to tasks).
             self._threads = ThreadPoolExecutor(workers, thread_name_prefix="group-commit")
@@ -86,32 +87,53 @@ class GroupCommit:
         future = asyncio.get_running_loop().create_future()
         self._queue.append(_Work(function, kwargs, after, future, order, repeatable))
         if len(self._workers) < self._limit:
-            # A context of its own: the worker outlives its caller, and must not inherit a
-            # request's (asgiref's executor of a finished request, for one).
-            worker = asyncio.create_task(
-                self._drain(), name="group-commit", context=contextvars.Context()
-            )
-            self._workers.add(worker)
-            worker.add_done_callback(self._workers.discard)
+            self._start_worker()
         return await future
 
+    def _start_worker(self) -> None:
+        # A context of its own: the worker outlives its caller, and must not inherit a
+        # request's (asgiref's executor of a finished request, for one).
+        worker = asyncio.create_task(
+            self._drain(), name="group-commit", context=contextvars.Context()
+        )
+        self._workers.add(worker)
+
     async def _drain(self) -> None:
-        while self._queue:
-            # With several workers, share what is waiting rather than one taking it all.
-            size = max(1, min(MAX_BATCH, -(-len(self._queue) // self._limit)))
-            batch, self._queue = self._queue[:size], self._queue[size:]
-            batch.sort(key=lambda work: work.order)  # Stable: otherwise as it came.
-            try:
-                results = await self._execute(batch)
-            except Exception as exc:  # noqa: BLE001 - the commit itself failed: tell every caller
-                results = [(False, exc)] * len(batch)
-            for work, (ok, value) in zip(batch, results, strict=True):
-                if work.future.done():
-                    continue
-                if ok:
-                    work.future.set_result(value)
-                else:
-                    work.future.set_exception(value)
+        """Take batches until the queue is empty, then leave the set of workers.
+
+        Leaving happens in the same step as finding the queue empty: with no await between
+        them, no `run` can queue work that this worker will not take while it still counts
+        as running (a done-callback would leave one loop iteration later, and work queued
+        in that window waited for ever).
+        """
+        batch: list[_Work] = []
+        try:
+            while self._queue:
+                # With several workers, share what is waiting rather than one taking it all.
+                size = max(1, min(MAX_BATCH, -(-len(self._queue) // self._limit)))
+                batch, self._queue = self._queue[:size], self._queue[size:]
+                batch.sort(key=lambda work: work.order)  # Stable: otherwise as it came.
+                try:
+                    results = await self._execute(batch)
+                except Exception as exc:  # noqa: BLE001 - the commit itself failed: tell every caller
+                    results = [(False, exc)] * len(batch)
+                for work, (ok, value) in zip(batch, results, strict=True):
+                    if work.future.done():
+                        continue
+                    if ok:
+                        work.future.set_result(value)
+                    else:
+                        work.future.set_exception(value)
+                batch = []
+        except BaseException:
+            # Cancelled (the loop is closing): nobody may wait for work that will not run.
+            waiting, self._queue = [*batch, *self._queue], []
+            for work in waiting:
+                if not work.future.done():
+                    work.future.cancel()
+            raise
+        finally:
+            self._workers.discard(asyncio.current_task())  # type: ignore[arg-type]
 
 
 def _execute_and_hand_back(batch: list[_Work]) -> list[tuple[bool, Any]]:
@@ -119,7 +141,8 @@ def _execute_and_hand_back(batch: list[_Work]) -> list[tuple[bool, Any]]:
     try:
         return _execute(batch)
     finally:
-        connection.close()  # Back to the pool: nothing is held between batches.
+        if connection.vendor == "postgresql":
+            connection.close()  # Back to the pool: nothing is held between batches.
 
 
 def _execute(batch: list[_Work]) -> list[tuple[bool, Any]]:

@@ -35,6 +35,26 @@ WATCH_TIMEOUT = 5.0
 SENT_TIMEOUT = 1.0  # Announcing waits no longer for the request to leave (a slow connect).
 
 
+@dataclass
+class Wait:
+    """What a streaming reply waits for: the provider's first (or next) words, or the next
+    try of a request the provider refused for now (`message.waiting`)."""
+
+    state: str  # "waiting" or "retrying"
+    since: float  # Loop time the silence began (waiting).
+    until: float  # Loop time of the next try (retrying).
+    reason: str = ""
+    sent: bool = False  # Its frame has gone out.
+
+    def shown(self, now: float) -> dict:
+        """The frame's fields: seconds silent so far, or left until the next try."""
+        seconds = now - self.since if self.state == "waiting" else self.until - now
+        shown: dict = {"state": self.state, "seconds": max(0, round(seconds))}
+        if self.reason:
+            shown["reason"] = self.reason
+        return shown
+
+
 @dataclass(eq=False)
 class Turn:
     """A turn running in this process: the reply streaming now, and how far frames got."""
@@ -61,6 +81,8 @@ class Turn:
     lost: bool = False  # Another process took the lease: this one must not finish it.
     cancelled: bool = False  # The process is shutting down under the turn.
     phase: str = "reply"  # "reply" or "tools".
+    heard: float = 0.0  # Loop time the provider was last heard from (or the request left).
+    waiting: Wait | None = None  # The reply waits for its provider, and watchers know.
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     announced: asyncio.Event = field(default_factory=asyncio.Event)  # The start is published.
@@ -88,6 +110,7 @@ class Turn:
         self.blocks, self.blocks_html = BlockSplitter(render_markdown), []
         self.record, self.record_saved, self.saved = record, False, (0, 0)
         self.phase = "reply"
+        self.heard, self.waiting = self.process.loop.time(), None
         self.resumed = resumed
         if resumed is not None:
             self.content.append(resumed.content)
@@ -109,8 +132,18 @@ class Turn:
         if self.reading is not None:
             self.reading.cancel()
 
+    def wait(self, *, state: str, seconds: float, reason: str = "") -> None:
+        """Note that the reply waits: silent for `seconds` so far, or retried in `seconds`."""
+        now = self.process.loop.time()
+        if state == "waiting":
+            self.waiting = Wait(state, since=now - seconds, until=now, reason=reason)
+        else:
+            self.waiting = Wait(state, since=now, until=now + seconds, reason=reason)
+
     def snapshot(self) -> dict:
-        """The current reply as the frames so far have shown it: text, finished blocks, seq."""
+        """The current reply as the frames so far have shown it: text, finished blocks, seq,
+        and what it waits for, if its watchers were told."""
+        waiting = self.waiting
         return {
             "message": self.message_id,
             "content": self.content.text()[: self.sent_content],
@@ -118,6 +151,9 @@ class Turn:
             "seq": self.seq,
             "stable": self.blocks.stable if self.blocks else 0,
             "html": "".join(self.blocks_html),
+            "waiting": waiting.shown(self.process.loop.time())
+            if waiting is not None and waiting.sent
+            else None,
         }
 
     def take_progress(self) -> turn_services.Progress | None:

@@ -195,6 +195,24 @@ def message_delta(
     return frame
 
 
+def message_waiting(
+    conversation_id: int, message_id: int, *, state: str, seconds: int, reason: str = ""
+) -> dict:
+    """A `message.waiting` frame: a streaming reply waits for its provider, silent for
+    `seconds` so far (`waiting`), or to be tried again in `seconds` (`retrying`, with the
+    provider's `reason`). The next delta ends the wait."""
+    frame = {
+        "type": "message.waiting",
+        "conversation": conversation_id,
+        "message": message_id,
+        "state": state,
+        "seconds": seconds,
+    }
+    if reason:
+        frame["reason"] = reason
+    return frame
+
+
 def message_created(conversation_id: int, message: Message) -> dict:
     """A `message.created` frame."""
     return {

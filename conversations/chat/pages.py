@@ -96,6 +96,8 @@ def apply_snapshot(frame: dict, snapshot: dict) -> None:
                 "html": snapshot["html"],
                 "stable": snapshot["stable"],
             }
+            if snapshot.get("waiting"):
+                message["waiting"] = snapshot["waiting"]
 
 
 async def conversation_state(*, user: AbstractBaseUser, conversation_id: int) -> dict:

@@ -4,13 +4,17 @@ One Runtime per event loop (one per daphne process; one per test). It holds:
 - the process's identity, written into the leases of the turns it runs;
 - the turns running here (`turns`), by conversation;
 - the group commit every turn's database work goes through;
-- three background loops: the progress save (every SAVE_INTERVAL, one transaction for
-  all streaming replies, which also renews this process's leases; then the tokens
-  replies used, for the daily quotas), the sweep (replies whose process died are
-  interrupted once their lease has expired), and the control channel, where stop and
-  snapshot requests from other processes arrive, and news that staff changed the models
-  (the channel joins PROCESSES_GROUP, which every process joins);
+- four background loops: lease renewal (a few times a lease, on a lane and a thread of
+  its own, so it never waits behind the batches it keeps alive), the progress save
+  (every SAVE_INTERVAL, one transaction for all streaming replies; then the tokens replies
+  used, for the daily quotas), the sweep (replies whose process died are interrupted once
+  their lease has expired and their process does not answer), and the control channel,
+  where stop, snapshot and liveness requests from other processes arrive, and news that
+  staff changed the models (the channel joins PROCESSES_GROUP, which every process joins);
 - the model catalog in memory (provider/catalog.py), loaded at start and kept fresh.
+
+A loop's failure is logged and the loop goes on; each database step is bounded in time
+(STEP_TIMEOUT), so no loop can hang on one.
 """
 
 import asyncio
@@ -38,6 +42,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SAVE_INTERVAL = 1.0  # Partial text reaches the database about once a second.
+# The longest one loop waits for one database step; past it the step counts as failed
+# (and is tried again on the next round): a lock held for minutes holds up no loop.
+STEP_TIMEOUT = 30.0
+# How long the sweep waits for the process holding an expired lease to say it is alive.
+ALIVE_WAIT = 2.0
+
+
+def lease_interval() -> float:
+    """How often leases are renewed: a few times within each lease."""
+    return min(SAVE_INTERVAL, settings.CHAT_TURN_LEASE_SECONDS / 4)
 
 
 def control_group(conversation_id: int) -> str:
@@ -55,6 +69,9 @@ class Runtime:
         # Finishes, saves and tool results share one lane: their rows overlap, and one lane
         # cannot deadlock with itself. Starts touch only their own conversation's rows.
         self.commit = GroupCommit()
+        # Lease renewal: its own lane and thread (and connection), never queued behind the
+        # batches of the replies it keeps alive.
+        self.leases = GroupCommit(own_thread=True)
         self.starts = (
             GroupCommit(workers=settings.CHAT_START_WORKERS)
             if connection.vendor == "postgresql"
@@ -66,9 +83,13 @@ class Runtime:
         self.draining = False
         self._tasks: list[asyncio.Task] = []
         self._ready = asyncio.Event()
+        # Liveness questions this process asked, by conversation: answered by the process
+        # that runs the conversation's turn (see sweep_now).
+        self._alive: dict[int, asyncio.Future] = {}
 
     def start(self) -> None:
         loops = {
+            "leases": self._lease_loop,
             "save": self._save_loop,
             "sweep": self._sweep_loop,
             "control": self._control_loop,
@@ -90,6 +111,7 @@ class Runtime:
         await self.hub.close()
         await self.sockets.close()
         await upstream.close_client()
+        self.leases.shutdown()
         if self.starts is not self.commit:
             self.starts.shutdown()
 
@@ -99,42 +121,80 @@ class Runtime:
         assert self.channel is not None
         return self.channel
 
-    # ---- progress saves and lease renewal --------------------------------------------
+    # ---- leases ----------------------------------------------------------------------
 
-    async def save_now(self) -> None:
-        """Save every streaming reply's text and renew this process's leases: one transaction."""
-        turns = list(self.turns.values())
-        progress = [p for turn in turns if (p := turn.take_progress()) is not None]
-        ids = [turn.conversation_id for turn in turns if turn.leased]
-        if not progress and not ids:
+    async def renew_leases(self) -> None:
+        """Renew the lease of every turn running here; stop those another process took."""
+        turns = [turn for turn in self.turns.values() if turn.leased]
+        if not turns:
             return
         try:
-            kept = await self.commit.run(
-                turn_services.turns_flush,
-                owner=self.process_id,
-                conversation_ids=ids,
-                progress=progress,
+            kept = await asyncio.wait_for(
+                self.leases.run(
+                    turn_services.turns_renew,
+                    owner=self.process_id,
+                    conversation_ids=[turn.conversation_id for turn in turns],
+                ),
+                STEP_TIMEOUT,
             )
         except Exception:
-            logger.exception("Saving streaming replies failed; will retry")
-            for turn, item in zip(turns, progress, strict=False):
-                turn.progress_failed(item)
+            logger.exception("Renewing leases failed; will retry")
             return
         for turn in turns:
-            if turn.leased and turn.conversation_id not in kept:
+            # A turn that ended meanwhile released its lease itself: not lost.
+            if (
+                turn.leased
+                and turn.conversation_id not in kept
+                and self.turns.get(turn.conversation_id) is turn
+            ):
                 logger.warning("Lost the lease of conversation %s", turn.conversation_id)
                 turn.request_stop(lost=True)
 
+    async def _lease_loop(self) -> None:
+        while True:
+            await asyncio.sleep(lease_interval())
+            try:
+                await self.renew_leases()
+            except Exception:  # Never silent, never the end of the loop.
+                logger.exception("The lease loop failed; going on")
+
+    # ---- progress saves ----------------------------------------------------------------
+
+    async def save_now(self) -> None:
+        """Save every streaming reply's text: one transaction, each reply on its own (one
+        that cannot be saved fails alone, and is tried again next time)."""
+        turns = list(self.turns.values())
+        progress = {p.message_id: (turn, p) for turn in turns if (p := turn.take_progress())}
+        if not progress:
+            return
+        try:
+            failed = await asyncio.wait_for(
+                self.commit.run(
+                    turn_services.turns_flush, progress=[p for _, p in progress.values()]
+                ),
+                STEP_TIMEOUT,
+            )
+        except Exception:
+            logger.exception("Saving streaming replies failed; will retry")
+            failed = set(progress)
+        for message_id in failed:
+            turn, item = progress[message_id]
+            turn.progress_failed(item)
+
     async def write_tokens(self) -> None:
-        """Add the tokens replies used here to their users' daily counts: one transaction."""
+        """Add the tokens replies used here to their users' daily counts: one transaction,
+        each user's count on its own (an account deleted meanwhile costs the others nothing)."""
         items = turn_limits.take_tokens()
         if not items:
             return
         try:
-            await self.commit.run(turn_limits.write_tokens, items=items)
+            failed = await asyncio.wait_for(
+                self.commit.run(turn_limits.write_tokens, items=items), STEP_TIMEOUT
+            )
         except Exception:
             logger.exception("Writing token counts failed; will retry")
-            turn_limits.restore_tokens(items)
+            failed = items
+        turn_limits.restore_tokens(failed)
 
     async def refresh_catalog(self) -> None:
         """Read staff's model rows, and the provider's list when it is due (the first list is
@@ -150,33 +210,52 @@ class Runtime:
         ticks = 0
         while True:
             await asyncio.sleep(SAVE_INTERVAL)
-            await self.save_now()
-            await self.write_tokens()
             ticks += 1
-            if ticks % round(catalog.ROWS_REFRESH / SAVE_INTERVAL) == 0:
-                await self.refresh_catalog()
-            if ticks % 5 == 0:  # The dashboard's counts, written every few seconds.
-                try:
-                    await self.commit.run(review_stats.flush)
-                except Exception:
-                    logger.exception("Writing the dashboard's counts failed; will retry")
-            if ticks % 20 == 0:  # Which conversations this process watches, for the others.
-                try:
-                    await self.hub.refresh()
-                    await self.sockets.refresh()
-                    # Group memberships expire in Redis (a day by default): renew ours.
-                    await get_channel_layer().group_add(
-                        availability.PROCESSES_GROUP, await self.control_channel()
-                    )
-                except Exception:
-                    logger.exception("Refreshing what this process watches failed")
+            try:
+                await self._save_round(ticks)
+            except Exception:  # Never silent, never the end of the loop.
+                logger.exception("The save loop failed; going on")
+
+    async def _save_round(self, ticks: int) -> None:
+        await self.save_now()
+        await self.write_tokens()
+        if ticks % round(catalog.ROWS_REFRESH / SAVE_INTERVAL) == 0:
+            await self.refresh_catalog()
+        if ticks % 5 == 0:  # The dashboard's counts, written every few seconds.
+            try:
+                await asyncio.wait_for(self.commit.run(review_stats.flush), STEP_TIMEOUT)
+            except Exception:
+                logger.exception("Writing the dashboard's counts failed; will retry")
+        if ticks % 20 == 0:  # Which conversations this process watches, for the others.
+            try:
+                await self.hub.refresh()
+                await self.sockets.refresh()
+                # Group memberships expire in Redis (a day by default): renew ours.
+                await get_channel_layer().group_add(
+                    availability.PROCESSES_GROUP, await self.control_channel()
+                )
+            except Exception:
+                logger.exception("Refreshing what this process watches failed")
 
     # ---- the sweep ---------------------------------------------------------------------
 
     async def sweep_now(self) -> None:
-        """Interrupt replies whose process is gone, and tell their watchers."""
+        """Interrupt replies whose process is gone, and tell their watchers.
+
+        A lease that expired is not proof: its process may be alive and waiting on the
+        database (a lock longer than a lease). This process never sweeps a turn it runs,
+        and asks the process named in any other expired lease first; only turns nobody
+        answers for are interrupted.
+        """
         try:
-            interrupted = await db(turn_services.turns_sweep)()
+            expired = await db(turn_services.turns_expired)()
+            ours = {cid for cid, owner in expired if owner == self.process_id and cid in self.turns}
+            elsewhere = [cid for cid, owner in expired if owner != self.process_id]
+            alive = await self._alive_elsewhere(elsewhere)
+            gone = [cid for cid, _ in expired if cid not in ours and cid not in alive]
+            interrupted = await asyncio.wait_for(
+                db(turn_services.turns_sweep)(conversation_ids=gone), STEP_TIMEOUT
+            )
         except Exception:
             logger.exception("Sweeping abandoned replies failed")
             return
@@ -186,6 +265,27 @@ class Runtime:
                 message.conversation_id,
                 outbound.message_completed(message.conversation_id, message),
             )
+
+    async def _alive_elsewhere(self, conversation_ids: list[int]) -> set[int]:
+        """Which of these conversations' turns another process says it runs (ALIVE_WAIT)."""
+        if not conversation_ids:
+            return set()
+        layer = get_channel_layer()
+        channel = await self.control_channel()
+        asked = {cid: self.loop.create_future() for cid in conversation_ids}
+        self._alive.update(asked)
+        try:
+            for cid in conversation_ids:
+                await layer.group_send(
+                    control_group(cid),
+                    {"type": "turn.alive", "conversation": cid, "reply_to": channel},
+                )
+            await asyncio.wait(asked.values(), timeout=ALIVE_WAIT)
+        finally:
+            for cid, future in asked.items():
+                if self._alive.get(cid) is future:
+                    del self._alive[cid]
+        return {cid for cid, future in asked.items() if future.done()}
 
     async def _sweep_loop(self) -> None:
         # At start-up too: a process that starts interrupts only turns whose lease expired.
@@ -225,10 +325,21 @@ class Runtime:
             self._tasks.append(self._spawn(self.refresh_catalog(), name="runtime-catalog"))
             self._tasks = [task for task in self._tasks if not task.done()]
             return
+        if message.get("type") == "turn.running":
+            future = self._alive.get(message.get("conversation"))
+            if future is not None and not future.done():
+                future.set_result(True)
+            return
         turn = self.turns.get(message.get("conversation"))
         if turn is None:
             return
-        if message.get("type") == "turn.stop":
+        if message.get("type") == "turn.alive" and message.get("reply_to"):
+            # Another process's sweep found this turn's lease expired (the database kept
+            # its renewal waiting): the turn is alive here, so it must not be interrupted.
+            await get_channel_layer().send(
+                message["reply_to"], {"type": "turn.running", "conversation": turn.conversation_id}
+            )
+        elif message.get("type") == "turn.stop":
             turn.request_stop()
         elif message.get("type") == "turn.snapshot" and message.get("reply_to"):
             # Another process watches from now on: its deltas must go through the layer.
@@ -255,7 +366,10 @@ class Runtime:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.save_now()
         await self.write_tokens()
-        await self.commit.run(review_stats.flush)
+        try:
+            await asyncio.wait_for(self.commit.run(review_stats.flush), STEP_TIMEOUT)
+        except Exception:
+            logger.exception("Writing the dashboard's counts failed while stopping")
 
 
 _runtimes: dict[asyncio.AbstractEventLoop, Runtime] = {}

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from .. import turn_limits, turn_services
-from ..llm import Finish, LLMError, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from ..llm import (
+    Finish,
+    LLMError,
+    ReasoningDelta,
+    Retrying,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
 from ..llm.sse import ToolCallAccumulator
 from ..models import Message
 from ..provider import upstream
@@ -27,6 +36,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FRAME_INTERVAL = 0.05  # At most one delta frame per reply per 50 ms: smooth, and few frames.
+# After this long without a word from the provider (before the first token, or in the middle
+# of a reply), watchers are told the reply waits for it (`message.waiting`): 3 s, or a tenth
+# of the read timeout when that is shorter.
+WAIT_NOTICE = 3.0
+
+
+def wait_notice() -> float:
+    """Seconds of silence from the provider before watchers are told the reply waits."""
+    return min(WAIT_NOTICE, settings.LLM_READ_TIMEOUT / 10)
+
+
 FINISH_ATTEMPTS = 6  # A reply's last save is retried through a short database outage.
 SERVER_ERROR = "Something went wrong on the server while writing this reply."
 
@@ -68,6 +88,7 @@ async def stream_reply(turn: "Turn", plan: ReplyPlan) -> Outcome:
         return await finish_reply(turn, {"status": Message.Status.STOPPED})
     loop = asyncio.get_running_loop()
     reading = _Reading(started=loop.time())
+    turn.heard, turn.waiting = reading.started, None
     task = turn.reading = loop.create_task(_read(turn, plan, reading))
     read_done = asyncio.Event()
     pump = loop.create_task(_pump(turn, read_done))
@@ -131,7 +152,17 @@ def _count_tokens(turn: "Turn", plan: ReplyPlan, usage: Usage) -> None:
 async def _read(turn: "Turn", plan: ReplyPlan, reading: _Reading) -> None:
     loop = asyncio.get_running_loop()
     limit = settings.CHAT_MAX_REPLY_CHARS
-    async for event in upstream.get_client().stream(plan.request, on_sent=turn.sent.set):
+
+    def sent() -> None:
+        turn.heard = loop.time()  # Silence is counted from the moment the request left.
+        turn.sent.set()
+
+    async for event in upstream.get_client().stream(plan.request, on_sent=sent):
+        turn.heard = loop.time()
+        if isinstance(event, Retrying):
+            turn.wait(state="retrying", seconds=event.after, reason=event.reason)
+            turn.changed.set()
+            continue
         if reading.first_token is None and isinstance(
             event, TextDelta | ReasoningDelta | ToolCallDelta
         ):
@@ -157,14 +188,41 @@ async def _read(turn: "Turn", plan: ReplyPlan, reading: _Reading) -> None:
 
 
 async def _pump(turn: "Turn", read_done: asyncio.Event) -> None:
-    """Coalesce deltas: wait for new text, send it, pause, repeat until the reading ends."""
+    """Coalesce deltas: wait for new text, send it, pause, repeat until the reading ends.
+
+    While the provider is silent (or asked to be tried again later) the watchers are told
+    so, once per wait: the page shows it and counts the seconds itself.
+    """
     await turn.announced.wait()  # The reply's message.created goes out before its deltas.
     while not read_done.is_set():
-        await turn.changed.wait()
+        try:
+            async with asyncio.timeout(wait_notice()):
+                await turn.changed.wait()
+        except TimeoutError:
+            await send_waiting(turn)
+            continue
         turn.changed.clear()
+        await send_waiting(turn)
         await send_delta(turn)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(read_done.wait(), FRAME_INTERVAL)
+
+
+async def send_waiting(turn: "Turn") -> None:
+    """A `message.waiting` frame when the reply's wait for its provider is new: a retry the
+    client scheduled, or silence past WAIT_NOTICE (also once a retry's wait is over)."""
+    now = asyncio.get_running_loop().time()
+    waiting = turn.waiting
+    if waiting is None or (waiting.state == "retrying" and now >= waiting.until):
+        if now - turn.heard < wait_notice() or turn.message_id is None:
+            return
+        turn.wait(state="waiting", seconds=now - turn.heard)
+        waiting = turn.waiting
+    if waiting is None or waiting.sent:
+        return
+    waiting.sent = True
+    frame = outbound.message_waiting(turn.conversation_id, turn.message_id, **waiting.shown(now))
+    await broadcast.publish(turn.conversation_id, frame)
 
 
 async def send_delta(turn: "Turn", *, final: bool = False) -> None:
@@ -184,6 +242,7 @@ async def send_delta(turn: "Turn", *, final: bool = False) -> None:
             blocks = turn.blocks.split()
             if blocks is not None:
                 turn.blocks_html.append(blocks)
+    turn.waiting = None  # The provider is heard from again: watchers clear the wait on this.
     frame = outbound.message_delta(
         turn.conversation_id,
         turn.message_id,

@@ -2,7 +2,7 @@
 
 from .client import ChatRequest, LLMClient
 from .errors import LLMError
-from .events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from .events import Finish, ReasoningDelta, Retrying, TextDelta, ToolCallDelta, Usage
 from .messages import TOOL_CHOICE_KEYWORDS, ChatMessage, ToolCall, ToolSpec
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "LLMClient",
     "LLMError",
     "ReasoningDelta",
+    "Retrying",
     "TextDelta",
     "ToolCall",
     "ToolCallDelta",

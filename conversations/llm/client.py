@@ -12,12 +12,14 @@ import aiohttp
 from aiohttp.http_exceptions import HttpProcessingError
 
 from .errors import LLMError, from_status, from_transport
-from .events import Event
+from .events import Event, Retrying
 from .messages import ChatMessage, ToolSpec, tool_choice_to_wire
 from .redact import redact
 from .sse import DONE, ChunkReader, LineSplitter, SSEDecoder, estimate_prompt_tokens
 
-MAX_RETRY_AFTER = 60.0
+# The longest `Retry-After` a reply waits for, by default: a provider that asks for more
+# ends the reply with an error that says so, rather than leaving its user waiting.
+MAX_RETRY_AFTER = 30.0
 # What may follow [DONE] before the body's end is read, so that the connection goes back to
 # the pool (closing a response with unread body closes its connection: the next turn would
 # pay a new TCP and TLS handshake). Servers end the body right after [DONE]; one that does
@@ -86,6 +88,7 @@ class LLMClient:
         max_retries: int = 2,
         backoff_base: float = 0.5,
         max_connections: int = 1000,
+        max_retry_after: float = MAX_RETRY_AFTER,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
@@ -95,6 +98,7 @@ class LLMClient:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.max_connections = max_connections
+        self.max_retry_after = max_retry_after
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http: aiohttp.ClientSession | None = None  # Made in the loop that uses it.
 
@@ -129,8 +133,10 @@ class LLMClient:
     ) -> AsyncIterator[Event]:
         """Yield the events of one completion, retrying only before the first event.
 
-        `on_sent()` is called once the request has been written to the provider: work
-        that can wait (telling watchers) then overlaps the provider's time to answer.
+        Before each wait for another try, a `Retrying` event says how long and why, so that
+        the wait can be shown. `on_sent()` is called once the request has been written to the
+        provider: work that can wait (telling watchers) then overlaps the provider's time to
+        answer.
         """
         try:
             async for event in self._stream(request, on_sent):
@@ -158,10 +164,17 @@ class LLMClient:
                 self._redact(exc)
                 if yielded or not exc.retryable or attempt == self.max_retries:
                     raise
+                if exc.retry_after is not None and exc.retry_after > self.max_retry_after:
+                    raise self._waits_too_long(exc) from exc
                 delay = self._backoff(attempt, exc.retry_after)
-                if delay is None or loop.time() + delay > deadline:
+                if loop.time() + delay > deadline:
                     raise
-                await asyncio.sleep(delay)
+                reason = exc.user_message
+                if exc.status == 429:  # Its own message says "try again": we do that here.
+                    reason = "The model provider is busy (rate limited)."
+                retrying = Retrying(after=delay, reason=reason, status=exc.status)
+            yield retrying
+            await asyncio.sleep(delay)
 
     async def list_models(self) -> list[dict]:
         """The provider's model list (`GET /models`), as its raw entries."""
@@ -250,12 +263,20 @@ class LLMClient:
     def _timed_out(self, deadline: float) -> LLMError:
         """The error for a read that timed out: the whole reply's deadline, or silence."""
         if asyncio.get_running_loop().time() >= deadline - 0.01:
-            return LLMError(
-                "The reply took too long and was cut off.",
-                detail=f"overall deadline of {self.deadline:g} s reached",
-            )
+            return self._deadline_error()
+        return self._silence_error()
+
+    def _silence_error(self) -> LLMError:
         return LLMError(
-            "The model provider stopped responding.", detail=f"no data for {self.read_timeout:g} s"
+            f"The model provider sent nothing for {self.read_timeout:g} s, so the reply was "
+            "stopped.",
+            detail=f"no data for {self.read_timeout:g} s (the read timeout)",
+        )
+
+    def _deadline_error(self) -> LLMError:
+        return LLMError(
+            f"The reply took longer than {self.deadline:g} s and was cut off.",
+            detail=f"overall deadline of {self.deadline:g} s reached",
         )
 
     async def _within(self, awaitable, deadline: float):
@@ -266,20 +287,26 @@ class LLMClient:
             return await asyncio.wait_for(awaitable, timeout=max(limit, 0))
         except TimeoutError:
             if remaining <= self.read_timeout:
-                raise LLMError(
-                    "The reply took too long and was cut off.",
-                    detail=f"overall deadline of {self.deadline:g} s reached",
-                ) from None
-            raise LLMError(
-                "The model provider stopped responding.",
-                detail=f"no data for {self.read_timeout:g} s",
-            ) from None
+                raise self._deadline_error() from None
+            raise self._silence_error() from None
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float | None:
-        """Seconds before the next try, or None when the provider asks for too long."""
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before the next try: what the provider asked for, else a backoff."""
         if retry_after is not None:
-            return retry_after if retry_after <= MAX_RETRY_AFTER else None
+            return retry_after
         return min(self.backoff_base * 2**attempt, 8.0) * random.uniform(0.75, 1.0)
+
+    def _waits_too_long(self, exc: LLMError) -> LLMError:
+        """The error for a provider that asks to be tried again later than we wait."""
+        asked = max(1, round(exc.retry_after or 0))
+        return LLMError(
+            f"The model provider is busy and asked to wait {asked} s, longer than this "
+            f"server waits ({self.max_retry_after:g} s). Try again later.",
+            detail=f"{exc.detail} (Retry-After {exc.retry_after:g} s, more than "
+            f"{self.max_retry_after:g} s)",
+            status=exc.status,
+            retry_after=exc.retry_after,
+        )
 
     def _redact(self, exc: LLMError) -> LLMError:
         """Make sure the API key, in any form the provider echoed it, never leaves in an error."""

@@ -43,4 +43,14 @@ class Finish:
     reason: str | None
 
 
-Event = TextDelta | ReasoningDelta | ToolCallDelta | Usage | Finish
+@dataclass(frozen=True)
+class Retrying:
+    """The provider refused or failed before the reply began; it is asked again after
+    `after` seconds. `reason` is fit to show a user (the provider is busy, say)."""
+
+    after: float
+    reason: str
+    status: int | None = None
+
+
+Event = TextDelta | ReasoningDelta | ToolCallDelta | Usage | Finish | Retrying

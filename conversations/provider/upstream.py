@@ -30,6 +30,7 @@ def get_client() -> LLMClient:
         settings.LLM_READ_TIMEOUT,
         settings.LLM_TURN_TIMEOUT,
         settings.LLM_MAX_CONNECTIONS,
+        settings.LLM_MAX_RETRY_AFTER,
     )
     if _client is None or _client[0] != key:
         _client = (
@@ -40,6 +41,7 @@ def get_client() -> LLMClient:
                 read_timeout=settings.LLM_READ_TIMEOUT,
                 deadline=settings.LLM_TURN_TIMEOUT,
                 max_connections=settings.LLM_MAX_CONNECTIONS,
+                max_retry_after=settings.LLM_MAX_RETRY_AFTER,
             ),
         )
     return _client[1]

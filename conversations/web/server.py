@@ -10,8 +10,11 @@ for websockets whose client stops reading (dropped past CHAT_SOCKET_SEND_BUFFER
 unsent bytes instead of buffered without end). On SIGTERM the
 process drains: it takes no new turns (health answers 503, sends get `unavailable`), lets
 the running ones finish for up to CHAT_DRAIN_SECONDS, then stops; a second SIGTERM (or
-SIGINT) stops it at once. daphne, which installs Twisted's reactor when imported, is
-imported only when the server runs.
+SIGINT) stops it at once. SIGUSR2 asks for the same drain and only that, however often:
+it is how `manage.py serve` passes its own SIGTERM on, so that a SIGTERM sent to the whole
+process group (a service manager's stop) and serve's copy of it make one drain, not a drain
+and then "stop now". daphne, which installs Twisted's reactor when imported, is imported
+only when the server runs.
 """
 
 import asyncio
@@ -43,17 +46,33 @@ def _drain_on_sigterm() -> None:
         await upstream.close_client()
         reactor.stop()
 
+    def drain() -> None:
+        if not draining:
+            draining.append(loop.create_task(drain_then_stop()))
+
+    terms = []
+
     def on_sigterm() -> None:
-        if draining:
-            reactor.stop()  # Asked twice: stop now.
+        terms.append(True)
+        if len(terms) > 1:
+            logger.warning("Asked to stop twice: stopping now")
+            reactor.stop()
             return
-        draining.append(loop.create_task(drain_then_stop()))
+        drain()
 
     loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    loop.add_signal_handler(signal.SIGUSR2, drain)
+    if _early_drain:  # Asked while the server was starting.
+        drain()
+
+
+_early_drain: list[bool] = []
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run daphne's command line with the capped HTTP and bounded websocket factories."""
+    # A drain asked for before the loop runs is kept for it (SIGUSR2's default would kill).
+    signal.signal(signal.SIGUSR2, lambda *_: _early_drain.append(True))
     from daphne import server
     from daphne.cli import CommandLineInterface
 

@@ -3,6 +3,16 @@
 Both servers are children of this command and never outlive it: they stay in its
 process group (Ctrl-C and group signals reach them too), and each one runs under
 `conversations.management.supervision`, so it stops when this process dies, even by SIGKILL.
+
+The app's processes share one listening socket, opened here. One that dies is started
+again, after a wait that doubles with each quick death (RESTART_WAIT up to
+RESTART_WAIT_MAX), while the others go on serving; processes that keep dying at start-up
+(RESTART_GIVE_UP quick deaths in a row) stop everything, with the error.
+
+On SIGTERM (or Ctrl-C) the app's processes drain first and the local model stops after
+them, so the replies they finish can use it. The app's processes are asked to drain with
+SIGUSR2 (conversations/web/server.py): a drain request they may get twice, when SIGTERM
+reached the whole process group too, never "stop now" as a second SIGTERM is.
 """
 
 import os
@@ -12,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +33,46 @@ from conversations.management import supervision
 from conversations.provider import local_model
 
 READY_TIMEOUT = 120.0
+RESTART_WAIT = 1.0  # Before a dead process is started again; doubled by each quick death.
+RESTART_WAIT_MAX = 30.0
+QUICK_DEATH = 10.0  # A process that dies within this of its start died quickly.
+RESTART_GIVE_UP = 5  # Quick deaths in a row of one process before serve gives up.
+
+
+@dataclass
+class Child:
+    """One process serve runs, and how to start it again."""
+
+    name: str
+    command: list[str]
+    options: dict
+    drain_signal: int = signal.SIGTERM
+    process: subprocess.Popen | None = None
+    started: float = 0.0
+    quick_deaths: int = 0
+    restart_at: float | None = None  # When it is due to start again (it died).
+    log: object = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, **self.options)
+        self.started, self.restart_at = time.monotonic(), None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def died(self) -> float:
+        """Note its death; the seconds until it should start again."""
+        if time.monotonic() - self.started < QUICK_DEATH:
+            self.quick_deaths += 1
+        else:
+            self.quick_deaths = 0
+        wait = min(RESTART_WAIT * 2 ** max(self.quick_deaths - 1, 0), RESTART_WAIT_MAX)
+        self.restart_at = time.monotonic() + wait
+        return wait
+
+    def signal(self, signum: int) -> None:
+        if self.running():
+            self.process.send_signal(signum)
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -99,15 +150,17 @@ class Command(BaseCommand):
                 f"Port {local_port} (the local model server) is already in use. "
                 f"Free it, or pick another: make run LOCAL_MODEL_PORT={local_port + 1}"
             )
-        children: list[subprocess.Popen] = []
+        apps: list[Child] = []
+        model: Child | None = None
         stopping = False
 
         def stop_all(*_) -> None:
             nonlocal stopping
             stopping = True
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
+            for child in apps:
+                child.signal(child.drain_signal)
+            if not apps and model is not None:
+                model.signal(signal.SIGTERM)  # Not serving yet: nothing to drain first.
 
         signal.signal(signal.SIGINT, stop_all)
         signal.signal(signal.SIGTERM, stop_all)
@@ -118,18 +171,19 @@ class Command(BaseCommand):
                 f"on 127.0.0.1:{local_port}. Set LLM_API_KEY to use Hyperbolic instead."
             )
             log_path = settings.BASE_DIR / "local-model.log"
-            with open(log_path, "wb") as log:
-                children.append(
-                    subprocess.Popen(
-                        local_model.server_command(port=local_port, parent_pid=os.getpid()),
-                        cwd=settings.BASE_DIR,
-                        env=local_model.server_env(),
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
+            model = Child(
+                "the local model server",
+                local_model.server_command(port=local_port, parent_pid=os.getpid()),
+                {
+                    "cwd": settings.BASE_DIR,
+                    "env": local_model.server_env(),
+                    "stdout": open(log_path, "wb"),
+                    "stderr": subprocess.STDOUT,
+                },
+            )
+            model.start()
             base_url = f"http://127.0.0.1:{local_port}/v1"
-            self._wait_ready(children[0], f"{base_url}/models", log_path, lambda: stopping)
+            self._wait_ready(model.process, f"{base_url}/models", log_path, lambda: stopping)
             env |= {
                 "LLM_BASE_URL": base_url,
                 "LLM_DEFAULT_MODEL": local_model.LOCAL_MODEL_ID,
@@ -140,48 +194,72 @@ class Command(BaseCommand):
             f"Serving on http://{host}:{port}/ with {processes} process"
             f"{'es' if processes > 1 else ''}  (Ctrl-C stops everything)"
         )
+        # One listening socket, opened here and shared: the kernel hands each new
+        # connection to one of the processes, so no balancer is needed in front, and a
+        # process started again takes the same socket.
+        listener = socket.create_server((host, port), backlog=2048)
+        fd = listener.fileno()
         server = [sys.executable, "-m", "conversations.management.supervision", str(os.getpid())]
-        server += ["conversations.web.server"]
-        if processes == 1:
-            children.append(
-                subprocess.Popen(
-                    [*server, "-b", host, "-p", str(port), "chatsite.asgi:application"],
-                    cwd=settings.BASE_DIR,
-                    env=env,
-                )
+        server += ["conversations.web.server", "--fd", str(fd), "chatsite.asgi:application"]
+        for number in range(processes):
+            child = Child(
+                f"app process {number + 1}",
+                server,
+                {"cwd": settings.BASE_DIR, "env": env, "pass_fds": (fd,)},
+                drain_signal=signal.SIGUSR2,
             )
-        else:
-            # One listening socket, opened here and shared: the kernel hands each new
-            # connection to one of the processes, so no balancer is needed in front.
-            listener = socket.create_server((host, port), backlog=2048)
-            fd = listener.fileno()
-            for _ in range(processes):
-                children.append(
-                    subprocess.Popen(
-                        [*server, "--fd", str(fd), "chatsite.asgi:application"],
-                        cwd=settings.BASE_DIR,
-                        env=env,
-                        pass_fds=(fd,),
-                    )
-                )
-            listener.close()  # The children hold it now.
-        code = 0
-        while not stopping:
-            for child in children:
-                if child.poll() is not None:
-                    code = child.returncode
-                    stop_all()
-                    break
-            time.sleep(0.2)
-        # The app's processes drain first: they let running replies finish.
+            child.start()
+            apps.append(child)
+        failure = self._supervise(apps, model, lambda: stopping)
+        if failure:
+            stop_all()
+        # The app's processes drain first (they let running replies finish); the local
+        # model they may be using stops after them.
         deadline = time.monotonic() + settings.CHAT_DRAIN_SECONDS + 10
-        for child in children:
-            try:
-                child.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if code:
-            raise CommandError(f"A server stopped unexpectedly (exit code {code}).")
+        for child in apps:
+            self._wait_stopped(child, deadline)
+        listener.close()
+        if model is not None:
+            model.signal(signal.SIGTERM)
+            self._wait_stopped(model, time.monotonic() + 10)
+        if failure:
+            raise CommandError(failure)
+
+    def _supervise(self, apps: list[Child], model: Child | None, stopping) -> str:
+        """Start again whatever dies, until told to stop; the error when giving up."""
+        children = [*apps, *([model] if model else [])]
+        while not stopping():
+            now = time.monotonic()
+            for child in children:
+                if child.restart_at is not None:
+                    if now >= child.restart_at and not stopping():
+                        self.stdout.write(f"Starting {child.name} again.")
+                        child.start()
+                    continue
+                if child.running():
+                    continue
+                code = child.process.returncode
+                wait = child.died()
+                if child.quick_deaths >= RESTART_GIVE_UP:
+                    return (
+                        f"{child.name[0].upper()}{child.name[1:]} stopped unexpectedly "
+                        f"{child.quick_deaths} times in a row (last exit code {code})."
+                    )
+                self.stderr.write(
+                    f"{child.name[0].upper()}{child.name[1:]} stopped unexpectedly "
+                    f"(exit code {code}); starting it again in {wait:g} s."
+                )
+            time.sleep(0.2)
+        return ""
+
+    def _wait_stopped(self, child: Child, deadline: float) -> None:
+        if child.process is None:
+            return
+        try:
+            child.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
 
     def _wait_ready(self, child: subprocess.Popen, url: str, log_path: Path, stopping) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
