@@ -53,12 +53,13 @@ test: $(VENV)/.installed-dev $(VENV)/.installed-local chromium lint
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-services
 
-# The suite again (less browser and local-model tests) on PostgreSQL and Redis, which
-# tests/services.sh installs and starts when it may; under CI=true they must be there.
+# The suite again (less browser, local-model and real-time tests: the real-time one waits
+# on timers, not on the database) on PostgreSQL and Redis, which tests/services.sh
+# installs and starts when it may; under CI=true they must be there.
 test-services: $(VENV)/.installed-dev
 	@if services=$$(bash tests/services.sh); then \
 	  echo "Second run, on PostgreSQL and Redis: $$services"; \
-	  env $$services $(BIN)/pytest -m "not browser" --ignore=tests/test_local_model.py; \
+	  env $$services $(BIN)/pytest -m "not browser and not real_time" --ignore=tests/test_local_model.py; \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "PostgreSQL and Redis are required under CI and could not be started."; exit 1; \
 	else \
