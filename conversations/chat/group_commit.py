@@ -67,6 +67,16 @@ class GroupCommit:
         if self._threads is not None:
             self._threads.shutdown(wait=False)
 
+    async def close(self, timeout: float = 5.0) -> None:
+        """Let the lane's threads go once the batch in the database has ended (within
+        `timeout`): nothing of this lane runs after the runtime has stopped."""
+        if self._threads is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._threads.shutdown, wait=True), timeout)
+        except TimeoutError:
+            pass  # A batch stuck on a lock: its thread ends with it.
+
     async def run(
         self,
         function: Callable[..., Any],
@@ -141,8 +151,9 @@ def _execute_and_hand_back(batch: list[_Work]) -> list[tuple[bool, Any]]:
     try:
         return _execute(batch)
     finally:
-        if connection.vendor == "postgresql":
-            connection.close()  # Back to the pool: nothing is held between batches.
+        # Back to the pool (PostgreSQL); SQLite's connection is opened again next time (a
+        # lane of its own runs about once a second), so it holds nothing in between.
+        connection.close()
 
 
 def _execute(batch: list[_Work]) -> list[tuple[bool, Any]]:

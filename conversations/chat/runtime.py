@@ -111,7 +111,7 @@ class Runtime:
         await self.hub.close()
         await self.sockets.close()
         await upstream.close_client()
-        self.leases.shutdown()
+        await self.leases.close()
         if self.starts is not self.commit:
             self.starts.shutdown()
 
