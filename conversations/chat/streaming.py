@@ -229,14 +229,20 @@ async def finish_reply(
     turn.sent.set()  # Nothing more goes upstream for this reply: announcing need not wait.
     await turn.announced.wait()  # Watchers hear of the reply before they hear of its end.
     message_id, turn.message_id = turn.message_id, None
-    stable = turn.blocks.stable if turn.blocks else 0
+    blocks = turn.blocks
+    stable = blocks.stable if blocks else 0
     saved, stored = await _save_end(turn, message_id, fields)
     if stored and fields["release_owner"]:
         turn.leased = False  # Released with the save.
     if saved is None:
         return Outcome(None)  # Deleted while it streamed.
     cid = turn.conversation_id
-    await broadcast.publish(cid, outbound.message_completed(cid, saved, html_from=stable))
+    # The last block renders under the reply's own budget, as its other blocks did (a
+    # reply that finished none renders whole, and is cached for its next opening).
+    tail = blocks.render_rest(saved.content) if blocks and stable else None
+    await broadcast.publish(
+        cid, outbound.message_completed(cid, saved, html_from=stable, html=tail)
+    )
     if saved.status == Message.Status.ERROR:
         await broadcast.publish(
             cid,
