@@ -1,14 +1,16 @@
 """Rendering is bounded in time, size and memory, whatever a reply holds: a megabyte of
 formulas is shown as text with a note, an ordinary megabyte of Markdown still renders
-whole, the cache of rendered replies keeps to its bytes, and a streamed reply's blocks
-share one budget."""
+whole, the cache of rendered replies keeps to its bytes, a streamed reply's blocks share
+one budget, and search snippets and titles stay small whatever the message."""
 
 import html as html_lib
+import json
 import re
 
 import pytest
+from channels.db import database_sync_to_async as db
 
-from conversations import rendering
+from conversations import rendering, selectors, services
 from conversations.render_budget import (
     PLAIN_NOTE,
     RENDER_CACHE_BYTES,
@@ -17,7 +19,8 @@ from conversations.render_budget import (
     RENDER_MAX_FORMULAS,
 )
 from conversations.rendering import render_markdown
-from tests.fake_upstream import text_stream
+from conversations.snippets import SNIPPET_MAX_CHARS
+from tests.fake_upstream import Reply, chunk, text_stream
 from tests.helpers import full_turn, open_socket, receive_until
 from tests.render_samples import math_reply, realistic_reply, sections
 
@@ -98,3 +101,66 @@ async def test_a_streamed_replys_blocks_share_one_budget(connect, user, fake_ups
     await ws.send_json_to({"type": "conversation.open", "conversation": frames[0]["conversation"]})
     state = (await receive_until(ws, "conversation.state", timeout=20))[-1]
     assert plain_part(state["messages"][-1]["html"]) == reply["content"]
+
+
+@pytest.mark.django_db
+def test_search_snippets_stay_short_whatever_the_message(user):
+    conversation = services.conversation_create(owner=user, persona=None, model="m", title="T")
+    # Words as long as the engines index (PostgreSQL drops longer ones), a megabyte of them.
+    words = " ".join(["zebra" + "z" * 2000] * 500)
+    word = services.message_append(
+        conversation=conversation, role="user", content=words, parent=None
+    )
+    hits = selectors.conversation_search(user_id=user.pk, query="zebra")
+    assert hits[0]["message"] == word.pk and len(hits[0]["snippet"]) <= SNIPPET_MAX_CHARS
+    # A match every four characters (the engine's own snippet costs their square).
+    matches = services.message_append(
+        conversation=conversation, role="assistant", content=math_reply(), parent=word
+    )
+    hits = selectors.conversation_search(user_id=user.pk, query="x")
+    assert hits[0]["message"] == matches.pk and hits[0]["snippet"].startswith("$x$ $x$")
+    assert len(hits[0]["snippet"]) <= SNIPPET_MAX_CHARS
+    # Far into a long message, the words around the match, cut at words.
+    prose = "lorem ipsum " * 50_000 + "the quokka smiled " + "dolor sit " * 50_000
+    found = services.message_append(
+        conversation=conversation, role="assistant", content=prose, parent=matches
+    )
+    hit = selectors.conversation_search(user_id=user.pk, query="quokka")[0]
+    assert hit["message"] == found.pk and "the quokka smiled" in hit["snippet"]
+    assert hit["snippet"].startswith("…") and hit["snippet"].endswith("…")
+    assert len(hit["snippet"]) <= SNIPPET_MAX_CHARS
+
+
+def test_a_first_title_reads_only_the_start_of_a_message():
+    assert services.title_from_text(" \n" * 500_000 + "Plan a trip to Lisbon") == (
+        "Plan a trip to Lisbon"
+    )
+    title = services.title_from_text("word " * 200_000)
+    assert len(title) <= services.TITLE_CHARS + 1 and title.endswith("…")
+
+
+def endless_title() -> Reply:
+    """A title answer that goes on and on, and then never ends."""
+
+    def event(text: str) -> bytes:
+        return f"data: {json.dumps(chunk({'content': text}))}\n\n".encode()
+
+    steps = [("send", event("Lisbon Trip Plans"))]
+    steps += [("send", event(" and more words" * 10))] * 200
+    return Reply(steps=[*steps, ("hang",)])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_leftover_replies")
+async def test_a_title_answer_that_does_not_end_is_read_only_so_far(
+    connect, user, fake_upstream, settings
+):
+    settings.CHAT_AUTO_TITLES = True
+    fake_upstream.script(text_stream("Here is a plan."), endless_title())
+    ws = await open_socket(connect, user)
+    frames, _ = await full_turn(ws, content="Plan a trip")
+    update = await receive_until(ws, "conversation.updated", timeout=10)
+    assert update[-1]["title"].startswith("Lisbon Trip Plans")
+    assert len(update[-1]["title"]) <= 80
+    saved = await db(selectors.conversation_get_by_id)(conversation_id=frames[0]["conversation"])
+    assert saved.title_source == "generated"
