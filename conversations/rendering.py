@@ -238,7 +238,7 @@ md.inline.ruler.before(md.inline.ruler.__rules__[0].name, "budget_tick", _tick_i
 md.block.ruler.before(md.block.ruler.__rules__[0].name, "budget_tick", _tick_block)
 
 
-_cache = RenderCache()
+render_cache = RenderCache()  # Of this process: rendered messages by their text.
 
 
 def render_markdown(text: str) -> str:
@@ -247,12 +247,12 @@ def render_markdown(text: str) -> str:
     Within one message's budget (render_budget.py), else the text escaped after a note.
     Kept in a cache bounded in bytes, so a message opened again costs nothing.
     """
-    html = _cache.get(text)
+    html = render_cache.get(text)
     if html is None:
         html = render_within(text, RenderBudget.for_text(text))
         if html is None:
             html = plain_html(text)
-        _cache.put(text, html)
+        render_cache.put(text, html)
     return html
 
 
@@ -264,6 +264,11 @@ def render_within(text: str, budget: RenderBudget) -> str | None:
         raw = render_budget.spending(budget, lambda: md.render(text))
     except TooCostly:
         return None
+    return sanitize(raw)
+
+
+def sanitize(raw: str) -> str:
+    """markdown-it's HTML through nh3's allow-list: what the page may show of it."""
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,

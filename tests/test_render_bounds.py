@@ -60,7 +60,7 @@ def test_a_megabyte_of_ordinary_markdown_renders_whole():
 
 
 def test_the_render_cache_keeps_to_its_bytes():
-    cache = rendering._cache
+    cache = rendering.render_cache
     cache.clear()
     # Texts past RENDER_MAX_CHARS are not parsed, so these cost little to render; each
     # with its HTML is some 4 MB, and twenty-four of them twice the cache's budget.
