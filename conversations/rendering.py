@@ -12,8 +12,12 @@ The chat page previews the one block still streaming with markdown-it and DOMPur
 (static/stream.js): keep its element kinds and allowed tags in step with these.
 """
 
+import asyncio
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import TypeVar
 
 import nh3
 from markdown_it import MarkdownIt
@@ -239,6 +243,15 @@ md.block.ruler.before(md.block.ruler.__rules__[0].name, "budget_tick", _tick_blo
 
 
 render_cache = RenderCache()  # Of this process: rendered messages by their text.
+RENDER_THREADS = 2  # Renderings at once off the event loop, per process (they share the GIL).
+_threads = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="render")
+T = TypeVar("T")
+
+
+async def rendered(work: Callable[..., T], *args) -> T:
+    """`work(*args)` on a rendering thread: a long reply's Markdown holds up neither the
+    event loop nor the database thread that every socket shares."""
+    return await asyncio.get_running_loop().run_in_executor(_threads, work, *args)
 
 
 def render_markdown(text: str) -> str:

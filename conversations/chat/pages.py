@@ -6,15 +6,13 @@ A page's rows are read on the database thread, and rendered on a thread of their
 (RENDER_THREADS): a long reply's Markdown never holds up other sockets' database work.
 """
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async as db
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import page_selectors, selectors
+from .. import page_selectors, rendering, selectors
 from ..errors import TurnRefused
 from ..models import Conversation, Message
 from ..provider import availability
@@ -36,10 +34,6 @@ def owned_message(conversation: Conversation, message_id: int) -> Message:
     if message is None:
         raise TurnRefused("not_found", "That message does not exist.")
     return message
-
-
-RENDER_THREADS = 2  # Pages rendered at once per process (they share the interpreter).
-_renderers = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="render")
 
 
 @dataclass
@@ -106,7 +100,7 @@ def message_page(conversation: Conversation, *, leaf_id: int | None) -> tuple[li
 
 async def rendered_page(rows: PageRows) -> tuple[list[dict], bool]:
     """page_of, on a rendering thread."""
-    return await asyncio.get_running_loop().run_in_executor(_renderers, page_of, rows)
+    return await rendering.rendered(page_of, rows)
 
 
 def _state_rows(user: AbstractBaseUser, conversation_id: int) -> tuple[dict, PageRows]:

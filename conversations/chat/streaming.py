@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from .. import turn_limits, turn_services
+from .. import rendering, turn_limits, turn_services
 from ..llm import Finish, LLMError, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
 from ..llm.sse import ToolCallAccumulator
 from ..models import Message
@@ -237,12 +237,15 @@ async def finish_reply(
     if saved is None:
         return Outcome(None)  # Deleted while it streamed.
     cid = turn.conversation_id
+
     # The last block renders under the reply's own budget, as its other blocks did (a
-    # reply that finished none renders whole, and is cached for its next opening).
-    tail = blocks.render_rest(saved.content) if blocks and stable else None
-    await broadcast.publish(
-        cid, outbound.message_completed(cid, saved, html_from=stable, html=tail)
-    )
+    # reply that finished none renders whole, and is cached for its next opening), on a
+    # rendering thread: a reply that is one long block would hold up the event loop.
+    def completed() -> dict:
+        tail = blocks.render_rest(saved.content) if blocks and stable else None
+        return outbound.message_completed(cid, saved, html_from=stable, html=tail)
+
+    await broadcast.publish(cid, await rendering.rendered(completed))
     if saved.status == Message.Status.ERROR:
         await broadcast.publish(
             cid,
