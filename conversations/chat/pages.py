@@ -2,8 +2,8 @@
 
 A reply still streaming is shown with the text so far, from the running turn.
 
-A page's rows are read on the database thread, and rendered on a thread of their own
-(RENDER_THREADS): a long reply's Markdown never holds up other sockets' database work.
+A page's rows are read on the database thread, and rendered on a rendering thread
+(rendering.rendered): a long reply's Markdown never holds up other sockets' database work.
 """
 
 from dataclasses import dataclass
