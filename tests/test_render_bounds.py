@@ -17,8 +17,9 @@ from conversations.render_budget import (
     RENDER_CACHE_ENTRY_SHARE,
     RENDER_MAX_CHARS,
     RENDER_MAX_FORMULAS,
+    RenderBudget,
 )
-from conversations.rendering import render_markdown
+from conversations.rendering import render_markdown, render_within
 from conversations.snippets import SNIPPET_MAX_CHARS
 from tests.fake_upstream import Reply, chunk, text_stream
 from tests.helpers import full_turn, open_socket, receive_until
@@ -57,6 +58,22 @@ def test_a_megabyte_of_ordinary_markdown_renders_whole():
     assert html.count('<math display="block">') == count  # Every display formula.
     assert html.count('<input class="task-list-item-checkbox"') == 2 * count
     assert f"Part {count - 1}</h4>" in html  # To the very end.
+
+
+def test_each_limit_of_the_budget_stops_a_rendering():
+    text = realistic_reply(20_000)
+    assert render_within(text, RenderBudget.for_text(text)) is not None
+    # Each limit, when it is the one reached: no HTML, and render_markdown shows the text.
+    for spent in ({"seconds": 0.0}, {"formulas": 10}, {"html_chars": 20_000}):
+        assert render_within(text, RenderBudget(**spent)) is None, spent
+    # Past the highlighting limit, code is still shown, unhighlighted.
+    html = render_within(text, RenderBudget(highlight_chars=500))
+    assert html.count("<pre>") == 2 * sections(text)
+    assert 0 < html.count('<span class="k">def</span>') < sections(text)
+    # Text past RENDER_MAX_CHARS is not parsed at all.
+    long = "*a* " * (RENDER_MAX_CHARS // 4 + 1)
+    assert render_within(long, RenderBudget.for_text(long)) is None
+    assert plain_part(render_markdown(long)) == long
 
 
 def test_the_render_cache_keeps_to_its_bytes():
