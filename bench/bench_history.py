@@ -19,7 +19,7 @@ from fresh_django import timed
 from conversations import selectors
 from conversations.chat import pages
 from conversations.models import Conversation, Message
-from conversations.rendering import render_markdown
+from conversations.rendering import render_cache
 
 WORDS = "the quick brown fox jumps over the lazy dog while planning a garden of tomatoes".split()
 
@@ -70,7 +70,7 @@ def main() -> None:
     conversation = long_conversation(user, 5000)
 
     def open_page():
-        render_markdown.cache_clear()  # Every run renders afresh, as a new server would.
+        render_cache.clear()  # Every run renders afresh, as a new server would.
         return pages.message_page(conversation, leaf_id=conversation.current_leaf_id)
 
     page = timed(open_page)

@@ -5,35 +5,40 @@ math) is rendered by markdown-it-py, then everything goes through nh3's allow-li
 Math (`$…$`, `$$…$$`, `\\(…\\)`, `\\[…\\]`) becomes MathML on the server (latex2mathml):
 the browser draws it natively, with no script and no font from anywhere else.
 
+Each message renders within a budget of time, formulas, highlighted code and HTML
+(render_budget.py); one that would cost more is shown as its escaped text, after a note.
+
 The chat page previews the one block still streaming with markdown-it and DOMPurify
 (static/stream.js): keep its element kinds and allowed tags in step with these.
 """
 
-import html
+import asyncio
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from xml.etree.ElementTree import Element, SubElement, tostring
+from typing import TypeVar
 
 import nh3
-from latex2mathml.converter import convert_to_element
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from . import render_budget
+from .markdown_math import math_plugin
+from .render_budget import RenderBudget, RenderCache, TooCostly, plain_html
+
 # The page's own h1 (the conversation's title) and h2 stay above anything a model writes:
 # a reply's "#" is an h3.
 HEADING_SHIFT = 2
-# Longer formulas are shown as their TeX source: converting is work, and nobody reads
-# a 4,000-character formula rendered anyway.
-MAX_MATH_CHARS = 4000
 MAX_LANGUAGE_CHARS = 30
 
 MATHML_TAGS = {
@@ -86,12 +91,20 @@ LINK_REL = "noopener noreferrer nofollow"
 _formatter = HtmlFormatter(nowrap=True)
 
 
-def _highlight(code: str, lang: str, _attrs: str) -> str:
+@lru_cache(maxsize=64)
+def _lexer(lang: str):
+    """The lexer for a language name, made once (finding and making one is a third of the
+    cost of highlighting a short block)."""
     try:
-        lexer = get_lexer_by_name(lang) if lang else None
+        return get_lexer_by_name(lang)
     except ClassNotFound:
-        lexer = None
-    if lexer is None:
+        return None
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    lexer = _lexer(lang) if lang and len(lang) <= MAX_LANGUAGE_CHARS else None
+    budget = render_budget.current()
+    if lexer is None or (budget is not None and not budget.highlight(len(code))):
         return ""  # markdown-it escapes the code itself.
     return highlight(code, lexer, _formatter)
 
@@ -158,171 +171,65 @@ def _shift_headings(state: StateCore) -> None:
             token.tag = f"h{min(6, int(token.tag[1]) + HEADING_SHIFT)}"
 
 
-# ---- math ----
+# ---- the budget (render_budget.py), counted as the parser and renderer go ----
 
 
-def _math(latex: str, options: dict) -> str:
-    """TeX as MathML, keeping its source for copying; TeX that does not convert stays as TeX."""
-    display = "block" if options.get("display_mode") else "inline"
-    if len(latex) > MAX_MATH_CHARS:
-        return _math_source(latex)
-    try:
-        converted = convert_to_element(latex, display=display)
-    except Exception:  # noqa: BLE001 - any TeX it cannot read (or nests too deep) stays as text
-        return _math_source(latex)
-    # latex2mathml's own serializer leaves text unescaped; ElementTree's escapes it.
-    for element in converted.iter():
-        element.text = html.unescape(element.text) if element.text else element.text
-        element.tail = html.unescape(element.tail) if element.tail else element.tail
-    math = Element("math", display=display)
-    semantics = SubElement(math, "semantics")
-    semantics.extend(list(converted))
-    annotation = SubElement(semantics, "annotation", encoding="application/x-tex")
-    annotation.text = latex
-    return tostring(math, encoding="unicode", short_empty_elements=False)
+def _tick_inline(_state: StateInline, _silent: bool) -> bool:
+    if (budget := render_budget.current()) is not None:
+        budget.tick()
+    return False  # Never a match: the other rules go on as before.
 
 
-def _math_source(latex: str) -> str:
-    return f'<code class="math-source">{escapeHtml(latex)}</code>'
+def _tick_block(_state: StateBlock, _start: int, _end: int, _silent: bool) -> bool:
+    if (budget := render_budget.current()) is not None:
+        budget.tick()
+    return False
 
 
-def _bracket_inline(state: StateInline, silent: bool) -> bool:
-    r"""`\(…\)`: inline math, its end looked for within MAX_MATH_CHARS."""
-    src, start = state.src, state.pos
-    if not src.startswith("\\(", start):
-        return False
-    limit = start + 4 + MAX_MATH_CHARS
-    # Where an earlier search in this paragraph found no `\)`: not searched again, so a
-    # paragraph of unclosed `\(` costs its length, not MAX_MATH_CHARS times as much.
-    clear = getattr(state, "_no_bracket_close_before", 0)
-    if clear >= limit - 1:
-        return False
-    end = src.find("\\)", max(start + 2, clear), limit)
-    if end < 0:
-        state._no_bracket_close_before = limit - 1
-        return False
-    if end == start + 2:
-        return False
-    if not silent:
-        token = state.push("math_inline", "math", 0)
-        token.content = src[start + 2 : end]
-        token.markup = "\\("
-    state.pos = end + 2
-    return True
+class _BudgetedRenderer(RendererHTML):
+    """markdown-it's renderer, counting each token's step and the HTML it makes."""
 
+    def render(self, tokens, options, env) -> str:
+        budget = render_budget.current()
+        out: list[str] = []
+        for i, token in enumerate(tokens):
+            if token.type == "inline":
+                if token.children:
+                    out.append(self.renderInline(token.children, options, env))
+                continue  # Counted piece by piece in renderInline.
+            if token.type in self.rules:
+                piece = self.rules[token.type](tokens, i, options, env)
+            else:
+                piece = self.renderToken(tokens, i, options, env)
+            if budget is not None:
+                budget.tick()
+                budget.output(len(piece))
+            out.append(piece)
+        return "".join(out)
 
-_DOLLARS_CLOSE = re.compile(r"\$\$[ \t]*$|^[ \t]*$", re.MULTILINE)
-_BRACKET_CLOSE = re.compile(r"\\\][ \t]*$|^[ \t]*$", re.MULTILINE)
-
-
-def _closing_line(state: StateBlock, start: int, end: int, closing: re.Pattern) -> int | None:
-    """The line that closes a display formula opened on line `start`, or None.
-
-    The closing is a line ending in the closing delimiter (it may be `start` itself), found
-    within MAX_MATH_CHARS and before any blank line. A paragraph asks this at each of its
-    lines: what one search found (or where it found nothing) answers the next lines too,
-    so a paragraph costs its length, not its square.
-    """
-    begin = state.bMarks[start] + state.tShift[start] + 2
-    limit = begin + MAX_MATH_CHARS
-    searches = state.__dict__.setdefault("_math_searches", {})
-    earlier = searches.get(closing)
-    if earlier and earlier[0] <= begin and (earlier[1] is None or earlier[1] >= begin):
-        searched_from, at, blank, searched_to = earlier
-        if at is None and searched_to < limit:
-            at, blank = _search(state.src, closing, max(begin, searched_to - 4), limit)
-            searches[closing] = (searched_from, at, blank, limit)
-    else:
-        at, blank = _search(state.src, closing, begin, limit)
-        searches[closing] = (begin, at, blank, limit)
-    if at is None or blank:
-        return None  # None in reach, or a blank line first.
-    line = start
-    while line < end and state.eMarks[line] < at:
-        line += 1  # Every line passed here is inside the formula.
-    return line if line < end else None
-
-
-def _search(src: str, pattern: re.Pattern, begin: int, limit: int) -> tuple[int | None, bool]:
-    """Where `pattern` first matches in src[begin:limit], and whether it matched a blank line."""
-    found = pattern.search(src, begin, limit)
-    if found is None or (found.end() == limit < len(src) and src[limit] not in "\r\n"):
-        return None, False  # Nothing, or only a line cut short by the limit.
-    return found.start(), not found.group()
-
-
-def _dollar_block(rule):
-    """dollarmath's `$$` block rule, searching only as far as `_closing_line` found, and fit
-    to end a paragraph: it ignores `silent` (it always adds its token), so a silent
-    question is answered and its token taken back."""
-
-    def block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-        begin = state.bMarks[start] + state.tShift[start]
-        if not state.src.startswith("$$", begin):
-            return False
-        closing = _closing_line(state, start, end, _DOLLARS_CLOSE)
-        if closing is None:
-            return False
-        if not silent:
-            return rule(state, start, closing + 1, False)
-        tokens, line = len(state.tokens), state.line
-        found = rule(state, start, closing + 1, False)
-        del state.tokens[tokens:]
-        state.line = line
-        return found
-
-    return block
-
-
-def _bracket_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    r"""`\[` … `\]` on lines of their own (or one line): display math, no blank lines inside."""
-    if state.sCount[start] - state.blkIndent >= 4:
-        return False  # Indented code.
-    begin = state.bMarks[start] + state.tShift[start]
-    if not state.src.startswith("\\[", begin):
-        return False
-    closing = _closing_line(state, start, end, _BRACKET_CLOSE)
-    if closing is None:
-        return False
-    if silent:
-        return True
-    lines = [
-        state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
-        for line in range(start, closing + 1)
-    ]
-    text = "\n".join(lines).rstrip()
-    token = state.push("math_block", "math", 0)
-    token.block = True
-    token.content = text[2:-2].strip()
-    token.markup = "\\["
-    token.map = [start, closing + 1]
-    state.line = closing + 1
-    return True
-
-
-def _math_plugin(md: MarkdownIt) -> None:
-    # `$5 and $10` stays money: no space inside the dollars, no digit right after the closing one.
-    md.use(
-        dollarmath_plugin,
-        allow_space=False,
-        allow_digits=False,
-        allow_labels=False,
-        allow_blank_lines=False,
-        renderer=_math,
-    )
-    # Display math may follow a line of text directly, as models often write it.
-    interrupts = {"alt": ["paragraph", "reference", "blockquote", "list"]}
-    rules = md.block.ruler
-    dollars = rules.__rules__[rules.__find__("math_block")].fn
-    rules.at("math_block", _dollar_block(dollars), interrupts)
-    md.inline.ruler.before("escape", "math_inline_bracket", _bracket_inline)
-    md.block.ruler.before("fence", "math_block_bracket", _bracket_block, interrupts)
+    def renderInline(self, tokens, options, env) -> str:
+        budget = render_budget.current()
+        out: list[str] = []
+        for i, token in enumerate(tokens):
+            if token.type in self.rules:
+                piece = self.rules[token.type](tokens, i, options, env)
+            else:
+                piece = self.renderToken(tokens, i, options, env)
+            if budget is not None:
+                budget.tick()
+                budget.output(len(piece))
+            out.append(piece)
+        return "".join(out)
 
 
 md = (
-    MarkdownIt("commonmark", {"html": False, "highlight": _highlight, "linkify": True})
+    MarkdownIt(
+        "commonmark",
+        {"html": False, "highlight": _highlight, "linkify": True},
+        renderer_cls=_BudgetedRenderer,
+    )
     .enable(["table", "strikethrough", "linkify"])
-    .use(_math_plugin)
+    .use(math_plugin)
 )
 # Bare URLs with a scheme (https://…) become links; "main.py" is a file name, not a site.
 md.linkify.set({"fuzzy_link": False})
@@ -330,13 +237,53 @@ md.add_render_rule("image", _image_as_link)
 md.add_render_rule("fence", _code_block)
 md.core.ruler.after("inline", "task_lists", _task_lists)
 md.core.ruler.push("shift_headings", _shift_headings)
+# First in their chains: called at every step of the inline parser and every block start.
+md.inline.ruler.before(md.inline.ruler.__rules__[0].name, "budget_tick", _tick_inline)
+md.block.ruler.before(md.block.ruler.__rules__[0].name, "budget_tick", _tick_block)
 
 
-@lru_cache(maxsize=256)
+render_cache = RenderCache()  # Of this process: rendered messages by their text.
+RENDER_THREADS = 2  # Renderings at once off the event loop, per process (they share the GIL).
+_threads = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="render")
+T = TypeVar("T")
+
+
+async def rendered(work: Callable[..., T], *args) -> T:
+    """`work(*args)` on a rendering thread: a long reply's Markdown holds up neither the
+    event loop nor the database thread that every socket shares."""
+    return await asyncio.get_running_loop().run_in_executor(_threads, work, *args)
+
+
 def render_markdown(text: str) -> str:
-    """Render Markdown to sanitized HTML: no script, no raw HTML, no remote images."""
+    """Render Markdown to sanitized HTML: no script, no raw HTML, no remote images.
+
+    Within one message's budget (render_budget.py), else the text escaped after a note.
+    Kept in a cache bounded in bytes, so a message opened again costs nothing.
+    """
+    html = render_cache.get(text)
+    if html is None:
+        html = render_within(text, RenderBudget.for_text(text))
+        if html is None:
+            html = plain_html(text)
+        render_cache.put(text, html)
+    return html
+
+
+def render_within(text: str, budget: RenderBudget) -> str | None:
+    """Sanitized HTML for `text` as far as `budget` allows, or None when it would cost more."""
+    if len(text) > render_budget.RENDER_MAX_CHARS:
+        return None
+    try:
+        raw = render_budget.spending(budget, lambda: md.render(text))
+    except TooCostly:
+        return None
+    return sanitize(raw)
+
+
+def sanitize(raw: str) -> str:
+    """markdown-it's HTML through nh3's allow-list: what the page may show of it."""
     return nh3.clean(
-        md.render(text),
+        raw,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         tag_attribute_values=TAG_ATTRIBUTE_VALUES,
@@ -344,6 +291,27 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel=LINK_REL,
     )
+
+
+class ReplyRenderer:
+    """Renders a streaming reply's finished blocks under one budget for the whole reply:
+    however its blocks fall, the reply costs no more than one message of its length.
+    Once the budget is spent, this block and the later ones are shown as text (the note
+    once)."""
+
+    def __init__(self) -> None:
+        self.budget = RenderBudget()
+        self.plain = False
+
+    def __call__(self, text: str) -> str:
+        if not self.plain:
+            self.budget.allow(len(text))
+            html = render_within(text, self.budget)
+            if html is not None:
+                return html
+            self.plain = True
+            return plain_html(text)
+        return plain_html(text, note=False)
 
 
 def highlight_css() -> str:

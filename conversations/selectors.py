@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from . import turn_sql
+from . import snippets, turn_sql
 from .llm import ChatMessage, ToolCall
 from .models import Conversation, Message, ModelInfo, Persona, UserSettings
 
@@ -164,11 +164,6 @@ def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, in
             WHERE conversations_message_fts MATCH %s AND c.owner_id = %s
             GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
-        snippets = """
-            SELECT f.rowid, snippet(conversations_message_fts, 0, '', '', '…', 12)
-            FROM conversations_message_fts f
-            WHERE conversations_message_fts MATCH %s AND f.rowid IN ({ids})
-        """
     elif vendor == "postgresql":
         # Words only (\w+), each as a prefix: user text never becomes tsquery syntax.
         terms = " & ".join(f"{w}:*" for w in words)
@@ -179,11 +174,6 @@ def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, in
             WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', %s) AND c.owner_id = %s
             GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
-        snippets = """
-            SELECT m.id, ts_headline('simple', m.content, to_tsquery('simple', %s),
-                                     'MaxWords=16, MinWords=6, StartSel="", StopSel=""')
-            FROM conversations_message m WHERE m.id IN ({ids})
-        """
     else:  # pragma: no cover - other databases fall back to a scan
         rows = (
             Message.objects.filter(conversation__owner_id=user_id, content__icontains=query)
@@ -192,16 +182,21 @@ def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, in
         )
         found: dict[int, tuple[int, int, str]] = {}
         for c, m, text in rows:
-            found.setdefault(c, (c, m, text[:120]))
+            found.setdefault(c, (c, m, snippets.shaped(text[:120], start=1, length=len(text))))
         return list(found.values())[:limit]
     with connection.cursor() as cursor:
         cursor.execute(newest, [terms, user_id, limit])
         latest = cursor.fetchall()
         if not latest:
             return []
-        ids = ", ".join(str(int(message_id)) for _, message_id in latest)
-        cursor.execute(snippets.format(ids=ids), [terms])
-        text = {message_id: " ".join(snippet.split()) for message_id, snippet in cursor.fetchall()}
+        sql, params = snippets.statement(
+            vendor, ids=[m for _, m in latest], word=words[0], terms=terms
+        )
+        cursor.execute(sql, params)
+        text = {
+            message_id: snippets.shaped(snippet or "", start=start, length=length)
+            for message_id, snippet, start, length in cursor.fetchall()
+        }
     return [(c, m, text.get(m, "")) for c, m in latest]
 
 

@@ -31,8 +31,11 @@ TITLE_CHARS = 60
 
 
 def title_from_text(text: str) -> str:
-    """A first title from the opening message: its first line, shortened on a word."""
-    line = " ".join(text.strip().split())
+    """A first title from the opening message: its first line, shortened on a word.
+
+    Made of its first few hundred characters (past its leading space), never all of it.
+    """
+    line = " ".join(text.lstrip()[: TITLE_CHARS * 8].split())
     if len(line) <= TITLE_CHARS:
         return line or "New chat"
     return line[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"

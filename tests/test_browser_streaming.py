@@ -1,10 +1,12 @@
-"""Streaming and size, in Chromium: text streams where its final HTML puts it, and a 1 MB
-conversation opens and can be read to its first message."""
+"""Streaming and size, in Chromium: text streams where its final HTML puts it, a 1 MB
+conversation opens and can be read to its first message, and a reply too costly to format
+reads as plain text under its note, on a desktop and a phone, light and dark."""
 
 import re
 
 import pytest
 
+from tests.a11y import shoot
 from tests.browser_support import django, start_site
 from tests.fake_upstream import text_stream
 from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
@@ -17,6 +19,7 @@ from tests.test_browser import (  # noqa: F401 - fixtures shared with the other 
 )
 
 pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
 
 MARKERS = {"alphaword": "P", "betaword": "LI", "gammaword": "PRE", "deltaword": "TD"}
 REPLY = (
@@ -124,3 +127,43 @@ def test_a_one_megabyte_conversation_opens_and_reads_back_to_its_start(site, bro
     expect(messages.first).to_contain_text("Question 0")
     expect(page.locator("#load-older")).to_be_hidden()
     page.close()
+
+
+COSTLY = """
+import json
+from django.contrib.auth import get_user_model
+from conversations import services
+user = get_user_model().objects.get(username="tester")
+conversation = services.conversation_create(owner=user, persona=None, model="test-model", title="Costly")
+asked = services.message_append(conversation=conversation, role="user", content="Formulas", parent=None)
+text = "Lines kept:\\n" + "$x$ " * 12000 + "\\n<b>not bold</b> " + "averyveryverylongword" * 40
+services.message_append(conversation=conversation, role="assistant", content=text, parent=asked)
+print(json.dumps(conversation.pk))
+"""
+
+
+def test_a_reply_too_costly_to_format_reads_as_text_under_its_note(site, browser):
+    from playwright.sync_api import expect
+
+    conversation = None
+    for viewport, device in (({"width": 1280, "height": 800}, "desktop"), (PHONE, "phone")):
+        page = browser.new_page(viewport=viewport, is_mobile=device == "phone")
+        sign_in(page, site.url)
+        conversation = conversation or django(site, COSTLY)
+        page.goto(f"{site.url}/conversations/{conversation}/")
+        connected(page)
+        body = page.locator("article.message.assistant .body").last
+        expect(body.locator(".render-note")).to_have_text(
+            "This reply is too large to format; shown as plain text."
+        )
+        text = body.locator(".plain-text")
+        expect(text).to_contain_text("$x$ $x$")
+        assert body.locator("math, b").count() == 0  # Text, not markup.
+        assert text.inner_text().startswith("Lines kept:\n")  # Its lines as written.
+        # Long words wrap: nothing reaches past the reply's own width.
+        assert page.evaluate("el => el.scrollWidth <= el.clientWidth + 1", text.element_handle()), (
+            f"{device}: the text runs past its reply"
+        )
+        body.locator(".render-note").scroll_into_view_if_needed()
+        shoot(page, f"plain-text-reply-{device}", full_page=False)
+        page.close()

@@ -209,7 +209,8 @@ def test_history_pages_carry_the_users_own_feedback_in_one_query(user):
         with CaptureQueriesContext(connection) as ctx:
             pages.message_page(c, leaf_id=c.current_leaf_id)
         counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1] == 3  # Branch, versions, feedback.
+    # The branch's sizes, the messages that fit, their versions, feedback.
+    assert counts[0] == counts[1] == 4
 
 
 @pytest.mark.django_db(transaction=True)

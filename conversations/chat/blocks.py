@@ -83,6 +83,10 @@ class BlockSplitter:
         self.stable += cut
         return self._render(region[:cut])
 
+    def render_rest(self, text: str) -> str:
+        """HTML for what the finished blocks do not cover of the reply's whole `text`."""
+        return self._render(text[self.stable :])
+
 
 def _block_starts(text: str) -> list[int]:
     """The line each top-level block of `text` starts on. Block rules only: where blocks

@@ -30,7 +30,7 @@ def _switch(user: AbstractBaseUser, conversation_id: int, message_id: int) -> Co
 async def switch(*, user: AbstractBaseUser, conversation_id: int, message_id: int) -> None:
     """Show (and continue) the version of the conversation that runs through `message_id`."""
     await db(_switch)(user, conversation_id, message_id)
-    state = await db(pages.state)(user, conversation_id)
+    state = await pages.state(user=user, conversation_id=conversation_id)
     await broadcast.publish(conversation_id, state)
 
 

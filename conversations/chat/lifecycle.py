@@ -102,12 +102,12 @@ class Turn:
         and the Markdown blocks it finished are its first finished blocks, so frames,
         snapshots and the final save are of the whole reply.
         """
-        from ..rendering import render_markdown
+        from ..rendering import ReplyRenderer
 
         self.message_id = message_id
         self.content, self.reasoning = TextBuffer(), TextBuffer()
         self.seq = self.sent_content = self.sent_reasoning = 0
-        self.blocks, self.blocks_html = BlockSplitter(render_markdown), []
+        self.blocks, self.blocks_html = BlockSplitter(ReplyRenderer()), []
         self.record, self.record_saved, self.saved = record, False, (0, 0)
         self.phase = "reply"
         self.heard, self.waiting = self.process.loop.time(), None

@@ -8,11 +8,12 @@ from ..models import Conversation, Message
 from ..rendering import render_markdown
 
 
-def message_data(message: Message, *, html_from: int = 0) -> dict:
+def message_data(message: Message, *, html_from: int = 0, html: str | None = None) -> dict:
     """A message as every frame carries it.
 
     With `html_from`, `html` covers only the text from there on: the watchers of a
     streamed reply already have the HTML of its finished blocks before that point.
+    With `html`, that is its HTML (nothing is rendered).
     """
     text = message.content
     data = {
@@ -31,7 +32,7 @@ def message_data(message: Message, *, html_from: int = 0) -> dict:
         data |= {
             "tool_calls": message.tool_calls or [],
             "request": message.request,
-            "html": render_markdown(text[html_from:]),
+            "html": render_markdown(text[html_from:]) if html is None else html,
             "reasoning": message.reasoning,
             "model": message.model,
             "finish_reason": message.finish_reason or None,
@@ -228,17 +229,19 @@ def message_continued(conversation_id: int, message: Message, *, html: str, stab
     Like a streaming reply in `message.created`: `html` is its finished Markdown blocks,
     covering the first `stable` characters of `content`; deltas follow from seq 1.
     """
-    data = message_data(message)
-    data |= {"html": html, "stable": stable, "seq": 0}
+    data = message_data(message, html=html)
+    data |= {"stable": stable, "seq": 0}
     return {"type": "message.continued", "conversation": conversation_id, "message": data}
 
 
-def message_completed(conversation_id: int, message: Message, *, html_from: int = 0) -> dict:
-    """A `message.completed` frame (see message_data for `html_from`)."""
+def message_completed(
+    conversation_id: int, message: Message, *, html_from: int = 0, html: str | None = None
+) -> dict:
+    """A `message.completed` frame (see message_data for `html_from` and `html`)."""
     return {
         "type": "message.completed",
         "conversation": conversation_id,
-        "message": message_data(message, html_from=html_from),
+        "message": message_data(message, html_from=html_from, html=html),
     }
 
 

@@ -1,13 +1,18 @@
 """What a socket is shown of a conversation: its newest page on opening, older pages on scrolling.
 
 A reply still streaming is shown with the text so far, from the running turn.
+
+A page's rows are read on the database thread, and rendered on a rendering thread
+(rendering.rendered): a long reply's Markdown never holds up other sockets' database work.
 """
+
+from dataclasses import dataclass
 
 from channels.db import database_sync_to_async as db
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import selectors
+from .. import page_selectors, rendering, selectors
 from ..errors import TurnRefused
 from ..models import Conversation, Message
 from ..provider import availability
@@ -31,29 +36,54 @@ def owned_message(conversation: Conversation, message_id: int) -> Message:
     return message
 
 
-def message_page(conversation: Conversation, *, leaf_id: int | None) -> tuple[list[dict], bool]:
-    """The newest messages of the branch ending at `leaf_id`, with their versions.
+@dataclass
+class PageRows:
+    """What a page is made of, read from the database: rendering it needs no more."""
 
-    At most CHAT_PAGE_SIZE messages, and (but for the newest one, whatever its size)
-    no more than CHAT_PAGE_BYTES of frame: a conversation of long answers opens as fast
-    as one of short ones, and the rest comes page by page.
-    """
-    size = settings.CHAT_PAGE_SIZE
-    branch = selectors.message_branch(conversation=conversation, leaf_id=leaf_id, limit=size + 1)
-    has_more = len(branch) > size
-    branch = branch[-size:]
+    branch: list[Message]
+    siblings: dict[int, list[int]]
+    feedback: dict[int, dict]
+    has_more: bool
+
+
+def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
+    """The newest messages of the branch ending at `leaf_id` that may fit a page (at most
+    CHAT_PAGE_SIZE, and about CHAT_PAGE_BYTES of text), with their versions and the
+    owner's feedback (four queries)."""
+    leaf_id = leaf_id or conversation.current_leaf_id
+    branch, has_more = (
+        page_selectors.newest_that_fit(
+            conversation=conversation,
+            leaf_id=leaf_id,
+            limit=settings.CHAT_PAGE_SIZE,
+            max_chars=settings.CHAT_PAGE_BYTES,
+        )
+        if leaf_id is not None
+        else ([], False)
+    )
     siblings = selectors.message_siblings(conversation=conversation, messages=branch)
     feedback = review_selectors.feedback_by_message(
         user_id=conversation.owner_id,
         message_ids=[m.pk for m in branch if m.role == Message.Role.ASSISTANT],
     )
+    return PageRows(branch, siblings, feedback, has_more)
+
+
+def page_of(rows: PageRows) -> tuple[list[dict], bool]:
+    """The page's messages as frames carry them, newest last, and whether there are more.
+
+    No more than CHAT_PAGE_BYTES of frame (but for the newest message, whatever its
+    size): a conversation of long answers opens as fast as one of short ones, and the
+    rest comes page by page. Renders, never queries.
+    """
     page: list[dict] = []
+    has_more = rows.has_more
     budget = settings.CHAT_PAGE_BYTES
-    for message in reversed(branch):
+    for message in reversed(rows.branch):
         data = outbound.message_data(message)
-        data["siblings"] = siblings[message.pk]
+        data["siblings"] = rows.siblings[message.pk]
         if message.role == Message.Role.ASSISTANT:
-            data["feedback"] = feedback.get(message.pk)  # The user's own rating, or None.
+            data["feedback"] = rows.feedback.get(message.pk)  # The user's own rating, or None.
         budget -= outbound.frame_size(data)
         if page and budget < 0:
             has_more = True
@@ -63,17 +93,34 @@ def message_page(conversation: Conversation, *, leaf_id: int | None) -> tuple[li
     return page, has_more
 
 
-def state(user: AbstractBaseUser, conversation_id: int) -> dict:
-    """A `conversation.state` frame from the database: the newest page of the active branch."""
+def message_page(conversation: Conversation, *, leaf_id: int | None) -> tuple[list[dict], bool]:
+    """The newest page of the branch ending at `leaf_id`, with its versions (page_of)."""
+    return page_of(page_rows(conversation, leaf_id=leaf_id))
+
+
+async def rendered_page(rows: PageRows) -> tuple[list[dict], bool]:
+    """page_of, on a rendering thread."""
+    return await rendering.rendered(page_of, rows)
+
+
+def _state_rows(user: AbstractBaseUser, conversation_id: int) -> tuple[dict, PageRows]:
+    """A `conversation.state` frame without its messages, and the rows of its page."""
     conversation = owned_conversation(user, conversation_id)
-    page, has_more = message_page(conversation, leaf_id=conversation.current_leaf_id)
+    rows = page_rows(conversation, leaf_id=conversation.current_leaf_id)
     model = conversation.model or (conversation.persona.model if conversation.persona else "")
-    return outbound.conversation_state(
+    frame = outbound.conversation_state(
         conversation,
-        page,
-        has_more=has_more,
+        [],
         model_available=availability.policy().usable(model or settings.LLM_DEFAULT_MODEL),
     )
+    return frame, rows
+
+
+async def state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
+    """A `conversation.state` frame from the database: the newest page of the active branch."""
+    frame, rows = await db(_state_rows)(user, conversation_id)
+    frame["messages"], frame["has_more"] = await rendered_page(rows)
+    return frame
 
 
 def streaming_message(frame: dict) -> dict | None:
@@ -102,22 +149,21 @@ def apply_snapshot(frame: dict, snapshot: dict) -> None:
 
 async def conversation_state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
     """A `conversation.state` frame; a reply streaming in this process shows its live text."""
-    frame = await db(state)(user, conversation_id)
+    frame = await state(user=user, conversation_id=conversation_id)
     turn = lifecycle.local(conversation_id)
     if turn is not None and turn.message_id is not None:
         apply_snapshot(frame, turn.snapshot())
     return frame
 
 
-def _history(user: AbstractBaseUser, conversation_id: int, before: int) -> dict:
+def _history_rows(user: AbstractBaseUser, conversation_id: int, before: int) -> PageRows | None:
     conversation = owned_conversation(user, conversation_id)
     message = owned_message(conversation, before)
-    page, has_more = (
-        message_page(conversation, leaf_id=message.parent_id) if message.parent_id else ([], False)
-    )
-    return outbound.conversation_history(conversation.pk, before, page, has_more=has_more)
+    return page_rows(conversation, leaf_id=message.parent_id) if message.parent_id else None
 
 
 async def history(*, user: AbstractBaseUser, conversation_id: int, before: int) -> dict:
     """A `conversation.history` frame: the page of the active branch just above `before`."""
-    return await db(_history)(user, conversation_id, before)
+    rows = await db(_history_rows)(user, conversation_id, before)
+    page, has_more = await rendered_page(rows) if rows is not None else ([], False)
+    return outbound.conversation_history(conversation_id, before, page, has_more=has_more)

@@ -30,7 +30,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
-from .. import turn_limits, turn_services
+from .. import rendering, turn_limits, turn_services
 from ..provider import availability, catalog, upstream
 from ..review import stats as review_stats
 from . import broadcast, outbound, socket_slots
@@ -261,10 +261,9 @@ class Runtime:
             return
         for message in interrupted:
             logger.info("Reply %s was abandoned by its server process", message.pk)
-            await broadcast.publish(
-                message.conversation_id,
-                outbound.message_completed(message.conversation_id, message),
-            )
+            cid = message.conversation_id
+            frame = await rendering.rendered(outbound.message_completed, cid, message)
+            await broadcast.publish(cid, frame)
 
     async def _alive_elsewhere(self, conversation_ids: list[int]) -> set[int]:
         """Which of these conversations' turns another process says it runs (ALIVE_WAIT)."""

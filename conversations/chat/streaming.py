@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from .. import turn_limits, turn_services
+from .. import rendering, turn_limits, turn_services
 from ..llm import (
     Finish,
     LLMError,
@@ -288,14 +288,23 @@ async def finish_reply(
     turn.sent.set()  # Nothing more goes upstream for this reply: announcing need not wait.
     await turn.announced.wait()  # Watchers hear of the reply before they hear of its end.
     message_id, turn.message_id = turn.message_id, None
-    stable = turn.blocks.stable if turn.blocks else 0
+    blocks = turn.blocks
+    stable = blocks.stable if blocks else 0
     saved, stored = await _save_end(turn, message_id, fields)
     if stored and fields["release_owner"]:
         turn.leased = False  # Released with the save.
     if saved is None:
         return Outcome(None)  # Deleted while it streamed.
     cid = turn.conversation_id
-    await broadcast.publish(cid, outbound.message_completed(cid, saved, html_from=stable))
+
+    # The last block renders under the reply's own budget, as its other blocks did (a
+    # reply that finished none renders whole, and is cached for its next opening), on a
+    # rendering thread: a reply that is one long block would hold up the event loop.
+    def completed() -> dict:
+        tail = blocks.render_rest(saved.content) if blocks and stable else None
+        return outbound.message_completed(cid, saved, html_from=stable, html=tail)
+
+    await broadcast.publish(cid, await rendering.rendered(completed))
     if saved.status == Message.Status.ERROR:
         await broadcast.publish(
             cid,

@@ -5,6 +5,7 @@ user gave.
 """
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ TITLE_PROMPT = (
     "Write a short title (at most six words) for a conversation that starts with the "
     "exchange below. Answer with the title only: no quotes, no final period."
 )
+TITLE_ANSWER_CHARS = 400  # Of the answer, read at most about this much.
 TITLE_TASKS: set[asyncio.Task] = set()  # Strong references: the loop keeps only weak ones.
 
 
@@ -51,9 +53,13 @@ async def _generate_title(user_id: int, conversation_id: int, request, reply: Me
     )
     text = ""
     try:
-        async for event in upstream.get_client().stream(title_request):
-            if isinstance(event, TextDelta):
-                text += event.text
+        # A title is a line: a provider that goes on past max_tokens is not read to its end.
+        async with contextlib.aclosing(upstream.get_client().stream(title_request)) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    text += event.text
+                    if len(text) >= TITLE_ANSWER_CHARS:
+                        break
     except LLMError as exc:
         logger.info("No title for conversation %s: %s", conversation_id, exc.detail)
         return
@@ -68,6 +74,8 @@ async def _generate_title(user_id: int, conversation_id: int, request, reply: Me
 
 def clean_title(text: str) -> str:
     """A model's title answer made fit for the sidebar."""
-    line = next((line for line in text.strip().splitlines() if line.strip()), "")
+    line = next(
+        (line for line in text[:TITLE_ANSWER_CHARS].strip().splitlines() if line.strip()), ""
+    )
     line = line.strip().strip("\"'*#`").removeprefix("Title:").strip().rstrip(".").strip("\"'")
     return line[:80]

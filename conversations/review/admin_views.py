@@ -69,6 +69,8 @@ def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateRespo
         conversation=conversation,
         leaf_id=_int(request.GET.get("leaf")),
         viewer_id=request.user.pk,
+        end_id=_int(request.GET.get("end")),
+        start_id=_int(request.GET.get("start")),
     )
     if data is None:
         raise Http404("No such message in this conversation.")
@@ -77,7 +79,7 @@ def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateRespo
         action=AuditEntry.Action.VIEW_TRANSCRIPT,
         conversation=conversation,
         detail={
-            "leaf": data.leaf_id,
+            "leaf": data.end_id,  # The last message shown (the leaf, on the newest page).
             "messages": [e.message.pk for e in data.entries],
             "queued": reviewable,
         },
@@ -100,10 +102,11 @@ def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateRespo
 
 
 def _back(conversation_id: int, request: HttpRequest, anchor: str = "") -> HttpResponse:
+    """To the transcript page the form was on: its branch, and the message it ended at."""
     url = reverse("review:transcript", args=[conversation_id])
-    leaf = _int(request.POST.get("leaf"))
-    if leaf:
-        url += "?" + urlencode({"leaf": leaf})
+    place = {name: value for name in ("leaf", "end") if (value := _int(request.POST.get(name)))}
+    if place:
+        url += "?" + urlencode(place)
     return redirect(url + (f"#{anchor}" if anchor else ""))
 
 

@@ -1,5 +1,7 @@
 """Reads behind the transcript view: one query each, whatever the conversation's length."""
 
+from django.db.models.functions import Length
+
 from ...models import Conversation, Message
 from ..models import Correction, Feedback, QueueItem, ReviewNote, Score, ScoreConfig
 
@@ -14,6 +16,32 @@ def latest_children(*, conversation: Conversation) -> dict[int, int]:
     ):
         children[parent_id] = pk
     return children
+
+
+def message_tree(*, conversation: Conversation) -> tuple[dict[int, int | None], dict[int, int]]:
+    """Every message's parent, and for every message with children the child shown most
+    recently (or the newest), as latest_children: ids only, one query."""
+    parents: dict[int, int | None] = {}
+    children: dict[int, int] = {}
+    for pk, parent_id in (
+        Message.objects.filter(conversation=conversation)
+        .order_by("selected_at", "id")
+        .values_list("pk", "parent_id")
+    ):
+        parents[pk] = parent_id
+        if parent_id is not None:
+            children[parent_id] = pk
+    return parents, children
+
+
+def message_sizes(*, message_ids: list[int]) -> dict[int, int]:
+    """Characters of text (content and reasoning) of these messages, counted by the
+    database: a page picks what fits before loading any of it."""
+    return dict(
+        Message.objects.filter(pk__in=message_ids)
+        .annotate(size=Length("content") + Length("reasoning"))
+        .values_list("pk", "size")
+    )
 
 
 def feedback_for_messages(*, message_ids: list[int]) -> dict[int, Feedback]:
