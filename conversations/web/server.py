@@ -18,6 +18,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,15 @@ def _drain_on_sigterm() -> None:
     loop.add_signal_handler(signal.SIGTERM, on_sigterm)
 
 
+def _start_tool_workers() -> None:
+    """Start the tool worker pool in the background: started by the first tool call
+    instead, it makes that reply wait for a fresh interpreter and its imports, seconds on
+    a busy machine."""
+    from ..tools import registry
+
+    threading.Thread(target=registry.start_workers, name="tool-workers", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run daphne's command line with the capped HTTP and bounded websocket factories."""
     from daphne import server
@@ -67,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # After Twisted has installed its own signal handlers, so ours replaces its SIGTERM.
     reactor.callWhenRunning(_drain_on_sigterm)
+    reactor.callWhenRunning(_start_tool_workers)
     CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
 
 
