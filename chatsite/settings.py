@@ -299,7 +299,8 @@ if CHAT_SIGNUP not in ("open", "closed", "invite"):
 # process shares them. An account locks after CHAT_LOGIN_FAILURES_PER_ACCOUNT failures from
 # anywhere, an address after CHAT_LOGIN_FAILURES_PER_ADDRESS failures on any accounts; either
 # lasts CHAT_LOGIN_LOCKOUT_MINUTES after the latest failure, and failing again while locked
-# does not extend it (so nobody can keep someone else's account locked for ever).
+# does not extend it (so nobody can keep someone else's account locked for ever). A wrong
+# password on a settings page that asks for it again is a failure alike.
 INSTALLED_APPS.append("axes")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # Last, as axes requires.
 AUTHENTICATION_BACKENDS = [
@@ -317,6 +318,15 @@ AXES_LOCKOUT_CALLABLE = "conversations.web.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "conversations.login_throttle.client_ip"
 # No row per successful sign-in (a table growing for ever); Django keeps last_login.
 AXES_DISABLE_ACCESS_LOG = True
+# Axes keeps a failed attempt's form fields, masking `password` and these: the settings
+# pages' password checks count as sign-ins too, and post the old and new passwords.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
 
 # Open websockets re-check their session at least this often (seconds): catches sessions
 # that end without telling (expiry, deleted by staff). Logout, deactivation and a new
