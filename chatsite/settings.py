@@ -294,6 +294,9 @@ CHAT_SERVED_LOCALLY = (
 CHAT_SIGNUP = (env.get("CHAT_SIGNUP") or "open").strip().lower()
 if CHAT_SIGNUP not in ("open", "closed", "invite"):
     raise ImproperlyConfigured("CHAT_SIGNUP must be open, closed or invite.")
+# Sign-ups one client address (an IPv6 one by its /64) may make an hour, across processes
+# like the request limits: each account is another set of per-user limits. 0: no limit.
+CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS = int(env.get("CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS") or 5)
 
 # Sign-in throttling (django-axes): failures are counted in the database, so every server
 # process shares them. An account locks after CHAT_LOGIN_FAILURES_PER_ACCOUNT failures from
