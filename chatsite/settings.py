@@ -224,8 +224,9 @@ CHAT_MAX_SOCKETS_PER_USER = int(env.get("CHAT_MAX_SOCKETS_PER_USER") or 20)
 CHAT_SOCKET_FRAMES_PER_MINUTE = int(env.get("CHAT_SOCKET_FRAMES_PER_MINUTE") or 120)
 # Per user, across sockets and processes: reads (opening a conversation, older pages,
 # switching versions, search, the sidebar, the model list, exports of one conversation,
-# feedback, persona pages), writes (rename, pin, archive, delete, ratings, reports,
-# persona changes), and bulk work (export of everything, imports).
+# feedback, persona pages), writes (rename, pin, archive, delete, a conversation's
+# settings, ratings, reports, persona changes), and bulk work (export of everything,
+# imports).
 CHAT_READS_PER_MINUTE = int(env.get("CHAT_READS_PER_MINUTE") or 120)
 CHAT_WRITES_PER_MINUTE = int(env.get("CHAT_WRITES_PER_MINUTE") or 60)
 CHAT_BULK_PER_HOUR = int(env.get("CHAT_BULK_PER_HOUR") or 20)
