@@ -116,24 +116,3 @@ async def test_starts_batched_together_each_get_their_own_answer(size, django_us
         assert saved["reply"] == {"parent_id": new.user_message.pk, "status": "streaming"}
         assert saved["leaf"] == new.reply.pk
     assert sorted(await _client_ids()) == (["new", "same"] if size > 1 else ["same"])
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-async def test_work_queued_the_moment_a_batch_returns_runs_at_once(workers):
-    """A caller woken by its batch's commit that queues more work straight away (a turn's
-    next round, once its tool result is saved) gets a worker of its own: it does not wait
-    for somebody else's work (the once-a-second save) to come along and drain it."""
-    runs: list[str] = []
-    commit = GroupCommit(workers=workers)
-
-    async def one_after_another() -> list[str]:
-        first = await commit.run(make_group, name="a", runs=runs)
-        second = await commit.run(make_group, name="b", runs=runs)
-        return [first, second]
-
-    try:
-        # Nothing else runs work here: without a worker for "b" this never ends.
-        assert await asyncio.wait_for(one_after_another(), timeout=10) == ["a", "b"]
-    finally:
-        commit.shutdown()
-    assert await asyncio.to_thread(saved) == {"a", "b"}

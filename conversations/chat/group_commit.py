@@ -92,19 +92,10 @@ class GroupCommit:
                 self._drain(), name="group-commit", context=contextvars.Context()
             )
             self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
         return await future
 
     async def _drain(self) -> None:
-        try:
-            await self._drain_queue()
-        finally:
-            # Leave the set the moment the queue is found empty, not in a done callback:
-            # a caller woken by the last batch runs before such a callback would, and work
-            # it queues at once (a turn's next round) would find no worker free and wait
-            # for someone else's (the once-a-second save) to drain it.
-            self._workers.discard(asyncio.current_task())
-
-    async def _drain_queue(self) -> None:
         while self._queue:
             # With several workers, share what is waiting rather than one taking it all.
             size = max(1, min(MAX_BATCH, -(-len(self._queue) // self._limit)))
