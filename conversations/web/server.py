@@ -53,15 +53,6 @@ def _drain_on_sigterm() -> None:
     loop.add_signal_handler(signal.SIGTERM, on_sigterm)
 
 
-def _start_tool_workers() -> None:
-    """Start the tool worker pool in the background: started by the first tool call
-    instead, it makes that reply wait for a fresh interpreter and its imports, seconds on
-    a busy machine."""
-    from ..tools import registry
-
-    threading.Thread(target=registry.start_workers, name="tool-workers", daemon=True).start()
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run daphne's command line with the capped HTTP and bounded websocket factories."""
     from daphne import server
@@ -79,6 +70,15 @@ def main(argv: list[str] | None = None) -> None:
     reactor.callWhenRunning(_drain_on_sigterm)
     reactor.callWhenRunning(_start_tool_workers)
     CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
+
+
+def _start_tool_workers() -> None:
+    """Start the tool worker pool in the background: started by the first tool call
+    instead, it makes that reply wait for a fresh interpreter and its imports, seconds on
+    a busy machine."""
+    from ..tools import registry
+
+    threading.Thread(target=registry.start_workers, name="tool-workers", daemon=True).start()
 
 
 if __name__ == "__main__":
