@@ -228,8 +228,9 @@ CHAT_MAX_SOCKETS_PER_USER = int(env.get("CHAT_MAX_SOCKETS_PER_USER") or 20)
 CHAT_SOCKET_FRAMES_PER_MINUTE = int(env.get("CHAT_SOCKET_FRAMES_PER_MINUTE") or 120)
 # Per user, across sockets and processes: reads (opening a conversation, older pages,
 # switching versions, search, the sidebar, the model list, exports of one conversation,
-# feedback, persona pages), writes (rename, pin, archive, delete, ratings, reports,
-# persona changes), and bulk work (export of everything, imports).
+# feedback, persona pages), writes (rename, pin, archive, delete, a conversation's
+# settings, ratings, reports, persona changes), and bulk work (export of everything,
+# imports).
 CHAT_READS_PER_MINUTE = int(env.get("CHAT_READS_PER_MINUTE") or 120)
 CHAT_WRITES_PER_MINUTE = int(env.get("CHAT_WRITES_PER_MINUTE") or 60)
 CHAT_BULK_PER_HOUR = int(env.get("CHAT_BULK_PER_HOUR") or 20)
@@ -298,12 +299,16 @@ CHAT_SERVED_LOCALLY = (
 CHAT_SIGNUP = (env.get("CHAT_SIGNUP") or "open").strip().lower()
 if CHAT_SIGNUP not in ("open", "closed", "invite"):
     raise ImproperlyConfigured("CHAT_SIGNUP must be open, closed or invite.")
+# Sign-ups one client address (an IPv6 one by its /64) may make an hour, across processes
+# like the request limits: each account is another set of per-user limits. 0: no limit.
+CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS = int(env.get("CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS") or 5)
 
 # Sign-in throttling (django-axes): failures are counted in the database, so every server
 # process shares them. An account locks after CHAT_LOGIN_FAILURES_PER_ACCOUNT failures from
 # anywhere, an address after CHAT_LOGIN_FAILURES_PER_ADDRESS failures on any accounts; either
 # lasts CHAT_LOGIN_LOCKOUT_MINUTES after the latest failure, and failing again while locked
-# does not extend it (so nobody can keep someone else's account locked for ever).
+# does not extend it (so nobody can keep someone else's account locked for ever). A wrong
+# password on a settings page that asks for it again is a failure alike.
 INSTALLED_APPS.append("axes")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # Last, as axes requires.
 AUTHENTICATION_BACKENDS = [
@@ -321,6 +326,15 @@ AXES_LOCKOUT_CALLABLE = "conversations.web.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "conversations.login_throttle.client_ip"
 # No row per successful sign-in (a table growing for ever); Django keeps last_login.
 AXES_DISABLE_ACCESS_LOG = True
+# Axes keeps a failed attempt's form fields, masking `password` and these: the settings
+# pages' password checks count as sign-ins too, and post the old and new passwords.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
 
 # Open websockets re-check their session at least this often (seconds): catches sessions
 # that end without telling (expiry, deleted by staff). Logout, deactivation and a new

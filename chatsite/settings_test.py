@@ -19,6 +19,7 @@ for _name, _value in {
     "CHAT_READS_PER_MINUTE": "100000",
     "CHAT_WRITES_PER_MINUTE": "100000",
     "CHAT_BULK_PER_HOUR": "100000",
+    "CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS": "100000",
 }.items():
     os.environ.setdefault(_name, _value)
 

@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from conversations.web.settings_views import password_change_elsewhere
 from conversations.web.views import SignInView
 
 urlpatterns = [
     # Review pages live inside the admin (its sign-in, look and permissions).
     path("admin/review/", include("conversations.review.admin_urls")),
+    # Django's password-change pages check the old password unthrottled: Settings' form
+    # (under the sign-in throttle) is the one place a password changes.
+    path("admin/password_change/", password_change_elsewhere),
+    path("accounts/password_change/", password_change_elsewhere),
     path("admin/", admin.site.urls),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

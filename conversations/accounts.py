@@ -7,6 +7,7 @@ names, bound to loopback, no proxy) *and* this request comes straight from loopb
 """
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,7 @@ from django.http import HttpRequest
 
 from . import selectors
 from .hosts import is_loopback
+from .login_throttle import client_ip
 
 SETUP_TOKEN_TTL = timedelta(hours=24)
 # Any of these means a proxy relayed the request: whoever sent it may be anywhere.
@@ -51,6 +53,21 @@ def signup_rules(request: HttpRequest) -> SignupRules:
     return SignupRules(
         first_account=False, needs="invite" if mode == "invite" else "", closed=mode == "closed"
     )
+
+
+def signup_key(request: HttpRequest) -> str:
+    """Whom a sign-up counts against (rate_limits.SIGNUPS): the client's address as the
+    rest of the app sees it (behind a trusted proxy, the one it appended), an IPv6 one by
+    its /64, which one host or home commonly holds whole."""
+    address = client_ip(request)
+    if address is None:
+        return "unknown"
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def signup_offered() -> bool:

@@ -5,6 +5,9 @@ count, and locks a request out when one of its lockout parameters (the username,
 client's address) has failed too often within the cool-off. It has a single limit for
 both; an office behind one address needs more room than a single account, so failures
 from an address are scaled here to reach axes' limit exactly at the per-address limit.
+
+A password asked for again on a settings page is checked as a sign-in is
+(`password_confirmed`): otherwise a stolen session could guess at it without limit.
 """
 
 import ipaddress
@@ -12,6 +15,7 @@ from datetime import datetime
 
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db.models import Max, Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -57,3 +61,14 @@ def client_ip(request: HttpRequest) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def password_confirmed(*, request: HttpRequest, password: str) -> bool:
+    """Whether `password` is the signed-in user's, checked through Django's authenticate
+    as a sign-in is, so axes counts it: a wrong one is a failed sign-in of the account
+    from the client's address, and while either is locked out even the right one is
+    refused. Axes marks such a request locked out, and its middleware answers it with the
+    lockout page (HTTP 429 with Retry-After) whatever the view returned."""
+    user = request.user
+    found = authenticate(request, username=user.get_username(), password=password)
+    return found is not None and found.pk == user.pk

@@ -1,8 +1,9 @@
-"""Request rates: per user (reads, writes, bulk work) and per socket (frames).
+"""Request rates: per user (reads, writes, bulk work), per socket (frames) and per client
+address (sign-ups, keyed by accounts.signup_key).
 
 The counting is `limits`' moving window: a hit is refused while the window (a minute, or
 an hour for bulk work) already holds the allowed number, and the oldest hit in it says
-exactly when to retry. A user's counts live in Redis when REDIS_URL is set, so they hold
+exactly when to retry. A user's (and an address's) counts live in Redis when REDIS_URL is set, so they hold
 across server processes (Lua scripts make each check-and-count atomic); without Redis
 there is one process and its memory is exact. A socket's frame count is always kept in
 its own process's memory: a socket lives in one process.
@@ -44,12 +45,14 @@ READS = Rate("reads", "CHAT_READS_PER_MINUTE")
 WRITES = Rate("writes", "CHAT_WRITES_PER_MINUTE")
 BULK = Rate("bulk", "CHAT_BULK_PER_HOUR", hourly=True)
 FRAMES = Rate("frames", "CHAT_SOCKET_FRAMES_PER_MINUTE")
+SIGNUPS = Rate("signups", "CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS", hourly=True)
 
 MESSAGES = {
     "reads": "That is more than {amount} reads a minute",
     "writes": "That is more than {amount} changes a minute",
     "bulk": "That is more than {amount} exports and imports an hour",
     "frames": "This tab sent more than {amount} requests a minute",
+    "signups": "That is more than {amount} new accounts an hour from your network",
 }
 
 

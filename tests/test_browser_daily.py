@@ -472,3 +472,26 @@ def test_a_hit_in_another_version_opens_that_version(site, browser):
     expect(page.locator("article.message.search-target")).to_have_count(1)
     assert page.url == url  # No new page, and no words left in the address.
     page.close()
+
+
+def test_too_many_wrong_passwords_in_settings_show_the_lockout_page(site, browser, settings):
+    from playwright.sync_api import expect
+
+    from tests.browser_support import sign_up
+
+    page = browser.new_page(viewport=PHONE, has_touch=True, is_mobile=True)
+    sign_up(page, site.url, "forgetful")  # An account of its own: this one gets locked.
+    page.goto(f"{site.url}/settings/")
+    for i in range(settings.AXES_FAILURE_LIMIT):  # By keyboard: type, then Enter.
+        field = page.locator("#sign-out-password")
+        field.fill(f"not-it-{i}")
+        field.press("Enter")
+        page.wait_for_load_state()
+    expect(page.get_by_role("heading", name="Too many wrong passwords")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Try again in")
+    back = page.get_by_role("link", name="Back to settings")
+    back.focus()
+    expect(back).to_be_focused()
+    assert small_targets(page) == [], small_targets(page)
+    shoot(page, "settings-locked-out-phone")
+    page.close()

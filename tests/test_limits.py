@@ -273,6 +273,28 @@ async def test_writes_are_limited_per_user(connect, user, settings):
     assert conversation.title == "Two" and not conversation.pinned
 
 
+async def test_a_change_of_a_conversations_settings_is_a_write(connect, user, settings):
+    settings.CHAT_WRITES_PER_MINUTE = 2
+    conversation = await db(services.conversation_create)(
+        owner=user, persona=None, model="test-model", title="T"
+    )
+    ws = await open_socket(connect, user)
+    change = {"type": "conversation.settings", "conversation": conversation.pk}
+    for temperature in (0.5, 0.7):
+        await ws.send_json_to(change | {"temperature": temperature})
+        assert (await ws.receive_json_from())["type"] == "conversation.updated"
+    await ws.send_json_to(change | {"temperature": 1.5})
+    error = await ws.receive_json_from()
+    assert error["type"] == "error", error
+    assert error["code"] == "rate_limited" and error["limit"] == "writes"
+    await ws.send_json_to(  # Writes of other kinds share the count.
+        {"type": "conversation.rename", "conversation": conversation.pk, "title": "New"}
+    )
+    assert (await ws.receive_json_from())["limit"] == "writes"
+    await db(conversation.refresh_from_db)()
+    assert conversation.temperature == 0.7 and conversation.title == "T"
+
+
 async def test_a_resend_is_answered_even_over_a_limit(connect, user, fake_upstream, settings):
     """A reconnecting page sends unacknowledged messages again: those are never refused."""
     settings.CHAT_TURNS_PER_MINUTE = 1

@@ -4,9 +4,11 @@ database and one Redis, a user on both. Runs in the suite's PostgreSQL + Redis r
 import asyncio
 import json
 import os
+import re
 import urllib.error
 import urllib.request
 
+import httpx2
 import pytest
 import websockets
 from channels.db import database_sync_to_async as db
@@ -160,6 +162,29 @@ async def test_reads_are_counted_across_processes_over_sockets_and_http(pair, co
     assert status == 429 and body["limit"] == "reads" and int(retry) >= 1
     await on_b.send({"type": "conversation.open", "conversation": 999999})
     assert (await on_b.receive())["limit"] == "reads"
+
+
+def test_sign_ups_are_counted_per_address_across_processes(pair, django_user_model):
+    django_user_model.objects.create_user(username="boss", password="pw-boss-123")
+    a, b = pair(CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS=2)
+
+    def sign_up(server, username: str) -> int:
+        """A new browser's sign-up on `server`, from this machine's address."""
+        with httpx2.Client(base_url=server.url, timeout=30) as browser:
+            page = browser.get("/accounts/signup/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+            password = "a-Strong-pass-42"
+            data = {"username": username, "password1": password, "password2": password}
+            response = browser.post(
+                "/accounts/signup/",
+                data={"csrfmiddlewaretoken": token.group(1), **data},
+                headers={"Origin": server.url},
+            )
+            return response.status_code
+
+    assert [sign_up(a, "one"), sign_up(b, "two"), sign_up(a, "three")] == [302, 302, 429]
+    assert sign_up(b, "four") == 429
+    assert not django_user_model.objects.filter(username__in=["three", "four"]).exists()
 
 
 async def test_a_model_disabled_by_staff_is_refused_by_every_process_at_once(

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conversations import services
+from conversations.models import Persona
 from conversations.review import stats
 from conversations.review.models import DailyActiveUser, DailyLatency, DailyStat
 from tests.review_support import boss_fixture, chat, rate, reply, reviewer_fixture  # noqa: F401
@@ -98,3 +99,24 @@ def test_dashboard_draws_charts_in_a_fixed_number_of_queries(client, reviewer, u
     assert ">100% of 2<" in page  # Thumbs up share.
     assert client.get("/admin/review/dashboard/", {"days": "7"}).status_code == 200
     assert client.get("/admin/review/dashboard/", {"days": "bogus"}).status_code == 200
+
+
+def test_busiest_personas_name_shared_personas_only(client, reviewer, user):
+    shared = Persona.objects.create(name="Travel agent", system_prompt="Plan trips.")
+    private = Persona.objects.create(
+        name="Coach for my gambling debts", system_prompt="Be kind.", owner=user
+    )
+    for persona in (shared, private):
+        conversation = chat(user)
+        conversation.persona = persona
+        conversation.save()
+    stats.rebuild()  # Counts each reply under its conversation's persona.
+    assert set(DailyStat.objects.filter(persona_id__gt=0).values_list("persona_id", flat=True)) == {
+        shared.pk,
+        private.pk,
+    }
+    client.force_login(reviewer)
+    page = client.get("/admin/review/dashboard/").content.decode()
+    busiest = page.split("Busiest personas")[1].split("</figure>")[0]
+    assert "Travel agent" in busiest and "Users&#x27; own personas" in busiest
+    assert "gambling" not in page

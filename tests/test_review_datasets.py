@@ -20,6 +20,7 @@ from tests.review_support import (  # noqa: F401 - fixtures
     rate,
     reply,
     reviewer_fixture,
+    staff_fixture,
 )
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +239,48 @@ def test_conversation_list_action_exports_the_selection(client, boss, user):
     FINETUNE.validate(json.loads(lines[0]))
     assert AuditEntry.objects.filter(action="export", conversation_id=chosen.pk).exists()
     assert not AuditEntry.objects.filter(action="export", conversation_id=other.pk).exists()
+
+
+def regenerated(owner):
+    """A never-rated conversation whose reply was written twice: a preference pair."""
+    conversation = chat(owner)
+    question = conversation.current_leaf.parent
+    reply(conversation, question, "A newer answer.", sent=[question.pk])
+    return conversation
+
+
+def test_exports_draw_only_on_conversations_the_exporter_may_open(client, staff, reviewer, user):
+    never_rated = regenerated(user)
+    rated = regenerated(user)
+    rate(rated.current_leaf, "up")
+    everything = {never_rated.pk, rated.pk}
+
+    # Staff who may export but open no transcript: their exports hold nothing either.
+    grant(staff, "export_datasets")
+    client.force_login(staff)
+    assert client.get(f"/admin/review/transcript/{never_rated.pk}/").status_code == 403
+    assert "you may open no conversation" in client.get("/admin/review/datasets/").content.decode()
+    for kind in ("preference", "finetune", "annotations"):
+        assert export(client, kind) == [], kind
+
+    # A reviewer who may export: the conversations their transcripts open, no others.
+    grant(reviewer, "export_datasets")
+    client.force_login(reviewer)
+    assert client.get(f"/admin/review/transcript/{never_rated.pk}/").status_code == 404
+    lines = export(client, "preference")
+    assert lines and "answer 0" in json.dumps(lines)
+    exported = {
+        entry.conversation_id
+        for entry in AuditEntry.objects.filter(action="export", conversation_id__isnull=False)
+    }
+    assert exported == {rated.pk}
+
+    # Allowed to open any conversation: every one.
+    grant(reviewer, "open_any_conversation")
+    AuditEntry.objects.all().delete()
+    assert len(export(client, "preference")) == 2
+    exported = {
+        entry.conversation_id
+        for entry in AuditEntry.objects.filter(action="export", conversation_id__isnull=False)
+    }
+    assert exported == everything

@@ -384,17 +384,31 @@ def test_rollups_per_day_and_per_model():
     assert len(selectors.top_models(since=DAY, until=later, limit=1)) == 1
 
 
-def test_top_personas_say_when_one_was_deleted():
-    persona = Persona.objects.create(name="Helper", system_prompt="Hi.")
-    DailyStat.objects.create(day=DAY, model="a", persona_id=persona.pk, replies=2, messages=2)
-    DailyStat.objects.create(day=DAY, model="a", persona_id=999_999, replies=5, messages=5)
-    DailyStat.objects.create(day=DAY, model="b", persona_id=0, replies=9, messages=9)
+def test_top_personas_name_shared_ones_only(user, other_user):
+    shared = Persona.objects.create(name="Helper", system_prompt="Hi.")
+    mine = Persona.objects.create(name="My divorce lawyer", system_prompt="Hi.", owner=user)
+    theirs = Persona.objects.create(name="Therapist Tom", system_prompt="Hi.", owner=other_user)
+    for model, persona_id, replies in [
+        ("a", shared.pk, 2),
+        ("a", mine.pk, 4),
+        ("b", mine.pk, 1),
+        ("a", theirs.pk, 3),
+        ("a", 999_999, 5),  # Deleted: maybe someone's own.
+        ("b", 0, 9),  # No persona.
+    ]:
+        DailyStat.objects.create(
+            day=DAY, model=model, persona_id=persona_id, replies=replies, messages=replies
+        )
     top, count = queries(lambda: selectors.top_personas(since=DAY, until=DAY))
-    assert [(p["name"], p["replies"]) for p in top] == [
-        ("Deleted persona #999999", 5),
-        ("Helper", 2),
+    assert [(p["name"], p["replies"], p["messages"]) for p in top] == [
+        ("Users' own personas", 8, 8),
+        ("Deleted personas", 5, 5),
+        ("Helper", 2, 2),
     ]
     assert count == 2
+    assert [p["name"] for p in selectors.top_personas(since=DAY, until=DAY, limit=1)] == [
+        "Users' own personas"
+    ]
 
 
 def test_active_users_latency_and_ratings(user, other_user):

@@ -115,6 +115,49 @@ def test_bad_feedback_is_refused_with_reasons(client, user):
     assert not Feedback.objects.exists()
 
 
+WRONG_TYPES = [{"note": "hi"}, ["hi"], 42, 1.5, True]
+
+
+def test_feedback_fields_of_the_wrong_json_type_are_refused_not_stored(client, user):
+    """Each field must be of its JSON type: a comment sent as an object is not stored as
+    its Python repr, nor a rating or a category taken from a list's text."""
+    reply = chat(user).current_leaf
+    client.force_login(user)
+    url = f"/messages/{reply.pk}/feedback"
+    bodies = [{"rating": "down", "comment": wrong} for wrong in WRONG_TYPES]
+    bodies += [{"rating": wrong} for wrong in WRONG_TYPES]
+    bodies += [{"rating": "down", "categories": wrong} for wrong in ({"wrong": 1}, "wrong", 7)]
+    bodies += [{"rating": "down", "categories": [wrong]} for wrong in WRONG_TYPES]
+    for body in bodies:
+        response = post_json(client, url, body)
+        assert response.status_code == 400, body
+        answer = response.json()
+        assert answer["error"] == "bad_request" and answer["message"], body
+        (field,) = {name for name in body if name != "rating"} or {"rating"}
+        assert list(answer["fields"]) == [field], body
+    assert not Feedback.objects.exists()
+    # null is the same as leaving a field out; a category named twice is kept once.
+    body = {"rating": "down", "categories": ["wrong", "wrong", "unsafe"], "comment": None}
+    response = post_json(client, url, body)
+    assert response.status_code == 200
+    assert response.json()["feedback"]["comment"] == ""
+    assert Feedback.objects.get().categories == ["wrong", "unsafe"]
+
+
+def test_report_fields_of_the_wrong_json_type_are_refused_not_stored(client, user):
+    conversation = chat(user)
+    client.force_login(user)
+    url = f"/conversations/{conversation.pk}/report"
+    bodies = [{"comment": wrong} for wrong in WRONG_TYPES]
+    bodies += [{"categories": wrong, "comment": "x"} for wrong in ({"unsafe": 1}, "unsafe", 7)]
+    bodies += [{"categories": [wrong], "comment": "x"} for wrong in WRONG_TYPES]
+    for body in bodies:
+        response = post_json(client, url, body)
+        assert response.status_code == 400, body
+        assert response.json()["error"] == "bad_request", body
+    assert not Report.objects.exists() and not QueueItem.objects.exists()
+
+
 def test_only_replies_of_ones_own_conversations_can_be_rated(client, user, other_user):
     conversation = chat(user)
     reply, question = conversation.current_leaf, conversation.current_leaf.parent

@@ -1,6 +1,7 @@
 """Who may sign up: the first account (setup token off loopback), open, closed and invite-only."""
 
 import os
+import re
 import stat
 from datetime import timedelta
 
@@ -188,3 +189,71 @@ def test_sign_up_mode_must_be_known(tmp_path):
 
     result = manage(server_env(tmp_path, CHAT_SIGNUP="maybe"), "check", check=False)
     assert result.returncode != 0 and "CHAT_SIGNUP" in result.stderr
+
+
+def from_(address: str, **meta) -> Client:
+    """A fresh browser at `address` (each sign-up signs its browser in)."""
+    return Client(REMOTE_ADDR=address, **meta)
+
+
+def test_sign_ups_are_limited_per_client_address(settings):
+    settings.CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS = 2
+    User.objects.create_user(username="boss", password=PASSWORD)  # Open sign-up from here on.
+    assert sign_up(from_("203.0.113.5"), "one").status_code == 302
+    assert sign_up(from_("203.0.113.5"), "two").status_code == 302
+    refused = sign_up(from_("203.0.113.5"), "three")
+    assert refused.status_code == 429
+    assert 3500 <= int(refused["Retry-After"]) <= 3600
+    page = refused.content.decode()
+    assert "more than 2 new accounts an hour from your network" in page
+    assert re.search(r"Try again in \d+ min", page)
+    assert not User.objects.filter(username="three").exists()
+    # Another address is another count.
+    assert sign_up(from_("203.0.113.6"), "three").status_code == 302
+
+
+def test_a_sign_up_counts_once_its_form_is_right_even_if_its_code_is_wrong(settings):
+    settings.CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS = 2
+    settings.CHAT_SIGNUP = "invite"
+    boss = User.objects.create_user(username="boss", password=PASSWORD)
+    browser = from_("198.51.100.9")
+    mistyped = {"username": "ann", "password1": PASSWORD, "password2": PASSWORD + "x"}
+    for _ in range(3):  # A form with mistakes counts for nothing.
+        assert browser.post("/accounts/signup/", mistyped | {"token": "x"}).status_code == 200
+    assert sign_up(browser, "ann", token="guessed-code").status_code == 200  # Counted.
+    _, code = services.invite_create(created_by=boss)
+    assert sign_up(browser, "ann", token=code).status_code == 302
+    _, code = services.invite_create(created_by=boss)
+    assert sign_up(from_("198.51.100.9"), "bea", token=code).status_code == 429
+    assert not User.objects.filter(username="bea").exists()
+
+
+def test_sign_ups_count_per_forwarded_address_only_behind_a_trusted_proxy(settings):
+    settings.CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS = 1
+    User.objects.create_user(username="boss", password=PASSWORD)
+    # No proxy: a made-up X-Forwarded-For makes no new address.
+    assert sign_up(from_("192.0.2.10", HTTP_X_FORWARDED_FOR="10.0.0.1"), "a").status_code == 302
+    assert sign_up(from_("192.0.2.10", HTTP_X_FORWARDED_FOR="10.0.0.2"), "b").status_code == 429
+    settings.BEHIND_PROXY = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind one proxy: the address it appended is the client's, whatever came before it.
+    proxied = {"HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.20"}
+    assert sign_up(from_("127.0.0.1", **proxied), "c").status_code == 302
+    proxied = {"HTTP_X_FORWARDED_FOR": "198.51.100.2, 203.0.113.20"}
+    assert sign_up(from_("127.0.0.1", **proxied), "d").status_code == 429
+    proxied = {"HTTP_X_FORWARDED_FOR": "203.0.113.21"}
+    assert sign_up(from_("127.0.0.1", **proxied), "d").status_code == 302
+
+
+def test_an_ipv6_client_counts_by_its_64(settings):
+    settings.CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS = 1
+    User.objects.create_user(username="boss", password=PASSWORD)
+    assert sign_up(from_("2001:db8:0:1::1"), "a").status_code == 302
+    assert sign_up(from_("2001:db8:0:1:ffff::2"), "b").status_code == 429  # The same /64.
+    assert sign_up(from_("2001:db8:0:2::1"), "b").status_code == 302
+
+
+def test_zero_turns_the_sign_up_limit_off(settings):
+    settings.CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS = 0
+    User.objects.create_user(username="boss", password=PASSWORD)
+    assert all(sign_up(from_("203.0.113.99"), f"u{i}").status_code == 302 for i in range(8))

@@ -17,6 +17,7 @@ from conversations.tools.builtin import (
     search_conversations,
 )
 from conversations.tools.registry import ToolContext
+from tests.live_server import live_server
 from tests.test_only_tools import (
     exiting_tool,
     hog_tool,
@@ -249,3 +250,39 @@ async def test_a_tool_whose_process_dies_is_an_error_and_the_next_call_works():
         "Error: the tool's process ended unexpectedly (exit code 3)."
     )
     assert await run("calculator", '{"expression": "3 * 3"}') == "9"
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # Gone meanwhile.
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def test_a_server_starts_its_tool_workers_before_any_tool_is_called(tmp_path):
+    """A server's first tool call finds its workers running, rather than waiting for the
+    fork server's fresh interpreter (seconds on a busy machine)."""
+    with live_server(tmp_path, CHAT_TOOL_WORKERS="2") as server:
+        deadline = time.monotonic() + 60
+        while True:
+            fork_servers = [
+                pid for pid in _children(server.process.pid) if b"forkserver" in _command(pid)
+            ]
+            workers = [pid for fork_server in fork_servers for pid in _children(fork_server)]
+            if len(fork_servers) == 1 and len(workers) == 2:
+                break
+            assert time.monotonic() < deadline, f"no tool workers: {fork_servers}, {workers}"
+            time.sleep(0.1)  # Polling for the workers, with a deadline.

@@ -25,6 +25,7 @@ FRAME_RATES = {
     "conversation.pin": rate_limits.WRITES,
     "conversation.archive": rate_limits.WRITES,
     "conversation.delete": rate_limits.WRITES,
+    "conversation.settings": rate_limits.WRITES,
 }
 
 

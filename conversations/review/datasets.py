@@ -1,8 +1,10 @@
 """Dataset downloads: JSONL from a filtered set of conversations, streamed a chunk at a time.
 
-Users who opted out are left out before anything is read. Every export is audited: one
-entry for the export (kind, filters, how many conversations), then one per conversation
-that gave lines, written before those lines are sent.
+An export draws only on conversations its exporter may open as transcripts
+(selectors.conversations_for): the permission to export is not one to read more. Users
+who opted out are left out before anything is read. Every export is audited: one entry
+for the export (kind, filters, how many conversations), then one per conversation that
+gave lines, written before those lines are sent.
 """
 
 import json
@@ -73,8 +75,10 @@ def _chunk_lines(
 def download(
     request: HttpRequest, *, kind: str, queryset: QuerySet[Conversation], filters: dict
 ) -> HttpResponse | None:
-    """Stream the dataset for these conversations; None when there are too many."""
-    rows = selectors.dataset_rows(queryset=queryset, limit=MAX_CONVERSATIONS + 1)
+    """Stream the dataset for those of these conversations the exporter may open; None
+    when there are too many."""
+    readable = selectors.conversations_for(user=request.user, queryset=queryset)
+    rows = selectors.dataset_rows(queryset=readable, limit=MAX_CONVERSATIONS + 1)
     if len(rows) > MAX_CONVERSATIONS:
         return None
     owners = dict(rows)
@@ -102,6 +106,13 @@ def download(
     return response
 
 
+def _scope(user: AbstractBaseUser) -> str:
+    """Which conversations this exporter's exports draw on, as the page says it."""
+    if permissions.can_open_any(user):
+        return "any"
+    return "reviewable" if permissions.can_review(user) else "none"
+
+
 @reviewer_view(permissions.can_export)
 @require_http_methods(["GET", "POST"])
 def datasets_view(request: HttpRequest) -> HttpResponse:
@@ -127,5 +138,6 @@ def datasets_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "opted_out": selectors.dataset_opt_out_count(),
             "max": MAX_CONVERSATIONS,
+            "scope": _scope(request.user),
         },
     )

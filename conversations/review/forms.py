@@ -14,13 +14,47 @@ from .models import (
 
 ALL_FEEDBACK_CATEGORIES = sorted({name for names in FEEDBACK_CATEGORIES.values() for name in names})
 
+# Fields for JSON bodies. Django's fields take whatever comes and make text of it with
+# str(), fit for form posts, where everything is text: from JSON, a comment sent as an
+# object would be stored as its Python repr. These refuse any other JSON type (null is
+# the same as leaving the field out).
+
+
+def _not_a_string(value) -> bool:
+    return value is not None and not isinstance(value, str)
+
+
+class JsonText(forms.CharField):
+    def to_python(self, value):
+        if _not_a_string(value):
+            raise forms.ValidationError("Must be a string.", code="type")
+        return super().to_python(value)
+
+
+class JsonChoice(forms.ChoiceField):
+    def to_python(self, value):
+        if _not_a_string(value):
+            raise forms.ValidationError("Must be a string.", code="type")
+        return super().to_python(value)
+
+
+class JsonChoices(forms.MultipleChoiceField):
+    """A list of strings from the choices, each kept once (in the order first given)."""
+
+    def to_python(self, value):
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            raise forms.ValidationError("Must be a list of strings.", code="type")
+        return list(dict.fromkeys(super().to_python(value)))
+
 
 class FeedbackForm(forms.Form):
-    rating = forms.ChoiceField(choices=Feedback.Rating.choices)
-    categories = forms.MultipleChoiceField(
+    rating = JsonChoice(choices=Feedback.Rating.choices)
+    categories = JsonChoices(
         choices=[(name, name) for name in ALL_FEEDBACK_CATEGORIES], required=False
     )
-    comment = forms.CharField(max_length=COMMENT_MAX_CHARS, required=False, strip=True)
+    comment = JsonText(max_length=COMMENT_MAX_CHARS, required=False, strip=True)
 
     def clean(self):
         data = super().clean()
@@ -33,8 +67,8 @@ class FeedbackForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    categories = forms.MultipleChoiceField(choices=list(REPORT_CATEGORIES.items()), required=False)
-    comment = forms.CharField(max_length=COMMENT_MAX_CHARS, required=False, strip=True)
+    categories = JsonChoices(choices=list(REPORT_CATEGORIES.items()), required=False)
+    comment = JsonText(max_length=COMMENT_MAX_CHARS, required=False, strip=True)
 
     def clean(self):
         data = super().clean()

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
 
 from ..llm import ToolSpec
@@ -209,6 +210,15 @@ async def run(
     except TimeoutError:
         # The thread runs on to its end: tools that run here bound their own work.
         return workers.timeout_result(timeout)
+
+
+def start_workers() -> None:
+    """Start the worker processes ahead of the first tool call (blocking: off the loop),
+    unless nothing would run in them: no isolated tool, or the offline model, which is
+    offered no tools."""
+    if settings.LLM_LOCAL_MODEL or not any(t.isolated for t in REGISTRY.values()):
+        return
+    workers.start()
 
 
 def _call(function: Callable, arguments: dict) -> str:

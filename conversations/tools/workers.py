@@ -16,6 +16,7 @@ Each worker lives under a memory limit (`CHAT_TOOL_MEMORY_MB`) and dies at once 
 
 import asyncio
 import json
+import logging
 import multiprocessing
 import resource
 import signal
@@ -28,6 +29,8 @@ from pebble import ProcessExpired, ProcessPool
 MAX_RESULT_CHARS = 20_000
 # Imported by the fork server, so every worker starts with them loaded.
 PRELOAD = ["conversations.tools.builtin"]
+
+logger = logging.getLogger(__name__)
 
 _pool: ProcessPool | None = None
 _pool_lock = threading.Lock()
@@ -73,6 +76,16 @@ async def call(function: Callable, arguments: dict, *, timeout: float) -> str:
         return f"Error: the tool's process ended unexpectedly (exit code {exc.exitcode})."
     except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
         return _could_not_run(exc)
+
+
+def start() -> None:
+    """Start the pool now, blocking (call it off the event loop): the server does at
+    start-up, so the first tool call does not wait for the fork server's fresh interpreter
+    and its imports. A failure is logged; the first call tries again."""
+    try:
+        _get_pool()
+    except Exception:
+        logger.exception("The tool worker pool did not start; the first tool call will retry")
 
 
 def _could_not_run(exc: Exception) -> str:

@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
+from django.http import HttpRequest
 
 from .. import selectors
 from ..chat.assembly import TOOL_CHOICES
 from ..errors import TurnRefused
+from ..login_throttle import password_confirmed
 from ..models import Persona, UserSettings
 from ..provider import availability
 from ..services import PERSONA_FIELDS
@@ -115,7 +117,8 @@ class PreferencesForm(forms.ModelForm):
 
 
 class ConfirmPasswordForm(forms.Form):
-    """The account's password again, before something that cannot be undone."""
+    """The account's password again, before something that cannot be undone; checked as
+    a sign-in is, under the same throttle (login_throttle.password_confirmed)."""
 
     password = forms.CharField(
         label="Your password",
@@ -123,15 +126,31 @@ class ConfirmPasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs) -> None:
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if not password_confirmed(request=self.request, password=password):
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, its old password checked under the sign-in throttle."""
+
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+        super().__init__(request.user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        if not password_confirmed(request=self.request, password=old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class DeleteAccountForm(ConfirmPasswordForm):

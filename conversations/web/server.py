@@ -21,6 +21,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,17 @@ def main(argv: list[str] | None = None) -> None:
 
     # After Twisted has installed its own signal handlers, so ours replaces its SIGTERM.
     reactor.callWhenRunning(_drain_on_sigterm)
+    reactor.callWhenRunning(_start_tool_workers)
     CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
+
+
+def _start_tool_workers() -> None:
+    """Start the tool worker pool in the background: started by the first tool call
+    instead, it makes that reply wait for a fresh interpreter and its imports, seconds on
+    a busy machine."""
+    from ..tools import registry
+
+    threading.Thread(target=registry.start_workers, name="tool-workers", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -1,36 +1,43 @@
 """The settings page: preferences, password, signing out everywhere, deleting the account.
 
 Each form posts to its own address and, when it is wrong, the whole page comes back with
-that form's errors. Anything that cannot be undone asks for the password again.
+that form's errors. Anything that cannot be undone asks for the password again, checked
+under the sign-in throttle (a locked-out account or address gets the lockout page, 429).
+Django's own password-change pages lead here, so no page checks a password unthrottled.
 """
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import selectors, user_services
 from ..provider import catalog
 from .appearance import THEME_COOKIE, remember_theme
-from .forms import ConfirmPasswordForm, DeleteAccountForm, PreferencesForm
+from .forms import (
+    ConfirmPasswordForm,
+    DeleteAccountForm,
+    PreferencesForm,
+    ThrottledPasswordChangeForm,
+)
 
 
 def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
     user = request.user
     chosen = selectors.user_settings(user=user)
-    password_form = forms.get("password_form") or PasswordChangeForm(user)
+    password_form = forms.get("password_form") or ThrottledPasswordChangeForm(request=request)
     # Django's form takes the focus to its first field: halfway down this page.
     password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     context = {
         "preferences": forms.get("preferences") or PreferencesForm(instance=chosen, user=user),
         "password_form": password_form,
-        "sign_out_form": forms.get("sign_out_form") or ConfirmPasswordForm(user=user),
-        "delete_form": forms.get("delete_form") or DeleteAccountForm(user=user),
+        "sign_out_form": forms.get("sign_out_form") or ConfirmPasswordForm(request=request),
+        "delete_form": forms.get("delete_form") or DeleteAccountForm(request=request),
         "models": _model_options(),
         "site_model": settings.LLM_DEFAULT_MODEL,
     }
@@ -62,7 +69,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def change_password(request: HttpRequest) -> HttpResponse:
     """A new password: this browser stays signed in, every other session ends."""
-    form = PasswordChangeForm(request.user, request.POST)
+    form = ThrottledPasswordChangeForm(request.POST, request=request)
     if not form.is_valid():
         return _page(request, status=400, password_form=form)
     user = form.save()
@@ -75,7 +82,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     """End every session of the account, this one included."""
-    form = ConfirmPasswordForm(request.POST, user=request.user)
+    form = ConfirmPasswordForm(request.POST, request=request)
     if not form.is_valid():
         return _page(request, status=400, sign_out_form=form)
     user_services.user_sign_out_everywhere(
@@ -90,7 +97,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete_account(request: HttpRequest) -> HttpResponse:
     """Delete the account and all of its data, after the password and a tick."""
-    form = DeleteAccountForm(request.POST, user=request.user)
+    form = DeleteAccountForm(request.POST, request=request)
     if not form.is_valid():
         return _page(request, status=400, delete_form=form)
     user = request.user
@@ -108,3 +115,9 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     response = redirect("login")
     response.delete_cookie(THEME_COOKIE)
     return response
+
+
+def password_change_elsewhere(request: HttpRequest) -> HttpResponse:
+    """Django's own password-change pages (/accounts/…, /admin/…) check the old password
+    without the sign-in throttle: send their visitors to this page's form instead."""
+    return redirect(f"{reverse('settings')}#settings-password")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .. import accounts, selectors, services
+from .. import accounts, rate_limits, selectors, services
 from ..chat import outbound
 from ..portability import export, importing
 from ..provider import availability, catalog, upstream
@@ -24,7 +24,7 @@ from ..rendering import highlight_css as _highlight_css
 from ..tools import registry
 from . import appearance
 from .forms import SignupForm
-from .rate_limited import rate_limit
+from .rate_limited import rate_limit, too_many
 
 SEARCH_PAGE = 20  # Results per page of search.
 
@@ -305,6 +305,13 @@ def signup(request: HttpRequest) -> HttpResponse:
         request.POST or None, needs=rules.needs, initial={"token": request.GET.get("invite", "")}
     )
     if request.method == "POST" and form.is_valid():
+        # Counted once the form is right, before the account is made: a sign-up refused
+        # for its setup token or invite code counts (guessing costs), one with mistakes in
+        # the form does not. Counting first keeps it atomic across processes.
+        key = accounts.signup_key(request)
+        wait = rate_limits.hit(rate_limits.SIGNUPS, key)
+        if wait is not None:
+            return too_many(request, rate_limits.SIGNUPS, wait, json=False)
         try:
             user = services.user_create(
                 username=form.cleaned_data["username"],

@@ -7,7 +7,18 @@ same at a million messages as at a thousand (bench/bench_dashboard.py).
 
 import datetime as dt
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 
 from ...models import Message, Persona
@@ -87,20 +98,42 @@ def daily_ratings(*, since: dt.date) -> dict[dt.date, dict]:
     }
 
 
+OWN_PERSONAS = "Users' own personas"
+DELETED_PERSONAS = "Deleted personas"
+_OWN, _DELETED = -1, -2  # Group keys beside shared personas' ids (which are positive).
+
+
 def top_personas(*, since: dt.date, until: dt.date, limit: int = 10) -> list[dict]:
-    """The personas with the most replies, each with its name (deleted ones say so)."""
+    """The personas with the most replies: each shared one by name; users' own personas
+    as one row, never by name (nor one by one, which would single out a user's), and
+    deleted ones as another (they may have been someone's own). Two queries."""
+    shared = Persona.objects.filter(pk=OuterRef("persona_id"), owner__isnull=True)
+    own = Persona.objects.filter(pk=OuterRef("persona_id"), owner__isnull=False)
     top = list(
         _rollup(since, until)
         .filter(persona_id__gt=0)
-        .values("persona_id")
+        .annotate(
+            group=Case(
+                When(Exists(shared), then=F("persona_id")),
+                When(Exists(own), then=Value(_OWN)),
+                default=Value(_DELETED),
+                output_field=BigIntegerField(),
+            )
+        )
+        .values("group")
         .annotate(replies=Sum("replies"), messages=Sum("messages"))
-        .order_by("-replies")[:limit]
+        .order_by("-replies", "group")[:limit]
     )
     names = dict(
-        Persona.objects.filter(pk__in=[p["persona_id"] for p in top]).values_list("pk", "name")
+        Persona.objects.filter(pk__in=[p["group"] for p in top if p["group"] > 0]).values_list(
+            "pk", "name"
+        )
     )
+    labels = {_OWN: OWN_PERSONAS, _DELETED: DELETED_PERSONAS}
     for row in top:
-        row["name"] = names.get(row["persona_id"], f"Deleted persona #{row['persona_id']}")
+        group = row.pop("group")
+        # A shared persona deleted since the first query is just deleted.
+        row["name"] = names[group] if group in names else labels.get(group, DELETED_PERSONAS)
     return top
 
 
