@@ -46,9 +46,7 @@ async def test_lease_renewal_does_not_wait_behind_a_slow_batch(
     frames = await receive_until(ws, "message.delta")
     conversation = frames[-1]["conversation"]
     process = runtime.current()
-    ahead = await process.commit.run(
-        expires_after, conversation_id=conversation, seconds=3 * LEASE
-    )
+    ahead = await process.commit.run(expires_after, conversation_id=conversation, seconds=3 * LEASE)
     # Renewed while the batch held its transaction: the lease runs past the batch's end.
     assert ahead > 3 * LEASE
     frames = await receive_until(ws, "message.completed", timeout=20)
