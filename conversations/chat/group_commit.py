@@ -73,7 +73,8 @@ class GroupCommit:
         if self._threads is None:
             return
         try:
-            await asyncio.wait_for(asyncio.to_thread(self._threads.shutdown, wait=True), timeout)
+            async with asyncio.timeout(timeout):  # Not wait_for: see runtime.bounded.
+                await asyncio.to_thread(self._threads.shutdown, wait=True)
         except TimeoutError:
             pass  # A batch stuck on a lock: its thread ends with it.
 

@@ -49,6 +49,14 @@ STEP_TIMEOUT = 30.0
 ALIVE_WAIT = 2.0
 
 
+async def bounded(awaitable):
+    """`awaitable`, given up after STEP_TIMEOUT. (asyncio.timeout, not wait_for: on Python
+    3.11 wait_for can swallow a cancellation that comes as its awaitable ends, and a loop
+    cancelled so would never stop.)"""
+    async with asyncio.timeout(STEP_TIMEOUT):
+        return await awaitable
+
+
 def lease_interval() -> float:
     """How often leases are renewed: a few times within each lease."""
     return min(SAVE_INTERVAL, settings.CHAT_TURN_LEASE_SECONDS / 4)
@@ -129,13 +137,12 @@ class Runtime:
         if not turns:
             return
         try:
-            kept = await asyncio.wait_for(
+            kept = await bounded(
                 self.leases.run(
                     turn_services.turns_renew,
                     owner=self.process_id,
                     conversation_ids=[turn.conversation_id for turn in turns],
-                ),
-                STEP_TIMEOUT,
+                )
             )
         except Exception:
             logger.exception("Renewing leases failed; will retry")
@@ -168,11 +175,10 @@ class Runtime:
         if not progress:
             return
         try:
-            failed = await asyncio.wait_for(
+            failed = await bounded(
                 self.commit.run(
                     turn_services.turns_flush, progress=[p for _, p in progress.values()]
-                ),
-                STEP_TIMEOUT,
+                )
             )
         except Exception:
             logger.exception("Saving streaming replies failed; will retry")
@@ -188,9 +194,7 @@ class Runtime:
         if not items:
             return
         try:
-            failed = await asyncio.wait_for(
-                self.commit.run(turn_limits.write_tokens, items=items), STEP_TIMEOUT
-            )
+            failed = await bounded(self.commit.run(turn_limits.write_tokens, items=items))
         except Exception:
             logger.exception("Writing token counts failed; will retry")
             failed = items
@@ -223,7 +227,7 @@ class Runtime:
             await self.refresh_catalog()
         if ticks % 5 == 0:  # The dashboard's counts, written every few seconds.
             try:
-                await asyncio.wait_for(self.commit.run(review_stats.flush), STEP_TIMEOUT)
+                await bounded(self.commit.run(review_stats.flush))
             except Exception:
                 logger.exception("Writing the dashboard's counts failed; will retry")
         if ticks % 20 == 0:  # Which conversations this process watches, for the others.
@@ -253,9 +257,7 @@ class Runtime:
             elsewhere = [cid for cid, owner in expired if owner != self.process_id]
             alive = await self._alive_elsewhere(elsewhere)
             gone = [cid for cid, _ in expired if cid not in ours and cid not in alive]
-            interrupted = await asyncio.wait_for(
-                db(turn_services.turns_sweep)(conversation_ids=gone), STEP_TIMEOUT
-            )
+            interrupted = await bounded(db(turn_services.turns_sweep)(conversation_ids=gone))
         except Exception:
             logger.exception("Sweeping abandoned replies failed")
             return
@@ -366,7 +368,7 @@ class Runtime:
         await self.save_now()
         await self.write_tokens()
         try:
-            await asyncio.wait_for(self.commit.run(review_stats.flush), STEP_TIMEOUT)
+            await bounded(self.commit.run(review_stats.flush))
         except Exception:
             logger.exception("Writing the dashboard's counts failed while stopping")
 
