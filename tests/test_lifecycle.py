@@ -111,8 +111,11 @@ async def test_progress_reaches_the_database_while_a_reply_streams(connect, user
     await ws.send_json_to(send_frame(content="Long one"))
     frames = await receive_until(ws, "message.delta")
     reply_id = by_type(frames, "message.created")[-1]["message"]["id"]
-    await asyncio.sleep(1.5)  # More than one save interval.
-    saved = await db(Message.objects.get)(pk=reply_id)
+    # The save loop writes it about once a second: well before the reply ends.
+    deadline = asyncio.get_running_loop().time() + 5
+    while not (saved := await db(Message.objects.get)(pk=reply_id)).content:
+        assert asyncio.get_running_loop().time() < deadline, "no progress was saved"
+        await asyncio.sleep(0.1)
     assert saved.status == "streaming" and saved.content.startswith("w0 w1 ")
     assert saved.request and saved.request["model"] == "test-model"
     await receive_until(ws, "message.completed")

@@ -77,9 +77,12 @@ class Runtime:
         # Finishes, saves and tool results share one lane: their rows overlap, and one lane
         # cannot deadlock with itself. Starts touch only their own conversation's rows.
         self.commit = GroupCommit()
-        # Lease renewal: its own lane and thread (and connection), never queued behind the
-        # batches of the replies it keeps alive.
-        self.leases = GroupCommit(own_thread=True)
+        # Lease renewal: a lane of its own, never queued behind the batches of the replies
+        # it keeps alive; on PostgreSQL a thread and connection of its own too, so that it
+        # waits on no batch in the database either (SQLite has one writer at a time: there
+        # a second connection would only wait on the first, or fail at once in a shared
+        # in-memory database).
+        self.leases = GroupCommit(own_thread=connection.vendor == "postgresql")
         self.starts = (
             GroupCommit(workers=settings.CHAT_START_WORKERS)
             if connection.vendor == "postgresql"
