@@ -109,7 +109,7 @@ async def test_a_password_change_closes_the_accounts_sockets(user):
 
     # Through the real page: the session that changes it stays signed in over HTTP.
     response = await db(here.post)(
-        "/accounts/password_change/",
+        "/settings/password/",
         {
             "old_password": "pw-alice-123",
             "new_password1": "a-Fresh-pass-77",
@@ -197,7 +197,7 @@ async def test_a_logout_on_one_process_closes_the_socket_on_another(user, tmp_pa
         other_session = await Socket.open(a, await db(live_session_cookie)(user))
         # Sign out through B's page, as the browser would.
         async with httpx2.AsyncClient(base_url=b.url, headers={"Cookie": cookie}) as browser:
-            page = await browser.get("/accounts/password_change/")  # A page with a form.
+            page = await browser.get("/settings/")  # A page with a form.
             csrf = page.cookies["csrftoken"]
             answer = await browser.post(
                 "/accounts/logout/",
