@@ -1,12 +1,14 @@
-"""Streaming and size, in Chromium: text streams where its final HTML puts it, and a 1 MB
-conversation opens and can be read to its first message."""
+"""Streaming and size, in Chromium: text streams where its final HTML puts it, the preview
+lines up with the server's blocks whatever the characters, keeps the page's CSP and table
+alignment, and a 1 MB conversation opens and can be read to its first message."""
 
 import re
+import threading
 
 import pytest
 
 from tests.browser_support import django, start_site
-from tests.fake_upstream import text_stream
+from tests.fake_upstream import Reply, text_stream
 from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
     ARTIFACTS,
     browser,
@@ -123,4 +125,81 @@ def test_a_one_megabyte_conversation_opens_and_reads_back_to_its_start(site, bro
     expect(messages).to_have_count(50)
     expect(messages.first).to_contain_text("Question 0")
     expect(page.locator("#load-older")).to_be_hidden()
+    page.close()
+
+
+def paused_after(reply: Reply, marker: str, event: threading.Event) -> Reply:
+    """The reply's stream waits for `event` once the piece holding `marker` is sent."""
+    at = next(
+        i for i, step in enumerate(reply.steps) if step[0] == "send" and marker.encode() in step[1]
+    )
+    reply.steps.insert(at + 1, ("wait", event))
+    return reply
+
+
+# Every CSP violation the page reports, from its first script on.
+CSP_LISTENER = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__violations.push(`${e.violatedDirective} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`);
+});
+"""
+MARKDOWN_REPLY = (
+    "## Plan\n\nSome **bold**, `code` and ~~old~~ text, with $e^{i\\pi}$ inline.\n\n"
+    "| item | qty | price |\n|:-----|:---:|------:|\n| apples | 3 | 1.20 |\n| pears | 10 | 12.00 |\n\n"
+    "```python\ndef total(rows):\n    return sum(rows)\n```\n\n"
+    "1. first\n2. second\n   - nested\n\n- [x] done\n- [ ] to do\n\n"
+    "$$\n\\frac{a}{b} + \\sqrt{2}\n$$\n\n"
+    "> a quote\n\n"
+    "| left | centre | right |\n|:--|:-:|--:|\n| l | c | rightword |"
+)
+
+
+def test_streaming_markdown_breaks_no_rule_of_the_pages_csp(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(CSP_LISTENER)
+    sign_in(page, site.url)
+    pieces = [MARKDOWN_REPLY[i : i + 7] for i in range(0, len(MARKDOWN_REPLY), 7)]
+    upstream.script(text_stream(*pieces, delay=0.03))
+    page.fill("#input", "A plan with a table")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=20_000)
+    expect(reply.locator("math")).to_have_count(2)
+    assert page.evaluate("window.__violations") == []
+    page.reload()  # The conversation as saved, drawn from the server's HTML.
+    connected(page)
+    expect(page.locator("article.message.assistant td", has_text="rightword")).to_be_visible()
+    assert page.evaluate("window.__violations") == []
+    page.close()
+
+
+TABLE_REPLY = "| left | centre | right |\n|:--|:-:|--:|\n| l | c | 1.50 |\n| l2 | c2 | rightword |"
+
+
+def test_table_columns_keep_their_alignment_while_streaming_and_after(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(page, site.url)
+    resume = threading.Event()
+    head = TABLE_REPLY.removesuffix("rightword |")
+    pieces = [head[i : i + 7] for i in range(0, len(head), 7)] + ["rightword", " |"]
+    upstream.script(paused_after(text_stream(*pieces, delay=0.03), "rightword", resume))
+    page.fill("#input", "A table")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    align = "cell => getComputedStyle(cell).textAlign"
+    try:
+        # The table is still being written: the preview aligns its columns.
+        cell = reply.locator(".preview td", has_text="rightword")
+        expect(cell).to_have_class("align-right")
+        assert cell.evaluate(align) == "right"
+    finally:
+        resume.set()
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=20_000)
+    cells = reply.locator("th, td")
+    assert [c.evaluate(align) for c in cells.all()] == ["left", "center", "right"] * 3
     page.close()
