@@ -7,7 +7,7 @@ import { buildFeedback } from "./feedback.js";
 import { actionButton, buildFooter, buildNotice, spokenName } from "./meta.js";
 import { buildReasoning, resumeThinking } from "./reasoning.js";
 import { state } from "./state.js";
-import { streamInto, streamingParts } from "./stream.js";
+import { openText, streamInto, streamingParts } from "./stream.js";
 import { buildToolCard } from "./toolsteps.js";
 
 export { actionButton };
@@ -72,10 +72,11 @@ export function buildMessage(message) {
     // null: not lined up with the live deltas (they are skipped until message.completed).
     seq: message.seq === undefined ? 0 : message.seq,
     text: message.content || "",
-    stable: message.stable ?? (message.content || "").length,
+    // Code points, as the server counts them (stream.js converts); only a streaming reply has it.
+    stable: message.stable ?? 0,
     thinkingSince: null,
   };
-  if (parts.preview && node.text.length > node.stable) streamInto(node, { content: "" });
+  if (parts.preview && openText(node)) streamInto(node, { content: "" });
   resumeThinking(node);
   return node;
 }

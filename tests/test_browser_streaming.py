@@ -137,6 +137,58 @@ def paused_after(reply: Reply, marker: str, event: threading.Event) -> Reply:
     return reply
 
 
+# Emoji and other characters outside the Basic Multilingual Plane: one character each to the
+# server, two UTF-16 code units each to JavaScript.
+EMOJI_PIECES = [
+    "😀" * 12 + " alphaword 𝄞𝄞\n\n",
+    "𝄞" * 8 + " betaword 😀\n\n",
+    "- gammaword 🎉\n- 🎉 more\n\n",
+    "𝄞😀 deltaword",
+    " and epsilonword 😀.\n\nLast 🎉.",
+]
+EMOJI_MARKERS = ["alphaword", "betaword", "gammaword", "deltaword", "epsilonword"]
+COUNTS = r"""markers => {
+  const reply = [...document.querySelectorAll("article.message.assistant")].pop();
+  const text = reply.querySelector(".body").textContent;
+  return {
+    counts: Object.fromEntries(markers.map(m => [m, text.split(m).length - 1])),
+    broken: /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\ufffd/.test(text),
+    done: reply.querySelector(".done")?.textContent ?? null,
+    preview: reply.querySelector(".preview")?.textContent ?? null,
+  };
+}"""
+
+
+def test_a_reply_with_emoji_shows_each_piece_once_while_streaming_and_after(
+    site, upstream, browser
+):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(page, site.url)
+    resume = threading.Event()
+    upstream.script(paused_after(text_stream(*EMOJI_PIECES, delay=0.05), "deltaword", resume))
+    page.fill("#input", "Emoji, please")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    try:
+        # Paused in the paragraph after the list: the two paragraphs before it are finished
+        # blocks (the list may still grow), the list and that paragraph are previewed.
+        expect(reply.locator(".done p")).to_have_count(2)
+        expect(reply.locator(".preview")).to_contain_text("deltaword")
+        seen = page.evaluate(COUNTS, EMOJI_MARKERS[:4])
+        assert seen["counts"] == dict.fromkeys(EMOJI_MARKERS[:4], 1), seen
+        assert not seen["broken"], seen
+        assert re.sub(r"\s+", "", seen["preview"]) == "gammaword🎉🎉more𝄞😀deltaword", seen
+    finally:
+        resume.set()
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=15_000)
+    final = page.evaluate(COUNTS, EMOJI_MARKERS)
+    assert final["counts"] == dict.fromkeys(EMOJI_MARKERS, 1), final
+    assert not final["broken"] and "😀" * 12 + " alphaword 𝄞𝄞" in reply.inner_text()
+    page.close()
+
+
 # Every CSP violation the page reports, from its first script on.
 CSP_LISTENER = """
 window.__violations = [];
