@@ -509,6 +509,7 @@ def test_on_a_phone_in_the_dark_all_by_keyboard(site, upstream, page):
     page.keyboard.press("Enter")
     expect(reply.get_by_role("button", name="Good reply")).to_have_attribute("aria-pressed", "true")
     expect(reply.locator(".feedback-form")).to_be_visible()
+    assert small_targets(page) == []  # Its categories' labels too.
     page.keyboard.press("Space")
     page.keyboard.press("Escape")
     expect(reply.locator(".feedback-form")).to_have_count(0)
