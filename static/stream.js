@@ -44,7 +44,7 @@ export function openText(node) {
 
 function preview(node) {
   node.previewQueued = false;
-  if (!node.preview.isConnected) return;
+  if (!node.preview?.isConnected) return; // Finished, or no longer on screen.
   const started = performance.now();
   const open = openText(node);
   node.preview.innerHTML = DOMPurify.sanitize(md.render(open), ALLOWED);

@@ -365,11 +365,16 @@ def test_a_tool_call_is_one_turn_with_its_steps_inline(site, upstream, page):
 
     turn = page.locator("article.message.assistant, article.message.tool")
     expect(turn).to_have_count(3)  # The call, its result, the answer: one turn on screen.
-    labels = [
-        el.is_visible()
-        for el in page.locator("article.message.assistant .role, article.message.tool .role").all()
-    ]
-    assert labels.count(True) == 1  # "Assistant" once.
+
+    def assistant_labels():
+        roles = page.locator("article.message.assistant .role, article.message.tool .role")
+        return [el.is_visible() for el in roles.all()].count(True)
+
+    assert assistant_labels() == 1  # "Assistant" once.
+    page.reload()  # The turn drawn from the saved conversation: the same.
+    connected(page)
+    expect(turn).to_have_count(3)
+    assert assistant_labels() == 1
     step = page.locator("article.message.step-call")
     expect(step.locator(".body")).to_be_hidden()  # It said nothing: no empty bubble.
     expect(step.get_by_role("button")).to_have_count(0)  # No actions of its own.
