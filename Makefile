@@ -66,13 +66,15 @@ test-services: $(VENV)/.installed-dev
 	  echo "PostgreSQL/Redis not available here: skipped the second run."; \
 	fi
 
-# Long conversations, search and imports; then many streams at once, on SQLite and again on
-# PostgreSQL with Redis (started by tests/services.sh, as for the tests).
+# Long conversations, search and imports; the chat page in Chromium; then many streams at
+# once, on SQLite and again on PostgreSQL with Redis (started by tests/services.sh, as for the tests).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_history.py
 	$(BIN)/python bench/bench_imports.py
 	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_markdown.py
+	@if [ -x "$(CHROMIUM)" ]; then CHROMIUM_PATH="$(CHROMIUM)" $(BIN)/python bench/bench_browser.py; \
+	else echo "Chromium is missing at $(CHROMIUM): the chat page's benchmark did not run."; fi
 	$(BIN)/python bench/bench_concurrency.py
 	@if services=$$(bash tests/services.sh); then \
 	  env $$services $(BIN)/python bench/bench_concurrency.py; \

@@ -108,14 +108,14 @@ class Site:
     app_url: str = ""
     cookies: list[str] = field(default_factory=list)
 
-    def start_provider(self, tokens: int, spacing_ms: float) -> None:
+    def start_provider(self, tokens: int, spacing_ms: float, shape: str = "mixed") -> None:
         if self.provider:
             self.provider.terminate()
             self.provider.wait()
         port = free_port()
         self.provider = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "fake_provider.py"), str(port), str(tokens),
-             str(spacing_ms)],
+             str(spacing_ms), shape],
             stdout=subprocess.PIPE,
         )  # fmt: skip
         assert self.provider.stdout.readline().strip() == b"ready"

@@ -1,10 +1,11 @@
 """A fast OpenAI-compatible streaming server for benchmarks: asyncio, raw HTTP/1.1.
 
 Every completion streams the same reply: TOKENS pieces of Markdown (paragraphs, a
-list and a code block), SPACING_MS apart, then a usage chunk and [DONE]. It runs in
-its own process so it never shares an event loop with what it feeds.
+list and a code block; or, with SHAPE `code`, one long code block), SPACING_MS apart,
+then a usage chunk and [DONE]. It runs in its own process so it never shares an event
+loop with what it feeds.
 
-    python bench/fake_provider.py PORT TOKENS SPACING_MS
+    python bench/fake_provider.py PORT TOKENS SPACING_MS [SHAPE]
 """
 
 import asyncio
@@ -20,8 +21,17 @@ CODE = ["```python", "\n", "def add", "(a, b):", "\n", "    return", " a + b", "
 CYCLE = [*PARAGRAPH, "\n\n", *LIST, *CODE]
 
 
-def reply_tokens(count: int) -> list[str]:
-    """The reply's pieces, ending with whole Markdown blocks."""
+# One line of a long listing, cut into tokens.
+CODE_LINE = ["    total", " +=", " item", ".price", " *", " item", ".count", "  #", " running",
+             " sum", "\n"]  # fmt: skip
+
+
+def reply_tokens(count: int, shape: str = "mixed") -> list[str]:
+    """The reply's pieces, ending with whole Markdown blocks: a cycle of blocks, or
+    (`code`) one code block of `count` tokens in all."""
+    if shape == "code":
+        body = [CODE_LINE[i % len(CODE_LINE)] for i in range(max(0, count - 2))]
+        return ["```python\n", *body, "\n```\n"]
     return [CYCLE[i % len(CYCLE)] for i in range(count)]
 
 
@@ -45,8 +55,8 @@ def chunk(delta: dict, finish: str | None = None, usage: dict | None = None) -> 
 
 
 class Provider:
-    def __init__(self, tokens: int, spacing: float) -> None:
-        self.tokens = reply_tokens(tokens)
+    def __init__(self, tokens: int, spacing: float, shape: str = "mixed") -> None:
+        self.tokens = reply_tokens(tokens, shape)
         self.spacing = spacing
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -102,7 +112,8 @@ class Provider:
 
 async def main() -> None:
     port, tokens, spacing_ms = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-    provider = Provider(tokens, spacing_ms / 1000)
+    shape = sys.argv[4] if len(sys.argv) > 4 else "mixed"
+    provider = Provider(tokens, spacing_ms / 1000, shape)
     server = await asyncio.start_server(provider.handle, "127.0.0.1", port, backlog=2048)
     print("ready", flush=True)
     async with server:

@@ -347,3 +347,8 @@ LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 # Every console log line goes through the same redaction as provider errors.
 LOGGING["formatters"] = {"redacting": {"()": "conversations.log_redaction.RedactingFormatter"}}
 LOGGING["handlers"]["console"]["formatter"] = "redacting"
+# A request refused with a 4xx is one warning line: its traceback is noise, not a failure.
+LOGGING["filters"] = {
+    "client_errors": {"()": "conversations.log_filters.NoTracebackForClientErrors"}
+}
+LOGGING["handlers"]["console"]["filters"] = ["client_errors"]

@@ -84,7 +84,12 @@ ALLOWED_ATTRIBUTES = {
     "mpadded": {"width", "height", "depth", "lspace", "voffset"},
     "menclose": {"notation"},
 }
-TAG_ATTRIBUTE_VALUES = {"input": {"type": {"checkbox"}}}
+TAG_ATTRIBUTE_VALUES = {
+    "input": {"type": {"checkbox"}},
+    # A table column's alignment (`_table_alignment`), and no other class.
+    "th": {"class": {"align-left", "align-center", "align-right"}},
+    "td": {"class": {"align-left", "align-center", "align-right"}},
+}
 # Links open in a new tab, so following one never leaves the conversation.
 SET_ATTRIBUTES = {"a": {"target": "_blank"}}
 LINK_REL = "noopener noreferrer nofollow"
@@ -165,6 +170,16 @@ def _task_lists(state: StateCore) -> None:
             lists[-1].attrSet("class", "contains-task-list")
 
 
+def _table_alignment(state: StateCore) -> None:
+    """A column's alignment (`---:`) as a class on its cells: markdown-it writes it as a
+    `style` attribute, which the allow-list drops and the page's CSP would refuse."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and token.attrs:
+            style = str(token.attrs.pop("style", ""))
+            if style.startswith("text-align:"):
+                token.attrSet("class", f"align-{style.removeprefix('text-align:')}")
+
+
 def _shift_headings(state: StateCore) -> None:
     for token in state.tokens:
         if token.type in ("heading_open", "heading_close"):
@@ -237,6 +252,7 @@ md.add_render_rule("image", _image_as_link)
 md.add_render_rule("fence", _code_block)
 md.core.ruler.after("inline", "task_lists", _task_lists)
 md.core.ruler.push("shift_headings", _shift_headings)
+md.core.ruler.push("table_alignment", _table_alignment)
 # First in their chains: called at every step of the inline parser and every block start.
 md.inline.ruler.before(md.inline.ruler.__rules__[0].name, "budget_tick", _tick_inline)
 md.block.ruler.before(md.block.ruler.__rules__[0].name, "budget_tick", _tick_block)

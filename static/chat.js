@@ -4,7 +4,7 @@
 import { initComposer, stop } from "./composer.js";
 import { initDrafts } from "./drafts.js";
 import { initJump } from "./jump.js";
-import { escapeSidebar, initLayout } from "./layout.js";
+import { escapeSidebar, focusSidebar, initLayout } from "./layout.js";
 import { escapeMenu, initMenus } from "./menus.js";
 import { initMessages } from "./messages.js";
 import { initModelPicker, loadModels } from "./modelpicker.js";
@@ -13,6 +13,7 @@ import { $ } from "./page.js";
 import { handle } from "./protocol.js";
 import { initReport, openReport } from "./report.js";
 import { initSettings } from "./settings.js";
+import { initShortcuts, openShortcuts } from "./shortcuts.js";
 import { focusSearch, initSidebar } from "./sidebar.js";
 import { connect } from "./socket.js";
 import { isStreaming, state } from "./state.js";
@@ -32,24 +33,38 @@ function shortcuts(event) {
     event.preventDefault();
     openConversation(null);
   }
-  // Ctrl/Cmd+K always searches; "/" only when it would not be typed into something (an
-  // empty message box counts as nothing typed yet).
+  // Ctrl/Cmd+K always searches; "/" and "?" only when they would not be typed into
+  // something (the message box too, empty or not: a message may start with "/").
   if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "k") {
     event.preventDefault();
     focusSearch();
     return;
   }
-  const active = document.activeElement;
-  const typing =
-    ["INPUT", "TEXTAREA", "SELECT"].includes(active?.tagName) || active?.isContentEditable;
-  const emptyComposer = active?.id === "input" && !active.value;
-  if (event.key === "/" && !event.ctrlKey && !event.metaKey && (!typing || emptyComposer)) {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || typing()) return;
+  if (event.key === "/") {
     event.preventDefault();
     focusSearch();
+  } else if (event.key === "?" && !document.querySelector("dialog[open]")) {
+    event.preventDefault();
+    openShortcuts();
   }
 }
 
+// Fields that take typed text (a checkbox or a button does not).
+const TYPED = "textarea, select, input:not([type=checkbox]):not([type=radio]):not([type=button]):not([type=submit]):not([type=reset]):not([type=range]):not([type=color]):not([type=file])";
+
+/** Whether a key pressed now would be typed into something. */
+function typing() {
+  const active = document.activeElement;
+  return Boolean(active && (active.matches(TYPED) || active.isContentEditable));
+}
+
 document.addEventListener("keydown", shortcuts);
+// The skip link to the list shows it first where it is folded away or off screen.
+$("skip-to-list").addEventListener("click", (event) => {
+  event.preventDefault();
+  focusSidebar();
+});
 $("report-conversation").addEventListener("click", (event) => {
   $("export").open = false;
   openReport(state.conversationId, $("export").querySelector("summary"));
@@ -65,6 +80,7 @@ initSettings();
 initModelPicker();
 initComposer();
 initReport();
+initShortcuts();
 initNavigation();
 loadModels();
 connect(handle);

@@ -35,6 +35,17 @@ export function escapeSidebar() {
   return true;
 }
 
+/** The skip link's target: the list is shown (the phone's overlay opened, a folded column
+ * unfolded) and focus goes into it. */
+export function focusSidebar() {
+  if (phone.matches) {
+    setOpen(true);
+    return;
+  }
+  if (body.classList.contains("sidebar-collapsed")) setCollapsed(false);
+  sidebar.focus();
+}
+
 function setCollapsed(collapsed) {
   body.classList.toggle("sidebar-collapsed", collapsed);
   if (collapsed) localStorage.setItem(COLLAPSED_KEY, "1");

@@ -44,6 +44,19 @@ md.core.ruler.push("shift_headings", (state) => {
   }
 });
 
+// A table column's alignment (`---:`) as a class on its cells, as the server writes it:
+// markdown-it's own style attribute would break the page's CSP (style-src 'self'), even
+// in the document DOMPurify parses it in.
+md.core.ruler.push("table_alignment", (state) => {
+  for (const token of state.tokens) {
+    if (token.type !== "th_open" && token.type !== "td_open") continue;
+    const style = token.attrGet("style");
+    if (style === null) continue;
+    token.attrs = token.attrs.filter(([name]) => name !== "style");
+    if (style.startsWith("text-align:")) token.attrSet("class", `align-${style.slice("text-align:".length)}`);
+  }
+});
+
 // Task lists: "[ ]" or "[x]" at the start of a list item is a box, ticked or not, that the
 // item's text labels. One pass, with the lists open so far on a stack.
 const TASK = /^\[([ xX])\][ \t\n\v\f\r]/;

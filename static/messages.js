@@ -1,7 +1,7 @@
 // The message list: messages on screen by id, streaming into them, older history, scrolling.
 import { $ } from "./page.js";
 import { addReasoning, stopThinking } from "./reasoning.js";
-import { buildMessage as build } from "./render.js";
+import { buildMessage as build, finishInPlace } from "./render.js";
 import { send } from "./socket.js";
 import { isStreaming, state } from "./state.js";
 import { streamInto } from "./stream.js";
@@ -46,27 +46,46 @@ export function replaceMessage(message) {
   else messagesEl.appendChild(el);
 }
 
+// Messages of an older page put on screen per frame: a whole page of rich messages at once
+// costs the browser a task of a few hundred ms (mostly styling and laying them out), which
+// the reader feels as a stall; a slice of it stays well under 100 ms.
+const HISTORY_SLICE = 20;
+let historyRun = 0; // Counts pages being put on screen; another conversation ends one.
+
 /** Older messages go above the ones shown, keeping the reader's place: the message at the
- * top of the view stays exactly where it was on screen. */
+ * top of the view stays exactly where it was on screen. They go in a slice per frame, the
+ * ones nearest the reader first; the next page is asked for once all are in. */
 export function prependHistory(messages, hasMore) {
-  state.loadingOlder = false;
+  const run = ++historyRun;
+  const waiting = messages.filter((message) => !state.nodes.has(message.id));
+  const slice = () => {
+    if (run !== historyRun) return; // Another conversation, or its state again.
+    prependSlice(waiting.splice(Math.max(0, waiting.length - HISTORY_SLICE)));
+    if (waiting.length) {
+      requestAnimationFrame(slice);
+      return;
+    }
+    state.loadingOlder = false;
+    olderButton.hidden = !hasMore;
+    // Still at the top (the page was short, or the reader is fast): the next page, too.
+    requestAnimationFrame(maybeLoadOlder);
+  };
+  slice();
+}
+
+function prependSlice(messages) {
   const first = firstMessageElement();
   const anchor = topVisibleMessage() || first;
   const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
   const fragment = document.createDocumentFragment();
-  for (const message of messages) {
-    if (state.nodes.has(message.id)) continue;
-    fragment.appendChild(buildMessage(message));
-  }
+  for (const message of messages) fragment.appendChild(buildMessage(message));
   messagesEl.insertBefore(fragment, first);
-  olderButton.hidden = !hasMore;
   if (anchor) messagesEl.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
-  // Still at the top (the page was short, or the reader is fast): the next page, too.
-  requestAnimationFrame(maybeLoadOlder);
 }
 
 /** The whole conversation as the server sent it in `conversation.state`. */
 export function showConversation(messages, hasMore) {
+  historyRun += 1;
   clearMessages();
   state.streaming = { phase: "idle", messageId: null };
   state.loadingOlder = false;
@@ -79,6 +98,7 @@ export function showConversation(messages, hasMore) {
 
 /** Empties the list, for another conversation (or a new chat). */
 export function clearConversation() {
+  historyRun += 1;
   clearMessages();
   for (const item of state.pending.values()) item.el?.remove();
   state.streaming = { phase: "idle", messageId: null };
@@ -103,6 +123,14 @@ export function applyDelta(frame) {
   if (frame.content) stopThinking(node);
   streamInto(node, frame);
   scrollToEnd();
+}
+
+/** A finished reply that streamed blocks, shown in place when those blocks are on screen;
+ * false when they are not (or it called tools): the caller then builds it again. */
+export function finishReply(message) {
+  const node = state.nodes.get(message.id);
+  if (message.html_from === undefined || !node?.done || node.stable !== message.html_from) return false;
+  return finishInPlace(node, message, message.html);
 }
 
 /** A finished reply's HTML: when it says it starts at `html_from`, the blocks already shown
@@ -161,10 +189,20 @@ export function showStreaming() {
   showJump();
 }
 
+let endQueued = false;
+
+/** Keeps the newest output in view while the reader is at the bottom (or `force`). Done
+ * once per frame, after the frame's changes: reading the list's height at once would make
+ * the browser lay the page out for every delta, and again for the frame. */
 export function scrollToEnd(force = false) {
-  if (force || state.stickToBottom) {
-    messagesEl.scrollTop = messagesEl.scrollHeight;
-    state.stickToBottom = true;
+  if (force) state.stickToBottom = true;
+  if (state.stickToBottom && !endQueued) {
+    endQueued = true;
+    requestAnimationFrame(() => {
+      endQueued = false;
+      if (state.stickToBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
+      showJump();
+    });
   }
   showJump();
 }
@@ -201,8 +239,24 @@ function maybeLoadOlder() {
   if (!olderButton.hidden && messagesEl.scrollTop < 200) loadOlder();
 }
 
+/** Marks each message that now follows a step of a turn (a tool call or result) with
+ * "after-step", and unmarks one that no longer does: run for every change to the list. */
+function markSteps(records) {
+  const touched = new Set();
+  for (const record of records) {
+    for (const added of record.addedNodes) touched.add(added);
+    if (record.nextSibling) touched.add(record.nextSibling);
+  }
+  for (const el of touched) {
+    if (el.nodeType !== Node.ELEMENT_NODE || !el.classList.contains("message") || !el.isConnected) continue;
+    const before = el.previousElementSibling;
+    el.classList.toggle("after-step", Boolean(before?.classList.contains("step")));
+  }
+}
+
 /** Follows the reply while the reader is at the bottom; loads older messages on scroll up. */
 export function initMessages() {
+  new MutationObserver(markSteps).observe(messagesEl, { childList: true });
   messagesEl.addEventListener("scroll", () => {
     state.stickToBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
     showJump();

@@ -5,6 +5,7 @@ import {
   applyDelta,
   dropAfter,
   finalHtml,
+  finishReply,
   prependHistory,
   renderMessage,
   replaceMessage,
@@ -90,17 +91,19 @@ const handlers = {
   },
   "message.completed": (f) => {
     if (f.conversation !== state.conversationId) return;
-    const html = finalHtml(f.message);
-    if (html === null) {
-      resync(); // The blocks this HTML follows are not on screen.
-      return;
-    }
-    f.message.html = html;
-    delete f.message.html_from;
     const before = state.nodes.get(f.message.id)?.message;
     f.message.siblings = before?.siblings || [f.message.id];
     f.message.feedback = before?.feedback ?? null;
-    replaceMessage(f.message);
+    if (!finishReply(f.message)) {
+      const html = finalHtml(f.message);
+      if (html === null) {
+        resync(); // The blocks this HTML follows are not on screen.
+        return;
+      }
+      f.message.html = html;
+      delete f.message.html_from;
+      replaceMessage(f.message);
+    }
     // A reply that called tools is followed by their results and another reply.
     const toolsNext = f.message.status === "complete" && f.message.tool_calls?.length > 0;
     const { phase, messageId } = state.streaming;

@@ -5,11 +5,11 @@
 // "switch", "edit", "regenerate", "retry" or "continue".
 import { buildFeedback } from "./feedback.js";
 import { actionButton, buildFooter, buildNotice, spokenName } from "./meta.js";
-import { buildReasoning, resumeThinking } from "./reasoning.js";
+import { buildReasoning, resumeThinking, stopThinking } from "./reasoning.js";
 import { state } from "./state.js";
-import { streamInto, streamingParts } from "./stream.js";
+import { openText, streamInto, streamingParts } from "./stream.js";
 import { buildToolCard } from "./toolsteps.js";
-import { showWaiting } from "./waiting.js";
+import { clearWaiting, showWaiting } from "./waiting.js";
 
 export { actionButton };
 
@@ -43,11 +43,39 @@ export function buildMessage(message) {
     body.textContent = message.content;
   }
   el.appendChild(body);
+  appendEnding(el, body, message, calls);
+  const node = {
+    el, body, reasoning, message, ...parts,
+    // null: not lined up with the live deltas (they are skipped until message.completed).
+    seq: message.seq === undefined ? 0 : message.seq,
+    text: message.content || "",
+    // Code points, as the server counts them (stream.js converts); only a streaming reply has it.
+    stable: message.stable ?? 0,
+    thinkingSince: null,
+  };
+  if (parts.preview && openText(node)) streamInto(node, { content: "" });
+  if (message.status === "streaming" && message.waiting) showWaiting(node, message.waiting);
+  resumeThinking(node);
+  return node;
+}
 
+// Made once: a formatter costs far more to make than to use, and a page of history has a
+// hundred messages to date.
+const WHEN = {
+  full: new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric",
+  }),
+  clock: new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }),
+  day: new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" }),
+};
+
+/** What follows a message's body: the note on messages left out, how a reply ended, its
+ * facts, and the actions of a finished message. */
+function appendEnding(el, body, message, calls) {
   if (message.role === "assistant") {
     for (const call of message.tool_calls || []) state.toolCalls.set(call.id, call);
     const leftOut = message.request?.left_out?.length || 0;
-    if (leftOut && !calls) {
+    if (leftOut && !calls && !el.querySelector(":scope > .left-out")) {
       const note = document.createElement("div");
       note.className = "left-out";
       note.textContent = `${leftOut} earlier message${leftOut === 1 ? " was" : "s were"} left out to fit the model's context window.`;
@@ -66,20 +94,32 @@ export function buildMessage(message) {
     const actions = buildActions(message, body, calls);
     if (actions.childElementCount) el.appendChild(actions);
   }
-  // Streaming HTML is decorated once the reply is whole (its HTML is then rebuilt).
+  // A streaming reply's code is decorated once the reply is whole.
   if (message.role === "assistant" && message.status !== "streaming") decorateCode(body);
-  const node = {
-    el, body, reasoning, message, ...parts,
-    // null: not lined up with the live deltas (they are skipped until message.completed).
-    seq: message.seq === undefined ? 0 : message.seq,
-    text: message.content || "",
-    stable: message.stable ?? (message.content || "").length,
-    thinkingSince: null,
-  };
-  if (parts.preview && node.text.length > node.stable) streamInto(node, { content: "" });
-  if (message.status === "streaming" && message.waiting) showWaiting(node, message.waiting);
-  resumeThinking(node);
-  return node;
+}
+
+/** A streaming reply's end, shown in place: the finished blocks on screen stay as they are
+ * (a long reply is neither parsed nor laid out again), the rest of its HTML (`tailHtml`,
+ * from `html_from` on) follows them, and what a finished reply has below it is added.
+ * Returns false for a reply that called tools, which the caller builds again instead. */
+export function finishInPlace(node, message, tailHtml) {
+  if (!node.done || message.role !== "assistant" || message.tool_calls?.length) return false;
+  stopThinking(node);
+  clearWaiting(node);
+  const reasoning = buildReasoning(message);
+  reasoning.open = node.reasoning.open;
+  node.reasoning.replaceWith(reasoning);
+  const after = node.el.classList.contains("after-step") ? " after-step" : "";
+  node.el.className = `message ${message.role} status-${message.status}${after}`;
+  node.preview.remove();
+  node.body.querySelector(".typing")?.remove();
+  node.done.insertAdjacentHTML("beforeend", tailHtml); // Sanitized by the server (nh3).
+  appendEnding(node.el, node.body, message, false);
+  Object.assign(node, {
+    reasoning, message, done: undefined, preview: undefined, previewQueued: false,
+    seq: message.seq === undefined ? 0 : message.seq, text: message.content || "", stable: 0,
+  });
+  return true;
 }
 
 /** "You" or "Assistant", and when, shown on hover or focus. */
@@ -94,10 +134,10 @@ function buildHeading(message) {
     const time = document.createElement("time");
     time.className = "when";
     time.dateTime = message.created_at;
-    time.title = at.toLocaleString();
+    time.title = WHEN.full.format(at);
     const today = at.toDateString() === new Date().toDateString();
-    const clock = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    time.textContent = today ? clock : `${at.toLocaleDateString([], { month: "short", day: "numeric" })}, ${clock}`;
+    const clock = WHEN.clock.format(at);
+    time.textContent = today ? clock : `${WHEN.day.format(at)}, ${clock}`;
     heading.appendChild(time);
   }
   return heading;

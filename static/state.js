@@ -68,7 +68,10 @@
  * @property {number|null} seq  The last `message.delta` applied; null when the reply was
  *   shown from saved text and cannot be lined up with live deltas.
  * @property {string} text  The reply's text so far.
- * @property {number} stable  How many characters of `text` the finished blocks cover.
+ * @property {number} stable  How many characters of `text` the finished blocks cover, in
+ *   Unicode code points as the server counts them (not UTF-16 code units).
+ * @property {{points: number, units: number}} [stableAt]  `stable` in code points and in
+ *   UTF-16 code units of `text`, as last converted (stream.js).
  * @property {number} [previewCost]  What the last preview took, in ms (previews back off).
  * @property {boolean} [previewQueued]  A preview is scheduled.
  * @property {number|null} [thinkingSince]  When live reasoning began (ms, page clock).

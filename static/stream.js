@@ -24,11 +24,29 @@ function schedulePreview(node) {
   setTimeout(() => requestAnimationFrame(() => preview(node)), wait);
 }
 
+/** The open block's text: what follows the first `stable` characters. The server counts
+ * characters as Unicode code points (Python's), a JavaScript string in UTF-16 code units,
+ * two for an emoji or any character beyond U+FFFF: the count is converted here, walking
+ * on from where the last conversion ended (`stable` only grows while a reply streams). */
+export function openText(node) {
+  const text = node.text || "";
+  const goal = node.stable || 0;
+  let { points, units } = node.stableAt && node.stableAt.points <= goal ? node.stableAt : { points: 0, units: 0 };
+  while (points < goal && units < text.length) {
+    const code = text.charCodeAt(units);
+    const pair = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(units + 1) & 0xfc00) === 0xdc00;
+    units += pair ? 2 : 1;
+    points += 1;
+  }
+  node.stableAt = { points, units };
+  return text.slice(units);
+}
+
 function preview(node) {
   node.previewQueued = false;
-  if (!node.preview.isConnected) return;
+  if (!node.preview?.isConnected) return; // Finished, or no longer on screen.
   const started = performance.now();
-  const open = (node.text || "").slice(node.stable || 0);
+  const open = openText(node);
   node.preview.innerHTML = DOMPurify.sanitize(md.render(open), ALLOWED);
   node.previewCost = performance.now() - started;
 }

@@ -77,11 +77,13 @@ CONTROL_CONTRAST = """() => {
 
 # Visible targets a finger must hit, smaller than 44 px either way. Links inside running text
 # are exempt (WCAG 2.5.5 / 2.5.8), as are the boxes of checkboxes and radios, whose labels
-# are the targets (those are measured).
+# are the targets (those are measured). Controls inside model output (a code block's Copy)
+# are targets like any other.
 SMALL_TARGETS = """() => {
   const small = [];
   const targets = document.querySelectorAll(
     "a[href], button, summary, select, textarea, label.choice, .tool-option, " +
+    "label:has(input[type=checkbox]:not([disabled])), label:has(input[type=radio]:not([disabled])), " +
     "input:not([type=hidden]):not([type=checkbox]):not([type=radio])"
   );
   for (const el of targets) {
@@ -90,7 +92,8 @@ SMALL_TARGETS = """() => {
     if (!box.width || !box.height || style.visibility === "hidden") continue;
     if (el.closest("[hidden], details:not([open]) > :not(summary)")) continue;
     if (el.tagName === "A" && style.display === "inline") continue; // In running text.
-    if (el.closest(".md")) continue; // Model output: its links are in running text.
+    // Model output: its links are in running text (its controls, a code block's Copy, are not).
+    if (el.tagName === "A" && el.closest(".md")) continue;
     if (el.classList.contains("skip-link")) continue; // Off screen until focused.
     if (box.width < 43.5 || box.height < 43.5) {
       small.push(`${el.tagName.toLowerCase()}#${el.id || ""}.${el.className} "${(el.textContent || el.value || "").trim().slice(0, 30)}": ${Math.round(box.width)}x${Math.round(box.height)}`);

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async as db
 from conversations import services
 from conversations.chat import titles
 from conversations.chat.titles import TITLE_PROMPT
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Message, Persona
 from tests.fake_upstream import text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, wait_idle
 
@@ -289,6 +289,28 @@ async def test_automatic_title_after_the_first_reply(connect, user, fake_upstrea
     saved = await db(Conversation.objects.get)(pk=conversation_id)
     assert saved.title_source == "generated"
     assert reply["timing"]["total_ms"] >= reply["timing"]["first_token_ms"] >= 0
+
+
+async def test_automatic_title_of_a_conversation_with_a_persona(
+    connect, user, fake_upstream, settings
+):
+    """The frame names the persona's model: reading the persona in the title task must not
+    touch the database from the event loop."""
+    settings.CHAT_AUTO_TITLES = True
+    persona = await db(Persona.objects.create)(name="Gardener", model="test-model")
+    fake_upstream.script(text_stream("Tomatoes."), text_stream("Summer Planting"))
+    ws = await open_socket(connect, user)
+    frames, _ = await full_turn(ws, content="What should I plant?", persona=persona.pk)
+    conversation_id = frames[0]["conversation"]
+    update = await ws.receive_json_from(timeout=5)
+    assert update == update | {
+        "type": "conversation.updated",
+        "conversation": conversation_id,
+        "title": "Summer Planting",
+        "persona": persona.pk,
+        "model": "test-model",
+        "model_chosen": False,
+    }
 
 
 async def test_the_users_rename_wins_over_a_late_automatic_title(

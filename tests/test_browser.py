@@ -105,7 +105,8 @@ PAGE_ERRORS: list[str] = []
 
 
 class Browser:
-    """Chromium, whose pages report uncaught script errors to PAGE_ERRORS."""
+    """Chromium, whose pages report uncaught script errors, and anything the pages'
+    Content-Security-Policy refused, to PAGE_ERRORS."""
 
     def __init__(self, chromium) -> None:
         self.chromium = chromium
@@ -113,7 +114,13 @@ class Browser:
     def new_page(self, **options):
         page = self.chromium.new_page(**options)
         page.on("pageerror", lambda error: PAGE_ERRORS.append(str(error)))
+        page.on("console", refused_by_csp)
         return page
+
+
+def refused_by_csp(message) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        PAGE_ERRORS.append(f"{message.text} ({message.location.get('url')})")
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,17 @@
-"""Streaming and size, in Chromium: text streams where its final HTML puts it, a 1 MB
-conversation opens and can be read to its first message, and a reply too costly to format
-reads as plain text under its note, on a desktop and a phone, light and dark."""
+"""Streaming and size, in Chromium: text streams where its final HTML puts it, the preview
+lines up with the server's blocks whatever the characters, keeps the page's CSP and table
+alignment, a 1 MB conversation opens and can be read to its first message, and a reply too
+costly to format reads as plain text under its note, on a desktop and a phone, light and
+dark."""
 
 import re
+import threading
 
 import pytest
 
 from tests.a11y import shoot
 from tests.browser_support import django, start_site
-from tests.fake_upstream import text_stream
+from tests.fake_upstream import Reply, text_stream
 from tests.test_browser import (  # noqa: F401 - fixtures shared with the other browser tests
     ARTIFACTS,
     browser,
@@ -167,3 +170,132 @@ def test_a_reply_too_costly_to_format_reads_as_text_under_its_note(site, browser
         body.locator(".render-note").scroll_into_view_if_needed()
         shoot(page, f"plain-text-reply-{device}", full_page=False)
         page.close()
+
+
+def paused_after(reply: Reply, marker: str, event: threading.Event) -> Reply:
+    """The reply's stream waits for `event` once the piece holding `marker` is sent."""
+    at = next(
+        i for i, step in enumerate(reply.steps) if step[0] == "send" and marker.encode() in step[1]
+    )
+    reply.steps.insert(at + 1, ("wait", event))
+    return reply
+
+
+# Emoji and other characters outside the Basic Multilingual Plane: one character each to the
+# server, two UTF-16 code units each to JavaScript.
+EMOJI_PIECES = [
+    "😀" * 12 + " alphaword 𝄞𝄞\n\n",
+    "𝄞" * 8 + " betaword 😀\n\n",
+    "- gammaword 🎉\n- 🎉 more\n\n",
+    "𝄞😀 deltaword",
+    " and epsilonword 😀.\n\nLast 🎉.",
+]
+EMOJI_MARKERS = ["alphaword", "betaword", "gammaword", "deltaword", "epsilonword"]
+COUNTS = r"""markers => {
+  const reply = [...document.querySelectorAll("article.message.assistant")].pop();
+  const text = reply.querySelector(".body").textContent;
+  return {
+    counts: Object.fromEntries(markers.map(m => [m, text.split(m).length - 1])),
+    broken: /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\ufffd/.test(text),
+    done: reply.querySelector(".done")?.textContent ?? null,
+    preview: reply.querySelector(".preview")?.textContent ?? null,
+  };
+}"""
+
+
+def test_a_reply_with_emoji_shows_each_piece_once_while_streaming_and_after(
+    site, upstream, browser
+):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(page, site.url)
+    resume = threading.Event()
+    upstream.script(paused_after(text_stream(*EMOJI_PIECES, delay=0.05), "deltaword", resume))
+    page.fill("#input", "Emoji, please")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    try:
+        # Paused in the paragraph after the list: the two paragraphs before it are finished
+        # blocks (the list may still grow), the list and that paragraph are previewed.
+        expect(reply.locator(".done p")).to_have_count(2)
+        expect(reply.locator(".preview")).to_contain_text("deltaword")
+        seen = page.evaluate(COUNTS, EMOJI_MARKERS[:4])
+        assert seen["counts"] == dict.fromkeys(EMOJI_MARKERS[:4], 1), seen
+        assert not seen["broken"], seen
+        assert re.sub(r"\s+", "", seen["preview"]) == "gammaword🎉🎉more𝄞😀deltaword", seen
+    finally:
+        resume.set()
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=15_000)
+    final = page.evaluate(COUNTS, EMOJI_MARKERS)
+    assert final["counts"] == dict.fromkeys(EMOJI_MARKERS, 1), final
+    assert not final["broken"] and "😀" * 12 + " alphaword 𝄞𝄞" in reply.inner_text()
+    page.close()
+
+
+# Every CSP violation the page reports, from its first script on.
+CSP_LISTENER = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__violations.push(`${e.violatedDirective} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`);
+});
+"""
+MARKDOWN_REPLY = (
+    "## Plan\n\nSome **bold**, `code` and ~~old~~ text, with $e^{i\\pi}$ inline.\n\n"
+    "| item | qty | price |\n|:-----|:---:|------:|\n| apples | 3 | 1.20 |\n| pears | 10 | 12.00 |\n\n"
+    "```python\ndef total(rows):\n    return sum(rows)\n```\n\n"
+    "1. first\n2. second\n   - nested\n\n- [x] done\n- [ ] to do\n\n"
+    "$$\n\\frac{a}{b} + \\sqrt{2}\n$$\n\n"
+    "> a quote\n\n"
+    "| left | centre | right |\n|:--|:-:|--:|\n| l | c | rightword |"
+)
+
+
+def test_streaming_markdown_breaks_no_rule_of_the_pages_csp(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(CSP_LISTENER)
+    sign_in(page, site.url)
+    pieces = [MARKDOWN_REPLY[i : i + 7] for i in range(0, len(MARKDOWN_REPLY), 7)]
+    upstream.script(text_stream(*pieces, delay=0.03))
+    page.fill("#input", "A plan with a table")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=20_000)
+    expect(reply.locator("math")).to_have_count(2)
+    assert page.evaluate("window.__violations") == []
+    page.reload()  # The conversation as saved, drawn from the server's HTML.
+    connected(page)
+    expect(page.locator("article.message.assistant td", has_text="rightword")).to_be_visible()
+    assert page.evaluate("window.__violations") == []
+    page.close()
+
+
+TABLE_REPLY = "| left | centre | right |\n|:--|:-:|--:|\n| l | c | 1.50 |\n| l2 | c2 | rightword |"
+
+
+def test_table_columns_keep_their_alignment_while_streaming_and_after(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(page, site.url)
+    resume = threading.Event()
+    head = TABLE_REPLY.removesuffix("rightword |")
+    pieces = [head[i : i + 7] for i in range(0, len(head), 7)] + ["rightword", " |"]
+    upstream.script(paused_after(text_stream(*pieces, delay=0.03), "rightword", resume))
+    page.fill("#input", "A table")
+    page.keyboard.press("Enter")
+    reply = page.locator("article.message.assistant").last
+    align = "cell => getComputedStyle(cell).textAlign"
+    try:
+        # The table is still being written: the preview aligns its columns.
+        cell = reply.locator(".preview td", has_text="rightword")
+        expect(cell).to_have_class("align-right")
+        assert cell.evaluate(align) == "right"
+    finally:
+        resume.set()
+    expect(reply).to_have_class(re.compile("status-complete"), timeout=20_000)
+    cells = reply.locator("th, td")
+    assert [c.evaluate(align) for c in cells.all()] == ["left", "center", "right"] * 3
+    page.close()

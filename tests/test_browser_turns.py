@@ -365,11 +365,16 @@ def test_a_tool_call_is_one_turn_with_its_steps_inline(site, upstream, page):
 
     turn = page.locator("article.message.assistant, article.message.tool")
     expect(turn).to_have_count(3)  # The call, its result, the answer: one turn on screen.
-    labels = [
-        el.is_visible()
-        for el in page.locator("article.message.assistant .role, article.message.tool .role").all()
-    ]
-    assert labels.count(True) == 1  # "Assistant" once.
+
+    def assistant_labels():
+        roles = page.locator("article.message.assistant .role, article.message.tool .role")
+        return [el.is_visible() for el in roles.all()].count(True)
+
+    assert assistant_labels() == 1  # "Assistant" once.
+    page.reload()  # The turn drawn from the saved conversation: the same.
+    connected(page)
+    expect(turn).to_have_count(3)
+    assert assistant_labels() == 1
     step = page.locator("article.message.step-call")
     expect(step.locator(".body")).to_be_hidden()  # It said nothing: no empty bubble.
     expect(step.get_by_role("button")).to_have_count(0)  # No actions of its own.
@@ -509,6 +514,7 @@ def test_on_a_phone_in_the_dark_all_by_keyboard(site, upstream, page):
     page.keyboard.press("Enter")
     expect(reply.get_by_role("button", name="Good reply")).to_have_attribute("aria-pressed", "true")
     expect(reply.locator(".feedback-form")).to_be_visible()
+    assert small_targets(page) == []  # Its categories' labels too.
     page.keyboard.press("Space")
     page.keyboard.press("Escape")
     expect(reply.locator(".feedback-form")).to_have_count(0)

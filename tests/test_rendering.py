@@ -84,6 +84,15 @@ def test_code_blocks_carry_a_language_label_and_quotes_stay_quotes():
     assert "<img" not in label
 
 
+def test_table_columns_keep_their_alignment_as_classes():
+    html = render_markdown("| a | b | c | d |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |")
+    for cell in ("th", "td"):
+        assert f'<{cell} class="align-left">' in html
+        assert f'<{cell} class="align-center">' in html
+        assert f'<{cell} class="align-right">' in html
+    assert "<th>d</th>" in html and "<td>4</td>" in html and "style" not in html
+
+
 REPLY = (
     "Intro with $a^2$ and a link https://example.com.\n"
     "$$\nE = mc^2\n$$\n\n"

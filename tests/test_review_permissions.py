@@ -1,6 +1,8 @@
 """Each permission boundary of review, checked through the real admin."""
 
 import importlib
+import io
+import logging
 
 import pytest
 from django.contrib.auth.models import Group
@@ -191,3 +193,17 @@ def test_the_raw_message_admin_is_for_superusers_and_audited(client, boss, revie
     assert AuditEntry.objects.get(action="search").detail["shown"] == [conversation.pk]
     client.force_login(reviewer)
     assert client.get("/admin/conversations/message/").status_code == 403
+
+
+def test_a_forbidden_admin_page_is_one_warning_line_without_a_traceback(client, reviewer):
+    """What the server's console shows (its handler, formatter and filters as configured)."""
+    console = next(h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler))
+    written = io.StringIO()
+    before = console.setStream(written)
+    try:
+        client.force_login(reviewer)
+        assert client.get("/admin/auth/user/").status_code == 403
+    finally:
+        console.setStream(before)
+    lines = [line for line in written.getvalue().splitlines() if line.strip()]
+    assert lines == ["Forbidden (Permission denied): /admin/auth/user/"]

@@ -67,9 +67,16 @@ async def _generate_title(user_id: int, conversation_id: int, request, reply: Me
     if title and await db(services.conversation_set_title_generated)(
         conversation_id=conversation_id, title=title
     ):
-        conversation = await db(selectors.conversation_get_by_id)(conversation_id=conversation_id)
-        if conversation is not None:
-            await broadcast.publish_to_user(user_id, outbound.conversation_updated(conversation))
+        frame = await db(_updated_frame)(conversation_id=conversation_id)
+        if frame is not None:
+            await broadcast.publish_to_user(user_id, frame)
+
+
+def _updated_frame(*, conversation_id: int) -> dict | None:
+    """The renamed conversation's frame, built off the event loop: it names the model, which
+    may be its persona's, a row read on first use."""
+    conversation = selectors.conversation_get_by_id(conversation_id=conversation_id)
+    return None if conversation is None else outbound.conversation_updated(conversation)
 
 
 def clean_title(text: str) -> str:
