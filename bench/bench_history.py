@@ -19,7 +19,7 @@ from fresh_django import timed
 from conversations import selectors
 from conversations.chat import pages
 from conversations.models import Conversation, Message
-from conversations.rendering import render_cache
+from conversations.rendering.markdown import render_cache
 
 WORDS = "the quick brown fox jumps over the lazy dog while planning a garden of tomatoes".split()
 

@@ -30,8 +30,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from conversations.render_budget import PLAIN_NOTE  # noqa: E402
-from conversations.rendering import md, render_cache, render_markdown, sanitize  # noqa: E402
+from conversations.rendering.budget import PLAIN_NOTE  # noqa: E402
+from conversations.rendering.markdown import md, render_cache, render_markdown, sanitize  # noqa: E402
 from tests.render_samples import math_reply, realistic_reply  # noqa: E402
 
 CASES = {

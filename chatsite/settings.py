@@ -315,7 +315,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "conversations.login_throttle.LoginThrottle"
+AXES_HANDLER = "conversations.accounts.login_throttle.LoginThrottle"
 # Each locks on its own; LoginThrottle reads their counts in this order.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = int(env.get("CHAT_LOGIN_FAILURES_PER_ACCOUNT") or 10)
@@ -323,7 +323,7 @@ CHAT_LOGIN_FAILURES_PER_ADDRESS = int(env.get("CHAT_LOGIN_FAILURES_PER_ADDRESS")
 AXES_COOLOFF_TIME = timedelta(minutes=float(env.get("CHAT_LOGIN_LOCKOUT_MINUTES") or 15))
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "conversations.web.views.locked_out"
-AXES_CLIENT_IP_CALLABLE = "conversations.login_throttle.client_ip"
+AXES_CLIENT_IP_CALLABLE = "conversations.accounts.login_throttle.client_ip"
 # No row per successful sign-in (a table growing for ever); Django keeps last_login.
 AXES_DISABLE_ACCESS_LOG = True
 # Axes keeps a failed attempt's form fields, masking `password` and these: the settings

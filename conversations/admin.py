@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import quota_admin, services  # noqa: F401 - quota_admin registers its pages
+from . import services
 from .models import Conversation, Invite, Message, ModelInfo, Persona
 from .review import datasets, permissions
 from .review import selectors as review_selectors

@@ -7,8 +7,8 @@ to show the one or two that fit: a hundred replies of a megabyte each, read for 
 
 import contextlib
 
-from . import turn_sql
 from .models import Conversation, Message
+from .turns import sql as turn_sql
 
 BRANCH_SIZES_SQL = """
 WITH RECURSIVE branch(id, depth) AS (

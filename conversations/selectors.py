@@ -11,9 +11,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from . import snippets, turn_sql
 from .llm import ChatMessage, ToolCall
 from .models import Conversation, Message, ModelInfo, Persona, UserSettings
+from .search import snippets
+from .turns import sql as turn_sql
 
 BRANCH_SQL = """
 WITH RECURSIVE branch(id, depth) AS (

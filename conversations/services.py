@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import accounts
+from .accounts import signup as accounts
 from .llm import ToolCall
 from .models import (
     Conversation,

@@ -18,13 +18,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import selectors, turn_limits, turn_sql
+from . import selectors
 from .errors import BUSY_MESSAGE, TurnRefused, not_found
+from .limits import turn_limits
 from .llm.redact import redact
 from .models import Conversation, Message, Persona
 from .provider.availability import ModelPolicy
 from .review import services as review
 from .services import SettingsChange, conversation_apply_settings, title_from_text
+from .turns import sql as turn_sql
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client, override_settings
 
-from conversations import rate_limits, turn_limits
 from conversations.chat import runtime
+from conversations.limits import rate_limits, turn_limits
 from conversations.provider import catalog, upstream
 from conversations.review import stats as review_stats
 from conversations.tools import registry

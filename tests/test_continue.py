@@ -4,7 +4,7 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from conversations.models import Message
-from conversations.rendering import render_markdown
+from conversations.rendering.markdown import render_markdown
 from conversations.review import stats as review_stats
 from conversations.review.models import DailyStat
 from tests.fake_upstream import chunk, sse, text_stream

@@ -12,8 +12,9 @@ from channels.db import database_sync_to_async as db
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from conversations import services, turn_limits
+from conversations import services
 from conversations.chat import runtime
+from conversations.limits import turn_limits
 from conversations.models import Conversation, DailyTokens, Message, TokenQuota
 from tests.fake_upstream import text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame

@@ -275,7 +275,7 @@ def test_search_sees_replies_finished_after_streaming_and_survives_migrations(us
     # rebuild the message table, which drops its triggers unless they are restored.
     from django.db import connection
 
-    from conversations import search_index
+    from conversations.search import index as search_index
 
     conversation = services.conversation_create(owner=user, persona=None, model="m", title="T")
     question = services.message_append(

@@ -193,8 +193,8 @@ async def test_a_burst_of_server_errors_is_retried_then_told(deployment, upstrea
     frames = await turn(server, cookie, "Up?")
     assert reply_of(frames)["status"] == "complete"
     assert reply_of(frames)["content"] == "Back again"
-    assert [f["state"] for f in waits(frames)] == ["retrying", "retrying"]
-    assert "HTTP 503" in waits(frames)[0]["reason"]
+    retrying = [f for f in waits(frames) if f["state"] == "retrying"]
+    assert len(retrying) == 2 and "HTTP 503" in retrying[0]["reason"]
     # A burst longer than the retries: the error says what the provider answered.
     upstream.script(*fake.server_errors(3))
     frames = await turn(server, cookie, "Up now?")

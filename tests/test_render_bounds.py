@@ -10,8 +10,9 @@ import re
 import pytest
 from channels.db import database_sync_to_async as db
 
-from conversations import rendering, selectors, services
-from conversations.render_budget import (
+from conversations import selectors, services
+from conversations.rendering import markdown as rendering
+from conversations.rendering.budget import (
     PLAIN_NOTE,
     RENDER_CACHE_BYTES,
     RENDER_CACHE_ENTRY_SHARE,
@@ -19,8 +20,8 @@ from conversations.render_budget import (
     RENDER_MAX_FORMULAS,
     RenderBudget,
 )
-from conversations.rendering import render_markdown, render_within
-from conversations.snippets import SNIPPET_MAX_CHARS
+from conversations.rendering.markdown import render_markdown, render_within
+from conversations.search.snippets import SNIPPET_MAX_CHARS
 from tests.fake_upstream import Reply, chunk, text_stream
 from tests.helpers import full_turn, open_socket, receive_until
 from tests.render_samples import math_reply, realistic_reply, sections

@@ -9,7 +9,7 @@ import re
 import pytest
 from django.conf import settings
 
-from conversations.render_budget import PLAIN_NOTE
+from conversations.rendering.budget import PLAIN_NOTE
 from conversations.review.models import AuditEntry
 from tests.fake_upstream import FakeUpstream
 from tests.live_server import Socket, live_server, manage, user_cookie

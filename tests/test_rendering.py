@@ -5,8 +5,8 @@ import re
 import pytest
 
 from conversations.chat.blocks import BlockSplitter, _block_starts
-from conversations.markdown_math import MAX_MATH_CHARS
-from conversations.rendering import md, render_markdown
+from conversations.rendering.formulas import MAX_MATH_CHARS
+from conversations.rendering.markdown import md, render_markdown
 
 
 def test_dollar_math_becomes_mathml_and_money_stays_text():

@@ -8,7 +8,8 @@ import pytest
 from channels.db import database_sync_to_async as db
 from django.test import Client
 
-from conversations import services, user_services
+from conversations import services
+from conversations.accounts import services as user_services
 from conversations.models import Conversation, Message, Persona, UserSettings
 from conversations.review.models import DatasetOptOut, Feedback, ReviewNote
 from tests.fake_upstream import text_stream

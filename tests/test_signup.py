@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from conversations import accounts, services
+from conversations import services
+from conversations.accounts import signup as accounts
 from conversations.models import Invite, SetupToken
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from conversations import turn_sql
 from conversations.models import Conversation, Message
+from conversations.turns import sql as turn_sql
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from conversations import services
 from conversations.models import Conversation, Message, ModelInfo, Persona
 from conversations.provider import upstream
-from conversations.rendering import render_markdown
+from conversations.rendering.markdown import render_markdown
 from tests.conftest import API_KEY
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from markdown_it.rules_core import StateCore, block, normalize
 
-from ..rendering import md
+from ..rendering.markdown import md
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _NEWLINE = re.compile(r"\r\n|\r|\n")

@@ -22,7 +22,7 @@ from typing import Any
 from channels.db import database_sync_to_async as db
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
-from ..turn_sql import early_reads
+from ..turns.sql import early_reads
 
 MAX_BATCH = 64
 

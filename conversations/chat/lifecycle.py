@@ -102,7 +102,7 @@ class Turn:
         and the Markdown blocks it finished are its first finished blocks, so frames,
         snapshots and the final save are of the whole reply.
         """
-        from ..rendering import ReplyRenderer
+        from ..rendering.markdown import ReplyRenderer
 
         self.message_id = message_id
         self.content, self.reasoning = TextBuffer(), TextBuffer()

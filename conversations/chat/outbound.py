@@ -5,7 +5,7 @@ import json
 from .. import selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
-from ..rendering import render_markdown
+from ..rendering.markdown import render_markdown
 
 
 def message_data(message: Message, *, html_from: int = 0, html: str | None = None) -> dict:

@@ -12,10 +12,11 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import page_selectors, rendering, selectors
+from .. import page_selectors, selectors
 from ..errors import TurnRefused
 from ..models import Conversation, Message
 from ..provider import availability
+from ..rendering import markdown as rendering
 from ..review import selectors as review_selectors
 from . import lifecycle, outbound
 

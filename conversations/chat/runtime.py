@@ -30,8 +30,10 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
-from .. import rendering, turn_limits, turn_services
+from .. import turn_services
+from ..limits import turn_limits
 from ..provider import availability, catalog, upstream
+from ..rendering import markdown as rendering
 from ..review import stats as review_stats
 from . import broadcast, outbound, socket_slots
 from .group_commit import GroupCommit

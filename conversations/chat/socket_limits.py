@@ -6,8 +6,8 @@ import uuid
 
 from django.conf import settings
 
-from .. import rate_limits
 from ..errors import rate_limited, retry_seconds
+from ..limits import rate_limits
 from . import outbound
 from .socket_slots import RETRY_AFTER, SocketSlots
 

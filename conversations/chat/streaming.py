@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from .. import rendering, turn_limits, turn_services
+from .. import turn_services
+from ..limits import turn_limits
 from ..llm import (
     Finish,
     LLMError,
@@ -27,6 +28,7 @@ from ..llm import (
 from ..llm.sse import ToolCallAccumulator
 from ..models import Message
 from ..provider import upstream
+from ..rendering import markdown as rendering
 from . import broadcast, outbound
 from .assembly import ReplyPlan
 

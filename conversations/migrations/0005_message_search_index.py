@@ -1,6 +1,6 @@
 """Full-text search over message text: SQLite FTS5, or a PostgreSQL GIN index.
 
-conversations.search_index restores the SQLite triggers after later migrations
+conversations.search.index restores the SQLite triggers after later migrations
 rebuild the message table.
 """
 

@@ -21,7 +21,7 @@ from django.conf import settings
 
 from .. import selectors as conversation_selectors
 from ..models import Conversation, Message
-from ..rendering import render_markdown
+from ..rendering.markdown import render_markdown
 from . import selectors
 from .models import (
     CORRECTION_MAX_CHARS,

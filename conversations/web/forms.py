@@ -4,14 +4,14 @@ from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
 from django.http import HttpRequest
 
 from .. import selectors
+from ..accounts.login_throttle import password_confirmed
+from ..accounts.services import SETTINGS_FIELDS
 from ..chat.assembly import TOOL_CHOICES
 from ..errors import TurnRefused
-from ..login_throttle import password_confirmed
 from ..models import Persona, UserSettings
 from ..provider import availability
 from ..services import PERSONA_FIELDS
 from ..tools import registry
-from ..user_services import SETTINGS_FIELDS
 
 
 def usable_model(model: str) -> str:

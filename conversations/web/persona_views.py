@@ -6,9 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import selectors, services
+from ..limits.rate_limits import READS, WRITES
 from ..models import Persona
 from ..provider import availability, catalog
-from ..rate_limits import READS, WRITES
 from .forms import PersonaForm
 from .rate_limited import rate_limit
 

@@ -12,9 +12,9 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from .. import rate_limits
 from ..errors import retry_seconds
-from ..rate_limits import Rate
+from ..limits import rate_limits
+from ..limits.rate_limits import Rate
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

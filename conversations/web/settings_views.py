@@ -16,7 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from .. import selectors, user_services
+from .. import selectors
+from ..accounts import services as user_services
 from ..provider import catalog
 from .appearance import THEME_COOKIE, remember_theme
 from .forms import (

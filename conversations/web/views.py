@@ -15,12 +15,14 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .. import accounts, rate_limits, selectors, services
+from .. import selectors, services
+from ..accounts import signup as accounts
 from ..chat import outbound
+from ..limits import rate_limits
+from ..limits.rate_limits import BULK, READS
 from ..portability import export, importing
 from ..provider import availability, catalog, upstream
-from ..rate_limits import BULK, READS
-from ..rendering import highlight_css as _highlight_css
+from ..rendering.markdown import highlight_css as _highlight_css
 from ..tools import registry
 from . import appearance
 from .forms import SignupForm

@@ -28,9 +28,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import accounts
 from conversations.management import supervision
 from conversations.provider import local_model
+
+from ...accounts import signup as accounts
 
 READY_TIMEOUT = 120.0
 RESTART_WAIT = 1.0  # Before a dead process is started again; doubled by each quick death.

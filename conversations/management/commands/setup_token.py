@@ -5,7 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import accounts, selectors, services
+from conversations import selectors, services
+
+from ...accounts import signup as accounts
 
 
 class Command(BaseCommand):

@@ -17,7 +17,7 @@ from datetime import datetime
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
-from .models import Conversation, Message, Persona, TurnAllowance
+from ..models import Conversation, Message, Persona, TurnAllowance
 
 
 def _db():

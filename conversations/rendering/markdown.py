@@ -32,9 +32,9 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from . import render_budget
-from .markdown_math import math_plugin
-from .render_budget import RenderBudget, RenderCache, TooCostly, plain_html
+from . import budget as render_budget
+from .budget import RenderBudget, RenderCache, TooCostly, plain_html
+from .formulas import math_plugin
 
 # The page's own h1 (the conversation's title) and h2 stay above anything a model writes:
 # a reply's "#" is an h3.

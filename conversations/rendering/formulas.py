@@ -15,7 +15,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from . import render_budget
+from . import budget as render_budget
 
 # Longer formulas are shown as their TeX source: converting is work, and nobody reads
 # a 4,000-character formula rendered anyway.

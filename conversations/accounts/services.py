@@ -3,9 +3,9 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import ProtectedError
 
-from .models import Conversation, UserSettings
-from .review.models import Correction, ReviewNote, Score
-from .services import conversation_delete
+from ..models import Conversation, UserSettings
+from ..review.models import Correction, ReviewNote, Score
+from ..services import conversation_delete
 
 SETTINGS_FIELDS = (
     "theme",

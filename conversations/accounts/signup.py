@@ -15,8 +15,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.http import HttpRequest
 
-from . import selectors
-from .hosts import is_loopback
+from .. import selectors
+from ..hosts import is_loopback
 from .login_throttle import client_ip
 
 SETUP_TOKEN_TTL = timedelta(hours=24)
@@ -89,7 +89,7 @@ def startup_notice(*, bind_host: str, url: str) -> str:
 
     Off loopback it issues a fresh setup token (any earlier one stops working) and says it.
     """
-    from . import services  # services imports this module for the secrets.
+    from .signup import services  # services imports this module for the secrets.
 
     if selectors.user_exists():
         return ""

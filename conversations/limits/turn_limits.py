@@ -36,9 +36,10 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import counters, turn_sql
-from .errors import rate_limited, wait_text
-from .models import Conversation, DailyTokens, TokenQuota, TurnAllowance, UserSettings
+from .. import counters
+from ..errors import rate_limited, wait_text
+from ..models import Conversation, DailyTokens, TokenQuota, TurnAllowance, UserSettings
+from ..turns import sql as turn_sql
 
 logger = logging.getLogger(__name__)
 
