@@ -82,7 +82,7 @@ def main() -> None:
     print(f"  baseline, whole branch read (5,000 rows, not rendered): {whole:.1f} ms")
 
     many_conversations(user, 10_000)
-    search = timed(lambda: selectors.conversation_search(user_id=user.pk, query="zanzibar"))
+    search = timed(lambda: search.conversation_search(user_id=user.pk, query="zanzibar"))
     scan = timed(
         lambda: list(
             Message.objects.filter(
@@ -91,7 +91,7 @@ def main() -> None:
         ),
         runs=5,
     )
-    hits = selectors.conversation_search(user_id=user.pk, query="zanzibar")
+    hits = search.conversation_search(user_id=user.pk, query="zanzibar")
     print(
         f"search 10,000 conversations (20,000 messages) via FTS5: {search:.1f} ms, {len(hits)} hits"
     )

@@ -6,8 +6,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import services
-from .models import Conversation, Invite, Message, ModelInfo, Persona
+from .accounts import services as account_services
+from .accounts.models import Invite
+from .catalog.models import ModelInfo
+from .limits import admin as limits_admin  # noqa: F401 - registers the limits' pages
+from .models import Conversation, Message
+from .personas import services as persona_services
+from .personas.models import Persona
 from .review import datasets, permissions
 from .review import selectors as review_selectors
 from .review import services as review_services
@@ -226,11 +231,13 @@ class PersonaAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         # Staff edits go through the same service as users' edits, so they version alike.
-        fields = {name: getattr(obj, name) for name in (*services.PERSONA_FIELDS, "owner")}
+        fields = {name: getattr(obj, name) for name in (*persona_services.PERSONA_FIELDS, "owner")}
         if change:
-            saved = services.persona_update(persona=Persona.objects.get(pk=obj.pk), **fields)
+            saved = persona_services.persona_update(
+                persona=Persona.objects.get(pk=obj.pk), **fields
+            )
         else:
-            saved = services.persona_create(**fields)
+            saved = persona_services.persona_create(**fields)
         obj.pk, obj.version = saved.pk, saved.version
 
 
@@ -264,7 +271,7 @@ class InviteAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change) -> None:
-        invite, code = services.invite_create(
+        invite, code = account_services.invite_create(
             created_by=request.user, note=obj.note, expires_at=obj.expires_at
         )
         obj.pk, obj.code_hash, obj.created_at = invite.pk, invite.code_hash, invite.created_at

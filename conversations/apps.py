@@ -8,6 +8,7 @@ class ConversationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import signals  # noqa: F401 - signals connects its receivers
         from .provider import availability
         from .search import index as search_index
         from .tools import builtin  # noqa: F401 - registers the built-in tools

@@ -1,48 +1,15 @@
-"""Personas, conversations and the message tree."""
+"""Conversations and the message tree.
+
+The other models of this app live with their domains (accounts, personas, catalog, limits)
+and are imported at the end, where Django finds every model of the app.
+"""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class Persona(models.Model):
-    """A reusable system prompt with model settings; owner null means shared.
-
-    `version` goes up whenever what a persona sends changes; replies record the
-    version (and the whole request) they were made with, so edits never rewrite history.
-    """
-
-    name = models.CharField(max_length=100)
-    description = models.CharField(max_length=300, blank=True)
-    system_prompt = models.TextField(blank=True)
-    model = models.CharField(max_length=200, blank=True, help_text="Blank: the default model.")
-    temperature = models.FloatField(null=True, blank=True)
-    top_p = models.FloatField(null=True, blank=True)
-    max_tokens = models.PositiveIntegerField(null=True, blank=True)
-    tools = models.JSONField(default=list, blank=True, help_text="Names of the tools offered.")
-    tool_choice = models.CharField(
-        max_length=100,
-        default="auto",
-        help_text='"auto", "none", "required", or the name of one tool the model must call.',
-    )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="personas",
-        help_text="Empty: shared with every user, managed by staff.",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
+from .personas.models import Persona
 
 
 class Conversation(models.Model):
@@ -208,207 +175,21 @@ class Message(models.Model):
         }
 
 
-class ModelInfo(models.Model):
-    """What the app knows of a model: from the built-in catalog, the provider, or staff."""
+# The app's models kept with their domains: imported here, Django registers them with the
+# app (their tables, content types and permissions are the app's, as they always were).
+from .accounts.models import Invite, SetupToken, UserSettings  # noqa: E402
+from .catalog.models import ModelInfo  # noqa: E402
+from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 
-    model_id = models.CharField(max_length=200, unique=True)
-    display_name = models.CharField(max_length=200, blank=True)
-    context_window = models.PositiveIntegerField(default=32768)
-    supports_tools = models.BooleanField(default=False)
-    enabled = models.BooleanField(default=True, help_text="Shown in the model picker.")
-    available = models.BooleanField(
-        default=True, help_text="Listed by the provider at the last sync_models."
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["display_name", "model_id"]
-        verbose_name = "model"
-
-    def __str__(self) -> str:
-        return self.display_name or self.model_id
-
-
-class UserSettings(models.Model):
-    """One user's preferences: the look of every page, what new chats start with, custom
-    instructions added to every system prompt, and how the composer sends.
-
-    A user without a row has the defaults; the row is made on the first save.
-    """
-
-    class Theme(models.TextChoices):
-        SYSTEM = "system", "Same as the device"
-        LIGHT = "light", "Light"
-        DARK = "dark", "Dark"
-
-    MAX_INSTRUCTIONS = 4000
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="chat_settings",
-    )
-    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
-    default_persona = models.ForeignKey(
-        Persona,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="New chats start with it.",
-    )
-    default_model = models.CharField(
-        max_length=200, blank=True, help_text="New chats start with it; blank: the site's default."
-    )
-    custom_instructions = models.TextField(
-        blank=True,
-        max_length=MAX_INSTRUCTIONS,
-        help_text="Added to the system prompt of every conversation.",
-    )
-    enter_to_send = models.BooleanField(
-        default=True, help_text="Off: Enter adds a line and Ctrl+Enter (⌘+Enter) sends."
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = "user settings"
-        verbose_name_plural = "user settings"
-
-    def __str__(self) -> str:
-        return f"Settings of user {self.user_id}"
-
-
-def invite_expiry():
-    """Invites last a week unless staff choose otherwise."""
-    return timezone.now() + timezone.timedelta(days=7)
-
-
-class SetupToken(models.Model):
-    """The one-time token that creates the first (administrator) account; only its hash."""
-
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"setup token, expires {self.expires_at:%Y-%m-%d %H:%M}"
-
-
-class Invite(models.Model):
-    """A single-use, expiring sign-up code made by staff; only its hash is kept."""
-
-    code_hash = models.CharField(max_length=64, unique=True, editable=False)
-    note = models.CharField(max_length=200, blank=True, help_text="Who it is for.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(default=invite_expiry)
-    used_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
-    used_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.note or f"invite {self.pk}"
-
-    @property
-    def state(self) -> str:
-        if self.used_at:
-            return "used"
-        return "expired" if self.expires_at <= timezone.now() else "open"
-
-
-class TokenQuota(models.Model):
-    """A daily token quota staff set for one user or one group (CHAT_DAILY_TOKENS otherwise).
-
-    A user's own quota wins; without one, the most generous of their groups' quotas applies.
-    """
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="token_quota",
-    )
-    group = models.OneToOneField(
-        "auth.Group",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="token_quota",
-    )
-    daily_tokens = models.PositiveBigIntegerField(
-        null=True,
-        blank=True,
-        help_text="Prompt and completion tokens per day (UTC). Empty: no limit.",
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(user__isnull=False, group__isnull=True)
-                | Q(user__isnull=True, group__isnull=False),
-                name="token_quota_user_or_group",
-            )
-        ]
-
-    def __str__(self) -> str:
-        who = self.user or self.group
-        limit = "no limit" if self.daily_tokens is None else f"{self.daily_tokens:,} tokens/day"
-        return f"{who}: {limit}"
-
-
-class TurnAllowance(models.Model):
-    """A user's turn-rate state, locked while a turn starts (see turn_limits.py).
-
-    `turns_tat` is the rate limiter's "theoretical arrival time" (GCRA): starting a turn
-    pushes it one interval on, and a start is refused while it lies more than a minute's
-    burst ahead of now.
-    """
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
-    )
-    turns_tat = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"Turn allowance of user {self.user_id}"
-
-
-class DailyTokens(models.Model):
-    """Tokens a user's replies used on one day (UTC): prompt plus completion."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="daily_tokens"
-    )
-    day = models.DateField()
-    tokens = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-day", "-tokens"]
-        verbose_name = "token usage"
-        verbose_name_plural = "token usage"
-        constraints = [
-            models.UniqueConstraint(fields=["user", "day"], name="daily_tokens_user_day"),
-        ]
-        indexes = [models.Index(fields=["day"], name="daily_tokens_day")]  # Pruning old days.
-
-    def __str__(self) -> str:
-        return f"{self.user} on {self.day}: {self.tokens:,}"
+__all__ = [
+    "Conversation",
+    "DailyTokens",
+    "Invite",
+    "Message",
+    "ModelInfo",
+    "Persona",
+    "SetupToken",
+    "TokenQuota",
+    "TurnAllowance",
+    "UserSettings",
+]

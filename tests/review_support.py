@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from conversations import services
 from conversations.models import Conversation, Message
 from conversations.review import services as review
+from tests import factories
 
 
 def chat(owner, *, turns: int = 1, title: str = "T", model: str = "m") -> Conversation:
@@ -14,7 +15,7 @@ def chat(owner, *, turns: int = 1, title: str = "T", model: str = "m") -> Conver
     parent = None
     sent: list[int] = []
     for i in range(turns):
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=f"question {i}", parent=parent
         )
         sent.append(parent.pk)
@@ -26,7 +27,7 @@ def chat(owner, *, turns: int = 1, title: str = "T", model: str = "m") -> Conver
 
 def reply(conversation, parent, text: str, *, sent: list[int], model: str = "m") -> Message:
     """A finished assistant reply under `parent`, recording what was sent for it."""
-    message = services.message_append(
+    message = factories.message_append(
         conversation=conversation,
         role="assistant",
         parent=parent,
@@ -43,7 +44,7 @@ def reply(conversation, parent, text: str, *, sent: list[int], model: str = "m")
             "left_out": [],
         },
     )
-    return services.message_finish(
+    return factories.message_finish(
         message_id=message.pk,
         status="complete",
         content=text,

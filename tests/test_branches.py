@@ -9,7 +9,9 @@ from channels.db import database_sync_to_async as db
 from conversations import services
 from conversations.chat import titles
 from conversations.chat.titles import TITLE_PROMPT
-from conversations.models import Conversation, Message, Persona
+from conversations.models import Conversation, Message
+from conversations.personas.models import Persona
+from tests import factories
 from tests.fake_upstream import text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, wait_idle
 
@@ -156,7 +158,7 @@ async def test_switch_shows_the_chosen_branch_and_the_next_turn_continues_it(
 
 
 def services_export(conversation):
-    from conversations.selectors import conversation_export
+    from conversations.portability.selectors import conversation_export
 
     return conversation_export(conversation=conversation)
 
@@ -184,7 +186,7 @@ async def test_history_comes_in_pages(connect, user, fake_upstream, settings):
     parent = None
     ids = []
     for i in range(8):
-        parent = await db(services.message_append)(
+        parent = await db(factories.message_append)(
             conversation=conversation,
             role="user" if i % 2 == 0 else "assistant",
             content=f"m{i}",

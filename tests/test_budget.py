@@ -4,9 +4,12 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from conversations import services
+from conversations.catalog.models import ModelInfo
 from conversations.chat import budget
 from conversations.llm import ChatMessage, ToolCall
-from conversations.models import Message, ModelInfo, Persona
+from conversations.models import Message
+from conversations.personas.models import Persona
+from tests import factories
 from tests.fake_upstream import text_stream
 from tests.helpers import full_turn, open_socket
 
@@ -78,10 +81,10 @@ def make_long_conversation(user, persona, turns):
     )
     parent = None
     for i in range(turns):
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=f"question {i} {WORDS}", parent=parent
         )
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation,
             role="assistant",
             content=f"answer {i} {WORDS}",

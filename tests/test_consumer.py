@@ -7,7 +7,8 @@ import os
 import pytest
 from channels.db import database_sync_to_async as db
 
-from conversations.models import Conversation, Message, Persona
+from conversations.models import Conversation, Message
+from conversations.personas.models import Persona
 from tests.conftest import API_KEY
 from tests.fake_upstream import chunk, error_reply, sse, text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame, wait_idle

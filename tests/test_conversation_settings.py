@@ -4,7 +4,9 @@ uses, the user's own choices over the persona's, and what the request record say
 import pytest
 from channels.db import database_sync_to_async as db
 
-from conversations.models import Conversation, Persona
+from conversations.models import Conversation
+from conversations.personas.models import Persona
+from tests import factories
 from tests.fake_upstream import text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, wait_idle
 
@@ -198,7 +200,7 @@ def test_the_export_says_what_the_next_turn_would_send(user):
 
     persona = Persona.objects.create(name="Coder", model=DEEPSEEK, system_prompt="Write code.")
     conversation = services.conversation_create(owner=user, persona=persona, model="", title="T")
-    services.message_append(conversation=conversation, role="user", content="Hi", parent=None)
+    factories.message_append(conversation=conversation, role="user", content="Hi", parent=None)
     data = portability.export_conversation(conversation)
     assert data["model"] == DEEPSEEK  # The persona's, which the conversation follows.
     assert data["messages"][0] == {"role": "system", "content": "Write code."}

@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 
 from conversations import services
+from tests import factories
 from tests.fake_upstream import text_stream
 from tests.helpers import open_socket, receive_until, send_frame
 
@@ -24,10 +25,10 @@ def long_answers(user, count: int, size: int):
     conversation = services.conversation_create(owner=user, persona=None, model="m", title="Long")
     parent = None
     for i in range(count):
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=f"Question {i}", parent=parent
         )
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation,
             role="assistant",
             content=f"Answer {i}: " + ("lorem ipsum " * (size // 12)),

@@ -7,10 +7,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import Group
 
-from conversations import services, turn_services
+from conversations import services
 from conversations.chat.group_commit import GroupCommit
 from conversations.errors import TurnRefused
 from conversations.models import Conversation, Message
+from conversations.turns import starts as turn_starts
+from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +63,7 @@ async def _starts(works: list[dict]) -> list:
     commit = GroupCommit()
     return await asyncio.gather(
         *(
-            commit.run(turn_services.turn_begin_send, repeatable=True, order=w["user"].pk, **w)
+            commit.run(turn_starts.turn_begin_send, repeatable=True, order=w["user"].pk, **w)
             for w in works
         ),
         return_exceptions=True,
@@ -72,7 +74,7 @@ async def _starts(works: list[dict]) -> list:
 def _setup(user_model):
     users = [user_model.objects.create_user(f"u{i}", password="x") for i in range(3)]
     conversation = services.conversation_create(owner=users[0], persona=None, model="m", title="T")
-    services.message_append(conversation=conversation, role="user", content="q", parent=None)
+    factories.message_append(conversation=conversation, role="user", content="q", parent=None)
     return users, conversation
 
 
@@ -96,7 +98,7 @@ async def test_starts_batched_together_each_get_their_own_answer(size, django_us
     users, existing = await _setup(django_user_model)
     resend = {"user": users[0], "owner": "p2", "client_id": "same", "conversation_id": existing.pk}
     [first] = await _starts([resend | {"owner": "p1", "content": "hi"}])
-    assert isinstance(first, turn_services.Begun)
+    assert isinstance(first, turn_starts.Begun)
     works = [
         # Sent again while its turn still runs: answered with what was saved, never busy.
         resend,
@@ -106,12 +108,12 @@ async def test_starts_batched_together_each_get_their_own_answer(size, django_us
         {"user": users[1], "owner": "p2", "client_id": "new", "conversation_id": None},
     ][:size]
     results = await _starts([w | {"content": "hi"} for w in works])
-    assert isinstance(results[0], turn_services.AlreadySent)
+    assert isinstance(results[0], turn_starts.AlreadySent)
     assert results[0].message.pk == first.user_message.pk
     if size > 1:
         assert isinstance(results[1], TurnRefused) and results[1].code == "busy"
         new = results[2]
-        assert isinstance(new, turn_services.Begun) and new.created
+        assert isinstance(new, turn_starts.Begun) and new.created
         saved = await _saved(new)
         assert saved["reply"] == {"parent_id": new.user_message.pk, "status": "streaming"}
         assert saved["leaf"] == new.reply.pk

@@ -10,6 +10,7 @@ from django.db import connection
 from conversations import selectors
 from conversations.models import Conversation, Message
 from conversations.portability import export, importing
+from conversations.search import selectors as search
 
 pytestmark = pytest.mark.django_db
 
@@ -295,7 +296,7 @@ def test_a_long_import_is_saved_in_bulk_and_indexed_for_search(user, django_asse
     assert len(branch) == 2000 and branch[-1].content == "message 1999 about a zeppelin"
     assert [m.parent_id for m in branch[1:4]] == [m.pk for m in branch[:3]]
     assert branch[65].created_at == START + timedelta(seconds=65)
-    hits = selectors.conversation_search(user_id=user.pk, query="zeppelin")
+    hits = search.conversation_search(user_id=user.pk, query="zeppelin")
     assert [h["conversation"] for h in hits] == [conversation.pk]
     assert export.export_conversation(conversation)["tree"][1999]["parent"] == branch[1998].pk
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 from conversations import services
 from conversations.chat import runtime
 from conversations.limits import turn_limits
-from conversations.models import Conversation, DailyTokens, Message, TokenQuota
+from conversations.limits.models import DailyTokens, TokenQuota
+from conversations.models import Conversation, Message
 from tests.fake_upstream import text_stream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame
 

@@ -13,7 +13,8 @@ import pytest
 import websockets
 from channels.db import database_sync_to_async as db
 
-from conversations.models import DailyTokens, ModelInfo
+from conversations.catalog.models import ModelInfo
+from conversations.limits.models import DailyTokens
 from tests.fake_upstream import FakeUpstream, text_stream
 from tests.live_server import Socket, session_cookie, start_server
 from tests.test_multiprocess import database_url

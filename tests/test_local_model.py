@@ -16,7 +16,8 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings as django_settings
 
 from conversations.llm import ChatMessage, ChatRequest, LLMClient, LLMError
-from conversations.models import Message, Persona
+from conversations.models import Message
+from conversations.personas.models import Persona
 from conversations.provider import catalog, local_model, upstream
 from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame, wait_idle
 

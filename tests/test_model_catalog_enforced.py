@@ -6,7 +6,9 @@ from channels.db import database_sync_to_async as db
 from django.test import Client
 
 from conversations import services
-from conversations.models import Conversation, Message, ModelInfo, Persona
+from conversations.catalog.models import ModelInfo
+from conversations.models import Conversation, Message
+from conversations.personas.models import Persona
 from conversations.provider import availability, catalog
 from tests.fake_upstream import text_stream
 from tests.helpers import full_turn, open_socket, receive_until, send_frame

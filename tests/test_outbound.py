@@ -9,6 +9,7 @@ from conversations import services
 from conversations.chat import outbound
 from conversations.llm import ToolCall
 from conversations.models import Message
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def conversation(user):
 
 
 def test_a_user_message_carries_no_assistant_fields(conversation):
-    message = services.message_append(
+    message = factories.message_append(
         conversation=conversation, role="user", content="**Hi**", parent=None, client_id="c1"
     )
     data = outbound.message_data(message)
@@ -28,7 +29,7 @@ def test_a_user_message_carries_no_assistant_fields(conversation):
 
 
 def test_an_assistant_message_is_rendered_and_a_streaming_one_lines_up(conversation):
-    reply = services.message_append(
+    reply = factories.message_append(
         conversation=conversation,
         role="assistant",
         content="**Bold** start",

@@ -5,9 +5,13 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conversations import selectors, services, turn_services
-from conversations.models import Conversation, Message, Persona
+from conversations import selectors, services
+from conversations.models import Conversation, Message
+from conversations.personas.models import Persona
 from conversations.portability import export, importing
+from conversations.search import selectors as search
+from conversations.turns import running as running_turns
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -16,12 +20,14 @@ def branched_conversation(owner) -> Conversation:
     """q1 → a1 → q2 → {a2, a2b}, q2 edited into q2' → a2' ; active: a2b; with a tool exchange."""
     persona = Persona.objects.create(name="Guide", system_prompt="Be kind.")
     c = services.conversation_create(owner=owner, persona=persona, model="m", title="Branchy")
-    q1 = services.message_append(conversation=c, role="user", content="q1", parent=None)
-    a1 = services.message_append(conversation=c, role="assistant", content="", parent=q1, model="m")
+    q1 = factories.message_append(conversation=c, role="user", content="q1", parent=None)
+    a1 = factories.message_append(
+        conversation=c, role="assistant", content="", parent=q1, model="m"
+    )
     Message.objects.filter(pk=a1.pk).update(
         tool_calls=[{"id": "t1", "name": "calculator", "arguments": '{"expression": "1+1"}'}]
     )
-    t1 = services.message_append(
+    t1 = factories.message_append(
         conversation=c,
         role="tool",
         content="2",
@@ -29,16 +35,16 @@ def branched_conversation(owner) -> Conversation:
         tool_call_id="t1",
         tool_name="calculator",
     )
-    a1b = services.message_append(
+    a1b = factories.message_append(
         conversation=c, role="assistant", content="It is **2**.", parent=t1, model="m"
     )
-    q2 = services.message_append(conversation=c, role="user", content="q2", parent=a1b)
-    services.message_append(conversation=c, role="assistant", content="a2", parent=q2, model="m")
-    q2e = services.message_append(conversation=c, role="user", content="q2 edited", parent=a1b)
-    services.message_append(
+    q2 = factories.message_append(conversation=c, role="user", content="q2", parent=a1b)
+    factories.message_append(conversation=c, role="assistant", content="a2", parent=q2, model="m")
+    q2e = factories.message_append(conversation=c, role="user", content="q2 edited", parent=a1b)
+    factories.message_append(
         conversation=c, role="assistant", content="a2 edited", parent=q2e, model="m"
     )
-    services.message_append(conversation=c, role="assistant", content="a2b", parent=q2, model="m")
+    factories.message_append(conversation=c, role="assistant", content="a2b", parent=q2, model="m")
     c.refresh_from_db()
     return c
 
@@ -244,14 +250,14 @@ def test_a_bad_conversation_late_in_a_file_imports_nothing_at_all(user):
 
 def test_search_finds_words_in_messages_and_titles_of_ones_own(client, user, other_user):
     mine = services.conversation_create(owner=user, persona=None, model="m", title="Weekend plans")
-    services.message_append(
+    factories.message_append(
         conversation=mine, role="user", content="Which sourdough starter should I buy?", parent=None
     )
     titled = services.conversation_create(
         owner=user, persona=None, model="m", title="Sourdough diary"
     )
     theirs = services.conversation_create(owner=other_user, persona=None, model="m", title="Secret")
-    services.message_append(
+    factories.message_append(
         conversation=theirs, role="user", content="my sourdough secret", parent=None
     )
     client.force_login(user)
@@ -263,7 +269,7 @@ def test_search_finds_words_in_messages_and_titles_of_ones_own(client, user, oth
     assert client.get("/search.json", {"q": "sourd"}).json()["results"]
     assert client.get("/search.json", {"q": 'NEAR("x" OR'}).status_code == 200
     message = mine.messages.get()
-    turn_services.turns_flush(progress=[turn_services.Progress(message.pk, "rye bread only", "")])
+    running_turns.turns_flush(progress=[running_turns.Progress(message.pk, "rye bread only", "")])
     assert [
         r["conversation"] for r in client.get("/search.json", {"q": "sourdough"}).json()["results"]
     ] == [titled.pk]
@@ -278,14 +284,14 @@ def test_search_sees_replies_finished_after_streaming_and_survives_migrations(us
     from conversations.search import index as search_index
 
     conversation = services.conversation_create(owner=user, persona=None, model="m", title="T")
-    question = services.message_append(
+    question = factories.message_append(
         conversation=conversation, role="user", content="A herb?", parent=None
     )
-    reply = services.message_append(
+    reply = factories.message_append(
         conversation=conversation, role="assistant", content="", parent=question
     )
-    services.message_finish(message_id=reply.pk, status="complete", content="Try basil.")
+    factories.message_finish(message_id=reply.pk, status="complete", content="Try basil.")
     assert [
-        hit["message"] for hit in selectors.conversation_search(user_id=user.pk, query="basil")
+        hit["message"] for hit in search.conversation_search(user_id=user.pk, query="basil")
     ] == [reply.pk]
     assert search_index.ensure(connection) is False  # Nothing was missing after migrate.

@@ -8,6 +8,7 @@ from django.test import Client
 
 from conversations import services
 from conversations.models import Message
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -87,10 +88,10 @@ def test_feedback_reads_and_writes_are_limited(client, user, settings):
     settings.CHAT_READS_PER_MINUTE = 1
     settings.CHAT_WRITES_PER_MINUTE = 1
     conversation = services.conversation_create(owner=user, persona=None, model="m", title="T")
-    question = services.message_append(
+    question = factories.message_append(
         conversation=conversation, role="user", content="Q", parent=None
     )
-    reply = services.message_append(
+    reply = factories.message_append(
         conversation=conversation, role="assistant", content="A", parent=question
     )
     url = f"/messages/{reply.pk}/feedback"

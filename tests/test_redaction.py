@@ -7,6 +7,8 @@ from channels.db import database_sync_to_async as db
 
 from conversations.llm.redact import redact
 from conversations.models import Message
+from conversations.turns import running as running_turns
+from tests import factories
 from tests.conftest import API_KEY
 from tests.fake_upstream import chunk, error_reply, sse
 from tests.helpers import full_turn, open_socket
@@ -157,14 +159,14 @@ def test_console_log_lines_are_redacted_whatever_logged_them(settings):
 
 
 def test_a_reply_error_of_any_origin_is_saved_redacted(user, settings):
-    from conversations import services, turn_services
+    from conversations import services
 
     settings.LLM_API_KEY = API_KEY
     conversation = services.conversation_create(owner=user, persona=None, model="m")
-    reply = services.message_append(
+    reply = factories.message_append(
         conversation=conversation, role="assistant", content="", parent=None
     )
-    saved = turn_services.reply_finish(
+    saved = running_turns.reply_finish(
         message_id=reply.pk,
         status="error",
         content="",

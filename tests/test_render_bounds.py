@@ -21,7 +21,9 @@ from conversations.rendering.budget import (
     RenderBudget,
 )
 from conversations.rendering.markdown import render_markdown, render_within
+from conversations.search import selectors as search
 from conversations.search.snippets import SNIPPET_MAX_CHARS
+from tests import factories
 from tests.fake_upstream import Reply, chunk, text_stream
 from tests.helpers import full_turn, open_socket, receive_until
 from tests.render_samples import math_reply, realistic_reply, sections
@@ -126,24 +128,24 @@ def test_search_snippets_stay_short_whatever_the_message(user):
     conversation = services.conversation_create(owner=user, persona=None, model="m", title="T")
     # Words as long as the engines index (PostgreSQL drops longer ones), a megabyte of them.
     words = " ".join(["zebra" + "z" * 2000] * 500)
-    word = services.message_append(
+    word = factories.message_append(
         conversation=conversation, role="user", content=words, parent=None
     )
-    hits = selectors.conversation_search(user_id=user.pk, query="zebra")
+    hits = search.conversation_search(user_id=user.pk, query="zebra")
     assert hits[0]["message"] == word.pk and len(hits[0]["snippet"]) <= SNIPPET_MAX_CHARS
     # A match every four characters (the engine's own snippet costs their square).
-    matches = services.message_append(
+    matches = factories.message_append(
         conversation=conversation, role="assistant", content=math_reply(), parent=word
     )
-    hits = selectors.conversation_search(user_id=user.pk, query="x")
+    hits = search.conversation_search(user_id=user.pk, query="x")
     assert hits[0]["message"] == matches.pk and hits[0]["snippet"].startswith("$x$ $x$")
     assert len(hits[0]["snippet"]) <= SNIPPET_MAX_CHARS
     # Far into a long message, the words around the match, cut at words.
     prose = "lorem ipsum " * 50_000 + "the quokka smiled " + "dolor sit " * 50_000
-    found = services.message_append(
+    found = factories.message_append(
         conversation=conversation, role="assistant", content=prose, parent=matches
     )
-    hit = selectors.conversation_search(user_id=user.pk, query="quokka")[0]
+    hit = search.conversation_search(user_id=user.pk, query="quokka")[0]
     assert hit["message"] == found.pk and "the quokka smiled" in hit["snippet"]
     assert hit["snippet"].startswith("…") and hit["snippet"].endswith("…")
     assert len(hit["snippet"]) <= SNIPPET_MAX_CHARS

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from conversations.rendering.budget import PLAIN_NOTE
 from conversations.review.models import AuditEntry
+from tests import factories
 from tests.fake_upstream import FakeUpstream
 from tests.live_server import Socket, live_server, manage, user_cookie
 from tests.render_samples import math_reply
@@ -43,7 +44,7 @@ def test_a_transcript_of_megabyte_replies_is_paged_by_bytes(client, reviewer, us
     conversation = services.conversation_create(owner=user, persona=None, model="m", title="T")
     parent, asked, ids, replies = None, [], [], []
     for i in range(3):
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=f"Question {i}", parent=parent
         )
         asked.append(parent)
@@ -111,9 +112,9 @@ owner = get_user_model().objects.get(username="memory")
 ids = []
 for i in range(5):
     c = services.conversation_create(owner=owner, persona=None, model="test-model", title=f"M{i}")
-    asked = services.message_append(conversation=c, role="user", content="Go", parent=None)
+    asked = factories.message_append(conversation=c, role="user", content="Go", parent=None)
     text = "A short one." if i == 0 else math_reply() + str(i)
-    services.message_append(conversation=c, role="assistant", content=text, parent=asked)
+    factories.message_append(conversation=c, role="assistant", content=text, parent=asked)
     ids.append(c.pk)
 print(" ".join(map(str, ids)))
 """

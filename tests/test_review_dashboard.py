@@ -5,10 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conversations import services
-from conversations.models import Persona
+from conversations.personas.models import Persona
 from conversations.review import stats
 from conversations.review.models import DailyActiveUser, DailyLatency, DailyStat
+from tests import factories
 from tests.review_support import boss_fixture, chat, rate, reply, reviewer_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def rollups() -> tuple[list, list, list]:
 def test_live_counts_match_a_rebuild_from_the_messages(user, other_user):
     first = chat(user, turns=3)
     chat(other_user, turns=2)
-    placeholder = services.message_append(
+    placeholder = factories.message_append(
         conversation=first,
         role="assistant",
         parent=first.current_leaf,
@@ -39,7 +39,7 @@ def test_live_counts_match_a_rebuild_from_the_messages(user, other_user):
         model="m",
         request={"sent": []},
     )
-    services.message_finish(
+    factories.message_finish(
         message_id=placeholder.pk, status="error", content="", first_token_ms=2345
     )
     live = rollups()

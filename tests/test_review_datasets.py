@@ -9,10 +9,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from conversations import selectors, services
+from conversations import model_input, services
 from conversations.models import Message
 from conversations.review import services as review
 from conversations.review.models import AuditEntry, DatasetOptOut, ScoreConfig
+from tests import factories
 from tests.review_support import (  # noqa: F401 - fixtures
     boss_fixture,
     chat,
@@ -56,7 +57,7 @@ def export(client, kind: str, **filters) -> list[dict]:
 def wire(ids: list[int]) -> list[dict]:
     """What a request carried for these message ids, rebuilt the documented way."""
     messages = Message.objects.in_bulk(ids)
-    return [said.to_wire() for i in ids if (said := selectors.chat_message(messages[i]))]
+    return [said.to_wire() for i in ids if (said := model_input.chat_message(messages[i]))]
 
 
 def strip_weights(messages: list[dict]) -> list[dict]:
@@ -108,7 +109,7 @@ def test_finetune_keeps_tool_calls_and_offers_the_tools(client, boss, user):
     Message.objects.filter(pk=calling.pk).update(
         tool_calls=[{"id": "call_1", "name": "calculator", "arguments": '{"expression": "6*7"}'}]
     )
-    result = services.message_append(
+    result = factories.message_append(
         conversation=conversation,
         role="tool",
         content="42",

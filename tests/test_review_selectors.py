@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conversations import services
-from conversations.models import Conversation, Message, Persona
+from conversations.models import Conversation, Message
+from conversations.personas.models import Persona
 from conversations.review import selectors, transcript
 from conversations.review import services as review
 from conversations.review.models import (
@@ -21,6 +22,7 @@ from conversations.review.models import (
     QueueItem,
     ScoreConfig,
 )
+from tests import factories
 from tests.review_support import (  # noqa: F401 - fixtures
     boss_fixture,
     chat,
@@ -309,7 +311,7 @@ def test_replies_a_dataset_draws_on(boss, user):
     rate(liked, "up")
     review.score_set(author=boss, message=scored, config=config("good example"), raw="yes")
     review.score_set(author=boss, message=old, config=config("good example"), raw="no")
-    streaming = services.message_append(
+    streaming = factories.message_append(
         conversation=conversation, role="assistant", parent=new.parent, status="streaming"
     )
     both = [conversation.pk, other.pk]

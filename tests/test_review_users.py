@@ -22,6 +22,7 @@ from conversations.review.models import (
     QueueItem,
     Report,
 )
+from tests import factories
 from tests.fake_upstream import error_reply, text_stream, tool_calls_stream
 from tests.helpers import full_turn, open_socket, receive_until
 
@@ -32,10 +33,10 @@ def chat(owner, turns=1):
     conversation = services.conversation_create(owner=owner, persona=None, model="m", title="T")
     parent = None
     for i in range(turns):
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=f"q{i}", parent=parent
         )
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="assistant", content=f"a{i}", parent=parent
         )
     conversation.refresh_from_db()
@@ -196,7 +197,7 @@ def test_feedback_needs_the_csrf_token(user):
 
 def test_a_streaming_reply_cannot_be_rated_yet(client, user):
     conversation = chat(user)
-    streaming = services.message_append(
+    streaming = factories.message_append(
         conversation=conversation,
         role="assistant",
         parent=conversation.current_leaf,

@@ -16,6 +16,7 @@ from conversations.review.models import (
     Score,
     ScoreConfig,
 )
+from tests import factories
 from tests.review_support import (  # noqa: F401 - fixtures
     boss_fixture,
     chat,
@@ -34,7 +35,7 @@ def rich_conversation(owner) -> Conversation:
     versions of the last reply."""
     conversation = chat(owner, turns=1)
     first = conversation.current_leaf
-    asked = services.message_append(
+    asked = factories.message_append(
         conversation=conversation, role="user", content="Compute   6*7\n  indented", parent=first
     )
     calling = reply(conversation, asked, "", sent=[asked.pk])
@@ -42,7 +43,7 @@ def rich_conversation(owner) -> Conversation:
         tool_calls=[{"id": "call_1", "name": "calculator", "arguments": '{"expression":"6*7"}'}],
         reasoning="I should use the calculator.",
     )
-    result = services.message_append(
+    result = factories.message_append(
         conversation=conversation,
         role="tool",
         content="Error: ZeroDivisionError",
@@ -197,7 +198,7 @@ def test_users_never_see_reviewers_work(client, reviewer, user):
 def test_queue_workflow_from_the_list_and_the_transcript(client, reviewer, boss, user):
     first, second = chat(user, title="First"), chat(user, title="Second")
     rate(first.current_leaf, "down")
-    failed = services.message_finish(
+    failed = factories.message_finish(
         message_id=reply(second, second.current_leaf, "x", sent=[]).pk,
         status="error",
         content="",

@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from conversations.chat import runtime
-from conversations.models import Conversation, DailyTokens
+from conversations.limits.models import DailyTokens
+from conversations.models import Conversation
 from tests.fake_upstream import text_stream
 from tests.helpers import open_socket, receive_until, send_frame
 

@@ -2,7 +2,9 @@
 
 import pytest
 
-from conversations import selectors, services
+from conversations import services
+from conversations.search import selectors as search
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +14,7 @@ def make(owner, title: str, *texts: str):
     parent = None
     messages = []
     for text in texts:
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=text, parent=parent
         )
         messages.append(parent)
@@ -55,10 +57,10 @@ def test_title_hits_come_first_and_keep_a_message_when_one_matches(user):
     titled, _ = make(user, "Garden basil", "nothing here")
     both, messages = make(user, "Basil pesto", "basil and pine nuts")
     only_text, text_messages = make(user, "Dinner", "fresh basil")
-    hits = selectors.conversation_search(user_id=user.pk, query="basil")
+    hits = search.conversation_search(user_id=user.pk, query="basil")
     assert [h["conversation"] for h in hits] == [both.pk, titled.pk, only_text.pk]
     assert hits[0]["message"] == messages[0].pk and hits[1]["message"] is None
     assert hits[2]["message"] == text_messages[0].pk and hits[2]["title"] == "Dinner"
-    assert selectors.conversation_search(user_id=user.pk, query="basil", offset=2, limit=5) == [
+    assert search.conversation_search(user_id=user.pk, query="basil", offset=2, limit=5) == [
         hits[2]
     ]

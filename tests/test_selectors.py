@@ -8,9 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conversations import selectors, services
+from conversations import model_input, selectors, services
 from conversations.llm import ChatMessage, ToolCall
 from conversations.models import Conversation, Message
+from conversations.search import selectors as search
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +21,10 @@ def chain(owner, turns: int, title: str = "T") -> Conversation:
     conversation = services.conversation_create(owner=owner, persona=None, model="m", title=title)
     parent = None
     for i in range(turns):
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=f"q{i}", parent=parent
         )
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="assistant", content=f"a{i}", parent=parent
         )
     return conversation
@@ -49,7 +51,7 @@ def test_versions_and_the_leaf_shown_last(user):
     conversation = chain(user, 1)
     question = conversation.messages.get(role="user")
     first = conversation.messages.get(role="assistant")
-    second = services.message_append(
+    second = factories.message_append(
         conversation=conversation, role="assistant", content="a0 v2", parent=question
     )
     siblings = selectors.message_siblings(conversation=conversation, messages=[first, second])
@@ -61,40 +63,40 @@ def test_versions_and_the_leaf_shown_last(user):
 
 def test_search_finds_words_in_titles_and_messages_of_the_user_only(user, other_user):
     mine = chain(user, 1, title="Garden")
-    services.message_append(
+    factories.message_append(
         conversation=mine, role="user", content="when to plant tomatoes", parent=None
     )
     theirs = chain(other_user, 0, title="tomatoes too")
-    hits = selectors.conversation_search(user_id=user.pk, query="tomato")
+    hits = search.conversation_search(user_id=user.pk, query="tomato")
     assert [h["conversation"] for h in hits] == [mine.pk]
     assert "tomatoes" in hits[0]["snippet"]
     assert (
-        selectors.conversation_search(user_id=other_user.pk, query="tomato")[0]["conversation"]
+        search.conversation_search(user_id=other_user.pk, query="tomato")[0]["conversation"]
         == theirs.pk
     )
-    assert selectors.conversation_search(user_id=user.pk, query="   ") == []
+    assert search.conversation_search(user_id=user.pk, query="   ") == []
 
 
 def test_saved_messages_become_typed_request_messages(user):
     conversation = chain(user, 0)
-    call = services.message_append(conversation=conversation, role="assistant", parent=None)
+    call = factories.message_append(conversation=conversation, role="assistant", parent=None)
     Message.objects.filter(pk=call.pk).update(
         tool_calls=[{"id": "c1", "name": "calculator", "arguments": "{}"}], reasoning="hmm"
     )
     call.refresh_from_db()
-    assert selectors.chat_message(call) == ChatMessage(
+    assert model_input.chat_message(call) == ChatMessage(
         "assistant", "", tool_calls=(ToolCall("c1", "calculator", "{}"),)
     )
-    failed = services.message_append(
+    failed = factories.message_append(
         conversation=conversation, role="assistant", parent=call, status=Message.Status.ERROR
     )
-    assert selectors.chat_message(failed) is None  # A reply that said nothing is not sent.
-    said = services.message_append(
+    assert model_input.chat_message(failed) is None  # A reply that said nothing is not sent.
+    said = factories.message_append(
         conversation=conversation, role="assistant", content="Answer", parent=call
     )
     Message.objects.filter(pk=said.pk).update(reasoning="secret thoughts")
     said.refresh_from_db()
-    assert selectors.chat_message(said) == ChatMessage("assistant", "Answer")  # No reasoning.
+    assert model_input.chat_message(said) == ChatMessage("assistant", "Answer")  # No reasoning.
 
 
 def test_a_turn_runs_while_its_lease_holds(user):

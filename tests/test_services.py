@@ -3,7 +3,11 @@
 import pytest
 
 from conversations import services
-from conversations.models import Conversation, Message, ModelInfo
+from conversations.catalog import services as catalog_services
+from conversations.catalog.models import ModelInfo
+from conversations.models import Conversation, Message
+from conversations.personas import services as persona_services
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +21,10 @@ def test_a_first_title_is_the_first_line_cut_on_a_word():
 
 def test_appending_a_message_moves_the_active_leaf(user):
     conversation = services.conversation_create(owner=user, persona=None, model="m")
-    first = services.message_append(
+    first = factories.message_append(
         conversation=conversation, role="user", content="a", parent=None
     )
-    reply = services.message_append(
+    reply = factories.message_append(
         conversation=conversation, role="assistant", content="b", parent=first
     )
     conversation.refresh_from_db()
@@ -40,13 +44,13 @@ def test_a_renamed_conversation_is_never_retitled(user):
 
 def test_switching_marks_the_whole_branch_shown(user):
     conversation = services.conversation_create(owner=user, persona=None, model="m")
-    question = services.message_append(
+    question = factories.message_append(
         conversation=conversation, role="user", content="q", parent=None
     )
-    old = services.message_append(
+    old = factories.message_append(
         conversation=conversation, role="assistant", content="a", parent=question
     )
-    services.message_append(
+    factories.message_append(
         conversation=conversation, role="assistant", content="b", parent=question
     )
     before = Message.objects.get(pk=question.pk).selected_at
@@ -57,16 +61,16 @@ def test_switching_marks_the_whole_branch_shown(user):
 
 
 def test_a_persona_versions_only_when_what_it_sends_changes(user, other_user):
-    persona = services.persona_create(owner=user, name="Tutor", system_prompt="Teach.")
-    services.persona_update(persona=persona, name="Kind tutor", description="Patient")
+    persona = persona_services.persona_create(owner=user, name="Tutor", system_prompt="Teach.")
+    persona_services.persona_update(persona=persona, name="Kind tutor", description="Patient")
     assert persona.version == 1
-    services.persona_update(persona=persona, system_prompt="Teach gently.")
+    persona_services.persona_update(persona=persona, system_prompt="Teach gently.")
     assert persona.version == 2
-    services.persona_update(persona=persona, owner=other_user)  # Staff may move it.
+    persona_services.persona_update(persona=persona, owner=other_user)  # Staff may move it.
     assert persona.owner == other_user and persona.version == 2
     with pytest.raises(TypeError):
-        services.persona_update(persona=persona, version=9)
-    copy = services.persona_duplicate(persona=persona, owner=user)
+        persona_services.persona_update(persona=persona, version=9)
+    copy = persona_services.persona_duplicate(persona=persona, owner=user)
     assert (copy.name, copy.system_prompt, copy.owner) == (
         "Kind tutor (copy)",
         "Teach gently.",
@@ -77,7 +81,7 @@ def test_a_persona_versions_only_when_what_it_sends_changes(user, other_user):
 def test_the_catalog_sync_adds_new_models_and_keeps_staff_edits():
     ModelInfo.objects.create(model_id="kept/model", display_name="Staff name", enabled=False)
     ModelInfo.objects.create(model_id="gone/model")
-    added, gone = services.models_sync(
+    added, gone = catalog_services.models_sync(
         provider_entries=[{"id": "kept/model"}, {"id": "new/model"}, {"id": "x/flux-dev"}]
     )
     assert (added, gone) == (1, 1)
@@ -89,6 +93,6 @@ def test_the_catalog_sync_adds_new_models_and_keeps_staff_edits():
 
 def test_deleting_a_conversation_takes_every_message(user):
     conversation = services.conversation_create(owner=user, persona=None, model="m")
-    services.message_append(conversation=conversation, role="user", content="a", parent=None)
+    factories.message_append(conversation=conversation, role="user", content="a", parent=None)
     services.conversation_delete(conversation=conversation)
     assert not Conversation.objects.exists() and not Message.objects.exists()

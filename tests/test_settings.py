@@ -10,8 +10,11 @@ from django.test import Client
 
 from conversations import services
 from conversations.accounts import services as user_services
-from conversations.models import Conversation, Message, Persona, UserSettings
+from conversations.accounts.models import UserSettings
+from conversations.models import Conversation, Message
+from conversations.personas.models import Persona
 from conversations.review.models import DatasetOptOut, Feedback, ReviewNote
+from tests import factories
 from tests.fake_upstream import text_stream
 from tests.helpers import full_turn, open_socket
 
@@ -143,7 +146,7 @@ async def test_custom_instructions_go_into_every_system_prompt_and_the_record(
 def test_export_shows_the_instructions_the_next_turn_would_send(client, user):
     user_services.user_settings_update(user=user, custom_instructions="Be brief.")
     conversation = services.conversation_create(owner=user, persona=None, model="m")
-    services.message_append(conversation=conversation, role="user", content="Q", parent=None)
+    factories.message_append(conversation=conversation, role="user", content="Q", parent=None)
     client.force_login(user)
     data = client.get(f"/conversations/{conversation.pk}/export.json").json()
     assert data["messages"][0] == {"role": "system", "content": "Be brief."}
@@ -221,17 +224,17 @@ def test_delete_account_needs_the_password_and_a_tick_then_removes_everything(
 ):
     persona = Persona.objects.create(name="Mine", owner=user)
     conversation = services.conversation_create(owner=user, persona=persona, model="m")
-    question = services.message_append(
+    question = factories.message_append(
         conversation=conversation, role="user", content="secret", parent=None
     )
-    reply = services.message_append(
+    reply = factories.message_append(
         conversation=conversation, role="assistant", content="answer", parent=question
     )
     Feedback.objects.create(conversation=conversation, message=reply, user=user, rating="up")
     DatasetOptOut.objects.create(user=user)
     user_services.user_settings_update(user=user, theme="dark", custom_instructions="x")
     theirs = services.conversation_create(owner=other_user, persona=None, model="m")
-    services.message_append(conversation=theirs, role="user", content="keep", parent=None)
+    factories.message_append(conversation=theirs, role="user", content="keep", parent=None)
     client.force_login(user)
 
     for data in ({"password": PASSWORD}, {"password": "wrong", "confirm": "on"}):

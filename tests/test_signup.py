@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from conversations import services
+from conversations.accounts import services as account_services
 from conversations.accounts import signup as accounts
-from conversations.models import Invite, SetupToken
+from conversations.accounts.models import Invite, SetupToken
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_on_a_public_server_the_first_account_needs_the_setup_token(client, publ
     assert sign_up(client, "intruder", token="guessed-token").status_code == 200
     assert not User.objects.exists()
 
-    token = services.setup_token_issue()
+    token = account_services.setup_token_issue()
     assert sign_up(client, "owner", token=token).status_code == 302
     owner = User.objects.get(username="owner")
     assert owner.is_superuser and owner.is_staff
@@ -72,8 +72,8 @@ def test_on_a_public_server_the_first_account_needs_the_setup_token(client, publ
 
 
 def test_the_setup_token_is_stored_hashed_expires_and_is_replaced_by_a_new_one(client, public):
-    old = services.setup_token_issue()
-    new = services.setup_token_issue()
+    old = account_services.setup_token_issue()
+    new = account_services.setup_token_issue()
     stored = SetupToken.objects.get()
     assert old not in stored.token_hash and new not in stored.token_hash
     assert len(new) >= 32
@@ -97,7 +97,7 @@ def test_start_up_notice_says_who_becomes_the_administrator(public, capsys):
     assert "administrator" in notice and "http://0.0.0.0:8000/accounts/signup/" in notice
     token = notice.split("setup token: ")[1].split()[0]
     assert SetupToken.objects.count() == 1
-    assert services.setup_token_consume(token)
+    assert account_services.setup_token_consume(token)
     User.objects.create_user(username="someone", password=PASSWORD)
     assert accounts.startup_notice(bind_host="0.0.0.0", url="http://x") == ""
 
@@ -117,7 +117,7 @@ def test_setup_token_command_with_a_file_writes_it_owner_only(public, tmp_path):
     call_command("setup_token", "--file", str(path))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     token = path.read_text().strip()
-    assert services.setup_token_consume(token)
+    assert account_services.setup_token_consume(token)
 
 
 def test_closed_sign_up_says_so(client, settings):
@@ -133,7 +133,7 @@ def test_closed_sign_up_says_so(client, settings):
 def test_closed_sign_up_still_lets_the_first_account_in_with_the_token(client, settings, public):
     settings.CHAT_SIGNUP = "closed"
     assert sign_up(client, "owner").status_code == 200
-    assert sign_up(client, "owner", token=services.setup_token_issue()).status_code == 302
+    assert sign_up(client, "owner", token=account_services.setup_token_issue()).status_code == 302
     assert User.objects.get(username="owner").is_superuser
 
 
@@ -144,7 +144,7 @@ def test_invite_only_sign_up_takes_a_single_use_expiring_code(client, settings):
     assert sign_up(client, "nobody", token="made-up").status_code == 200
     assert not User.objects.filter(username="nobody").exists()
 
-    invite, code = services.invite_create(created_by=boss, note="for Ann")
+    invite, code = account_services.invite_create(created_by=boss, note="for Ann")
     page = client.get(f"/accounts/signup/?invite={code}")
     assert f'value="{code}"'.encode() in page.content  # The link fills the code in.
     assert sign_up(client, "ann", token=code).status_code == 302
@@ -154,7 +154,7 @@ def test_invite_only_sign_up_takes_a_single_use_expiring_code(client, settings):
     client.logout()
     assert sign_up(client, "ann2", token=code).status_code == 200  # Single use.
 
-    _, code = services.invite_create(
+    _, code = account_services.invite_create(
         created_by=boss, expires_at=timezone.now() - timedelta(minutes=1)
     )
     assert sign_up(client, "late", token=code).status_code == 200
@@ -222,9 +222,9 @@ def test_a_sign_up_counts_once_its_form_is_right_even_if_its_code_is_wrong(setti
     for _ in range(3):  # A form with mistakes counts for nothing.
         assert browser.post("/accounts/signup/", mistyped | {"token": "x"}).status_code == 200
     assert sign_up(browser, "ann", token="guessed-code").status_code == 200  # Counted.
-    _, code = services.invite_create(created_by=boss)
+    _, code = account_services.invite_create(created_by=boss)
     assert sign_up(browser, "ann", token=code).status_code == 302
-    _, code = services.invite_create(created_by=boss)
+    _, code = account_services.invite_create(created_by=boss)
     assert sign_up(from_("198.51.100.9"), "bea", token=code).status_code == 429
     assert not User.objects.filter(username="bea").exists()
 

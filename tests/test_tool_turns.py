@@ -9,7 +9,10 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from conversations import services
-from conversations.models import Message, ModelInfo, Persona
+from conversations.catalog.models import ModelInfo
+from conversations.models import Message
+from conversations.personas import services as persona_services
+from conversations.personas.models import Persona
 from tests.fake_upstream import chunk, error_reply, sse, text_stream, tool_calls_stream
 from tests.helpers import by_type, open_socket, receive_until, send_frame
 from tests.test_only_tools import hog_tool, sleepy_tool
@@ -316,7 +319,7 @@ async def test_each_reply_records_what_was_sent_and_persona_edits_keep_history(
     assert record["tools"] == ["calculator"] and record["tool_choice"] == "auto"
     assert record["sent"] == [user_id] and record["left_out"] == []
 
-    await db(services.persona_update)(persona=persona, system_prompt="Teach strictly.")
+    await db(persona_services.persona_update)(persona=persona, system_prompt="Teach strictly.")
     frames = await turn(ws, client_id="c2", conversation=conversation_id)
     second = frames[-1]["message"]["request"]
     assert second["persona"]["version"] == 2 and second["system_prompt"] == "Teach strictly."

@@ -17,6 +17,7 @@ from conversations.tools.builtin import (
     search_conversations,
 )
 from conversations.tools.registry import ToolContext
+from tests import factories
 from tests.live_server import live_server
 from tests.test_only_tools import (
     exiting_tool,
@@ -161,13 +162,13 @@ def test_current_datetime():
 @pytest.mark.django_db
 def test_search_conversations_sees_only_the_callers_own(user, other_user):
     mine = services.conversation_create(owner=user, persona=None, model="m", title="Trip to Lisbon")
-    services.message_append(
+    factories.message_append(
         conversation=mine, role="user", content="Book a tram ride in Lisbon", parent=None
     )
     theirs = services.conversation_create(
         owner=other_user, persona=None, model="m", title="Lisbon secrets"
     )
-    services.message_append(
+    factories.message_append(
         conversation=theirs, role="user", content="My Lisbon password", parent=None
     )
     current = services.conversation_create(owner=user, persona=None, model="m", title="Now")

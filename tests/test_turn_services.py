@@ -7,12 +7,16 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conversations import services, turn_services
+from conversations import services
+from conversations.accounts.models import UserSettings
 from conversations.chat import assembly, generation
 from conversations.chat.assembly import TurnOptions
 from conversations.errors import TurnRefused
-from conversations.models import Conversation, Message, UserSettings
+from conversations.models import Conversation, Message
 from conversations.provider import catalog
+from conversations.turns import running as running_turns
+from conversations.turns import starts as turn_starts
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +25,10 @@ def make_conversation(owner, *, turns=1) -> Conversation:
     conversation = services.conversation_create(owner=owner, persona=None, model="m", title="T")
     parent = None
     for i in range(turns):
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=f"q{i}", parent=parent
         )
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="assistant", content=f"a{i}", parent=parent
         )
     return conversation
@@ -32,7 +36,7 @@ def make_conversation(owner, *, turns=1) -> Conversation:
 
 def begin(user, conversation, client_id="c1", owner="p1", content="next"):
     with transaction.atomic():
-        return turn_services.turn_begin_send(
+        return turn_starts.turn_begin_send(
             user=user,
             owner=owner,
             client_id=client_id,
@@ -84,7 +88,7 @@ def test_the_lease_refuses_a_second_turn_until_released_or_expired(user):
         begin(user, conversation, client_id="c2", owner="p2")
     assert refused.value.code == "busy"
     assert not Message.objects.filter(client_id="c2").exists()  # Nothing saved when busy.
-    turn_services.turn_release(conversation_id=conversation.pk, owner="p1")
+    running_turns.turn_release(conversation_id=conversation.pk, owner="p1")
     begin(user, conversation, client_id="c3", owner="p2")
     Conversation.objects.filter(pk=conversation.pk).update(
         turn_expires_at=timezone.now() - timedelta(seconds=1)
@@ -96,7 +100,7 @@ def test_a_resent_message_is_never_busy_and_starts_nothing(user):
     conversation = make_conversation(user)
     first = begin(user, conversation, client_id="same")
     again = begin(user, conversation, client_id="same", owner="p2")
-    assert isinstance(again, turn_services.AlreadySent)
+    assert isinstance(again, turn_starts.AlreadySent)
     assert again.message.pk == first.user_message.pk
 
 
@@ -107,7 +111,7 @@ def test_renewal_renews_only_this_process_leases(user):
     begin(user, other, owner="p2")
     past = timezone.now() - timedelta(seconds=1)
     Conversation.objects.update(turn_expires_at=past)
-    kept = turn_services.turns_renew(owner="p1", conversation_ids=[conversation.pk, other.pk])
+    kept = running_turns.turns_renew(owner="p1", conversation_ids=[conversation.pk, other.pk])
     assert kept == {conversation.pk}
     conversation.refresh_from_db()
     assert conversation.turn_expires_at > timezone.now()
@@ -117,8 +121,8 @@ def test_renewal_renews_only_this_process_leases(user):
 
 def test_flush_saves_each_reply_text(user):
     begun = begin(user, make_conversation(user))
-    failed = turn_services.turns_flush(
-        progress=[turn_services.Progress(begun.reply.pk, "so far", "", {"model": "m"})]
+    failed = running_turns.turns_flush(
+        progress=[running_turns.Progress(begun.reply.pk, "so far", "", {"model": "m"})]
     )
     assert failed == set()
     begun.reply.refresh_from_db()
@@ -129,12 +133,12 @@ def test_a_reply_that_cannot_be_saved_fails_alone(user):
     good = begin(user, make_conversation(user)).reply
     bad = begin(user, make_conversation(user)).reply
     later = begin(user, make_conversation(user)).reply
-    failed = turn_services.turns_flush(
+    failed = running_turns.turns_flush(
         progress=[
-            turn_services.Progress(good.pk, "good text", ""),
+            running_turns.Progress(good.pk, "good text", ""),
             # A request record that cannot be stored (not JSON): this reply's save fails.
-            turn_services.Progress(bad.pk, "bad text", "", {"tool": object()}),
-            turn_services.Progress(later.pk, "later text", ""),
+            running_turns.Progress(bad.pk, "bad text", "", {"tool": object()}),
+            running_turns.Progress(later.pk, "later text", ""),
         ]
     )
     assert failed == {bad.pk}
@@ -153,9 +157,9 @@ def test_the_sweep_interrupts_only_turns_whose_lease_expired(user):
     Conversation.objects.filter(pk=dead.pk).update(
         turn_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    expired = turn_services.turns_expired()
+    expired = running_turns.turns_expired()
     assert expired == [(dead.pk, "dead")]
-    swept = turn_services.turns_sweep(conversation_ids=[dead.pk, alive.pk])
+    swept = running_turns.turns_sweep(conversation_ids=[dead.pk, alive.pk])
     assert [m.pk for m in swept] == [dead_reply.pk]
     assert swept[0].status == "interrupted" and swept[0].content == "half"
     alive_reply.refresh_from_db()
@@ -170,16 +174,16 @@ def test_the_sweep_spares_a_lease_renewed_since_it_was_found_expired(user):
     Conversation.objects.filter(pk=conversation.pk).update(
         turn_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert turn_services.turns_expired() == [(conversation.pk, "slow")]
-    turn_services.turns_renew(owner="slow", conversation_ids=[conversation.pk])
-    assert turn_services.turns_sweep(conversation_ids=[conversation.pk]) == []
+    assert running_turns.turns_expired() == [(conversation.pk, "slow")]
+    running_turns.turns_renew(owner="slow", conversation_ids=[conversation.pk])
+    assert running_turns.turns_sweep(conversation_ids=[conversation.pk]) == []
     reply.refresh_from_db()
     assert reply.status == "streaming"
 
 
 def test_the_sweep_interrupts_old_replies_left_streaming_without_a_lease(user):
     conversation = make_conversation(user)
-    stuck = services.message_append(
+    stuck = factories.message_append(
         conversation=conversation,
         role="assistant",
         content="half",
@@ -187,8 +191,8 @@ def test_the_sweep_interrupts_old_replies_left_streaming_without_a_lease(user):
         status=Message.Status.STREAMING,
     )
     # Recent: it may be a turn just starting.
-    assert turn_services.turns_sweep(conversation_ids=[]) == []
+    assert running_turns.turns_sweep(conversation_ids=[]) == []
     Message.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
-    assert [m.pk for m in turn_services.turns_sweep(conversation_ids=[])] == [stuck.pk]
+    assert [m.pk for m in running_turns.turns_sweep(conversation_ids=[])] == [stuck.pk]
     stuck.refresh_from_db()
     assert stuck.status == "interrupted" and stuck.content == "half"

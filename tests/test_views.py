@@ -6,9 +6,12 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from conversations import services
-from conversations.models import Conversation, Message, ModelInfo, Persona
+from conversations.catalog.models import ModelInfo
+from conversations.models import Conversation, Message
+from conversations.personas.models import Persona
 from conversations.provider import upstream
 from conversations.rendering.markdown import render_markdown
+from tests import factories
 from tests.conftest import API_KEY
 
 pytestmark = pytest.mark.django_db
@@ -18,10 +21,10 @@ def make_conversation(owner, *, persona=None, turns=1) -> Conversation:
     conversation = services.conversation_create(owner=owner, persona=persona, model="m", title="T")
     parent = None
     for i in range(turns):
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="user", content=f"q{i}", parent=parent
         )
-        parent = services.message_append(
+        parent = factories.message_append(
             conversation=conversation, role="assistant", content=f"a{i}", parent=parent
         )
     return conversation
@@ -100,7 +103,7 @@ def test_export_is_what_the_next_turn_would_send(client, user):
     conversation = make_conversation(user, persona=persona, turns=2)
     # A second version of the last reply: export follows the active branch only.
     last = conversation.current_leaf
-    services.message_append(
+    factories.message_append(
         conversation=conversation, role="assistant", content="a1 v2", parent=last.parent
     )
     client.force_login(user)
@@ -296,13 +299,13 @@ def test_catalog_covers_the_providers_chat_models():
 def test_admin_shows_tool_exchange_and_models(client, user, django_user_model):
     staff = django_user_model.objects.create_superuser(username="boss", password="pw")
     conversation = make_conversation(user)
-    asked = services.message_append(
+    asked = factories.message_append(
         conversation=conversation, role="assistant", content="", parent=conversation.current_leaf
     )
     Message.objects.filter(pk=asked.pk).update(
         tool_calls=[{"id": "call_9", "name": "calculator", "arguments": '{"expression": "2+2"}'}]
     )
-    services.message_append(
+    factories.message_append(
         conversation=conversation,
         role="tool",
         content="4",

@@ -1,11 +1,19 @@
 """Writes about a user's own account: their settings, ending their sessions, deleting it."""
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import ProtectedError
+from datetime import datetime
 
-from ..models import Conversation, UserSettings
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from ..models import Conversation
 from ..review.models import Correction, ReviewNote, Score
 from ..services import conversation_delete
+from . import signup as accounts
+from .models import Invite, SetupToken, UserSettings, invite_expiry
 
 SETTINGS_FIELDS = (
     "theme",
@@ -53,3 +61,84 @@ def user_delete(*, user: AbstractBaseUser) -> None:
         if conversation is not None:
             conversation_delete(conversation=conversation)
     user.delete()
+
+
+class SignupRefused(Exception):
+    """A sign-up the site's rules do not allow; the message says why, fit to show."""
+
+
+def user_create(
+    *, username: str, password: str, token: str = "", trusted_local: bool = False
+) -> AbstractBaseUser:
+    """Create an account as the sign-up rules allow, or raise SignupRefused.
+
+    The first account becomes a superuser: on a laptop (`trusted_local`) freely, anywhere
+    else only with the setup token. After it, CHAT_SIGNUP decides: open, closed, or `invite`
+    (`token` must be an open invite code, used up here). Tokens and codes are used up in
+    the same transaction as the account, so two sign-ups can never share one.
+    """
+    User = get_user_model()
+    with transaction.atomic():
+        if not User.objects.exists():
+            if not (trusted_local or setup_token_consume(token)):
+                raise SignupRefused(
+                    "That setup token is not valid: it may have been used, expired, or been "
+                    "replaced by a newer one."
+                )
+            return User.objects.create_superuser(username=username, password=password)
+        if settings.CHAT_SIGNUP == "closed":
+            raise SignupRefused("Sign-up is closed on this site.")
+        user = User.objects.create_user(username=username, password=password)
+        if settings.CHAT_SIGNUP == "invite" and not _invite_consume(token, user):
+            # Raising inside the transaction takes the new account back out.
+            raise SignupRefused("That invite code is not valid: it may have been used or expired.")
+        return user
+
+
+def setup_token_issue() -> str:
+    """A new one-time token for the first account; any earlier one stops working."""
+    token = accounts.new_secret()
+    with transaction.atomic():
+        SetupToken.objects.all().delete()
+        SetupToken.objects.create(
+            token_hash=accounts.secret_hash(token),
+            expires_at=timezone.now() + accounts.SETUP_TOKEN_TTL,
+        )
+    return token
+
+
+def setup_token_consume(token: str) -> bool:
+    """Use up the setup token; whether it was the current, unexpired one."""
+    if not token:
+        return False
+    # A delete is atomic: of two sign-ups racing with the same token, one deletes it.
+    deleted, _ = SetupToken.objects.filter(
+        token_hash=accounts.secret_hash(token), expires_at__gt=timezone.now()
+    ).delete()
+    return deleted > 0
+
+
+def invite_create(
+    *,
+    created_by: AbstractBaseUser | None,
+    note: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[Invite, str]:
+    """A single-use sign-up invite; returns it and its code, which is not stored."""
+    code = accounts.new_secret()
+    invite = Invite.objects.create(
+        code_hash=accounts.secret_hash(code),
+        note=note,
+        created_by=created_by,
+        expires_at=expires_at or invite_expiry(),
+    )
+    return invite, code
+
+
+def _invite_consume(code: str, user: AbstractBaseUser) -> bool:
+    if not code:
+        return False
+    used = Invite.objects.filter(
+        code_hash=accounts.secret_hash(code), used_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(used_at=timezone.now(), used_by=user)
+    return used == 1

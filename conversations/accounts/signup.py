@@ -15,8 +15,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.http import HttpRequest
 
-from .. import selectors
 from ..hosts import is_loopback
+from . import selectors as account_selectors
 from .login_throttle import client_ip
 
 SETUP_TOKEN_TTL = timedelta(hours=24)
@@ -45,7 +45,7 @@ def secret_hash(secret: str) -> str:
 
 def signup_rules(request: HttpRequest) -> SignupRules:
     """The rules for a sign-up arriving as `request`."""
-    if not selectors.user_exists():
+    if not account_selectors.user_exists():
         return SignupRules(
             first_account=True, needs="" if trusted_local(request) else "setup_token", closed=False
         )
@@ -72,7 +72,7 @@ def signup_key(request: HttpRequest) -> str:
 
 def signup_offered() -> bool:
     """Whether the sign-in page should point to sign-up at all."""
-    return settings.CHAT_SIGNUP != "closed" or not selectors.user_exists()
+    return settings.CHAT_SIGNUP != "closed" or not account_selectors.user_exists()
 
 
 def trusted_local(request: HttpRequest) -> bool:
@@ -89,9 +89,9 @@ def startup_notice(*, bind_host: str, url: str) -> str:
 
     Off loopback it issues a fresh setup token (any earlier one stops working) and says it.
     """
-    from .signup import services  # services imports this module for the secrets.
+    from . import services  # services imports this module for the secrets.
 
-    if selectors.user_exists():
+    if account_selectors.user_exists():
         return ""
     signup = f"{url.rstrip('/')}/accounts/signup/"
     if settings.CHAT_SERVED_LOCALLY and is_loopback(bind_host):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from .. import selectors
+from .. import model_input, selectors
 from ..llm import TOOL_CHOICE_KEYWORDS, ChatMessage, ChatRequest
 from ..models import Conversation, Message
 from ..provider import catalog
@@ -81,8 +81,8 @@ def plan_reply(
         unsupported, offered = offered, []  # The catalog says this model cannot call tools.
     specs = registry.specs(offered)
     params, own = _parameters(conversation)
-    system = selectors.conversation_system_message(conversation, custom_instructions)
-    history = [(m.pk, said) for m in branch if (said := selectors.chat_message(m)) is not None]
+    system = model_input.conversation_system_message(conversation, custom_instructions)
+    history = [(m.pk, said) for m in branch if (said := model_input.chat_message(m)) is not None]
     reserve = budget.reply_reserve(max_tokens=params["max_tokens"], window=info.context_window)
     reserve += budget.tools_tokens(specs)
     scale = _correction(branch)

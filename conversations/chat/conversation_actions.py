@@ -9,10 +9,11 @@ import asyncio
 from channels.db import database_sync_to_async as db
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import selectors, services, turn_services
+from .. import selectors, services
 from ..errors import TurnRefused
 from ..models import Conversation
 from ..provider import availability
+from ..turns import starts as turn_starts
 from . import broadcast, lifecycle, outbound, pages
 
 STOP_WAIT = 5.0  # How long a delete waits for a running turn to stop, wherever it runs.
@@ -68,7 +69,7 @@ def _settings(
     user: AbstractBaseUser, conversation_id: int, change: services.SettingsChange
 ) -> Conversation:
     conversation = pages.owned_conversation(user, conversation_id)
-    persona = turn_services.settings_persona(user=user, change=change)
+    persona = turn_starts.settings_persona(user=user, change=change)
     services.conversation_update_settings(conversation=conversation, change=change, persona=persona)
     return conversation
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .. import selectors, turn_services
+from ..accounts import selectors as account_selectors
 from ..models import Conversation, Message
 from ..provider import catalog
 from ..tools import registry as tools
+from ..turns import running as running_turns
+from ..turns import starts as turn_starts
 from . import broadcast, outbound, streaming, titles
 from .assembly import ReplyPlan, TurnOptions, plan_continuation, plan_reply
 
@@ -21,7 +23,7 @@ from .assembly import ReplyPlan, TurnOptions, plan_continuation, plan_reply
 class Started:
     """A committed turn start and the plan for its first reply."""
 
-    begun: turn_services.Begun
+    begun: turn_starts.Begun
     plan: ReplyPlan
 
 
@@ -29,12 +31,14 @@ def planner(options: TurnOptions):
     """What runs on the database thread once a start has committed: plan the request."""
 
     def plan(begun):
-        if not isinstance(begun, turn_services.Begun):
+        if not isinstance(begun, turn_starts.Begun):
             return begun  # A resend: nothing to plan.
         info = catalog.model_info(begun.reply.model)
         instructions = begun.custom_instructions
         if instructions is None:  # A tool round: its start read no limits.
-            instructions = selectors.custom_instructions(user_id=begun.conversation.owner_id)
+            instructions = account_selectors.custom_instructions(
+                user_id=begun.conversation.owner_id
+            )
         if begun.continued:
             return Started(
                 begun,
@@ -59,7 +63,7 @@ def planner(options: TurnOptions):
     return plan
 
 
-async def run_turn(turn, begun: turn_services.Begun, plan: ReplyPlan, options) -> None:
+async def run_turn(turn, begun: turn_starts.Begun, plan: ReplyPlan, options) -> None:
     """Stream replies until one needs no tools (or the rounds run out, or a stop)."""
     conversation = begun.conversation
     turn.conversation = conversation
@@ -87,7 +91,7 @@ async def run_turn(turn, begun: turn_services.Begun, plan: ReplyPlan, options) -
             )
             return
         started = await turn.process.commit.run(
-            turn_services.turn_begin_round,
+            turn_starts.turn_begin_round,
             after=planner(options),
             conversation=conversation,
             parent=parent,
@@ -125,7 +129,7 @@ async def _run_tools(
         if result is None:
             return None
         parent = turn.tail = await turn.process.commit.run(
-            turn_services.turn_append,
+            running_turns.turn_append,
             conversation=conversation,
             parent=parent,
             role=Message.Role.TOOL,
@@ -155,7 +159,7 @@ async def _unless_stopped(turn, awaitable) -> str | None:
 async def closing_note(turn, note: str) -> None:
     """End a turn that has no reply to show with a stopped assistant message saying why."""
     message = await turn.process.commit.run(
-        turn_services.turn_append,
+        running_turns.turn_append,
         conversation=turn.conversation,
         parent=turn.tail,
         role=Message.Role.ASSISTANT,

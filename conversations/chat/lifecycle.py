@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import turn_services
 from ..errors import TurnRefused
 from ..models import Conversation, Message
 from ..provider.availability import ModelPolicy
+from ..turns import running as running_turns
+from ..turns import starts as turn_starts
 from . import broadcast, generation, outbound, runtime
 from .assembly import TurnOptions
 from .blocks import BlockSplitter
@@ -156,7 +157,7 @@ class Turn:
             else None,
         }
 
-    def take_progress(self) -> turn_services.Progress | None:
+    def take_progress(self) -> running_turns.Progress | None:
         """The current reply's unsaved text (and record), marked saved; None if nothing new."""
         if self.message_id is None:
             return None
@@ -165,11 +166,11 @@ class Turn:
             return None
         self.saved = lengths
         record, self.record_saved = (None if self.record_saved else self.record), True
-        return turn_services.Progress(
+        return running_turns.Progress(
             self.message_id, self.content.text(), self.reasoning.text(), record
         )
 
-    def progress_failed(self, progress: turn_services.Progress) -> None:
+    def progress_failed(self, progress: running_turns.Progress) -> None:
         """A save that failed is tried again with the next one."""
         if progress.message_id == self.message_id:
             self.saved = (-1, -1)
@@ -178,10 +179,10 @@ class Turn:
 
 async def send(
     *, user: AbstractBaseUser, request, options: TurnOptions, models: ModelPolicy, watch=None
-) -> turn_services.AlreadySent | None:
+) -> turn_starts.AlreadySent | None:
     """Save a user's message and start the reply; a resent one returns what was saved."""
     process, result = await _begin(
-        turn_services.turn_begin_send,
+        turn_starts.turn_begin_send,
         user=user,
         options=options,
         client_id=request.client_id,
@@ -191,7 +192,7 @@ async def send(
         edit_id=request.edit,
         models=models,
     )
-    if isinstance(result, turn_services.AlreadySent):
+    if isinstance(result, turn_starts.AlreadySent):
         return result
     _launch(process, user.pk, result, options, watch)
     return None
@@ -207,7 +208,7 @@ async def regenerate(
 ) -> None:
     """Write a new version of an assistant reply."""
     process, started = await _begin(
-        turn_services.turn_begin_regenerate,
+        turn_starts.turn_begin_regenerate,
         user=user,
         options=options,
         conversation_id=conversation_id,
@@ -223,7 +224,7 @@ async def continue_reply(
     """Write more of an assistant reply, into the same message."""
     options = TurnOptions(tools=[])
     process, started = await _begin(
-        turn_services.turn_begin_continue,
+        turn_starts.turn_begin_continue,
         user=user,
         options=options,
         conversation_id=conversation_id,
@@ -361,7 +362,7 @@ async def _settle(turn: Turn) -> None:
         if turn.leased and not turn.lost:
             await _quietly(
                 process.commit.run(
-                    turn_services.turn_release,
+                    running_turns.turn_release,
                     conversation_id=turn.conversation_id,
                     owner=process.process_id,
                 )
@@ -374,7 +375,7 @@ _STOPPED_IN_TOOLS = "Stopped while tools were running."
 def _ending(turn: Turn) -> dict:
     """How a turn that ended early says so."""
     if turn.cancelled:
-        return {"status": Message.Status.INTERRUPTED, "error": turn_services.INTERRUPTED}
+        return {"status": Message.Status.INTERRUPTED, "error": running_turns.INTERRUPTED}
     if turn.stop_requested:
         return {"status": Message.Status.STOPPED, "error": ""}
     return {

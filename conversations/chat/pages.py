@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import page_selectors, selectors
+from .. import selectors
 from ..errors import TurnRefused
 from ..models import Conversation, Message
 from ..provider import availability
@@ -53,7 +53,7 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
     owner's feedback (four queries)."""
     leaf_id = leaf_id or conversation.current_leaf_id
     branch, has_more = (
-        page_selectors.newest_that_fit(
+        selectors.newest_that_fit(
             conversation=conversation,
             leaf_id=leaf_id,
             limit=settings.CHAT_PAGE_SIZE,

@@ -30,7 +30,6 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
-from .. import turn_services
 from ..limits import turn_limits
 from ..provider import availability, catalog, upstream
 from ..rendering import markdown as rendering
@@ -40,6 +39,7 @@ from .group_commit import GroupCommit
 
 if TYPE_CHECKING:
     from .lifecycle import Turn
+from ..turns import running as running_turns
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class Runtime:
         try:
             kept = await bounded(
                 self.leases.run(
-                    turn_services.turns_renew,
+                    running_turns.turns_renew,
                     owner=self.process_id,
                     conversation_ids=[turn.conversation_id for turn in turns],
                 )
@@ -182,7 +182,7 @@ class Runtime:
         try:
             failed = await bounded(
                 self.commit.run(
-                    turn_services.turns_flush, progress=[p for _, p in progress.values()]
+                    running_turns.turns_flush, progress=[p for _, p in progress.values()]
                 )
             )
         except Exception:
@@ -257,12 +257,12 @@ class Runtime:
         answers for are interrupted.
         """
         try:
-            expired = await db(turn_services.turns_expired)()
+            expired = await db(running_turns.turns_expired)()
             ours = {cid for cid, owner in expired if owner == self.process_id and cid in self.turns}
             elsewhere = [cid for cid, owner in expired if owner != self.process_id]
             alive = await self._alive_elsewhere(elsewhere)
             gone = [cid for cid, _ in expired if cid not in ours and cid not in alive]
-            interrupted = await bounded(db(turn_services.turns_sweep)(conversation_ids=gone))
+            interrupted = await bounded(db(running_turns.turns_sweep)(conversation_ids=gone))
         except Exception:
             logger.exception("Sweeping abandoned replies failed")
             return

@@ -21,7 +21,7 @@ import random
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from .. import selectors
+from ..accounts import selectors as account_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class SessionWatch:
         """Close the socket unless its session still signs its user in."""
         if self.revoked:
             return
-        valid = await database_sync_to_async(selectors.session_signs_in)(
+        valid = await database_sync_to_async(account_selectors.session_signs_in)(
             session_key=self.session_key, user_id=self.user_id
         )
         if not valid:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from .. import turn_services
 from ..limits import turn_limits
 from ..llm import (
     Finish,
@@ -34,6 +33,7 @@ from .assembly import ReplyPlan
 
 if TYPE_CHECKING:
     from .lifecycle import Turn
+from ..turns import running as running_turns
 
 logger = logging.getLogger(__name__)
 
@@ -339,7 +339,7 @@ async def _save_end(turn: "Turn", message_id: int, fields: dict) -> tuple[Messag
     for attempt in range(FINISH_ATTEMPTS):
         try:
             saved = await turn.process.commit.run(
-                turn_services.reply_finish, message_id=message_id, **fields
+                running_turns.reply_finish, message_id=message_id, **fields
             )
             return saved, True
         except Exception:

@@ -7,9 +7,10 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import selectors, turn_services
+from .. import selectors
 from ..errors import TurnRefused, not_found
 from ..provider import availability
+from ..turns import starts as turn_starts
 from . import lifecycle
 from .inbound import SendRequest
 
@@ -19,7 +20,7 @@ async def send(
     user: AbstractBaseUser,
     request: SendRequest,
     watch: Callable[[int], Awaitable[None]] | None = None,
-) -> turn_services.AlreadySent | None:
+) -> turn_starts.AlreadySent | None:
     """Save a user's message and start the reply; a resent one returns what was saved.
 
     `watch(conversation_id)` runs before anything about the turn is published, so the

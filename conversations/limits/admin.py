@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.contrib import admin
 
-from ..models import DailyTokens, TokenQuota
 from . import turn_limits
+from .models import DailyTokens, TokenQuota
 
 
 @admin.register(TokenQuota)

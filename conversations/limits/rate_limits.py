@@ -58,7 +58,7 @@ MESSAGES = {
 
 def refusal_text(rate: Rate, retry_after: float) -> str:
     """Words for the user: which limit, and when to try again."""
-    from .errors import wait_text
+    from ..errors import wait_text
 
     amount = getattr(settings, rate.setting)
     return f"{MESSAGES[rate.name].format(amount=amount)}. Try again in {wait_text(retry_after)}."

@@ -37,9 +37,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .. import counters
+from ..accounts.models import UserSettings
 from ..errors import rate_limited, wait_text
-from ..models import Conversation, DailyTokens, TokenQuota, TurnAllowance, UserSettings
+from ..models import Conversation
 from ..turns import sql as turn_sql
+from .models import DailyTokens, TokenQuota, TurnAllowance
 
 logger = logging.getLogger(__name__)
 

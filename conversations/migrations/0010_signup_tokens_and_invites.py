@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('code_hash', models.CharField(editable=False, max_length=64, unique=True)),
                 ('note', models.CharField(blank=True, help_text='Who it is for.', max_length=200)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(default=conversations.models.invite_expiry)),
+                ('expires_at', models.DateTimeField(default=conversations.accounts.models.invite_expiry)),
                 ('used_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('used_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -2,8 +2,9 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import selectors
+from .. import model_input, selectors
 from ..models import Conversation, Message
+from . import selectors as portability_selectors
 from .schema import FORMAT_ALL, FORMAT_ONE, VERSION
 
 TREE_FIELDS = (
@@ -24,11 +25,11 @@ TREE_FIELDS = (
 
 def export_conversation(conversation: Conversation) -> dict:
     """One conversation: what its next turn would send (`messages`) and the whole tree."""
-    tree = selectors.conversation_tree(conversation=conversation)
+    tree = portability_selectors.conversation_tree(conversation=conversation)
     return {
         "format": FORMAT_ONE,
         "version": VERSION,
-        **selectors.conversation_export(conversation=conversation),
+        **portability_selectors.conversation_export(conversation=conversation),
         "created_at": conversation.created_at.isoformat(),
         "updated_at": conversation.updated_at.isoformat(),
         "pinned": conversation.pinned,
@@ -48,7 +49,7 @@ def export_conversation(conversation: Conversation) -> dict:
 
 def export_all(user: AbstractBaseUser) -> dict:
     """Every conversation of a user, archived ones included."""
-    conversations = selectors.conversation_list_all(user=user)
+    conversations = portability_selectors.conversation_list_all(user=user)
     return {
         "format": FORMAT_ALL,
         "version": VERSION,
@@ -64,7 +65,7 @@ def export_markdown(conversation: Conversation) -> str:
         facts.append(f"Persona: {conversation.persona.name}")
     facts.append(f"Started: {conversation.created_at:%Y-%m-%d %H:%M} UTC")
     lines += [" · ".join(facts), ""]
-    system = selectors.conversation_system_message(conversation)
+    system = model_input.conversation_system_message(conversation)
     if system is not None:
         lines += ["**System**", "", system.content, ""]
     for message in selectors.message_branch(conversation=conversation):

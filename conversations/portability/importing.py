@@ -4,7 +4,7 @@ A file is read and checked whole before anything is saved, in bounded time and m
 its size, how many JSON values it holds (before parsing), its nesting (while parsing),
 every field (schema.py), and its message trees (no cycle, no message that is its own
 parent, no message claimed by two parents). Then each conversation is saved in one short
-transaction of its own (services.conversation_import): a failure there stops the import
+transaction of its own (portability_services.conversation_import): a failure there stops the import
 and says which conversation, and never leaves a conversation half saved.
 """
 
@@ -21,8 +21,10 @@ from django.db import DatabaseError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
-from .. import selectors, services
 from ..models import Conversation, Message
+from ..personas import selectors as persona_selectors
+from . import selectors as portability_selectors
+from . import services as portability_services
 from .schema import (
     FORMAT_ALL,
     FORMAT_ONE,
@@ -95,12 +97,14 @@ def import_file(
         persona = None
         if conversation.persona is not None:
             # Keep the link only to a persona this user may use, under the same name.
-            persona = selectors.persona_get(user=user, persona_id=conversation.persona.id)
+            persona = persona_selectors.persona_get(user=user, persona_id=conversation.persona.id)
             if persona and persona.name != conversation.persona.name:
                 persona = None
         try:
             saved.append(
-                services.conversation_import(owner=user, conversation=conversation, persona=persona)
+                portability_services.conversation_import(
+                    owner=user, conversation=conversation, persona=persona
+                )
             )
         except DatabaseError as exc:
             logger.warning(
@@ -124,7 +128,7 @@ def _new_ones(
     """The conversations not imported before (each once, should a file repeat one); with
     `ask`, ImportDuplicates instead when there are any that were."""
     prints = [conversation.fingerprint for conversation in conversations]
-    before = selectors.conversations_imported_before(user=user, fingerprints=prints)
+    before = portability_selectors.conversations_imported_before(user=user, fingerprints=prints)
     if before and ask:
         in_file_order = list(dict.fromkeys(fp for fp in prints if fp in before))
         raise ImportDuplicates([before[fp].title for fp in in_file_order], len(conversations))

@@ -22,8 +22,8 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async as db
 from django.conf import settings
 
+from ..catalog.models import ModelInfo
 from ..errors import TurnRefused
-from ..models import ModelInfo
 from . import catalog, upstream
 
 logger = logging.getLogger(__name__)

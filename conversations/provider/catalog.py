@@ -13,8 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .. import selectors
-from ..models import ModelInfo
+from ..catalog import selectors as catalog_selectors
+from ..catalog.models import ModelInfo
 from . import local_model
 
 ROWS_TTL = 60.0
@@ -146,7 +146,7 @@ _rows: tuple[float, dict[str, ModelInfo]] | None = None  # (loaded at, rows by m
 def load_rows() -> dict[str, ModelInfo]:
     """Read every ModelInfo row into this process's memory (one query); return them."""
     global _rows
-    rows = selectors.model_info_all(limit=MAX_ROWS)
+    rows = catalog_selectors.model_info_all(limit=MAX_ROWS)
     with _rows_lock:
         _rows = (time.monotonic(), rows)
     return rows

@@ -16,7 +16,7 @@ Conversations of users who opted out never get here (selectors.eligible_for_data
 
 from collections.abc import Iterator
 
-from .. import selectors as conversation_selectors
+from .. import model_input
 from ..models import Message
 from ..tools import registry
 from . import selectors
@@ -35,7 +35,7 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
         if record.get("system_prompt"):
             messages.append({"role": "system", "content": record["system_prompt"]})
         for mid in record.get("sent", []):
-            said = conversation_selectors.chat_message(sent[mid]) if mid in sent else None
+            said = model_input.chat_message(sent[mid]) if mid in sent else None
             if said is not None:
                 messages.append(said.to_wire())
         tools = [spec.to_wire() for spec in registry.specs(record.get("tools") or [])]
@@ -57,9 +57,7 @@ def finetune(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
         messages, tools = prompts[reply.pk]
         if reply.pk in corrections:
             final = {"role": "assistant", "content": corrections[reply.pk].content}
-        elif reply.status == Message.Status.COMPLETE and (
-            said := conversation_selectors.chat_message(reply)
-        ):
+        elif reply.status == Message.Status.COMPLETE and (said := model_input.chat_message(reply)):
             final = said.to_wire()
         else:
             continue  # A failed reply with no correction teaches nothing.

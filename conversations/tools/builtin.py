@@ -6,6 +6,7 @@ import operator
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..search import selectors as search
 from .registry import ToolContext, tool
 
 _OPERATORS = {
@@ -212,7 +213,6 @@ def search_conversations(query: str, context: ToolContext, limit: int = 5) -> st
         query: Words to look for in titles and messages.
         limit: How many conversations to return, at most 10.
     """
-    from .. import selectors  # The app's models are ready only once tools run.
 
     query = query.strip()
     if not query:
@@ -221,9 +221,7 @@ def search_conversations(query: str, context: ToolContext, limit: int = 5) -> st
     # The same full-text search as the sidebar's, less the conversation asking.
     hits = [
         hit
-        for hit in selectors.conversation_search(
-            user_id=context.user_id, query=query, limit=limit + 1
-        )
+        for hit in search.conversation_search(user_id=context.user_id, query=query, limit=limit + 1)
         if hit["conversation"] != context.conversation_id
     ][:limit]
     lines = [

@@ -17,7 +17,9 @@ from datetime import datetime
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
-from ..models import Conversation, Message, Persona, TurnAllowance
+from ..limits.models import TurnAllowance
+from ..models import Conversation, Message
+from ..personas.models import Persona
 
 
 def _db():

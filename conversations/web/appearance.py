@@ -9,8 +9,8 @@ the same colours after signing out as before.
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .. import selectors
-from ..models import UserSettings
+from ..accounts import selectors as account_selectors
+from ..accounts.models import UserSettings
 
 THEME_COOKIE = "theme"
 THEMES = set(UserSettings.Theme.values)
@@ -21,7 +21,7 @@ def settings_of(request: HttpRequest) -> UserSettings:
     """The signed-in user's settings, read once per request."""
     found = getattr(request, "_user_settings", None)
     if found is None:
-        found = request._user_settings = selectors.user_settings(user=request.user)
+        found = request._user_settings = account_selectors.user_settings(user=request.user)
     return found
 
 

@@ -3,14 +3,15 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
 from django.http import HttpRequest
 
-from .. import selectors
 from ..accounts.login_throttle import password_confirmed
+from ..accounts.models import UserSettings
 from ..accounts.services import SETTINGS_FIELDS
 from ..chat.assembly import TOOL_CHOICES
 from ..errors import TurnRefused
-from ..models import Persona, UserSettings
+from ..personas import selectors as persona_selectors
+from ..personas.models import Persona
+from ..personas.services import PERSONA_FIELDS
 from ..provider import availability
-from ..services import PERSONA_FIELDS
 from ..tools import registry
 
 
@@ -102,7 +103,7 @@ class PreferencesForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         persona = self.fields["default_persona"]
-        persona.queryset = selectors.persona_list(user=user)
+        persona.queryset = persona_selectors.persona_list(user=user)
         persona.empty_label = "No persona"
         self.fields["theme"].choices = UserSettings.Theme.choices  # No blank choice.
         self.fields["default_model"].widget.attrs["list"] = "model-options"

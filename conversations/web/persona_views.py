@@ -5,9 +5,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import selectors, services
 from ..limits.rate_limits import READS, WRITES
-from ..models import Persona
+from ..personas import selectors as persona_selectors
+from ..personas import services as persona_services
+from ..personas.models import Persona
 from ..provider import availability, catalog
 from .forms import PersonaForm
 from .rate_limited import rate_limit
@@ -18,7 +19,7 @@ def _catalog() -> list:
 
 
 def _own(request: HttpRequest, persona_id: int) -> Persona:
-    persona = selectors.persona_get_owned(user=request.user, persona_id=persona_id)
+    persona = persona_selectors.persona_get_owned(user=request.user, persona_id=persona_id)
     if persona is None:
         raise Http404("No such persona.")  # Shared ones are not the user's to change.
     return persona
@@ -28,7 +29,7 @@ def _own(request: HttpRequest, persona_id: int) -> Persona:
 @rate_limit(READS, unsafe=WRITES)
 def persona_list(request: HttpRequest) -> HttpResponse:
     """The user's personas and the shared ones."""
-    personas = list(selectors.persona_list(user=request.user).select_related("owner"))
+    personas = list(persona_selectors.persona_list(user=request.user).select_related("owner"))
     models = availability.policy()
     for persona in personas:  # A persona whose model went away (turned off, no longer listed).
         persona.model_unavailable = bool(persona.model) and not models.usable(persona.model)
@@ -41,7 +42,7 @@ def persona_create(request: HttpRequest) -> HttpResponse:
     """A new persona of the user's own."""
     form = PersonaForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.persona_create(owner=request.user, **form.cleaned_data)
+        persona_services.persona_create(owner=request.user, **form.cleaned_data)
         return redirect("personas")
     return render(
         request, "personas/form.html", {"form": form, "title": "New persona", "catalog": _catalog()}
@@ -56,8 +57,8 @@ def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
     form = PersonaForm(request.POST or None, instance=persona)
     if request.method == "POST" and form.is_valid():
         # The form has changed `persona` in memory: compare against what is saved.
-        saved = selectors.persona_get_owned(user=request.user, persona_id=persona.pk)
-        services.persona_update(persona=saved, **form.cleaned_data)
+        saved = persona_selectors.persona_get_owned(user=request.user, persona_id=persona.pk)
+        persona_services.persona_update(persona=saved, **form.cleaned_data)
         return redirect("personas")
     return render(
         request,
@@ -71,10 +72,10 @@ def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
 @rate_limit(WRITES)
 def persona_duplicate(request: HttpRequest, persona_id: int) -> HttpResponse:
     """Copy a persona the user may use into one they own, then edit the copy."""
-    persona = selectors.persona_get(user=request.user, persona_id=persona_id)
+    persona = persona_selectors.persona_get(user=request.user, persona_id=persona_id)
     if persona is None:
         raise Http404("No such persona.")
-    copy = services.persona_duplicate(persona=persona, owner=request.user)
+    copy = persona_services.persona_duplicate(persona=persona, owner=request.user)
     return redirect("persona-edit", persona_id=copy.pk)
 
 
@@ -84,6 +85,6 @@ def persona_delete(request: HttpRequest, persona_id: int) -> HttpResponse:
     """Confirm, then delete one of the user's personas."""
     persona = _own(request, persona_id)
     if request.method == "POST":
-        services.persona_delete(persona=persona)
+        persona_services.persona_delete(persona=persona)
         return redirect("personas")
     return render(request, "personas/confirm_delete.html", {"persona": persona})

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from .. import selectors
+from ..accounts import selectors as account_selectors
 from ..accounts import services as user_services
 from ..provider import catalog
 from .appearance import THEME_COOKIE, remember_theme
@@ -30,7 +30,7 @@ from .forms import (
 
 def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
     user = request.user
-    chosen = selectors.user_settings(user=user)
+    chosen = account_selectors.user_settings(user=user)
     password_form = forms.get("password_form") or ThrottledPasswordChangeForm(request=request)
     # Django's form takes the focus to its first field: halfway down this page.
     password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
@@ -57,7 +57,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     """Show every setting; a POST saves the preferences."""
     if request.method != "POST":
         return _page(request)
-    chosen = selectors.user_settings(user=request.user)
+    chosen = account_selectors.user_settings(user=request.user)
     form = PreferencesForm(request.POST, instance=chosen, user=request.user)
     if not form.is_valid():
         return _page(request, status=400, preferences=form)

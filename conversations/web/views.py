@@ -15,14 +15,17 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .. import selectors, services
+from .. import selectors
+from ..accounts import services as account_services
 from ..accounts import signup as accounts
 from ..chat import outbound
 from ..limits import rate_limits
 from ..limits.rate_limits import BULK, READS
+from ..personas import selectors as persona_selectors
 from ..portability import export, importing
 from ..provider import availability, catalog, upstream
 from ..rendering.markdown import highlight_css as _highlight_css
+from ..search import selectors as search
 from ..tools import registry
 from . import appearance
 from .forms import SignupForm
@@ -37,11 +40,11 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     """The chat page: a new chat, or one of the user's conversations."""
     conversation = _owned(request, conversation_id) if conversation_id is not None else None
     sidebar = list(selectors.conversation_list(user=request.user)[:500])
-    personas = list(selectors.persona_list(user=request.user))
+    personas = list(persona_selectors.persona_list(user=request.user))
     chosen = appearance.settings_of(request)
     # A new chat starts with the user's defaults (Settings), also one opened later in the
     # page without a reload.
-    default_persona = selectors.default_persona(user=request.user, chosen=chosen)
+    default_persona = persona_selectors.default_persona(user=request.user, chosen=chosen)
     if conversation:
         persona = conversation.persona
         model = selectors.conversation_model(conversation)[0]
@@ -251,14 +254,14 @@ def search_json(request: HttpRequest) -> JsonResponse:
     """The user's conversations matching `q` in titles or message text, with snippets."""
     query = request.GET.get("q", "")[:200]
     try:
-        offset = max(0, min(int(request.GET.get("offset", 0)), selectors.SEARCH_MAX_OFFSET))
+        offset = max(0, min(int(request.GET.get("offset", 0)), search.SEARCH_MAX_OFFSET))
     except ValueError:
         offset = 0
     # One more than a page: whether there is a next page, without counting them all.
-    found = selectors.conversation_search(
+    found = search.conversation_search(
         user_id=request.user.pk, query=query, limit=SEARCH_PAGE + 1, offset=offset
     )
-    more = len(found) > SEARCH_PAGE and offset + SEARCH_PAGE <= selectors.SEARCH_MAX_OFFSET
+    more = len(found) > SEARCH_PAGE and offset + SEARCH_PAGE <= search.SEARCH_MAX_OFFSET
     return JsonResponse(
         {
             "query": query,
@@ -315,13 +318,13 @@ def signup(request: HttpRequest) -> HttpResponse:
         if wait is not None:
             return too_many(request, rate_limits.SIGNUPS, wait, json=False)
         try:
-            user = services.user_create(
+            user = account_services.user_create(
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
                 token=form.cleaned_data.get("token", ""),
                 trusted_local=rules.first_account and not rules.needs,
             )
-        except services.SignupRefused as exc:
+        except account_services.SignupRefused as exc:
             form.add_error("token" if "token" in form.fields else None, str(exc))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

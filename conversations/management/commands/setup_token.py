@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import selectors, services
-
+from ...accounts import selectors as account_selectors
+from ...accounts import services as account_services
 from ...accounts import signup as accounts
 
 
@@ -31,12 +31,12 @@ class Command(BaseCommand):
             if text:
                 self.stdout.write(text)
             return
-        if selectors.user_exists():
+        if account_selectors.user_exists():
             raise CommandError(
                 "Accounts exist already: the setup token only creates the first one. "
                 "Make another administrator with `python manage.py createsuperuser`."
             )
-        token = services.setup_token_issue()
+        token = account_services.setup_token_issue()
         if file:
             path = Path(file)
             # Created owner-only before the token is written into it.

@@ -4,9 +4,10 @@ import asyncio
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations import services
 from conversations.llm import LLMError
 from conversations.provider.upstream import get_client
+
+from ...catalog import services as catalog_services
 
 
 class Command(BaseCommand):
@@ -24,5 +25,5 @@ class Command(BaseCommand):
             entries = asyncio.run(fetch())
         except LLMError as exc:
             raise CommandError(f"{exc.user_message} ({exc.detail})") from exc
-        added, gone = services.models_sync(provider_entries=entries)
+        added, gone = catalog_services.models_sync(provider_entries=entries)
         self.stdout.write(f"{added} models added, {gone} no longer listed by the provider.")

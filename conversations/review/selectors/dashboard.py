@@ -21,7 +21,8 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 
-from ...models import Message, Persona
+from ...models import Message
+from ...personas.models import Persona
 from ..models import DailyActiveUser, DailyLatency, DailyStat, Feedback
 
 

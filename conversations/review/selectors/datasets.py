@@ -9,7 +9,8 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from ...models import Conversation, Message, Persona
+from ...models import Conversation, Message
+from ...personas.models import Persona
 from ..models import Correction, DatasetOptOut, Feedback, ReviewNote, Score
 
 # Replies that have ended (a pending or streaming one has nothing to learn from yet).

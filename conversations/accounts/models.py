@@ -1,0 +1,112 @@
+"""Accounts: each user's settings, the one-time setup token of the first account, and
+the single-use invites staff make."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from ..personas.models import Persona
+
+
+class UserSettings(models.Model):
+    """One user's preferences: the look of every page, what new chats start with, custom
+    instructions added to every system prompt, and how the composer sends.
+
+    A user without a row has the defaults; the row is made on the first save.
+    """
+
+    class Theme(models.TextChoices):
+        SYSTEM = "system", "Same as the device"
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
+    MAX_INSTRUCTIONS = 4000
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="chat_settings",
+    )
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+    default_persona = models.ForeignKey(
+        Persona,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="New chats start with it.",
+    )
+    default_model = models.CharField(
+        max_length=200, blank=True, help_text="New chats start with it; blank: the site's default."
+    )
+    custom_instructions = models.TextField(
+        blank=True,
+        max_length=MAX_INSTRUCTIONS,
+        help_text="Added to the system prompt of every conversation.",
+    )
+    enter_to_send = models.BooleanField(
+        default=True, help_text="Off: Enter adds a line and Ctrl+Enter (⌘+Enter) sends."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "user settings"
+        verbose_name_plural = "user settings"
+
+    def __str__(self) -> str:
+        return f"Settings of user {self.user_id}"
+
+
+def invite_expiry():
+    """Invites last a week unless staff choose otherwise."""
+    return timezone.now() + timezone.timedelta(days=7)
+
+
+class SetupToken(models.Model):
+    """The one-time token that creates the first (administrator) account; only its hash."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"setup token, expires {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class Invite(models.Model):
+    """A single-use, expiring sign-up code made by staff; only its hash is kept."""
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=invite_expiry)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.note or f"invite {self.pk}"
+
+    @property
+    def state(self) -> str:
+        if self.used_at:
+            return "used"
+        return "expired" if self.expires_at <= timezone.now() else "open"

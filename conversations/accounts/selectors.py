@@ -1,0 +1,54 @@
+"""Reads about accounts: a user's settings and custom instructions, whether any account
+exists yet, and whether a session still signs its user in."""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.crypto import constant_time_compare
+
+from .models import UserSettings
+
+
+def user_settings(*, user: AbstractBaseUser) -> UserSettings:
+    """The user's settings; the defaults (not saved) when they have never changed any."""
+    found = UserSettings.objects.filter(user_id=user.pk).first()
+    return found or UserSettings(user_id=user.pk)
+
+
+def custom_instructions(*, user_id: int) -> str:
+    """What the user asked to add to every system prompt ("" for none)."""
+    found = UserSettings.objects.filter(user_id=user_id).values_list(
+        "custom_instructions", flat=True
+    )
+    return next(iter(found), "")
+
+
+def user_exists() -> bool:
+    """Whether any account exists yet (the first one becomes the administrator)."""
+    return get_user_model().objects.exists()
+
+
+def session_signs_in(*, session_key: str | None, user_id: int) -> bool:
+    """Whether a session still signs in this user, as Django would judge it on a request.
+
+    The session must exist unexpired and name the user; the user must exist and be active;
+    and the password-derived hash the session keeps must match the user's current one (or
+    one made with a SECRET_KEY_FALLBACKS key), so a new password ends older sessions.
+    """
+    if not session_key:
+        return False
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if str(data.get(SESSION_KEY)) != str(user_id):
+        return False
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return False
+    stored = data.get(HASH_SESSION_KEY) or ""
+    if constant_time_compare(stored, user.get_session_auth_hash()):
+        return True
+    return any(
+        constant_time_compare(stored, user._get_session_auth_hash(secret=secret))
+        for secret in settings.SECRET_KEY_FALLBACKS
+    )

@@ -1,0 +1,25 @@
+"""Writes for the model catalog staff keep: the provider's list synced into its rows."""
+
+from django.db import transaction
+
+from ..provider import availability, catalog
+from .models import ModelInfo
+
+
+def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:
+    """Record the provider's chat models; return (added, now unavailable). Staff edits stay."""
+    ids = {str(e["id"]) for e in provider_entries if catalog.is_chat_model(e)}
+    existing = set(ModelInfo.objects.values_list("model_id", flat=True))
+    for model_id in sorted(ids - existing):
+        entry = catalog.built_in(model_id)
+        ModelInfo.objects.create(
+            model_id=model_id,
+            display_name=entry.display_name,
+            context_window=entry.context_window,
+            supports_tools=entry.supports_tools,
+        )
+    ModelInfo.objects.filter(model_id__in=ids).update(available=True)
+    gone = ModelInfo.objects.exclude(model_id__in=ids).update(available=False)
+    # Updates send no signals: every process reloads the catalog once this commits.
+    transaction.on_commit(availability.catalog_changed)
+    return len(ids - existing), gone

@@ -1,0 +1,63 @@
+"""What a model is sent of a conversation: saved messages as the wire's ChatMessage (tool
+calls in their stored shape, llm.ToolCall), and the system message a persona, the
+conversation's own prompt and the user's custom instructions make."""
+
+from .llm import ChatMessage, ToolCall
+from .models import Conversation, Message
+from .personas.models import Persona
+
+
+def chat_message(message: Message) -> ChatMessage | None:
+    """A saved message as a request carries it, or None when it says nothing.
+
+    Reasoning is never sent back: only `content`, and tool calls and results.
+    """
+    if message.role == Message.Role.TOOL:
+        return ChatMessage("tool", message.content, tool_call_id=message.tool_call_id)
+    if message.role == Message.Role.ASSISTANT:
+        if message.tool_calls:
+            return ChatMessage("assistant", message.content, tool_calls=tool_calls_of(message))
+        if not message.content:
+            return None  # A reply that failed before its first token says nothing.
+    return ChatMessage(message.role, message.content)
+
+
+def tool_calls_of(message: Message) -> tuple[ToolCall, ...]:
+    """The tool calls an assistant message made, as saved."""
+    return tuple(
+        ToolCall(id=call["id"], name=call["name"], arguments=call["arguments"])
+        for call in message.tool_calls or []
+    )
+
+
+def system_message(persona: Persona | None, instructions: str = "") -> ChatMessage | None:
+    """The first message: the persona's system prompt, then the user's custom instructions
+    (a blank line between), if there is either."""
+    parts = []
+    if persona and persona.system_prompt.strip():
+        parts.append(persona.system_prompt)  # As written: what was sent stays exact.
+    if instructions.strip():
+        parts.append(instructions.strip())
+    return ChatMessage("system", "\n\n".join(parts)) if parts else None
+
+
+def conversation_system_message(
+    conversation: Conversation, instructions: str = ""
+) -> ChatMessage | None:
+    """The first message: the conversation's own system prompt, else its persona's; then
+    the user's custom instructions (a blank line between), if there is any of them."""
+    if not conversation.system_prompt.strip():
+        return system_message(conversation.persona, instructions)
+    parts = [conversation.system_prompt]  # As written: what was sent stays exact.
+    if instructions.strip():
+        parts.append(instructions.strip())
+    return ChatMessage("system", "\n\n".join(parts))
+
+
+def upstream_messages(
+    *, conversation: Conversation, branch: list[Message], instructions: str = ""
+) -> list[ChatMessage]:
+    """The whole message list for a branch: system prompt, then every message that says something."""
+    system = conversation_system_message(conversation, instructions)
+    said = [m for m in (chat_message(message) for message in branch) if m is not None]
+    return ([system] if system else []) + said

@@ -1,0 +1,1 @@
+"""Personas: a system prompt with model settings (models, selectors, services)."""

@@ -1,0 +1,48 @@
+"""Reads for export: a conversation's whole tree, and what it was sent."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from ..accounts.selectors import custom_instructions
+from ..model_input import upstream_messages
+from ..models import Conversation, Message
+from ..selectors import conversation_model, message_branch
+
+
+def conversation_export(*, conversation: Conversation) -> dict:
+    """The export.json document: what the next turn would send, plus identity."""
+    persona = conversation.persona
+    return {
+        "id": conversation.pk,
+        "title": conversation.title,
+        "model": conversation_model(conversation)[0],
+        "persona": {"id": persona.pk, "name": persona.name} if persona else None,
+        "messages": [
+            message.to_wire()
+            for message in upstream_messages(
+                conversation=conversation,
+                branch=message_branch(conversation=conversation),
+                instructions=custom_instructions(user_id=conversation.owner_id),
+            )
+        ],
+    }
+
+
+def conversation_tree(*, conversation: Conversation) -> list[Message]:
+    """Every message of a conversation, every version, oldest first."""
+    return list(conversation.messages.order_by("created_at", "id"))
+
+
+def conversation_list_all(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
+    """Every conversation of a user, archived ones included, oldest first, for export."""
+    return Conversation.objects.filter(owner=user).select_related("persona").order_by("created_at")
+
+
+def conversations_imported_before(
+    *, user: AbstractBaseUser, fingerprints: list[str]
+) -> dict[str, Conversation]:
+    """The user's imported conversations with these fingerprints, by fingerprint."""
+    found = Conversation.objects.filter(
+        owner=user, import_fingerprint__in=[f for f in fingerprints if f]
+    ).only("id", "title", "import_fingerprint")
+    return {conversation.import_fingerprint: conversation for conversation in found}
