@@ -170,6 +170,14 @@ LLM_API_KEY = env.get("LLM_API_KEY") or env.get("HYPERBOLIC_API_KEY") or ""
 LLM_DEFAULT_MODEL = env.get("LLM_DEFAULT_MODEL") or "meta-llama/Llama-3.3-70B-Instruct"
 # Set by `manage.py serve` when it runs the bundled offline model for want of a provider.
 LLM_LOCAL_MODEL = env_bool("LLM_LOCAL_MODEL")
+# No key and no provider set: `manage.py serve` starts the bundled offline model.
+LLM_OFFLINE = not any(
+    env.get(name) for name in ("LLM_API_KEY", "HYPERBOLIC_API_KEY", "LLM_BASE_URL")
+)
+# Where `manage.py serve` listens unless told otherwise, and the offline model's port.
+SERVE_HOST = env.get("HOST") or "127.0.0.1"
+SERVE_PORT = int(env.get("PORT") or 8000)
+LOCAL_MODEL_PORT = int(env.get("LOCAL_MODEL_PORT") or 8081)
 # How "Continue" asks for more of a reply: "instruction" (an instruction after the reply,
 # understood by any provider) or "prefill" (the provider continues the reply itself:
 # vLLM, llama.cpp).

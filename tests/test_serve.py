@@ -26,7 +26,18 @@ from conversations.provider import local_model
     ],
 )
 def test_local_model_only_without_a_provider(environ, wanted):
-    assert local_model.wanted(environ) is wanted
+    """Read where every setting is read (chatsite.settings), from this environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "HYPERBOLIC_"))}
+    code = "from django.conf import settings; print(settings.LLM_OFFLINE)"
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=settings.BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "chatsite.settings_test", **environ},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == str(wanted)
 
 
 def test_model_server_gets_none_of_our_settings():

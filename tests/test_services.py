@@ -3,10 +3,10 @@
 import pytest
 
 from conversations import services
-from conversations.catalog import services as catalog_services
 from conversations.catalog.models import ModelInfo
 from conversations.models import Conversation, Message
 from conversations.personas import services as persona_services
+from conversations.provider import sync as model_sync
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_a_persona_versions_only_when_what_it_sends_changes(user, other_user):
 def test_the_catalog_sync_adds_new_models_and_keeps_staff_edits():
     ModelInfo.objects.create(model_id="kept/model", display_name="Staff name", enabled=False)
     ModelInfo.objects.create(model_id="gone/model")
-    added, gone = catalog_services.models_sync(
+    added, gone = model_sync.models_sync(
         provider_entries=[{"id": "kept/model"}, {"id": "new/model"}, {"id": "x/flux-dev"}]
     )
     assert (added, gone) == (1, 1)

@@ -12,7 +12,6 @@ from django.test import Client
 from django.utils import timezone
 
 from conversations.accounts import services as account_services
-from conversations.accounts import signup as accounts
 from conversations.accounts.models import Invite, SetupToken
 
 pytestmark = pytest.mark.django_db
@@ -93,22 +92,22 @@ def test_setup_token_command_prints_a_working_token(client, public, capsys):
 
 
 def test_start_up_notice_says_who_becomes_the_administrator(public, capsys):
-    notice = accounts.startup_notice(bind_host="0.0.0.0", url="http://0.0.0.0:8000")
+    notice = account_services.startup_notice(bind_host="0.0.0.0", url="http://0.0.0.0:8000")
     assert "administrator" in notice and "http://0.0.0.0:8000/accounts/signup/" in notice
     token = notice.split("setup token: ")[1].split()[0]
     assert SetupToken.objects.count() == 1
     assert account_services.setup_token_consume(token)
     User.objects.create_user(username="someone", password=PASSWORD)
-    assert accounts.startup_notice(bind_host="0.0.0.0", url="http://x") == ""
+    assert account_services.startup_notice(bind_host="0.0.0.0", url="http://x") == ""
 
 
 def test_start_up_notice_on_loopback_needs_no_token(settings):
     settings.CHAT_SERVED_LOCALLY = True
-    notice = accounts.startup_notice(bind_host="127.0.0.1", url="http://127.0.0.1:8000")
+    notice = account_services.startup_notice(bind_host="127.0.0.1", url="http://127.0.0.1:8000")
     assert "first account" in notice and "administrator" in notice
     assert "setup token" not in notice and not SetupToken.objects.exists()
     # Loopback host names but bound to every address: the token is needed.
-    notice = accounts.startup_notice(bind_host="0.0.0.0", url="http://0.0.0.0:8000")
+    notice = account_services.startup_notice(bind_host="0.0.0.0", url="http://0.0.0.0:8000")
     assert "setup token: " in notice
 
 

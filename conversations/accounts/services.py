@@ -6,12 +6,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import ProtectedError
 from django.utils import timezone
 
+from .. import hooks
+from ..hosts import is_loopback
 from ..models import Conversation
-from ..review.models import Correction, ReviewNote, Score
 from ..services import conversation_delete
+from . import selectors as account_selectors
 from . import signup as accounts
 from .models import Invite, SetupToken, UserSettings, invite_expiry
 
@@ -49,11 +50,7 @@ def user_delete(*, user: AbstractBaseUser) -> None:
     none is long), personas, settings, ratings and reports. Audit entries about it stay,
     holding ids only; review work the account wrote as staff stays too, so an account
     that wrote any is refused (ProtectedError) before anything is deleted."""
-    for model in (Score, ReviewNote, Correction):
-        if model.objects.filter(author_id=user.pk).exists():
-            raise ProtectedError(
-                "The account wrote review work that must stay.", set(model.objects.none())
-            )
+    hooks.account_deleting.send(sender=type(user), user=user)  # May refuse: see hooks.
     for conversation_id in list(
         Conversation.objects.filter(owner_id=user.pk).values_list("pk", flat=True)
     ):
@@ -142,3 +139,27 @@ def _invite_consume(code: str, user: AbstractBaseUser) -> bool:
         code_hash=accounts.secret_hash(code), used_at__isnull=True, expires_at__gt=timezone.now()
     ).update(used_at=timezone.now(), used_by=user)
     return used == 1
+
+
+def startup_notice(*, bind_host: str, url: str) -> str:
+    """What the server prints at start-up about the first account ("" once one exists).
+
+    Off loopback it issues a fresh setup token (any earlier one stops working) and says it.
+    """
+    if account_selectors.user_exists():
+        return ""
+    signup = f"{url.rstrip('/')}/accounts/signup/"
+    if settings.CHAT_SERVED_LOCALLY and is_loopback(bind_host):
+        return (
+            f"No accounts yet: the first account signed up at {signup} becomes the "
+            "administrator of this site (a superuser)."
+        )
+    token = setup_token_issue()
+    return (
+        f"No accounts yet: the first account signed up at {signup} becomes the administrator "
+        "of this site (a superuser). The sign-up page asks for this one-time\n"
+        f"  setup token: {token}\n"
+        f"It works once, within {accounts.SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours. "
+        "`python manage.py setup_token` makes a new one; `python manage.py createsuperuser` "
+        "makes the administrator without it."
+    )

@@ -82,29 +82,3 @@ def trusted_local(request: HttpRequest) -> bool:
     if any(request.META.get(header) for header in FORWARDING_HEADERS):
         return False
     return is_loopback(request.META.get("REMOTE_ADDR") or "")
-
-
-def startup_notice(*, bind_host: str, url: str) -> str:
-    """What the server prints at start-up about the first account ("" once one exists).
-
-    Off loopback it issues a fresh setup token (any earlier one stops working) and says it.
-    """
-    from . import services  # services imports this module for the secrets.
-
-    if account_selectors.user_exists():
-        return ""
-    signup = f"{url.rstrip('/')}/accounts/signup/"
-    if settings.CHAT_SERVED_LOCALLY and is_loopback(bind_host):
-        return (
-            f"No accounts yet: the first account signed up at {signup} becomes the "
-            "administrator of this site (a superuser)."
-        )
-    token = services.setup_token_issue()
-    return (
-        f"No accounts yet: the first account signed up at {signup} becomes the administrator "
-        "of this site (a superuser). The sign-up page asks for this one-time\n"
-        f"  setup token: {token}\n"
-        f"It works once, within {SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours. "
-        "`python manage.py setup_token` makes a new one; `python manage.py createsuperuser` "
-        "makes the administrator without it."
-    )

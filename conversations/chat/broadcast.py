@@ -16,6 +16,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from channels.layers import get_channel_layer
@@ -285,10 +286,20 @@ def _watching_key(group: str) -> str:
     return f"chat:watching:{group}"
 
 
-def _hub() -> Hub:
-    from .runtime import current
+# How to find the running process's hub: told by chat/runtime.py, which owns the hub (this
+# module cannot import the runtime, which imports it).
+_find_hub: Callable[[], Hub] | None = None
 
-    return current().hub
+
+def find_hubs_with(find: Callable[[], Hub]) -> None:
+    """How `publish` finds the hub of the running process (its runtime's)."""
+    global _find_hub
+    _find_hub = find
+
+
+def _hub() -> Hub:
+    assert _find_hub is not None, "chat.runtime tells broadcast where hubs are when imported"
+    return _find_hub()
 
 
 async def publish(conversation_id: int, frame: dict) -> None:

@@ -12,12 +12,11 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import selectors
+from .. import hooks, selectors
 from ..errors import TurnRefused
 from ..models import Conversation, Message
 from ..provider import availability
 from ..rendering import markdown as rendering
-from ..review import selectors as review_selectors
 from . import lifecycle, outbound
 
 
@@ -43,14 +42,15 @@ class PageRows:
 
     branch: list[Message]
     siblings: dict[int, list[int]]
-    feedback: dict[int, dict]
+    extras: dict[str, dict[int, object]]  # What other apps show beside replies (hooks).
     has_more: bool
 
 
 def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
     """The newest messages of the branch ending at `leaf_id` that may fit a page (at most
-    CHAT_PAGE_SIZE, and about CHAT_PAGE_BYTES of text), with their versions and the
-    owner's feedback (four queries)."""
+    CHAT_PAGE_SIZE, and about CHAT_PAGE_BYTES of text), with their versions and what other
+    apps show beside the replies for their owner (hooks.page_extras: review's rating, the
+    owner's own; four queries in all)."""
     leaf_id = leaf_id or conversation.current_leaf_id
     branch, has_more = (
         selectors.newest_that_fit(
@@ -63,11 +63,11 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
         else ([], False)
     )
     siblings = selectors.message_siblings(conversation=conversation, messages=branch)
-    feedback = review_selectors.feedback_by_message(
+    extras = hooks.extras_for_page(
         user_id=conversation.owner_id,
         message_ids=[m.pk for m in branch if m.role == Message.Role.ASSISTANT],
     )
-    return PageRows(branch, siblings, feedback, has_more)
+    return PageRows(branch, siblings, extras, has_more)
 
 
 def page_of(rows: PageRows) -> tuple[list[dict], bool]:
@@ -84,7 +84,8 @@ def page_of(rows: PageRows) -> tuple[list[dict], bool]:
         data = outbound.message_data(message)
         data["siblings"] = rows.siblings[message.pk]
         if message.role == Message.Role.ASSISTANT:
-            data["feedback"] = rows.feedback.get(message.pk)  # The user's own rating, or None.
+            for field, values in rows.extras.items():
+                data[field] = values.get(message.pk)
         budget -= outbound.frame_size(data)
         if page and budget < 0:
             has_more = True

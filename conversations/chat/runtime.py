@@ -30,16 +30,16 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from .. import hooks
 from ..limits import turn_limits
 from ..provider import availability, catalog, upstream
 from ..rendering import markdown as rendering
-from ..review import stats as review_stats
+from ..turns import running as running_turns
 from . import broadcast, outbound, socket_slots
 from .group_commit import GroupCommit
 
 if TYPE_CHECKING:
     from .lifecycle import Turn
-from ..turns import running as running_turns
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class Runtime:
             await self.refresh_catalog()
         if ticks % 5 == 0:  # The dashboard's counts, written every few seconds.
             try:
-                await bounded(self.commit.run(review_stats.flush))
+                await bounded(self.commit.run(hooks.write_counts))
             except Exception:
                 logger.exception("Writing the dashboard's counts failed; will retry")
         if ticks % 20 == 0:  # Which conversations this process watches, for the others.
@@ -373,7 +373,7 @@ class Runtime:
         await self.save_now()
         await self.write_tokens()
         try:
-            await bounded(self.commit.run(review_stats.flush))
+            await bounded(self.commit.run(hooks.write_counts))
         except Exception:
             logger.exception("Writing the dashboard's counts failed while stopping")
 
@@ -391,6 +391,9 @@ def current() -> Runtime:
         runtime = _runtimes[loop] = Runtime()
         runtime.start()
     return runtime
+
+
+broadcast.find_hubs_with(lambda: current().hub)
 
 
 def existing() -> Runtime | None:

@@ -2,6 +2,7 @@
 before anything goes upstream and runs the reply."""
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async as db
 from django.conf import settings
@@ -12,13 +13,15 @@ from ..errors import TurnRefused, not_found
 from ..provider import availability
 from ..turns import starts as turn_starts
 from . import lifecycle
-from .inbound import SendRequest
+
+if TYPE_CHECKING:  # What the protocol parsed; the consumer hands it over.
+    from .inbound import SendRequest
 
 
 async def send(
     *,
     user: AbstractBaseUser,
-    request: SendRequest,
+    request: "SendRequest",
     watch: Callable[[int], Awaitable[None]] | None = None,
 ) -> turn_starts.AlreadySent | None:
     """Save a user's message and start the reply; a resent one returns what was saved.

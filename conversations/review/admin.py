@@ -7,7 +7,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import permissions, selectors, services
+from . import (
+    conversation_admin,  # noqa: F401 - registers conversations and messages
+    permissions,
+    selectors,
+    services,
+)
 from .models import AuditEntry, QueueItem, ScoreConfig
 
 NONE = "\N{EN DASH}"

@@ -6,3 +6,8 @@ class ReviewConfig(AppConfig):
     name = "conversations.review"
     label = "review"
     verbose_name = "Review"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

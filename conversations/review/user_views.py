@@ -16,9 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors as conversation_selectors
+from ..limits.http import rate_limit
 from ..limits.rate_limits import READS, WRITES
 from ..models import Message
-from ..web.rate_limited import rate_limit
 from . import selectors, services
 from .forms import FeedbackForm, ReportForm
 

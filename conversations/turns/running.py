@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import hooks
 from ..llm.redact import redact
 from ..models import Conversation, Message
-from ..review import services as review
 from . import sql as turn_sql
 from .starts import _set_leaf, lease_seconds
 
@@ -50,7 +50,7 @@ def turn_append(
     _set_leaf(conversation, message)
     if release_owner:
         turn_release(conversation_id=conversation.pk, owner=release_owner)
-    review.message_created(message, conversation)  # Dashboard counts; queues tool errors.
+    hooks.message_added.send(sender=Message, message=message, conversation=conversation)
     return message
 
 
@@ -204,7 +204,7 @@ def reply_finish(
         return None
     message = turn_sql.get(Message, message_id)
     if added_tokens is None:
-        review.reply_finished(message)  # Dashboard counts; queues failed replies for review.
+        hooks.reply_finished.send(sender=Message, message=message)
     else:
-        review.reply_continued(message, added_tokens=added_tokens)
+        hooks.reply_continued.send(sender=Message, message=message, added_tokens=added_tokens)
     return message

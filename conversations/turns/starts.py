@@ -10,6 +10,7 @@ reads the branch; its hot statements are built once (turns/sql.py).
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,9 +22,11 @@ from ..limits import turn_limits
 from ..models import Conversation, Message
 from ..personas import selectors as persona_selectors
 from ..personas.models import Persona
-from ..provider.availability import ModelPolicy
 from ..services import SettingsChange, conversation_apply_settings, title_from_text
 from . import sql as turn_sql
+
+if TYPE_CHECKING:  # Given by the caller, from the process's catalog (provider/).
+    from ..provider.availability import ModelPolicy
 
 
 def lease_seconds() -> float:
@@ -98,7 +101,7 @@ def settings_persona(*, user, change: SettingsChange) -> Persona | None:
 
 
 def _check_model(
-    models: ModelPolicy | None, conversation: Conversation, change: SettingsChange
+    models: "ModelPolicy | None", conversation: Conversation, change: SettingsChange
 ) -> None:
     """The model a turn will use must be usable; one the send chose was checked before."""
     if models is None or change.chosen_model:
@@ -116,7 +119,7 @@ def turn_begin_send(
     content: str,
     change: SettingsChange | None = None,
     edit_id: int | None = None,
-    models: ModelPolicy | None = None,
+    models: "ModelPolicy | None" = None,
 ) -> Begun | AlreadySent:
     """Save a user's message and its reply's placeholder, holding the conversation's lease.
 
@@ -255,7 +258,7 @@ def turn_begin_regenerate(
     owner: str,
     conversation_id: int,
     message_id: int,
-    models: ModelPolicy | None = None,
+    models: "ModelPolicy | None" = None,
 ) -> Begun:
     """A new version of an assistant reply, beside it, holding the conversation's lease."""
     now = timezone.now()
@@ -293,7 +296,7 @@ def turn_begin_continue(
     owner: str,
     conversation_id: int,
     message_id: int,
-    models: ModelPolicy | None = None,
+    models: "ModelPolicy | None" = None,
 ) -> Begun:
     """Write more of an assistant reply, into the same message, holding the lease.
 

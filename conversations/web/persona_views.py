@@ -5,13 +5,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ..limits.http import rate_limit
 from ..limits.rate_limits import READS, WRITES
 from ..personas import selectors as persona_selectors
 from ..personas import services as persona_services
 from ..personas.models import Persona
 from ..provider import availability, catalog
 from .forms import PersonaForm
-from .rate_limited import rate_limit
 
 
 def _catalog() -> list:

@@ -20,6 +20,7 @@ from ..accounts import services as account_services
 from ..accounts import signup as accounts
 from ..chat import outbound
 from ..limits import rate_limits
+from ..limits.http import rate_limit, too_many
 from ..limits.rate_limits import BULK, READS
 from ..personas import selectors as persona_selectors
 from ..portability import export, importing
@@ -29,7 +30,6 @@ from ..search import selectors as search
 from ..tools import registry
 from . import appearance
 from .forms import SignupForm
-from .rate_limited import rate_limit, too_many
 
 SEARCH_PAGE = 20  # Results per page of search.
 

@@ -31,7 +31,7 @@ from django.core.management.base import BaseCommand, CommandError
 from conversations.management import supervision
 from conversations.provider import local_model
 
-from ...accounts import signup as accounts
+from ...accounts import services as account_services
 
 READY_TIMEOUT = 120.0
 RESTART_WAIT = 1.0  # Before a dead process is started again; doubled by each quick death.
@@ -91,11 +91,9 @@ class Command(BaseCommand):
     help = "Serve the app (daphne), starting the local model server when no API key is set."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
-        parser.add_argument(
-            "--local-port", type=int, default=int(os.environ.get("LOCAL_MODEL_PORT", 8081))
-        )
+        parser.add_argument("--host", default=settings.SERVE_HOST)
+        parser.add_argument("--port", type=int, default=settings.SERVE_PORT)
+        parser.add_argument("--local-port", type=int, default=settings.LOCAL_MODEL_PORT)
         parser.add_argument(
             "--processes",
             type=int,
@@ -135,12 +133,12 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env["CHAT_BIND_HOST"] = host  # Whether the first account needs a setup token.
         try:
-            notice = accounts.startup_notice(bind_host=host, url=f"http://{host}:{port}")
+            notice = account_services.startup_notice(bind_host=host, url=f"http://{host}:{port}")
         except Exception as exc:  # noqa: BLE001 - serving must not wait on this notice
             notice = f"Could not check for a first account ({type(exc).__name__}): run migrate."
         if notice:
             self.stdout.write(notice)
-        local = local_model.wanted(env)
+        local = local_model.wanted()
         if local and not local_model.installed():
             raise CommandError(
                 "No LLM_API_KEY is set and the local model is not installed. "

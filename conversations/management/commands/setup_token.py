@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str | None, notice: bool, bind_host: str, url: str, **options):
         if notice:
-            text = accounts.startup_notice(bind_host=bind_host, url=url)
+            text = account_services.startup_notice(bind_host=bind_host, url=url)
             if text:
                 self.stdout.write(text)
             return

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from conversations.llm import LLMError
 from conversations.provider.upstream import get_client
 
-from ...catalog import services as catalog_services
+from ...provider import sync as model_sync
 
 
 class Command(BaseCommand):
@@ -25,5 +25,5 @@ class Command(BaseCommand):
             entries = asyncio.run(fetch())
         except LLMError as exc:
             raise CommandError(f"{exc.user_message} ({exc.detail})") from exc
-        added, gone = catalog_services.models_sync(provider_entries=entries)
+        added, gone = model_sync.models_sync(provider_entries=entries)
         self.stdout.write(f"{added} models added, {gone} no longer listed by the provider.")

@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from ..errors import retry_seconds
-from ..limits import rate_limits
-from ..limits.rate_limits import Rate
+from . import rate_limits
+from .rate_limits import Rate
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -1,9 +1,10 @@
-"""Writes for the model catalog staff keep: the provider's list synced into its rows."""
+"""The provider's model list synced into the catalog staff keep (`manage.py sync_models`):
+new models added, missing ones marked unavailable, staff's edits kept."""
 
 from django.db import transaction
 
-from ..provider import availability, catalog
-from .models import ModelInfo
+from ..catalog.models import ModelInfo
+from . import availability, catalog
 
 
 def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:

@@ -1,0 +1,50 @@
+"""Review's side of the core's hooks (conversations/hooks.py): what review does when a
+reply ends or a turn adds a message, what it shows beside a page's replies, which counts it
+writes, and which accounts it keeps from deletion. Connected in ReviewConfig.ready()."""
+
+from django.db.models import ProtectedError
+
+from .. import hooks
+from . import stats
+from .models import Correction, ReviewNote, Score
+from .selectors import feedback_by_message
+from .services import message_created, reply_continued, reply_finished
+
+
+def on_reply_finished(*, message, **_) -> None:
+    reply_finished(message)  # Dashboard counts; queues failed replies for review.
+
+
+def on_reply_continued(*, message, added_tokens, **_) -> None:
+    reply_continued(message, added_tokens=added_tokens)
+
+
+def on_message_added(*, message, conversation, **_) -> None:
+    message_created(message, conversation)  # Dashboard counts; queues tool errors.
+
+
+def on_page_extras(*, user_id: int, message_ids: list[int], **_) -> dict:
+    """The owner's own rating of each reply (protocol field `feedback`)."""
+    return {"feedback": feedback_by_message(user_id=user_id, message_ids=message_ids)}
+
+
+def on_counts_due(**_) -> None:
+    stats.flush()
+
+
+def on_account_deleting(*, user, **_) -> None:
+    """Review work an account wrote as staff stays: such an account is not deleted."""
+    for model in (Score, ReviewNote, Correction):
+        if model.objects.filter(author_id=user.pk).exists():
+            raise ProtectedError(
+                "The account wrote review work that must stay.", set(model.objects.none())
+            )
+
+
+def connect() -> None:
+    hooks.reply_finished.connect(on_reply_finished, dispatch_uid="review.reply_finished")
+    hooks.reply_continued.connect(on_reply_continued, dispatch_uid="review.reply_continued")
+    hooks.message_added.connect(on_message_added, dispatch_uid="review.message_added")
+    hooks.page_extras.connect(on_page_extras, dispatch_uid="review.page_extras")
+    hooks.counts_due.connect(on_counts_due, dispatch_uid="review.counts_due")
+    hooks.account_deleting.connect(on_account_deleting, dispatch_uid="review.account_deleting")
