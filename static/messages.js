@@ -195,7 +195,11 @@ let endQueued = false;
  * once per frame, after the frame's changes: reading the list's height at once would make
  * the browser lay the page out for every delta, and again for the frame. */
 export function scrollToEnd(force = false) {
-  if (force) state.stickToBottom = true;
+  if (force) {
+    // Asked for (a send, "Jump to latest"): at once, so the page is there when it answers.
+    state.stickToBottom = true;
+    messagesEl.scrollTop = messagesEl.scrollHeight;
+  }
   if (state.stickToBottom && !endQueued) {
     endQueued = true;
     requestAnimationFrame(() => {

@@ -78,18 +78,6 @@ def new_users(env: dict[str, str], count: int) -> list[str]:
     return out.stdout.strip().splitlines()[-count:]
 
 
-def flush(env: dict[str, str]) -> None:
-    """Empty the servers' database (the PostgreSQL test database is the suite's)."""
-    out = subprocess.run(
-        [sys.executable, "manage.py", "flush", "--noinput"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-
-
 async def send(socket: Socket, content: str, conversation: int | None = None) -> None:
     await socket.send(
         {

@@ -350,8 +350,11 @@ def test_small_helps_examples_jump_times_retry_and_a_folding_sidebar(
     expect(jump).to_be_visible()
     jump.click()
     expect(jump).to_be_hidden()
-    at_bottom = "m => m.scrollHeight - m.scrollTop - m.clientHeight < 40"
-    assert page.locator("#messages").evaluate(at_bottom)
+    # At the bottom (the list follows the reply once per frame as it grows).
+    page.wait_for_function(
+        "() => { const m = document.getElementById('messages');"
+        " return m.scrollHeight - m.scrollTop - m.clientHeight < 40; }"
+    )
     expect(reply).to_have_class(re.compile("status-complete"), timeout=15_000)
     expect(jump).to_be_hidden()
 

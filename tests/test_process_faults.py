@@ -156,16 +156,17 @@ async def test_a_killed_worker_is_started_again_while_the_other_serves(env, upst
         )[0]
         victim = int(owner.split(":")[1])
         assert victim in first
-        health: list[bool] = []
+        health: list[tuple[float, bool]] = []
         stop = threading.Event()
 
         def watch_health() -> None:
             while not stop.is_set():
-                health.append(serve.healthy())
+                health.append((time.monotonic(), serve.healthy()))
                 time.sleep(0.1)
 
         watcher = threading.Thread(target=watch_health)
         watcher.start()
+        killed = time.monotonic()
         os.kill(victim, signal.SIGKILL)
         # The other process keeps serving, the reply it cannot finish is interrupted (by the
         # survivor's sweep, once the lease expires and nobody answers for it), and serve
@@ -179,7 +180,10 @@ async def test_a_killed_worker_is_started_again_while_the_other_serves(env, upst
             await asyncio.sleep(0.2)
         stop.set()
         watcher.join()
-        assert all(health), f"{health.count(False)} of {len(health)} health checks failed"
+        # A connection the dying process had just taken from the shared socket is lost with
+        # it; every check after that moment is answered by the one still serving.
+        after = [ok for at, ok in health if at > killed + 0.5]
+        assert len(after) > 10 and all(after), f"{after.count(False)} of {len(after)} failed"
         assert "app process" in serve.log() and "starting it again in" in serve.log()
         # Both processes take turns: a new conversation completes wherever it lands.
         upstream.script(*[fake.text_stream("fine")] * 4)

@@ -14,7 +14,6 @@ import pytest
 from tests import fake_upstream as fake
 from tests.deployment import (
     database_env,
-    flush,
     interrupted,
     message_row,
     new_users,
@@ -26,9 +25,9 @@ from tests.deployment import (
 )
 from tests.live_server import Socket, start_server
 
-# The test process's own connection is not used: its transaction is just rolled back. The
-# server's rows stay for the module's tests and are flushed at its end.
-pytestmark = pytest.mark.django_db
+# The server writes to the suite's database: each test's rows go with it (a transactional
+# test's flush, which runs after every test that keeps the data migrations' rows).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # Scaled: the lease runs out well before the waits below end, and the save loop's fifth
 # second (when it writes the dashboard's counts too) falls inside every reply.
@@ -45,8 +44,8 @@ def upstream():
 
 
 @pytest.fixture(scope="module")
-def running(upstream, tmp_path_factory, django_db_setup, django_db_blocker):
-    """One server for the module (tests use users of their own), and its users."""
+def running(upstream, tmp_path_factory, django_db_setup):
+    """One server for the module; each test makes a user of its own."""
     tmp = tmp_path_factory.mktemp("profiles")
     env = database_env(tmp) | {
         "LLM_BASE_URL": upstream.url,
@@ -59,21 +58,20 @@ def running(upstream, tmp_path_factory, django_db_setup, django_db_blocker):
         "CHAT_AUTO_TITLES": "0",
     }
     server = start_server(env, tmp / "server.log")
-    users = new_users(env, 8)
-    yield server, env, users
+    yield server, env
     server.stop()
-    flush(env)
 
 
 @pytest.fixture
 def deployment(running, upstream):
     """The module's server, a user of this test's own, and a check of the server's log:
     nothing of this test's was interrupted or lost its lease."""
-    server, env, users = running
+    server, env = running
     upstream.replies.clear()
     upstream.requests.clear()
     start = len(server.log())
-    yield server, env, users.pop()
+    (cookie,) = new_users(env, 1)
+    yield server, env, cookie
     log = server.log()[start:]
     assert "Lost the lease" not in log
     assert "was abandoned by its server process" not in log
