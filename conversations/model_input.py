@@ -24,10 +24,7 @@ def chat_message(message: Message) -> ChatMessage | None:
 
 def tool_calls_of(message: Message) -> tuple[ToolCall, ...]:
     """The tool calls an assistant message made, as saved."""
-    return tuple(
-        ToolCall(id=call["id"], name=call["name"], arguments=call["arguments"])
-        for call in message.tool_calls or []
-    )
+    return tuple(ToolCall.from_stored(call) for call in message.tool_calls or [])
 
 
 def system_message(persona: Persona | None, instructions: str = "") -> ChatMessage | None:

@@ -53,9 +53,6 @@ def message_finish(
     """
     return reply_finish(
         message_id=message_id,
-        # Saved in our own shape, not the wire's: {id, name, arguments}.
-        tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls]
-        if tool_calls
-        else None,
+        tool_calls=[call.to_stored() for call in tool_calls] if tool_calls else None,
         **fields,
     )

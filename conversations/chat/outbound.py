@@ -251,7 +251,7 @@ def tool_call(conversation_id: int, message_id: int, call: ToolCall) -> dict:
         "type": "message.tool_call",
         "conversation": conversation_id,
         "message": message_id,
-        "tool_call": {"id": call.id, "name": call.name, "arguments": call.arguments},
+        "tool_call": call.to_stored(),
     }
 
 

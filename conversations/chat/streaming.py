@@ -278,8 +278,7 @@ async def finish_reply(
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "usage_estimated": usage.estimated,
-        # Saved in our own shape, not the wire's: {id, name, arguments}.
-        "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls],
+        "tool_calls": [call.to_stored() for call in tool_calls],
         "request": None if turn.record_saved else turn.record,
         "release_owner": turn.process.process_id if last and not turn.lost else "",
         **outcome,

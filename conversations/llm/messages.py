@@ -4,6 +4,7 @@ These are the only objects that know the OpenAI JSON shape; everything outside
 `llm/` builds and reads them, never the dicts.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,6 +27,20 @@ class ToolCall:
             "type": "function",
             "function": {"name": self.name, "arguments": self.arguments},
         }
+
+    def to_stored(self) -> dict:
+        """The call as the app keeps and shows it (a message's `tool_calls`, frames, exports):
+        {id, name, arguments}, flat, not the wire's nested shape. `from_stored` reads it."""
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+    @classmethod
+    def from_stored(cls, stored: Mapping) -> "ToolCall":
+        """A call kept by `to_stored` (or an imported one of the same shape)."""
+        return cls(
+            id=str(stored.get("id") or ""),
+            name=str(stored.get("name") or ""),
+            arguments=str(stored.get("arguments") or ""),
+        )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 
 from .. import model_input, selectors
+from ..llm import ToolCall
 from ..models import Conversation, Message
 from . import selectors as portability_selectors
 from .schema import FORMAT_ALL, FORMAT_ONE, VERSION
@@ -83,8 +84,8 @@ def export_markdown(conversation: Conversation) -> str:
             else f"Assistant ({message.model or 'model'})"
         )
         lines += [f"**{speaker}**", ""]
-        for call in message.tool_calls or []:
-            lines += [f"> Called `{call['name']}` with `{call['arguments']}`", ""]
+        for call in map(ToolCall.from_stored, message.tool_calls or []):
+            lines += [f"> Called `{call.name}` with `{call.arguments}`", ""]
         if message.content:
             lines += [message.content, ""]
         if message.status not in (Message.Status.COMPLETE, Message.Status.STREAMING):

@@ -21,6 +21,7 @@ from django.db import DatabaseError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
+from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..personas import selectors as persona_selectors
 from . import selectors as portability_selectors
@@ -311,7 +312,7 @@ def _read_ours(item: dict, number: int) -> NewConversation:
             "model": node.model,
             "finish_reason": node.finish_reason,
             "error": node.error,
-            "tool_calls": [call.model_dump() for call in node.tool_calls]
+            "tool_calls": [ToolCall(**call.model_dump()).to_stored() for call in node.tool_calls]
             if node.role == Message.Role.ASSISTANT and node.tool_calls
             else None,
             "tool_call_id": node.tool_call_id,

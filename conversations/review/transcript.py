@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from .. import selectors as conversation_selectors
+from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering.markdown import render_markdown
 from . import selectors
@@ -252,8 +253,8 @@ def _render(entry: Entry, configs: list[ScoreConfig], viewer_id: int | None) -> 
     entry.score_forms = [(config, own.get(config.pk)) for config in configs]
     entry.html = render_markdown(message.content)
     entry.tool_calls = [
-        {**call, "arguments": _pretty(call.get("arguments", ""))}
-        for call in message.tool_calls or []
+        {**call.to_stored(), "arguments": _pretty(call.arguments)}
+        for call in map(ToolCall.from_stored, message.tool_calls or [])
     ]
     if message.request is not None:
         entry.request_json = json.dumps(message.request, indent=2, ensure_ascii=False)

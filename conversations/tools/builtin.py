@@ -6,7 +6,6 @@ import operator
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..search import selectors as search
 from .registry import ToolContext, tool
 
 _OPERATORS = {
@@ -213,6 +212,7 @@ def search_conversations(query: str, context: ToolContext, limit: int = 5) -> st
         query: Words to look for in titles and messages.
         limit: How many conversations to return, at most 10.
     """
+    from ..search import selectors as search  # The app's models are ready only once tools run.
 
     query = query.strip()
     if not query:

@@ -134,56 +134,24 @@ def turn_begin_send(
     ids = turn_sql.NewIds(**_ids_wanted(user=user, client_id=client_id, created=created))
     persona = settings_persona(user=user, change=change)
     if created:
-        # Almost always none: a cheap id lookup first, the whole message only if found.
-        if turn_sql.root_id_by_client_id(user_id=user.pk, client_id=client_id) is not None:
-            existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
-            return AlreadySent(existing.conversation, existing, created=True)
-        conversation = Conversation(
-            owner=user,
-            title=title_from_text(content),
-            turn_owner=owner,
-            turn_expires_at=now + timedelta(seconds=lease_seconds()),
-        )
-        conversation_apply_settings(conversation=conversation, change=change, persona=persona)
-        _check_model(models, conversation, change)
-        instructions = turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
-        turn_sql.insert(conversation, ids)
+        started = _start_conversation(
+            user=user, owner=owner, client_id=client_id, content=content, change=change,
+            persona=persona, models=models, ids=ids, now=now,
+        )  # fmt: skip
+        if isinstance(started, AlreadySent):
+            return started
+        conversation, instructions = started
         parent = None
     else:
-        conversation = turn_sql.conversation_get(user_id=user.pk, conversation_id=conversation_id)
-        if conversation is None:
-            raise not_found("conversation")
-        parent = conversation.current_leaf_id
-        if edit_id is not None:
-            edited = selectors.message_get(
-                conversation=conversation, message_id=edit_id, role=Message.Role.USER
-            )
-            if edited is None:
-                raise not_found("message")
-            parent = edited.parent_id
-    fields = {
-        "conversation": conversation,
-        "parent_id": parent,
-        "role": Message.Role.USER,
-        "content": content,
-        "client_id": client_id,
-        "selected_at": now,
-    }
-    message = Message(**fields)
-    try:
-        if created:  # A new conversation holds no message to clash with: no savepoint.
-            turn_sql.insert(message, ids)
-        else:
-            with transaction.atomic():
-                turn_sql.insert(message)
-    except IntegrityError:
-        # Sent again (a reconnect, say): answer with what was saved, start nothing.
-        existing = selectors.message_get_by_client_id(
-            conversation=conversation, client_id=client_id
+        conversation, parent = _conversation_and_parent(
+            user=user, conversation_id=conversation_id, edit_id=edit_id
         )
-        if existing is None:
-            raise
-        return AlreadySent(conversation, existing, created=False)
+    message = _user_message(
+        conversation, parent, content=content, client_id=client_id, now=now, ids=ids,
+        created=created,
+    )  # fmt: skip
+    if isinstance(message, AlreadySent):
+        return message
     changed: list[str] = []
     if not created:
         # After the duplicate check: a resend is never refused, never busy.
@@ -209,6 +177,83 @@ def turn_begin_send(
         changed=changed,
         custom_instructions=instructions,
     )
+
+
+def _start_conversation(
+    *, user, owner, client_id, content, change, persona, models, ids, now
+) -> tuple[Conversation, str] | AlreadySent:
+    """A new conversation for a first message, its lease held and the user's limits checked;
+    or what was saved if this first message was sent before. Returns it and the user's
+    custom instructions (read with the limits)."""
+    # Almost always none: a cheap id lookup first, the whole message only if found.
+    if turn_sql.root_id_by_client_id(user_id=user.pk, client_id=client_id) is not None:
+        existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
+        return AlreadySent(existing.conversation, existing, created=True)
+    conversation = Conversation(
+        owner=user,
+        title=title_from_text(content),
+        turn_owner=owner,
+        turn_expires_at=now + timedelta(seconds=lease_seconds()),
+    )
+    conversation_apply_settings(conversation=conversation, change=change, persona=persona)
+    _check_model(models, conversation, change)
+    instructions = turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
+    turn_sql.insert(conversation, ids)
+    return conversation, instructions
+
+
+def _conversation_and_parent(
+    *, user, conversation_id: int, edit_id: int | None
+) -> tuple[Conversation, int | None]:
+    """The user's conversation, and what the message answers: its current leaf, or for an
+    edit the parent of the message it rewrites."""
+    conversation = turn_sql.conversation_get(user_id=user.pk, conversation_id=conversation_id)
+    if conversation is None:
+        raise not_found("conversation")
+    parent = conversation.current_leaf_id
+    if edit_id is not None:
+        edited = selectors.message_get(
+            conversation=conversation, message_id=edit_id, role=Message.Role.USER
+        )
+        if edited is None:
+            raise not_found("message")
+        parent = edited.parent_id
+    return conversation, parent
+
+
+def _user_message(
+    conversation: Conversation,
+    parent: int | None,
+    *,
+    content: str,
+    client_id: str,
+    now: datetime,
+    ids: turn_sql.NewIds,
+    created: bool,
+) -> Message | AlreadySent:
+    """The user's message, saved; or, sent again (a reconnect, say), what was saved."""
+    message = Message(
+        conversation=conversation,
+        parent_id=parent,
+        role=Message.Role.USER,
+        content=content,
+        client_id=client_id,
+        selected_at=now,
+    )
+    try:
+        if created:  # A new conversation holds no message to clash with: no savepoint.
+            turn_sql.insert(message, ids)
+        else:
+            with transaction.atomic():
+                turn_sql.insert(message)
+    except IntegrityError:
+        existing = selectors.message_get_by_client_id(
+            conversation=conversation, client_id=client_id
+        )
+        if existing is None:
+            raise
+        return AlreadySent(conversation, existing, created=False)
+    return message
 
 
 def _ids_wanted(*, user, client_id: str, created: bool) -> dict:
