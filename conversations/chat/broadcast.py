@@ -310,3 +310,8 @@ async def publish(conversation_id: int, frame: dict) -> None:
 async def publish_to_user(user_id: int, frame: dict) -> None:
     """Send a frame to every socket of one user."""
     await _hub().publish_to_user(user_id, frame)
+
+
+def control_group(conversation_id: int) -> str:
+    """The channel-layer group of the process running a conversation's turn (if any)."""
+    return f"turn.{conversation_id}"

@@ -25,6 +25,9 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from ..turns.sql import early_reads
 
 MAX_BATCH = 64
+# The longest a caller waits for one database step; past it the step counts as failed
+# (a loop tries it again on its next round): a lock held for minutes holds up no loop.
+STEP_TIMEOUT = 30.0
 
 
 @dataclass
@@ -226,3 +229,11 @@ def _each_in_savepoint(batch: list[_Work]) -> list[tuple[bool, Any]]:
             except Exception as exc:  # noqa: BLE001 - handed to the caller of this work
                 results.append((False, exc))
     return results
+
+
+async def bounded(awaitable):
+    """`awaitable`, given up after STEP_TIMEOUT. (asyncio.timeout, not wait_for: on Python
+    3.11 wait_for can swallow a cancellation that comes as its awaitable ends, and a loop
+    cancelled so would never stop.)"""
+    async with asyncio.timeout(STEP_TIMEOUT):
+        return await awaitable

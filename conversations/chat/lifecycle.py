@@ -8,173 +8,30 @@ gets `message.completed`, and the lease is released. A stop that comes before th
 has run is a flag the task reads first, so it can never wedge a conversation.
 
 Stops and snapshots for a turn running in another process travel over the channel
-layer, to the group only that turn's process has joined (runtime.control_group).
+layer, to the group only that turn's process has joined (broadcast.control_group).
 """
 
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
 
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import AbstractBaseUser
 
 from ..errors import TurnRefused
-from ..models import Conversation, Message
+from ..models import Message
 from ..provider.availability import ModelPolicy
 from ..turns import running as running_turns
 from ..turns import starts as turn_starts
 from . import broadcast, generation, outbound, runtime
 from .assembly import TurnOptions
-from .blocks import BlockSplitter
-from .text import TextBuffer
+from .turn_state import Turn
 
 logger = logging.getLogger(__name__)
 
 DRAINING = "The server is restarting: send your message again in a moment."
 WATCH_TIMEOUT = 5.0
 SENT_TIMEOUT = 1.0  # Announcing waits no longer for the request to leave (a slow connect).
-
-
-@dataclass
-class Wait:
-    """What a streaming reply waits for: the provider's first (or next) words, or the next
-    try of a request the provider refused for now (`message.waiting`)."""
-
-    state: str  # "waiting" or "retrying"
-    since: float  # Loop time the silence began (waiting).
-    until: float  # Loop time of the next try (retrying).
-    reason: str = ""
-    sent: bool = False  # Its frame has gone out.
-
-    def shown(self, now: float) -> dict:
-        """The frame's fields: seconds silent so far, or left until the next try."""
-        seconds = now - self.since if self.state == "waiting" else self.until - now
-        shown: dict = {"state": self.state, "seconds": max(0, round(seconds))}
-        if self.reason:
-            shown["reason"] = self.reason
-        return shown
-
-
-@dataclass(eq=False)
-class Turn:
-    """A turn running in this process: the reply streaming now, and how far frames got."""
-
-    conversation_id: int
-    user_id: int
-    process: runtime.Runtime
-    conversation: Conversation | None = None
-    message_id: int | None = None  # The assistant message streaming now; None between.
-    tail: Message | None = None  # The turn's latest saved message (tool rounds).
-    content: TextBuffer = field(default_factory=TextBuffer)
-    reasoning: TextBuffer = field(default_factory=TextBuffer)
-    seq: int = 0  # Frames sent for the current message.
-    sent_content: int = 0  # How much of `content` frames have carried.
-    sent_reasoning: int = 0
-    blocks: BlockSplitter | None = None
-    blocks_html: list[str] = field(default_factory=list)  # Finished blocks, as sent.
-    record: dict | None = None  # What the current reply's request was made of.
-    resumed: Message | None = None  # A continued reply, as it was before (see begin).
-    record_saved: bool = False
-    saved: tuple[int, int] = (0, 0)  # Lengths of content and reasoning last saved.
-    leased: bool = True
-    stop_requested: bool = False
-    lost: bool = False  # Another process took the lease: this one must not finish it.
-    cancelled: bool = False  # The process is shutting down under the turn.
-    phase: str = "reply"  # "reply" or "tools".
-    heard: float = 0.0  # Loop time the provider was last heard from (or the request left).
-    waiting: Wait | None = None  # The reply waits for its provider, and watchers know.
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    announced: asyncio.Event = field(default_factory=asyncio.Event)  # The start is published.
-    sent: asyncio.Event = field(default_factory=asyncio.Event)  # The first request has left.
-    # The first delta has gone to this process's sockets (or the turn ended): the turn's
-    # Redis work, held until then, may run (broadcast.Hub.hold_remote).
-    first_frame: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task | None = None
-    reading: asyncio.Task | None = None  # The upstream read of the current reply.
-
-    def begin(
-        self, message_id: int, record: dict | None, *, resumed: Message | None = None
-    ) -> None:
-        """Start streaming into an assistant message: a new one, or `resumed`, continued.
-
-        A continued reply's text is already on every screen: it seeds the buffers as sent,
-        and the Markdown blocks it finished are its first finished blocks, so frames,
-        snapshots and the final save are of the whole reply.
-        """
-        from ..rendering.markdown import ReplyRenderer
-
-        self.message_id = message_id
-        self.content, self.reasoning = TextBuffer(), TextBuffer()
-        self.seq = self.sent_content = self.sent_reasoning = 0
-        self.blocks, self.blocks_html = BlockSplitter(ReplyRenderer()), []
-        self.record, self.record_saved, self.saved = record, False, (0, 0)
-        self.phase = "reply"
-        self.heard, self.waiting = self.process.loop.time(), None
-        self.resumed = resumed
-        if resumed is not None:
-            self.content.append(resumed.content)
-            self.reasoning.append(resumed.reasoning)
-            self.content.take_unsent()
-            self.reasoning.take_unsent()
-            self.sent_content, self.sent_reasoning = len(self.content), len(self.reasoning)
-            self.saved = (self.sent_content, self.sent_reasoning)
-            self.blocks.feed(resumed.content)
-            finished = self.blocks.split()
-            if finished is not None:
-                self.blocks_html.append(finished)
-
-    def request_stop(self, *, lost: bool = False) -> None:
-        """Stop after what has streamed so far; safe at any moment, even before the start."""
-        self.stop_requested = True
-        self.lost = self.lost or lost
-        self.stopping.set()
-        if self.reading is not None:
-            self.reading.cancel()
-
-    def wait(self, *, state: str, seconds: float, reason: str = "") -> None:
-        """Note that the reply waits: silent for `seconds` so far, or retried in `seconds`."""
-        now = self.process.loop.time()
-        if state == "waiting":
-            self.waiting = Wait(state, since=now - seconds, until=now, reason=reason)
-        else:
-            self.waiting = Wait(state, since=now, until=now + seconds, reason=reason)
-
-    def snapshot(self) -> dict:
-        """The current reply as the frames so far have shown it: text, finished blocks, seq,
-        and what it waits for, if its watchers were told."""
-        waiting = self.waiting
-        return {
-            "message": self.message_id,
-            "content": self.content.text()[: self.sent_content],
-            "reasoning": self.reasoning.text()[: self.sent_reasoning],
-            "seq": self.seq,
-            "stable": self.blocks.stable if self.blocks else 0,
-            "html": "".join(self.blocks_html),
-            "waiting": waiting.shown(self.process.loop.time())
-            if waiting is not None and waiting.sent
-            else None,
-        }
-
-    def take_progress(self) -> running_turns.Progress | None:
-        """The current reply's unsaved text (and record), marked saved; None if nothing new."""
-        if self.message_id is None:
-            return None
-        lengths = (len(self.content), len(self.reasoning))
-        if lengths == self.saved and self.record_saved:
-            return None
-        self.saved = lengths
-        record, self.record_saved = (None if self.record_saved else self.record), True
-        return running_turns.Progress(
-            self.message_id, self.content.text(), self.reasoning.text(), record
-        )
-
-    def progress_failed(self, progress: running_turns.Progress) -> None:
-        """A save that failed is tried again with the next one."""
-        if progress.message_id == self.message_id:
-            self.saved = (-1, -1)
-            self.record_saved = self.record_saved and progress.request is None
 
 
 async def send(
@@ -270,7 +127,7 @@ def _launch(
 async def _own(turn: Turn, started: generation.Started, options: TurnOptions, watch) -> None:
     """Everything from a committed start to the released lease."""
     process = turn.process
-    group = runtime.control_group(turn.conversation_id)
+    group = broadcast.control_group(turn.conversation_id)
     layer = get_channel_layer()
     # Announcing and joining the control group wait until the request has gone upstream
     # (turn.sent), then overlap the provider's time to answer: the reply's frames wait
@@ -404,7 +261,7 @@ async def stop(conversation_id: int) -> None:
         turn.request_stop()
         return
     await get_channel_layer().group_send(
-        runtime.control_group(conversation_id),
+        broadcast.control_group(conversation_id),
         {"type": "turn.stop", "conversation": conversation_id},
     )
 
@@ -419,6 +276,6 @@ async def wait_ended(conversation_id: int, *, timeout: float) -> None:
 async def request_snapshot(conversation_id: int, reply_to: str) -> None:
     """Ask the process running a conversation's turn for its reply so far (`chat.snapshot`)."""
     await get_channel_layer().group_send(
-        runtime.control_group(conversation_id),
+        broadcast.control_group(conversation_id),
         {"type": "turn.snapshot", "conversation": conversation_id, "reply_to": reply_to},
     )

@@ -33,40 +33,21 @@ from django.db import connection
 from .. import hooks
 from ..limits import turn_limits
 from ..provider import availability, catalog, upstream
-from ..rendering import markdown as rendering
 from ..turns import running as running_turns
-from . import broadcast, outbound, socket_slots
-from .group_commit import GroupCommit
+from . import broadcast, socket_slots, sweep
+from .group_commit import GroupCommit, bounded
 
 if TYPE_CHECKING:
-    from .lifecycle import Turn
+    from .turn_state import Turn
 
 logger = logging.getLogger(__name__)
 
 SAVE_INTERVAL = 1.0  # Partial text reaches the database about once a second.
-# The longest one loop waits for one database step; past it the step counts as failed
-# (and is tried again on the next round): a lock held for minutes holds up no loop.
-STEP_TIMEOUT = 30.0
-# How long the sweep waits for the process holding an expired lease to say it is alive.
-ALIVE_WAIT = 2.0
-
-
-async def bounded(awaitable):
-    """`awaitable`, given up after STEP_TIMEOUT. (asyncio.timeout, not wait_for: on Python
-    3.11 wait_for can swallow a cancellation that comes as its awaitable ends, and a loop
-    cancelled so would never stop.)"""
-    async with asyncio.timeout(STEP_TIMEOUT):
-        return await awaitable
 
 
 def lease_interval() -> float:
     """How often leases are renewed: a few times within each lease."""
     return min(SAVE_INTERVAL, settings.CHAT_TURN_LEASE_SECONDS / 4)
-
-
-def control_group(conversation_id: int) -> str:
-    """The channel-layer group of the process running a conversation's turn (if any)."""
-    return f"turn.{conversation_id}"
 
 
 class Runtime:
@@ -249,49 +230,8 @@ class Runtime:
     # ---- the sweep ---------------------------------------------------------------------
 
     async def sweep_now(self) -> None:
-        """Interrupt replies whose process is gone, and tell their watchers.
-
-        A lease that expired is not proof: its process may be alive and waiting on the
-        database (a lock longer than a lease). This process never sweeps a turn it runs,
-        and asks the process named in any other expired lease first; only turns nobody
-        answers for are interrupted.
-        """
-        try:
-            expired = await db(running_turns.turns_expired)()
-            ours = {cid for cid, owner in expired if owner == self.process_id and cid in self.turns}
-            elsewhere = [cid for cid, owner in expired if owner != self.process_id]
-            alive = await self._alive_elsewhere(elsewhere)
-            gone = [cid for cid, _ in expired if cid not in ours and cid not in alive]
-            interrupted = await bounded(db(running_turns.turns_sweep)(conversation_ids=gone))
-        except Exception:
-            logger.exception("Sweeping abandoned replies failed")
-            return
-        for message in interrupted:
-            logger.info("Reply %s was abandoned by its server process", message.pk)
-            cid = message.conversation_id
-            frame = await rendering.rendered(outbound.message_completed, cid, message)
-            await broadcast.publish(cid, frame)
-
-    async def _alive_elsewhere(self, conversation_ids: list[int]) -> set[int]:
-        """Which of these conversations' turns another process says it runs (ALIVE_WAIT)."""
-        if not conversation_ids:
-            return set()
-        layer = get_channel_layer()
-        channel = await self.control_channel()
-        asked = {cid: self.loop.create_future() for cid in conversation_ids}
-        self._alive.update(asked)
-        try:
-            for cid in conversation_ids:
-                await layer.group_send(
-                    control_group(cid),
-                    {"type": "turn.alive", "conversation": cid, "reply_to": channel},
-                )
-            await asyncio.wait(asked.values(), timeout=ALIVE_WAIT)
-        finally:
-            for cid, future in asked.items():
-                if self._alive.get(cid) is future:
-                    del self._alive[cid]
-        return {cid for cid, future in asked.items() if future.done()}
+        """Interrupt replies whose process is gone, and tell their watchers (chat/sweep.py)."""
+        await sweep.sweep_now(self)
 
     async def _sweep_loop(self) -> None:
         # At start-up too: a process that starts interrupts only turns whose lease expired.

@@ -32,7 +32,7 @@ from . import broadcast, outbound
 from .assembly import ReplyPlan
 
 if TYPE_CHECKING:
-    from .lifecycle import Turn
+    from .turn_state import Turn
 from ..turns import running as running_turns
 
 logger = logging.getLogger(__name__)
