@@ -64,3 +64,18 @@ async def wait_idle(conversation_id: int) -> None:
 
 def by_type(frames, kind):
     return [f for f in frames if f["type"] == kind]
+
+
+async def eventually(check, *, timeout: float = 10.0, interval: float = 0.02, what: str = ""):
+    """Poll `check` (a function, or a coroutine function) until it returns something true,
+    within `timeout` seconds; return that. Waits for work without guessing how long it takes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        assert loop.time() < deadline, f"not within {timeout:g} s: {what or check}"
+        await asyncio.sleep(interval)

@@ -11,7 +11,15 @@ from django.db import connection
 from conversations.chat import lifecycle
 from conversations.models import Conversation, Message
 from tests.fake_upstream import text_stream
-from tests.helpers import by_type, full_turn, open_socket, receive_until, send_frame, wait_idle
+from tests.helpers import (
+    by_type,
+    eventually,
+    full_turn,
+    open_socket,
+    receive_until,
+    send_frame,
+    wait_idle,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -66,7 +74,7 @@ async def test_a_stop_before_the_turn_has_run_ends_it_stopped(connect, user, fak
 
 
 async def test_a_failing_database_at_the_end_keeps_the_text_and_tells_everyone(
-    connect, user, fake_upstream
+    connect, user, fake_upstream, caplog
 ):
     ws = await open_socket(connect, user)
     conversation = await first_conversation(ws, fake_upstream)
@@ -77,7 +85,8 @@ async def test_a_failing_database_at_the_end_keeps_the_text_and_tells_everyone(
     async with sqlite_trigger(FAIL_FINISH):
         await ws.send_json_to(send_frame(content="More", client_id="c2", conversation=conversation))
         await receive_until(ws, "message.delta")
-        await asyncio.sleep(0.6)  # The finish is failing and being retried now.
+        # The finish fails, and is tried again once the database is back.
+        await eventually(lambda: "Saving the end of reply" in caplog.text, what="a failed finish")
     frames = await receive_until(watcher, "message.completed", timeout=15)
     await wait_idle(conversation)
     assert frames[-1]["message"]["status"] == "complete"

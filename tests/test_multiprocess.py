@@ -5,14 +5,15 @@ is set (the suite's PostgreSQL + Redis run); the in-memory channel layer cannot 
 processes.
 """
 
-import asyncio
 import os
 
 import pytest
 from channels.db import database_sync_to_async as db
 from django.conf import settings
 
+from conversations.models import Message
 from tests.fake_upstream import FakeUpstream, Reply, chunk, sse, text_stream
+from tests.helpers import eventually
 from tests.live_server import Socket, session_cookie, start_server
 
 pytestmark = [
@@ -77,6 +78,11 @@ async def cookie(django_user_model):
     return await db(session_cookie)(user)
 
 
+async def saved_text(message_id: int) -> str:
+    """A message's text as the database has it now."""
+    return await db(lambda: Message.objects.get(pk=message_id).content)()
+
+
 def slow_reply(pieces: int = 60, delay: float = 0.05) -> Reply:
     return text_stream(*[f"w{i} " for i in range(pieces)], delay=delay)
 
@@ -99,7 +105,7 @@ async def test_a_watcher_on_another_process_gets_every_character_in_order(
     upstream.script(slow_reply())
     writer = await Socket.open(a, cookie)
     conversation, reply = await start_reply(writer)
-    await asyncio.sleep(0.6)  # Part of the reply has streamed (and been saved) by now.
+    await eventually(lambda: saved_text(reply), what="part of the reply saved")
     watcher = await Socket.open(b, cookie)
     await watcher.send({"type": "conversation.open", "conversation": conversation})
     state = await watcher.until("conversation.state")
@@ -152,7 +158,11 @@ async def test_a_killed_process_reply_is_interrupted_by_the_others(servers, upst
     watcher = await Socket.open(b, cookie)
     await watcher.send({"type": "conversation.open", "conversation": conversation})
     await watcher.until("conversation.state")
-    await asyncio.sleep(1.2)  # The text so far reaches the database.
+
+    async def half_saved() -> bool:
+        return await saved_text(reply) == "half"
+
+    await eventually(half_saved, what="the text so far saved")
     doomed.kill()
     frames = await watcher.until("message.completed", timeout=LEASE + SWEEP + 10)
     message = frames[-1]["message"]
