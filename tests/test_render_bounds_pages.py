@@ -107,6 +107,7 @@ def test_a_transcript_of_megabyte_replies_is_paged_by_bytes(client, reviewer, us
 MAKE_CONVERSATIONS = """
 from django.contrib.auth import get_user_model
 from conversations import services
+from tests import factories
 from tests.render_samples import math_reply
 owner = get_user_model().objects.get(username="memory")
 ids = []
