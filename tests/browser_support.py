@@ -104,12 +104,13 @@ def seed_conversation(site, username: str, *, pairs: int, title: str, long: bool
 import json
 from django.contrib.auth import get_user_model
 from conversations import services
+from tests import factories
 user = get_user_model().objects.get(username={username!r})
 conversation = services.conversation_create(owner=user, persona=None, model="", title={title!r})
 parent = None
 for i in range({pairs}):
-    parent = services.message_append(conversation=conversation, role="user", content=f"Message {{2 * i}} {filler}", parent=parent)
-    parent = services.message_append(conversation=conversation, role="assistant", content=f"Message {{2 * i + 1}} {filler}", parent=parent)
+    parent = factories.message_append(conversation=conversation, role="user", content=f"Message {{2 * i}} {filler}", parent=parent)
+    parent = factories.message_append(conversation=conversation, role="assistant", content=f"Message {{2 * i + 1}} {filler}", parent=parent)
 print(json.dumps(conversation.pk))
 """,
     )

@@ -36,7 +36,7 @@ def seed(site, code: str) -> object:
     printed is JSON, returned."""
     prelude = (
         "import json\nfrom django.contrib.auth import get_user_model\n"
-        "from conversations import services\n"
+        "from conversations import services\nfrom tests import factories\n"
         "user = get_user_model().objects.get(username='tester')\n"
     )
     return django(site, prelude + code)
@@ -198,13 +198,13 @@ SEARCH_SEED = """
 from conversations.models import Conversation
 for i in range(23):
     c = services.conversation_create(owner=user, persona=None, model="test-model", title=f"Zoo trip {i}")
-    services.message_append(conversation=c, role="user", content=f"We saw a zebra and {i} lions", parent=None)
+    factories.message_append(conversation=c, role="user", content=f"We saw a zebra and {i} lions", parent=None)
 deep = services.conversation_create(owner=user, persona=None, model="test-model", title="Long safari")
 parent = None
 target = None
 for i in range(130):
     text = "The okapi is a shy zebra cousin" if i == 2 else f"Filler message {i}"
-    parent = services.message_append(conversation=deep, role="user" if i % 2 == 0 else "assistant", content=text, parent=parent)
+    parent = factories.message_append(conversation=deep, role="user" if i % 2 == 0 else "assistant", content=text, parent=parent)
     if i == 2:
         target = parent.pk
 print(json.dumps({"deep": deep.pk, "target": target}))
@@ -439,9 +439,9 @@ def test_the_skip_link_goes_to_the_main_content(site, browser):
 
 VERSION_SEED = """
 c = services.conversation_create(owner=user, persona=None, model="test-model", title="Marsupials")
-q = services.message_append(conversation=c, role="user", content="Name a marsupial", parent=None)
-old = services.message_append(conversation=c, role="assistant", content="The quokka smiles.", parent=q)
-services.message_append(conversation=c, role="assistant", content="The wombat digs.", parent=q)
+q = factories.message_append(conversation=c, role="user", content="Name a marsupial", parent=None)
+old = factories.message_append(conversation=c, role="assistant", content="The quokka smiles.", parent=q)
+factories.message_append(conversation=c, role="assistant", content="The wombat digs.", parent=q)
 print(json.dumps({"conversation": c.pk, "old": old.pk}))
 """
 

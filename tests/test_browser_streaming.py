@@ -100,12 +100,13 @@ SEED = """
 import json
 from django.contrib.auth import get_user_model
 from conversations import services
+from tests import factories
 user = get_user_model().objects.get(username="tester")
 conversation = services.conversation_create(owner=user, persona=None, model="test-model", title="Big")
 parent = None
 for i in range(25):
-    parent = services.message_append(conversation=conversation, role="user", content=f"Question {i}", parent=parent)
-    parent = services.message_append(conversation=conversation, role="assistant", content=f"Answer {i}. " + "Long text here. " * 2500, parent=parent)
+    parent = factories.message_append(conversation=conversation, role="user", content=f"Question {i}", parent=parent)
+    parent = factories.message_append(conversation=conversation, role="assistant", content=f"Answer {i}. " + "Long text here. " * 2500, parent=parent)
 print(json.dumps(conversation.pk))
 """
 
@@ -136,11 +137,12 @@ COSTLY = """
 import json
 from django.contrib.auth import get_user_model
 from conversations import services
+from tests import factories
 user = get_user_model().objects.get(username="tester")
 conversation = services.conversation_create(owner=user, persona=None, model="test-model", title="Costly")
-asked = services.message_append(conversation=conversation, role="user", content="Formulas", parent=None)
+asked = factories.message_append(conversation=conversation, role="user", content="Formulas", parent=None)
 text = "Lines kept:\\n" + "$x$ " * 12000 + "\\n<b>not bold</b> " + "averyveryverylongword" * 40
-services.message_append(conversation=conversation, role="assistant", content=text, parent=asked)
+factories.message_append(conversation=conversation, role="assistant", content=text, parent=asked)
 print(json.dumps(conversation.pk))
 """
 
