@@ -26,6 +26,7 @@ from ..provider.availability import ModelPolicy
 from . import broadcast, generation, outbound, runtime
 from .assembly import TurnOptions
 from .blocks import BlockSplitter
+from .frames.process import ChatSnapshot, TurnSnapshot, TurnStop
 from .text import TextBuffer
 
 logger = logging.getLogger(__name__)
@@ -140,21 +141,22 @@ class Turn:
         else:
             self.waiting = Wait(state, since=now, until=now + seconds, reason=reason)
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> ChatSnapshot:
         """The current reply as the frames so far have shown it: text, finished blocks, seq,
         and what it waits for, if its watchers were told."""
         waiting = self.waiting
-        return {
-            "message": self.message_id,
-            "content": self.content.text()[: self.sent_content],
-            "reasoning": self.reasoning.text()[: self.sent_reasoning],
-            "seq": self.seq,
-            "stable": self.blocks.stable if self.blocks else 0,
-            "html": "".join(self.blocks_html),
-            "waiting": waiting.shown(self.process.loop.time())
+        return ChatSnapshot(
+            conversation=self.conversation_id,
+            message=self.message_id,
+            content=self.content.text()[: self.sent_content],
+            reasoning=self.reasoning.text()[: self.sent_reasoning],
+            seq=self.seq,
+            stable=self.blocks.stable if self.blocks else 0,
+            html="".join(self.blocks_html),
+            waiting=waiting.shown(self.process.loop.time())
             if waiting is not None and waiting.sent
             else None,
-        }
+        )
 
     def take_progress(self) -> turn_services.Progress | None:
         """The current reply's unsaved text (and record), marked saved; None if nothing new."""
@@ -324,7 +326,7 @@ async def _announce(started: generation.Started, turn: Turn) -> None:
         await broadcast.publish(
             conversation.pk,
             outbound.message_continued(
-                conversation.pk, begun.reply, html=snapshot["html"], stable=snapshot["stable"]
+                conversation.pk, begun.reply, html=snapshot.html, stable=snapshot.stable
             ),
         )
         return
@@ -404,7 +406,7 @@ async def stop(conversation_id: int) -> None:
         return
     await get_channel_layer().group_send(
         runtime.control_group(conversation_id),
-        {"type": "turn.stop", "conversation": conversation_id},
+        TurnStop.build(conversation=conversation_id),
     )
 
 
@@ -419,5 +421,5 @@ async def request_snapshot(conversation_id: int, reply_to: str) -> None:
     """Ask the process running a conversation's turn for its reply so far (`chat.snapshot`)."""
     await get_channel_layer().group_send(
         runtime.control_group(conversation_id),
-        {"type": "turn.snapshot", "conversation": conversation_id, "reply_to": reply_to},
+        TurnSnapshot.build(conversation=conversation_id, reply_to=reply_to),
     )

@@ -18,6 +18,8 @@ from ..models import Conversation, Message
 from ..provider import availability
 from ..review import selectors as review_selectors
 from . import lifecycle, outbound
+from .frames import server
+from .frames.process import ChatSnapshot
 
 
 def owned_conversation(user: AbstractBaseUser, conversation_id: int) -> Conversation:
@@ -69,21 +71,22 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
     return PageRows(branch, siblings, feedback, has_more)
 
 
-def page_of(rows: PageRows) -> tuple[list[dict], bool]:
+def page_of(rows: PageRows) -> tuple[list[server.Message], bool]:
     """The page's messages as frames carry them, newest last, and whether there are more.
 
     No more than CHAT_PAGE_BYTES of frame (but for the newest message, whatever its
     size): a conversation of long answers opens as fast as one of short ones, and the
     rest comes page by page. Renders, never queries.
     """
-    page: list[dict] = []
+    page: list[server.Message] = []
     has_more = rows.has_more
     budget = settings.CHAT_PAGE_BYTES
     for message in reversed(rows.branch):
-        data = outbound.message_data(message)
-        data["siblings"] = rows.siblings[message.pk]
-        if message.role == Message.Role.ASSISTANT:
-            data["feedback"] = rows.feedback.get(message.pk)  # The user's own rating, or None.
+        data = outbound.message_model(
+            message,
+            siblings=rows.siblings[message.pk],
+            feedback=rows.feedback.get(message.pk),  # The user's own rating, or None.
+        )
         budget -= outbound.frame_size(data)
         if page and budget < 0:
             has_more = True
@@ -94,33 +97,36 @@ def page_of(rows: PageRows) -> tuple[list[dict], bool]:
 
 
 def message_page(conversation: Conversation, *, leaf_id: int | None) -> tuple[list[dict], bool]:
-    """The newest page of the branch ending at `leaf_id`, with its versions (page_of)."""
-    return page_of(page_rows(conversation, leaf_id=leaf_id))
+    """The newest page of the branch ending at `leaf_id`, with its versions (page_of), as
+    frames carry it."""
+    page, has_more = page_of(page_rows(conversation, leaf_id=leaf_id))
+    return [message.model_dump() for message in page], has_more
 
 
-async def rendered_page(rows: PageRows) -> tuple[list[dict], bool]:
+async def rendered_page(rows: PageRows) -> tuple[list[server.Message], bool]:
     """page_of, on a rendering thread."""
     return await rendering.rendered(page_of, rows)
 
 
-def _state_rows(user: AbstractBaseUser, conversation_id: int) -> tuple[dict, PageRows]:
-    """A `conversation.state` frame without its messages, and the rows of its page."""
+def _state_rows(
+    user: AbstractBaseUser, conversation_id: int
+) -> tuple[server.ConversationFields, bool, PageRows]:
+    """What a `conversation.state` frame says of the conversation, whether its model may
+    still be used, and the rows of its page."""
     conversation = owned_conversation(user, conversation_id)
     rows = page_rows(conversation, leaf_id=conversation.current_leaf_id)
     model = conversation.model or (conversation.persona.model if conversation.persona else "")
-    frame = outbound.conversation_state(
-        conversation,
-        [],
-        model_available=availability.policy().usable(model or settings.LLM_DEFAULT_MODEL),
-    )
-    return frame, rows
+    available = availability.policy().usable(model or settings.LLM_DEFAULT_MODEL)
+    return outbound.conversation_fields(conversation), available, rows
 
 
 async def state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
     """A `conversation.state` frame from the database: the newest page of the active branch."""
-    frame, rows = await db(_state_rows)(user, conversation_id)
-    frame["messages"], frame["has_more"] = await rendered_page(rows)
-    return frame
+    fields, available, rows = await db(_state_rows)(user, conversation_id)
+    messages, has_more = await rendered_page(rows)
+    return outbound.conversation_state(
+        fields, messages, has_more=has_more, model_available=available
+    )
 
 
 def streaming_message(frame: dict) -> dict | None:
@@ -128,23 +134,22 @@ def streaming_message(frame: dict) -> dict | None:
     return next((m for m in frame["messages"] if m["status"] == "streaming"), None)
 
 
-def apply_snapshot(frame: dict, snapshot: dict) -> None:
+def apply_snapshot(frame: dict, snapshot: ChatSnapshot | None) -> None:
     """Show a streaming reply as its turn's frames have: the text so far and its seq.
 
     The saved text can be up to a second old; the snapshot lines up exactly with the
-    deltas that follow it (those with a higher seq).
+    deltas that follow it (those with a higher seq). With no snapshot (its process did
+    not answer) the saved text cannot be lined up with them: its seq is null.
     """
-    for message in frame["messages"]:
-        if message["id"] == snapshot["message"]:
-            message |= {
-                "content": snapshot["content"],
-                "reasoning": snapshot["reasoning"],
-                "seq": snapshot["seq"],
-                "html": snapshot["html"],
-                "stable": snapshot["stable"],
-            }
-            if snapshot.get("waiting"):
-                message["waiting"] = snapshot["waiting"]
+    messages = frame["messages"]
+    for index, message in enumerate(messages):
+        if snapshot is None and message["status"] == "streaming":
+            messages[index] = outbound.message_as_of(message, seq=None)
+        elif snapshot is not None and message["id"] == snapshot.message:
+            changes = snapshot.model_dump(include={"content", "reasoning", "seq", "html", "stable"})
+            if snapshot.waiting is not None:
+                changes["waiting"] = snapshot.waiting
+            messages[index] = outbound.message_as_of(message, **changes)
 
 
 async def conversation_state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
