@@ -73,6 +73,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_imports.py
 	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_markdown.py
+	$(BIN)/python bench/bench_frames.py
 	@if [ -x "$(CHROMIUM)" ]; then CHROMIUM_PATH="$(CHROMIUM)" $(BIN)/python bench/bench_browser.py; \
 	else echo "Chromium is missing at $(CHROMIUM): the chat page's benchmark did not run."; fi
 	$(BIN)/python bench/bench_concurrency.py

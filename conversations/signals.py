@@ -18,7 +18,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from .chat import broadcast, runtime
-from .chat.session_watch import SESSION_CHECK, SESSION_ENDED
+from .chat.frames.process import HubFrame, SessionCheck, SessionEnded
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ async def _announce(user_id: int, event: dict) -> None:
     elif settings.REDIS_URL:
         group = broadcast.user_group_name(user_id)
         await get_channel_layer().group_send(
-            group, {"type": "hub.frame", "group": group, "origin": "", "frame": event}
+            group, HubFrame.build(group=group, origin="", frame=event)
         )
 
 
@@ -50,7 +50,7 @@ def session_logged_out(sender, request, user, **kwargs) -> None:
     """Close the sockets of the session being logged out (before Django flushes it)."""
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if user is not None and session_key:
-        publish(user.pk, {"type": SESSION_ENDED, "session_key": session_key})
+        publish(user.pk, SessionEnded.build(session_key=session_key))
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL)
@@ -72,10 +72,10 @@ def user_changed(sender, instance, **kwargs) -> None:
     if getattr(instance, "_ends_sessions", False):
         instance._ends_sessions = False
         user_id = instance.pk
-        transaction.on_commit(lambda: publish(user_id, {"type": SESSION_CHECK}))
+        transaction.on_commit(lambda: publish(user_id, SessionCheck.build()))
 
 
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)
 def user_deleted(sender, instance, **kwargs) -> None:
     user_id = instance.pk
-    transaction.on_commit(lambda: publish(user_id, {"type": SESSION_CHECK}))
+    transaction.on_commit(lambda: publish(user_id, SessionCheck.build()))

@@ -18,6 +18,7 @@ from conversations.review import stats as review_stats
 from conversations.tools import registry
 from tests import live_server
 from tests.fake_upstream import FakeUpstream
+from tests.helpers import ProtocolCommunicator
 
 API_KEY = "sk-test-secret-key-123"
 SERVER_LOG_TAIL = 8000  # Characters of each server log shown with a failed test.
@@ -173,7 +174,7 @@ async def connect():
         if user is not None:
             cookie = await database_sync_to_async(session_cookie)(user)
             headers.append((b"cookie", cookie.encode()))
-        communicator = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+        communicator = ProtocolCommunicator(application, "/ws/chat/", headers=headers)
         opened.append(communicator)
         return communicator
 

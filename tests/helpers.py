@@ -3,7 +3,26 @@
 import asyncio
 import json
 
-from conversations.chat import lifecycle
+from channels.testing import WebsocketCommunicator
+
+from conversations.chat import frames, lifecycle
+
+
+def check_frame(frame: object) -> dict:
+    """A frame the server sent, held to the protocol: one of frames.SERVER, every field as
+    its model declares it and none it does not (pydantic's error says which is wrong)."""
+    frames.SERVER_FRAME.validate_python(frame)
+    return frame
+
+
+class ProtocolCommunicator(WebsocketCommunicator):
+    """A websocket client that checks every text frame it receives (check_frame)."""
+
+    async def receive_from(self, timeout: float = 1):
+        data = await super().receive_from(timeout)
+        if isinstance(data, str):
+            check_frame(json.loads(data))
+        return data
 
 
 async def receive_frame(communicator, *, timeout: float = 5.0) -> dict:
@@ -17,7 +36,7 @@ async def receive_frame(communicator, *, timeout: float = 5.0) -> dict:
             parts = [None] * frame["count"]
         parts[frame["index"]] = frame["data"]
         if all(part is not None for part in parts):
-            return json.loads("".join(parts))
+            return check_frame(json.loads("".join(parts)))
 
 
 async def receive_until(

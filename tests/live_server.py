@@ -16,6 +16,8 @@ import websockets
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from tests.helpers import check_frame
+
 ROOT = Path(__file__).resolve().parent.parent
 # The server as deployed: daphne, with request bodies capped before they are read.
 SERVER_COMMAND = [sys.executable, "-m", "conversations.web.server"]
@@ -153,14 +155,14 @@ class Socket:
         import asyncio
 
         while True:
-            frame = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+            frame = check_frame(json.loads(await asyncio.wait_for(self.connection.recv(), timeout)))
             if frame["type"] != "frame.part":
                 return frame
             parts = self._parts.setdefault(frame["id"], [None] * frame["count"])
             parts[frame["index"]] = frame["data"]
             if all(part is not None for part in parts):
                 del self._parts[frame["id"]]
-                return json.loads("".join(parts))
+                return check_frame(json.loads("".join(parts)))
 
     async def until(self, kind: str, timeout: float = 10, **match) -> list[dict]:
         """Frames up to and including the first of this type matching `match`."""

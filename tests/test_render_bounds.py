@@ -11,7 +11,7 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from conversations import selectors, services
-from conversations.rendering import markdown as rendering
+from conversations.rendering import markdown
 from conversations.rendering.budget import (
     PLAIN_NOTE,
     RENDER_CACHE_BYTES,
@@ -80,7 +80,7 @@ def test_each_limit_of_the_budget_stops_a_rendering():
 
 
 def test_the_render_cache_keeps_to_its_bytes():
-    cache = rendering.render_cache
+    cache = markdown.render_cache
     cache.clear()
     # Texts past RENDER_MAX_CHARS are not parsed, so these cost little to render; each
     # with its HTML is some 4 MB, and twenty-four of them twice the cache's budget.

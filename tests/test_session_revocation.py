@@ -14,7 +14,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from conversations.models import Message
-from tests.helpers import send_frame
+from tests.helpers import ProtocolCommunicator, send_frame
 from tests.live_server import Socket, start_server
 from tests.live_server import session_cookie as live_session_cookie
 
@@ -43,7 +43,7 @@ async def socket_for(client: Client) -> WebsocketCommunicator:
         (b"host", b"localhost"),
         (b"cookie", cookie.encode()),
     ]
-    ws = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+    ws = ProtocolCommunicator(application, "/ws/chat/", headers=headers)
     connected, _ = await ws.connect()
     assert connected
     return ws

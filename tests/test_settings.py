@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async as db
 from django.test import Client
 
 from conversations import services
-from conversations.accounts import services as user_services
+from conversations.accounts import services as account_services
 from conversations.accounts.models import UserSettings
 from conversations.models import Conversation, Message
 from conversations.personas.models import Persona
@@ -122,7 +122,7 @@ async def test_custom_instructions_go_into_every_system_prompt_and_the_record(
     connect, user, fake_upstream
 ):
     persona = await db(Persona.objects.create)(name="Tutor", system_prompt="You teach maths.")
-    await db(user_services.user_settings_update)(
+    await db(account_services.user_settings_update)(
         user=user, custom_instructions="  Answer in French.  "
     )
     fake_upstream.script(text_stream("Bonjour"), text_stream("Salut"))
@@ -144,7 +144,7 @@ async def test_custom_instructions_go_into_every_system_prompt_and_the_record(
 
 @pytest.mark.django_db
 def test_export_shows_the_instructions_the_next_turn_would_send(client, user):
-    user_services.user_settings_update(user=user, custom_instructions="Be brief.")
+    account_services.user_settings_update(user=user, custom_instructions="Be brief.")
     conversation = services.conversation_create(owner=user, persona=None, model="m")
     factories.message_append(conversation=conversation, role="user", content="Q", parent=None)
     client.force_login(user)
@@ -232,7 +232,7 @@ def test_delete_account_needs_the_password_and_a_tick_then_removes_everything(
     )
     Feedback.objects.create(conversation=conversation, message=reply, user=user, rating="up")
     DatasetOptOut.objects.create(user=user)
-    user_services.user_settings_update(user=user, theme="dark", custom_instructions="x")
+    account_services.user_settings_update(user=user, theme="dark", custom_instructions="x")
     theirs = services.conversation_create(owner=other_user, persona=None, model="m")
     factories.message_append(conversation=theirs, role="user", content="keep", parent=None)
     client.force_login(user)

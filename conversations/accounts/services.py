@@ -13,7 +13,7 @@ from ..hosts import is_loopback
 from ..models import Conversation
 from ..services import conversation_delete
 from . import selectors as account_selectors
-from . import signup as accounts
+from . import signup
 from .models import Invite, SetupToken, UserSettings, invite_expiry
 
 SETTINGS_FIELDS = (
@@ -94,12 +94,12 @@ def user_create(
 
 def setup_token_issue() -> str:
     """A new one-time token for the first account; any earlier one stops working."""
-    token = accounts.new_secret()
+    token = signup.new_secret()
     with transaction.atomic():
         SetupToken.objects.all().delete()
         SetupToken.objects.create(
-            token_hash=accounts.secret_hash(token),
-            expires_at=timezone.now() + accounts.SETUP_TOKEN_TTL,
+            token_hash=signup.secret_hash(token),
+            expires_at=timezone.now() + signup.SETUP_TOKEN_TTL,
         )
     return token
 
@@ -110,7 +110,7 @@ def setup_token_consume(token: str) -> bool:
         return False
     # A delete is atomic: of two sign-ups racing with the same token, one deletes it.
     deleted, _ = SetupToken.objects.filter(
-        token_hash=accounts.secret_hash(token), expires_at__gt=timezone.now()
+        token_hash=signup.secret_hash(token), expires_at__gt=timezone.now()
     ).delete()
     return deleted > 0
 
@@ -122,9 +122,9 @@ def invite_create(
     expires_at: datetime | None = None,
 ) -> tuple[Invite, str]:
     """A single-use sign-up invite; returns it and its code, which is not stored."""
-    code = accounts.new_secret()
+    code = signup.new_secret()
     invite = Invite.objects.create(
-        code_hash=accounts.secret_hash(code),
+        code_hash=signup.secret_hash(code),
         note=note,
         created_by=created_by,
         expires_at=expires_at or invite_expiry(),
@@ -136,7 +136,7 @@ def _invite_consume(code: str, user: AbstractBaseUser) -> bool:
     if not code:
         return False
     used = Invite.objects.filter(
-        code_hash=accounts.secret_hash(code), used_at__isnull=True, expires_at__gt=timezone.now()
+        code_hash=signup.secret_hash(code), used_at__isnull=True, expires_at__gt=timezone.now()
     ).update(used_at=timezone.now(), used_by=user)
     return used == 1
 
@@ -159,7 +159,7 @@ def startup_notice(*, bind_host: str, url: str) -> str:
         f"No accounts yet: the first account signed up at {signup} becomes the administrator "
         "of this site (a superuser). The sign-up page asks for this one-time\n"
         f"  setup token: {token}\n"
-        f"It works once, within {accounts.SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours. "
+        f"It works once, within {signup.SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours. "
         "`python manage.py setup_token` makes a new one; `python manage.py createsuperuser` "
         "makes the administrator without it."
     )

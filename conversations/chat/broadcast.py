@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Protocol
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from .frames.process import HubFrame
+
 if TYPE_CHECKING:
     from .runtime import Runtime
 
@@ -254,20 +256,15 @@ class Hub:
         try:
             await get_channel_layer().group_send(
                 group,
-                {
-                    "type": "hub.frame",
-                    "group": group,
-                    "origin": self.runtime.process_id,
-                    "frame": frame,
-                },
+                HubFrame.build(group=group, origin=self.runtime.process_id, frame=frame),
             )
         except Exception:
             logger.exception("Could not send a frame to the other processes (%s)", group)
 
-    async def on_remote(self, message: dict) -> None:
+    async def on_remote(self, message: HubFrame) -> None:
         """A frame another process published, for this process's sockets."""
-        if message.get("origin") != self.runtime.process_id:
-            await self._deliver(message["group"], message["frame"])
+        if message.origin != self.runtime.process_id:
+            await self._deliver(message.group, message.frame)
 
     async def _deliver(self, group: str, frame: dict) -> None:
         for socket in list(self.sockets.get(group, ())):

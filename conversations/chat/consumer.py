@@ -6,12 +6,14 @@ import logging
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from pydantic import ValidationError
 
 from ..errors import TurnRefused
 from . import (
     broadcast,
     conversation_actions,
     failure_log,
+    frames,
     inbound,
     lifecycle,
     outbound,
@@ -19,6 +21,7 @@ from . import (
     runtime,
     turns,
 )
+from .frames.process import ChatSnapshot
 from .session_watch import SESSION_EVENTS, UNAUTHENTICATED, SessionWatch
 from .socket_limits import TOO_MANY, SocketLimits
 
@@ -118,7 +121,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             kind, payload = inbound.parse(content)
             client_id = getattr(payload, "client_id", None)
             await self.limits.check(kind)
-            await self.HANDLERS[kind](self, payload)
+            await getattr(self, frames.CLIENT[kind].handler)(payload)
         except inbound.FrameError as exc:
             await self.send_json(outbound.error(exc.code, exc.message, client_id=exc.client_id))
         except TurnRefused as exc:
@@ -127,7 +130,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
         except Exception as exc:  # noqa: BLE001 - one bad frame must not close the socket
             kind = content.get("type") if isinstance(content, dict) else None
-            kind = kind if kind in self.HANDLERS else "(unknown type)"
+            kind = kind if kind in frames.CLIENT else "(unknown type)"
             error_id = failure_log.log_failure(logger, f"Frame {kind}", exc)
             await self.send_json(
                 outbound.error(
@@ -203,19 +206,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_snapshot(self, event: dict) -> None:
         """Another process's reply so far, for a conversation this socket is opening."""
-        await self._snapshot_arrived(event["conversation"], event)
+        try:
+            snapshot = ChatSnapshot.model_validate(event)
+        except ValidationError:  # The opening's timeout sends the saved text instead.
+            logger.warning("Dropped a snapshot of another shape")
+            return
+        await self._snapshot_arrived(snapshot.conversation, snapshot)
 
-    async def _snapshot_arrived(self, conversation_id: int, snapshot: dict | None) -> None:
+    async def _snapshot_arrived(self, conversation_id: int, snapshot: ChatSnapshot | None) -> None:
         held = self.holding.get(conversation_id)
         if held is None or held["state"] is None:
             return
         state = held["state"]
-        streaming = pages.streaming_message(state)
-        if snapshot is not None and snapshot["message"] == streaming["id"]:
-            pages.apply_snapshot(state, snapshot)
-        else:
-            streaming["seq"] = None  # Unknown: the page waits for message.completed.
-        await self._release(conversation_id, state, seq=streaming["seq"])
+        if snapshot is not None and snapshot.message != pages.streaming_message(state)["id"]:
+            snapshot = None  # Another reply's: no use.
+        # Without one the seq is null: the page waits for message.completed.
+        pages.apply_snapshot(state, snapshot)
+        await self._release(conversation_id, state, seq=pages.streaming_message(state)["seq"])
 
     async def _release(self, conversation_id: int, state: dict, *, seq: int | None) -> None:
         """Send an opening's state, then the frames that came meanwhile, in order.
@@ -326,19 +333,3 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.base_send({"type": "websocket.send", "text": part, "continues": index > 0})
         if close:
             await self.close()
-
-    HANDLERS = {
-        "chat.send": chat_send,
-        "chat.edit": chat_send,
-        "chat.switch": chat_switch,
-        "conversation.history": conversation_history,
-        "conversation.rename": conversation_rename,
-        "conversation.pin": conversation_flags,
-        "conversation.archive": conversation_flags,
-        "conversation.delete": conversation_delete,
-        "chat.stop": chat_stop,
-        "chat.regenerate": chat_regenerate,
-        "chat.continue": chat_continue,
-        "conversation.settings": conversation_settings,
-        "conversation.open": conversation_open,
-    }

@@ -1,16 +1,19 @@
-"""The websocket protocol's client frames, every one parsed and checked here field by field
-(see docs/protocol.md)."""
+"""The websocket protocol's client frames: decoded here (size, nesting, text), checked
+against their models (frames/client.py, found by type in frames.CLIENT), and turned into
+what their handlers take (see docs/protocol.md)."""
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from pydantic import BaseModel, ValidationError
 
 from ..services import SettingsChange
 from ..tools import registry
-from .assembly import TOOL_CHOICES, TurnOptions
+from . import frames
+from .assembly import TurnOptions
+from .frames import client
 
 
 class FrameError(Exception):
@@ -132,145 +135,69 @@ def _has_surrogate(value: object) -> bool:
     return False
 
 
-def _options(frame: dict, client_id: str | None = None) -> TurnOptions:
-    """The optional per-message `tools` and `tool_choice`."""
-    tools = frame.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
-            raise FrameError("'tools' must be a list of tool names.", client_id=client_id)
-        unknown = [t for t in tools if t not in registry.REGISTRY]
-        if unknown:
-            raise FrameError(f"Unknown tool '{unknown[0][:50]}'.", client_id=client_id)
-    choice = _field(frame, "tool_choice", str, required=False, client_id=client_id)
-    if choice is not None and choice not in TOOL_CHOICES and choice not in registry.REGISTRY:
-        raise FrameError(
-            "'tool_choice' must be auto, none, required or a tool's name.", client_id=client_id
-        )
-    return TurnOptions(tools=tools, tool_choice=choice)
-
-
-def _field(frame: dict, name: str, kind: type, *, required: bool = True, client_id=None):
-    value = frame.get(name)
-    if value is None:
-        if required:
-            raise FrameError(f"'{name}' is required.", client_id=client_id)
-        return None
-    # bool is an int in Python, never in this protocol.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise FrameError(f"'{name}' must be {_KIND_NAMES[kind]}.", client_id=client_id)
-    return value
-
-
-_KIND_NAMES = {int: "an integer", str: "a string", bool: "true or false"}
-
-# The parameters a conversation may set, with their bounds (as the persona form's).
-_NUMBERS = {
-    "temperature": (0.0, 2.0, float),
-    "top_p": (0.0, 1.0, float),
-    "max_tokens": (1, 1_000_000, int),
-}
-
-
-def _settings(frame: dict, client_id: str | None = None) -> SettingsChange:
-    """The persona, model and parameters a frame sets; only the fields it has are changed.
-
-    `persona: null` means no persona; `model: ""` follows the persona's model again;
-    a parameter's `null` (or an empty `system_prompt`) follows the persona's again.
-    A `model: null` changes nothing, as it always has.
-    """
-
-    def fail(message: str):
-        raise FrameError(message, client_id=client_id)
-
-    given, values = [], {}
-    if "persona" in frame:
-        persona = frame["persona"]
-        if persona is not None and (not isinstance(persona, int) or isinstance(persona, bool)):
-            fail("'persona' must be an integer or null.")
-        given.append("persona")
-        values["persona"] = persona
-    if frame.get("model") is not None:
-        model = frame["model"]
-        if not isinstance(model, str) or len(model) > 200:
-            fail("'model' must be a string of at most 200 characters.")
-        given.append("model")
-        values["model"] = model.strip()
-    for name, (low, high, kind) in _NUMBERS.items():
-        if name not in frame:
-            continue
-        value = frame[name]
-        if value is not None:
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if kind is int and not isinstance(value, int):
-                number = False
-            if not number or not math.isfinite(value) or not low <= value <= high:
-                fail(f"'{name}' must be a number from {low:g} to {high:g}, or null.")
-            value = kind(value)
-        given.append(name)
-        values[name] = value
-    if "system_prompt" in frame:
-        prompt = frame["system_prompt"]
-        if prompt is not None and not isinstance(prompt, str):
-            fail("'system_prompt' must be a string or null.")
-        if prompt and len(prompt) > settings.CHAT_MAX_MESSAGE_CHARS:
-            fail(f"'system_prompt' is longer than {settings.CHAT_MAX_MESSAGE_CHARS:,} characters.")
-        given.append("system_prompt")
-        values["system_prompt"] = prompt if prompt and prompt.strip() else ""
-    return SettingsChange(given=frozenset(given), **values)
+def limits() -> client.Limits:
+    """What the server allows now: the context every client frame is checked in."""
+    return client.Limits(
+        tools=frozenset(registry.REGISTRY), max_chars=settings.CHAT_MAX_MESSAGE_CHARS
+    )
 
 
 def parse(frame: object) -> tuple[str, object]:
-    """Check a decoded frame; return its type and typed payload or raise FrameError."""
+    """Check a decoded frame against its model (frames.CLIENT); return its type and the
+    payload its handler takes, or raise FrameError saying what is wrong."""
     if not isinstance(frame, dict):
         raise FrameError("A frame must be a JSON object.")
     kind = frame.get("type")
-    if kind in ("chat.send", "chat.edit"):
-        client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
-        cid = _field(frame, "client_id", str)
-        if not cid or len(cid) > 100:
-            raise FrameError("'client_id' must be 1 to 100 characters.")
-        editing = kind == "chat.edit"
-        return kind, SendRequest(
-            client_id=cid,
-            conversation=_field(frame, "conversation", int, required=editing, client_id=client_id),
-            content=_field(frame, "content", str, client_id=client_id),
-            change=_settings(frame, client_id),
-            options=_options(frame, client_id),
-            edit=_field(frame, "message", int, client_id=client_id) if editing else None,
-        )
-    if kind == "conversation.settings":
-        return kind, SettingsCommand(_field(frame, "conversation", int), _settings(frame))
-    if kind == "chat.continue":
-        return kind, MessageCommand(
-            _field(frame, "conversation", int), _field(frame, "message", int)
-        )
-    if kind == "conversation.rename":
-        title = _field(frame, "title", str)
-        if not title.strip() or len(title) > 200:
-            raise FrameError("'title' must be 1 to 200 characters.")
-        return kind, RenameCommand(_field(frame, "conversation", int), title)
-    if kind == "conversation.pin":
-        return kind, FlagCommand(
-            _field(frame, "conversation", int), pinned=_field(frame, "pinned", bool)
-        )
-    if kind == "conversation.archive":
-        return kind, FlagCommand(
-            _field(frame, "conversation", int), archived=_field(frame, "archived", bool)
-        )
-    if kind == "conversation.history":
-        return kind, HistoryCommand(
-            _field(frame, "conversation", int), _field(frame, "before", int)
-        )
-    if kind == "chat.switch":
-        return kind, MessageCommand(
-            _field(frame, "conversation", int), _field(frame, "message", int)
-        )
-    if kind in ("chat.stop", "conversation.open", "conversation.delete"):
-        return kind, ConversationCommand(_field(frame, "conversation", int))
-    if kind == "chat.regenerate":
-        return kind, MessageCommand(
-            _field(frame, "conversation", int), _field(frame, "message", int), _options(frame)
-        )
     if not isinstance(kind, str):
         raise FrameError("A frame needs a string 'type'.")
-    raise FrameError(f"Unknown frame type '{kind[:50]}'.")
+    spec = frames.CLIENT.get(kind)
+    if spec is None:
+        raise FrameError(f"Unknown frame type '{kind[:50]}'.")
+    try:
+        checked = spec.model.model_validate(frame, context=limits())
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        # A refused send names its client_id (once that is valid), so the page can match it.
+        client_id = frame.get("client_id") if "client_id" in spec.model.model_fields else None
+        if error["loc"][:1] == ("client_id",) or not isinstance(client_id, str):
+            client_id = None
+        raise FrameError(client.refusal(spec.model, error), client_id=client_id) from None
+    return kind, _payload(checked)
+
+
+def _payload(frame: BaseModel) -> object:
+    """What a frame's handler takes: its fields, with settings and tool choices as the
+    turn takes them."""
+    match frame:
+        case client.ChatSend():  # chat.edit too.
+            return SendRequest(
+                client_id=frame.client_id,
+                conversation=frame.conversation,
+                content=frame.content,
+                change=_change(frame),
+                options=TurnOptions(tools=frame.tools, tool_choice=frame.tool_choice),
+                edit=frame.message if isinstance(frame, client.ChatEdit) else None,
+            )
+        case client.ConversationSettings():
+            return SettingsCommand(frame.conversation, _change(frame))
+        case client.ChatRegenerate():
+            options = TurnOptions(tools=frame.tools, tool_choice=frame.tool_choice)
+            return MessageCommand(frame.conversation, frame.message, options)
+        case client.ChatContinue() | client.ChatSwitch():
+            return MessageCommand(frame.conversation, frame.message)
+        case client.ConversationRename():
+            return RenameCommand(frame.conversation, frame.title)
+        case client.ConversationPin():
+            return FlagCommand(frame.conversation, pinned=frame.pinned)
+        case client.ConversationArchive():
+            return FlagCommand(frame.conversation, archived=frame.archived)
+        case client.ConversationHistoryAsk():
+            return HistoryCommand(frame.conversation, frame.before)
+        case client.ChatStop() | client.ConversationOpen() | client.ConversationDelete():
+            return ConversationCommand(frame.conversation)
+    raise TypeError(f"No payload for {type(frame).__name__}")
+
+
+def _change(frame: BaseModel) -> SettingsChange:
+    given = client.settings_given(frame)
+    return SettingsChange(given=frozenset(given), **given)

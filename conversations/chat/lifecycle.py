@@ -1,7 +1,7 @@
 """The life of a turn: start, stop, snapshot and release, owned in one place.
 
 A turn starts when the transaction that claimed its conversation's lease commits
-(turn_services.turn_begin_*); from that moment one task owns it, and that task's one
+(turns.starts.turn_begin_*); from that moment one task owns it, and that task's one
 `try/finally` (`_own`) guarantees the end whatever happens on the way: the reply still
 open is finished (stopped, interrupted or failed, with its text kept), every watcher
 gets `message.completed`, and the lease is released. A stop that comes before the task
@@ -25,6 +25,7 @@ from ..turns import running as running_turns
 from ..turns import starts as turn_starts
 from . import broadcast, generation, outbound, runtime
 from .assembly import TurnOptions
+from .frames.process import TurnSnapshot, TurnStop
 from .turn_state import Turn
 
 logger = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ async def _announce(started: generation.Started, turn: Turn) -> None:
         await broadcast.publish(
             conversation.pk,
             outbound.message_continued(
-                conversation.pk, begun.reply, html=snapshot["html"], stable=snapshot["stable"]
+                conversation.pk, begun.reply, html=snapshot.html, stable=snapshot.stable
             ),
         )
         return
@@ -262,7 +263,7 @@ async def stop(conversation_id: int) -> None:
         return
     await get_channel_layer().group_send(
         broadcast.control_group(conversation_id),
-        {"type": "turn.stop", "conversation": conversation_id},
+        TurnStop.build(conversation=conversation_id),
     )
 
 
@@ -277,5 +278,5 @@ async def request_snapshot(conversation_id: int, reply_to: str) -> None:
     """Ask the process running a conversation's turn for its reply so far (`chat.snapshot`)."""
     await get_channel_layer().group_send(
         broadcast.control_group(conversation_id),
-        {"type": "turn.snapshot", "conversation": conversation_id, "reply_to": reply_to},
+        TurnSnapshot.build(conversation=conversation_id, reply_to=reply_to),
     )

@@ -1,22 +1,39 @@
-"""The websocket protocol's server frames, every one built here (see docs/protocol.md)."""
+"""The websocket protocol's server frames, every one built here through its model
+(frames/server.py; see docs/protocol.md) and handed on as the dict that model dumps.
+
+The models check every field as the frame is built, the hot `message.delta` too: a
+couple of microseconds a frame, built once for all its watchers, less than encoding it
+for one socket takes (bench/bench_frames.py).
+"""
 
 import json
+
+from pydantic import MISSING
 
 from .. import selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering.markdown import render_markdown
+from .frames import server
 
 
-def message_data(message: Message, *, html_from: int = 0, html: str | None = None) -> dict:
+def message_model(
+    message: Message,
+    *,
+    html_from: int = 0,
+    html: str | None = None,
+    siblings: list[int] | None = None,
+    feedback: dict | None = MISSING,  # type: ignore[assignment]
+) -> server.Message:
     """A message as every frame carries it.
 
     With `html_from`, `html` covers only the text from there on: the watchers of a
     streamed reply already have the HTML of its finished blocks before that point.
-    With `html`, that is its HTML (nothing is rendered).
+    With `html`, that is its HTML (nothing is rendered). A page of a conversation gives
+    each message its `siblings`, and each reply the owner's `feedback` (or None).
     """
     text = message.content
-    data = {
+    data: dict = {
         "id": message.pk,
         "parent": message.parent_id,
         "role": message.role,
@@ -43,18 +60,32 @@ def message_data(message: Message, *, html_from: int = 0, html: str | None = Non
                 "total_ms": message.duration_ms,
                 "reasoning_ms": message.reasoning_ms,
             },
+            "feedback": feedback,
         }
         if html_from:
             data["html_from"] = html_from
         if message.status == Message.Status.STREAMING:
             # Deltas follow from seq 1; `html` covers the first `stable` characters.
             data |= {"seq": 0, "stable": len(text)}
-    return data
+    if siblings is not None:
+        data["siblings"] = siblings
+    return server.Message.model_validate(data)
 
 
-def frame_size(data: dict) -> int:
+def message_data(message: Message, **options) -> dict:
+    """A message as frames carry it, as a dict (options: see message_model)."""
+    return message_model(message, **options).model_dump()
+
+
+def message_as_of(data: dict, **changes) -> dict:
+    """A message of a frame already built, with some of its fields changed (and checked):
+    a streaming reply as its turn's frames have shown it, say."""
+    return server.Message.build(**(data | changes))
+
+
+def frame_size(data: dict | server.Message) -> int:
     """Bytes a frame (or a part of one) takes on the wire."""
-    return len(json.dumps(data))
+    return len(json.dumps(data.model_dump() if isinstance(data, server.Message) else data))
 
 
 def split_frame(text: str, *, limit: int, frame_id: int) -> list[str]:
@@ -67,15 +98,14 @@ def split_frame(text: str, *, limit: int, frame_id: int) -> list[str]:
     size = max(1024, limit // 2)  # Room for the escaping the parts' own JSON adds.
     pieces = [text[i : i + size] for i in range(0, len(text), size)]
     return [
-        json.dumps(
-            {"type": "frame.part", "id": frame_id, "index": i, "count": len(pieces), "data": piece}
-        )
+        json.dumps(server.FramePart.build(id=frame_id, index=i, count=len(pieces), data=piece))
         for i, piece in enumerate(pieces)
     ]
 
 
 def conversation_data(conversation: Conversation) -> dict:
-    """A conversation's identity, persona and model, and place in the sidebar.
+    """A conversation's identity, persona and model, and place in the sidebar (the JSON
+    endpoints' shape; frames carry the same as conversation_fields).
 
     `model` is the model its next reply uses; `model_chosen` says whether the user chose
     it for this conversation (else it is the persona's, or the default).
@@ -103,53 +133,46 @@ def conversation_params(conversation: Conversation) -> dict:
     }
 
 
-def _conversation_frame(kind: str, conversation: Conversation, **extra) -> dict:
-    """A frame about a conversation: its data and parameters, with the id as `conversation`."""
+def conversation_fields(conversation: Conversation) -> server.ConversationFields:
+    """What every frame about a conversation carries: its data, with the id as
+    `conversation`, and its parameters. May read its persona: sync code only."""
     data = conversation_data(conversation)
-    return {
-        "type": kind,
-        "conversation": data.pop("id"),
-        **data,
-        "params": conversation_params(conversation),
-        **extra,
-    }
+    return server.ConversationFields(
+        conversation=data.pop("id"), **data, params=conversation_params(conversation)
+    )
 
 
-def conversation_updated(conversation: Conversation) -> dict:
-    """A `conversation.updated` frame: title, pin, archive or settings changed."""
-    return _conversation_frame("conversation.updated", conversation)
-
-
-def conversation_deleted(conversation_id: int) -> dict:
-    """A `conversation.deleted` frame."""
-    return {"type": "conversation.deleted", "conversation": conversation_id}
-
-
-def error(code: str, message: str, *, client_id: str | None = None, **extra) -> dict:
-    """An `error` frame."""
-    frame = {"type": "error", "code": code, "message": message}
-    if client_id is not None:
-        frame["client_id"] = client_id
-    return frame | extra
+def _about(model: type[server.ConversationFields], fields: server.ConversationFields, **more):
+    return model.build(**dict(fields), **more)
 
 
 def conversation_created(conversation: Conversation) -> dict:
     """A `conversation.created` frame."""
-    return _conversation_frame("conversation.created", conversation)
+    return _about(server.ConversationCreated, conversation_fields(conversation))
+
+
+def conversation_updated(conversation: Conversation) -> dict:
+    """A `conversation.updated` frame: title, pin, archive or settings changed."""
+    return _about(server.ConversationUpdated, conversation_fields(conversation))
+
+
+def conversation_deleted(conversation_id: int) -> dict:
+    """A `conversation.deleted` frame."""
+    return server.ConversationDeleted.build(conversation=conversation_id)
 
 
 def conversation_state(
-    conversation: Conversation,
-    messages: list[dict],
+    fields: server.ConversationFields,
+    messages: list[server.Message],
     *,
     has_more: bool = False,
     model_available: bool = True,
 ) -> dict:
     """A `conversation.state` frame: the conversation and the newest page of its branch,
     and whether its model may still be used (else the next turn needs another)."""
-    return _conversation_frame(
-        "conversation.state",
-        conversation,
+    return _about(
+        server.ConversationState,
+        fields,
         messages=messages,
         has_more=has_more,
         model_available=model_available,
@@ -157,16 +180,19 @@ def conversation_state(
 
 
 def conversation_history(
-    conversation_id: int, before: int, messages: list[dict], *, has_more: bool
+    conversation_id: int, before: int, messages: list[server.Message], *, has_more: bool
 ) -> dict:
     """A `conversation.history` frame: the page of the branch just above `before`."""
-    return {
-        "type": "conversation.history",
-        "conversation": conversation_id,
-        "before": before,
-        "messages": messages,
-        "has_more": has_more,
-    }
+    return server.ConversationHistory.build(
+        conversation=conversation_id, before=before, messages=messages, has_more=has_more
+    )
+
+
+def error(code: str, message: str, *, client_id: str | None = None, **extra) -> dict:
+    """An `error` frame (`extra`: the fields some codes carry, such as `retry_after`)."""
+    return server.Error.build(
+        code=code, message=message, client_id=MISSING if client_id is None else client_id, **extra
+    )
 
 
 def message_delta(
@@ -181,19 +207,17 @@ def message_delta(
 ) -> dict:
     """A `message.delta` frame: a streaming reply's new text, and the HTML of any Markdown
     blocks that text finished (which then cover the reply's first `stable` characters)."""
-    frame = {
-        "type": "message.delta",
+    fields = {
         "conversation": conversation_id,
         "message": message_id,
         "seq": seq,
         "content": content,
     }
     if reasoning:
-        frame["reasoning"] = reasoning
+        fields["reasoning"] = reasoning
     if blocks is not None:
-        frame["blocks"] = blocks
-        frame["stable"] = stable
-    return frame
+        fields |= {"blocks": blocks, "stable": stable}
+    return server.MessageDelta.build(**fields)
 
 
 def message_waiting(
@@ -202,25 +226,18 @@ def message_waiting(
     """A `message.waiting` frame: a streaming reply waits for its provider, silent for
     `seconds` so far (`waiting`), or to be tried again in `seconds` (`retrying`, with the
     provider's `reason`). The next delta ends the wait."""
-    frame = {
-        "type": "message.waiting",
-        "conversation": conversation_id,
-        "message": message_id,
-        "state": state,
-        "seconds": seconds,
-    }
-    if reason:
-        frame["reason"] = reason
-    return frame
+    return server.MessageWaiting.build(
+        conversation=conversation_id,
+        message=message_id,
+        state=state,
+        seconds=seconds,
+        reason=reason or MISSING,
+    )
 
 
 def message_created(conversation_id: int, message: Message) -> dict:
     """A `message.created` frame."""
-    return {
-        "type": "message.created",
-        "conversation": conversation_id,
-        "message": message_data(message),
-    }
+    return server.MessageCreated.build(conversation=conversation_id, message=message_model(message))
 
 
 def message_continued(conversation_id: int, message: Message, *, html: str, stable: int) -> dict:
@@ -229,36 +246,31 @@ def message_continued(conversation_id: int, message: Message, *, html: str, stab
     Like a streaming reply in `message.created`: `html` is its finished Markdown blocks,
     covering the first `stable` characters of `content`; deltas follow from seq 1.
     """
-    data = message_data(message, html=html)
-    data |= {"stable": stable, "seq": 0}
-    return {"type": "message.continued", "conversation": conversation_id, "message": data}
+    data = message_model(message, html=html).model_dump() | {"stable": stable, "seq": 0}
+    return server.MessageContinued.build(conversation=conversation_id, message=data)
 
 
 def message_completed(
     conversation_id: int, message: Message, *, html_from: int = 0, html: str | None = None
 ) -> dict:
-    """A `message.completed` frame (see message_data for `html_from` and `html`)."""
-    return {
-        "type": "message.completed",
-        "conversation": conversation_id,
-        "message": message_data(message, html_from=html_from, html=html),
-    }
+    """A `message.completed` frame (see message_model for `html_from` and `html`)."""
+    return server.MessageCompleted.build(
+        conversation=conversation_id,
+        message=message_model(message, html_from=html_from, html=html),
+    )
 
 
 def tool_call(conversation_id: int, message_id: int, call: ToolCall) -> dict:
     """A `message.tool_call` frame: the assistant message asked for a tool."""
-    return {
-        "type": "message.tool_call",
-        "conversation": conversation_id,
-        "message": message_id,
-        "tool_call": call.to_stored(),
-    }
+    return server.MessageToolCall.build(
+        conversation=conversation_id,
+        message=message_id,
+        tool_call=server.ToolCallData(**call.to_stored()),
+    )
 
 
 def tool_result(conversation_id: int, message: Message) -> dict:
     """A `message.tool_result` frame: a saved tool message with the result."""
-    return {
-        "type": "message.tool_result",
-        "conversation": conversation_id,
-        "message": message_data(message),
-    }
+    return server.MessageToolResult.build(
+        conversation=conversation_id, message=message_model(message)
+    )

@@ -3,7 +3,7 @@
 A reply still streaming is shown with the text so far, from the running turn.
 
 A page's rows are read on the database thread, and rendered on a rendering thread
-(rendering.rendered): a long reply's Markdown never holds up other sockets' database work.
+(markdown.rendered): a long reply's Markdown never holds up other sockets' database work.
 """
 
 from dataclasses import dataclass
@@ -16,8 +16,10 @@ from .. import hooks, selectors
 from ..errors import TurnRefused
 from ..models import Conversation, Message
 from ..provider import availability
-from ..rendering import markdown as rendering
+from ..rendering import markdown
 from . import lifecycle, outbound
+from .frames import server
+from .frames.process import ChatSnapshot
 
 
 def owned_conversation(user: AbstractBaseUser, conversation_id: int) -> Conversation:
@@ -70,22 +72,23 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
     return PageRows(branch, siblings, extras, has_more)
 
 
-def page_of(rows: PageRows) -> tuple[list[dict], bool]:
+def page_of(rows: PageRows) -> tuple[list[server.Message], bool]:
     """The page's messages as frames carry them, newest last, and whether there are more.
 
     No more than CHAT_PAGE_BYTES of frame (but for the newest message, whatever its
     size): a conversation of long answers opens as fast as one of short ones, and the
     rest comes page by page. Renders, never queries.
     """
-    page: list[dict] = []
+    page: list[server.Message] = []
     has_more = rows.has_more
     budget = settings.CHAT_PAGE_BYTES
     for message in reversed(rows.branch):
-        data = outbound.message_data(message)
-        data["siblings"] = rows.siblings[message.pk]
-        if message.role == Message.Role.ASSISTANT:
-            for field, values in rows.extras.items():
-                data[field] = values.get(message.pk)
+        extras = (
+            {field: values.get(message.pk) for field, values in rows.extras.items()}
+            if message.role == Message.Role.ASSISTANT
+            else {}
+        )  # What other apps show beside a reply (hooks.page_extras): the owner's rating.
+        data = outbound.message_model(message, siblings=rows.siblings[message.pk], **extras)
         budget -= outbound.frame_size(data)
         if page and budget < 0:
             has_more = True
@@ -96,33 +99,36 @@ def page_of(rows: PageRows) -> tuple[list[dict], bool]:
 
 
 def message_page(conversation: Conversation, *, leaf_id: int | None) -> tuple[list[dict], bool]:
-    """The newest page of the branch ending at `leaf_id`, with its versions (page_of)."""
-    return page_of(page_rows(conversation, leaf_id=leaf_id))
+    """The newest page of the branch ending at `leaf_id`, with its versions (page_of), as
+    frames carry it."""
+    page, has_more = page_of(page_rows(conversation, leaf_id=leaf_id))
+    return [message.model_dump() for message in page], has_more
 
 
-async def rendered_page(rows: PageRows) -> tuple[list[dict], bool]:
+async def rendered_page(rows: PageRows) -> tuple[list[server.Message], bool]:
     """page_of, on a rendering thread."""
-    return await rendering.rendered(page_of, rows)
+    return await markdown.rendered(page_of, rows)
 
 
-def _state_rows(user: AbstractBaseUser, conversation_id: int) -> tuple[dict, PageRows]:
-    """A `conversation.state` frame without its messages, and the rows of its page."""
+def _state_rows(
+    user: AbstractBaseUser, conversation_id: int
+) -> tuple[server.ConversationFields, bool, PageRows]:
+    """What a `conversation.state` frame says of the conversation, whether its model may
+    still be used, and the rows of its page."""
     conversation = owned_conversation(user, conversation_id)
     rows = page_rows(conversation, leaf_id=conversation.current_leaf_id)
     model = conversation.model or (conversation.persona.model if conversation.persona else "")
-    frame = outbound.conversation_state(
-        conversation,
-        [],
-        model_available=availability.policy().usable(model or settings.LLM_DEFAULT_MODEL),
-    )
-    return frame, rows
+    available = availability.policy().usable(model or settings.LLM_DEFAULT_MODEL)
+    return outbound.conversation_fields(conversation), available, rows
 
 
 async def state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
     """A `conversation.state` frame from the database: the newest page of the active branch."""
-    frame, rows = await db(_state_rows)(user, conversation_id)
-    frame["messages"], frame["has_more"] = await rendered_page(rows)
-    return frame
+    fields, available, rows = await db(_state_rows)(user, conversation_id)
+    messages, has_more = await rendered_page(rows)
+    return outbound.conversation_state(
+        fields, messages, has_more=has_more, model_available=available
+    )
 
 
 def streaming_message(frame: dict) -> dict | None:
@@ -130,23 +136,22 @@ def streaming_message(frame: dict) -> dict | None:
     return next((m for m in frame["messages"] if m["status"] == "streaming"), None)
 
 
-def apply_snapshot(frame: dict, snapshot: dict) -> None:
+def apply_snapshot(frame: dict, snapshot: ChatSnapshot | None) -> None:
     """Show a streaming reply as its turn's frames have: the text so far and its seq.
 
     The saved text can be up to a second old; the snapshot lines up exactly with the
-    deltas that follow it (those with a higher seq).
+    deltas that follow it (those with a higher seq). With no snapshot (its process did
+    not answer) the saved text cannot be lined up with them: its seq is null.
     """
-    for message in frame["messages"]:
-        if message["id"] == snapshot["message"]:
-            message |= {
-                "content": snapshot["content"],
-                "reasoning": snapshot["reasoning"],
-                "seq": snapshot["seq"],
-                "html": snapshot["html"],
-                "stable": snapshot["stable"],
-            }
-            if snapshot.get("waiting"):
-                message["waiting"] = snapshot["waiting"]
+    messages = frame["messages"]
+    for index, message in enumerate(messages):
+        if snapshot is None and message["status"] == "streaming":
+            messages[index] = outbound.message_as_of(message, seq=None)
+        elif snapshot is not None and message["id"] == snapshot.message:
+            changes = snapshot.model_dump(include={"content", "reasoning", "seq", "html", "stable"})
+            if snapshot.waiting is not None:
+                changes["waiting"] = snapshot.waiting
+            messages[index] = outbound.message_as_of(message, **changes)
 
 
 async def conversation_state(*, user: AbstractBaseUser, conversation_id: int) -> dict:

@@ -29,12 +29,14 @@ from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
+from pydantic import ValidationError
 
 from .. import hooks
 from ..limits import turn_limits
 from ..provider import availability, catalog, upstream
 from ..turns import running as running_turns
-from . import broadcast, socket_slots, sweep
+from . import broadcast, frames, socket_slots, sweep
+from .frames import process as control
 from .group_commit import GroupCommit, bounded
 
 if TYPE_CHECKING:
@@ -266,38 +268,45 @@ class Runtime:
                 continue
             await self._on_control(message)
 
-    async def _on_control(self, message: dict) -> None:
-        if message.get("type") == "hub.frame":
-            await self.hub.on_remote(message)
+    async def _on_control(self, raw: dict) -> None:
+        try:
+            message = frames.PROCESS_MESSAGE.validate_python(raw)
+        except ValidationError:  # From a process of another version, say: not half-read.
+            logger.warning("Dropped a control message of another shape (%.50r)", raw.get("type"))
             return
-        if message.get("type") == availability.CATALOG_CHANGED:
-            # Staff changed a model: read the rows again, beside whatever else arrives.
-            self._tasks.append(self._spawn(self.refresh_catalog(), name="runtime-catalog"))
-            self._tasks = [task for task in self._tasks if not task.done()]
-            return
-        if message.get("type") == "turn.running":
-            future = self._alive.get(message.get("conversation"))
-            if future is not None and not future.done():
-                future.set_result(True)
-            return
-        turn = self.turns.get(message.get("conversation"))
-        if turn is None:
-            return
-        if message.get("type") == "turn.alive" and message.get("reply_to"):
-            # Another process's sweep found this turn's lease expired (the database kept
-            # its renewal waiting): the turn is alive here, so it must not be interrupted.
-            await get_channel_layer().send(
-                message["reply_to"], {"type": "turn.running", "conversation": turn.conversation_id}
-            )
-        elif message.get("type") == "turn.stop":
-            turn.request_stop()
-        elif message.get("type") == "turn.snapshot" and message.get("reply_to"):
-            # Another process watches from now on: its deltas must go through the layer.
-            self.hub.watched_elsewhere_now(turn.conversation_id)
-            await get_channel_layer().send(
-                message["reply_to"],
-                {"type": "chat.snapshot", "conversation": turn.conversation_id, **turn.snapshot()},
-            )
+        match message:
+            case control.HubFrame():
+                await self.hub.on_remote(message)
+            case control.CatalogChanged():
+                # Staff changed a model: read the rows again, beside whatever else arrives.
+                self._tasks.append(self._spawn(self.refresh_catalog(), name="runtime-catalog"))
+                self._tasks = [task for task in self._tasks if not task.done()]
+            case control.TurnRunning():
+                future = self._alive.get(message.conversation)
+                if future is not None and not future.done():
+                    future.set_result(True)
+            case control.TurnAlive() | control.TurnStop() | control.TurnSnapshot() if (
+                message.conversation in self.turns
+            ):
+                await self._on_turn(message, self.turns[message.conversation])
+
+    async def _on_turn(
+        self, message: control.TurnAlive | control.TurnStop | control.TurnSnapshot, turn: "Turn"
+    ) -> None:
+        match message:
+            case control.TurnAlive():
+                # Another process's sweep found this turn's lease expired (the database kept
+                # its renewal waiting): the turn is alive here, so it must not be interrupted.
+                await get_channel_layer().send(
+                    message.reply_to,
+                    control.TurnRunning.build(conversation=turn.conversation_id),
+                )
+            case control.TurnStop():
+                turn.request_stop()
+            case control.TurnSnapshot():
+                # Another process watches from now on: its deltas must go through the layer.
+                self.hub.watched_elsewhere_now(turn.conversation_id)
+                await get_channel_layer().send(message.reply_to, turn.snapshot().model_dump())
 
     # ---- stopping ------------------------------------------------------------------
 

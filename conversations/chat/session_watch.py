@@ -22,13 +22,15 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ..accounts import selectors as account_selectors
+from .frames import frame_type
+from .frames.process import SessionCheck, SessionEnded
 
 logger = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
 # What signals.py sends a user's sockets. Internal: never forwarded to a browser.
-SESSION_ENDED = "session.ended"  # A logout, with the session key it ended.
-SESSION_CHECK = "session.check"  # The account changed: is the session still good?
+SESSION_ENDED = frame_type(SessionEnded)  # A logout, with the session key it ended.
+SESSION_CHECK = frame_type(SessionCheck)  # The account changed: is the session still good?
 SESSION_EVENTS = frozenset({SESSION_ENDED, SESSION_CHECK})
 
 

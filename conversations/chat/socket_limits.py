@@ -8,25 +8,16 @@ from django.conf import settings
 
 from ..errors import rate_limited, retry_seconds
 from ..limits import rate_limits
-from . import outbound
+from . import frames, outbound
 from .socket_slots import RETRY_AFTER, SocketSlots
 
 TOO_MANY = 4429  # Close code: over a limit (too many sockets, or frames sent while refused).
 # A refused frame's client_id, found without decoding the frame (linear in its length).
 CLIENT_ID = re.compile(r'"client_id"\s*:\s*"([^"\\]{1,100})"')
 
-# Frames that cost their user a read or a write (per user, across sockets and processes).
-# Sends, edits and regenerations are turns, limited where they start (turn_limits.py).
-FRAME_RATES = {
-    "conversation.open": rate_limits.READS,
-    "conversation.history": rate_limits.READS,
-    "chat.switch": rate_limits.READS,
-    "conversation.rename": rate_limits.WRITES,
-    "conversation.pin": rate_limits.WRITES,
-    "conversation.archive": rate_limits.WRITES,
-    "conversation.delete": rate_limits.WRITES,
-    "conversation.settings": rate_limits.WRITES,
-}
+# What a frame's limit class (frames.CLIENT) costs its user, per user across sockets and
+# processes. Turns are limited where they start (limits/turn_limits.py).
+RATES = {"read": rate_limits.READS, "write": rate_limits.WRITES}
 
 
 class SocketLimits:
@@ -82,7 +73,8 @@ class SocketLimits:
 
     async def check(self, kind: str) -> None:
         """Count a frame against its user's rate for its type; refuse when over it."""
-        rate = FRAME_RATES.get(kind)
+        spec = frames.CLIENT.get(kind)
+        rate = RATES.get(spec.limit) if spec is not None else None
         if rate is None:
             return
         wait = await rate_limits.ahit(rate, self.user_id)

@@ -27,7 +27,7 @@ from ..llm import (
 from ..llm.sse import ToolCallAccumulator
 from ..models import Message
 from ..provider import upstream
-from ..rendering import markdown as rendering
+from ..rendering import markdown
 from . import broadcast, outbound
 from .assembly import ReplyPlan
 
@@ -305,7 +305,7 @@ async def finish_reply(
         tail = blocks.render_rest(saved.content) if blocks and stable else None
         return outbound.message_completed(cid, saved, html_from=stable, html=tail)
 
-    await broadcast.publish(cid, await rendering.rendered(completed))
+    await broadcast.publish(cid, await markdown.rendered(completed))
     if saved.status == Message.Status.ERROR:
         await broadcast.publish(
             cid,

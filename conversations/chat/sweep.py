@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 
-from ..rendering import markdown as rendering
+from ..rendering import markdown
 from ..turns import running as running_turns
 from . import broadcast, outbound
+from .frames import process as control
 from .group_commit import bounded
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ async def sweep_now(process: "Runtime") -> None:
     for message in interrupted:
         logger.info("Reply %s was abandoned by its server process", message.pk)
         cid = message.conversation_id
-        frame = await rendering.rendered(outbound.message_completed, cid, message)
+        frame = await markdown.rendered(outbound.message_completed, cid, message)
         await broadcast.publish(cid, frame)
 
 
@@ -68,7 +69,7 @@ async def alive_elsewhere(process: "Runtime", conversation_ids: list[int]) -> se
         for cid in conversation_ids:
             await layer.group_send(
                 broadcast.control_group(cid),
-                {"type": "turn.alive", "conversation": cid, "reply_to": channel},
+                control.TurnAlive.build(conversation=cid, reply_to=channel),
             )
         await asyncio.wait(asked.values(), timeout=ALIVE_WAIT)
     finally:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..models import Conversation, Message
 from ..turns import running as running_turns
 from .blocks import BlockSplitter
+from .frames.process import ChatSnapshot
 from .text import TextBuffer
 
 if TYPE_CHECKING:
@@ -120,21 +121,22 @@ class Turn:
         else:
             self.waiting = Wait(state, since=now, until=now + seconds, reason=reason)
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> ChatSnapshot:
         """The current reply as the frames so far have shown it: text, finished blocks, seq,
         and what it waits for, if its watchers were told."""
         waiting = self.waiting
-        return {
-            "message": self.message_id,
-            "content": self.content.text()[: self.sent_content],
-            "reasoning": self.reasoning.text()[: self.sent_reasoning],
-            "seq": self.seq,
-            "stable": self.blocks.stable if self.blocks else 0,
-            "html": "".join(self.blocks_html),
-            "waiting": waiting.shown(self.process.loop.time())
+        return ChatSnapshot(
+            conversation=self.conversation_id,
+            message=self.message_id,
+            content=self.content.text()[: self.sent_content],
+            reasoning=self.reasoning.text()[: self.sent_reasoning],
+            seq=self.seq,
+            stable=self.blocks.stable if self.blocks else 0,
+            html="".join(self.blocks_html),
+            waiting=waiting.shown(self.process.loop.time())
             if waiting is not None and waiting.sent
             else None,
-        }
+        )
 
     def take_progress(self) -> running_turns.Progress | None:
         """The current reply's unsaved text (and record), marked saved; None if nothing new."""

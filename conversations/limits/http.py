@@ -1,6 +1,6 @@
 """Rate limits on pages and JSON endpoints: over one, the answer is 429 with Retry-After.
 
-A view is limited per signed-in user, by the kind of work it does (rate_limits.py): reads
+A view is limited per signed-in user, by the kind of work it does (limits/rate_limits.py): reads
 for safe methods, and `unsafe` (writes, or bulk work) for the others. Apply it under the
 sign-in check, so anonymous requests are turned away before they count.
 """

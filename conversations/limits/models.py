@@ -49,7 +49,7 @@ class TokenQuota(models.Model):
 
 
 class TurnAllowance(models.Model):
-    """A user's turn-rate state, locked while a turn starts (see turn_limits.py).
+    """A user's turn-rate state, locked while a turn starts (see limits/turn_limits.py).
 
     `turns_tat` is the rate limiter's "theoretical arrival time" (GCRA): starting a turn
     pushes it one interval on, and a start is refused while it lies more than a minute's

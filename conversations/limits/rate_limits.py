@@ -8,7 +8,7 @@ across server processes (Lua scripts make each check-and-count atomic); without 
 there is one process and its memory is exact. A socket's frame count is always kept in
 its own process's memory: a socket lives in one process.
 
-Turns are limited elsewhere, in the transaction that starts them (turn_limits.py).
+Turns are limited elsewhere, in the transaction that starts them (limits/turn_limits.py).
 """
 
 import asyncio

@@ -1,6 +1,6 @@
 """Per-user limits on turns, checked inside the one transaction that starts a turn.
 
-A turn's start (turn_services.turn_begin_*) calls `admit` in the transaction that claims
+A turn's start (turns/starts.py, turn_begin_*) calls `admit` in the transaction that claims
 its conversation, so the limits cost no round trip of their own and hold across server
 processes: the user's TurnAllowance row is locked (PostgreSQL; SQLite has one writer at
 a time anyway), so two processes starting turns for one user take turns.

@@ -23,13 +23,13 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 
 from ..catalog.models import ModelInfo
+from ..chat.frames.process import CatalogChanged
 from ..errors import TurnRefused
 from . import catalog, upstream
 
 logger = logging.getLogger(__name__)
 
 PROCESSES_GROUP = "chat.processes"  # Every server process's control channel joins it.
-CATALOG_CHANGED = "catalog.changed"
 FIRST_LIST_TIMEOUT = 5.0  # A first /models request on a turn's path waits no longer.
 
 DISABLED, UNKNOWN = "disabled", "unknown"
@@ -124,7 +124,7 @@ def catalog_changed() -> None:
     from channels.layers import get_channel_layer
 
     try:
-        async_to_sync(get_channel_layer().group_send)(PROCESSES_GROUP, {"type": CATALOG_CHANGED})
+        async_to_sync(get_channel_layer().group_send)(PROCESSES_GROUP, CatalogChanged.build())
     except Exception:
         # The others still reload within catalog.ROWS_REFRESH seconds.
         logger.exception("Could not tell the other processes that the models changed")

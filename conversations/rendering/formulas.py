@@ -1,7 +1,7 @@
 """Math in Markdown: `$…$` and `$$…$$` (mdit-py-plugins' dollarmath), `\\(…\\)` and
 `\\[…\\]`, drawn as MathML (latex2mathml), each search for a closing delimiter bounded so
 that no run of unclosed delimiters costs a reply its square, and each formula counted
-against the rendering budget (render_budget.py) as the parser finds it.
+against the rendering budget (rendering/budget.py) as the parser finds it.
 """
 
 import html

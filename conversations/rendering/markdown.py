@@ -6,7 +6,7 @@ Math (`$…$`, `$$…$$`, `\\(…\\)`, `\\[…\\]`) becomes MathML on the server
 the browser draws it natively, with no script and no font from anywhere else.
 
 Each message renders within a budget of time, formulas, highlighted code and HTML
-(render_budget.py); one that would cost more is shown as its escaped text, after a note.
+(rendering/budget.py); one that would cost more is shown as its escaped text, after a note.
 
 The chat page previews the one block still streaming with markdown-it and DOMPurify
 (static/stream.js): keep its element kinds and allowed tags in step with these.
@@ -186,7 +186,7 @@ def _shift_headings(state: StateCore) -> None:
             token.tag = f"h{min(6, int(token.tag[1]) + HEADING_SHIFT)}"
 
 
-# ---- the budget (render_budget.py), counted as the parser and renderer go ----
+# ---- the budget (rendering/budget.py), counted as the parser and renderer go ----
 
 
 def _tick_inline(_state: StateInline, _silent: bool) -> bool:
@@ -273,7 +273,7 @@ async def rendered(work: Callable[..., T], *args) -> T:
 def render_markdown(text: str) -> str:
     """Render Markdown to sanitized HTML: no script, no raw HTML, no remote images.
 
-    Within one message's budget (render_budget.py), else the text escaped after a note.
+    Within one message's budget (rendering/budget.py), else the text escaped after a note.
     Kept in a cache bounded in bytes, so a message opened again costs nothing.
     """
     html = render_cache.get(text)

@@ -1,6 +1,6 @@
 """The statements of a running turn, each built once per process.
 
-A turn's start is one transaction on the path to the first token (turn_services.py),
+A turn's start is one transaction on the path to the first token (turns/starts.py),
 and every streaming reply is saved each second and once more at its end. Built by the
 ORM, these statements took several times longer to compile than the database took to
 run them: about 2.6 ms of Python against 0.3 ms in SQLite for a new conversation's

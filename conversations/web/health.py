@@ -10,6 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from ..chat import runtime
+from ..chat.frames.process import HealthPing
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def _database() -> None:
 async def _channel_layer() -> None:
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    await layer.send(channel, {"type": "health.ping"})
+    await layer.send(channel, HealthPing.build())
     await layer.receive(channel)
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ..accounts import selectors as account_selectors
-from ..accounts import services as user_services
+from ..accounts import services as account_services
 from ..provider import catalog
 from .appearance import THEME_COOKIE, remember_theme
 from .forms import (
@@ -61,7 +61,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST, instance=chosen, user=request.user)
     if not form.is_valid():
         return _page(request, status=400, preferences=form)
-    saved = user_services.user_settings_update(user=request.user, **form.cleaned_data)
+    saved = account_services.user_settings_update(user=request.user, **form.cleaned_data)
     messages.success(request, "Settings saved.")
     return remember_theme(redirect("settings"), saved.theme)
 
@@ -86,7 +86,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     form = ConfirmPasswordForm(request.POST, request=request)
     if not form.is_valid():
         return _page(request, status=400, sign_out_form=form)
-    user_services.user_sign_out_everywhere(
+    account_services.user_sign_out_everywhere(
         user=request.user, password=form.cleaned_data["password"]
     )
     logout(request)
@@ -103,7 +103,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         return _page(request, status=400, delete_form=form)
     user = request.user
     try:
-        user_services.user_delete(user=user)
+        account_services.user_delete(user=user)
     except ProtectedError:
         form.add_error(
             None,

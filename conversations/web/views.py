@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from .. import selectors
 from ..accounts import services as account_services
-from ..accounts import signup as accounts
+from ..accounts import signup as signup_rules
 from ..chat import outbound
 from ..limits import rate_limits
 from ..limits.http import rate_limit, too_many
@@ -300,10 +300,10 @@ def highlight_css(request: HttpRequest) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    """Create an account and sign in, as the sign-up rules allow (see accounts.py)."""
+    """Create an account and sign in, as the sign-up rules allow (see signup.py)."""
     if request.user.is_authenticated:
         return redirect("chat")
-    rules = accounts.signup_rules(request)
+    rules = signup_rules.signup_rules(request)
     if rules.closed:
         return render(request, "registration/signup_closed.html", status=403)
     form = SignupForm(
@@ -313,7 +313,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         # Counted once the form is right, before the account is made: a sign-up refused
         # for its setup token or invite code counts (guessing costs), one with mistakes in
         # the form does not. Counting first keeps it atomic across processes.
-        key = accounts.signup_key(request)
+        key = signup_rules.signup_key(request)
         wait = rate_limits.hit(rate_limits.SIGNUPS, key)
         if wait is not None:
             return too_many(request, rate_limits.SIGNUPS, wait, json=False)
@@ -341,7 +341,7 @@ class SignInView(LoginView):
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(**kwargs) | {
-            "signup_offered": accounts.signup_offered(),
+            "signup_offered": signup_rules.signup_offered(),
             "invite_only": settings.CHAT_SIGNUP == "invite",
         }
 

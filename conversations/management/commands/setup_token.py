@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...accounts import selectors as account_selectors
 from ...accounts import services as account_services
-from ...accounts import signup as accounts
+from ...accounts import signup
 
 
 class Command(BaseCommand):
@@ -49,6 +49,6 @@ class Command(BaseCommand):
         self.stdout.write(
             "Sign up the first account, which becomes the administrator, with this one-time "
             f"token (it works once, within "
-            f"{accounts.SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours):\n"
+            f"{signup.SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours):\n"
             f"  setup token: {token}"
         )
