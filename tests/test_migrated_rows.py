@@ -35,7 +35,7 @@ print(json.dumps({
 def test_a_database_made_before_the_packages_keeps_every_row_and_right(tmp_path):
     manifest = json.loads((BEFORE / "manifest.json").read_text())
     database = tmp_path / "db.sqlite3"
-    shutil.copy(BEFORE / "db.sqlite3", database)
+    shutil.copy(BEFORE / "before.sqlite3", database)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",

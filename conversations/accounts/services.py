@@ -148,15 +148,15 @@ def startup_notice(*, bind_host: str, url: str) -> str:
     """
     if account_selectors.user_exists():
         return ""
-    signup = f"{url.rstrip('/')}/accounts/signup/"
+    page = f"{url.rstrip('/')}/accounts/signup/"
     if settings.CHAT_SERVED_LOCALLY and is_loopback(bind_host):
         return (
-            f"No accounts yet: the first account signed up at {signup} becomes the "
+            f"No accounts yet: the first account signed up at {page} becomes the "
             "administrator of this site (a superuser)."
         )
     token = setup_token_issue()
     return (
-        f"No accounts yet: the first account signed up at {signup} becomes the administrator "
+        f"No accounts yet: the first account signed up at {page} becomes the administrator "
         "of this site (a superuser). The sign-up page asks for this one-time\n"
         f"  setup token: {token}\n"
         f"It works once, within {signup.SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours. "
