@@ -2,12 +2,14 @@
 
 For each level of concurrency (1, 10, 50, 200 streams) and each run, two phases on the
 same machine, never at the same time:
-  - direct: N clients read the fake provider's stream themselves (aiohttp, as the app does);
+  - direct: N clients read the fake provider's stream themselves (with aiohttp, which the
+    app's client runs on);
   - app: N signed-in websocket clients (distinct users) each send one message at once,
     and the app streams the same reply to them.
-"Added" figures are the app's minus the direct ones, from the same run; each figure is
-the median of RUNS runs. Then one stream of a long reply (bytes per socket against
-the reply's own text plus its final HTML), and 1,000 idle sockets (memory each).
+"Added" figures are the app's minus the direct ones, from the same run; the server's CPU
+time (user and system, from /proc) is taken over the app phase, per token streamed. Each
+figure is the median of RUNS runs. Then one stream of a long reply (bytes per socket
+against the reply's own text plus its final HTML), and 1,000 idle sockets (memory each).
 
     python bench/bench_concurrency.py                # SQLite, in-memory channel layer
     DATABASE_URL=postgres://… REDIS_URL=redis://… python bench/bench_concurrency.py
@@ -56,6 +58,12 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -292,8 +300,10 @@ async def level(site: Site, clients: int, expected: str) -> dict:
     for run in range(RUNS):
         direct = await direct_phase(site, clients)
         cookies = site.cookies[run * clients : (run + 1) * clients]
+        cpu = cpu_seconds(site.app.pid)
         async with RssSampler(site.app.pid) as rss:
             app = await app_phase(site, cookies)
+        cpu = cpu_seconds(site.app.pid) - cpu
         peak = max(peak, rss.peak)
         app_ttft = [s.ttft for s in app if s.ttft is not None]
         runs.append({
@@ -309,11 +319,14 @@ async def level(site: Site, clients: int, expected: str) -> dict:
             "budget": statistics.median(
                 3 * len(s.text.encode()) + len(s.final_html.encode()) for s in app
             ),
+            "cpu_per_token": cpu / (clients * site.tokens),
         })  # fmt: skip
-    return {
-        key: statistics.median(r[key] for r in runs)
-        for key in ("direct_ttft_p50", "added_p50", "added_p99", "ratio", "bytes", "budget")
-    } | {"complete": min(r["complete"] for r in runs), "peak_rss_mb": peak / 1024}
+    keys = ("direct_ttft_p50", "added_p50", "added_p99", "ratio", "bytes", "budget",
+            "cpu_per_token")  # fmt: skip
+    return {key: statistics.median(r[key] for r in runs) for key in keys} | {
+        "complete": min(r["complete"] for r in runs),
+        "peak_rss_mb": peak / 1024,
+    }
 
 
 async def idle_sockets(site: Site) -> float:
@@ -345,7 +358,9 @@ async def main() -> None:
     tmp = tempfile.mkdtemp(prefix="bench-concurrency-")
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
     if database.startswith("postgres"):
-        database = fresh_postgres_database(database, "chatsite_bench")
+        # Named after the given database, so that two checkouts' runs do not share one.
+        name = database.rsplit("/", 1)[1].split("?")[0]
+        database = fresh_postgres_database(database, f"{name}_bench")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "chatsite.settings",
@@ -370,8 +385,8 @@ async def main() -> None:
         print(f"\nConcurrent streams, {engine} + {layer}, {cpu} cores: {TOKENS} tokens "
               f"{SPACING_MS:g} ms apart; median of {RUNS} runs")  # fmt: skip
         print("| streams | direct TTFT p50 | added TTFT p50 | added TTFT p99 | total vs direct "
-              "| complete | bytes/socket (budget) | server peak RSS |")  # fmt: skip
-        print("|---|---|---|---|---|---|---|---|")
+              "| complete | bytes/socket (budget) | server peak RSS | server CPU per token |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|---|")
         # Warm up both sides (imports, connection pools, prepared statements); not reported.
         site.direct = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         await direct_phase(site, 2)
@@ -384,7 +399,7 @@ async def main() -> None:
                 f"{r['added_p50'] * 1000:+.1f} ms | {r['added_p99'] * 1000:+.1f} ms | "
                 f"{r['ratio']:.2f}x | {r['complete']}/{clients} | "
                 f"{r['bytes'] / 1024:.1f} KiB ({r['budget'] / 1024:.1f}) | "
-                f"{r['peak_rss_mb']:.0f} MB |",
+                f"{r['peak_rss_mb']:.0f} MB | {r['cpu_per_token'] * 1e6:.0f} µs |",
                 flush=True,
             )
         per_socket = await idle_sockets(site)

@@ -266,8 +266,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
-    # aiohttp's client logs little, and nothing at INFO a deployment needs.
-    "loggers": {"aiohttp": {"level": "WARNING"}},
+    # The provider's client: httpx2 logs every request at INFO (one line per reply, nothing
+    # a deployment needs); aiohttp, under it, logs little.
+    "loggers": {"httpx2": {"level": "WARNING"}, "aiohttp": {"level": "WARNING"}},
 }
 
 # --- Safety: the key out of logs, HTTPS and proxies, sign-up, login throttling, sessions ---

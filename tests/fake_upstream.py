@@ -18,7 +18,8 @@ class Reply:
 
     Steps: ("send", bytes) writes a chunk; ("sleep", s) pauses; ("drop",) cuts
     the connection mid-body; ("hang",) waits until the server stops; ("wait", event) goes
-    on once the test sets that threading.Event (30 s at most).
+    on once the test sets that threading.Event (30 s at most); ("beat", event, s) sends a
+    keep-alive comment every s seconds until then.
     `no_response` closes the connection before any status line. `keep_alive` leaves the
     connection open for the next request once the body has ended.
     """
@@ -228,13 +229,15 @@ class FakeUpstream:
                 try:
                     for step in reply.steps:
                         if step[0] == "send":
-                            data = step[1]
-                            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                            self.wfile.flush()
+                            self._chunk(step[1])
                         elif step[0] == "sleep":
                             time.sleep(step[1])
                         elif step[0] == "wait":
                             step[1].wait(30)
+                        elif step[0] == "beat":
+                            until = time.monotonic() + 30
+                            while not step[1].wait(step[2]) and time.monotonic() < until:
+                                self._chunk(b": ping\n\n")
                         elif step[0] == "drop":
                             self.connection.shutdown(socket.SHUT_RDWR)
                             return
@@ -245,6 +248,10 @@ class FakeUpstream:
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # The client went away (a stop, a timeout): that is its right.
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
 
         return Handler
 

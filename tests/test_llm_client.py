@@ -654,3 +654,29 @@ async def test_requests_go_through_the_proxy_the_environment_names(server, monke
     client = LLMClient(base_url="http://provider.invalid/v1", api_key=KEY, max_retries=0)
     assert text_of(await collect(client)) == "Proxied"
     assert server.completions()[0].path == "http://provider.invalid/v1/chat/completions"
+
+
+async def test_a_reply_past_the_connection_limit_waits_up_to_the_read_timeout(server):
+    """At max_connections every connection is held by a streaming reply: one more waits
+    for a free connection, up to the read timeout, then fails as unreachable (a provider
+    busy for that long is as good as unreachable) without a connection of its own."""
+    release = threading.Event()
+    holder = text_stream("Held", usage=None).steps
+    # The first events, then keep-alive comments, each well within the read timeout, until
+    # the test lets the reply end.
+    server.script(Reply(steps=[*holder[:2], ("beat", release, 0.05), *holder[2:]]))
+    server.script(text_stream("Never sent"))
+    client = make_client(server, max_connections=1, read_timeout=1.0, max_retries=0)
+    holding = client.stream(request())
+    assert await anext(holding) == TextDelta("Held")
+    try:
+        with pytest.raises(LLMError) as info:
+            async for _ in client.stream(request()):
+                pass
+    finally:
+        release.set()
+    assert info.value.user_message == "Could not reach the model provider."
+    assert len(server.completions()) == 1  # The waiting reply never had a connection.
+    rest = [event async for event in holding]
+    assert isinstance(rest[-1], Finish)
+    await client.aclose()

@@ -1,6 +1,12 @@
-"""The HTTP side: one shared aiohttp session, retries, timeouts and the deadline."""
+"""The HTTP side: one shared client, retries, timeouts and the deadline.
+
+Requests go through httpx2's API over aiohttp's connections (httpx-aiohttp's transport):
+aiohttp reads a stream's events with far less CPU than httpx2's own pool, whose HTTP parser
+is pure Python (bench/bench_client.py).
+"""
 
 import asyncio
+import contextlib
 import json
 import random
 import urllib.parse
@@ -9,7 +15,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
 import aiohttp
+import httpx2
 from aiohttp.http_exceptions import HttpProcessingError
+from httpx_aiohttp.httpx2 import AiohttpTransport
 
 from .errors import LLMError, from_status, from_transport
 from .events import Event, Retrying
@@ -34,6 +42,10 @@ MAX_BODY = 32 * 1024 * 1024
 MAX_MODELS_BODY = 8 * 1024 * 1024
 MAX_ERROR_BODY = 64 * 1024
 JSON = {"Content-Type": "application/json"}
+# What a request may raise from below: httpx2's errors (httpx-aiohttp maps most of aiohttp's
+# to them), aiohttp's it does not map (a response it could not parse, among them), and
+# timeouts.
+TRANSPORT_ERRORS = (httpx2.HTTPError, aiohttp.ClientError, HttpProcessingError, TimeoutError)
 
 
 @dataclass
@@ -100,33 +112,45 @@ class LLMClient:
         self.max_connections = max_connections
         self.max_retry_after = max_retry_after
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http: aiohttp.ClientSession | None = None  # Made in the loop that uses it.
+        self._http: httpx2.AsyncClient | None = None
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            trace = aiohttp.TraceConfig()
-            trace.on_request_chunk_sent.append(_body_sent)
-            self._http = aiohttp.ClientSession(
-                headers=self._headers,
-                # Bounded: past it a reply waits for another to end. Connections are kept
-                # a minute for the next turns, so that a user's next message finds one (a
-                # new one costs a TCP and TLS handshake with a real provider).
-                connector=aiohttp.TCPConnector(
-                    limit=self.max_connections, limit_per_host=0, keepalive_timeout=60.0
+    def _session(self) -> httpx2.AsyncClient:
+        if self._http is None or self._http.is_closed:
+            # The environment's proxy (HTTPS_PROXY, NO_PROXY), read once, here: httpx2 reads
+            # none for a transport of one's own, and aiohttp's trust_env would read it (and
+            # ~/.netrc) on a thread for every request.
+            proxy = _environment_proxy(self.base_url)
+            self._http = httpx2.AsyncClient(
+                transport=AiohttpTransport(
+                    client=self._connections, proxy=httpx2.Proxy(proxy) if proxy else None
                 ),
-                trace_configs=[trace],
-                # The environment's proxy (HTTPS_PROXY, NO_PROXY), read once: aiohttp's
-                # trust_env reads it, and ~/.netrc, on a thread for every request.
-                proxy=_environment_proxy(self.base_url),
-                # Reading from the socket pauses while twice this is buffered unread.
-                read_bufsize=MAX_LINE // 2,
+                trust_env=False,
+                follow_redirects=False,  # The key goes to the configured URL only.
             )
         return self._http
+
+    def _connections(self) -> aiohttp.ClientSession:
+        """aiohttp's pool under the transport, made on the first request (in the loop that
+        uses it)."""
+        return aiohttp.ClientSession(
+            # The key is sent by aiohttp itself: headers set through the transport reach
+            # the wire lower-cased, and aiohttp keeps these as written.
+            headers=self._headers,
+            # Bounded: past it a reply waits for another to end. Connections are kept a
+            # minute for the next turns, so that a user's next message finds one (a new
+            # one costs a TCP and TLS handshake with a real provider). The certificate is
+            # checked against the system's CA certificates (aiohttp's default context).
+            connector=aiohttp.TCPConnector(
+                limit=self.max_connections, limit_per_host=0, keepalive_timeout=60.0
+            ),
+            # Reading from the socket pauses while twice this is buffered unread.
+            read_bufsize=MAX_LINE // 2,
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         if self._http is not None:
-            await self._http.close()
+            await self._http.aclose()
 
     async def stream(
         self, request: ChatRequest, *, on_sent: Callable[[], None] | None = None
@@ -178,17 +202,21 @@ class LLMClient:
 
     async def list_models(self) -> list[dict]:
         """The provider's model list (`GET /models`), as its raw entries."""
-        timeout = aiohttp.ClientTimeout(total=10.0)
         try:
-            async with self._session().get(
-                f"{self.base_url}/models", timeout=timeout, allow_redirects=False
-            ) as response:
-                limit = MAX_MODELS_BODY if response.status == 200 else MAX_ERROR_BODY
-                body = await _read_body(response, limit, cut=response.status != 200)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            async with (
+                asyncio.timeout(10.0),
+                self._session().stream(
+                    "GET", f"{self.base_url}/models", timeout=httpx2.Timeout(10.0)
+                ) as response,
+                contextlib.aclosing(response.aiter_bytes()) as chunks,
+            ):
+                status = response.status_code
+                limit = MAX_MODELS_BODY if status == 200 else MAX_ERROR_BODY
+                body = await _read_body(chunks, limit, cut=status != 200)
+        except TRANSPORT_ERRORS as exc:
             raise self._redact(from_transport(exc)) from exc
-        if response.status != 200:
-            raise self._redact(from_status(response.status, body, response.headers))
+        if status != 200:
+            raise self._redact(from_status(status, body, response.headers))
         try:
             data = json.loads(body).get("data", [])
         except (ValueError, AttributeError, RecursionError) as exc:
@@ -202,54 +230,56 @@ class LLMClient:
         # Every read is bounded by the silence timeout, or what is left of the deadline if
         # that is sooner; the deadline is also checked after each line, for slow drips.
         remaining = max(deadline - asyncio.get_running_loop().time(), 0.001)
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=self.read_timeout,  # Waiting for a free connection (over the limit), too.
-            sock_connect=self.connect_timeout,
-            sock_read=min(self.read_timeout, remaining),
+        timeout = httpx2.Timeout(
+            connect=self.connect_timeout,
+            read=min(self.read_timeout, remaining),
+            write=self.read_timeout,
+            pool=self.read_timeout,  # Waiting for a free connection (over the limit).
         )
+        data = json.dumps(request.to_json()).encode()
         try:
-            async with self._session().post(
-                url,
-                data=json.dumps(request.to_json()).encode(),
-                headers=JSON,
-                timeout=timeout,
-                allow_redirects=False,
-                trace_request_ctx=_Sent(on_sent) if on_sent else None,
-            ) as response:
-                if response.status != 200:
-                    body = await _read_body(response, MAX_ERROR_BODY, cut=True)
-                    raise from_status(response.status, body, response.headers)
+            async with (
+                self._session().stream(
+                    "POST",
+                    url,
+                    content=_body(data, on_sent),
+                    headers={**JSON, "Content-Length": str(len(data))},
+                    timeout=timeout,
+                ) as response,
+                contextlib.aclosing(response.aiter_bytes()) as chunks,
+            ):
+                if response.status_code != 200:
+                    body = await _read_body(chunks, MAX_ERROR_BODY, cut=True)
+                    raise from_status(response.status_code, body, response.headers)
                 reader = ChunkReader(prompt_estimate=estimate_prompt_tokens(request.messages))
                 if "application/json" in response.headers.get("content-type", ""):
                     # The server ignored stream=true and sent one whole completion.
-                    body = await self._within(_read_body(response, MAX_BODY), deadline)
+                    body = await self._within(_read_body(chunks, MAX_BODY), deadline)
                     for event in reader.read(_loads(body)):
                         yield event
                 else:
-                    async for event in self._read_sse(response, reader, deadline):
+                    async for event in self._read_sse(chunks, reader, deadline):
                         yield event
                 for event in reader.finish():
                     yield event
-        except aiohttp.SocketTimeoutError as exc:  # Silence while reading.
+        except httpx2.ReadTimeout as exc:  # Silence while reading.
             raise self._timed_out(deadline) from exc
-        except (aiohttp.ClientError, HttpProcessingError, TimeoutError) as exc:
-            # HttpProcessingError: a response aiohttp could not parse.
+        except TRANSPORT_ERRORS as exc:
             raise from_transport(exc) from exc
 
     async def _read_sse(
-        self, response: aiohttp.ClientResponse, reader: ChunkReader, deadline: float
+        self, chunks: AsyncIterator[bytes], reader: ChunkReader, deadline: float
     ) -> AsyncIterator[Event]:
         lines, decoder = LineSplitter(MAX_LINE), SSEDecoder()
         loop = asyncio.get_running_loop()
-        # No timer per line (that was a task per token): aiohttp times each read out.
-        async for raw in response.content.iter_any():
+        # No timer per line (that was a task per token): each read has its own timeout.
+        async for raw in chunks:
             if loop.time() > deadline:
                 raise self._timed_out(deadline)
             for line in lines.feed(raw):
                 for data in decoder.feed(line):
                     if data.strip() == DONE:
-                        await _read_to_end(response)
+                        await _read_to_end(chunks)
                         return
                     for event in reader.read(_loads(data)):
                         yield event
@@ -316,20 +346,12 @@ class LLMClient:
         return exc
 
 
-@dataclass
-class _Sent:
-    """A request's `on_sent`, called once (a body may go in several chunks)."""
-
-    on_sent: Callable[[], None]
-    called: bool = False
-
-
-async def _body_sent(session, context, params) -> None:
-    """aiohttp's trace hook for each chunk of a request body written to its connection."""
-    sent = context.trace_request_ctx
-    if isinstance(sent, _Sent) and not sent.called:
-        sent.called = True
-        sent.on_sent()
+async def _body(data: bytes, on_sent: Callable[[], None] | None) -> AsyncIterator[bytes]:
+    """A request's body, then its `on_sent()`: the transport asks for what follows the body
+    only once the body has been written to the connection."""
+    yield data
+    if on_sent is not None:
+        on_sent()
 
 
 def _environment_proxy(url: str) -> str | None:
@@ -340,11 +362,11 @@ def _environment_proxy(url: str) -> str | None:
     return urllib.request.getproxies().get(parts.scheme)
 
 
-async def _read_body(response: aiohttp.ClientResponse, limit: int, *, cut: bool = False) -> bytes:
+async def _read_body(chunks: AsyncIterator[bytes], limit: int, *, cut: bool = False) -> bytes:
     """A body read whole, up to `limit` bytes: past it, refused (or with `cut`, its start;
     the connection then closes with the response)."""
     parts, size = [], 0
-    async for chunk in response.content.iter_any():
+    async for chunk in chunks:
         if size + len(chunk) > limit:
             if cut:
                 parts.append(chunk[: limit - size])
@@ -358,15 +380,17 @@ async def _read_body(response: aiohttp.ClientResponse, limit: int, *, cut: bool 
     return b"".join(parts)
 
 
-async def _read_to_end(response: aiohttp.ClientResponse) -> None:
+async def _read_to_end(chunks: AsyncIterator[bytes]) -> None:
     """Skip what is left of a body after [DONE], briefly: a body read to its end keeps its
     connection open for the next request."""
     try:
         async with asyncio.timeout(AFTER_DONE_SECONDS):
             left = AFTER_DONE_BYTES
-            while left > 0 and (chunk := await response.content.readany()):
+            async for chunk in chunks:
                 left -= len(chunk)
-    except (TimeoutError, aiohttp.ClientError):
+                if left <= 0:
+                    break
+    except (TimeoutError, *TRANSPORT_ERRORS):
         pass  # The connection is closed with the response instead: nothing is lost.
 
 

@@ -4,9 +4,18 @@ import json
 from collections.abc import Mapping
 
 import aiohttp
+import httpx2
 
 # Status codes worth another try before anything reached the user.
 RETRYABLE_STATUSES = frozenset({408, 409, 429}) | frozenset(range(500, 600))
+# A provider that could not be reached at all, or no connection to it free in time.
+UNREACHABLE = (
+    aiohttp.ClientConnectorError,
+    aiohttp.ConnectionTimeoutError,
+    httpx2.ConnectError,
+    httpx2.ConnectTimeout,
+    httpx2.PoolTimeout,
+)
 
 
 class LLMError(Exception):
@@ -107,11 +116,15 @@ def from_status(status: int, body: bytes, headers: Mapping[str, str]) -> LLMErro
 
 
 def from_transport(exc: Exception) -> LLMError:
-    """Map a network failure (aiohttp's, a timeout, a response it could not parse) to an
-    LLMError."""
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+    """Map a network failure (httpx2's or aiohttp's, a timeout, a response that could not be
+    parsed) to an LLMError."""
+    # httpx-aiohttp maps aiohttp's errors loosely (a server that closed the connection
+    # before answering becomes a ConnectTimeout): the error aiohttp raised decides.
+    if isinstance(exc.__cause__, aiohttp.ClientError):
+        exc = exc.__cause__
+    if isinstance(exc, UNREACHABLE):
         message = "Could not reach the model provider."
-    elif isinstance(exc, TimeoutError):  # aiohttp's read timeouts are TimeoutErrors too.
+    elif isinstance(exc, TimeoutError | httpx2.TimeoutException):
         message = "The model provider stopped responding."
     else:
         message = "The connection to the model provider was lost."
