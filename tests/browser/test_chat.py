@@ -1,145 +1,15 @@
 """A person's view: real daphne, real Chromium, the fake upstream on loopback."""
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from tests.a11y import shoot
-from tests.fake_upstream import FakeUpstream, chunk, sse, text_stream, tool_calls_stream
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.a11y import ARTIFACTS, shoot
+from tests.browser.tester import sign_in, sign_up
+from tests.browser_support import connected
+from tests.fake_upstream import chunk, sse, text_stream, tool_calls_stream
 
 pytestmark = pytest.mark.browser
-
-
-def chromium_or_skip() -> str:
-    if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
-        return CHROMIUM
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"Chromium is required under CI and is missing at {CHROMIUM}")
-    pytest.skip(f"Chromium not installed at {CHROMIUM}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = FakeUpstream().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def site(upstream, tmp_path_factory):
-    """The app as `make run` serves it: migrate, then daphne on a free port."""
-    tmp = tmp_path_factory.mktemp("site")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "chatsite.settings_test",
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-        "LLM_BASE_URL": upstream.url,
-        "LLM_API_KEY": "sk-browser-secret",
-        "LLM_DEFAULT_MODEL": "test-model",
-        "REDIS_URL": "",
-    }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    port = free_port()
-    log = open(tmp / "daphne.log", "w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "conversations.web.server",  # daphne, with request bodies capped
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "chatsite.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail("daphne did not start: " + (tmp / "daphne.log").read_text())
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(10)
-    log.close()
-
-
-PAGE_ERRORS: list[str] = []
-
-
-class Browser:
-    """Chromium, whose pages report uncaught script errors, and anything the pages'
-    Content-Security-Policy refused, to PAGE_ERRORS."""
-
-    def __init__(self, chromium) -> None:
-        self.chromium = chromium
-
-    def new_page(self, **options):
-        page = self.chromium.new_page(**options)
-        page.on("pageerror", lambda error: PAGE_ERRORS.append(str(error)))
-        page.on("console", refused_by_csp)
-        return page
-
-
-def refused_by_csp(message) -> None:
-    if message.type == "error" and "Content Security Policy" in message.text:
-        PAGE_ERRORS.append(f"{message.text} ({message.location.get('url')})")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield Browser(chromium)
-        chromium.close()
-
-
-@pytest.fixture(autouse=True)
-def no_script_errors():
-    """Every browser test ends with no uncaught error in the page's scripts."""
-    PAGE_ERRORS.clear()
-    yield
-    assert PAGE_ERRORS == []
 
 
 def test_sign_up_chat_stream_reload_and_inert_output(site, upstream, browser):
@@ -244,34 +114,6 @@ def test_auto_scroll_follows_until_the_reader_scrolls_up(site, upstream, browser
         page.locator("#messages").evaluate("m => m.scrollTop") < 40
     )  # Left where the reader went.
     page.close()
-
-
-def connected(page):
-    """Wait until the chat page's script runs and its socket is open."""
-    page.wait_for_selector("body[data-connected='true']", state="attached")
-
-
-def sign_in(page, site):
-    """Sign in as the tests' user, signing up first when running alone."""
-    from playwright.sync_api import expect
-
-    page.goto(f"{site}/accounts/login/")
-    page.fill("#id_username", "tester")
-    page.fill("#id_password", "a-Strong-pass-42")
-    page.click("button[type=submit]")
-    if page.url.endswith("/accounts/login/"):
-        sign_up(page, site)
-    expect(page).to_have_url(f"{site}/")
-    connected(page)
-
-
-def sign_up(page, site):
-    """Create the tests' user through the sign-up page."""
-    page.goto(f"{site}/accounts/signup/")
-    page.fill("#id_username", "tester")
-    page.fill("#id_password1", "a-Strong-pass-42")
-    page.fill("#id_password2", "a-Strong-pass-42")
-    page.click("button[type=submit]")
 
 
 def test_persona_what_was_sent_and_tool_card(site, upstream, browser):

@@ -6,15 +6,9 @@ import re
 
 import pytest
 
-from tests.a11y import shoot, small_targets
-from tests.browser.test_chat import (  # noqa: F401 - fixtures shared with the other browser tests
-    ARTIFACTS,
-    PAGE_ERRORS,
-    browser,
-    no_script_errors,
-    upstream,
-)
+from tests.a11y import ARTIFACTS, shoot, small_targets
 from tests.browser_support import (
+    PAGE_ERRORS,
     box,
     connected,
     inside_viewport,

@@ -7,14 +7,8 @@ import re
 import pytest
 
 from tests.a11y import ARTIFACTS, check, shoot, small_targets
-from tests.browser.test_chat import (  # noqa: F401 - fixtures shared with the other browser tests
-    browser,
-    connected,
-    no_script_errors,
-    sign_in,
-    upstream,
-)
-from tests.browser_support import django, start_site
+from tests.browser.tester import sign_in
+from tests.browser_support import connected, django, start_site
 from tests.fake_upstream import text_stream
 
 pytestmark = pytest.mark.browser

@@ -6,11 +6,6 @@ import re
 import pytest
 
 from tests.a11y import shoot, small_targets
-from tests.browser.test_chat import (  # noqa: F401 - fixtures shared with the other browser tests
-    browser,
-    no_script_errors,
-    upstream,
-)
 from tests.browser_support import connected, sign_up, start_site
 from tests.fake_upstream import text_stream
 

@@ -11,15 +11,8 @@ import re
 
 import pytest
 
-from tests.a11y import shoot
-from tests.browser.test_chat import (  # noqa: F401 - the shared server, upstream and Chromium
-    ARTIFACTS,
-    browser,
-    connected,
-    no_script_errors,
-    site,
-    upstream,
-)
+from tests.a11y import ARTIFACTS, shoot
+from tests.browser_support import connected
 from tests.fake_upstream import text_stream
 
 pytestmark = pytest.mark.browser

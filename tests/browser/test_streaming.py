@@ -10,15 +10,8 @@ import threading
 import pytest
 
 from tests.a11y import shoot
-from tests.browser.test_chat import (  # noqa: F401 - fixtures shared with the other browser tests
-    ARTIFACTS,
-    browser,
-    connected,
-    no_script_errors,
-    sign_in,
-    upstream,
-)
-from tests.browser_support import django, start_site
+from tests.browser.tester import sign_in
+from tests.browser_support import connected, django, start_site
 from tests.fake_upstream import Reply, text_stream
 
 pytestmark = pytest.mark.browser

@@ -20,11 +20,6 @@ from pathlib import Path
 import pytest
 
 from conversations.provider import local_model
-from tests.browser.test_chat import (  # noqa: F401 - fixtures shared with the other browser tests
-    browser,
-    no_script_errors,
-    upstream,
-)
 from tests.browser_support import connected, sign_up
 from tests.fake_upstream import text_stream
 from tests.live_server import free_port

@@ -14,11 +14,6 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.browser.test_chat import (  # noqa: F401 - fixtures shared with the other browser tests
-    browser,
-    no_script_errors,
-    upstream,
-)
 from tests.browser_support import MODELS, sign_up, start_site
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from conversations.personas.models import Persona
 from conversations.review import stats
 from conversations.review.models import DailyActiveUser, DailyLatency, DailyStat
 from tests import factories
-from tests.review.builders import boss_fixture, chat, rate, reply, reviewer_fixture  # noqa: F401
+from tests.review.builders import chat, rate, reply
 
 pytestmark = pytest.mark.django_db
 

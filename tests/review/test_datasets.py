@@ -14,15 +14,7 @@ from conversations.models import Message
 from conversations.review import services as review
 from conversations.review.models import AuditEntry, DatasetOptOut, ScoreConfig
 from tests import factories
-from tests.review.builders import (  # noqa: F401 - fixtures
-    boss_fixture,
-    chat,
-    grant,
-    rate,
-    reply,
-    reviewer_fixture,
-    staff_fixture,
-)
+from tests.review.builders import chat, grant, rate, reply
 
 pytestmark = pytest.mark.django_db
 

@@ -8,14 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from conversations.review.models import AuditEntry, QueueItem
-from tests.review.builders import (  # noqa: F401 - fixtures
-    boss_fixture,
-    chat,
-    grant,
-    rate,
-    reviewer_fixture,
-    staff_fixture,
-)
+from tests.review.builders import chat, grant, rate
 
 pytestmark = pytest.mark.django_db
 

@@ -23,14 +23,7 @@ from conversations.review.models import (
     ScoreConfig,
 )
 from tests import factories
-from tests.review.builders import (  # noqa: F401 - fixtures
-    boss_fixture,
-    chat,
-    rate,
-    reply,
-    reviewer_fixture,
-    staff_fixture,
-)
+from tests.review.builders import chat, rate, reply
 
 pytestmark = pytest.mark.django_db
 

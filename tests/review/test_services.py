@@ -18,12 +18,7 @@ from conversations.review.models import (
     Score,
     ScoreConfig,
 )
-from tests.review.builders import (  # noqa: F401 - fixtures
-    boss_fixture,
-    chat,
-    rate,
-    reviewer_fixture,
-)
+from tests.review.builders import chat, rate
 
 pytestmark = pytest.mark.django_db
 

@@ -15,11 +15,7 @@ from tests import factories
 from tests.fake_upstream import FakeUpstream
 from tests.live_server import Socket, live_server, manage, user_cookie
 from tests.render_samples import math_reply
-from tests.review.builders import (  # noqa: F401 - fixtures
-    rate,
-    reply,
-    reviewer_fixture,
-)
+from tests.review.builders import rate, reply
 
 URL = "/admin/review/transcript/{}/"
 MB = 1_000_000

@@ -17,13 +17,7 @@ from conversations.review.models import (
     ScoreConfig,
 )
 from tests import factories
-from tests.review.builders import (  # noqa: F401 - fixtures
-    boss_fixture,
-    chat,
-    rate,
-    reply,
-    reviewer_fixture,
-)
+from tests.review.builders import chat, rate, reply
 
 pytestmark = pytest.mark.django_db
 
