@@ -1,11 +1,14 @@
-"""Builders shared by the review tests: conversations with branches, ratings, rights
-(the reviewer, staff and boss accounts are fixtures in conftest.py)."""
+"""Builders shared by the review tests: conversations with branches, ratings, rights, and
+queries counted (the reviewer, staff and boss accounts are fixtures in conftest.py)."""
 
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from conversations import services
 from conversations.models import Conversation, Message
 from conversations.review import services as review
+from conversations.review.models import ScoreConfig
 from tests import factories
 
 
@@ -69,3 +72,22 @@ def grant(user, codename: str) -> None:
     user.user_permissions.add(
         Permission.objects.get(content_type__app_label="review", codename=codename)
     )
+
+
+def regenerated(owner) -> tuple[Conversation, Message, Message]:
+    """A conversation whose only reply has two versions: (it, the older, the newer)."""
+    conversation = chat(owner)
+    old = conversation.current_leaf
+    new = reply(conversation, old.parent, "again", sent=[old.parent_id])
+    return conversation, old, new
+
+
+def config(name: str) -> ScoreConfig:
+    return ScoreConfig.objects.get(name=name)
+
+
+def queries(call):
+    """(what `call()` returned, how many queries it made)."""
+    with CaptureQueriesContext(connection) as ctx:
+        result = call()
+    return result, len(ctx.captured_queries)

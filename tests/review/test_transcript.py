@@ -1,6 +1,7 @@
-"""Pages of conversations holding megabyte replies: the reviewer's transcript is paged by
-bytes and still reaches every reply, and a real server opening such conversations over
-its websocket ends with the memory it had."""
+"""The reviewer's transcript (review/transcript.py): a conversation of megabyte replies is
+paged by bytes and still reaches every reply (and a real server opening such conversations
+over its websocket ends with the memory it had); a tool call's arguments show indented, or
+as sent when they do not parse."""
 
 import asyncio
 import os
@@ -9,13 +10,15 @@ import re
 import pytest
 from django.conf import settings
 
+from conversations.models import Message
 from conversations.rendering.budget import PLAIN_NOTE
+from conversations.review import transcript
 from conversations.review.models import AuditEntry
 from tests import factories
 from tests.fake_upstream import FakeUpstream
 from tests.live_server import Socket, live_server, manage, user_cookie
 from tests.render_samples import math_reply
-from tests.review.builders import rate, reply
+from tests.review.builders import chat, rate, reply
 
 URL = "/admin/review/transcript/{}/"
 MB = 1_000_000
@@ -152,3 +155,18 @@ async def test_opening_megabyte_replies_leaves_the_servers_memory_as_it_was(upst
         await sock.close()
     assert grown <= 100, f"the server grew by {grown:.0f} MB"
     assert all(html.startswith(f'<p class="render-note">{PLAIN_NOTE}') for html in shown)
+
+
+@pytest.mark.django_db
+def test_a_tool_calls_arguments_show_indented_or_as_sent(user):
+    conversation = chat(user)
+    calls = [
+        {"id": "a", "name": "calculator", "arguments": '{"expression": "1 + 1"}'},
+        {"id": "b", "name": "calculator", "arguments": '{"expression": '},
+        # A model's arguments nested past the parser's depth: shown as sent, not a 500.
+        {"id": "c", "name": "calculator", "arguments": "[" * 100_000 + "]" * 100_000},
+    ]
+    Message.objects.filter(pk=conversation.current_leaf_id).update(tool_calls=calls)
+    page = transcript.build(conversation=conversation, leaf_id=None)
+    shown = [call["arguments"] for call in page.entries[-1].tool_calls]
+    assert shown == ['{\n  "expression": "1 + 1"\n}', calls[1]["arguments"], calls[2]["arguments"]]
