@@ -57,3 +57,9 @@ def hog_tool(pid_file: str) -> str:
 def exiting_tool(code: int) -> str:
     """End the process at once, as a crash would."""
     os._exit(code)
+
+
+def greedy_tool(megabytes: int) -> str:
+    """Take this much memory at once (for the workers' memory limit)."""
+    taken = bytearray(megabytes * 1024 * 1024)
+    return f"took {len(taken) // (1024 * 1024)} MB"
