@@ -59,7 +59,7 @@ test: $(VENV)/.installed-dev $(VENV)/.installed-local chromium lint
 test-services: $(VENV)/.installed-dev
 	@if services=$$(bash tests/services.sh); then \
 	  echo "Second run, on PostgreSQL and Redis: $$services"; \
-	  env $$services $(BIN)/pytest -m "not browser and not real_time" --ignore=tests/test_local_model.py; \
+	  env $$services $(BIN)/pytest -m "not browser and not real_time" --ignore=tests/provider/test_local_model.py; \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "PostgreSQL and Redis are required under CI and could not be started."; exit 1; \
 	else \

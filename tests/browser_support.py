@@ -1,17 +1,62 @@
-"""Helpers for the chat page's browser tests: a module's own server and database, accounts,
-seeding conversations through Django, and measuring what is on screen."""
+"""Helpers for the chat page's browser tests: Chromium, whose pages report their script
+errors, a module's own server and database, accounts, seeding conversations through Django,
+and measuring what is on screen."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.live_server import ROOT, start_server
 
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "a-Strong-pass-42"
 LLAMA = "meta-llama/Llama-3.3-70B-Instruct"
 DEEPSEEK = "deepseek-ai/DeepSeek-V3"
 MODELS = [LLAMA, DEEPSEEK, "deepseek-ai/DeepSeek-R1", "Qwen/Qwen2.5-72B-Instruct", "test-model"]
+
+# What a test's pages reported; the `no_script_errors` fixture (conftest) empties it before
+# each test that drives Chromium and fails the test if anything is left in it afterwards.
+PAGE_ERRORS: list[str] = []
+
+
+def chromium_or_skip() -> str:
+    if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Chromium is required under CI and is missing at {CHROMIUM}")
+    pytest.skip(f"Chromium not installed at {CHROMIUM}")
+
+
+class Browser:
+    """Chromium, whose pages report uncaught script errors, and anything the pages'
+    Content-Security-Policy refused, to PAGE_ERRORS."""
+
+    def __init__(self, chromium) -> None:
+        self.chromium = chromium
+
+    def new_page(self, **options):
+        page = self.chromium.new_page(**options)
+        page.on("pageerror", lambda error: PAGE_ERRORS.append(str(error)))
+        page.on("console", refused_by_csp)
+        return page
+
+
+def refused_by_csp(message) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        PAGE_ERRORS.append(f"{message.text} ({message.location.get('url')})")
 
 
 def start_site(upstream, tmp_path_factory, name: str):

@@ -1,4 +1,5 @@
-"""Shared fixtures: the fake upstream, users, and signed-in websocket connections."""
+"""Shared fixtures: the fake upstream, users, signed-in websocket connections, and Chromium
+(for the browser tests and for the deployment tests that drive it)."""
 
 import asyncio
 import os
@@ -17,6 +18,7 @@ from conversations.provider import catalog, upstream
 from conversations.review import stats as review_stats
 from conversations.tools import registry
 from tests import live_server
+from tests.browser_support import CHROMIUM_ARGS, PAGE_ERRORS, Browser, chromium_or_skip
 from tests.fake_upstream import FakeUpstream
 from tests.helpers import ProtocolCommunicator
 
@@ -197,3 +199,34 @@ def tool_registry():
     yield register
     registry.REGISTRY.clear()
     registry.REGISTRY.update(saved)
+
+
+@pytest.fixture(scope="module", name="upstream")
+def upstream_fixture():
+    """A fake provider for one module's servers (a browser test's site, `make run`)."""
+    server = FakeUpstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield Browser(chromium)
+        chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(request):
+    """Every test that drives Chromium ends with no uncaught error in its pages' scripts
+    (and nothing their Content-Security-Policy refused)."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    PAGE_ERRORS.clear()
+    yield
+    assert PAGE_ERRORS == []

@@ -98,7 +98,7 @@ BUILT_IN = {
         _entry("openai/gpt-oss-120b", "gpt-oss 120b", 131072, True),
         _entry("NousResearch/Hermes-3-Llama-3.1-70B", "Hermes 3 70B", 32768, True),
         # No tools: its chat template takes none, so llama.cpp leaves them out of the
-        # prompt (tests/test_local_model.py checks the server still says so).
+        # prompt (tests/provider/test_local_model.py checks the server still says so).
         _entry(local_model.LOCAL_MODEL_ID, local_model.LOCAL_MODEL_NAME, 8192, False),
     ]
 }

@@ -1,0 +1,71 @@
+"""The review queue and the audit log in the admin: actions that need a choice say so, an
+item opens beside its conversation, and the log is found by a conversation's number."""
+
+import pytest
+
+from conversations.review import services as review
+from conversations.review.models import AuditEntry, QueueItem
+from tests.review.builders import chat, rate
+
+pytestmark = pytest.mark.django_db
+QUEUE = "/admin/review/queueitem/"
+
+
+@pytest.fixture
+def item(user):
+    rate(chat(user, title="Rated").current_leaf, "down")
+    return QueueItem.objects.get()
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_assigning_to_nobody_changes_nothing_and_says_so(client, reviewer, item):
+    client.force_login(reviewer)
+    response = client.post(
+        QUEUE, {"action": "assign_to_chosen", "_selected_action": [item.pk]}, follow=True
+    )
+    assert "Choose a reviewer to assign to." in messages_of(response)
+    item.refresh_from_db()
+    assert item.assignee is None and item.status == "open"
+
+
+def test_a_resolved_item_is_reopened_and_a_wrong_move_is_refused(client, reviewer, item):
+    client.force_login(reviewer)
+    resolve = {"action": "resolve", "note": "Fine.", "_selected_action": [item.pk]}
+    client.post(QUEUE, resolve)
+    response = client.post(
+        QUEUE, {"action": "start_review", "_selected_action": [item.pk]}, follow=True
+    )
+    assert any(m.startswith("Nothing changed: ") for m in messages_of(response))
+    response = client.post(QUEUE, {"action": "reopen", "_selected_action": [item.pk]}, follow=True)
+    assert "1 item(s) now open." in messages_of(response)
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_an_item_opens_in_its_transcript(client, reviewer, item):
+    client.force_login(reviewer)
+    response = client.get(f"{QUEUE}{item.pk}/change/")
+    assert response.status_code == 302
+    assert (
+        response["Location"] == f"/admin/review/transcript/{item.conversation_id}/#item-{item.pk}"
+    )
+    assert client.get(QUEUE).context["title"] == "Review queue"
+
+
+def test_the_audit_log_links_live_conversations_and_finds_them_by_number(client, boss, user):
+    kept, gone = chat(user, title="Kept"), chat(user, title="Gone")
+    for conversation in (kept, gone):
+        review.queue_add(actor=boss, conversation=conversation, message=None)
+    gone_id = gone.pk
+    review.conversation_delete_by_staff(actor=boss, conversation=gone, request=None)
+    client.force_login(boss)
+    page = client.get("/admin/review/auditentry/").content.decode()
+    assert f"#{gone_id} (deleted)" in page
+    assert f'<a href="/admin/review/transcript/{kept.pk}/">#{kept.pk}</a>' in page
+    found = client.get("/admin/review/auditentry/", {"q": str(kept.pk)}).context["cl"]
+    assert found.result_list  # A conversation's number, or its owner's.
+    assert all(kept.pk in (e.conversation_id, e.owner_id) for e in found.result_list)
+    assert AuditEntry.objects.filter(conversation_id=gone_id).count() >= 2

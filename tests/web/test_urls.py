@@ -1,0 +1,35 @@
+"""The app's pages and JSON endpoints: each name reaches its view, and only sign-up, the
+health check and the code stylesheet answer someone not signed in."""
+
+import pytest
+from django.urls import resolve, reverse
+
+from conversations.web import urls
+
+pytestmark = pytest.mark.django_db
+OPEN = {"signup", "healthz", "highlight-css"}
+JSON = {"models-json"}  # Scripts' endpoints: 401, not a sign-in page.
+
+
+def url_of(pattern) -> str:
+    return reverse(pattern.name, args=[1] * len(pattern.pattern.converters))
+
+
+def test_each_name_reaches_its_view():
+    for pattern in urls.urlpatterns:
+        assert resolve(url_of(pattern)).func is pattern.callback, pattern.name
+
+
+def test_only_the_open_pages_answer_without_a_sign_in(client):
+    for pattern in urls.urlpatterns:
+        if pattern.name in OPEN:
+            continue
+        url = url_of(pattern)
+        response = client.get(url)
+        if pattern.name in JSON:
+            assert response.status_code == 401, url
+        else:
+            assert response.status_code == 302, url
+            assert response["Location"] == f"/accounts/login/?next={url}"
+    for name in OPEN - {"healthz"}:  # healthz: tests/web/test_health.py.
+        assert client.get(reverse(name)).status_code == 200, name
