@@ -17,6 +17,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "conversations.catalog.models": "tests/provider/test_availability.py",
     "conversations.chat.assembly": "tests/turns/test_running.py",
     "conversations.chat.blocks": "tests/rendering/test_markdown.py",
+    "conversations.chat.frames.schema": "tests/chat/frames/test_registry.py",
     "conversations.chat.titles": "tests/chat/test_conversation_actions.py",
     "conversations.limits.models": "tests/limits/test_turn_limits.py",
     "conversations.llm.sse": "tests/llm/test_client.py",

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from conversations.chat import frames, inbound, runtime, socket_limits
+from conversations.chat import inbound, runtime, socket_limits
 from conversations.chat.consumer import ChatConsumer
+from conversations.chat.frames import registry as frames
 from conversations.chat.frames import schema
 from conversations.chat.frames.process import HubFrame
 from tests.fake_upstream import error_reply, text_stream, tool_calls_stream
 from tests.helpers import by_type, open_socket, receive_until, send_frame
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 PROTOCOL = (ROOT / "docs" / "protocol.md").read_text()
 
 
