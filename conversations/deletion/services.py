@@ -101,11 +101,16 @@ def _locked(ids: list[int], within: QuerySet[Conversation] | None) -> list[tuple
     (PostgreSQL; SQLite's transactions here take the write lock as they begin)."""
     if within is None:
         found = Conversation.objects.filter(pk__in=ids).select_for_update()
-    else:
-        # Rows another transaction holds are skipped, not waited for: a rule's next run
-        # looks at them again.
-        found = within.filter(pk__in=ids).select_for_update(skip_locked=True, of=("self",))
-    return list(found.order_by("pk").values_list("pk", "owner_id"))
+        return list(found.order_by("pk").values_list("pk", "owner_id"))
+    # Rows another transaction holds are skipped, not waited for: a rule's next run looks
+    # at them again.
+    found = within.filter(pk__in=ids).select_for_update(skip_locked=True, of=("self",))
+    rows = list(found.order_by("pk").values_list("pk", "owner_id"))
+    # Asked again now that they are locked: the statement above read the other tables
+    # (the review queue's holds) as they were when it began, and a hold committed while it
+    # ran would be missed. No new hold can point at a locked row, so this answer stands.
+    still = set(within.filter(pk__in=[pk for pk, _ in rows]).values_list("pk", flat=True))
+    return [row for row in rows if row[0] in still]
 
 
 def conversation_delete(
