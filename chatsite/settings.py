@@ -220,6 +220,19 @@ CHAT_START_WORKERS = int(env.get("CHAT_START_WORKERS") or 1)
 CHAT_IMPORT_MAX_BYTES = int(env.get("CHAT_IMPORT_MAX_BYTES") or 50_000_000)
 CHAT_IMPORT_MAX_CONVERSATIONS = int(env.get("CHAT_IMPORT_MAX_CONVERSATIONS") or 10_000)
 CHAT_IMPORT_MAX_MESSAGES = int(env.get("CHAT_IMPORT_MAX_MESSAGES") or 100_000)
+# Retention (conversations/deletion/): conversations untouched this many days are deleted
+# (0: never); staff may set shorter rules per group, and users shorter ones for themselves.
+CHAT_RETENTION_DAYS = int(env.get("CHAT_RETENTION_DAYS") or 0)
+# How often server processes run the deletion jobs (one of them at a time, elected by a
+# lease); 0: never, and `manage.py purge` runs them from cron instead.
+CHAT_PURGE_SECONDS = float(env.get("CHAT_PURGE_SECONDS") or 3600)
+# Conversations one deletion transaction takes at most (and at most PURGE_BATCH_MESSAGES
+# messages between them, unless one conversation alone has more).
+CHAT_PURGE_BATCH = int(env.get("CHAT_PURGE_BATCH") or 100)
+if CHAT_RETENTION_DAYS < 0 or CHAT_PURGE_SECONDS < 0 or CHAT_PURGE_BATCH < 1:
+    raise ImproperlyConfigured(
+        "CHAT_RETENTION_DAYS and CHAT_PURGE_SECONDS must be 0 or more, CHAT_PURGE_BATCH 1 or more."
+    )
 
 # Limits per user and per socket (README: "Limits"); 0 turns a limit off. Turn limits are
 # checked in the transaction that starts a turn, so they hold across server processes.

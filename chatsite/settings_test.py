@@ -23,6 +23,10 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
+# Server processes a test starts run no scheduled deletions unless the test asks for them
+# (they would write to a database the test is reading).
+os.environ.setdefault("CHAT_PURGE_SECONDS", "0")
+
 from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

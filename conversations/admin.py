@@ -1,7 +1,9 @@
-"""Staff pages of the app's models, each kept with its domain: personas, models, invites
-and quotas. Conversations and messages are review's (review/conversation_admin.py)."""
+"""Staff pages of the app's models, each kept with its domain: personas, models, invites,
+quotas and retention rules. Conversations and messages are review's
+(review/conversation_admin.py)."""
 
 from .accounts import admin as accounts_admin  # noqa: F401 - each registers its pages
 from .catalog import admin as catalog_admin  # noqa: F401
+from .deletion import admin as deletion_admin  # noqa: F401
 from .limits import admin as limits_admin  # noqa: F401
 from .personas import admin as personas_admin  # noqa: F401

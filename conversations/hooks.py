@@ -24,6 +24,18 @@ reply_continued = Signal()
 # account wrote raises django.db.models.ProtectedError, and nothing is deleted.
 account_deleting = Signal()
 
+# Conversations are about to be deleted, inside the transaction that deletes them (whoever
+# asked: deletion/services.py): `conversations`, their (id, owner id) pairs; `reason` (user,
+# staff, account, retention); `actor`, the staff member who asked (else None); `path`, the
+# request's; `messages`, how many messages go with them. Review keeps tombstones of staff's
+# deletions and a count of each batch a rule deleted.
+conversations_deleting = Signal()
+
+# Deletion by a rule (retention) is about to choose conversations: each receiver returns a
+# query of the `conversation_id`s it holds (review: those with an unresolved queue item),
+# which stay until it lets them go. Asked again, with the rows locked, before each batch.
+deletion_holds = Signal()
+
 # What other apps show beside the assistant messages of a page for their owner: `user_id`
 # and `message_ids`. A receiver returns {field: {message_id: value}}; each message of the
 # page gets every field (None where a receiver gave no value).
@@ -42,6 +54,11 @@ def extras_for_page(*, user_id: int, message_ids: list[int]) -> dict[str, dict[i
     ):
         extras |= fields or {}
     return extras
+
+
+def held_conversations() -> list:
+    """Every receiver's query of conversation ids held from deletion by a rule."""
+    return [held for _receiver, held in deletion_holds.send(sender=None) if held is not None]
 
 
 def write_counts() -> None:

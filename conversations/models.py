@@ -179,6 +179,7 @@ class Message(models.Model):
 # app (their tables, content types and permissions are the app's, as they always were).
 from .accounts.models import Invite, SetupToken, UserSettings  # noqa: E402
 from .catalog.models import ModelInfo  # noqa: E402
+from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 
 __all__ = [
@@ -188,6 +189,8 @@ __all__ = [
     "Message",
     "ModelInfo",
     "Persona",
+    "RetentionRule",
+    "RunnerLease",
     "SetupToken",
     "TokenQuota",
     "TurnAllowance",

@@ -121,14 +121,6 @@ def conversation_set_flags(
     return conversation
 
 
-def conversation_delete(*, conversation: Conversation) -> None:
-    """Delete a conversation and every message in it, for good."""
-    with transaction.atomic():
-        # The leaf points into the messages being deleted: unhook it first.
-        Conversation.objects.filter(pk=conversation.pk).update(current_leaf=None)
-        conversation.delete()
-
-
 def conversation_switch(*, conversation: Conversation, leaf_id: int) -> Conversation:
     """Make the branch ending at `leaf_id` the one the conversation shows and continues."""
     from .selectors import message_branch

@@ -59,9 +59,9 @@ def refused_by_csp(message) -> None:
         PAGE_ERRORS.append(f"{message.text} ({message.location.get('url')})")
 
 
-def start_site(upstream, tmp_path_factory, name: str):
+def start_site(upstream, tmp_path_factory, name: str, **settings: str):
     """The app as deployed (migrate, then daphne on a free port) with its own SQLite file,
-    talking to `upstream`, which lists MODELS."""
+    talking to `upstream`, which lists MODELS; `settings` are more of its environment."""
     upstream.models = {"object": "list", "data": [{"id": model} for model in MODELS]}
     tmp = tmp_path_factory.mktemp(name)
     env = {
@@ -71,6 +71,7 @@ def start_site(upstream, tmp_path_factory, name: str):
         "LLM_API_KEY": "sk-browser-secret",
         "LLM_DEFAULT_MODEL": "test-model",
         "REDIS_URL": "",
+        **settings,
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"],

@@ -4,6 +4,7 @@ import pytest
 
 from conversations import services
 from conversations.catalog.models import ModelInfo
+from conversations.deletion import services as deletion
 from conversations.models import Conversation, Message
 from conversations.personas import services as persona_services
 from conversations.provider import sync as model_sync
@@ -94,5 +95,5 @@ def test_the_catalog_sync_adds_new_models_and_keeps_staff_edits():
 def test_deleting_a_conversation_takes_every_message(user):
     conversation = services.conversation_create(owner=user, persona=None, model="m")
     factories.message_append(conversation=conversation, role="user", content="a", parent=None)
-    services.conversation_delete(conversation=conversation)
+    deletion.conversation_delete(conversation=conversation)
     assert not Conversation.objects.exists() and not Message.objects.exists()

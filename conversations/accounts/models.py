@@ -10,7 +10,8 @@ from ..personas.models import Persona
 
 class UserSettings(models.Model):
     """One user's preferences: the look of every page, what new chats start with, custom
-    instructions added to every system prompt, and how the composer sends.
+    instructions added to every system prompt, how the composer sends, and how long their
+    conversations are kept.
 
     A user without a row has the defaults; the row is made on the first save.
     """
@@ -21,6 +22,9 @@ class UserSettings(models.Model):
         DARK = "dark", "Dark"
 
     MAX_INSTRUCTIONS = 4000
+    # Periods a user may choose for their own conversations (deletion/retention.py): a few
+    # fixed ones, so the retention query has a bounded number of terms.
+    RETENTION_CHOICES = (1, 7, 30, 90, 365)
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -47,6 +51,12 @@ class UserSettings(models.Model):
     )
     enter_to_send = models.BooleanField(
         default=True, help_text="Off: Enter adds a line and Ctrl+Enter (⌘+Enter) sends."
+    )
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        choices=[(days, f"{days} days" if days > 1 else "1 day") for days in RETENTION_CHOICES],
+        help_text="Delete my conversations untouched this long; blank: the site's rule.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,4 +1,5 @@
-"""Writes about a user's own account: their settings, ending their sessions, deleting it."""
+"""Writes about a user's own account: their settings and ending their sessions (deleting it:
+deletion/services.py)."""
 
 from datetime import datetime
 
@@ -8,10 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from .. import hooks
 from ..hosts import is_loopback
-from ..models import Conversation
-from ..services import conversation_delete
 from . import selectors as account_selectors
 from . import signup
 from .models import Invite, SetupToken, UserSettings, invite_expiry
@@ -22,6 +20,7 @@ SETTINGS_FIELDS = (
     "default_model",
     "custom_instructions",
     "enter_to_send",
+    "retention_days",
 )
 
 
@@ -43,21 +42,6 @@ def user_sign_out_everywhere(*, user: AbstractBaseUser, password: str) -> None:
     """
     user.set_password(password)
     user.save(update_fields=["password"])
-
-
-def user_delete(*, user: AbstractBaseUser) -> None:
-    """Delete an account and everything of its: conversations (one transaction each, so
-    none is long), personas, settings, ratings and reports. Audit entries about it stay,
-    holding ids only; review work the account wrote as staff stays too, so an account
-    that wrote any is refused (ProtectedError) before anything is deleted."""
-    hooks.account_deleting.send(sender=type(user), user=user)  # May refuse: see hooks.
-    for conversation_id in list(
-        Conversation.objects.filter(owner_id=user.pk).values_list("pk", flat=True)
-    ):
-        conversation = Conversation.objects.filter(pk=conversation_id).first()
-        if conversation is not None:
-            conversation_delete(conversation=conversation)
-    user.delete()
 
 
 class SignupRefused(Exception):

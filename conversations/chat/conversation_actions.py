@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async as db
 from django.contrib.auth.models import AbstractBaseUser
 
 from .. import selectors, services
+from ..deletion import services as deletion
 from ..errors import TurnRefused
 from ..models import Conversation
 from ..provider import availability
@@ -92,7 +93,7 @@ async def delete(*, user: AbstractBaseUser, conversation_id: int) -> None:
     if selectors.conversation_turn_running(conversation=conversation):
         await lifecycle.stop(conversation.pk)
         await _wait_stopped(conversation)
-    await db(services.conversation_delete)(conversation=conversation)
+    await db(deletion.conversation_delete)(conversation=conversation)
     await broadcast.publish_to_user(user.pk, outbound.conversation_deleted(conversation_id))
     await broadcast.publish(conversation_id, outbound.conversation_deleted(conversation_id))
 

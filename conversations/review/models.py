@@ -293,6 +293,8 @@ class AuditEntry(models.Model):
         QUEUE_STATUS = "queue_status", "Changed a queue item's status"
         EXPORT = "export", "Exported a dataset"
         DELETE = "delete", "Deleted a conversation"
+        # By the runner, no actor: one entry per batch, its counts in `detail`.
+        RETENTION = "retention", "Deleted conversations by a retention rule"
 
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_username = models.CharField(max_length=150, blank=True)

@@ -1,14 +1,15 @@
 """Review's side of the core's hooks (conversations/hooks.py): what review does when a
 reply ends or a turn adds a message, what it shows beside a page's replies, which counts it
-writes, and which accounts it keeps from deletion. Connected in ReviewConfig.ready()."""
+writes, which accounts it keeps from deletion, what it records of deletions, and which
+conversations it holds from retention. Connected in ReviewConfig.ready()."""
 
 from django.db.models import ProtectedError
 
 from .. import hooks
 from . import stats
-from .models import Correction, ReviewNote, Score
+from .models import UNRESOLVED_Q, Correction, QueueItem, ReviewNote, Score
 from .selectors import feedback_by_message
-from .services import message_created, reply_continued, reply_finished
+from .services import deletions_record, message_created, reply_continued, reply_finished
 
 
 def on_reply_finished(*, message, **_) -> None:
@@ -41,6 +42,18 @@ def on_account_deleting(*, user, **_) -> None:
             )
 
 
+def on_conversations_deleting(*, conversations, reason, actor, path, messages, **_) -> None:
+    """Tombstones of staff's deletions; counts of a rule's (the audit log)."""
+    deletions_record(
+        conversations=conversations, reason=reason, actor=actor, path=path, messages=messages
+    )
+
+
+def on_deletion_holds(**_):
+    """A conversation with an unresolved queue item stays until a reviewer resolves it."""
+    return QueueItem.objects.filter(UNRESOLVED_Q).values("conversation_id")
+
+
 def connect() -> None:
     hooks.reply_finished.connect(on_reply_finished, dispatch_uid="review.reply_finished")
     hooks.reply_continued.connect(on_reply_continued, dispatch_uid="review.reply_continued")
@@ -48,3 +61,7 @@ def connect() -> None:
     hooks.page_extras.connect(on_page_extras, dispatch_uid="review.page_extras")
     hooks.counts_due.connect(on_counts_due, dispatch_uid="review.counts_due")
     hooks.account_deleting.connect(on_account_deleting, dispatch_uid="review.account_deleting")
+    hooks.conversations_deleting.connect(
+        on_conversations_deleting, dispatch_uid="review.conversations_deleting"
+    )
+    hooks.deletion_holds.connect(on_deletion_holds, dispatch_uid="review.deletion_holds")

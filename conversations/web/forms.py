@@ -7,6 +7,7 @@ from ..accounts.login_throttle import password_confirmed
 from ..accounts.models import UserSettings
 from ..accounts.services import SETTINGS_FIELDS
 from ..chat.assembly import TOOL_CHOICES
+from ..deletion import selectors as deletion_selectors
 from ..errors import TurnRefused
 from ..personas import selectors as persona_selectors
 from ..personas.models import Persona
@@ -84,8 +85,18 @@ class PersonaForm(forms.ModelForm):
         return usable_model(self.cleaned_data["model"])
 
 
+def _days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days:,} days"
+
+
 class PreferencesForm(forms.ModelForm):
-    """The settings a user chooses: theme, what new chats start with, instructions, Enter."""
+    """The settings a user chooses: theme, what new chats start with, instructions, Enter,
+    and how long their conversations are kept (only periods shorter than the site's and
+    their groups' rules are offered)."""
+
+    retention_days = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label="Delete my conversations"
+    )
 
     class Meta:
         model = UserSettings
@@ -112,6 +123,18 @@ class PreferencesForm(forms.ModelForm):
             f"each reply in “What was sent”. At most {UserSettings.MAX_INSTRUCTIONS:,} "
             "characters."
         )
+        self.retention = deletion_selectors.retention_for(user=user)
+        offered = list(self.retention.choices())
+        chosen = self.instance.retention_days
+        if chosen and chosen not in offered:  # Chosen before a shorter rule came: kept.
+            offered.append(chosen)
+        limit, whose = self.retention.limit, self.retention.limit_source
+        rule = f"when untouched for {_days(limit)} ({whose})" if limit else "only when I do"
+        field = self.fields["retention_days"]
+        field.choices = [("", rule)] + [
+            (days, f"when untouched for {_days(days)}") for days in sorted(offered)
+        ]
+        field.widget.attrs["aria-describedby"] = "retention-help"
 
     def clean_default_model(self) -> str:
         return usable_model(self.cleaned_data["default_model"])

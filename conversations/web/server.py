@@ -32,6 +32,7 @@ def _drain_on_sigterm() -> None:
     from twisted.internet import reactor
 
     from ..chat import runtime
+    from ..deletion import runner
     from ..provider import upstream
 
     loop = asyncio.get_event_loop()
@@ -42,6 +43,8 @@ def _drain_on_sigterm() -> None:
         if process is not None:
             logger.info("Draining: no new turns; %d running", len(process.turns))
             await process.drain(settings.CHAT_DRAIN_SECONDS)
+        # A deletion batch under way ends (its transaction is never cut short); no other starts.
+        await asyncio.to_thread(runner.stop_in_process)
         # No turn runs any more: close the provider's connections now, while the loop
         # runs (left to the interpreter's exit, aiohttp complains of an unclosed session).
         await upstream.close_client()
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     # After Twisted has installed its own signal handlers, so ours replaces its SIGTERM.
     reactor.callWhenRunning(_drain_on_sigterm)
     reactor.callWhenRunning(_start_tool_workers)
+    reactor.callWhenRunning(_start_purge_runner)
     CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
 
 
@@ -98,6 +102,14 @@ def _start_tool_workers() -> None:
     from ..tools import registry
 
     threading.Thread(target=registry.start_workers, name="tool-workers", daemon=True).start()
+
+
+def _start_purge_runner() -> None:
+    """This process's runner of scheduled deletions (retention): one process of all runs
+    them at a time, elected by a lease (deletion/runner.py)."""
+    from ..deletion import runner
+
+    runner.start_in_process()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from ..accounts import selectors as account_selectors
 from ..accounts import services as account_services
+from ..deletion import services as deletion_services
 from ..provider import catalog
 from .appearance import THEME_COOKIE, remember_theme
 from .forms import (
@@ -103,7 +104,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         return _page(request, status=400, delete_form=form)
     user = request.user
     try:
-        account_services.user_delete(user=user)
+        deletion_services.account_delete(user=user)
     except ProtectedError:
         form.add_error(
             None,

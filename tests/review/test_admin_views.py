@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conversations import services
+from conversations.deletion import services as deletion
 from conversations.models import Conversation, Message
 from conversations.review.models import (
     AuditEntry,
@@ -279,7 +279,7 @@ def test_deleting_a_conversation_leaves_only_content_free_tombstones(client, rev
     client.post(base + "correction", {"message": answer.pk, "content": "secret correction"})
     before, conversation_id = AuditEntry.objects.count(), conversation.pk
 
-    services.conversation_delete(conversation=conversation)  # The user deletes it.
+    deletion.conversation_delete(conversation=conversation)  # The user deletes it.
     for model in (Feedback, QueueItem, Score, ReviewNote, Correction, Message):
         assert not model.objects.exists(), model
     assert AuditEntry.objects.count() == before

@@ -6,7 +6,7 @@ modules (the dashboard's daily rollups aside: stats.py writes those):
 - users: users' feedback, reports and dataset opt-outs;
 - annotations: reviewers' scores, notes and corrections;
 - audit: the audit log;
-- deletion: staff deleting a conversation.
+- deletion: staff deleting a conversation, and the audit log's record of deletions.
 
 Callers import this package (`from conversations.review import services`): every
 public function is here by name.
@@ -14,7 +14,7 @@ public function is here by name.
 
 from .annotations import BadScore, correction_add, note_add, parse_value, score_clear, score_set
 from .audit import audit_record, audit_record_many
-from .deletion import conversation_delete_by_staff, deletions_log
+from .deletion import conversation_delete_by_staff, deletions_log, deletions_record
 from .queue import (
     TRANSITIONS,
     BadTransition,
@@ -46,6 +46,7 @@ __all__ = [
     "correction_add",
     "dataset_opt_out_set",
     "deletions_log",
+    "deletions_record",
     "feedback_set",
     "feedback_withdraw",
     "message_created",

@@ -2,6 +2,7 @@
 
 from django import template
 
+from ...deletion import selectors as deletion_selectors
 from .. import permissions, selectors
 
 register = template.Library()
@@ -9,7 +10,8 @@ register = template.Library()
 
 @register.inclusion_tag("review/privacy_notice.html", takes_context=True)
 def privacy_notice(context) -> dict:
-    """Which of the user's conversations staff can read, and the dataset opt-out form."""
+    """Which of the user's conversations staff can read, how long they are kept, and the
+    dataset opt-out form."""
     request = context["request"]
     user = request.user
     return {
@@ -17,6 +19,7 @@ def privacy_notice(context) -> dict:
         "csrf_token": context.get("csrf_token"),
         "opted_out": selectors.opted_out(user=user),
         "readable": selectors.readable_by_staff(user=user),
+        "retention": deletion_selectors.retention_for(user=user),
     }
 
 
