@@ -10,6 +10,7 @@ class ConversationsConfig(AppConfig):
 
         from . import signals  # noqa: F401 - signals connects its receivers
         from .access import kinds
+        from .accounts import sessions
         from .personas import selectors as persona_selectors
         from .provider import availability
         from .search import index as search_index
@@ -17,6 +18,7 @@ class ConversationsConfig(AppConfig):
 
         post_migrate.connect(search_index.on_post_migrate, sender=self)
         availability.connect_signals()
+        sessions.connect_signals()
         # What staff may keep to groups, as the admin's form lists them (access/kinds.py).
         kinds.offer(kinds.MODEL, availability.model_names)
         kinds.offer(kinds.PERSONA, persona_selectors.shared_names, persona_selectors.shared_name)

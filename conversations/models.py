@@ -178,7 +178,7 @@ class Message(models.Model):
 # The app's models kept with their domains: imported here, Django registers them with the
 # app (their tables, content types and permissions are the app's, as they always were).
 from .access.models import AccessRule  # noqa: E402
-from .accounts.models import Invite, SetupToken, UserSettings  # noqa: E402
+from .accounts.models import Invite, SetupToken, SignIn, UserSettings  # noqa: E402
 from .catalog.models import ModelInfo  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 
@@ -191,6 +191,7 @@ __all__ = [
     "ModelInfo",
     "Persona",
     "SetupToken",
+    "SignIn",
     "TokenQuota",
     "TurnAllowance",
     "UserSettings",
