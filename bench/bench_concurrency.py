@@ -44,6 +44,8 @@ IDLE_SOCKETS = int(os.environ.get("BENCH_IDLE_SOCKETS", "1000"))
 # while has its pools filled and its statements prepared (PostgreSQL prepares a statement
 # on its fifth run on a connection). Not reported.
 WARM_UP = int(os.environ.get("BENCH_WARM_UP", "100"))
+# Permissions on (the default): the users' model is kept to a group they are all in.
+ACCESS = os.environ.get("BENCH_ACCESS", "1") != "0"
 
 
 def free_port() -> int:
@@ -164,6 +166,7 @@ class Site:
 def prepare_database(env: dict, users: int) -> list[str]:
     """Migrate, make `users` users and return a session cookie for each."""
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    access = ACCESS
     script = f"""
 import json
 from django.contrib.auth import get_user_model, HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
@@ -171,6 +174,21 @@ from django.contrib.sessions.backends.db import SessionStore
 User = get_user_model()
 prefix = "bench-{uuid.uuid4().hex[:6]}-"
 made = User.objects.bulk_create([User(username=prefix + str(i), password="!") for i in range({users})])
+if {access!r}:
+    # Permissions on: the model every turn uses is kept to a group all the users are in,
+    # beside fifty other rules, so each start checks a rule and a membership.
+    from django.contrib.auth.models import Group
+    from conversations.access import services as access_services
+    team = Group.objects.create(name=prefix + "team")
+    others = [Group.objects.create(name=prefix + f"other{{n}}") for n in range(5)]
+    Member = User.groups.through
+    Member.objects.bulk_create([
+        Member(user_id=pk, group_id=team.pk)
+        for pk in User.objects.filter(username__startswith=prefix).values_list("pk", flat=True)
+    ])
+    access_services.rule_set(kind="model", name="bench-model", group_ids=[team.pk])
+    for n in range(50):
+        access_services.rule_set(kind="tool", name=f"bench-tool-{{n}}", group_ids=[others[n % 5].pk])
 cookies = []
 for user in User.objects.filter(username__startswith=prefix).order_by("id"):
     session = SessionStore()
@@ -383,7 +401,8 @@ async def main() -> None:
         expected = "".join(reply_tokens(TOKENS))
         cpu = os.cpu_count()
         print(f"\nConcurrent streams, {engine} + {layer}, {cpu} cores: {TOKENS} tokens "
-              f"{SPACING_MS:g} ms apart; median of {RUNS} runs")  # fmt: skip
+              f"{SPACING_MS:g} ms apart; median of {RUNS} runs; "
+              f"permissions {'on' if ACCESS else 'off'}")  # fmt: skip
         print("| streams | direct TTFT p50 | added TTFT p50 | added TTFT p99 | total vs direct "
               "| complete | bytes/socket (budget) | server peak RSS | server CPU per token |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|---|")

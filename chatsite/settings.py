@@ -161,6 +161,9 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, each signed-in one with a row saying whose it is, so staff
+# can see and end a user's sessions (conversations/accounts/sessions.py).
+SESSION_ENGINE = "conversations.accounts.sessions"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -1,7 +1,8 @@
 """Staff pages of the app's models, each kept with its domain: personas, models, invites,
-quotas and retention rules. Conversations and messages are review's
+quotas, retention rules and who may use what. Conversations and messages are review's
 (review/conversation_admin.py)."""
 
+from .access import admin as access_admin  # noqa: F401
 from .accounts import admin as accounts_admin  # noqa: F401 - each registers its pages
 from .catalog import admin as catalog_admin  # noqa: F401
 from .deletion import admin as deletion_admin  # noqa: F401

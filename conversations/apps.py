@@ -9,9 +9,17 @@ class ConversationsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import signals  # noqa: F401 - signals connects its receivers
+        from .access import kinds
+        from .accounts import sessions
+        from .personas import selectors as persona_selectors
         from .provider import availability
         from .search import index as search_index
-        from .tools import builtin  # noqa: F401 - registers the built-in tools
+        from .tools import builtin, registry  # noqa: F401 - builtin registers the tools
 
         post_migrate.connect(search_index.on_post_migrate, sender=self)
         availability.connect_signals()
+        sessions.connect_signals()
+        # What staff may keep to groups, as the admin's form lists them (access/kinds.py).
+        kinds.offer(kinds.MODEL, availability.model_names)
+        kinds.offer(kinds.PERSONA, persona_selectors.shared_names, persona_selectors.shared_name)
+        kinds.offer(kinds.TOOL, registry.tool_names)

@@ -36,6 +36,11 @@ conversations_deleting = Signal()
 # which stay until it lets them go. Asked again, with the rows locked, before each batch.
 deletion_holds = Signal()
 
+# A user's sessions were ended by the server (staff's "sign out everywhere"), after the
+# transaction that deleted them committed: `user_id`. Their open sockets are told to check
+# their session (conversations/signals.py), and close.
+sessions_ended = Signal()
+
 # What other apps show beside the assistant messages of a page for their owner: `user_id`
 # and `message_ids`. A receiver returns {field: {message_id: value}}; each message of the
 # page gets every field (None where a receiver gave no value).

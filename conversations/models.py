@@ -177,12 +177,14 @@ class Message(models.Model):
 
 # The app's models kept with their domains: imported here, Django registers them with the
 # app (their tables, content types and permissions are the app's, as they always were).
-from .accounts.models import Invite, SetupToken, UserSettings  # noqa: E402
+from .access.models import AccessRule  # noqa: E402
+from .accounts.models import Invite, SetupToken, SignIn, UserSettings  # noqa: E402
 from .catalog.models import ModelInfo  # noqa: E402
 from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 
 __all__ = [
+    "AccessRule",
     "Conversation",
     "DailyTokens",
     "Invite",
@@ -192,6 +194,7 @@ __all__ = [
     "RetentionRule",
     "RunnerLease",
     "SetupToken",
+    "SignIn",
     "TokenQuota",
     "TurnAllowance",
     "UserSettings",

@@ -1,4 +1,5 @@
-"""Telling open sockets that a sign-in ended: logout, deactivation, a new password, deletion.
+"""Telling open sockets that a sign-in ended: logout, deactivation, a new password, deletion,
+sessions ended by staff.
 
 Each sends an event to every socket of the user (chat/session_watch.py), after the change
 is committed so the sockets' re-check sees it: through this process's hub, which passes it
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from . import hooks
 from .chat import broadcast, runtime
 from .chat.frames.process import HubFrame, SessionCheck, SessionEnded
 
@@ -79,3 +81,9 @@ def user_changed(sender, instance, **kwargs) -> None:
 def user_deleted(sender, instance, **kwargs) -> None:
     user_id = instance.pk
     transaction.on_commit(lambda: publish(user_id, SessionCheck.build()))
+
+
+@receiver(hooks.sessions_ended)
+def sessions_ended(sender, user_id: int, **kwargs) -> None:
+    """Staff ended the account's sessions (already committed): its sockets check theirs."""
+    publish(user_id, SessionCheck.build())

@@ -96,6 +96,7 @@ function buildSent(record) {
     .join(", ") || "provider defaults";
   let tools = record.tools?.length ? `${record.tools.join(", ")} (tool_choice: ${record.tool_choice})` : "None";
   if (record.tools_unsupported?.length) tools += ` (not offered, the model cannot call tools: ${record.tools_unsupported.join(", ")})`;
+  if (record.tools_not_allowed?.length) tools += ` (not offered, kept to other groups: ${record.tools_not_allowed.join(", ")})`;
   const source = MODEL_SOURCES[record.model_source];
   const rows = [
     ["Persona", persona],

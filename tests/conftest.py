@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.test import Client, override_settings
 
+from conversations.access import policy as access_policy
 from conversations.chat import runtime
 from conversations.limits import rate_limits, turn_limits
 from conversations.provider import catalog, upstream
@@ -105,6 +106,7 @@ def fresh_review_counts():
 
 def forget_counts() -> None:
     catalog.forget_rows()
+    access_policy.forget()
     turn_limits.forget_tokens()
     rate_limits.reset()
     if settings.REDIS_URL:  # Sockets counted by an earlier test (or run) for the same ids.

@@ -120,3 +120,31 @@ class Invite(models.Model):
         if self.used_at:
             return "used"
         return "expired" if self.expires_at <= timezone.now() else "open"
+
+
+class SignIn(models.Model):
+    """A session that signs a user in: whose it is, since when, from what browser.
+
+    Django's session rows say whose they are only once decoded one by one; this row lets
+    staff list a user's open sessions and end them. It goes with its session (a logout,
+    an expiry cleared by `clearsessions`, a session ended here); accounts/sessions.py
+    keeps it when a session changes its key.
+    """
+
+    MAX_USER_AGENT = 300
+
+    session = models.OneToOneField(
+        "sessions.Session", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_ins"
+    )
+    signed_in_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=MAX_USER_AGENT, blank=True)
+
+    class Meta:
+        ordering = ["-signed_in_at"]
+        verbose_name = "open session"
+
+    def __str__(self) -> str:
+        return f"Session of user {self.user_id} since {self.signed_in_at:%Y-%m-%d %H:%M}"

@@ -52,3 +52,9 @@ def session_signs_in(*, session_key: str | None, user_id: int) -> bool:
         constant_time_compare(stored, user._get_session_auth_hash(secret=secret))
         for secret in settings.SECRET_KEY_FALLBACKS
     )
+
+
+def two_factor_status(user: AbstractBaseUser) -> str:
+    """Whether the user signs in with a second factor, in a word staff read ("off" until
+    two-factor sign-in exists)."""
+    return "off"

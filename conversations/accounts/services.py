@@ -6,13 +6,15 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
+from .. import hooks
 from ..hosts import is_loopback
 from . import selectors as account_selectors
 from . import signup
-from .models import Invite, SetupToken, UserSettings, invite_expiry
+from .models import Invite, SetupToken, SignIn, UserSettings, invite_expiry
 
 SETTINGS_FIELDS = (
     "theme",
@@ -42,6 +44,17 @@ def user_sign_out_everywhere(*, user: AbstractBaseUser, password: str) -> None:
     """
     user.set_password(password)
     user.save(update_fields=["password"])
+
+
+def user_sessions_end(*, user_id: int) -> int:
+    """End every session the account signed in with (staff's "sign out everywhere"; it
+    needs no password), and close its open sockets once that is committed. Returns how
+    many sessions ended."""
+    theirs = SignIn.objects.filter(user_id=user_id).values("session_id")
+    with transaction.atomic():
+        _, deleted = Session.objects.filter(session_key__in=theirs).delete()
+        transaction.on_commit(lambda: hooks.sessions_ended.send(sender=None, user_id=user_id))
+    return deleted.get(Session._meta.label, 0)
 
 
 class SignupRefused(Exception):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from .. import model_input, selectors
+from ..access import kinds
+from ..access import policy as access_policy
 from ..llm import TOOL_CHOICE_KEYWORDS, ChatMessage, ChatRequest
 from ..models import Conversation, Message
 from ..provider import catalog
@@ -38,14 +40,20 @@ class ReplyPlan:
 
 
 def resolve_tools(
-    *, persona_tools: list[str], persona_choice: str, options: TurnOptions
+    *,
+    persona_tools: list[str],
+    persona_choice: str,
+    options: TurnOptions,
+    allowed: frozenset[str] | set[str] | None = None,
 ) -> tuple[list[str], str]:
-    """The tools to offer and the tool_choice to send, per message over per persona."""
+    """The tools to offer and the tool_choice to send, per message over per persona; only
+    tools that exist and, given `allowed`, that the user may use."""
+    usable = registry.REGISTRY.keys() if allowed is None else allowed & registry.REGISTRY.keys()
     tools = options.tools if options.tools is not None else list(persona_tools or [])
-    tools = [name for name in dict.fromkeys(tools) if name in registry.REGISTRY]
+    tools = [name for name in dict.fromkeys(tools) if name in usable]
     choice = options.tool_choice or persona_choice or "auto"
     if choice not in TOOL_CHOICES:
-        if choice not in registry.REGISTRY:
+        if choice not in usable:
             choice = "auto"
         elif choice not in tools:
             tools.append(choice)  # Naming a tool offers it.
@@ -71,10 +79,17 @@ def plan_reply(
     options = options or TurnOptions()
     persona = conversation.persona
     model = info.model_id
+    allowed = usable_tools(user_id=conversation.owner_id)
+    wanted, _ = resolve_tools(
+        persona_tools=persona.tools if persona else [],
+        persona_choice=persona.tool_choice if persona else "auto",
+        options=options,
+    )
     offered, choice = resolve_tools(
         persona_tools=persona.tools if persona else [],
         persona_choice=persona.tool_choice if persona else "auto",
         options=options,
+        allowed=allowed,
     )
     unsupported = []
     if offered and not info.supports_tools:
@@ -105,6 +120,11 @@ def plan_reply(
         "context_window": info.context_window,
         "reply_reserve": reserve,
     }
+    # Asked for (by the persona or the message) but kept to other groups than the user's;
+    # recorded only when there are some (every reply's record travels in its frames).
+    kept = [name for name in wanted if name not in allowed]
+    if kept:
+        record["tools_not_allowed"] = kept
     error, request = "", None
     try:
         fitted = budget.fit(
@@ -140,6 +160,12 @@ def plan_reply(
             **params,
         )
     return ReplyPlan(request=request, record=record, error=error, tools=offered)
+
+
+def usable_tools(*, user_id: int) -> frozenset[str]:
+    """The registered tools this user may use (access rules in this process's memory)."""
+    access = access_policy.cached() or access_policy.current()
+    return frozenset(access.user(user_id).only_allowed(kinds.TOOL, sorted(registry.REGISTRY)))
 
 
 def _parameters(conversation: Conversation) -> tuple[dict, list[str]]:

@@ -14,7 +14,7 @@ from ..deletion import services as deletion
 from ..errors import TurnRefused
 from ..models import Conversation
 from ..provider import availability
-from ..turns import starts as turn_starts
+from ..turns import checks as turn_checks
 from . import broadcast, lifecycle, outbound, pages
 
 STOP_WAIT = 5.0  # How long a delete waits for a running turn to stop, wherever it runs.
@@ -70,7 +70,9 @@ def _settings(
     user: AbstractBaseUser, conversation_id: int, change: services.SettingsChange
 ) -> Conversation:
     conversation = pages.owned_conversation(user, conversation_id)
-    persona = turn_starts.settings_persona(user=user, change=change)
+    if change.chosen_model:  # The catalog was checked before; now the user's groups.
+        availability.policy().check_chosen(change.chosen_model, user_id=user.pk)
+    persona = turn_checks.settings_persona(user=user, change=change)
     services.conversation_update_settings(conversation=conversation, change=change, persona=persona)
     return conversation
 

@@ -118,7 +118,7 @@ def _state_rows(
     conversation = owned_conversation(user, conversation_id)
     rows = page_rows(conversation, leaf_id=conversation.current_leaf_id)
     model = conversation.model or (conversation.persona.model if conversation.persona else "")
-    available = availability.policy().usable(model or settings.LLM_DEFAULT_MODEL)
+    available = availability.policy().usable(model or settings.LLM_DEFAULT_MODEL, user_id=user.pk)
     return outbound.conversation_fields(conversation), available, rows
 
 

@@ -10,8 +10,10 @@ One Runtime per event loop (one per daphne process; one per test). It holds:
   used, for the daily quotas), the sweep (replies whose process died are interrupted once
   their lease has expired and their process does not answer), and the control channel,
   where stop, snapshot and liveness requests from other processes arrive, and news that
-  staff changed the models (the channel joins PROCESSES_GROUP, which every process joins);
-- the model catalog in memory (provider/catalog.py), loaded at start and kept fresh.
+  staff changed the models or who may use what (the channel joins PROCESSES_GROUP, which
+  every process joins);
+- the model catalog and the access rules in memory (provider/catalog.py, access/policy.py),
+  loaded at start and kept fresh.
 
 A loop's failure is logged and the loop goes on; each database step is bounded in time
 (STEP_TIMEOUT), so no loop can hang on one.
@@ -32,6 +34,7 @@ from django.db import connection
 from pydantic import ValidationError
 
 from .. import hooks
+from ..access import policy as access_policy
 from ..limits import turn_limits
 from ..provider import availability, catalog, upstream
 from ..turns import running as running_turns
@@ -90,6 +93,7 @@ class Runtime:
             "sweep": self._sweep_loop,
             "control": self._control_loop,
             "catalog": self.refresh_catalog,
+            "access": self.refresh_access,
         }
         for name, loop in loops.items():
             self._tasks.append(self._spawn(loop(), name=f"runtime-{name}"))
@@ -202,6 +206,13 @@ class Runtime:
         except Exception:
             logger.exception("Refreshing the model catalog failed; will retry")
 
+    async def refresh_access(self) -> None:
+        """Read who may use what again (access/policy.py)."""
+        try:
+            await db(access_policy.load)()
+        except Exception:
+            logger.exception("Refreshing the access rules failed; will retry")
+
     async def _save_loop(self) -> None:
         ticks = 0
         while True:
@@ -217,6 +228,7 @@ class Runtime:
         await self.write_tokens()
         if ticks % round(catalog.ROWS_REFRESH / SAVE_INTERVAL) == 0:
             await self.refresh_catalog()
+            await self.refresh_access()
         if ticks % 5 == 0:  # The dashboard's counts, written every few seconds.
             try:
                 await bounded(self.commit.run(hooks.write_counts))
@@ -280,6 +292,9 @@ class Runtime:
             case control.CatalogChanged():
                 # Staff changed a model: read the rows again, beside whatever else arrives.
                 self._tasks.append(self._spawn(self.refresh_catalog(), name="runtime-catalog"))
+                self._tasks = [task for task in self._tasks if not task.done()]
+            case control.AccessChanged():
+                self._tasks.append(self._spawn(self.refresh_access(), name="runtime-access"))
                 self._tasks = [task for task in self._tasks if not task.done()]
             case control.TurnRunning():
                 future = self._alive.get(message.conversation)

@@ -13,6 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..access import kinds
+from ..access import policy as access_policy
 from ..catalog import selectors as catalog_selectors
 from ..catalog.models import ModelInfo
 from . import local_model
@@ -179,14 +181,18 @@ def model_info(model_id: str) -> CatalogEntry:
     return _from_row(row) if row else built_in(model_id)
 
 
-def merge(provider_ids: list[str]) -> list[CatalogEntry]:
-    """Catalog entries for the provider's models, less those staff disabled."""
+def merge(provider_ids: list[str], *, user_id: int | None = None) -> list[CatalogEntry]:
+    """Catalog entries for the provider's models, less those staff disabled and, given a
+    user, those kept to groups they are not in."""
     known = rows()
     rows_by_id = {model_id: known[model_id] for model_id in provider_ids if model_id in known}
+    access = access_policy.current().user(user_id) if user_id is not None else None
     entries = []
     for model_id in provider_ids:
         row = rows_by_id.get(model_id)
         if row is not None and not row.enabled:
+            continue
+        if access is not None and not access.may(kinds.MODEL, model_id):
             continue
         entries.append(_from_row(row) if row else built_in(model_id))
     return entries

@@ -87,10 +87,11 @@ def models_stale() -> bool:
     return _models is None or time.monotonic() >= _models[0]
 
 
-async def available_models() -> list[dict]:
-    """The model picker: the provider's chat models with the catalog's facts."""
+async def available_models(*, user_id: int | None = None) -> list[dict]:
+    """The model picker: the provider's chat models with the catalog's facts; given a user,
+    only those their groups may use (access rules)."""
     ids = await provider_model_ids()
-    entries = await sync_to_async(catalog.merge)(ids)
+    entries = await sync_to_async(catalog.merge)(ids, user_id=user_id)
     return [entry.as_dict() for entry in entries]
 
 

@@ -55,6 +55,11 @@ class Tool:
         return ToolSpec(self.name, self.description, self.parameters)
 
 
+def tool_names() -> list[tuple[str, str]]:
+    """The registered tools, as access rules name them."""
+    return [(name, name) for name in sorted(REGISTRY)]
+
+
 def tool(function: Callable | None = None, *, isolated: bool = True):
     """Register a function as a tool; its signature and docstring say how to call it.
 

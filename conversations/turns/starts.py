@@ -3,9 +3,10 @@ inside one transaction (chat/group_commit.py).
 
 A turn holds a lease on its conversation (Conversation.turn_owner / turn_expires_at):
 one running turn per conversation, whichever server process it runs in. A start checks
-the user's limits (limits/turn_limits.py) and the turn's model (against the catalog in
-memory), claims the lease, saves the user's message and the reply's placeholder, and
-reads the branch; its hot statements are built once (turns/sql.py).
+the user's limits (limits/turn_limits.py), the turn's model (against the catalog in
+memory) and that the user may use its model and persona (the access rules in memory:
+access/policy.py), claims the lease, saves the user's message and the reply's
+placeholder, and reads the branch; its hot statements are built once (turns/sql.py).
 """
 
 from dataclasses import dataclass
@@ -20,9 +21,8 @@ from .. import selectors
 from ..errors import BUSY_MESSAGE, TurnRefused, not_found
 from ..limits import turn_limits
 from ..models import Conversation, Message
-from ..personas import selectors as persona_selectors
-from ..personas.models import Persona
 from ..services import SettingsChange, conversation_apply_settings, title_from_text
+from . import checks
 from . import sql as turn_sql
 
 if TYPE_CHECKING:  # Given by the caller, from the process's catalog (provider/).
@@ -90,26 +90,6 @@ def _model_for(conversation: Conversation) -> str:
     return selectors.conversation_model(conversation)[0]
 
 
-def settings_persona(*, user, change: SettingsChange) -> Persona | None:
-    """The persona a settings change names, checked as one the user may use."""
-    if "persona" not in change.given or change.persona is None:
-        return None
-    persona = persona_selectors.persona_get(user=user, persona_id=change.persona)
-    if persona is None:
-        raise not_found("persona")
-    return persona
-
-
-def _check_model(
-    models: "ModelPolicy | None", conversation: Conversation, change: SettingsChange
-) -> None:
-    """The model a turn will use must be usable; one the send chose was checked before."""
-    if models is None or change.chosen_model:
-        return
-    model, source = selectors.conversation_model(conversation)
-    models.check_inherited(model, source="persona" if source == "persona" else "conversation")
-
-
 def turn_begin_send(
     *,
     user,
@@ -132,7 +112,9 @@ def turn_begin_send(
     change = change or SettingsChange()
     created = conversation_id is None
     ids = turn_sql.NewIds(**_ids_wanted(user=user, client_id=client_id, created=created))
-    persona = settings_persona(user=user, change=change)
+    persona = checks.settings_persona(
+        user=user, change=change, access=models.access if models is not None else None
+    )
     if created:
         started = _start_conversation(
             user=user, owner=owner, client_id=client_id, content=content, change=change,
@@ -158,7 +140,7 @@ def turn_begin_send(
         changed = conversation_apply_settings(
             conversation=conversation, change=change, persona=persona
         )
-        _check_model(models, conversation, change)
+        checks.turn_check(models, conversation, change, user.pk)
         instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
         _claim(conversation, owner, now)
     reply = _placeholder(conversation, message, _model_for(conversation), now, ids)
@@ -196,7 +178,7 @@ def _start_conversation(
         turn_expires_at=now + timedelta(seconds=lease_seconds()),
     )
     conversation_apply_settings(conversation=conversation, change=change, persona=persona)
-    _check_model(models, conversation, change)
+    checks.turn_check(models, conversation, change, user.pk)
     instructions = turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
     turn_sql.insert(conversation, ids)
     return conversation, instructions
@@ -315,7 +297,7 @@ def turn_begin_regenerate(
     )
     if message is None or message.parent is None:
         raise not_found("reply")
-    _check_model(models, conversation, SettingsChange())
+    checks.turn_check(models, conversation, SettingsChange(), user.pk)
     instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
     _claim(conversation, owner, now)
     reply = _placeholder(conversation, message.parent, _model_for(conversation), now)
@@ -358,7 +340,7 @@ def turn_begin_continue(
     )
     if reply is None:
         raise not_found("reply")
-    _check_model(models, conversation, SettingsChange())
+    checks.turn_check(models, conversation, SettingsChange(), user.pk)
     instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
     _claim(conversation, owner, now)
     if (

@@ -6,22 +6,22 @@ from django.http import HttpRequest
 from ..accounts.login_throttle import password_confirmed
 from ..accounts.models import UserSettings
 from ..accounts.services import SETTINGS_FIELDS
-from ..chat.assembly import TOOL_CHOICES
+from ..chat.assembly import TOOL_CHOICES, usable_tools
 from ..deletion import selectors as deletion_selectors
 from ..errors import TurnRefused
 from ..personas import selectors as persona_selectors
 from ..personas.models import Persona
 from ..personas.services import PERSONA_FIELDS
 from ..provider import availability
-from ..tools import registry
 
 
-def usable_model(model: str) -> str:
-    """A model the server would refuse (unknown, or turned off by staff) is no choice."""
+def usable_model(model: str, *, user_id: int) -> str:
+    """A model the server would refuse (unknown, turned off by staff, or kept to other
+    groups than the user's) is no choice."""
     model = model.strip()
     if model:
         try:
-            availability.policy().check_chosen(model)
+            availability.policy().check_chosen(model, user_id=user_id)
         except TurnRefused as exc:
             raise forms.ValidationError(exc.message) from None
     return model
@@ -71,9 +71,10 @@ class PersonaForm(forms.ModelForm):
         fields = list(PERSONA_FIELDS)
         widgets = {"system_prompt": forms.Textarea(attrs={"rows": 8})}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        names = sorted(registry.REGISTRY)
+        self.user = user
+        names = sorted(usable_tools(user_id=user.pk))
         self.fields["tools"].choices = [(n, n) for n in names]
         self.fields["tool_choice"].choices = [(c, c) for c in TOOL_CHOICES] + [
             (n, f"always call {n}") for n in names
@@ -82,7 +83,7 @@ class PersonaForm(forms.ModelForm):
         self.fields["model"].widget.attrs["list"] = "model-options"
 
     def clean_model(self) -> str:
-        return usable_model(self.cleaned_data["model"])
+        return usable_model(self.cleaned_data["model"], user_id=self.user.pk)
 
 
 def _days(days: int) -> str:
@@ -113,6 +114,7 @@ class PreferencesForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         persona = self.fields["default_persona"]
         persona.queryset = persona_selectors.persona_list(user=user)
         persona.empty_label = "No persona"
@@ -137,7 +139,7 @@ class PreferencesForm(forms.ModelForm):
         field.widget.attrs["aria-describedby"] = "retention-help"
 
     def clean_default_model(self) -> str:
-        return usable_model(self.cleaned_data["default_model"])
+        return usable_model(self.cleaned_data["default_model"], user_id=self.user.pk)
 
 
 class ConfirmPasswordForm(forms.Form):

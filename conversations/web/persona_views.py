@@ -14,8 +14,13 @@ from ..provider import availability, catalog
 from .forms import PersonaForm
 
 
-def _catalog() -> list:
-    return sorted(catalog.BUILT_IN.values(), key=lambda entry: entry.display_name)
+def _catalog(request: HttpRequest) -> list:
+    """The models the form suggests: the built-in ones the user may use."""
+    models = availability.policy()
+    return sorted(
+        (e for e in catalog.BUILT_IN.values() if models.allowed(e.model_id, request.user.pk)),
+        key=lambda entry: entry.display_name,
+    )
 
 
 def _own(request: HttpRequest, persona_id: int) -> Persona:
@@ -32,7 +37,9 @@ def persona_list(request: HttpRequest) -> HttpResponse:
     personas = list(persona_selectors.persona_list(user=request.user).select_related("owner"))
     models = availability.policy()
     for persona in personas:  # A persona whose model went away (turned off, no longer listed).
-        persona.model_unavailable = bool(persona.model) and not models.usable(persona.model)
+        persona.model_unavailable = bool(persona.model) and not models.usable(
+            persona.model, user_id=request.user.pk
+        )
     return render(request, "personas/list.html", {"personas": personas})
 
 
@@ -40,12 +47,14 @@ def persona_list(request: HttpRequest) -> HttpResponse:
 @rate_limit(READS, unsafe=WRITES)
 def persona_create(request: HttpRequest) -> HttpResponse:
     """A new persona of the user's own."""
-    form = PersonaForm(request.POST or None)
+    form = PersonaForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         persona_services.persona_create(owner=request.user, **form.cleaned_data)
         return redirect("personas")
     return render(
-        request, "personas/form.html", {"form": form, "title": "New persona", "catalog": _catalog()}
+        request,
+        "personas/form.html",
+        {"form": form, "title": "New persona", "catalog": _catalog(request)},
     )
 
 
@@ -54,7 +63,7 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
     """Edit one of the user's personas; replies already written keep what they were sent."""
     persona = _own(request, persona_id)
-    form = PersonaForm(request.POST or None, instance=persona)
+    form = PersonaForm(request.POST or None, instance=persona, user=request.user)
     if request.method == "POST" and form.is_valid():
         # The form has changed `persona` in memory: compare against what is saved.
         saved = persona_selectors.persona_get_owned(user=request.user, persona_id=persona.pk)
@@ -63,7 +72,12 @@ def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
     return render(
         request,
         "personas/form.html",
-        {"form": form, "title": f"Edit {persona.name}", "persona": persona, "catalog": _catalog()},
+        {
+            "form": form,
+            "title": f"Edit {persona.name}",
+            "persona": persona,
+            "catalog": _catalog(request),
+        },
     )
 
 

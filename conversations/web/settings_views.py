@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from ..accounts import selectors as account_selectors
 from ..accounts import services as account_services
 from ..deletion import services as deletion_services
-from ..provider import catalog
+from ..provider import availability, catalog
 from .appearance import THEME_COOKIE, remember_theme
 from .forms import (
     ConfirmPasswordForm,
@@ -40,17 +40,21 @@ def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
         "password_form": password_form,
         "sign_out_form": forms.get("sign_out_form") or ConfirmPasswordForm(request=request),
         "delete_form": forms.get("delete_form") or DeleteAccountForm(request=request),
-        "models": _model_options(),
+        "models": _model_options(user_id=user.pk),
         "site_model": settings.LLM_DEFAULT_MODEL,
     }
     return render(request, "settings.html", context, status=status)
 
 
-def _model_options() -> list:
-    """Models to suggest: the built-in catalog, staff's rows, and the site's default."""
+def _model_options(*, user_id: int) -> list:
+    """Models to suggest: the built-in catalog and the site's default, those the user may use."""
     known = {entry.model_id: entry for entry in catalog.BUILT_IN.values()}
     known.setdefault(settings.LLM_DEFAULT_MODEL, catalog.built_in(settings.LLM_DEFAULT_MODEL))
-    return sorted(known.values(), key=lambda entry: entry.display_name.lower())
+    models = availability.policy()
+    return sorted(
+        (entry for entry in known.values() if models.allowed(entry.model_id, user_id)),
+        key=lambda entry: entry.display_name.lower(),
+    )
 
 
 @login_required

@@ -19,6 +19,7 @@ from .. import selectors
 from ..accounts import services as account_services
 from ..accounts import signup as signup_rules
 from ..chat import outbound
+from ..chat.assembly import usable_tools
 from ..limits import rate_limits
 from ..limits.http import rate_limit, too_many
 from ..limits.rate_limits import BULK, READS
@@ -63,7 +64,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "personas": personas,
             "selected_persona": selected_persona,
             "model": catalog.model_info(model).as_dict()
-            | {"available": availability.policy().usable(model)},
+            | {"available": availability.policy().usable(model, user_id=request.user.pk)},
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
@@ -83,8 +84,8 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
                 "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": [
-                    {"name": t.name, "description": t.description}
-                    for t in sorted(registry.REGISTRY.values(), key=lambda t: t.name)
+                    {"name": name, "description": registry.REGISTRY[name].description}
+                    for name in sorted(usable_tools(user_id=request.user.pk))
                 ],
             },
         },
@@ -288,7 +289,7 @@ async def models_json(request: HttpRequest) -> JsonResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return JsonResponse({"error": "Sign in first."}, status=401)
-    models = await upstream.available_models()
+    models = await upstream.available_models(user_id=user.pk)
     return JsonResponse({"models": models, "default": settings.LLM_DEFAULT_MODEL})
 
 

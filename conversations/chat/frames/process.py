@@ -74,6 +74,13 @@ class CatalogChanged(Received):
     type: Literal["catalog.changed"] = "catalog.changed"
 
 
+class AccessChanged(Received):
+    """Who may use what changed (a rule, or the members of a group a rule names): read the
+    rules again."""
+
+    type: Literal["access.changed"] = "access.changed"
+
+
 class HealthPing(Received):
     """The health check's round trip through the channel layer."""
 

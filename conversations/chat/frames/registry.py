@@ -83,6 +83,7 @@ PROCESS: dict[str, type[BaseModel]] = {
         process.TurnRunning,
         process.ChatSnapshot,
         process.CatalogChanged,
+        process.AccessChanged,
         process.HealthPing,
         process.SessionEnded,
         process.SessionCheck,
