@@ -24,6 +24,10 @@ reply_continued = Signal()
 # account wrote raises django.db.models.ProtectedError, and nothing is deleted.
 account_deleting = Signal()
 
+# Sessions ended without a request of theirs (the provider's back-channel logout), after
+# their rows are deleted: `user_id` and `session_keys`. The sockets opened with them close.
+sessions_ended = Signal()
+
 # What other apps show beside the assistant messages of a page for their owner: `user_id`
 # and `message_ids`. A receiver returns {field: {message_id: value}}; each message of the
 # page gets every field (None where a receiver gave no value).

@@ -177,9 +177,10 @@ class Message(models.Model):
 
 # The app's models kept with their domains: imported here, Django registers them with the
 # app (their tables, content types and permissions are the app's, as they always were).
-from .accounts.models import Invite, SetupToken, UserSettings  # noqa: E402
+from .accounts.models import Invite, RecoveryCode, SetupToken, UserSettings  # noqa: E402
 from .catalog.models import ModelInfo  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
+from .sso.models import SsoSession  # noqa: E402
 
 __all__ = [
     "Conversation",
@@ -188,7 +189,9 @@ __all__ = [
     "Message",
     "ModelInfo",
     "Persona",
+    "RecoveryCode",
     "SetupToken",
+    "SsoSession",
     "TokenQuota",
     "TurnAllowance",
     "UserSettings",

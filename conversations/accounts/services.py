@@ -148,16 +148,20 @@ def startup_notice(*, bind_host: str, url: str) -> str:
     """
     if account_selectors.user_exists():
         return ""
-    signup = f"{url.rstrip('/')}/accounts/signup/"
+    page = f"{url.rstrip('/')}/accounts/signup/"
+    how = f"signed up at {page}"
+    if not settings.CHAT_LOCAL_PASSWORDS:
+        how = f"signed in with single sign-on at {url.rstrip('/')}/accounts/login/"
     if settings.CHAT_SERVED_LOCALLY and is_loopback(bind_host):
         return (
-            f"No accounts yet: the first account signed up at {signup} becomes the "
+            f"No accounts yet: the first account {how} becomes the "
             "administrator of this site (a superuser)."
         )
     token = setup_token_issue()
+    asks = "The sign-up page" if settings.CHAT_LOCAL_PASSWORDS else "The sign-in page"
     return (
-        f"No accounts yet: the first account signed up at {signup} becomes the administrator "
-        "of this site (a superuser). The sign-up page asks for this one-time\n"
+        f"No accounts yet: the first account {how} becomes the administrator "
+        f"of this site (a superuser). {asks} asks for this one-time\n"
         f"  setup token: {token}\n"
         f"It works once, within {signup.SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours. "
         "`python manage.py setup_token` makes a new one; `python manage.py createsuperuser` "
