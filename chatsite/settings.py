@@ -444,6 +444,8 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False  # A passkey is a second factor here, not a password.
 MFA_TRUST_ENABLED = False
 MFA_TOTP_ISSUER = "Chat"
+# A code of the step before or after is taken too (clocks drift); each is taken once.
+MFA_TOTP_TOLERANCE = 1
 # Enrolling and removing a factor need a recent password or single sign-on, checked by the
 # app (conversations/web/two_factor_views.py), which knows single sign-on accounts.
 MFA_REAUTHENTICATION_REQUIRED = False

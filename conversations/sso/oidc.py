@@ -166,6 +166,7 @@ class ChatOIDCProvider(OpenIDConnectProvider):
         return {
             "username": claims.get("preferred_username") or claims.get("nickname"),
             "email": email,
+            "email_verified": email is not None,
             "first_name": claims.get("given_name"),
             "last_name": claims.get("family_name"),
         }

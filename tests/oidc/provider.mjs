@@ -65,8 +65,20 @@ const provider = new Provider(issuer, {
     },
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  // The provider refuses to call loopback addresses (its SSRF guard); the app under test
+  // is on loopback, so back-channel logouts go out through a plain fetch.
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 3600, Session: 86400, Grant: 86400 },
 });
+
+// What the tests' failures need to see: each back-channel logout sent, and errors.
+provider.on('backchannel.success', (ctx, client, accountId, sid) => console.log(`backchannel.success ${client.clientId} ${accountId} ${sid}`));
+provider.on('backchannel.error', (ctx, error, client) => console.log(`backchannel.error ${client.clientId} ${error}`));
+provider.on('end_session.success', () => console.log('end_session.success'));
+provider.on('server_error', (ctx, error) => console.log(`server_error ${error}`));
 
 function page(res, status, body) {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
