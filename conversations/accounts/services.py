@@ -34,14 +34,18 @@ def user_settings_update(*, user: AbstractBaseUser, **fields) -> UserSettings:
     return found
 
 
-def user_sign_out_everywhere(*, user: AbstractBaseUser, password: str) -> None:
+def user_sign_out_everywhere(*, user: AbstractBaseUser, password: str | None) -> None:
     """End every session of the account, on every device, this one included.
 
-    The password is stored again under a new salt: every session keeps a hash of the
-    stored password (Django checks it on each request) and no session's matches any
-    more, whatever the session store. Open websockets hear of the new password too.
+    The password is stored again under a new salt (an account without one, made by single
+    sign-on, gets a new unusable one): every session keeps a hash of the stored password
+    (Django checks it on each request) and no session's matches any more, whatever the
+    session store. Open websockets hear of the new password too.
     """
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     user.save(update_fields=["password"])
 
 

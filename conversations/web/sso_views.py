@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
@@ -83,13 +83,12 @@ def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
 def reauthenticate(request: HttpRequest) -> HttpResponse:
     """A fresh sign-in at the provider for the signed-in account, then back to `next`
     (a GET shows the page with its button; the button posts here)."""
-    from django.shortcuts import render
-
     target = request.GET.get("next") or request.POST.get("next") or reverse("settings")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("settings")
     if request.method != "POST":
-        return render(request, "registration/sso_reauthenticate.html", {"next": target})
+        context = {"next": target, "sso_name": settings.OIDC_PROVIDER_NAME}
+        return render(request, "registration/sso_reauthenticate.html", context)
     adapter = _adapter(request, PROVIDER_ID)
 
     def start() -> HttpResponse:

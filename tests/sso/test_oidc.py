@@ -249,3 +249,21 @@ def test_a_local_account_is_linked_only_after_its_password(client, sso, user):
     client.logout()
     sign_in(client, "vera")
     assert signed_in_as(client).pk == user.pk
+
+
+def test_settings_show_the_sign_in_and_a_single_sign_on_account_signs_out_everywhere(
+    client, sso, user
+):
+    client.force_login(user)
+    page = client.get("/settings/").content.decode()
+    assert 'id="two-factor-status">off<' in page and 'href="/accounts/2fa/"' in page
+    assert "Link to Test provider" in page and 'id="password-form"' in page
+    client.logout()
+    sign_in(client, "rita")
+    page = client.get("/settings/").content.decode()
+    assert "This account signs in with Test provider." in page
+    assert 'id="password-form"' not in page and 'name="password"' not in page
+    # Signed in just now: signing out everywhere needs nothing more, and ends this session.
+    response = client.post("/settings/sign-out-everywhere/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert signed_in_as(client) is None
