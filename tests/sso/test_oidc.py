@@ -11,6 +11,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
+from django.test import Client
 from django.utils import timezone
 
 from conversations.accounts import selectors as account_selectors
@@ -267,3 +268,40 @@ def test_settings_show_the_sign_in_and_a_single_sign_on_account_signs_out_everyw
     response = client.post("/settings/sign-out-everywhere/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert signed_in_as(client) is None
+
+
+def forged_token(issuer: str, **claims) -> str:
+    """A JWT shaped like the provider's (its key id, RS256) but signed with another key."""
+    import time as _time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(_time.time())
+    body = {"iss": issuer, "aud": "chat", "iat": now, "exp": now + 300, **claims}
+    return jwt.encode(body, key, algorithm="RS256", headers={"kid": "test-key"})
+
+
+def test_a_token_not_signed_by_the_provider_is_refused(sso):
+    from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+
+    from conversations.sso.oidc import verify_jwt
+
+    config = {"issuer": sso.issuer, "jwks_uri": f"{sso.issuer}/jwks"}
+    with pytest.raises(OAuth2Error):
+        verify_jwt(
+            forged_token(sso.issuer, sub="rita"),
+            config=config,
+            audience="chat",
+            required=["iss", "sub"],
+        )
+
+
+def test_a_forged_back_channel_logout_ends_nothing(client, sso, user):
+    sign_in(client, "rita")
+    event = {"http://schemas.openid.net/event/backchannel-logout": {}}
+    token = forged_token(sso.issuer, sub="rita", events=event, jti="forged-1")
+    response = Client().post("/accounts/oidc/sso/backchannel-logout/", {"logout_token": token})
+    assert response.status_code == 400
+    assert signed_in_as(client) is not None
