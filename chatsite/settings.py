@@ -46,6 +46,12 @@ INSTALLED_APPS = [
     "channels",
     "conversations",
     "conversations.review",
+    # Single sign-on (OpenID Connect) and two-factor sign-in: README, "Single sign-on".
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +63,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # allauth's sign-in steps (the second factor) need the request at hand.
+    "allauth.account.middleware.AccountMiddleware",
+    # A session whose second factor is owed (or staff who must enrol) reaches only that.
+    "conversations.web.two_factor_gate.TwoFactorGate",
     "conversations.web.middleware.ContentSecurityPolicyMiddleware",
     "conversations.web.appearance.ThemeCookieMiddleware",
 ]
@@ -377,3 +387,88 @@ LOGGING["filters"] = {
     "client_errors": {"()": "conversations.log_filters.NoTracebackForClientErrors"}
 }
 LOGGING["handlers"]["console"]["filters"] = ["client_errors"]
+
+# --- Single sign-on (OpenID Connect, through django-allauth) and two-factor sign-in ---
+# (README: "Single sign-on" and "Two-factor sign-in".) SSO is on when an issuer and a client
+# id are set. Accounts are keyed on the provider's `iss` and `sub`, never on an email.
+OIDC_ISSUER = (env.get("OIDC_ISSUER") or "").rstrip("/")
+OIDC_CLIENT_ID = env.get("OIDC_CLIENT_ID") or ""
+OIDC_CLIENT_SECRET = env.get("OIDC_CLIENT_SECRET") or ""
+# Space- or comma-separated; `openid` is always asked for.
+OIDC_SCOPES = (env.get("OIDC_SCOPES") or "openid profile email").replace(",", " ").split()
+OIDC_PROVIDER_NAME = env.get("OIDC_PROVIDER_NAME") or "single sign-on"
+# The claim that lists the user's groups, and how its values map to Django groups
+# ("value=Group,other=Other group"); values in OIDC_STAFF_GROUPS give staff status. Only
+# the groups named in the map are managed; a claim never makes a superuser.
+OIDC_GROUPS_CLAIM = env.get("OIDC_GROUPS_CLAIM") or "groups"
+OIDC_GROUP_MAP = env.get("OIDC_GROUP_MAP") or ""
+OIDC_STAFF_GROUPS = env_list("OIDC_STAFF_GROUPS", "")
+# A session signed in by the provider ends this long after it began, whatever happens: the
+# bound within which someone removed from a group or disabled at the provider loses what the
+# app gave them, when the provider sends no back-channel logout.
+OIDC_SESSION_SECONDS = int(env.get("OIDC_SESSION_SECONDS") or 8 * 3600)
+SSO_ENABLED = bool(OIDC_ISSUER and OIDC_CLIENT_ID)
+# Off: no sign-in, sign-up or change with a local password; single sign-on only.
+CHAT_LOCAL_PASSWORDS = env_bool("CHAT_LOCAL_PASSWORDS", default=True)
+if not CHAT_LOCAL_PASSWORDS and not SSO_ENABLED:
+    raise ImproperlyConfigured("CHAT_LOCAL_PASSWORDS=0 needs OIDC_ISSUER and OIDC_CLIENT_ID.")
+# Staff reach only the two-factor enrolment page until they have enrolled a factor.
+CHAT_REQUIRE_2FA_FOR_STAFF = env_bool("CHAT_REQUIRE_2FA_FOR_STAFF")
+
+ACCOUNT_ADAPTER = "conversations.sso.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "conversations.sso.adapter.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# Our own pages sign in and out (conversations/web/views.py, sso_views.py).
+ACCOUNT_LOGOUT_ON_GET = False
+# How long a password or a fresh single sign-on counts as recent, for enrolling or removing
+# a second factor and for linking an account to the provider.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # Never sign in to an account by its email.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+# Linking a signed-in account to the provider needs its password again (or just now).
+SOCIALACCOUNT_REAUTHENTICATION_REQUIRED = True
+# Requests to the provider (discovery, keys, tokens, userinfo) give up after this long.
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 5
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "provider_class": "conversations.sso.oidc.ChatOIDCProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [],
+    }
+}
+if SSO_ENABLED:
+    from conversations.sso.config import provider_app
+
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        provider_app(
+            issuer=OIDC_ISSUER,
+            client_id=OIDC_CLIENT_ID,
+            secret=OIDC_CLIENT_SECRET,
+            scopes=OIDC_SCOPES,
+            name=OIDC_PROVIDER_NAME,
+        )
+    ]
+# Second factors: TOTP and WebAuthn passkeys from allauth.mfa; recovery codes are the app's
+# own, stored hashed (conversations/accounts/recovery_codes.py).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False  # A passkey is a second factor here, not a password.
+MFA_TRUST_ENABLED = False
+MFA_TOTP_ISSUER = "Chat"
+# A code of the step before or after is taken too (clocks drift); each is taken once.
+MFA_TOTP_TOLERANCE = 1
+# Enrolling and removing a factor need a recent password or single sign-on, checked by the
+# app (conversations/web/two_factor_views.py), which knows single sign-on accounts.
+MFA_REAUTHENTICATION_REQUIRED = False
+MFA_FORMS = {
+    "authenticate": "conversations.accounts.two_factor_forms.AuthenticateForm",
+    "reauthenticate": "conversations.accounts.two_factor_forms.ReauthenticateForm",
+}
+# Passkeys need a secure origin; http://localhost and 127.0.0.1 are secure for browsers.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS

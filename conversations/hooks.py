@@ -36,9 +36,10 @@ conversations_deleting = Signal()
 # which stay until it lets them go. Asked again, with the rows locked, before each batch.
 deletion_holds = Signal()
 
-# A user's sessions were ended by the server (staff's "sign out everywhere"), after the
-# transaction that deleted them committed: `user_id`. Their open sockets are told to check
-# their session (conversations/signals.py), and close.
+# Sessions ended by the server, not by a request of theirs, after the transaction that
+# deleted them committed: `user_id`, and `session_keys` (None: all of the account's, as
+# staff's "sign out everywhere"; else those the provider's back-channel logout named).
+# The sockets opened with them close (conversations/signals.py).
 sessions_ended = Signal()
 
 # What other apps show beside the assistant messages of a page for their owner: `user_id`

@@ -178,10 +178,11 @@ class Message(models.Model):
 # The app's models kept with their domains: imported here, Django registers them with the
 # app (their tables, content types and permissions are the app's, as they always were).
 from .access.models import AccessRule  # noqa: E402
-from .accounts.models import Invite, SetupToken, SignIn, UserSettings  # noqa: E402
+from .accounts.models import Invite, RecoveryCode, SetupToken, SignIn, UserSettings  # noqa: E402
 from .catalog.models import ModelInfo  # noqa: E402
 from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
+from .sso.models import SsoSession  # noqa: E402
 
 __all__ = [
     "AccessRule",
@@ -191,10 +192,12 @@ __all__ = [
     "Message",
     "ModelInfo",
     "Persona",
+    "RecoveryCode",
     "RetentionRule",
     "RunnerLease",
     "SetupToken",
     "SignIn",
+    "SsoSession",
     "TokenQuota",
     "TurnAllowance",
     "UserSettings",

@@ -1,5 +1,6 @@
 """Telling open sockets that a sign-in ended: logout, deactivation, a new password, deletion,
-sessions ended by staff.
+sessions ended by staff, the provider's back-channel logout, a second factor enrolled elsewhere;
+and the admin log's record of an account's second factors and single sign-on link.
 
 Each sends an event to every socket of the user (chat/session_watch.py), after the change
 is committed so the sockets' re-check sees it: through this process's hub, which passes it
@@ -10,6 +11,9 @@ periodic re-check: saving a user must never fail for it.
 
 import logging
 
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa import signals as mfa_signals
+from allauth.socialaccount import signals as social_signals
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -19,8 +23,11 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from . import hooks
+from .accounts import recovery_codes, two_factor
+from .accounts.audit import security_log
 from .chat import broadcast, runtime
 from .chat.frames.process import HubFrame, SessionCheck, SessionEnded
+from .sso import services as sso_services
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +91,53 @@ def user_deleted(sender, instance, **kwargs) -> None:
 
 
 @receiver(hooks.sessions_ended)
-def sessions_ended(sender, user_id: int, **kwargs) -> None:
-    """Staff ended the account's sessions (already committed): its sockets check theirs."""
-    publish(user_id, SessionCheck.build())
+def sessions_ended(
+    sender, user_id: int, session_keys: list[str] | None = None, **kwargs
+) -> None:
+    """Sessions the server ended (already committed): the sockets of those the provider
+    logged out close; after staff's "sign out everywhere", every socket of the account
+    checks its session."""
+    if session_keys is None:
+        publish(user_id, SessionCheck.build())
+        return
+    for session_key in session_keys:
+        publish(user_id, SessionEnded.build(session_key=session_key))
+
+
+@receiver(user_logged_out)
+def sso_session_logged_out(sender, request, user, **kwargs) -> None:
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    sso_services.session_forget(session_key=session_key)
+
+
+@receiver(mfa_signals.authenticator_added)
+def factor_added(sender, request, user, authenticator, **kwargs) -> None:
+    """A factor was enrolled (its code or key just shown): this session counts as verified,
+    and the account's other sessions, which never showed one, close their sockets."""
+    record_authentication(request, user, "mfa", type=authenticator.type, enrolled=True)
+    request.session.save()  # Before the sockets re-check it.
+    security_log(user=user, message=f"Added a second factor ({authenticator.get_type_display()}).")
+    user_id = user.pk
+    transaction.on_commit(lambda: publish(user_id, SessionCheck.build()))
+
+
+@receiver(mfa_signals.authenticator_removed)
+def factor_removed(sender, request, user, authenticator, **kwargs) -> None:
+    security_log(
+        user=user, message=f"Removed a second factor ({authenticator.get_type_display()})."
+    )
+    if not two_factor.factor_types(user_id=user.pk):
+        recovery_codes.recovery_codes_clear(user_id=user.pk)
+
+
+@receiver(mfa_signals.authenticator_used)
+def factor_used(sender, request, user, authenticator, reauthenticated=False, **kwargs) -> None:
+    what = "Confirmed who they are" if reauthenticated else "Signed in"
+    security_log(
+        user=user, message=f"{what} with a second factor ({authenticator.get_type_display()})."
+    )
+
+
+@receiver(social_signals.social_account_added)
+def sso_linked(sender, request, sociallogin, **kwargs) -> None:
+    security_log(user=sociallogin.user, message="Linked the account to single sign-on.")

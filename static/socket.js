@@ -2,6 +2,12 @@
 import { setStatus } from "./page.js";
 import { state } from "./state.js";
 
+// Set as this tab's sign-out form is sent: the socket's close (4401) is then expected.
+let signingOut = false;
+document.getElementById("logout")?.addEventListener("submit", () => {
+  signingOut = true;
+});
+
 let socket = null;
 let retryDelay = 500;
 
@@ -37,7 +43,9 @@ export function connect(onFrame) {
     state.connected = false;
     delete document.body.dataset.connected;
     if (event.code === 4401) {
-      location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
+      // Signed out elsewhere: to the sign-in page. Signing out here, the form's own answer
+      // leads on (to the sign-in provider's sign-out, with single sign-on): let it.
+      if (!signingOut) location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
       return;
     }
     if (event.code === 4429) {

@@ -73,9 +73,12 @@ class LiveServer:
                 self.process.wait(5)
 
 
-def start_server(env: dict, log_path: Path, *, timeout: float = 30) -> LiveServer:
-    """Start the app in its own process and wait until it accepts connections."""
-    port = free_port()
+def start_server(
+    env: dict, log_path: Path, *, timeout: float = 30, port: int | None = None
+) -> LiveServer:
+    """Start the app in its own process (on `port`, else a free one) and wait until it
+    accepts connections."""
+    port = port or free_port()
     log = open(log_path, "ab")  # The process writes to it until it stops.
     process = subprocess.Popen(
         [*SERVER_COMMAND, "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],

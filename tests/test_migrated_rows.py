@@ -52,8 +52,10 @@ def test_a_database_made_before_the_packages_keeps_every_row_and_right(tmp_path)
     out = subprocess.run([sys.executable, "manage.py", "shell", "-c", RIGHTS], **run)
     assert out.returncode == 0, out.stderr
     now = json.loads(out.stdout.strip().splitlines()[-1])
-    for key in ("groups", "users", "user_groups", "content_types"):
+    for key in ("groups", "users", "user_groups"):
         assert now[key] == manifest[key], key
+    # Models added since (single sign-on, second factors) bring content types of their own.
+    assert set(manifest["content_types"]) <= set(now["content_types"])
 
 
 def test_every_model_keeps_its_app_and_table():
@@ -61,7 +63,8 @@ def test_every_model_keeps_its_app_and_table():
         f"{m._meta.app_label}.{m.__name__}:{m._meta.db_table}" for m in apps.get_models()
     )
     before = json.loads((BEFORE / "manifest.json").read_text())["models"]
-    assert models == before
+    # Every model of then is still there under its app and table (newer ones may be added).
+    assert set(before) <= set(models)
 
 
 def test_the_models_match_their_migrations():

@@ -7,15 +7,19 @@ both; an office behind one address needs more room than a single account, so fai
 from an address are scaled here to reach axes' limit exactly at the per-address limit.
 
 A password asked for again on a settings page is checked as a sign-in is
-(`password_confirmed`): otherwise a stolen session could guess at it without limit.
+(`password_confirmed`): otherwise a stolen session could guess at it without limit. So
+are second-factor codes and failed single sign-on callbacks (`sign_in_allowed`,
+`sign_in_failed`).
 """
 
 import ipaddress
 from datetime import datetime
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.db.models import Max, Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -72,3 +76,20 @@ def password_confirmed(*, request: HttpRequest, password: str) -> bool:
     user = request.user
     found = authenticate(request, username=user.get_username(), password=password)
     return found is not None and found.pk == user.pk
+
+
+def sign_in_allowed(*, request: HttpRequest, credentials: dict) -> bool:
+    """Whether neither `credentials`' account nor the client's address is locked out. When
+    one is, the request is marked as axes marks a refused sign-in, so its middleware
+    answers it with the lockout page (HTTP 429 with Retry-After), whatever the view does."""
+    if AxesProxyHandler.is_allowed(request, credentials):
+        return True
+    request.axes_locked_out = True
+    request.axes_credentials = credentials
+    return False
+
+
+def sign_in_failed(*, request: HttpRequest, credentials: dict) -> None:
+    """Count a failed step of a sign-in other than a password (a second factor, a single
+    sign-on callback) as a failed sign-in, against the account and the address."""
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)

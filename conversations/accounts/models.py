@@ -148,3 +148,23 @@ class SignIn(models.Model):
 
     def __str__(self) -> str:
         return f"Session of user {self.user_id} since {self.signed_in_at:%Y-%m-%d %H:%M}"
+
+
+class RecoveryCode(models.Model):
+    """One single-use code that stands in for a second factor that is not at hand. Only its
+    SHA-256 is kept: the code is 80 random bits, so it needs no slow, salted hash."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code of user {self.user_id}"

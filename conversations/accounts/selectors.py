@@ -1,5 +1,5 @@
 """Reads about accounts: a user's settings and custom instructions, whether any account
-exists yet, and whether a session still signs its user in."""
+exists yet, whether a session still signs its user in, and their two-factor status."""
 
 from importlib import import_module
 
@@ -8,7 +8,8 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.crypto import constant_time_compare
 
-from .models import UserSettings
+from . import two_factor
+from .models import RecoveryCode, UserSettings
 
 
 def user_settings(*, user: AbstractBaseUser) -> UserSettings:
@@ -34,8 +35,9 @@ def session_signs_in(*, session_key: str | None, user_id: int) -> bool:
     """Whether a session still signs in this user, as Django would judge it on a request.
 
     The session must exist unexpired and name the user; the user must exist and be active;
-    and the password-derived hash the session keeps must match the user's current one (or
-    one made with a SECRET_KEY_FALLBACKS key), so a new password ends older sessions.
+    the password-derived hash the session keeps must match the user's current one (or one
+    made with a SECRET_KEY_FALLBACKS key), so a new password ends older sessions; and a
+    user with a second factor must have shown it in this session (two_factor.py).
     """
     if not session_key:
         return False
@@ -46,15 +48,21 @@ def session_signs_in(*, session_key: str | None, user_id: int) -> bool:
     if user is None or not user.is_active:
         return False
     stored = data.get(HASH_SESSION_KEY) or ""
-    if constant_time_compare(stored, user.get_session_auth_hash()):
-        return True
-    return any(
+    current = constant_time_compare(stored, user.get_session_auth_hash()) or any(
         constant_time_compare(stored, user._get_session_auth_hash(secret=secret))
         for secret in settings.SECRET_KEY_FALLBACKS
     )
+    # And its second factor, when the user has one (or is staff who must enrol one).
+    return current and two_factor.session_state(data, user=user) == two_factor.OK
 
 
 def two_factor_status(user: AbstractBaseUser) -> str:
-    """Whether the user signs in with a second factor, in a word staff read ("off" until
-    two-factor sign-in exists)."""
-    return "off"
+    """The user's second factors, for people: "off", "TOTP", "passkey" or "TOTP and
+    passkey", with ", N recovery codes" left unused when there are any."""
+    kinds = two_factor.factor_types(user_id=user.pk)
+    names = [name for kind, name in (("totp", "TOTP"), ("webauthn", "passkey")) if kind in kinds]
+    if not names:
+        return "off"
+    left = RecoveryCode.objects.filter(user_id=user.pk, used_at__isnull=True).count()
+    codes = f", {left} recovery code{'s' if left != 1 else ''}" if left else ""
+    return " and ".join(names) + codes

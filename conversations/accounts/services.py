@@ -35,14 +35,18 @@ def user_settings_update(*, user: AbstractBaseUser, **fields) -> UserSettings:
     return found
 
 
-def user_sign_out_everywhere(*, user: AbstractBaseUser, password: str) -> None:
+def user_sign_out_everywhere(*, user: AbstractBaseUser, password: str | None) -> None:
     """End every session of the account, on every device, this one included.
 
-    The password is stored again under a new salt: every session keeps a hash of the
-    stored password (Django checks it on each request) and no session's matches any
-    more, whatever the session store. Open websockets hear of the new password too.
+    The password is stored again under a new salt (an account without one, made by single
+    sign-on, gets a new unusable one): every session keeps a hash of the stored password
+    (Django checks it on each request) and no session's matches any more, whatever the
+    session store. Open websockets hear of the new password too.
     """
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     user.save(update_fields=["password"])
 
 
@@ -146,15 +150,19 @@ def startup_notice(*, bind_host: str, url: str) -> str:
     if account_selectors.user_exists():
         return ""
     page = f"{url.rstrip('/')}/accounts/signup/"
+    how = f"signed up at {page}"
+    if not settings.CHAT_LOCAL_PASSWORDS:
+        how = f"signed in with single sign-on at {url.rstrip('/')}/accounts/login/"
     if settings.CHAT_SERVED_LOCALLY and is_loopback(bind_host):
         return (
-            f"No accounts yet: the first account signed up at {page} becomes the "
+            f"No accounts yet: the first account {how} becomes the "
             "administrator of this site (a superuser)."
         )
     token = setup_token_issue()
+    asks = "The sign-up page" if settings.CHAT_LOCAL_PASSWORDS else "The sign-in page"
     return (
-        f"No accounts yet: the first account signed up at {page} becomes the administrator "
-        "of this site (a superuser). The sign-up page asks for this one-time\n"
+        f"No accounts yet: the first account {how} becomes the administrator "
+        f"of this site (a superuser). {asks} asks for this one-time\n"
         f"  setup token: {token}\n"
         f"It works once, within {signup.SETUP_TOKEN_TTL.total_seconds() / 3600:g} hours. "
         "`python manage.py setup_token` makes a new one; `python manage.py createsuperuser` "

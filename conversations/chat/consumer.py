@@ -22,7 +22,7 @@ from . import (
     turns,
 )
 from .frames.process import ChatSnapshot
-from .session_watch import SESSION_EVENTS, UNAUTHENTICATED, SessionWatch
+from .session_watch import SESSION_EVENTS, UNAUTHENTICATED, SessionWatch, session_may_open
 from .socket_limits import TOO_MANY, SocketLimits
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.holding: dict[int, dict] = {}
         self.frames_split = 0
         self.session: SessionWatch | None = None
-        if not (self.user and self.user.is_authenticated):
+        if not (self.user and self.user.is_authenticated) or not await session_may_open(self):
             # Accept before closing so the browser sees the code, not a failed handshake.
             await self.accept()
             await self.close(code=UNAUTHENTICATED)

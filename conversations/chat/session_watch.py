@@ -9,7 +9,9 @@ by going to the sign-in page:
   every socket of the user, through this process's hub and, with Redis, the other
   processes': the socket re-checks at once;
 - anything else (expiry, a session deleted in the admin) is caught by a re-check every
-  CHAT_SESSION_RECHECK_SECONDS.
+  CHAT_SESSION_RECHECK_SECONDS;
+- a session whose user has a second factor must have shown it, at the handshake and at
+  every re-check (a factor enrolled on another device announces itself like a new password).
 
 The per-frame cost is one attribute read: frames reaching a revoked socket are dropped.
 """
@@ -22,6 +24,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ..accounts import selectors as account_selectors
+from ..accounts import two_factor
 from .frames import frame_type
 from .frames.process import SessionCheck, SessionEnded
 
@@ -32,6 +35,17 @@ UNAUTHENTICATED = 4401
 SESSION_ENDED = frame_type(SessionEnded)  # A logout, with the session key it ended.
 SESSION_CHECK = frame_type(SessionCheck)  # The account changed: is the session still good?
 SESSION_EVENTS = frozenset({SESSION_ENDED, SESSION_CHECK})
+
+
+async def session_may_open(consumer) -> bool:
+    """The handshake's own check, beyond the signed-in session Channels found: a user with
+    a second factor must have shown it in this session, and staff who must enrol one
+    (CHAT_REQUIRE_2FA_FOR_STAFF) open no socket until they have (accounts/two_factor.py)."""
+    session = consumer.scope["session"]
+    state = await database_sync_to_async(two_factor.session_state)(
+        session, user=consumer.scope["user"]
+    )
+    return state == two_factor.OK
 
 
 class SessionWatch:

@@ -1,5 +1,8 @@
 """A Content-Security-Policy for every response: model output can never run script."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 CSP = "; ".join(
@@ -18,6 +21,17 @@ CSP = "; ".join(
 )
 
 
+def policy() -> str:
+    """The policy; with single sign-on, its sign-in and sign-out forms may go on to the
+    provider (browsers apply form-action to the redirects a form's answer makes)."""
+    if not settings.SSO_ENABLED:
+        return CSP
+    issuer = urlsplit(settings.OIDC_ISSUER)
+    return CSP.replace(
+        "form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
+    )
+
+
 class ContentSecurityPolicyMiddleware:
     """Adds the site's Content-Security-Policy header."""
 
@@ -26,5 +40,5 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", policy())
         return response

@@ -6,6 +6,8 @@ under the sign-in throttle (a locked-out account or address gets the lockout pag
 Django's own password-change pages lead here, so no page checks a password unthrottled.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
@@ -20,6 +22,8 @@ from ..accounts import selectors as account_selectors
 from ..accounts import services as account_services
 from ..deletion import services as deletion_services
 from ..provider import availability, catalog
+from ..sso import selectors as sso_selectors
+from ..sso.config import PROVIDER_ID
 from .appearance import THEME_COOKIE, remember_theme
 from .forms import (
     ConfirmPasswordForm,
@@ -27,6 +31,7 @@ from .forms import (
     PreferencesForm,
     ThrottledPasswordChangeForm,
 )
+from .two_factor_views import recently_signed_in
 
 
 def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
@@ -42,8 +47,28 @@ def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
         "delete_form": forms.get("delete_form") or DeleteAccountForm(request=request),
         "models": _model_options(user_id=user.pk),
         "site_model": settings.LLM_DEFAULT_MODEL,
+        "has_password": _has_password(user),
+        "two_factor_status": account_selectors.two_factor_status(user),
+        "sso": settings.SSO_ENABLED,
+        "sso_name": settings.OIDC_PROVIDER_NAME,
+        "sso_linked": settings.SSO_ENABLED and sso_selectors.is_linked(user=user),
+        "sso_url": reverse("openid_connect_login", kwargs={"provider_id": PROVIDER_ID}),
     }
     return render(request, "settings.html", context, status=status)
+
+
+def _has_password(user) -> bool:
+    """Whether the account confirms things with a password (else with a fresh single
+    sign-on: an account made by the provider, or any when local passwords are off)."""
+    return settings.CHAT_LOCAL_PASSWORDS and user.has_usable_password()
+
+
+def _fresh_sign_in_first(request: HttpRequest, section: str) -> HttpResponse | None:
+    """For an account without a password: a fresh sign-in at the provider, then back."""
+    if recently_signed_in(request):
+        return None
+    query = urlencode({"next": f"{reverse('settings')}#{section}"})
+    return redirect(f"{reverse('sso-reauthenticate')}?{query}")
 
 
 def _model_options(*, user_id: int) -> list:
@@ -88,12 +113,16 @@ def change_password(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     """End every session of the account, this one included."""
-    form = ConfirmPasswordForm(request.POST, request=request)
-    if not form.is_valid():
-        return _page(request, status=400, sign_out_form=form)
-    account_services.user_sign_out_everywhere(
-        user=request.user, password=form.cleaned_data["password"]
-    )
+    if _has_password(request.user):
+        form = ConfirmPasswordForm(request.POST, request=request)
+        if not form.is_valid():
+            return _page(request, status=400, sign_out_form=form)
+        password = form.cleaned_data["password"]
+    else:
+        if (ask := _fresh_sign_in_first(request, "settings-sessions")) is not None:
+            return ask
+        password = None
+    account_services.user_sign_out_everywhere(user=request.user, password=password)
     logout(request)
     messages.success(request, "You have been signed out everywhere, here too.")
     return redirect("login")
@@ -102,8 +131,15 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delete_account(request: HttpRequest) -> HttpResponse:
-    """Delete the account and all of its data, after the password and a tick."""
-    form = DeleteAccountForm(request.POST, request=request)
+    """Delete the account and all of its data, after the password (or a fresh single
+    sign-on) and a tick."""
+    if _has_password(request.user):
+        form = DeleteAccountForm(request.POST, request=request)
+    else:
+        if (ask := _fresh_sign_in_first(request, "settings-delete")) is not None:
+            return ask
+        form = DeleteAccountForm(request.POST, request=request)
+        del form.fields["password"]
     if not form.is_valid():
         return _page(request, status=400, delete_form=form)
     user = request.user

@@ -2,6 +2,8 @@
 
 import math
 
+from allauth.account.internal.flows.login import perform_password_login
+from allauth.account.models import Login
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +18,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from .. import selectors
+from ..accounts import selectors as account_selectors
 from ..accounts import services as account_services
 from ..accounts import signup as signup_rules
 from ..chat import outbound
@@ -28,6 +31,7 @@ from ..portability import export, importing
 from ..provider import availability, catalog, upstream
 from ..rendering.markdown import highlight_css as _highlight_css
 from ..search import selectors as search
+from ..sso.config import PROVIDER_ID
 from ..tools import registry
 from . import appearance
 from .forms import SignupForm
@@ -305,7 +309,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("chat")
     rules = signup_rules.signup_rules(request)
-    if rules.closed:
+    if rules.closed or not settings.CHAT_LOCAL_PASSWORDS:
         return render(request, "registration/signup_closed.html", status=403)
     form = SignupForm(
         request.POST or None, needs=rules.needs, initial={"token": request.GET.get("invite", "")}
@@ -334,16 +338,41 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 class SignInView(LoginView):
-    """Django's sign-in page; a signed-in visitor goes straight on to `next`."""
+    """The sign-in page: a password (Django's form, under axes' limits), then, through
+    allauth's steps, a second factor when the account has one; and single sign-on's
+    button. A signed-in visitor goes straight on to `next`."""
 
     # A socket closed for a stale session sends the page here: one whose browser holds a
     # valid session again (after a password change, say) is sent back, not asked again.
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not settings.CHAT_LOCAL_PASSWORDS:
+            return render(
+                request,
+                "registration/sso_refused.html",
+                {"message": "This site signs in with single sign-on only."},
+                status=403,
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form) -> HttpResponse:
+        # allauth's sign-in steps: the second factor (if any) before the session is made.
+        login = Login(user=form.get_user(), redirect_url=self.get_success_url())
+        credentials = {"username": form.get_user().get_username()}
+        return perform_password_login(self.request, credentials, login)
+
     def get_context_data(self, **kwargs) -> dict:
+        first_sso = settings.SSO_ENABLED and not account_selectors.user_exists()
         return super().get_context_data(**kwargs) | {
-            "signup_offered": signup_rules.signup_offered(),
+            "signup_offered": settings.CHAT_LOCAL_PASSWORDS and signup_rules.signup_offered(),
             "invite_only": settings.CHAT_SIGNUP == "invite",
+            "local_passwords": settings.CHAT_LOCAL_PASSWORDS,
+            "sso": settings.SSO_ENABLED,
+            "sso_name": settings.OIDC_PROVIDER_NAME,
+            "sso_url": reverse("openid_connect_login", kwargs={"provider_id": PROVIDER_ID}),
+            # The site's first account by single sign-on needs the setup token here too.
+            "sso_setup_token": first_sso and not signup_rules.trusted_local(self.request),
         }
 
 
