@@ -81,11 +81,12 @@ def people(*, now: dt.datetime, search: str = "", group_id: int | None = None, p
     day = limit_selectors.tokens_used(user_ids=ids, since=today, until=today)
     quotas = limit_selectors.daily_quotas(user_ids=ids)
     counts, newest = _sessions(ids, now)
+    second_factors = selectors.two_factor_statuses(user_ids=ids)
     found = [
         Person(
             user=user,
             groups=sorted(group.name for group in user.groups.all()),
-            two_factor=selectors.two_factor_status(user),
+            two_factor=second_factors[user.pk],
             tokens_month=month.get(user.pk, 0),
             tokens_today=day.get(user.pk, 0),
             daily_quota=quotas[user.pk],

@@ -34,6 +34,17 @@ def factor_types(*, user_id: int) -> set[str]:
     )
 
 
+def factor_types_of(*, user_ids: list[int]) -> list[tuple[int, str]]:
+    """(user id, kind) of every second factor these users have enrolled: one query."""
+    from allauth.mfa.models import Authenticator
+
+    return list(
+        Authenticator.objects.filter(user_id__in=user_ids, type__in=FACTOR_TYPES)
+        .values_list("user_id", "type")
+        .distinct()
+    )
+
+
 def verified_in(session_data, *, user_id: int) -> bool:
     """Whether this session's sign-in included a second factor, for this user."""
     if str(session_data.get(_AUTHENTICATION_METHODS_USER_SESSION_KEY)) != str(user_id):

@@ -16,15 +16,17 @@ def persona(**changes) -> dict:
     return {"name": "P", "tool_choice": "auto", **changes}
 
 
-def test_a_personas_tools_are_the_registered_ones():
-    form = PersonaForm()
+def test_a_personas_tools_are_the_registered_ones(user):
+    form = PersonaForm(user=user)
     assert [name for name, _ in form.fields["tools"].choices] == sorted(registry.REGISTRY)
     choices = [value for value, _ in form.fields["tool_choice"].choices]
     assert choices[:3] == ["auto", "none", "required"]
     assert "calculator" in choices
-    assert not PersonaForm(persona(tools=["no_such_tool"])).is_valid()
-    assert not PersonaForm(persona(tool_choice="no_such_tool")).is_valid()
-    assert PersonaForm(persona(tools=["calculator"], tool_choice="calculator")).is_valid()
+    assert not PersonaForm(persona(tools=["no_such_tool"]), user=user).is_valid()
+    assert not PersonaForm(persona(tool_choice="no_such_tool"), user=user).is_valid()
+    assert PersonaForm(
+        persona(tools=["calculator"], tool_choice="calculator"), user=user
+    ).is_valid()
 
 
 @pytest.mark.parametrize(
@@ -40,13 +42,13 @@ def test_a_personas_tools_are_the_registered_ones():
         ("max_tokens", "1000001", False),
     ],
 )
-def test_a_personas_numbers_stay_within_bounds(field, value, valid):
-    assert PersonaForm(persona(**{field: value})).is_valid() is valid
+def test_a_personas_numbers_stay_within_bounds(user, field, value, valid):
+    assert PersonaForm(persona(**{field: value}), user=user).is_valid() is valid
 
 
 def test_a_model_turned_off_by_staff_is_no_choice(user, settings):
     ModelInfo.objects.create(model_id=settings.LLM_DEFAULT_MODEL, enabled=False)
-    form = PersonaForm(persona(model=settings.LLM_DEFAULT_MODEL))
+    form = PersonaForm(persona(model=settings.LLM_DEFAULT_MODEL), user=user)
     assert not form.is_valid()
     assert form.errors["model"] == [
         f"The model {settings.LLM_DEFAULT_MODEL} is turned off here. Pick another model."
@@ -57,7 +59,7 @@ def test_a_model_turned_off_by_staff_is_no_choice(user, settings):
         user=user,
     )
     assert not preferences.is_valid() and "default_model" in preferences.errors
-    assert PersonaForm(persona(model="")).is_valid()  # Blank: the picker decides.
+    assert PersonaForm(persona(model=""), user=user).is_valid()  # Blank: the picker decides.
 
 
 def test_preferences_offer_only_personas_the_user_may_use(user, other_user):
