@@ -29,13 +29,13 @@ async def test_a_snapshot_shows_only_what_frames_carried():
     await streaming.send_delta(turn)
     turn.content.append("world")  # Not sent yet.
     shot = turn.snapshot()
-    assert (shot["message"], shot["content"], shot["reasoning"], shot["seq"]) == (
+    assert (shot.message, shot.content, shot.reasoning, shot.seq) == (
         10,
         "Hello, ",
         "Thinking",
         1,
     )
-    assert shot["waiting"] is None
+    assert shot.waiting is None
 
 
 async def test_a_continued_reply_starts_as_sent_and_saved():
@@ -46,8 +46,8 @@ async def test_a_continued_reply_starts_as_sent_and_saved():
     turn.begin(10, None, resumed=earlier)
     assert turn.content.take_unsent() == "" and len(turn.content) == len(earlier.content)
     shot = turn.snapshot()
-    assert (shot["content"], shot["reasoning"], shot["seq"]) == (earlier.content, "Why", 0)
-    assert shot["html"] == "<p>First paragraph.</p>\n"  # Its finished block.
+    assert (shot.content, shot.reasoning, shot.seq) == (earlier.content, "Why", 0)
+    assert shot.html == "<p>First paragraph.</p>\n"  # Its finished block.
     progress = turn.take_progress()  # Only its record is new.
     assert progress.request is None and turn.take_progress() is None
 
