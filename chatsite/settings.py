@@ -420,6 +420,11 @@ SOCIALACCOUNT_ADAPTER = "conversations.sso.adapter.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# Addresses are never verified by this site and never identify an account, so one address
+# may belong to several accounts: a provider's user whose verified address a local account
+# also gives gets an account of their own (allauth's default would send them to a sign-up
+# form, to pick another address).
+ACCOUNT_UNIQUE_EMAIL = False
 # Our own pages sign in and out (conversations/web/views.py, sso_views.py).
 ACCOUNT_LOGOUT_ON_GET = False
 # How long a password or a fresh single sign-on counts as recent, for enrolling or removing

@@ -211,6 +211,16 @@ def test_a_local_account_with_the_providers_verified_address_is_never_taken_over
     assert local.check_password("pw-rita-local-1") and not local.is_staff
 
 
+def test_two_of_the_providers_users_with_one_verified_address_get_an_account_each(
+    client, sso, user
+):
+    sso.set_account("vera", {**ACCOUNTS["vera"], "email": "rita@example.com"})
+    assert sign_in(client, "rita").status_code == 302
+    assert sign_in(Client(), "vera").status_code == 302
+    owners = {account.uid: account.user_id for account in SocialAccount.objects.all()}
+    assert len(owners) == 2 and len(set(owners.values())) == 2
+
+
 def test_the_first_account_from_this_machine_is_the_administrator(sso, settings):
     settings.CHAT_SERVED_LOCALLY = True
     assert not get_user_model().objects.exists()
