@@ -91,9 +91,7 @@ def user_deleted(sender, instance, **kwargs) -> None:
 
 
 @receiver(hooks.sessions_ended)
-def sessions_ended(
-    sender, user_id: int, session_keys: list[str] | None = None, **kwargs
-) -> None:
+def sessions_ended(sender, user_id: int, session_keys: list[str] | None = None, **kwargs) -> None:
     """Sessions the server ended (already committed): the sockets of those the provider
     logged out close; after staff's "sign out everywhere", every socket of the account
     checks its session."""
