@@ -261,8 +261,15 @@ function markSteps(records) {
 /** Follows the reply while the reader is at the bottom; loads older messages on scroll up. */
 export function initMessages() {
   new MutationObserver(markSteps).observe(messagesEl, { childList: true });
+  let lastTop = messagesEl.scrollTop;
   messagesEl.addEventListener("scroll", () => {
-    state.stickToBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
+    const top = messagesEl.scrollTop;
+    // Only the reader moving up leaves the bottom. The list growing between a scroll to the
+    // end and its scroll event (a delta that arrived meanwhile) must not: it would stop
+    // following the reply, with "Jump to latest" just clicked.
+    if (messagesEl.scrollHeight - top - messagesEl.clientHeight < 40) state.stickToBottom = true;
+    else if (top < lastTop) state.stickToBottom = false;
+    lastTop = top;
     showJump();
     maybeLoadOlder();
   }, { passive: true });

@@ -2,6 +2,7 @@
 the others nothing."""
 
 import asyncio
+import threading
 
 import pytest
 from channels.db import database_sync_to_async
@@ -144,11 +145,15 @@ async def test_a_worker_cancelled_mid_batch_leaves_no_caller_waiting():
     was queued behind it: no caller waits for work that will not run."""
     commit = GroupCommit()
     started, release = asyncio.Event(), asyncio.Event()
+    finished = threading.Event()
     loop = asyncio.get_running_loop()
 
     def slow(**_):
-        loop.call_soon_threadsafe(started.set)
-        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(5)
+        try:
+            loop.call_soon_threadsafe(started.set)
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(5)
+        finally:
+            finished.set()
 
     first = asyncio.ensure_future(commit.run(slow))
     await started.wait()
@@ -161,3 +166,6 @@ async def test_a_worker_cancelled_mid_batch_leaves_no_caller_waiting():
         results = await asyncio.gather(first, second, return_exceptions=True)
     assert all(isinstance(result, asyncio.CancelledError) for result in results)
     assert not commit._workers
+    # A thread cannot be cancelled: the batch it held ends on its own (and its transaction
+    # with it) before the test's database is flushed.
+    assert await asyncio.to_thread(finished.wait, 10)
