@@ -16,20 +16,13 @@ from channels.db import database_sync_to_async as db
 from conversations.catalog.models import ModelInfo
 from conversations.limits.models import DailyTokens
 from tests.deployment.test_multiprocess import database_url
-from tests.fake_upstream import FakeUpstream, text_stream
+from tests.fake_upstream import text_stream
 from tests.live_server import Socket, session_cookie, start_server
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = FakeUpstream().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

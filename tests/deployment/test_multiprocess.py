@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 
 from conversations.models import Message
-from tests.fake_upstream import FakeUpstream, Reply, chunk, sse, text_stream
+from tests.fake_upstream import Reply, chunk, sse, text_stream
 from tests.helpers import eventually
 from tests.live_server import Socket, session_cookie, start_server
 
@@ -33,13 +33,6 @@ def database_url() -> str:
         f"postgres://{db_settings['USER']}:{db_settings['PASSWORD']}@{db_settings['HOST']}:"
         f"{db_settings['PORT']}/{db_settings['NAME']}"
     )
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = FakeUpstream().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

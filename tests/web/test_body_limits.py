@@ -12,19 +12,12 @@ import httpx2
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.fake_upstream import FakeUpstream, text_stream
+from tests.fake_upstream import text_stream
 from tests.live_server import live_server
 
 MB = 1024 * 1024
 HUGE = 900_000_000
 IMPORT_MAX = 10_000_000  # The server's CHAT_IMPORT_MAX_BYTES in these tests.
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = FakeUpstream().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
