@@ -2,7 +2,9 @@
 
 Every completion streams the same reply: TOKENS pieces of Markdown (paragraphs, a
 list and a code block; or, with SHAPE `code`, one long code block), SPACING_MS apart,
-then a usage chunk and [DONE]. It runs in its own process so it never shares an event
+then a usage chunk and [DONE]. But a request that offers tools and ends with the user's
+message is answered with one call of the first tool offered (each required argument
+filled: strings "2+2", numbers 1, booleans false), as a model that uses tools would. It runs in its own process so it never shares an event
 loop with what it feeds.
 
     python bench/fake_provider.py PORT TOKENS SPACING_MS [SHAPE]
@@ -54,6 +56,26 @@ def chunk(delta: dict, finish: str | None = None, usage: dict | None = None) -> 
     return event(payload)
 
 
+FILLERS = {"string": "2+2", "integer": 1, "number": 1, "boolean": False}
+
+
+def tool_call(function: dict) -> bytes:
+    """One chunk calling this function, each required argument filled."""
+    schema = function.get("parameters") or {}
+    properties = schema.get("properties") or {}
+    arguments = {
+        name: FILLERS.get(properties.get(name, {}).get("type"), "2+2")
+        for name in schema.get("required") or []
+    }
+    call = {
+        "index": 0,
+        "id": "call_bench",
+        "type": "function",
+        "function": {"name": function["name"], "arguments": json.dumps(arguments)},
+    }
+    return chunk({"tool_calls": [call]})
+
+
 class Provider:
     def __init__(self, tokens: int, spacing: float, shape: str = "mixed") -> None:
         self.tokens = reply_tokens(tokens, shape)
@@ -94,6 +116,15 @@ class Provider:
         )
         writer.write(chunk({"role": "assistant", "content": ""}))
         await writer.drain()
+        messages = request.get("messages") or [{}]
+        if request.get("tools") and messages[-1].get("role") == "user":
+            writer.write(tool_call(request["tools"][0]["function"]))
+            writer.write(chunk({}, usage={"prompt_tokens": 10, "completion_tokens": 5}))
+            writer.write(chunk({"content": ""}, finish="tool_calls"))
+            writer.write(event("[DONE]"))
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return
         loop = asyncio.get_running_loop()
         start = loop.time()
         for index, token in enumerate(self.tokens):
