@@ -166,8 +166,11 @@ def _image(path: str, *, out_path: str, max_pixels: int) -> Read:
             image = ImageOps.exif_transpose(image)  # Upright, before EXIF goes.
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
             image = image.convert("RGBA" if has_alpha else "RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Refused(f"This image has more than {max_pixels:,} pixels.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
+        # Raised by open() from the header alone; Pillow's words carry the count.
+        found = re.search(r"\((\d+) pixels\)", str(bomb))
+        count = f"{int(found.group(1)):,}" if found else f"more than {max_pixels:,}"
+        raise Refused(f"This image has {count} pixels; at most {max_pixels:,}.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise Refused(f"This image could not be read ({type(exc).__name__}).") from None
     note = ""
@@ -190,7 +193,7 @@ def _image(path: str, *, out_path: str, max_pixels: int) -> Read:
 
 
 def _too_many_pixels(width: int, height: int, most: int) -> str:
-    return f"This image is {width:,}x{height:,} pixels ({width * height:,}); at most {most:,}."
+    return f"This image has {width * height:,} pixels ({width:,}x{height:,}); at most {most:,}."
 
 
 def image_tokens(width: int, height: int) -> int:

@@ -113,7 +113,7 @@ def attachment_upload(
             try:
                 attachment.save(force_insert=True)
             except BaseException:
-                _remove([attachment.file.name])
+                remove_stored([attachment.file.name])
                 raise
     return attachment
 
@@ -162,7 +162,7 @@ def attachment_delete(*, user: AbstractBaseUser, attachment_id: str) -> bool:
     name = attachment.file.name
     with transaction.atomic():
         attachment.delete()
-        transaction.on_commit(lambda: _remove([name]))
+        transaction.on_commit(lambda: remove_stored([name]))
     return True
 
 
@@ -175,7 +175,7 @@ def attachments_link(*, message: Message, attachments: Iterable[Attachment]) -> 
     )
 
 
-def _remove(names: Iterable[str]) -> None:
+def remove_stored(names: Iterable[str]) -> None:
     """Remove stored files (after the rows are gone); a failure is logged, the rest go."""
     storage = file_storage()
     for name in names:
@@ -189,4 +189,4 @@ def _remove(names: Iterable[str]) -> None:
 
 def files_remove_after_commit(names: list[str]) -> Callable[[], None] | None:
     """The deletion service's after-commit step for these stored files."""
-    return (lambda: _remove(names)) if names else None
+    return (lambda: remove_stored(names)) if names else None

@@ -89,3 +89,14 @@ def _start_worker(memory_mb: int) -> None:
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def stop() -> None:
+    """End the pool (server shutdown; tests that change its limits). The next file starts
+    a new one."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.stop()
+            _pool.join()
+            _pool = None

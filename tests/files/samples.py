@@ -33,6 +33,37 @@ def pdf(pages: list[str]) -> bytes:
     return out.getvalue()
 
 
+def slow_pdf(pages: int = 60, runs: int = 4000) -> bytes:
+    """A PDF whose text takes pypdf seconds to extract: each page thousands of short
+    text runs, each moved and shown on its own."""
+    ops = " ".join(f"1 0 0 1 {i % 500} {i % 700} Tm (w{i}) Tj" for i in range(runs))
+    return _pdf_with_stream(pages, ops)
+
+
+def _pdf_with_stream(pages: int, ops: str) -> bytes:
+    writer = PdfWriter()
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    font_ref = writer._add_object(font)
+    stream = DecodedStreamObject()
+    stream.set_data(f"BT /F1 8 Tf {ops} ET".encode("latin-1"))
+    stream_ref = writer._add_object(stream)  # One stream, shared by every page.
+    for _ in range(pages):
+        page = writer.add_blank_page(width=612, height=792)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
+        )
+        page[NameObject("/Contents")] = stream_ref
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def image(fmt: str = "PNG", size: tuple[int, int] = (64, 48), **save) -> bytes:
     mode = "RGBA" if fmt in ("PNG", "WEBP") else "RGB"
     picture = Image.new(mode, size, (200, 30, 30, 255) if mode == "RGBA" else (200, 30, 30))

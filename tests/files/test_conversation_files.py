@@ -48,7 +48,7 @@ async def test_a_pdf_and_an_image_go_upstream_as_the_protocol_says(connect, user
     assert [a["id"] for a in sent_user["attachments"]] == [pdf_id, png_id]
     assert sent_user["attachments"][0] | {"id": None} == {
         "id": None,
-        "name": 'q3 _report_.pdf',
+        "name": "q3 _report_.pdf",
         "size": sent_user["attachments"][0]["size"],
         "kind": "text",
         "content_type": "application/pdf",
@@ -71,7 +71,7 @@ async def test_a_pdf_and_an_image_go_upstream_as_the_protocol_says(connect, user
     # What was sent names the files, never their bytes.
     record = reply["request"]
     assert record["files"] == [
-        {"message": sent_user["id"], "id": pdf_id, "name": 'q3 _report_.pdf', "kind": "text"},
+        {"message": sent_user["id"], "id": pdf_id, "name": "q3 _report_.pdf", "kind": "text"},
         {"message": sent_user["id"], "id": png_id, "name": "shot.png", "kind": "image"},
     ]
     assert "base64" not in str(record)
@@ -156,9 +156,7 @@ async def test_too_many_files_in_one_message_are_refused(connect, user, settings
     )
 
 
-async def test_a_model_that_takes_no_images_is_refused_with_an_image(
-    connect, user, fake_upstream
-):
+async def test_a_model_that_takes_no_images_is_refused_with_an_image(connect, user, fake_upstream):
     image_id = await upload(user, "shot.png", samples.image("PNG"))
     ws = await open_socket(connect, user)
     await ws.send_json_to(

@@ -114,3 +114,44 @@ def test_an_unsent_file_is_removed_with_its_stored_bytes(
         assert signed_in.delete(f"/api/files/{file_id}").status_code == 204
     assert not Attachment.objects.filter(pk=file_id).exists()
     assert not stored.exists()
+
+
+def test_a_file_too_long_for_the_chosen_models_window_is_refused(signed_in):
+    from conversations.catalog.models import ModelInfo
+
+    ModelInfo.objects.create(model_id="small/model", context_window=2048)
+    text = b"lorem ipsum dolor " * 2000  # About 6,000 tokens.
+    response = upload(signed_in, "long.txt", text, model="small/model")
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error.startswith("This file is about 6,0") and "leaves room for 1,536." in error
+    assert upload(signed_in, "long.txt", text).status_code == 201  # The default's is larger.
+
+
+def test_a_reviewer_fetches_a_queued_conversations_file_and_it_is_audited(
+    signed_in, client, user, reviewer, tmp_path
+):
+    from conversations.files import services as file_services
+    from conversations.review.models import AuditEntry
+    from conversations.review.services import queue_add
+    from tests.review.builders import chat
+
+    file_id = upload(signed_in, "shot.png", samples.image("PNG")).json()["id"]
+    attachment = Attachment.objects.get(pk=file_id)
+    conversation = chat(user)
+    question = conversation.messages.filter(role="user").first()
+    file_services.attachments_link(message=question, attachments=[attachment])
+    client.force_login(reviewer)
+    assert client.get(f"/files/{file_id}").status_code == 404  # Not queued: not theirs.
+    assert not AuditEntry.objects.filter(action="view_file").exists()
+    queue_add(actor=reviewer, conversation=conversation)
+    response = client.get(f"/files/{file_id}/view")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("inline;")
+    entry = AuditEntry.objects.get(action="view_file")
+    assert (entry.actor_id, entry.conversation_id, entry.owner_id) == (
+        reviewer.pk,
+        conversation.pk,
+        user.pk,
+    )
+    assert entry.detail == {"file": file_id, "kind": "image", "queued": True}
