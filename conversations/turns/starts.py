@@ -181,6 +181,7 @@ def _start_conversation(
     # Almost always none: a cheap id lookup first, the whole message only if found.
     if turn_sql.root_id_by_client_id(user_id=user.pk, client_id=client_id) is not None:
         existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
+        file_selectors.with_attachments([existing])  # Its frame carries its files again.
         return AlreadySent(existing.conversation, existing, created=True)
     conversation = Conversation(
         owner=user,
@@ -245,6 +246,7 @@ def _user_message(
         )
         if existing is None:
             raise
+        file_selectors.with_attachments([existing])
         return AlreadySent(conversation, existing, created=False)
     return message
 
