@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
 
-from ..models import Message
+from ..models import Conversation, Message
 from . import selectors, workers
 from .models import Attachment, file_storage, stored_name
 from .reading import Refused, image_tokens
@@ -195,13 +195,22 @@ def attachment_delete(*, user: AbstractBaseUser, attachment_id: str) -> bool:
     return True
 
 
-def attachments_link(*, message: Message, attachments: Iterable[Attachment]) -> None:
-    """Carry these attachments on a user message (in the caller's transaction)."""
+def attachments_link(
+    *, message: Message, attachments: Iterable[Attachment], mark_conversation: bool = True
+) -> None:
+    """Carry these attachments on a user message (in the caller's transaction), and mark
+    its conversation as one with files (turns read a branch's files only then). A turn's
+    start marks it in its own UPDATE (`mark_conversation=False`); anyone else (an import)
+    leaves it to this."""
     through = Attachment.messages.through
-    through.objects.bulk_create(
-        [through(attachment_id=a.pk, message_id=message.pk) for a in attachments],
-        ignore_conflicts=True,
-    )
+    links = [through(attachment_id=a.pk, message_id=message.pk) for a in attachments]
+    if not links:
+        return
+    through.objects.bulk_create(links, ignore_conflicts=True)
+    if mark_conversation:
+        Conversation.objects.filter(pk=message.conversation_id, has_files=False).update(
+            has_files=True
+        )
 
 
 def remove_stored(names: Iterable[str]) -> None:

@@ -141,7 +141,7 @@ def turn_begin_send(
         return message
     files = _files_for(user=user, ids=attachment_ids, edit_id=edit_id)
     if files:
-        file_services.attachments_link(message=message, attachments=files)
+        file_services.attachments_link(message=message, attachments=files, mark_conversation=False)
         conversation.has_files = True
     message.files = files
     changed: list[str] = []

@@ -8,8 +8,9 @@ answer about a file that is not the asker's is the same 404 as for a missing id.
 import asyncio
 import tempfile
 
-from channels.db import database_sync_to_async as db
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import content_disposition_header
@@ -76,7 +77,7 @@ async def _upload(request: HttpRequest, handler: CappedUpload) -> HttpResponse:
     uploaded = files[0]
     try:
         with tempfile.TemporaryDirectory(prefix="chat-upload-") as folder:
-            name, room = await db(_checked)(user, uploaded, model)
+            name, room = await _in_request_thread(_checked)(user, uploaded, model)
             attachment, stored_path = await asyncio.to_thread(
                 file_services.upload_read,
                 user=user,
@@ -86,7 +87,7 @@ async def _upload(request: HttpRequest, handler: CappedUpload) -> HttpResponse:
                 count_tokens=budget.count_tokens,
                 max_tokens=room,
             )
-            attachment = await db(file_services.upload_store)(
+            attachment = await _in_request_thread(file_services.upload_store)(
                 attachment=attachment, stored_path=stored_path
             )
     except file_services.FileRefused as refused:
@@ -95,6 +96,13 @@ async def _upload(request: HttpRequest, handler: CappedUpload) -> HttpResponse:
         uploaded.close()
     data = file_selectors.attachment_data(attachment) | {"tokens": attachment.tokens}
     return JsonResponse(data, status=201)
+
+
+def _in_request_thread(function):
+    """The database work of a request, on the thread Django gives sync code (its
+    connection is the request's, closed by Django when the request ends; channels'
+    wrapper would close it in the middle)."""
+    return sync_to_async(function, thread_sensitive=True)
 
 
 def _parsed(request: HttpRequest) -> tuple[list, str]:
@@ -121,23 +129,23 @@ def remove(request: HttpRequest, attachment_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@login_required
 @require_GET
-@rate_limit(READS, json=True)
+@rate_limit(READS)
 def download(request: HttpRequest, attachment_id: str) -> HttpResponse:
     """GET /files/<id>: the stored bytes, as a download."""
     return _serve(request, attachment_id, inline=False)
 
 
+@login_required
 @require_GET
-@rate_limit(READS, json=True)
+@rate_limit(READS)
 def view(request: HttpRequest, attachment_id: str) -> HttpResponse:
     """GET /files/<id>/view: an image, shown inline (thumbnails); anything else 404."""
     return _serve(request, attachment_id, inline=True)
 
 
 def _serve(request: HttpRequest, attachment_id: str, *, inline: bool) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return _not_found()
     attachment = _readable(request, attachment_id)
     if attachment is None or (inline and attachment.kind != Attachment.Kind.IMAGE):
         return _not_found()
