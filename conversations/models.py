@@ -182,6 +182,7 @@ from .accounts.models import Invite, RecoveryCode, SetupToken, SignIn, UserSetti
 from .catalog.models import ModelInfo  # noqa: E402
 from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
+from .mcp_servers.models import McpServer  # noqa: E402
 from .sso.models import SsoSession  # noqa: E402
 
 __all__ = [
@@ -189,6 +190,7 @@ __all__ = [
     "Conversation",
     "DailyTokens",
     "Invite",
+    "McpServer",
     "Message",
     "ModelInfo",
     "Persona",
