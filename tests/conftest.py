@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 from conversations.access import policy as access_policy
 from conversations.chat import runtime
 from conversations.limits import rate_limits, turn_limits
+from conversations.mcp_servers import discovery as mcp_discovery
 from conversations.provider import catalog, upstream
 from conversations.review import stats as review_stats
 from conversations.tools import registry
@@ -107,6 +108,7 @@ def fresh_review_counts():
 def forget_counts() -> None:
     catalog.forget_rows()
     access_policy.forget()
+    mcp_discovery.forget()
     turn_limits.forget_tokens()
     rate_limits.reset()
     if settings.REDIS_URL:  # Sockets counted by an earlier test (or run) for the same ids.

@@ -81,8 +81,20 @@ def _guard(endpoint: Endpoint) -> netguard.Guard:
     )
 
 
-def _failure_text(error: BaseException, guard: netguard.Guard, endpoint: Endpoint, timeout: float) -> str:
+def _leaf(error: BaseException) -> BaseException:
+    """The first exception inside task groups' groups (the SDK runs its transport in one)."""
+    for _ in range(10):
+        if not isinstance(error, BaseExceptionGroup) or not error.exceptions:
+            break
+        error = error.exceptions[0]
+    return error
+
+
+def _failure_text(
+    error: BaseException, guard: netguard.Guard, endpoint: Endpoint, timeout: float
+) -> str:
     """A failure in words that hold no secret."""
+    error = _leaf(error)
     if guard.refused:
         return (
             f"the MCP server {endpoint.name} is at an address this app may not reach "
@@ -127,9 +139,7 @@ async def list_tools(endpoint: Endpoint) -> list[types.Tool]:
         raise Failure(_failure_text(error, guard, endpoint, endpoint.timeout)) from None
 
 
-async def call_tool(
-    endpoint: Endpoint, name: str, arguments: dict, timeout: float
-) -> ToolOutcome:
+async def call_tool(endpoint: Endpoint, name: str, arguments: dict, timeout: float) -> ToolOutcome:
     """One call of a tool, within `timeout` (capped by the server's own); never raises but
     for cancellation, which ends the call (its session and connection) at once."""
     timeout = min(timeout, endpoint.timeout)
@@ -160,9 +170,7 @@ def result_text(result: types.CallToolResult, max_chars: int) -> tuple[str, bool
                 parts.append(item.text)
             case types.ImageContent() | types.AudioContent():
                 parts.append(f"[{item.type} ({item.mime_type[:50]}) not shown]")
-            case types.EmbeddedResource() if isinstance(
-                item.resource, types.TextResourceContents
-            ):
+            case types.EmbeddedResource() if isinstance(item.resource, types.TextResourceContents):
                 parts.append(item.resource.text)
             case types.EmbeddedResource():
                 parts.append(f"[a binary resource not shown: {str(item.resource.uri)[:200]}]")
@@ -177,7 +185,9 @@ def result_text(result: types.CallToolResult, max_chars: int) -> tuple[str, bool
     text = "\n".join(parts)
     if len(text) <= max_chars:
         return text, False
-    note = f"\n[Truncated: the result was longer than {max_chars} characters; the rest is not shown.]"
+    note = (
+        f"\n[Truncated: the result was longer than {max_chars} characters; the rest is not shown.]"
+    )
     return text[:max_chars] + note, True
 
 

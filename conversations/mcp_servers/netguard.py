@@ -137,7 +137,9 @@ class GuardedBackend(httpcore2.AsyncNetworkBackend):
         assert last is not None
         raise last
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options=None
+    ):
         raise AddressRefused("Unix sockets are not allowed")
 
     async def sleep(self, seconds: float) -> None:

@@ -110,7 +110,12 @@ class McpTestServer:
             await asgi(scope, receive, send)
 
         config = uvicorn.Config(
-            recording, host=self.host, port=self.port, log_level="warning", lifespan="on"
+            recording,
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="mcp-test")
@@ -125,7 +130,6 @@ class McpTestServer:
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
-            self._server.force_exit = True
         if self._thread is not None:
             self._thread.join(10)
 
