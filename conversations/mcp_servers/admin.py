@@ -108,6 +108,10 @@ class McpServerForm(forms.ModelForm):
         # superuser's decision as much as the flag is.
         if row.pk and row.internal and not self.superuser and data.get("url") != row.url:
             self.add_error("url", "Only a superuser may change the address of an internal server.")
+        if not row.pk and McpServer.objects.count() >= discovery.MAX_SERVERS:
+            raise forms.ValidationError(
+                f"There are {discovery.MAX_SERVERS} servers, the most kept."
+            )
         return data
 
     def clean_new_headers(self) -> dict[str, str] | None:

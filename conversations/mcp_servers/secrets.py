@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,14 @@ def _derived(secret_key: str) -> bytes:
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
     if keys:
-        return MultiFernet([Fernet(key.encode()) for key in keys])
+        try:
+            return MultiFernet([Fernet(key.encode()) for key in keys])
+        except ValueError:
+            # Never the key itself in the message.
+            raise ImproperlyConfigured(
+                "CHAT_SECRETS_KEY holds a value that is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)."
+            ) from None
     return MultiFernet([Fernet(_derived(secret_key))])
 
 
@@ -59,7 +67,7 @@ def decrypt_json(token: str) -> dict[str, str]:
         return {}
     try:
         value = json.loads(fernet().decrypt(token.encode()))
-    except (InvalidToken, ValueError):
+    except (InvalidToken, ValueError, ImproperlyConfigured):
         # Never the token or the value in the log: only that the keys do not fit.
         logger.warning("A stored secret could not be decrypted with CHAT_SECRETS_KEY")
         return {}

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 
+from conversations.mcp_servers import discovery
 from conversations.mcp_servers.models import McpServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,6 +111,14 @@ def test_only_a_superuser_may_make_a_server_internal(admin_client, staff_client)
     staff_client.post(f"{URL}{row.pk}/change/", form())  # "internal" left out: kept.
     row.refresh_from_db()
     assert row.internal is True
+
+
+def test_the_number_of_servers_is_bounded(admin_client, monkeypatch):
+    monkeypatch.setattr(discovery, "MAX_SERVERS", 1)
+    assert admin_client.post(URL + "add/", form()).status_code == 302
+    response = admin_client.post(URL + "add/", form(name="Two", prefix="two"))
+    assert response.status_code == 200 and "the most kept" in response.content.decode()
+    assert McpServer.objects.count() == 1
 
 
 def test_users_who_are_not_staff_cannot_reach_the_page(client, user):

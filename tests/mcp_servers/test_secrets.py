@@ -42,6 +42,17 @@ def test_the_derived_key_follows_the_secret_key(settings, caplog):
     assert token not in caplog.text and "could not be decrypted" in caplog.text
 
 
+def test_a_key_that_is_not_a_fernet_key_is_named_as_such(settings, caplog):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.CHAT_SECRETS_KEYS = ["not-a-key-but-a-secret-9f8e"]
+    with pytest.raises(ImproperlyConfigured) as raised:
+        secrets.encrypt_json({"X": "y"})
+    assert "not-a-key-but-a-secret-9f8e" not in str(raised.value)
+    assert secrets.decrypt_json("gAAAA-anything") == {}
+    assert "not-a-key-but-a-secret-9f8e" not in caplog.text
+
+
 def test_too_much_is_refused(settings):
     with pytest.raises(ValueError, match="limited"):
         secrets.encrypt_json({"X": "y" * (secrets.MAX_PLAINTEXT + 1)})
