@@ -1,7 +1,6 @@
 """A real MCP server on loopback, built with the SDK's own server side over streamable HTTP,
-for every test that needs one (tests/mcp_servers/, and the turn's tests through the
-`mcp_server` fixture in tests/mcp_servers/conftest.py; import `McpTestServer` to start one
-elsewhere).
+for every test that needs one: the `mcp_server` fixture (tests/conftest.py) starts one
+per test; `McpTestServer` starts one anywhere else.
 
 Its tools: `echo` (read-only), `slow` (sleeps), `fail` (raises), `huge` (a result of any
 size), `hang` (never answers), `vanish` (removed by `remove("vanish")` after a listing),
