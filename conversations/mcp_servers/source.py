@@ -45,6 +45,21 @@ def tools_for(user_id: int) -> Iterator[ExternalTool]:
             )
 
 
+def servers_for(user_id: int) -> list[tuple[str, bool | None]]:
+    """The enabled servers this user may use, by name, with whether this process reached
+    them at the last listing (None: not listed yet): for a Tools menu to show an
+    unreachable server as such. From memory only."""
+    states = discovery.states()
+    if not states:
+        return []
+    access = (access_policy.cached() or access_policy.current()).user(user_id)
+    return [
+        (state.name, state.reachable)
+        for state in sorted(states.values(), key=lambda s: s.name)
+        if access.may(kinds.MCP_SERVER, str(state.id))
+    ]
+
+
 def _runner(server_id: int, remote_name: str):
     async def run(arguments: dict, timeout: float) -> ToolOutcome:
         # The entry as it is now: disabled or deleted since the turn began, it is not called.

@@ -98,3 +98,11 @@ async def test_deleting_a_server_drops_its_access_rule(listed):
         return AccessRule.objects.filter(kind=kinds.MCP_SERVER).count()
 
     assert await db(rule_then_delete)() == 0
+
+
+async def test_the_servers_a_user_may_use_with_their_reachability(listed, user, mcp_server):
+    await db(McpServer.objects.create)(
+        name="Gone", prefix="gone", url="http://127.0.0.1:9/mcp", internal=True, timeout=1
+    )
+    await discovery.refresh()
+    assert await db(source.servers_for)(user.pk) == [("Gone", False), ("Test tools", True)]
