@@ -222,6 +222,16 @@ CHAT_TOOL_TIMEOUT = float(env.get("CHAT_TOOL_TIMEOUT") or 10)
 CHAT_TOOL_WORKERS = int(env.get("CHAT_TOOL_WORKERS") or 2)
 CHAT_TOOL_MEMORY_MB = int(env.get("CHAT_TOOL_MEMORY_MB") or 512)
 CHAT_AUTO_TITLES = env_bool("CHAT_AUTO_TITLES", default=True)
+# MCP tool servers staff configure (conversations/mcp_servers/).
+# Stored secrets (a server's headers) are encrypted with these Fernet keys, the first
+# encrypting and all decrypting (rotation: put the new key first); unset, a key is derived
+# from SECRET_KEY (see README, Security).
+CHAT_SECRETS_KEYS = env_list("CHAT_SECRETS_KEY", "")
+CHAT_MCP_TIMEOUT = float(env.get("CHAT_MCP_TIMEOUT") or 30)  # A server's default per call.
+CHAT_MCP_MAX_TIMEOUT = float(env.get("CHAT_MCP_MAX_TIMEOUT") or 300)  # Staff may set no more.
+CHAT_MCP_MAX_RESPONSE_BYTES = int(env.get("CHAT_MCP_MAX_RESPONSE_BYTES") or 4 * 1024 * 1024)
+CHAT_MCP_MAX_RESULT_CHARS = int(env.get("CHAT_MCP_MAX_RESULT_CHARS") or 20_000)
+CHAT_MCP_REFRESH_SECONDS = float(env.get("CHAT_MCP_REFRESH_SECONDS") or 300)
 CHAT_PAGE_SIZE = int(env.get("CHAT_PAGE_SIZE") or 100)
 # A page of messages stops growing at about this many bytes of frame (one message at least).
 CHAT_PAGE_BYTES = int(env.get("CHAT_PAGE_BYTES") or 512 * 1024)

@@ -12,6 +12,9 @@ class ConversationsConfig(AppConfig):
         from .access import kinds
         from .accounts import sessions
         from .files import cleanup  # noqa: F401 - registers files' part in deletions
+        from .mcp_servers import discovery as mcp_discovery
+        from .mcp_servers import selectors as mcp_selectors
+        from .mcp_servers import source as mcp_source
         from .personas import selectors as persona_selectors
         from .provider import availability
         from .search import index as search_index
@@ -20,7 +23,10 @@ class ConversationsConfig(AppConfig):
         post_migrate.connect(search_index.on_post_migrate, sender=self)
         availability.connect_signals()
         sessions.connect_signals()
+        mcp_discovery.connect_signals()
+        mcp_source.install()
         # What staff may keep to groups, as the admin's form lists them (access/kinds.py).
         kinds.offer(kinds.MODEL, availability.model_names)
         kinds.offer(kinds.PERSONA, persona_selectors.shared_names, persona_selectors.shared_name)
         kinds.offer(kinds.TOOL, registry.tool_names)
+        kinds.offer(kinds.MCP_SERVER, mcp_selectors.server_names, mcp_selectors.server_name)

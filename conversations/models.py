@@ -186,6 +186,7 @@ from .catalog.models import ModelInfo  # noqa: E402
 from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
 from .files.models import Attachment  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
+from .mcp_servers.models import McpServer  # noqa: E402
 from .sso.models import SsoSession  # noqa: E402
 
 __all__ = [
@@ -194,6 +195,7 @@ __all__ = [
     "Conversation",
     "DailyTokens",
     "Invite",
+    "McpServer",
     "Message",
     "ModelInfo",
     "Persona",

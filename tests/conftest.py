@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 from conversations.access import policy as access_policy
 from conversations.chat import runtime
 from conversations.limits import rate_limits, turn_limits
+from conversations.mcp_servers import discovery as mcp_discovery
 from conversations.provider import catalog, upstream
 from conversations.review import stats as review_stats
 from conversations.tools import registry
@@ -23,6 +24,7 @@ from tests import live_server
 from tests.browser_support import CHROMIUM_ARGS, PAGE_ERRORS, Browser, chromium_or_skip
 from tests.fake_upstream import FakeUpstream
 from tests.helpers import ProtocolCommunicator
+from tests.mcp_servers.server import McpTestServer
 
 API_KEY = "sk-test-secret-key-123"
 SERVER_LOG_TAIL = 8000  # Characters of each server log shown with a failed test.
@@ -127,6 +129,7 @@ def fresh_review_counts():
 def forget_counts() -> None:
     catalog.forget_rows()
     access_policy.forget()
+    mcp_discovery.forget()
     turn_limits.forget_tokens()
     rate_limits.reset()
     if settings.REDIS_URL:  # Sockets counted by an earlier test (or run) for the same ids.
@@ -285,3 +288,17 @@ def staff_fixture(django_user_model):
 @pytest.fixture(name="boss")
 def boss_fixture(django_user_model):
     return django_user_model.objects.create_superuser(username="boss", password="pw-boss-123")
+
+
+@pytest.fixture
+def mcp_server():
+    """A real MCP server on loopback, built with the SDK's server side
+    (tests/mcp_servers/server.py: its tools echo, sleep, fail, hang, return huge results,
+    vanish, declare hints, and announce tools/list_changed). Never skipped: a server that
+    cannot start fails the test, under CI=true as anywhere (it needs only the SDK)."""
+    try:
+        server = McpTestServer().start()
+    except Exception as error:
+        pytest.fail(f"The test MCP server could not start: {error}")
+    yield server
+    server.stop()

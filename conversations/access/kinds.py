@@ -26,6 +26,7 @@ def kind(key: str, label: str) -> str:
 MODEL = kind("model", "Model")
 PERSONA = kind("persona", "Shared persona")
 TOOL = kind("tool", "Tool")
+MCP_SERVER = kind("mcp_server", "MCP tool server")
 
 
 def offer(

@@ -10,10 +10,11 @@ One Runtime per event loop (one per daphne process; one per test). It holds:
   used, for the daily quotas), the sweep (replies whose process died are interrupted once
   their lease has expired and their process does not answer), and the control channel,
   where stop, snapshot and liveness requests from other processes arrive, and news that
-  staff changed the models or who may use what (the channel joins PROCESSES_GROUP, which
-  every process joins);
+  staff changed the models, who may use what, or the MCP servers (the channel joins
+  PROCESSES_GROUP, which every process joins);
 - the model catalog and the access rules in memory (provider/catalog.py, access/policy.py),
-  loaded at start and kept fresh.
+  loaded at start and kept fresh; and the MCP servers' tools (mcp_servers/discovery.py),
+  listed off the turns' path and watched.
 
 A loop's failure is logged and the loop goes on; each database step is bounded in time
 (STEP_TIMEOUT), so no loop can hang on one.
@@ -36,6 +37,7 @@ from pydantic import ValidationError
 from .. import hooks
 from ..access import policy as access_policy
 from ..limits import turn_limits
+from ..mcp_servers import discovery as mcp_discovery
 from ..provider import availability, catalog, upstream
 from ..turns import running as running_turns
 from . import broadcast, frames, socket_slots, sweep
@@ -85,6 +87,8 @@ class Runtime:
         # Liveness questions this process asked, by conversation: answered by the process
         # that runs the conversation's turn (see sweep_now).
         self._alive: dict[int, asyncio.Future] = {}
+        # The MCP servers' tools, listed and watched (mcp_servers/discovery.py).
+        self.mcp = mcp_discovery.Discovery()
 
     def start(self) -> None:
         loops = {
@@ -94,6 +98,7 @@ class Runtime:
             "control": self._control_loop,
             "catalog": self.refresh_catalog,
             "access": self.refresh_access,
+            "mcp": self.mcp.run,
         }
         for name, loop in loops.items():
             self._tasks.append(self._spawn(loop(), name=f"runtime-{name}"))
@@ -296,6 +301,8 @@ class Runtime:
             case control.AccessChanged():
                 self._tasks.append(self._spawn(self.refresh_access(), name="runtime-access"))
                 self._tasks = [task for task in self._tasks if not task.done()]
+            case control.McpChanged():
+                self.mcp.kick()
             case control.TurnRunning():
                 future = self._alive.get(message.conversation)
                 if future is not None and not future.done():

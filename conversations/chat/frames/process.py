@@ -81,6 +81,12 @@ class AccessChanged(Received):
     type: Literal["access.changed"] = "access.changed"
 
 
+class McpChanged(Received):
+    """Staff changed the MCP servers: read them and list their tools again."""
+
+    type: Literal["mcp.changed"] = "mcp.changed"
+
+
 class HealthPing(Received):
     """The health check's round trip through the channel layer."""
 

@@ -84,6 +84,7 @@ PROCESS: dict[str, type[BaseModel]] = {
         process.ChatSnapshot,
         process.CatalogChanged,
         process.AccessChanged,
+        process.McpChanged,
         process.HealthPing,
         process.SessionEnded,
         process.SessionCheck,
