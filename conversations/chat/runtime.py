@@ -324,6 +324,9 @@ class Runtime:
             case control.TurnApprove():
                 approvals.answer(turn, call_id=message.call_id, approve=message.approve)
             case control.TurnApprovals():
+                # Another process watches from now on (it opened the conversation): the
+                # turn's frames, the approval's end among them, must reach it.
+                self.hub.watched_elsewhere_now(turn.conversation_id)
                 for frame in approvals.pending_frames(turn):
                     await get_channel_layer().send(message.reply_to, frame)
             case control.TurnSnapshot():
