@@ -43,6 +43,9 @@ def TOOLS(source: TestSource) -> list[ExternalTool]:
             try:
                 return await runner(arguments, timeout)
             except asyncio.CancelledError:
+                # A runner ends its call on cancellation (closing its connection, say):
+                # work that takes a moment, which whoever cancelled it must wait for.
+                await asyncio.sleep(0.3)
                 source.cancelled.append(name)
                 raise
 
