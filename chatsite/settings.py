@@ -218,6 +218,10 @@ LLM_MAX_CONNECTIONS = int(env.get("LLM_MAX_CONNECTIONS") or 1000)
 CHAT_MAX_MESSAGE_CHARS = int(env.get("CHAT_MAX_MESSAGE_CHARS") or 100_000)
 CHAT_MAX_TOOL_ROUNDS = int(env.get("CHAT_MAX_TOOL_ROUNDS") or 5)
 CHAT_TOOL_TIMEOUT = float(env.get("CHAT_TOOL_TIMEOUT") or 10)
+# How long a turn waits for the user to approve a tool call that asks for approval.
+CHAT_TOOL_APPROVAL_TIMEOUT = float(env.get("CHAT_TOOL_APPROVAL_TIMEOUT") or 300)
+# Tool calls one user's turns may make a minute, across processes (0: no limit).
+CHAT_TOOL_CALLS_PER_MINUTE = int(env.get("CHAT_TOOL_CALLS_PER_MINUTE") or 60)
 # Tools run in worker processes (conversations/tools/workers.py), each under a memory cap.
 CHAT_TOOL_WORKERS = int(env.get("CHAT_TOOL_WORKERS") or 2)
 CHAT_TOOL_MEMORY_MB = int(env.get("CHAT_TOOL_MEMORY_MB") or 512)

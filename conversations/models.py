@@ -121,6 +121,11 @@ class Message(models.Model):
         max_length=100, blank=True, help_text="Tool: the call answered."
     )
     tool_name = models.CharField(max_length=100, blank=True)
+    tool_record = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Tool: how the call went (source, server, tool, arguments, duration, outcome).",
+    )
     request = models.JSONField(
         null=True, blank=True, help_text="Assistant: exactly what its request was made of."
     )

@@ -97,12 +97,28 @@ function buildSent(record) {
   let tools = record.tools?.length ? `${record.tools.join(", ")} (tool_choice: ${record.tool_choice})` : "None";
   if (record.tools_unsupported?.length) tools += ` (not offered, the model cannot call tools: ${record.tools_unsupported.join(", ")})`;
   if (record.tools_not_allowed?.length) tools += ` (not offered, kept to other groups: ${record.tools_not_allowed.join(", ")})`;
+  if (record.tools_unavailable?.length) tools += ` (not offered, no longer available: ${record.tools_unavailable.join(", ")})`;
+  // External tools: which server each lives on, and whether its calls ask the user first.
+  const external = Object.entries(record.tools_external || {})
+    .map(([name, t]) => `${name}: server ${t.server}, tool ${t.remote_name}${t.needs_approval ? ", asks before each call" : ""}`)
+    .join("; ");
+  // The tool results this request carried, with how each call went (its record).
+  const calls = (record.sent || [])
+    .map((id) => state.nodes.get(id)?.message)
+    .filter((m) => m?.role === "tool" && m.tool_record)
+    .map((m) => {
+      const r = m.tool_record;
+      return `${r.tool}${r.server ? ` (server ${r.server})` : ""}: ${r.outcome}, ${r.duration_ms} ms, arguments ${r.arguments}`;
+    })
+    .join("; ");
   const source = MODEL_SOURCES[record.model_source];
   const rows = [
     ["Persona", persona],
     ["Model", source ? `${record.model} (${source})` : record.model],
     ["Parameters", params],
     ["Tools", tools],
+    ...(external ? [["External tools", external]] : []),
+    ...(calls ? [["Tool calls sent", calls]] : []),
     ["Messages sent", `${record.sent?.length ?? 0}${record.left_out?.length ? `, ${record.left_out.length} left out` : ""}`],
     ["Estimated prompt", `${record.estimated_prompt_tokens ?? "?"} tokens of a ${record.context_window} window`],
   ];

@@ -1,4 +1,5 @@
 // What each frame from the server does to the page (docs/protocol.md).
+import { settleApproval, showApproval } from "./approvals.js";
 import { applyServerChoices } from "./choices.js";
 import { giveBack } from "./composer.js";
 import {
@@ -123,6 +124,8 @@ const handlers = {
     renderMessage(f.message);
     scrollToEnd();
   },
+  "tool.approval_requested": (f) => showApproval(f),
+  "tool.approval_settled": (f) => settleApproval(f),
   error: (f) => {
     if (f.message_id !== undefined) return; // Shown on the reply itself.
     if (f.client_id) giveBack(f.client_id); // Nothing was saved: the text goes back.

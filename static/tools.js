@@ -29,22 +29,45 @@ export function applyPersonaTools() {
   updateToolsCount();
 }
 
-/** One checkbox and one "always call" choice per tool, then the persona's defaults. */
+/** One checkbox and one "always call" choice per tool (built-in ones first, then each
+ * server's under its name; a tool that asks before each call says so), then the persona's
+ * defaults. */
 export function initTools() {
+  const servers = new Map([["", []]]);
   for (const tool of boot.tools) {
-    const label = document.createElement("label");
-    label.className = "tool-option";
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.value = tool.name;
-    box.addEventListener("change", updateToolsCount);
-    const name = document.createElement("strong");
-    name.textContent = tool.name;
-    const description = document.createElement("span");
-    description.textContent = tool.description;
-    label.append(box, name, description);
-    toolsList.appendChild(label);
-    toolChoice.add(new Option(`always call ${tool.name}`, tool.name));
+    const server = tool.server || "";
+    if (!servers.has(server)) servers.set(server, []);
+    servers.get(server).push(tool);
+  }
+  for (const [server, tools] of servers) {
+    if (!tools.length) continue;
+    if (server) {
+      const heading = document.createElement("div");
+      heading.className = "tool-server";
+      heading.textContent = `Server: ${server}`;
+      toolsList.appendChild(heading);
+    }
+    for (const tool of tools) {
+      const label = document.createElement("label");
+      label.className = "tool-option";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = tool.name;
+      box.addEventListener("change", updateToolsCount);
+      const name = document.createElement("strong");
+      name.textContent = tool.name;
+      const description = document.createElement("span");
+      description.textContent = tool.description;
+      label.append(box, name, description);
+      if (tool.needs_approval) {
+        const asks = document.createElement("span");
+        asks.className = "tool-asks";
+        asks.textContent = "Asks you before each call";
+        label.appendChild(asks);
+      }
+      toolsList.appendChild(label);
+      toolChoice.add(new Option(`always call ${tool.name}`, tool.name));
+    }
   }
   onChoices((personaChanged) => {
     if (personaChanged) applyPersonaTools();

@@ -12,13 +12,21 @@ export function buildToolCard(message) {
   card.className = "tool-card";
   const summary = document.createElement("summary");
   const failed = message.content.startsWith("Error:");
-  summary.textContent = `Tool · ${call.name} → ${failed ? "error" : message.content.slice(0, 60)}`;
+  const record = message.tool_record;
+  // Where it ran, how long it took and how it went, when the call was recorded.
+  const where = record?.server ? ` (${record.server})` : "";
+  const how = record ? ` · ${record.outcome} · ${formatMs(record.duration_ms)}` : "";
+  summary.textContent = `Tool · ${call.name}${where}${how} → ${failed ? "error" : message.content.slice(0, 60)}`;
   if (failed) card.classList.add("failed");
   card.appendChild(summary);
   const rows = [
-    ["Arguments", prettyJson(call.arguments)],
+    ["Arguments", prettyJson(call.arguments || record?.arguments)],
     ["Result", message.content],
   ];
+  if (record) {
+    const server = record.server ? `server ${record.server}, tool ${record.remote_name}` : "built-in";
+    rows.push(["Call", `${server} · ${record.outcome} · ${formatMs(record.duration_ms)}`]);
+  }
   for (const [title, text] of rows) {
     const label = document.createElement("div");
     label.className = "tool-label";
@@ -31,7 +39,7 @@ export function buildToolCard(message) {
   raw.className = "raw";
   raw.innerHTML = "<summary>Raw JSON</summary><pre></pre>";
   raw.querySelector("pre").textContent = JSON.stringify(
-    { tool_call: call, result: { role: "tool", tool_call_id: message.tool_call_id, content: message.content } },
+    { tool_call: call, result: { role: "tool", tool_call_id: message.tool_call_id, content: message.content }, record },
     null,
     2,
   );
@@ -61,4 +69,8 @@ function prettyJson(text) {
   } catch {
     return text;
   }
+}
+
+function formatMs(ms) {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
 }

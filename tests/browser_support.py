@@ -59,9 +59,12 @@ def refused_by_csp(message) -> None:
         PAGE_ERRORS.append(f"{message.text} ({message.location.get('url')})")
 
 
-def start_site(upstream, tmp_path_factory, name: str, **settings: str):
+def start_site(
+    upstream, tmp_path_factory, name: str, *, command: list[str] | None = None, **settings: str
+):
     """The app as deployed (migrate, then daphne on a free port) with its own SQLite file,
-    talking to `upstream`, which lists MODELS; `settings` are more of its environment."""
+    talking to `upstream`, which lists MODELS; `settings` are more of its environment, and
+    `command` the server's, when a test wraps it (live_server.start_server)."""
     upstream.models = {"object": "list", "data": [{"id": model} for model in MODELS]}
     tmp = tmp_path_factory.mktemp(name)
     env = {
@@ -79,7 +82,7 @@ def start_site(upstream, tmp_path_factory, name: str, **settings: str):
         env={**os.environ, **env},
         check=True,
     )
-    server = start_server(env, tmp / "server.log")
+    server = start_server(env, tmp / "server.log", command=command)
     server.env = env
     return server
 

@@ -19,7 +19,7 @@ from conversations.limits import rate_limits, turn_limits
 from conversations.mcp_servers import discovery as mcp_discovery
 from conversations.provider import catalog, upstream
 from conversations.review import stats as review_stats
-from conversations.tools import registry
+from conversations.tools import external, registry
 from tests import live_server
 from tests.browser_support import CHROMIUM_ARGS, PAGE_ERRORS, Browser, chromium_or_skip
 from tests.fake_upstream import FakeUpstream
@@ -225,6 +225,18 @@ def tool_registry():
     yield register
     registry.REGISTRY.clear()
     registry.REGISTRY.update(saved)
+
+
+@pytest.fixture
+def external_tools():
+    """A test-only source of external tools (tests/tools/external_for_tests.py), offered
+    through tools.external for one test."""
+    from tests.tools.external_for_tests import TestSource
+
+    source = TestSource()
+    external.add_source(source)
+    yield source
+    external.SOURCES.remove(source)
 
 
 @pytest.fixture(scope="module", name="upstream")

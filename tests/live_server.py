@@ -74,14 +74,26 @@ class LiveServer:
 
 
 def start_server(
-    env: dict, log_path: Path, *, timeout: float = 30, port: int | None = None
+    env: dict,
+    log_path: Path,
+    *,
+    timeout: float = 30,
+    port: int | None = None,
+    command: list[str] | None = None,
 ) -> LiveServer:
     """Start the app in its own process (on `port`, else a free one) and wait until it
-    accepts connections."""
+    accepts connections. `command`: the server as deployed, unless a test wraps it."""
     port = port or free_port()
     log = open(log_path, "ab")  # The process writes to it until it stops.
     process = subprocess.Popen(
-        [*SERVER_COMMAND, "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
+        [
+            *(command or SERVER_COMMAND),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "chatsite.asgi:application",
+        ],
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=log,

@@ -14,7 +14,8 @@ from ..access import policy as access_policy
 from ..llm import TOOL_CHOICE_KEYWORDS, ChatMessage, ChatRequest
 from ..models import Conversation, Message
 from ..provider import catalog
-from ..tools import registry
+from ..tools import external, registry
+from ..tools.external import ExternalTool
 from . import budget
 
 TOOL_CHOICES = TOOL_CHOICE_KEYWORDS
@@ -36,6 +37,8 @@ class ReplyPlan:
     record: dict
     error: str = ""
     tools: list[str] = field(default_factory=list)  # The tools offered, and so allowed to run.
+    # The external tools among them, as the plan found them (their specs and servers).
+    external: dict[str, ExternalTool] = field(default_factory=dict)
     text_only: bool = False  # Tool calls in the reply are ignored (a continuation).
 
 
@@ -47,13 +50,16 @@ def resolve_tools(
     allowed: frozenset[str] | set[str] | None = None,
 ) -> tuple[list[str], str]:
     """The tools to offer and the tool_choice to send, per message over per persona; only
-    tools that exist and, given `allowed`, that the user may use."""
-    usable = registry.REGISTRY.keys() if allowed is None else allowed & registry.REGISTRY.keys()
+    tools that exist and, given `allowed`, that the user may use.
+
+    `allowed` is every tool the user may use now, built-in and external (usable_tools);
+    without it, every name asked for counts (what was wanted, for the record).
+    """
     tools = options.tools if options.tools is not None else list(persona_tools or [])
-    tools = [name for name in dict.fromkeys(tools) if name in usable]
+    tools = [name for name in dict.fromkeys(tools) if allowed is None or name in allowed]
     choice = options.tool_choice or persona_choice or "auto"
     if choice not in TOOL_CHOICES:
-        if choice not in usable:
+        if allowed is not None and choice not in allowed:
             choice = "auto"
         elif choice not in tools:
             tools.append(choice)  # Naming a tool offers it.
@@ -79,7 +85,8 @@ def plan_reply(
     options = options or TurnOptions()
     persona = conversation.persona
     model = info.model_id
-    allowed = usable_tools(user_id=conversation.owner_id)
+    outside = external.for_user(conversation.owner_id)
+    allowed = usable_tools(user_id=conversation.owner_id, outside=outside)
     wanted, _ = resolve_tools(
         persona_tools=persona.tools if persona else [],
         persona_choice=persona.tool_choice if persona else "auto",
@@ -94,7 +101,11 @@ def plan_reply(
     unsupported = []
     if offered and not info.supports_tools:
         unsupported, offered = offered, []  # The catalog says this model cannot call tools.
-    specs = registry.specs(offered)
+    offered_outside = {name: outside[name] for name in offered if name in outside}
+    specs = [
+        outside[name].spec() if name in outside else registry.REGISTRY[name].spec()
+        for name in offered
+    ]
     params, own = _parameters(conversation)
     system = model_input.conversation_system_message(conversation, custom_instructions)
     history = [(m.pk, said) for m in branch if (said := model_input.chat_message(m)) is not None]
@@ -120,11 +131,26 @@ def plan_reply(
         "context_window": info.context_window,
         "reply_reserve": reserve,
     }
-    # Asked for (by the persona or the message) but kept to other groups than the user's;
-    # recorded only when there are some (every reply's record travels in its frames).
-    kept = [name for name in wanted if name not in allowed]
+    if offered_outside:
+        # Where each external tool offered lives, and whether its calls ask the user first.
+        record["tools_external"] = {
+            name: {
+                "source": tool.source,
+                "server": tool.server,
+                "remote_name": tool.remote_name,
+                "needs_approval": tool.needs_approval,
+            }
+            for name, tool in offered_outside.items()
+        }
+    # Asked for (by the persona or the message) but kept to other groups than the user's,
+    # or no longer offered by any server; recorded only when there are some (every reply's
+    # record travels in its frames).
+    kept = [name for name in wanted if name not in allowed and name in registry.REGISTRY]
     if kept:
         record["tools_not_allowed"] = kept
+    gone = [name for name in wanted if name not in allowed and name not in registry.REGISTRY]
+    if gone:
+        record["tools_unavailable"] = gone
     error, request = "", None
     try:
         fitted = budget.fit(
@@ -162,7 +188,9 @@ def plan_reply(
             tool_choice=choice if specs else None,
             **params,
         )
-    return ReplyPlan(request=request, record=record, error=error, tools=offered)
+    return ReplyPlan(
+        request=request, record=record, error=error, tools=offered, external=offered_outside
+    )
 
 
 def _files_sent(branch: list[Message], sent: list[int]) -> list[dict]:
@@ -176,10 +204,17 @@ def _files_sent(branch: list[Message], sent: list[int]) -> list[dict]:
     ]
 
 
-def usable_tools(*, user_id: int) -> frozenset[str]:
-    """The registered tools this user may use (access rules in this process's memory)."""
+def usable_tools(
+    *, user_id: int, outside: dict[str, external.ExternalTool] | None = None
+) -> frozenset[str]:
+    """The tools this user may use: the registered ones their access rules allow (in this
+    process's memory) and the external ones their sources offer them (`outside`, else
+    asked for now: from memory too)."""
     access = access_policy.cached() or access_policy.current()
-    return frozenset(access.user(user_id).only_allowed(kinds.TOOL, sorted(registry.REGISTRY)))
+    builtin = access.user(user_id).only_allowed(kinds.TOOL, sorted(registry.REGISTRY))
+    if outside is None:
+        outside = external.for_user(user_id)
+    return frozenset(builtin) | frozenset(outside)
 
 
 def _parameters(conversation: Conversation) -> tuple[dict, list[str]]:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from ..errors import TurnRefused
 from . import (
+    approvals,
     broadcast,
     conversation_actions,
     failure_log,
@@ -118,7 +119,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Dispatch a frame on its type."""
         client_id = None
         try:
-            kind, payload = inbound.parse(content)
+            kind, payload = inbound.parse(content, user_id=self.user.pk)
             client_id = getattr(payload, "client_id", None)
             await self.limits.check(kind)
             await getattr(self, frames.CLIENT[kind].handler)(payload)
@@ -157,6 +158,26 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Stop the reply streaming in a conversation."""
         await turns.stop(user=self.user, conversation_id=command.conversation)
 
+    async def tool_approve(self, command: inbound.ApproveCommand) -> None:
+        """The user's answer to a tool call waiting for it; only the conversation's owner's
+        counts (anyone else's is refused as if the conversation did not exist)."""
+        await turns.approve(
+            user=self.user,
+            conversation_id=command.conversation,
+            call_id=command.call_id,
+            approved=command.approve,
+        )
+
+    async def tool_approval_requested(self, event: dict) -> None:
+        """A pending approval another process sent this socket as it opened a conversation."""
+        try:
+            frame = frames.SERVER_FRAME.validate_python(event).model_dump()
+        except ValidationError:
+            logger.warning("Dropped a tool approval request of another shape")
+            return
+        if frame["conversation"] in self.watching:
+            await self.deliver(frame)  # Held behind the opening state, if that is on its way.
+
     async def chat_regenerate(self, command: inbound.MessageCommand) -> None:
         """Write a new version of a reply."""
         await self.watch(command.conversation, check=True)
@@ -193,6 +214,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.holding.pop(cid, None)
             raise
         streaming = pages.streaming_message(state)
+        await self._pending_approvals(cid, state)
         if streaming is None or lifecycle.local(cid) is not None:
             # Nothing streams, or it streams here and the state carries its live text.
             await self._release(cid, state, seq=streaming["seq"] if streaming else None)
@@ -203,6 +225,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         asyncio.get_running_loop().call_later(
             SNAPSHOT_TIMEOUT, lambda: asyncio.ensure_future(self._snapshot_arrived(cid, None))
         )
+
+    async def _pending_approvals(self, conversation_id: int, state: dict) -> None:
+        """Have tool calls still waiting for approval follow the opening state: from the
+        turn here, or asked of the process running it. Only a branch that ends in tool
+        calls can have any, so other openings cost nothing more."""
+        if not pages.in_tool_calls(state):
+            return
+        turn = lifecycle.local(conversation_id)
+        if turn is not None:
+            self.holding[conversation_id]["frames"].extend(approvals.pending_frames(turn))
+        else:
+            await lifecycle.request_approvals(conversation_id, self.channel_name)
 
     async def chat_snapshot(self, event: dict) -> None:
         """Another process's reply so far, for a conversation this socket is opening."""

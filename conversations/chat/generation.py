@@ -12,10 +12,11 @@ from django.conf import settings
 from ..accounts import selectors as account_selectors
 from ..models import Conversation, Message
 from ..provider import catalog
+from ..tools import calls, external
 from ..tools import registry as tools
 from ..turns import running as running_turns
 from ..turns import starts as turn_starts
-from . import broadcast, outbound, streaming, titles
+from . import approvals, broadcast, outbound, streaming, titles
 from .assembly import ReplyPlan, TurnOptions, plan_continuation, plan_reply
 
 
@@ -108,7 +109,8 @@ async def run_turn(turn, begun: turn_starts.Begun, plan: ReplyPlan, options) -> 
 async def _run_tools(
     turn, conversation: Conversation, outcome: streaming.Outcome, *, offered: list[str]
 ) -> Message | None:
-    """Run each call in turn and save its result under the last; None if stopped meanwhile."""
+    """Run each call in turn and save its result, and the record of the call, under the
+    last; None if stopped meanwhile."""
     turn.phase = "tools"
     parent = turn.tail = outcome.message
     cid = turn.conversation_id
@@ -118,12 +120,16 @@ async def _run_tools(
     for call in outcome.tool_calls:
         result = await _unless_stopped(
             turn,
-            tools.run(
+            calls.call(
                 call.name,
                 call.arguments,
                 context=context,
                 timeout=settings.CHAT_TOOL_TIMEOUT,
                 offered=offered,
+                # Asked now, not when the request was planned: a server gone since, or
+                # access taken away since, refuses the call.
+                external=external.for_user(turn.user_id),
+                approve=approvals.asker(turn, message_id=outcome.message.pk, call_id=call.id),
             ),
         )
         if result is None:
@@ -133,17 +139,26 @@ async def _run_tools(
             conversation=conversation,
             parent=parent,
             role=Message.Role.TOOL,
-            content=result,
+            content=result.text,
             tool_call_id=call.id,
             tool_name=call.name,
+            tool_record=result.record,
         )
         await broadcast.publish(cid, outbound.tool_result(cid, parent))
     return parent
 
 
-async def _unless_stopped(turn, awaitable) -> str | None:
-    """The awaitable's result, or None if the turn is stopped first."""
+# How long a stopped call may take to end once cancelled: a call that ignores its
+# cancellation is left behind rather than holding the turn's end.
+CANCEL_GRACE = 5.0
+
+
+async def _unless_stopped(turn, awaitable):
+    """The awaitable's result, or None if the turn is stopped first (it is then cancelled,
+    and awaited a bounded time, so the call in flight ends with the turn)."""
     if turn.stop_requested:
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()
         return None
     work = asyncio.ensure_future(awaitable)
     stop = asyncio.ensure_future(turn.stopping.wait())
@@ -153,6 +168,7 @@ async def _unless_stopped(turn, awaitable) -> str | None:
         stop.cancel()
         if not work.done():
             work.cancel()
+            await asyncio.wait({work}, timeout=CANCEL_GRACE)
     return work.result() if work.done() and not work.cancelled() else None
 
 

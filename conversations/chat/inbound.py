@@ -10,7 +10,7 @@ from django.conf import settings
 from pydantic import BaseModel, ValidationError
 
 from ..services import SettingsChange
-from ..tools import registry
+from ..tools import external, registry
 from . import frames
 from .assembly import TurnOptions
 from .frames import client
@@ -54,6 +54,15 @@ class ConversationCommand:
     """A frame that names only a conversation: `chat.stop`, `conversation.open`."""
 
     conversation: int
+
+
+@dataclass
+class ApproveCommand:
+    """`tool.approve`: the user's answer to a pending tool call."""
+
+    conversation: int
+    call_id: str
+    approve: bool
 
 
 @dataclass
@@ -138,18 +147,24 @@ def _has_surrogate(value: object) -> bool:
     return False
 
 
-def limits() -> client.Limits:
-    """What the server allows now: the context every client frame is checked in."""
+def limits(user_id: int | None = None) -> client.Limits:
+    """What the server allows now: the context every client frame is checked in. The
+    tools that exist are the registered ones and, for a user, the external tools their
+    sources offer them now (from memory: per user, and changing as servers do)."""
+    tools = frozenset(registry.REGISTRY)
+    if user_id is not None:
+        tools |= frozenset(external.for_user(user_id))
     return client.Limits(
-        tools=frozenset(registry.REGISTRY),
+        tools=tools,
         max_chars=settings.CHAT_MAX_MESSAGE_CHARS,
         max_files=settings.CHAT_MAX_FILES_PER_MESSAGE,
     )
 
 
-def parse(frame: object) -> tuple[str, object]:
-    """Check a decoded frame against its model (frames.CLIENT); return its type and the
-    payload its handler takes, or raise FrameError saying what is wrong."""
+def parse(frame: object, *, user_id: int | None = None) -> tuple[str, object]:
+    """Check a decoded frame against its model (frames.CLIENT), for the user whose socket
+    sent it; return its type and the payload its handler takes, or raise FrameError
+    saying what is wrong."""
     if not isinstance(frame, dict):
         raise FrameError("A frame must be a JSON object.")
     kind = frame.get("type")
@@ -159,7 +174,7 @@ def parse(frame: object) -> tuple[str, object]:
     if spec is None:
         raise FrameError(f"Unknown frame type '{kind[:50]}'.")
     try:
-        checked = spec.model.model_validate(frame, context=limits())
+        checked = spec.model.model_validate(frame, context=limits(user_id))
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         # A refused send names its client_id (once that is valid), so the page can match it.
@@ -191,6 +206,8 @@ def _payload(frame: BaseModel) -> object:
             return MessageCommand(frame.conversation, frame.message, options)
         case client.ChatContinue() | client.ChatSwitch():
             return MessageCommand(frame.conversation, frame.message)
+        case client.ToolApprove():
+            return ApproveCommand(frame.conversation, frame.call_id, frame.approve)
         case client.ConversationRename():
             return RenameCommand(frame.conversation, frame.title)
         case client.ConversationPin():

@@ -23,9 +23,9 @@ from ..models import Message
 from ..provider.availability import ModelPolicy
 from ..turns import running as running_turns
 from ..turns import starts as turn_starts
-from . import broadcast, generation, outbound, runtime
+from . import approvals, broadcast, generation, outbound, runtime
 from .assembly import TurnOptions
-from .frames.process import TurnSnapshot, TurnStop
+from .frames.process import TurnApprovals, TurnApprove, TurnSnapshot, TurnStop
 from .turn_state import Turn
 
 logger = logging.getLogger(__name__)
@@ -265,6 +265,28 @@ async def stop(conversation_id: int) -> None:
     await get_channel_layer().group_send(
         broadcast.control_group(conversation_id),
         TurnStop.build(conversation=conversation_id),
+    )
+
+
+async def approve(conversation_id: int, call_id: str, *, approved: bool) -> None:
+    """The user's answer to a tool call waiting in a conversation's turn, wherever it runs
+    (routed as a stop is); an answer that finds no such call changes nothing."""
+    turn = local(conversation_id)
+    if turn is not None:
+        approvals.answer(turn, call_id=call_id, approve=approved)
+        return
+    await get_channel_layer().group_send(
+        broadcast.control_group(conversation_id),
+        TurnApprove.build(conversation=conversation_id, call_id=call_id, approve=approved),
+    )
+
+
+async def request_approvals(conversation_id: int, reply_to: str) -> None:
+    """Ask the process running a conversation's turn to send its pending approvals to a
+    socket (`tool.approval_requested`, one each)."""
+    await get_channel_layer().group_send(
+        broadcast.control_group(conversation_id),
+        TurnApprovals.build(conversation=conversation_id, reply_to=reply_to),
     )
 
 

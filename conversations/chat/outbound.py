@@ -49,7 +49,11 @@ def message_model(
     if files:
         data["attachments"] = [file_selectors.attachment_data(a) for a in files]
     if message.role == Message.Role.TOOL:
-        data |= {"tool_call_id": message.tool_call_id, "name": message.tool_name}
+        data |= {
+            "tool_call_id": message.tool_call_id,
+            "name": message.tool_name,
+            "tool_record": message.tool_record,
+        }
     if message.role == Message.Role.ASSISTANT:
         data |= {
             "tool_calls": message.tool_calls or [],
@@ -278,4 +282,27 @@ def tool_result(conversation_id: int, message: Message) -> dict:
     """A `message.tool_result` frame: a saved tool message with the result."""
     return server.MessageToolResult.build(
         conversation=conversation_id, message=message_model(message)
+    )
+
+
+def approval_requested(
+    conversation_id: int, message_id: int, call_id: str, tool, arguments: str, *, seconds: int
+) -> dict:
+    """A `tool.approval_requested` frame: the turn waits for the user to allow a call."""
+    return server.ToolApprovalRequested.build(
+        conversation=conversation_id,
+        message=message_id,
+        call_id=call_id,
+        name=tool.name,
+        server=tool.server,
+        remote_name=tool.remote_name,
+        arguments=arguments,
+        seconds=seconds,
+    )
+
+
+def approval_settled(conversation_id: int, call_id: str, answer: str) -> dict:
+    """A `tool.approval_settled` frame: the call waits no more."""
+    return server.ToolApprovalSettled.build(
+        conversation=conversation_id, call_id=call_id, answer=answer
     )

@@ -176,3 +176,13 @@ async def history(*, user: AbstractBaseUser, conversation_id: int, before: int) 
     rows = await db(_history_rows)(user, conversation_id, before)
     page, has_more = await rendered_page(rows) if rows is not None else ([], False)
     return outbound.conversation_history(conversation_id, before, page, has_more=has_more)
+
+
+def in_tool_calls(state: dict) -> bool:
+    """Whether the branch a state shows ends in tool calls (a reply that called tools, or
+    a tool's result): only then can a call wait for the user's approval."""
+    messages = state.get("messages") or []
+    if not messages:
+        return False
+    last = messages[-1]
+    return last["role"] == "tool" or bool(last.get("tool_calls"))

@@ -40,8 +40,9 @@ from ..limits import turn_limits
 from ..mcp_servers import discovery as mcp_discovery
 from ..provider import availability, catalog, upstream
 from ..turns import running as running_turns
-from . import broadcast, frames, socket_slots, sweep
+from . import approvals, broadcast, frames, socket_slots, sweep
 from .frames import process as control
+from .frames.base import Received
 from .group_commit import GroupCommit, bounded
 
 if TYPE_CHECKING:
@@ -307,14 +308,16 @@ class Runtime:
                 future = self._alive.get(message.conversation)
                 if future is not None and not future.done():
                     future.set_result(True)
-            case control.TurnAlive() | control.TurnStop() | control.TurnSnapshot() if (
-                message.conversation in self.turns
-            ):
+            case (
+                control.TurnAlive()
+                | control.TurnStop()
+                | control.TurnSnapshot()
+                | control.TurnApprove()
+                | control.TurnApprovals()
+            ) if message.conversation in self.turns:
                 await self._on_turn(message, self.turns[message.conversation])
 
-    async def _on_turn(
-        self, message: control.TurnAlive | control.TurnStop | control.TurnSnapshot, turn: "Turn"
-    ) -> None:
+    async def _on_turn(self, message: Received, turn: "Turn") -> None:
         match message:
             case control.TurnAlive():
                 # Another process's sweep found this turn's lease expired (the database kept
@@ -325,6 +328,14 @@ class Runtime:
                 )
             case control.TurnStop():
                 turn.request_stop()
+            case control.TurnApprove():
+                approvals.answer(turn, call_id=message.call_id, approve=message.approve)
+            case control.TurnApprovals():
+                # Another process watches from now on (it opened the conversation): the
+                # turn's frames, the approval's end among them, must reach it.
+                self.hub.watched_elsewhere_now(turn.conversation_id)
+                for frame in approvals.pending_frames(turn):
+                    await get_channel_layer().send(message.reply_to, frame)
             case control.TurnSnapshot():
                 # Another process watches from now on: its deltas must go through the layer.
                 self.hub.watched_elsewhere_now(turn.conversation_id)

@@ -71,6 +71,8 @@ class Turn:
     # The first delta has gone to this process's sockets (or the turn ended): the turn's
     # Redis work, held until then, may run (broadcast.Hub.hold_remote).
     first_frame: asyncio.Event = field(default_factory=asyncio.Event)
+    # Tool calls waiting for the user's approval, by call id (chat/approvals.py).
+    approvals: dict = field(default_factory=dict)
     task: asyncio.Task | None = None
     reading: asyncio.Task | None = None  # The upstream read of the current reply.
 

@@ -79,3 +79,11 @@ async def check_owner(*, user: AbstractBaseUser, conversation_id: int) -> None:
     exists = await db(selectors.conversation_exists)(user=user, conversation_id=conversation_id)
     if not exists:
         raise not_found("conversation")
+
+
+async def approve(
+    *, user: AbstractBaseUser, conversation_id: int, call_id: str, approved: bool
+) -> None:
+    """The owner's answer to a tool call waiting in their conversation, wherever it runs."""
+    await check_owner(user=user, conversation_id=conversation_id)
+    await lifecycle.approve(conversation_id, call_id, approved=approved)

@@ -46,6 +46,7 @@ WRITES = Rate("writes", "CHAT_WRITES_PER_MINUTE")
 BULK = Rate("bulk", "CHAT_BULK_PER_HOUR", hourly=True)
 FRAMES = Rate("frames", "CHAT_SOCKET_FRAMES_PER_MINUTE")
 SIGNUPS = Rate("signups", "CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS", hourly=True)
+TOOL_CALLS = Rate("tool_calls", "CHAT_TOOL_CALLS_PER_MINUTE")
 
 MESSAGES = {
     "reads": "That is more than {amount} reads a minute",
@@ -53,6 +54,7 @@ MESSAGES = {
     "bulk": "That is more than {amount} exports and imports an hour",
     "frames": "This tab sent more than {amount} requests a minute",
     "signups": "That is more than {amount} new accounts an hour from your network",
+    "tool_calls": "That is more than {amount} tool calls a minute",
 }
 
 

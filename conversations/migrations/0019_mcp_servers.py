@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0017_sso_sessions_recovery_codes'),
+        ('conversations', '0018_attachments'),
     ]
 
     operations = [

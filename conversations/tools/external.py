@@ -11,6 +11,8 @@ because it is asked on the database thread while a reply is planned.
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..llm import ToolSpec
+
 # A tool's name as a model sees it: what the OpenAI wire format allows for a function name.
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -38,6 +40,10 @@ class ExternalTool:
     # Called with the parsed arguments and a timeout in seconds; never raises but for the
     # caller's cancellation (a stop), which must cancel the call.
     runner: Callable[[dict, float], Awaitable[ToolOutcome]] = field(compare=False, repr=False)
+
+    def spec(self) -> ToolSpec:
+        """The tool as a request offers it."""
+        return ToolSpec(self.name, self.description, self.parameters)
 
 
 Source = Callable[[int], Iterable[ExternalTool]]

@@ -33,6 +33,7 @@ def turn_append(
     error: str = "",
     tool_call_id: str = "",
     tool_name: str = "",
+    tool_record: dict | None = None,
     release_owner: str = "",
 ) -> Message:
     """A message a running turn adds (a tool result, a closing note), made the active leaf;
@@ -46,6 +47,7 @@ def turn_append(
         error=error,
         tool_call_id=tool_call_id,
         tool_name=tool_name,
+        tool_record=tool_record,
     )
     _set_leaf(conversation, message)
     if release_owner:

@@ -13,6 +13,7 @@ from ..personas import selectors as persona_selectors
 from ..personas.models import Persona
 from ..personas.services import PERSONA_FIELDS
 from ..provider import availability
+from ..tools import external
 
 
 def usable_model(model: str, *, user_id: int) -> str:
@@ -74,8 +75,10 @@ class PersonaForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        names = sorted(usable_tools(user_id=user.pk))
-        self.fields["tools"].choices = [(n, n) for n in names]
+        outside = external.for_user(user.pk)
+        names = sorted(usable_tools(user_id=user.pk, outside=outside))
+        # An external tool is labelled with its server, and whether each call asks first.
+        self.fields["tools"].choices = [(n, _tool_label(n, outside.get(n))) for n in names]
         self.fields["tool_choice"].choices = [(c, c) for c in TOOL_CHOICES] + [
             (n, f"always call {n}") for n in names
         ]
@@ -84,6 +87,13 @@ class PersonaForm(forms.ModelForm):
 
     def clean_model(self) -> str:
         return usable_model(self.cleaned_data["model"], user_id=self.user.pk)
+
+
+def _tool_label(name: str, tool: external.ExternalTool | None) -> str:
+    if tool is None:
+        return name
+    ask = ", asks before each call" if tool.needs_approval else ""
+    return f"{name} (server {tool.server}{ask})"
 
 
 def _days(days: int) -> str:

@@ -32,7 +32,7 @@ from ..provider import availability, catalog, upstream
 from ..rendering.markdown import highlight_css as _highlight_css
 from ..search import selectors as search
 from ..sso.config import PROVIDER_ID
-from ..tools import registry
+from ..tools import external, registry
 from . import appearance
 from .forms import SignupForm
 
@@ -87,13 +87,31 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 },
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
                 "personas": {p.pk: _persona_data(p) for p in personas},
-                "tools": [
-                    {"name": name, "description": registry.REGISTRY[name].description}
-                    for name in sorted(usable_tools(user_id=request.user.pk))
-                ],
+                "tools": _tools_data(request.user.pk),
             },
         },
     )
+
+
+def _tools_data(user_id: int) -> list[dict]:
+    """The tools the user may offer: built-in ones, then each server's (`server`), and
+    whether a call asks the user first."""
+    outside = external.for_user(user_id)
+    tools = []
+    for name in sorted(usable_tools(user_id=user_id, outside=outside)):
+        tool = outside.get(name) if name not in registry.REGISTRY else None
+        if tool is None:
+            tools.append({"name": name, "description": registry.REGISTRY[name].description})
+        else:
+            tools.append(
+                {
+                    "name": name,
+                    "description": tool.description,
+                    "server": tool.server,
+                    "needs_approval": tool.needs_approval,
+                }
+            )
+    return tools
 
 
 def _persona_data(persona) -> dict:

@@ -170,3 +170,38 @@ def test_a_tool_calls_arguments_show_indented_or_as_sent(user):
     page = transcript.build(conversation=conversation, leaf_id=None)
     shown = [call["arguments"] for call in page.entries[-1].tool_calls]
     assert shown == ['{\n  "expression": "1 + 1"\n}', calls[1]["arguments"], calls[2]["arguments"]]
+
+
+@pytest.mark.django_db
+def test_a_tool_call_shows_its_record_and_its_result_stays_text(client, reviewer, user):
+    conversation = chat(user)
+    asked = Message.objects.get(pk=conversation.current_leaf_id).parent
+    calling = reply(conversation, asked, "", sent=[asked.pk])
+    hostile = '<img src=x onerror="alert(1)">'
+    tool = Message.objects.create(
+        conversation=conversation,
+        parent=calling,
+        role="tool",
+        content=f"deleted {hostile}",
+        tool_call_id="call-1",
+        tool_name="files__delete",
+        tool_record={
+            "source": "mcp",
+            "server": "files",
+            "tool": "files__delete",
+            "remote_name": "delete",
+            "arguments": '{"text": "<b>x</b>"}',
+            "duration_ms": 42,
+            "outcome": "ok",
+        },
+    )
+    answer = reply(conversation, tool, "Deleted.", sent=[asked.pk, calling.pk, tool.pk])
+    from conversations import services
+
+    services.conversation_switch(conversation=conversation, leaf_id=answer.pk)
+    rate(answer, "down")  # In the review queue: reviewers may open it.
+    client.force_login(reviewer)
+    page = client.get(URL.format(conversation.pk)).content.decode()
+    assert "Server files, tool delete · ok · 42 ms" in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page and hostile not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page

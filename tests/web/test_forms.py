@@ -29,6 +29,23 @@ def test_a_personas_tools_are_the_registered_ones(user):
     ).is_valid()
 
 
+def test_a_personas_tools_include_the_external_ones_the_user_may_use(
+    user, other_user, external_tools
+):
+    external_tools.allowed["files__fail"] = {other_user.pk}
+    form = PersonaForm(user=user)
+    labels = dict(form.fields["tools"].choices)
+    assert labels["files__delete"] == "files__delete (server files, asks before each call)"
+    assert labels["files__echo"] == "files__echo (server files)"
+    assert "files__fail" not in labels  # Another user's only.
+    assert labels["calculator"] == "calculator"
+    assert PersonaForm(
+        persona(tools=["files__echo"], tool_choice="files__delete"), user=user
+    ).is_valid()
+    assert not PersonaForm(persona(tools=["files__fail"]), user=user).is_valid()
+    assert PersonaForm(persona(tools=["files__fail"]), user=other_user).is_valid()
+
+
 @pytest.mark.parametrize(
     ("field", "value", "valid"),
     [

@@ -24,7 +24,8 @@ OWN_WORDS = "frame"
 class Limits:
     """The validation context: what the server running now allows."""
 
-    tools: frozenset[str]  # Tools that exist (conversations.tools.registry).
+    # Tools that exist: the registered ones, and the external ones the socket's user may use.
+    tools: frozenset[str]
     max_chars: int  # CHAT_MAX_MESSAGE_CHARS.
     max_files: int = 10  # CHAT_MAX_FILES_PER_MESSAGE.
 
@@ -170,6 +171,17 @@ class ChatStop(Received):
 
     type: Literal["chat.stop"] = "chat.stop"
     conversation: int
+
+
+class ToolApprove(Received):
+    """The user's answer to `tool.approval_requested`: may the call run?"""
+
+    type: Literal["tool.approve"] = "tool.approve"
+    conversation: int
+    call_id: Annotated[
+        str, Field(min_length=1, max_length=100), Says("'call_id' must be 1 to 100 characters.")
+    ]
+    approve: bool
 
 
 class ChatRegenerate(Received):

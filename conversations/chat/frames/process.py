@@ -30,6 +30,23 @@ class TurnStop(Received):
     conversation: int
 
 
+class TurnApprove(Received):
+    """The user's answer to a pending tool approval (to the process that runs the turn)."""
+
+    type: Literal["turn.approve"] = "turn.approve"
+    conversation: int
+    call_id: str
+    approve: bool
+
+
+class TurnApprovals(Received):
+    """Send the turn's pending approvals (`tool.approval_requested`) to `reply_to`."""
+
+    type: Literal["turn.approvals"] = "turn.approvals"
+    conversation: int
+    reply_to: Annotated[str, Field(min_length=1)]  # A socket's channel.
+
+
 class TurnSnapshot(Received):
     """Send the reply streaming in a conversation so far (`chat.snapshot`) to `reply_to`."""
 

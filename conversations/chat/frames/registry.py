@@ -40,6 +40,7 @@ CLIENT: dict[str, ClientKind] = {
         ClientKind(client.ChatSend, "chat_send", "turn"),
         ClientKind(client.ChatEdit, "chat_send", "turn"),
         ClientKind(client.ChatStop, "chat_stop", "free"),
+        ClientKind(client.ToolApprove, "tool_approve", "free"),
         ClientKind(client.ChatRegenerate, "chat_regenerate", "turn"),
         ClientKind(client.ChatContinue, "chat_continue", "turn"),
         ClientKind(client.ChatSwitch, "chat_switch", "read"),
@@ -69,6 +70,8 @@ SERVER: dict[str, type[BaseModel]] = {
         server.FramePart,
         server.MessageToolCall,
         server.MessageToolResult,
+        server.ToolApprovalRequested,
+        server.ToolApprovalSettled,
         server.Error,
     )
 }
@@ -78,6 +81,8 @@ PROCESS: dict[str, type[BaseModel]] = {
     for model in (
         process.HubFrame,
         process.TurnStop,
+        process.TurnApprove,
+        process.TurnApprovals,
         process.TurnSnapshot,
         process.TurnAlive,
         process.TurnRunning,

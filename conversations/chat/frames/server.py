@@ -46,6 +46,18 @@ class ToolCallData(Built):
     arguments: str  # The JSON text the model wrote.
 
 
+class ToolRecord(Built):
+    """How one tool call went (a tool message's `tool_record`)."""
+
+    source: str  # "builtin", or the external source's kind ("mcp").
+    server: str | None  # The external server, as staff named it; null for built-in tools.
+    tool: str  # The name the model called.
+    remote_name: str  # The tool's own name at its server (a built-in tool's name).
+    arguments: str  # The JSON text the model wrote (at most 4,000 characters of it).
+    duration_ms: int
+    outcome: Literal["ok", "error", "timeout", "declined", "truncated", "refused"]
+
+
 class Timing(Built):
     """A reply's times, in milliseconds."""
 
@@ -105,6 +117,7 @@ class Message(Built):
     # Tool messages only.
     tool_call_id: str | MISSING = MISSING
     name: str | MISSING = MISSING
+    tool_record: ToolRecord | MISSING | None = MISSING
     # Assistant messages only.
     tool_calls: list[ToolCallData] | MISSING = MISSING
     request: dict[str, Any] | MISSING | None = MISSING  # The record of what was sent.
@@ -249,6 +262,29 @@ class MessageToolResult(Built):
     type: Literal["message.tool_result"] = "message.tool_result"
     conversation: int
     message: Message
+
+
+class ToolApprovalRequested(Built):
+    """A turn waits for the user to approve one call of a tool that asks first."""
+
+    type: Literal["tool.approval_requested"] = "tool.approval_requested"
+    conversation: int
+    message: int  # The assistant message that made the call.
+    call_id: str
+    name: str  # The tool, as the model called it.
+    server: str  # Its server, as staff named it.
+    remote_name: str
+    arguments: str  # The JSON text the model wrote: untrusted, shown as text.
+    seconds: int  # Left to answer; then the call is declined.
+
+
+class ToolApprovalSettled(Built):
+    """The call no longer waits: approved, denied, past its time, or the turn stopped."""
+
+    type: Literal["tool.approval_settled"] = "tool.approval_settled"
+    conversation: int
+    call_id: str
+    answer: Literal["approved", "denied", "expired", "stopped"]
 
 
 class FramePart(Built):
