@@ -1,9 +1,18 @@
 // Writing: the composer, drafts, example prompts, stop, and what the buttons under a
 // message ask for.
+import {
+  giveBackAttachments,
+  initAttachments,
+  parkAttachments,
+  takeAttachments,
+  unparkAttachments,
+  uploading,
+} from "./attachments.js";
 import { choiceFields } from "./choices.js";
 import { loadDraft, saveDraft } from "./drafts.js";
 import { turnStart } from "./meta.js";
 import { renderPending, scrollToEnd } from "./messages.js";
+import { imagesFit } from "./modelpicker.js";
 import { $, flash, setStatus } from "./page.js";
 import { button } from "./render.js";
 import { send } from "./socket.js";
@@ -29,6 +38,15 @@ function submit(content = input.value, fromComposer = true) {
     flash(`The message is too long (${content.length} of ${boot.maxChars} characters).`);
     return;
   }
+  if (fromComposer && uploading()) {
+    flash("A file is still uploading: send once it shows its size.");
+    return;
+  }
+  if (fromComposer && !imagesFit()) {
+    $("model-button").focus();
+    return;
+  }
+  const files = fromComposer ? takeAttachments() : [];
   const frame = {
     type: "chat.send",
     client_id: newClientId(),
@@ -36,8 +54,9 @@ function submit(content = input.value, fromComposer = true) {
     content,
     ...choices(),
   };
-  const el = renderPending({ id: null, role: "user", content, status: "pending" });
-  state.pending.set(frame.client_id, { frame, el });
+  if (files.length) frame.attachments = files.map((f) => f.id);
+  const el = renderPending({ id: null, role: "user", content, status: "pending", attachments: files });
+  state.pending.set(frame.client_id, { frame, el, files });
   if (fromComposer) {
     input.value = "";
     keepDraft();
@@ -59,6 +78,7 @@ export function giveBack(clientId) {
   state.pending.delete(clientId);
   item.el?.remove();
   if (!input.value) input.value = item.frame.content;
+  if (item.files?.length) giveBackAttachments(item.files);
   autoGrow();
 }
 
@@ -104,6 +124,8 @@ function startEdit(message, body) {
       content: area.value,
       ...choices(),
     };
+    // The new version keeps the files of the one it replaces, as ChatGPT's edit does.
+    if (message.attachments?.length) frame.attachments = message.attachments.map((a) => a.id);
     state.pending.set(frame.client_id, { frame, el: null });
     send(frame);
   });
@@ -130,12 +152,14 @@ function keepDraft() {
 /** The composer shows the draft of the conversation now open. */
 export function showDraft() {
   input.value = loadDraft(state.conversationId);
+  unparkAttachments(state.conversationId);
   autoGrow();
 }
 
 /** Keeps what is being written before the page shows another conversation. */
 export function leaveDraft() {
   keepDraft();
+  parkAttachments(state.conversationId);
 }
 
 function autoGrow() {
@@ -171,5 +195,6 @@ export function initComposer() {
   for (const example of document.querySelectorAll("#examples .example")) {
     example.addEventListener("click", () => submit(example.textContent.trim(), false));
   }
+  initAttachments();
   showDraft();
 }
