@@ -58,6 +58,7 @@ from .queue import (
 from .transcript import (
     corrections_for_messages,
     feedback_for_messages,
+    files_for_messages,
     latest_children,
     message_sizes,
     message_tree,
