@@ -4,7 +4,9 @@
   offered): each reply rated up or scored "good example", with the messages exactly as
   they were sent (Message.request: the system prompt and the ids in `sent`), then the
   reply, or the reviewer's correction where there is one. Earlier assistant messages
-  carry `"weight": 0` so only the chosen reply is trained on.
+  carry `"weight": 0` so only the chosen reply is trained on. A user message's files go
+  as they went upstream: text files as `<file …>` blocks before its words, images as
+  content parts (`image_url`, a data URL) after a text part.
 - preference: OpenAI's DPO format, `{"input": {"messages": [...]}, "preferred_output":
   [...], "non_preferred_output": [...]}`, from sibling replies (thumbs up against down,
   else the version the user kept after regenerating against the others), and from
@@ -14,9 +16,12 @@
 Conversations of users who opted out never get here (selectors.eligible_for_datasets).
 """
 
+import base64
 from collections.abc import Iterator
 
 from .. import model_input
+from ..files.models import Attachment
+from ..files.services import file_block
 from ..models import Message
 from ..tools import registry
 from . import selectors
@@ -28,6 +33,8 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
     """For each reply, (the messages its request sent, the tools it offered): one query."""
     wanted = {mid for r in replies for mid in (r.request or {}).get("sent", [])}
     sent = selectors.messages_by_id(message_ids=wanted)
+    files = selectors.files_for_messages(message_ids=list(wanted))
+    images: dict[str, str] = {}  # Data URLs, each image read once however often it was sent.
     prompts = {}
     for reply in replies:
         record = reply.request or {}
@@ -37,10 +44,28 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
         for mid in record.get("sent", []):
             said = model_input.chat_message(sent[mid]) if mid in sent else None
             if said is not None:
-                messages.append(said.to_wire())
+                wire = said.to_wire()
+                messages.append(_with_files(wire, files[mid], images) if mid in files else wire)
         tools = [spec.to_wire() for spec in registry.specs(record.get("tools") or [])]
         prompts[reply.pk] = (messages, tools)
     return prompts
+
+
+def _with_files(wire: dict, attachments: list[Attachment], images: dict[str, str]) -> dict:
+    """A user message with its files, as the model was sent it (docs/protocol.md)."""
+    blocks = "".join(file_block(a) for a in attachments if a.kind == Attachment.Kind.TEXT)
+    text = blocks + (wire.get("content") or "")
+    pictures = [a for a in attachments if a.kind == Attachment.Kind.IMAGE]
+    if not pictures:
+        return {**wire, "content": text}
+    parts: list[dict] = [{"type": "text", "text": text}]
+    for attachment in pictures:
+        if attachment.pk.hex not in images:
+            with attachment.file.open("rb") as stored:
+                encoded = base64.b64encode(stored.read()).decode("ascii")
+            images[attachment.pk.hex] = f"data:{attachment.content_type};base64,{encoded}"
+        parts.append({"type": "image_url", "image_url": {"url": images[attachment.pk.hex]}})
+    return {**wire, "content": parts}
 
 
 def _usable(reply: Message) -> bool:
