@@ -1,5 +1,6 @@
 """Settings, all read from the environment here and nowhere else."""
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -164,9 +165,20 @@ STATIC_URL = "static/"
 # folder of its own, so it serves what `make run` would).
 STATIC_ROOT = Path(env.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files users attach (conversations/files/): kept through the storage named here, a
+# folder outside every static path by default; any Django storage backend (django-storages
+# for S3 and the like) by CHAT_FILES_STORAGE_BACKEND, its options as JSON.
+CHAT_FILES_ROOT = Path(env.get("CHAT_FILES_ROOT") or BASE_DIR / "private-files")
+CHAT_FILES_STORAGE = "chatfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "chatsite.storage.StaticFilesStorage"},
+    CHAT_FILES_STORAGE: {
+        "BACKEND": env.get("CHAT_FILES_STORAGE_BACKEND")
+        or "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": json.loads(env.get("CHAT_FILES_STORAGE_OPTIONS") or "null")
+        or {"location": str(CHAT_FILES_ROOT), "file_permissions_mode": 0o600},
+    },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -237,6 +249,25 @@ CHAT_IMPORT_MAX_FILES = int(env.get("CHAT_IMPORT_MAX_FILES") or 1_000)
 CHAT_IMPORT_MAX_UNZIPPED_BYTES = int(env.get("CHAT_IMPORT_MAX_UNZIPPED_BYTES") or 500_000_000)
 CHAT_IMPORT_MAX_CONVERSATIONS = int(env.get("CHAT_IMPORT_MAX_CONVERSATIONS") or 10_000)
 CHAT_IMPORT_MAX_MESSAGES = int(env.get("CHAT_IMPORT_MAX_MESSAGES") or 100_000)
+# Files in a conversation (conversations/files/): the largest file, the most per message,
+# the bytes one user may keep in all, and the most pixels of an image (checked before it
+# is decoded). Reading a file runs in a worker process killed after CHAT_FILE_TIMEOUT
+# seconds, under CHAT_FILE_MEMORY_MB of address space; a PDF is read to CHAT_FILE_MAX_PAGES
+# pages and a file's text to CHAT_FILE_MAX_CHARS characters (more is refused, never cut).
+# Files uploaded and never sent are deleted after CHAT_FILE_ORPHAN_HOURS.
+CHAT_MAX_FILE_BYTES = int(env.get("CHAT_MAX_FILE_BYTES") or 10_000_000)
+CHAT_MAX_FILES_PER_MESSAGE = int(env.get("CHAT_MAX_FILES_PER_MESSAGE") or 10)
+CHAT_MAX_FILE_BYTES_PER_USER = int(env.get("CHAT_MAX_FILE_BYTES_PER_USER") or 500_000_000)
+CHAT_MAX_IMAGE_PIXELS = int(env.get("CHAT_MAX_IMAGE_PIXELS") or 40_000_000)
+CHAT_FILE_TIMEOUT = float(env.get("CHAT_FILE_TIMEOUT") or 30)
+CHAT_FILE_MEMORY_MB = int(env.get("CHAT_FILE_MEMORY_MB") or 1024)
+CHAT_FILE_MAX_PAGES = int(env.get("CHAT_FILE_MAX_PAGES") or 500)
+CHAT_FILE_MAX_CHARS = int(env.get("CHAT_FILE_MAX_CHARS") or 2_000_000)
+CHAT_FILE_ORPHAN_HOURS = float(env.get("CHAT_FILE_ORPHAN_HOURS") or 24)
+if min(CHAT_MAX_FILE_BYTES, CHAT_MAX_FILES_PER_MESSAGE, CHAT_MAX_IMAGE_PIXELS) < 1:
+    raise ImproperlyConfigured(
+        "CHAT_MAX_FILE_BYTES, CHAT_MAX_FILES_PER_MESSAGE and CHAT_MAX_IMAGE_PIXELS must be 1 or more."
+    )
 # Retention (conversations/deletion/): conversations untouched this many days are deleted
 # (0: never); staff may set shorter rules per group, and users shorter ones for themselves.
 CHAT_RETENTION_DAYS = int(env.get("CHAT_RETENTION_DAYS") or 0)
@@ -285,6 +316,8 @@ CHAT_ALLOW_ANY_MODEL = env_bool("CHAT_ALLOW_ANY_MODEL")
 HTTP_MAX_BODY_ANONYMOUS = int(env.get("HTTP_MAX_BODY_ANONYMOUS") or 64 * 1024)
 HTTP_MAX_BODY = int(env.get("HTTP_MAX_BODY") or 1024 * 1024)
 HTTP_MAX_BODY_IMPORT = CHAT_IMPORT_MAX_BYTES + 64 * 1024
+# An upload to /api/files: one file and room for the form around it.
+HTTP_MAX_BODY_FILES = CHAT_MAX_FILE_BYTES + 64 * 1024
 # Django's own limits, the second line of defence: form data held in memory, and files
 # kept in memory before they spool to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = HTTP_MAX_BODY

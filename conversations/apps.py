@@ -11,6 +11,7 @@ class ConversationsConfig(AppConfig):
         from . import signals  # noqa: F401 - signals connects its receivers
         from .access import kinds
         from .accounts import sessions
+        from .files import cleanup  # noqa: F401 - registers files' part in deletions
         from .personas import selectors as persona_selectors
         from .provider import availability
         from .search import index as search_index

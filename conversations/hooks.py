@@ -70,3 +70,24 @@ def held_conversations() -> list:
 def write_counts() -> None:
     """Ask every receiver to write the counts it keeps (runs in the caller's transaction)."""
     counts_due.send(sender=None)
+
+
+# Someone who does not own a file asks for it: `user`, `attachment`, `conversations` (the
+# conversations whose messages carry it) and `request`. A receiver that lets this user
+# see it returns True, having recorded the showing (review: reviewers, for conversations
+# in its queue, audited); with no such answer the asker is told it does not exist.
+file_requested = Signal()
+
+
+def may_see_file(*, user, attachment, conversations: list, request) -> bool:
+    """Whether any receiver lets this user, who does not own it, see the file."""
+    return any(
+        allowed is True
+        for _receiver, allowed in file_requested.send(
+            sender=None,
+            user=user,
+            attachment=attachment,
+            conversations=conversations,
+            request=request,
+        )
+    )

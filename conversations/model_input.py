@@ -2,7 +2,12 @@
 calls in their stored shape, llm.ToolCall), and the system message a persona, the
 conversation's own prompt and the user's custom instructions make."""
 
-from .llm import ChatMessage, ToolCall
+from django.conf import settings
+
+from .files.models import Attachment
+from .files.selectors import attachment_open
+from .files.services import file_block
+from .llm import ChatMessage, ImagePart, TextPart, ToolCall
 from .models import Conversation, Message
 from .personas.models import Persona
 
@@ -19,7 +24,27 @@ def chat_message(message: Message) -> ChatMessage | None:
             return ChatMessage("assistant", message.content, tool_calls=tool_calls_of(message))
         if not message.content:
             return None  # A reply that failed before its first token says nothing.
+    files = getattr(message, "files", None) if message.role == Message.Role.USER else None
+    if files:
+        return _with_files(message, files)
     return ChatMessage(message.role, message.content)
+
+
+def _with_files(message: Message, files: list[Attachment]) -> ChatMessage:
+    """A user message with its files (docs/protocol.md, "What the model is sent"): each
+    text file as a block before the user's words; images, if any, as parts after them.
+    Reads the images' stored bytes (a sync read: call it off the event loop)."""
+    text = "".join(file_block(f) for f in files if f.kind != Attachment.Kind.IMAGE)
+    text += message.content
+    images = [f for f in files if f.kind == Attachment.Kind.IMAGE]
+    if not images:
+        return ChatMessage("user", text)
+    parts: list[TextPart | ImagePart] = [TextPart(text)]
+    for image in images:
+        with attachment_open(image) as stored:
+            data = stored.read(settings.CHAT_MAX_FILE_BYTES * 4 + 1)  # Bounded: re-encoded.
+        parts.append(ImagePart(image.content_type, data, image.tokens))
+    return ChatMessage("user", tuple(parts))
 
 
 def tool_calls_of(message: Message) -> tuple[ToolCall, ...]:

@@ -52,6 +52,9 @@ class Conversation(models.Model):
     # Imported conversations only: a hash of their messages, so importing the same file
     # again can ask before making copies (portability.conversation_fingerprint).
     import_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # Some message here carries files (files/): only then does a turn read the branch's
+    # attachments, so a conversation without files costs no query for them.
+    has_files = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -181,11 +184,13 @@ from .access.models import AccessRule  # noqa: E402
 from .accounts.models import Invite, RecoveryCode, SetupToken, SignIn, UserSettings  # noqa: E402
 from .catalog.models import ModelInfo  # noqa: E402
 from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
+from .files.models import Attachment  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 from .sso.models import SsoSession  # noqa: E402
 
 __all__ = [
     "AccessRule",
+    "Attachment",
     "Conversation",
     "DailyTokens",
     "Invite",

@@ -70,6 +70,26 @@ def collected_static(tmp_path_factory):
         os.environ["DJANGO_STATIC_ROOT"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def files_root(tmp_path_factory):
+    """Files users attach are stored in this run's own folder (the storage as deployed,
+    its location moved), here and in every process a test starts."""
+    root = tmp_path_factory.mktemp("private-files")
+    before = os.environ.get("CHAT_FILES_ROOT")
+    os.environ["CHAT_FILES_ROOT"] = str(root)
+    storages = dict(settings.STORAGES)
+    storages[settings.CHAT_FILES_STORAGE] = {
+        **storages[settings.CHAT_FILES_STORAGE],
+        "OPTIONS": {"location": str(root), "file_permissions_mode": 0o600},
+    }
+    with override_settings(STORAGES=storages, CHAT_FILES_ROOT=root):
+        yield root
+    if before is None:
+        del os.environ["CHAT_FILES_ROOT"]
+    else:
+        os.environ["CHAT_FILES_ROOT"] = before
+
+
 @pytest.fixture
 def fake_upstream(settings):
     """A scriptable completions server on loopback, wired into the settings."""

@@ -26,6 +26,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "conversations.deletion.registry": "tests/deletion/test_retention.py",
     "conversations.deletion.runner": "tests/deletion/test_retention.py",
     "conversations.deletion.selectors": "tests/deletion/test_retention.py",
+    "conversations.files.models": "tests/files/test_services.py",
     "conversations.limits.models": "tests/limits/test_turn_limits.py",
     "conversations.llm.sse": "tests/llm/test_client.py",
     "conversations.model_input": "tests/test_selectors.py",

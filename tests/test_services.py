@@ -92,6 +92,28 @@ def test_the_catalog_sync_adds_new_models_and_keeps_staff_edits():
     assert not ModelInfo.objects.filter(model_id="x/flux-dev").exists()  # Not a chat model.
 
 
+def test_the_catalog_sync_marks_models_that_take_images_as_the_provider_says():
+    ModelInfo.objects.create(model_id="old/vl", supports_images=False)
+    ModelInfo.objects.create(model_id="staff/vision", supports_images=True)
+    model_sync.models_sync(
+        provider_entries=[
+            {"id": "Qwen/Qwen2.5-VL-7B-Instruct", "supports_image_input": True},
+            {"id": "or/model", "architecture": {"input_modalities": ["text", "image"]}},
+            {"id": "text/only", "supports_image_input": False},
+            {"id": "old/vl", "supports_image_input": True},
+            {"id": "staff/vision"},
+        ]
+    )
+    images = dict(ModelInfo.objects.values_list("model_id", "supports_images"))
+    assert images == {
+        "Qwen/Qwen2.5-VL-7B-Instruct": True,
+        "or/model": True,
+        "text/only": False,
+        "old/vl": True,
+        "staff/vision": True,  # Staff's mark stays when the provider says nothing.
+    }
+
+
 def test_deleting_a_conversation_takes_every_message(user):
     conversation = services.conversation_create(owner=user, persona=None, model="m")
     factories.message_append(conversation=conversation, role="user", content="a", parent=None)

@@ -12,9 +12,16 @@ class ModelInfoAdmin(admin.ModelAdmin):
         "display_name",
         "context_window",
         "supports_tools",
+        "supports_images",
         "enabled",
         "available",
     )
-    list_editable = ("display_name", "context_window", "supports_tools", "enabled")
-    list_filter = ("enabled", "available", "supports_tools")
+    list_editable = (
+        "display_name",
+        "context_window",
+        "supports_tools",
+        "supports_images",
+        "enabled",
+    )
+    list_filter = ("enabled", "available", "supports_tools", "supports_images")
     search_fields = ("model_id", "display_name")

@@ -10,6 +10,10 @@ class ModelInfo(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     context_window = models.PositiveIntegerField(default=32768)
     supports_tools = models.BooleanField(default=False)
+    supports_images = models.BooleanField(
+        default=False,
+        help_text="Takes images (from the provider's model list, or set here by staff).",
+    )
     enabled = models.BooleanField(default=True, help_text="Shown in the model picker.")
     available = models.BooleanField(
         default=True, help_text="Listed by the provider at the last sync_models."

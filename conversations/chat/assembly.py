@@ -152,6 +152,9 @@ def plan_reply(
             "estimated_prompt_tokens": fitted.estimated_tokens + extra_tokens,
             "raw_estimate": round(fitted.estimated_tokens / scale),
         }
+        sent_files = _files_sent(branch, fitted.sent)
+        if sent_files:  # Recorded only when there are some, and never their bytes.
+            record["files"] = sent_files
         request = ChatRequest(
             model=model,
             messages=fitted.messages,
@@ -160,6 +163,17 @@ def plan_reply(
             **params,
         )
     return ReplyPlan(request=request, record=record, error=error, tools=offered)
+
+
+def _files_sent(branch: list[Message], sent: list[int]) -> list[dict]:
+    """The files the request carried: each message's, by id, name and kind."""
+    sent_ids = set(sent)
+    return [
+        {"message": m.pk, "id": str(f.pk), "name": f.name, "kind": f.kind}
+        for m in branch
+        if m.pk in sent_ids
+        for f in getattr(m, "files", ())
+    ]
 
 
 def usable_tools(*, user_id: int) -> frozenset[str]:

@@ -42,10 +42,21 @@ def count_tokens(text: str) -> int:
     return len(encoding().encode_ordinary(text)) if text else 0
 
 
-@lru_cache(maxsize=16_384)
 def message_tokens(message: ChatMessage) -> int:
-    """Tokens one message takes in a prompt (remembered: a branch is counted once a turn
-    for every message in it, and the messages rarely change)."""
+    """Tokens one message takes in a prompt. A file's text counts as the text it is; an
+    image as its part's `tokens` (files.reading.image_tokens: OpenAI's published estimate
+    for a detailed image, 85 plus 170 per 512-pixel tile)."""
+    if isinstance(message.content, str):
+        return _text_message_tokens(message)
+    # Not remembered: the cache would hold the images' bytes.
+    total = MESSAGE_OVERHEAD + count_tokens(message.text)
+    return total + sum(image.tokens for image in message.images)
+
+
+@lru_cache(maxsize=16_384)
+def _text_message_tokens(message: ChatMessage) -> int:
+    """Tokens of a message of text (remembered: a branch is counted once a turn for every
+    message in it, and the messages rarely change)."""
     total = MESSAGE_OVERHEAD + count_tokens(message.content)
     if message.tool_calls:
         total += count_tokens(json.dumps([call.to_wire() for call in message.tool_calls]))

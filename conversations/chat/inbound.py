@@ -36,6 +36,9 @@ class SendRequest:
     change: SettingsChange = field(default_factory=SettingsChange)  # Persona, model, params.
     options: TurnOptions = field(default_factory=TurnOptions)
     edit: int | None = None  # `chat.edit`: the user message this is a new version of.
+    # Ids of the sender's uploaded files, in order: None keeps an edited message's files,
+    # a list (even empty) replaces them.
+    attachments: list[str] | None = None
 
 
 @dataclass
@@ -138,7 +141,9 @@ def _has_surrogate(value: object) -> bool:
 def limits() -> client.Limits:
     """What the server allows now: the context every client frame is checked in."""
     return client.Limits(
-        tools=frozenset(registry.REGISTRY), max_chars=settings.CHAT_MAX_MESSAGE_CHARS
+        tools=frozenset(registry.REGISTRY),
+        max_chars=settings.CHAT_MAX_MESSAGE_CHARS,
+        max_files=settings.CHAT_MAX_FILES_PER_MESSAGE,
     )
 
 
@@ -177,6 +182,7 @@ def _payload(frame: BaseModel) -> object:
                 change=_change(frame),
                 options=TurnOptions(tools=frame.tools, tool_choice=frame.tool_choice),
                 edit=frame.message if isinstance(frame, client.ChatEdit) else None,
+                attachments=frame.attachments,
             )
         case client.ConversationSettings():
             return SettingsCommand(frame.conversation, _change(frame))

@@ -48,6 +48,7 @@ async def send(
         content=request.content,
         change=request.change,
         edit_id=request.edit,
+        attachment_ids=request.attachments,
         models=models,
     )
     if isinstance(result, turn_starts.AlreadySent):

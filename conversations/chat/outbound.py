@@ -11,6 +11,7 @@ import json
 from pydantic import MISSING
 
 from .. import selectors
+from ..files import selectors as file_selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering.markdown import render_markdown
@@ -43,6 +44,10 @@ def message_model(
     }
     if message.client_id:
         data["client_id"] = message.client_id
+    # A user message's files, when they were read with it (files.selectors.with_attachments).
+    files = getattr(message, "files", None)
+    if files:
+        data["attachments"] = [file_selectors.attachment_data(a) for a in files]
     if message.role == Message.Role.TOOL:
         data |= {"tool_call_id": message.tool_call_id, "name": message.tool_name}
     if message.role == Message.Role.ASSISTANT:

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from .. import hooks, selectors
 from ..errors import TurnRefused
+from ..files import selectors as file_selectors
 from ..models import Conversation, Message
 from ..provider import availability
 from ..rendering import markdown
@@ -52,7 +53,7 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
     """The newest messages of the branch ending at `leaf_id` that may fit a page (at most
     CHAT_PAGE_SIZE, and about CHAT_PAGE_BYTES of text), with their versions and what other
     apps show beside the replies for their owner (hooks.page_extras: review's rating, the
-    owner's own; four queries in all)."""
+    owner's own; the user messages' files: five queries in all)."""
     leaf_id = leaf_id or conversation.current_leaf_id
     branch, has_more = (
         selectors.newest_that_fit(
@@ -65,6 +66,7 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
         else ([], False)
     )
     siblings = selectors.message_siblings(conversation=conversation, messages=branch)
+    file_selectors.with_attachments(branch)  # One query, for the user messages' files.
     extras = hooks.extras_for_page(
         user_id=conversation.owner_id,
         message_ids=[m.pk for m in branch if m.role == Message.Role.ASSISTANT],

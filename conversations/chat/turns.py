@@ -35,7 +35,7 @@ async def send(
             f"The message is {len(request.content):,} characters; "
             f"the limit is {settings.CHAT_MAX_MESSAGE_CHARS:,}.",
         )
-    if not request.content.strip():
+    if not request.content.strip() and not request.attachments:
         raise TurnRefused("bad_request", "The message is empty.")
     models = await availability.current()
     if request.change.chosen_model:

@@ -259,7 +259,10 @@ class ToolCallAccumulator:
 
 def estimate_prompt_tokens(messages: list[ChatMessage]) -> int:
     """A rough prompt size (about four characters a token, plus per-message overhead)."""
-    return 2 + sum(4 + (len(message.content) + 3) // 4 for message in messages)
+    return 2 + sum(
+        4 + (len(message.text) + 3) // 4 + sum(image.tokens for image in message.images)
+        for message in messages
+    )
 
 
 class ChunkReader:

@@ -62,6 +62,12 @@ class ModelPolicy:
         known = (row is not None and row.available) or model_id in catalog.BUILT_IN
         return None if known else UNKNOWN
 
+    def takes_images(self, model_id: str) -> bool:
+        """Whether the model takes images: its catalog row says so (the provider's list at
+        sync, or staff); a model with no row takes none."""
+        row = self.rows.get(model_id)
+        return bool(row is not None and row.supports_images)
+
     def allowed(self, model_id: str, user_id: int) -> bool:
         """Whether the user's groups may use the model (access rules; the catalog aside)."""
         return self.access.user(user_id).may(kinds.MODEL, model_id)

@@ -34,6 +34,7 @@ class CatalogEntry:
     display_name: str
     context_window: int
     supports_tools: bool
+    supports_images: bool = False  # Only from a row: the provider's list at sync, or staff.
 
     def as_dict(self) -> dict:
         """As the model picker and request records carry it."""
@@ -43,6 +44,7 @@ class CatalogEntry:
             "family": family(self.model_id),
             "context_window": self.context_window,
             "supports_tools": self.supports_tools,
+            "supports_images": self.supports_images,
         }
 
 
@@ -117,6 +119,23 @@ def is_chat_model(entry: dict) -> bool:
     return not any(marker in model_id for marker in NON_CHAT_MARKERS)
 
 
+# Where a provider's /models entry may say the model takes images: Hyperbolic's flag,
+# others' flags, and OpenRouter's and LiteLLM's lists of input modalities.
+IMAGE_FLAGS = ("supports_image_input", "supports_vision", "supports_images", "vision")
+
+
+def takes_images(entry: dict) -> bool:
+    """Whether a /models entry says the model takes images as input."""
+    if any(entry.get(flag) is True for flag in IMAGE_FLAGS):
+        return True
+    architecture = entry.get("architecture")
+    modalities = [
+        entry.get("input_modalities"),
+        architecture.get("input_modalities") if isinstance(architecture, dict) else None,
+    ]
+    return any(isinstance(m, list) and "image" in m[:20] for m in modalities)
+
+
 def display_name(model_id: str) -> str:
     """A readable name for a model id without a catalog entry: its last path part."""
     return model_id.rsplit("/", 1)[-1].removesuffix(".gguf")
@@ -138,6 +157,7 @@ def _from_row(row: ModelInfo) -> CatalogEntry:
         row.display_name or built_in(row.model_id).display_name,
         row.context_window,
         row.supports_tools,
+        row.supports_images,
     )
 
 

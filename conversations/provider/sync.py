@@ -1,5 +1,6 @@
 """The provider's model list synced into the catalog staff keep (`manage.py sync_models`):
-new models added, missing ones marked unavailable, staff's edits kept."""
+new models added (each taking images when the provider's entry says so), missing ones
+marked unavailable, staff's edits kept."""
 
 from django.db import transaction
 
@@ -9,7 +10,8 @@ from . import availability, catalog
 
 def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:
     """Record the provider's chat models; return (added, now unavailable). Staff edits stay."""
-    ids = {str(e["id"]) for e in provider_entries if catalog.is_chat_model(e)}
+    chat = {str(e["id"]): e for e in provider_entries if catalog.is_chat_model(e)}
+    ids = set(chat)
     existing = set(ModelInfo.objects.values_list("model_id", flat=True))
     for model_id in sorted(ids - existing):
         entry = catalog.built_in(model_id)
@@ -18,7 +20,13 @@ def models_sync(*, provider_entries: list[dict]) -> tuple[int, int]:
             display_name=entry.display_name,
             context_window=entry.context_window,
             supports_tools=entry.supports_tools,
+            supports_images=catalog.takes_images(chat[model_id]),
         )
+    # A model the provider now says takes images is marked so; one staff marked stays
+    # marked (the flag is only ever turned off by staff, in the admin).
+    newly_visual = [m for m in ids & existing if catalog.takes_images(chat[m])]
+    if newly_visual:
+        ModelInfo.objects.filter(model_id__in=newly_visual).update(supports_images=True)
     ModelInfo.objects.filter(model_id__in=ids).update(available=True)
     gone = ModelInfo.objects.exclude(model_id__in=ids).update(available=False)
     # Updates send no signals: every process reloads the catalog once this commits.

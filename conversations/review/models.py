@@ -283,6 +283,7 @@ class AuditEntry(models.Model):
     class Action(models.TextChoices):
         VIEW_TRANSCRIPT = "view_transcript", "Opened a transcript"
         VIEW_MESSAGE = "view_message", "Opened a raw message"
+        VIEW_FILE = "view_file", "Opened a file"
         SEARCH = "search", "Searched message text"
         SCORE = "score", "Scored a reply"
         SCORE_CLEAR = "score_clear", "Cleared a score"

@@ -1,15 +1,21 @@
 """Review's side of the core's hooks (conversations/hooks.py): what review does when a
 reply ends or a turn adds a message, what it shows beside a page's replies, which counts it
 writes, which accounts it keeps from deletion, what it records of deletions, and which
-conversations it holds from retention. Connected in ReviewConfig.ready()."""
+conversations it holds from retention, and which files its reviewers may fetch. Connected in ReviewConfig.ready()."""
 
 from django.db.models import ProtectedError
 
 from .. import hooks
 from . import stats
-from .models import UNRESOLVED_Q, Correction, QueueItem, ReviewNote, Score
-from .selectors import feedback_by_message
-from .services import deletions_record, message_created, reply_continued, reply_finished
+from .models import UNRESOLVED_Q, AuditEntry, Correction, QueueItem, ReviewNote, Score
+from .selectors import conversation_for_review, feedback_by_message
+from .services import (
+    audit_record,
+    deletions_record,
+    message_created,
+    reply_continued,
+    reply_finished,
+)
 
 
 def on_reply_finished(*, message, **_) -> None:
@@ -54,7 +60,26 @@ def on_deletion_holds(**_):
     return QueueItem.objects.filter(UNRESOLVED_Q).values("conversation_id")
 
 
+def on_file_requested(*, user, attachment, conversations, request, **_) -> bool:
+    """A reviewer may fetch a file of a conversation they may open (one in the queue, or
+    any with the permission to open any); each fetch is in the audit log."""
+    for conversation in conversations:
+        found, reviewable = conversation_for_review(user=user, conversation_id=conversation.pk)
+        if found is None:
+            continue
+        audit_record(
+            actor=user,
+            action=AuditEntry.Action.VIEW_FILE,
+            conversation=found,
+            detail={"file": str(attachment.pk), "kind": attachment.kind, "queued": reviewable},
+            request=request,
+        )
+        return True
+    return False
+
+
 def connect() -> None:
+    hooks.file_requested.connect(on_file_requested, dispatch_uid="review.file_requested")
     hooks.reply_finished.connect(on_reply_finished, dispatch_uid="review.reply_finished")
     hooks.reply_continued.connect(on_reply_continued, dispatch_uid="review.reply_continued")
     hooks.message_added.connect(on_message_added, dispatch_uid="review.message_added")

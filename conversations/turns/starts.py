@@ -19,6 +19,9 @@ from django.utils import timezone
 
 from .. import selectors
 from ..errors import BUSY_MESSAGE, TurnRefused, not_found
+from ..files import selectors as file_selectors
+from ..files import services as file_services
+from ..files.models import Attachment
 from ..limits import turn_limits
 from ..models import Conversation, Message
 from ..services import SettingsChange, conversation_apply_settings, title_from_text
@@ -99,6 +102,7 @@ def turn_begin_send(
     content: str,
     change: SettingsChange | None = None,
     edit_id: int | None = None,
+    attachment_ids: list[str] | None = None,
     models: "ModelPolicy | None" = None,
 ) -> Begun | AlreadySent:
     """Save a user's message and its reply's placeholder, holding the conversation's lease.
@@ -106,7 +110,8 @@ def turn_begin_send(
     `change` (the persona, model and parameters the message carries) applies to the
     conversation from this reply on. `models` checks the model the turn takes from its
     conversation or persona (a model the send names was checked before); a message sent
-    again is answered before any check.
+    again is answered before any check. `attachment_ids`: the sender's own files the
+    message carries (an edit given None keeps the edited message's).
     """
     now = timezone.now()
     change = change or SettingsChange()
@@ -134,6 +139,11 @@ def turn_begin_send(
     )  # fmt: skip
     if isinstance(message, AlreadySent):
         return message
+    files = _files_for(user=user, ids=attachment_ids, edit_id=edit_id)
+    if files:
+        file_services.attachments_link(message=message, attachments=files)
+        conversation.has_files = True
+    message.files = files
     changed: list[str] = []
     if not created:
         # After the duplicate check: a resend is never refused, never busy.
@@ -144,12 +154,13 @@ def turn_begin_send(
         instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
         _claim(conversation, owner, now)
     reply = _placeholder(conversation, message, _model_for(conversation), now, ids)
-    _set_leaf(conversation, reply, changed)
+    _set_leaf(conversation, reply, [*changed, "has_files"] if files else changed)
     branch = (
         [message]
         if created
         else selectors.message_branch(conversation=conversation, leaf_id=message.pk)
     )
+    _with_files(conversation, branch, models)
     return Begun(
         conversation,
         message,
@@ -238,6 +249,44 @@ def _user_message(
     return message
 
 
+def _files_for(*, user, ids: list[str] | None, edit_id: int | None) -> list[Attachment]:
+    """The files a new user message carries: the sender's own with these ids (any other
+    is refused as missing), or an edited message's own when none are named."""
+    if ids is None:
+        if edit_id is None:
+            return []
+        found = file_selectors.attachments_by_message(message_ids=[edit_id])
+        return found.get(edit_id, [])
+    if not ids:
+        return []
+    files = file_selectors.attachments_own(user_id=user.pk, ids=ids)
+    if files is None:
+        raise not_found("file")
+    return files
+
+
+def _with_files(
+    conversation: Conversation, branch: list[Message], models: "ModelPolicy | None"
+) -> None:
+    """Give the branch's user messages their files (one query, and only in a conversation
+    that has any); refuse an image for a model that takes none."""
+    if not conversation.has_files:
+        return
+    file_selectors.with_attachments(branch)
+    if models is None:
+        return
+    model = _model_for(conversation)
+    if not models.takes_images(model) and any(
+        f.kind == Attachment.Kind.IMAGE for m in branch for f in getattr(m, "files", ())
+    ):
+        raise TurnRefused(
+            "bad_request",
+            f"The model {model[:200]} does not take images, and this conversation has one. "
+            "Pick a model that takes images.",
+            field="model",
+        )
+
+
 def _ids_wanted(*, user, client_id: str, created: bool) -> dict:
     """The ids a send asks for up front: a new conversation's, its message's and its
     reply's; in an existing conversation only the reply's (the user's message returns its
@@ -303,6 +352,7 @@ def turn_begin_regenerate(
     reply = _placeholder(conversation, message.parent, _model_for(conversation), now)
     _set_leaf(conversation, reply)
     branch = selectors.message_branch(conversation=conversation, leaf_id=message.parent_id)
+    _with_files(conversation, branch, models)
     return Begun(conversation, None, reply, branch, custom_instructions=instructions)
 
 
@@ -355,6 +405,7 @@ def turn_begin_continue(
     )
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     branch = selectors.message_branch(conversation=conversation, leaf_id=reply.pk)
+    _with_files(conversation, branch, models)
     return Begun(
         conversation, None, branch[-1], branch, continued=True, custom_instructions=instructions
     )
@@ -371,6 +422,7 @@ def turn_begin_round(*, conversation: Conversation, parent: Message, owner: str)
     reply = _placeholder(conversation, parent, _model_for(conversation), now)
     _set_leaf(conversation, reply)
     branch = selectors.message_branch(conversation=conversation, leaf_id=parent.pk)
+    _with_files(conversation, branch, None)
     return Begun(conversation, None, reply, branch)
 
 

@@ -8,7 +8,8 @@ is over the cap, and as soon as the count of bytes passes it for a chunked body.
 
 Caps (settings): HTTP_MAX_BODY_ANONYMOUS for a request without the session cookie (the
 cookie's presence is all the server can see; a forged one only earns the general cap),
-HTTP_MAX_BODY_IMPORT for the import page, HTTP_MAX_BODY for the rest.
+HTTP_MAX_BODY_IMPORT for the import page, HTTP_MAX_BODY_FILES for a file's upload,
+HTTP_MAX_BODY for the rest.
 """
 
 import io
@@ -35,12 +36,19 @@ def _import_path() -> bytes:
     return reverse("import").encode()
 
 
+@cache
+def _upload_path() -> bytes:
+    return reverse("file-upload").encode()
+
+
 def body_cap(path: bytes, cookies: dict[bytes, bytes]) -> int:
     """The largest body a request to `path` with these cookies may send."""
     if settings.SESSION_COOKIE_NAME.encode() not in cookies:
         return settings.HTTP_MAX_BODY_ANONYMOUS
     if path.split(b"?", 1)[0] == _import_path():
         return settings.HTTP_MAX_BODY_IMPORT
+    if path.split(b"?", 1)[0] == _upload_path():
+        return settings.HTTP_MAX_BODY_FILES
     return settings.HTTP_MAX_BODY
 
 

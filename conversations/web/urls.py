@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import health, persona_views, settings_views, views
+from . import file_views, health, persona_views, settings_views, views
 
 urlpatterns = [
     path("", views.chat, name="chat"),
@@ -15,6 +15,10 @@ urlpatterns = [
     path("search.json", views.search_json, name="search-json"),
     path("models.json", views.models_json, name="models-json"),
     path("highlight.css", views.highlight_css, name="highlight-css"),
+    path("api/files", file_views.upload, name="file-upload"),
+    path("api/files/<str:attachment_id>", file_views.remove, name="file-remove"),
+    path("files/<str:attachment_id>", file_views.download, name="file-download"),
+    path("files/<str:attachment_id>/view", file_views.view, name="file-view"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
     path("settings/", settings_views.settings_page, name="settings"),

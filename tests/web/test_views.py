@@ -160,6 +160,7 @@ def test_models_json_falls_back_to_the_default(client, user, settings):
             "family": "fallback",
             "context_window": 8192,
             "supports_tools": True,
+            "supports_images": False,
         }
     ]
     client.logout()

@@ -26,6 +26,7 @@ class Limits:
 
     tools: frozenset[str]  # Tools that exist (conversations.tools.registry).
     max_chars: int  # CHAT_MAX_MESSAGE_CHARS.
+    max_files: int = 10  # CHAT_MAX_FILES_PER_MESSAGE.
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,15 @@ def _prompt_length(prompt: str | None, info: ValidationInfo) -> str | None:
             OWN_WORDS, "'system_prompt' is longer than {most} characters.", {"most": f"{most:,}"}
         )
     return prompt
+
+
+def _files_count(ids: list[str] | None, info: ValidationInfo) -> list[str] | None:
+    most = _limits(info).max_files
+    if ids and len(ids) > most:
+        raise PydanticCustomError(
+            OWN_WORDS, "A message may carry at most {most} files.", {"most": most}
+        )
+    return ids
 
 
 ClientId = Annotated[
@@ -119,6 +129,11 @@ ToolChoice = Annotated[
     AfterValidator(_tool_choice),
     Says("'tool_choice' must be auto, none, required or a tool's name."),
 ]
+Attachments = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
+    AfterValidator(_files_count),
+    Says("'attachments' must be a list of file ids.", any_type=True),
+]
 SETTINGS = ("persona", "model", "temperature", "top_p", "max_tokens", "system_prompt")
 
 
@@ -137,6 +152,9 @@ class ChatSend(Received):
     system_prompt: SystemPrompt = None
     tools: Tools = None
     tool_choice: ToolChoice = None
+    # Files uploaded with POST /api/files, each the sender's own (else refused as an
+    # unknown id), sent with this message in this order.
+    attachments: Attachments = None
 
 
 class ChatEdit(ChatSend):

@@ -79,6 +79,18 @@ class Waiting(Built):
     reason: str | MISSING = MISSING  # `retrying` only.
 
 
+class AttachmentData(Built):
+    """A file a user message carries (docs/protocol.md, "Files")."""
+
+    id: str
+    name: str
+    size: int
+    kind: Literal["text", "image"]
+    content_type: str
+    pages: int | None
+    note: str
+
+
 class Message(Built):
     """A message, as every frame carries it."""
 
@@ -89,6 +101,7 @@ class Message(Built):
     status: Status
     created_at: str | None
     client_id: str | MISSING = MISSING
+    attachments: list[AttachmentData] = []  # User messages' files; empty for others.
     # Tool messages only.
     tool_call_id: str | MISSING = MISSING
     name: str | MISSING = MISSING
