@@ -56,7 +56,7 @@ def export_zip(*, user: AbstractBaseUser, name: str, document: bytes, ids: list[
     return write_archive(
         name=name,
         document=document,
-        files=((a.pk.hex, a.file.open("rb")) for a in attachments),
+        files=((a.pk.hex, file_selectors.attachment_open(a)) for a in attachments),
     )
 
 

@@ -16,12 +16,9 @@
 Conversations of users who opted out never get here (selectors.eligible_for_datasets).
 """
 
-import base64
 from collections.abc import Iterator
 
 from .. import model_input
-from ..files.models import Attachment
-from ..files.services import file_block
 from ..models import Message
 from ..tools import registry
 from . import selectors
@@ -33,8 +30,9 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
     """For each reply, (the messages its request sent, the tools it offered): one query."""
     wanted = {mid for r in replies for mid in (r.request or {}).get("sent", [])}
     sent = selectors.messages_by_id(message_ids=wanted)
-    files = selectors.files_for_messages(message_ids=list(wanted))
-    images: dict[str, str] = {}  # Data URLs, each image read once however often it was sent.
+    # What model_input sends with a user message (its text files' blocks, its images).
+    for mid, files in selectors.files_for_messages(message_ids=list(wanted)).items():
+        sent[mid].files = files
     prompts = {}
     for reply in replies:
         record = reply.request or {}
@@ -44,28 +42,10 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
         for mid in record.get("sent", []):
             said = model_input.chat_message(sent[mid]) if mid in sent else None
             if said is not None:
-                wire = said.to_wire()
-                messages.append(_with_files(wire, files[mid], images) if mid in files else wire)
+                messages.append(said.to_wire())
         tools = [spec.to_wire() for spec in registry.specs(record.get("tools") or [])]
         prompts[reply.pk] = (messages, tools)
     return prompts
-
-
-def _with_files(wire: dict, attachments: list[Attachment], images: dict[str, str]) -> dict:
-    """A user message with its files, as the model was sent it (docs/protocol.md)."""
-    blocks = "".join(file_block(a) for a in attachments if a.kind == Attachment.Kind.TEXT)
-    text = blocks + (wire.get("content") or "")
-    pictures = [a for a in attachments if a.kind == Attachment.Kind.IMAGE]
-    if not pictures:
-        return {**wire, "content": text}
-    parts: list[dict] = [{"type": "text", "text": text}]
-    for attachment in pictures:
-        if attachment.pk.hex not in images:
-            with attachment.file.open("rb") as stored:
-                encoded = base64.b64encode(stored.read()).decode("ascii")
-            images[attachment.pk.hex] = f"data:{attachment.content_type};base64,{encoded}"
-        parts.append({"type": "image_url", "image_url": {"url": images[attachment.pk.hex]}})
-    return {**wire, "content": parts}
 
 
 def _usable(reply: Message) -> bool:
