@@ -207,8 +207,10 @@ def test_a_pdf_and_a_screenshot_go_upstream_then_reload_export_import_and_review
 
     # Exported as a zip: the JSON and both files.
     conversation = re.search(r"/conversations/(\d+)/", page.url)[1]
+    page.locator("#export > summary").click()
     with page.expect_download() as download:
-        page.goto(f"{site.url}/conversations/{conversation}/export.zip")
+        page.get_by_role("link", name="Export zip (JSON with the files)").click()
+    assert download.value.suggested_filename == f"conversation-{conversation}.zip"
     data = open(download.value.path(), "rb").read()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
