@@ -85,7 +85,9 @@ def open_archive(stream: BinaryIO) -> Archive:
         if info.flag_bits & 0x1:
             raise ArchiveRefused("The zip is encrypted.")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ArchiveRefused(f"The zip's entry “{name[:100]}” is compressed in a way not read here.")
+            raise ArchiveRefused(
+                f"The zip's entry “{name[:100]}” is compressed in a way not read here."
+            )
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise ArchiveRefused(
                 f"The zip's entry “{name[:100]}” unpacks to over {MAX_RATIO} times its packed "
@@ -126,14 +128,18 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as exc:
         if isinstance(exc, ArchiveRefused):
             raise
-        raise ArchiveRefused(f"The zip's entry “{info.filename[:100]}” cannot be read ({exc}).") from None
+        raise ArchiveRefused(
+            f"The zip's entry “{info.filename[:100]}” cannot be read ({exc})."
+        ) from None
     return b"".join(chunks)
 
 
-def write_archive(*, name: str, document: bytes, files: Iterable[tuple[str, IO[bytes]]]) -> IO[bytes]:
+def write_archive(
+    *, name: str, document: bytes, files: Iterable[tuple[str, IO[bytes]]]
+) -> IO[bytes]:
     """A zip of the JSON `document` (under `name`) and each (attachment id, open file),
     spooled to disk past a few MB; returned rewound, for a FileResponse to stream."""
-    out = tempfile.SpooledTemporaryFile(max_size=8_000_000)  # noqa: SIM115 - the response closes it
+    out = tempfile.SpooledTemporaryFile(max_size=8_000_000)  # The response closes it.
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(name, document)
         for file_id, source in files:

@@ -93,7 +93,10 @@ def export_markdown(conversation: Conversation) -> str:
         )
         lines += [f"**{speaker}**", ""]
         for attachment in files.get(message.pk, []):
-            lines += [f"> Attached: {attachment.name} ({attachment.kind}, {attachment.size:,} bytes)", ""]
+            lines += [
+                f"> Attached: {attachment.name} ({attachment.kind}, {attachment.size:,} bytes)",
+                "",
+            ]
         for call in map(ToolCall.from_stored, message.tool_calls or []):
             lines += [f"> Called `{call.name}` with `{call.arguments}`", ""]
         if message.content:

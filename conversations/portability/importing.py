@@ -113,13 +113,17 @@ def import_file(
     with attached.staging_folder() as folder:
         if archive is not None:
             try:
-                attached.stage(user=user, conversations=conversations, archive=archive, folder=folder)
+                attached.stage(
+                    user=user, conversations=conversations, archive=archive, folder=folder
+                )
             except attached.FilesRefused as exc:
                 raise ImportFailed(str(exc)) from None
         return _save(user, conversations, folder)
 
 
-def _save(user: AbstractBaseUser, conversations: list[NewConversation], folder: str) -> list[Conversation]:
+def _save(
+    user: AbstractBaseUser, conversations: list[NewConversation], folder: str
+) -> list[Conversation]:
     """Each conversation in a transaction of its own, its files stored with it."""
     saved: list[Conversation] = []
     for number, conversation in enumerate(conversations, 1):

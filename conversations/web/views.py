@@ -143,7 +143,9 @@ def export_zip(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation as a zip: its JSON export and the files its messages carry."""
     conversation = _owned(request, conversation_id)
     data = export.export_conversation(conversation)
-    return _zip_response(request, "conversation.json", [data], data, f"conversation-{conversation.pk}.zip")
+    return _zip_response(
+        request, "conversation.json", [data], data, f"conversation-{conversation.pk}.zip"
+    )
 
 
 def _zip_response(
@@ -155,7 +157,9 @@ def _zip_response(
         document=json.dumps(document, indent=2, ensure_ascii=False).encode(),
         ids=attached.file_ids(conversations),
     )
-    response = FileResponse(out, as_attachment=True, filename=filename, content_type="application/zip")
+    response = FileResponse(
+        out, as_attachment=True, filename=filename, content_type="application/zip"
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -188,7 +192,9 @@ def export_all(request: HttpRequest) -> HttpResponse:
 def export_all_zip(request: HttpRequest) -> HttpResponse:
     """Every conversation of the user, and their files, in one zip."""
     data = export.export_all(request.user)
-    return _zip_response(request, "conversations.json", data["conversations"], data, "conversations.zip")
+    return _zip_response(
+        request, "conversations.json", data["conversations"], data, "conversations.zip"
+    )
 
 
 @login_required

@@ -276,7 +276,7 @@ def test_on_a_phone_by_keyboard_a_dropped_file_is_sent_and_removable(site, upstr
     sign_in(page, site.url, "ann")
     page.goto(f"{site.url}/")
     connected(page)
-    notes = "col,value\nalpha,1\nbeta,2\n".encode()
+    notes = b"col,value\nalpha,1\nbeta,2\n"
     drop_file(page, "#composer", "notes.csv", "text/csv", notes)
     drop_file(page, "#composer", "extra.md", "text/markdown", b"# Extra\n")
     chips = page.locator("#attachments .chip")
@@ -323,4 +323,3 @@ def test_a_refused_file_is_said_by_the_composer(site, browser):
     expect(problem).to_contain_text("picture.png:")
     expect(page.locator("#attachments .chip")).to_have_count(0)
     page.close()
-

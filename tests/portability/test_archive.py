@@ -84,8 +84,9 @@ def test_a_file_the_json_names_must_be_there_and_fit():
 
 def test_a_lying_size_in_the_zip_is_caught_by_its_check():
     data = bytearray(
-        zipped({"conversation.json": DOC, f"files/{FILE_ID}": b"a" * 100}, zipfile.ZIP_STORED)
-        .getvalue()
+        zipped(
+            {"conversation.json": DOC, f"files/{FILE_ID}": b"a" * 100}, zipfile.ZIP_STORED
+        ).getvalue()
     )
     at = data.index(b"a" * 100)
     data[at : at + 3] = b"bad"  # The bytes no longer match the entry's CRC.

@@ -39,7 +39,9 @@ def conversation_with_files(user, tmp_path):
     asked = factories.message_append(
         conversation=conversation, role="user", content="What is this?", parent=None
     )
-    factories.message_append(conversation=conversation, role="assistant", content="A report.", parent=asked)
+    factories.message_append(
+        conversation=conversation, role="assistant", content="A report.", parent=asked
+    )
     edited = factories.message_append(
         conversation=conversation, role="user", content="And this?", parent=None
     )
@@ -147,7 +149,7 @@ def test_a_disguised_file_is_refused_by_its_content_and_nothing_is_kept(
         return json.dumps(document).encode()
 
     before = stored_names(files_root)
-    with pytest.raises(importing.ImportFailed, match="“shot.png”") as refused:
+    with pytest.raises(importing.ImportFailed, match=r"“shot\.png”") as refused:
         importing.import_file(user=other_user, data=rezip(data, disguise))
     assert "0 of 1 conversations were imported" in str(refused.value)
     assert not Conversation.objects.filter(owner=other_user).exists()
@@ -170,12 +172,12 @@ def test_each_file_is_held_to_the_upload_size(user, other_user, tmp_path, settin
     conversation, pdf, _ = conversation_with_files(user, tmp_path)
     data = zip_of(user, conversation)
     settings.CHAT_MAX_FILE_BYTES = pdf.size - 1
-    with pytest.raises(importing.ImportFailed, match="“report.pdf”: .* at most"):
+    with pytest.raises(importing.ImportFailed, match=r"“report\.pdf”: .* at most"):
         importing.import_file(user=other_user, data=data)
 
 
 def test_only_a_users_message_may_carry_files(user, other_user, tmp_path):
-    conversation, pdf, _ = conversation_with_files(user, tmp_path)
+    conversation, _, _ = conversation_with_files(user, tmp_path)
     data = zip_of(user, conversation)
 
     def move(name: str, body: bytes) -> bytes:

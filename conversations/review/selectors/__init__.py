@@ -104,6 +104,7 @@ __all__ = [
     "feedback_data",
     "feedback_for_messages",
     "feedback_in",
+    "files_for_messages",
     "first_reply_owners",
     "good_replies",
     "latest_children",
