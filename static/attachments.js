@@ -154,6 +154,11 @@ async function upload(item, file) {
   changed();
 }
 
+/** How many files are on the composer. */
+export function attachedCount() {
+  return attached.length;
+}
+
 /** Whether a file is still uploading (the message waits for it). */
 export function uploading() {
   return attached.some((a) => !a.id);

@@ -1,6 +1,7 @@
 // Writing: the composer, drafts, example prompts, stop, and what the buttons under a
 // message ask for.
 import {
+  attachedCount,
   giveBackAttachments,
   initAttachments,
   parkAttachments,
@@ -33,7 +34,8 @@ function choices() {
 
 /** Sends what the composer holds, or an example prompt (leaving the composer's text be). */
 function submit(content = input.value, fromComposer = true) {
-  if (!content.trim() || isStreaming()) return;
+  // Files alone may be sent (ask about them with no words); nothing at all may not.
+  if ((!content.trim() && !(fromComposer && attachedCount())) || isStreaming()) return;
   if (content.length > boot.maxChars) {
     flash(`The message is too long (${content.length} of ${boot.maxChars} characters).`);
     return;

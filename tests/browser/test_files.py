@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from tests.a11y import shoot
-from tests.browser_support import connected, django, sign_in, sign_up
+from tests.browser_support import connected, django, sign_up
 from tests.fake_upstream import text_stream
 from tests.live_server import ROOT, start_server
 
@@ -273,9 +273,7 @@ def test_on_a_phone_by_keyboard_a_dropped_file_is_sent_and_removable(site, upstr
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    sign_in(page, site.url, "ann")
-    page.goto(f"{site.url}/")
-    connected(page)
+    sign_up(page, site.url, "dan")
     notes = b"col,value\nalpha,1\nbeta,2\n"
     drop_file(page, "#composer", "notes.csv", "text/csv", notes)
     drop_file(page, "#composer", "extra.md", "text/markdown", b"# Extra\n")
@@ -315,11 +313,59 @@ def test_a_refused_file_is_said_by_the_composer(site, browser):
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    sign_in(page, site.url, "ann")
+    sign_up(page, site.url, "eve")
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
     drop_file(page, "#composer", "picture.png", "image/png", svg)
     problem = page.locator("#attach-problem")
     expect(problem).to_be_visible()
     expect(problem).to_contain_text("picture.png:")
     expect(page.locator("#attachments .chip")).to_have_count(0)
+    page.close()
+
+
+def test_a_refused_send_gives_the_files_back_and_an_edit_keeps_them(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_up(page, site.url, "cleo")
+    drop_file(page, "#composer", "plan.txt", "text/plain", b"Step one: boil water.")
+    chip = page.locator("#attachments .chip")
+    expect(chip).to_have_attribute("data-id", re.compile(".+"))
+    # The file goes from the server (another tab removed it, say): the send is refused,
+    # and the words and the chip come back to the composer.
+    file_id = chip.get_attribute("data-id")
+    status = page.evaluate(
+        f"""fetch('/api/files/{file_id}', {{method: 'DELETE',
+          headers: {{'X-CSRFToken': document.cookie.match(/csrftoken=([^;]+)/)[1]}}}})
+          .then((r) => r.status)"""
+    )
+    assert status == 204
+    page.fill("#input", "What is step one?")
+    page.keyboard.press("Enter")
+    expect(page.locator("#input")).to_have_value("What is step one?")
+    expect(chip).to_have_count(1)
+    expect(page.locator("article.message.user")).to_have_count(0)
+    chip.get_by_role("button", name="Remove plan.txt").click()
+    expect(chip).to_have_count(0)
+
+    # Sent with a file, then edited: the new version carries the same file upstream.
+    drop_file(page, "#composer", "plan.txt", "text/plain", b"Step one: boil water.")
+    expect(chip).to_have_attribute("data-id", re.compile(".+"))
+    upstream.script(text_stream("Boil water."))
+    page.keyboard.press("Enter")
+    expect(page.locator("article.message.assistant").last).to_have_class(
+        re.compile("status-complete"), timeout=15_000
+    )
+    mine = page.locator("article.message.user").last
+    expect(mine.locator(".files")).to_contain_text("plan.txt")
+    upstream.script(text_stream("Boil it first."))
+    mine.get_by_role("button", name="Edit message").click()
+    page.get_by_role("textbox", name="Edit message").fill("And before that?")
+    page.get_by_role("button", name="Save and send").click()
+    expect(page.locator("article.message.assistant").last).to_contain_text("Boil it first.")
+    edited = page.locator("article.message.user").last
+    expect(edited).to_contain_text("And before that?")
+    expect(edited.locator(".files")).to_contain_text("plan.txt")
+    said = upstream.completions()[-1].body["messages"][-1]["content"]
+    assert '<file name="plan.txt"' in said and said.endswith("And before that?")
     page.close()
