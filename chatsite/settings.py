@@ -257,6 +257,10 @@ CHAT_START_WORKERS = int(env.get("CHAT_START_WORKERS") or 1)
 # Imports (conversations/portability/importing.py): the largest file, and how many
 # conversations and messages one file may hold.
 CHAT_IMPORT_MAX_BYTES = int(env.get("CHAT_IMPORT_MAX_BYTES") or 50_000_000)
+# An export zip (the JSON and its files): the most files it may hold, and what it may
+# unpack to in all (each file is also held to the limits of an upload).
+CHAT_IMPORT_MAX_FILES = int(env.get("CHAT_IMPORT_MAX_FILES") or 1_000)
+CHAT_IMPORT_MAX_UNZIPPED_BYTES = int(env.get("CHAT_IMPORT_MAX_UNZIPPED_BYTES") or 500_000_000)
 CHAT_IMPORT_MAX_CONVERSATIONS = int(env.get("CHAT_IMPORT_MAX_CONVERSATIONS") or 10_000)
 CHAT_IMPORT_MAX_MESSAGES = int(env.get("CHAT_IMPORT_MAX_MESSAGES") or 100_000)
 # Files in a conversation (conversations/files/): the largest file, the most per message,

@@ -1,9 +1,19 @@
 // Writing: the composer, drafts, example prompts, stop, and what the buttons under a
 // message ask for.
+import {
+  attachedCount,
+  giveBackAttachments,
+  initAttachments,
+  parkAttachments,
+  takeAttachments,
+  unparkAttachments,
+  uploading,
+} from "./attachments.js";
 import { choiceFields } from "./choices.js";
 import { loadDraft, saveDraft } from "./drafts.js";
 import { turnStart } from "./meta.js";
 import { renderPending, scrollToEnd } from "./messages.js";
+import { imagesFit } from "./modelpicker.js";
 import { $, flash, setStatus } from "./page.js";
 import { button } from "./render.js";
 import { send } from "./socket.js";
@@ -24,11 +34,21 @@ function choices() {
 
 /** Sends what the composer holds, or an example prompt (leaving the composer's text be). */
 function submit(content = input.value, fromComposer = true) {
-  if (!content.trim() || isStreaming()) return;
+  // Files alone may be sent (ask about them with no words); nothing at all may not.
+  if ((!content.trim() && !(fromComposer && attachedCount())) || isStreaming()) return;
   if (content.length > boot.maxChars) {
     flash(`The message is too long (${content.length} of ${boot.maxChars} characters).`);
     return;
   }
+  if (fromComposer && uploading()) {
+    flash("A file is still uploading: send once it shows its size.");
+    return;
+  }
+  if (fromComposer && !imagesFit()) {
+    $("model-button").focus();
+    return;
+  }
+  const files = fromComposer ? takeAttachments() : [];
   const frame = {
     type: "chat.send",
     client_id: newClientId(),
@@ -36,8 +56,9 @@ function submit(content = input.value, fromComposer = true) {
     content,
     ...choices(),
   };
-  const el = renderPending({ id: null, role: "user", content, status: "pending" });
-  state.pending.set(frame.client_id, { frame, el });
+  if (files.length) frame.attachments = files.map((f) => f.id);
+  const el = renderPending({ id: null, role: "user", content, status: "pending", attachments: files });
+  state.pending.set(frame.client_id, { frame, el, files });
   if (fromComposer) {
     input.value = "";
     keepDraft();
@@ -59,6 +80,7 @@ export function giveBack(clientId) {
   state.pending.delete(clientId);
   item.el?.remove();
   if (!input.value) input.value = item.frame.content;
+  if (item.files?.length) giveBackAttachments(item.files);
   autoGrow();
 }
 
@@ -104,6 +126,8 @@ function startEdit(message, body) {
       content: area.value,
       ...choices(),
     };
+    // The new version keeps the files of the one it replaces, as ChatGPT's edit does.
+    if (message.attachments?.length) frame.attachments = message.attachments.map((a) => a.id);
     state.pending.set(frame.client_id, { frame, el: null });
     send(frame);
   });
@@ -130,12 +154,14 @@ function keepDraft() {
 /** The composer shows the draft of the conversation now open. */
 export function showDraft() {
   input.value = loadDraft(state.conversationId);
+  unparkAttachments(state.conversationId);
   autoGrow();
 }
 
 /** Keeps what is being written before the page shows another conversation. */
 export function leaveDraft() {
   keepDraft();
+  parkAttachments(state.conversationId);
 }
 
 function autoGrow() {
@@ -171,5 +197,6 @@ export function initComposer() {
   for (const example of document.querySelectorAll("#examples .example")) {
     example.addEventListener("click", () => submit(example.textContent.trim(), false));
   }
+  initAttachments();
   showDraft();
 }

@@ -1,6 +1,7 @@
-// JSON over HTTP to the app's own endpoints (feedback, reports), with the CSRF token.
+// JSON over HTTP to the app's own endpoints (feedback, reports, files), with the CSRF token.
 
-function csrfToken() {
+/** The CSRF token the app's own endpoints want in X-CSRFToken. */
+export function csrfToken() {
   const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
   if (cookie) return decodeURIComponent(cookie.slice("csrftoken=".length));
   return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";

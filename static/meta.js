@@ -122,6 +122,8 @@ function buildSent(record) {
     ["Messages sent", `${record.sent?.length ?? 0}${record.left_out?.length ? `, ${record.left_out.length} left out` : ""}`],
     ["Estimated prompt", `${record.estimated_prompt_tokens ?? "?"} tokens of a ${record.context_window} window`],
   ];
+  const files = sentFiles(record);
+  if (files.length) rows.push(["Files", files.map((f) => `${f.name} (${f.kind === "image" ? "image" : "text"})`).join(", ")]);
   const continuation = record.continuation;
   if (continuation) {
     const how = continuation.method === "prefill"
@@ -158,6 +160,17 @@ function buildSent(record) {
   prompt.append(label, pre);
   details.appendChild(prompt);
   return details;
+}
+
+/** The files that went with the messages of a request: the record's own list when it has
+ * one, else those of its sent messages that are on screen. */
+function sentFiles(record) {
+  if (Array.isArray(record.files)) return record.files;
+  const files = new Map();
+  for (const id of record.sent || []) {
+    for (const file of state.nodes.get(id)?.message.attachments || []) files.set(file.id, file);
+  }
+  return [...files.values()];
 }
 
 /** The first reply of the turn a message ends: what Regenerate writes again. */

@@ -1,5 +1,8 @@
-// The model picker: models grouped by family, each with its context window and whether
-// it can call tools; a search box filters them. Arrow keys move, Enter picks, Esc closes.
+// The model picker: models grouped by family, each with its context window, whether it
+// can call tools and take images; a search box filters them. While an image is on the
+// composer, models that take none are shown disabled, saying so. Arrow keys move, Enter
+// picks, Esc closes.
+import { hasImage } from "./attachments.js";
 import { chooseModel, currentPersona, followedModel, onChoices } from "./choices.js";
 import { closeMenu } from "./menus.js";
 import { $, showModelProblem } from "./page.js";
@@ -118,17 +121,38 @@ function option(model, n) {
   name.textContent = nameOf(model.id);
   const facts = document.createElement("span");
   facts.className = "model-facts";
-  facts.textContent = [contextLabel(model.context_window), model.supports_tools ? "tools" : "no tools"]
+  const noImages = hasImage() && !model.supports_images;
+  facts.textContent = [
+    contextLabel(model.context_window),
+    model.supports_tools ? "tools" : "no tools",
+    model.supports_images ? "images" : "",
+    noImages ? "Takes no images" : "",
+  ]
     .filter(Boolean)
     .join(" · ");
   el.append(name, facts);
-  if (unavailable.has(model.id)) el.setAttribute("aria-disabled", "true");
+  if (unavailable.has(model.id) || noImages) el.setAttribute("aria-disabled", "true");
+  if (noImages) el.title = "Takes no images: remove the image to pick it";
   el.addEventListener("click", () => pick(model.id));
   return el;
 }
 
+function takesNoImages(id) {
+  return hasImage() && !state.models.find((m) => m.id === id)?.supports_images;
+}
+
+/** Whether the chosen model takes the images on the composer; when not, says so by the
+ * picker (the server would refuse the turn too). */
+export function imagesFit() {
+  if (!takesNoImages(state.choices.model)) return true;
+  showModelProblem(`${nameOf(state.choices.model)} takes no images. Pick a model that does, or remove the image.`);
+  $("model-problem").dataset.images = "1";
+  return false;
+}
+
 function pick(id) {
   if (unavailable.has(id)) return; // Shown so the user knows what the chat had; not pickable.
+  if (takesNoImages(id)) return; // Disabled while an image is attached; the option says why.
   showModelProblem("");
   chooseModel(id);
   closeMenu(menu);
@@ -181,6 +205,13 @@ export function initModelPicker() {
   search.addEventListener("input", render);
   search.addEventListener("keydown", onKey);
   $("model-reset").addEventListener("click", () => pick(followedModel()));
+  // An image attached or removed changes which models may be picked, and whether the
+  // chosen one can take what is attached.
+  document.addEventListener("attachments-changed", () => {
+    if (menu.open) render();
+    if (!hasImage() && $("model-problem").dataset.images) showModelProblem("");
+    else imagesFit();
+  });
   onChoices(() => {
     ensureListed();
     showChoice();

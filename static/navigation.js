@@ -49,6 +49,7 @@ export function setExport(id) {
   $("export").hidden = id === null;
   if (id !== null) {
     $("export-json").href = `/conversations/${id}/export.json`;
+    $("export-zip").href = `/conversations/${id}/export.zip`;
     $("export-md").href = `/conversations/${id}/export.md`;
   }
 }

@@ -42,6 +42,7 @@ export function selectOption(select, value, addMissing = false) {
 /** Says, next to the model picker, why the chat's model cannot be used ("" hides it). */
 export function showModelProblem(text) {
   const note = $("model-problem");
+  delete note.dataset.images; // Set by the picker when the problem is an attached image.
   note.textContent = text;
   note.hidden = !text;
 }

@@ -4,6 +4,7 @@
 // "message-action" event, whose detail is {kind, message, extra}; kind is one of
 // "switch", "edit", "regenerate", "retry" or "continue".
 import { buildFeedback } from "./feedback.js";
+import { buildFiles } from "./files.js";
 import { actionButton, buildFooter, buildNotice, spokenName } from "./meta.js";
 import { buildReasoning, resumeThinking, stopThinking } from "./reasoning.js";
 import { state } from "./state.js";
@@ -43,6 +44,8 @@ export function buildMessage(message) {
     body.textContent = message.content;
   }
   el.appendChild(body);
+  const files = buildFiles(message);
+  if (files) el.appendChild(files);
   appendEnding(el, body, message, calls);
   const node = {
     el, body, reasoning, message, ...parts,

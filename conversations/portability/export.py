@@ -1,4 +1,6 @@
-"""Export: one conversation or all of a user's as JSON (every version), or Markdown."""
+"""Export: one conversation or all of a user's as JSON (every version), or Markdown. A
+message's files are described in the JSON; their bytes go in the export zip
+(portability/attached.py)."""
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -6,6 +8,7 @@ from .. import model_input, selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from . import selectors as portability_selectors
+from .attached import file_entry
 from .schema import FORMAT_ALL, FORMAT_ONE, VERSION
 
 TREE_FIELDS = (
@@ -27,6 +30,7 @@ TREE_FIELDS = (
 def export_conversation(conversation: Conversation) -> dict:
     """One conversation: what its next turn would send (`messages`) and the whole tree."""
     tree = portability_selectors.conversation_tree(conversation=conversation)
+    files = portability_selectors.message_files(message_ids=[m.pk for m in tree])
     return {
         "format": FORMAT_ONE,
         "version": VERSION,
@@ -42,6 +46,8 @@ def export_conversation(conversation: Conversation) -> dict:
                 "parent": m.parent_id,
                 **{name: getattr(m, name) for name in TREE_FIELDS},
                 "created_at": m.created_at.isoformat(),
+                # Only where there are some: an export without files reads as before.
+                **({"files": [file_entry(a) for a in files[m.pk]]} if m.pk in files else {}),
             }
             for m in tree
         ],
@@ -69,7 +75,9 @@ def export_markdown(conversation: Conversation) -> str:
     system = model_input.conversation_system_message(conversation)
     if system is not None:
         lines += ["**System**", "", system.content, ""]
-    for message in selectors.message_branch(conversation=conversation):
+    branch = selectors.message_branch(conversation=conversation)
+    files = portability_selectors.message_files(message_ids=[m.pk for m in branch])
+    for message in branch:
         if message.role == Message.Role.TOOL:
             lines += [
                 f"> **Tool result** `{message.tool_name}`:",
@@ -84,6 +92,11 @@ def export_markdown(conversation: Conversation) -> str:
             else f"Assistant ({message.model or 'model'})"
         )
         lines += [f"**{speaker}**", ""]
+        for attachment in files.get(message.pk, []):
+            lines += [
+                f"> Attached: {attachment.name} ({attachment.kind}, {attachment.size:,} bytes)",
+                "",
+            ]
         for call in map(ToolCall.from_stored, message.tool_calls or []):
             lines += [f"> Called `{call.name}` with `{call.arguments}`", ""]
         if message.content:

@@ -1,4 +1,5 @@
-"""Import: our own JSON export or ChatGPT's `conversations.json`.
+"""Import: our own JSON export (or its zip, with the files), or ChatGPT's
+`conversations.json`.
 
 A file is read and checked whole before anything is saved, in bounded time and memory:
 its size, how many JSON values it holds (before parsing), its nesting (while parsing),
@@ -13,6 +14,7 @@ lines; split, each half would import the other.
 """
 
 import hashlib
+import io
 import json
 import logging
 import re
@@ -28,8 +30,10 @@ from pydantic_core import from_json
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..personas import selectors as persona_selectors
+from . import attached
 from . import selectors as portability_selectors
 from . import services as portability_services
+from .archive import ArchiveRefused, is_zip, open_archive
 from .schema import (
     FORMAT_ALL,
     FORMAT_ONE,
@@ -64,8 +68,8 @@ class ImportIncomplete(ImportFailed):
     """Saving stopped at one conversation (a database failure); the ones before it were
     saved, and nothing of it."""
 
-    def __init__(self, message: str, saved: list[Conversation]) -> None:
-        super().__init__(message, status=500)
+    def __init__(self, message: str, saved: list[Conversation], *, status: int = 500) -> None:
+        super().__init__(message, status=status)
         self.saved = saved
 
 
@@ -91,12 +95,36 @@ def import_file(
     imported again as copies (duplicates="copy"), left out ("skip"), or, with "ask",
     nothing is saved and ImportDuplicates says which.
     """
+    archive = None
+    if is_zip(data):
+        try:
+            archive = open_archive(io.BytesIO(data))
+        except ArchiveRefused as exc:
+            raise ImportFailed(str(exc)) from None
+        data = archive.document
     conversations = read_file(data)
+    if archive is None:
+        attached.without_files(conversations)
     for conversation in conversations:
         conversation.fingerprint = conversation_fingerprint(conversation)
         conversation.created_at, conversation.updated_at = conversation_dates(conversation)
     if duplicates != "copy":
         conversations = _new_ones(user, conversations, ask=duplicates == "ask")
+    with attached.staging_folder() as folder:
+        if archive is not None:
+            try:
+                attached.stage(
+                    user=user, conversations=conversations, archive=archive, folder=folder
+                )
+            except attached.FilesRefused as exc:
+                raise ImportFailed(str(exc)) from None
+        return _save(user, conversations, folder)
+
+
+def _save(
+    user: AbstractBaseUser, conversations: list[NewConversation], folder: str
+) -> list[Conversation]:
+    """Each conversation in a transaction of its own, its files stored with it."""
     saved: list[Conversation] = []
     for number, conversation in enumerate(conversations, 1):
         persona = None
@@ -105,13 +133,27 @@ def import_file(
             persona = persona_selectors.persona_get(user=user, persona_id=conversation.persona.id)
             if persona and persona.name != conversation.persona.name:
                 persona = None
+        stored: list[str] = []
+        upload = attached.uploader(
+            user=user, conversation=conversation, folder=folder, stored=stored
+        )
         try:
             saved.append(
                 portability_services.conversation_import(
-                    owner=user, conversation=conversation, persona=persona
+                    owner=user, conversation=conversation, persona=persona, upload=upload
                 )
             )
+        except attached.FilesRefused as exc:
+            attached.remove_stored(stored)  # Their rows were rolled back with the rest.
+            raise ImportIncomplete(
+                f"Conversation {number} (“{conversation.title}”) could not be saved: {exc} "
+                f"The import stopped there: {len(saved)} of {len(conversations)} "
+                "conversations were imported, and nothing of that one or the ones after it.",
+                saved,
+                status=400,
+            ) from None
         except DatabaseError as exc:
+            attached.remove_stored(stored)
             logger.warning(
                 "Import stopped at conversation %d of %d: %s",
                 number,
@@ -124,6 +166,9 @@ def import_file(
                 "were imported, and nothing of that one or the ones after it.",
                 saved,
             ) from exc
+        except BaseException:
+            attached.remove_stored(stored)
+            raise
     return saved
 
 
@@ -305,9 +350,20 @@ def _read_ours(item: dict, number: int) -> NewConversation:
     if conversation.current is not None and conversation.current not in index:
         _fail(number, f"its current message {conversation.current!r} is not in its tree.")
     new_position = {old: new for new, old in enumerate(order)}
-    messages = []
+    messages, files = [], {}
     for old in order:
         node = nodes[old]
+        if node.files and node.role != Message.Role.USER:
+            _fail(number, f"message {node.id!r} carries files, and only a user's message may.")
+        if len(node.files) > settings.CHAT_MAX_FILES_PER_MESSAGE:
+            _fail(
+                number,
+                f"message {node.id!r} carries {len(node.files)} files; at most "
+                f"{settings.CHAT_MAX_FILES_PER_MESSAGE} go with one message.",
+            )
+        for file in node.files:
+            if files.setdefault(file.id, file) != file:
+                _fail(number, f"the file {file.id} is described two different ways.")
         fields = {
             "role": node.role,
             "content": node.content,
@@ -330,6 +386,7 @@ def _read_ours(item: dict, number: int) -> NewConversation:
                 parent=None if parent is None else new_position[parent],
                 fields=fields,
                 created_at=node.created_at,
+                files=list(dict.fromkeys(file.id for file in node.files)),
             )
         )
     # Without a current message, the conversation shows the branch of the file's last one.
@@ -347,6 +404,7 @@ def _read_ours(item: dict, number: int) -> NewConversation:
         persona=conversation.persona,
         messages=messages,
         current=current,
+        files=files,
     )
 
 

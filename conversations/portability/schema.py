@@ -102,6 +102,32 @@ class ToolCallIn(_Model):
     arguments: Str()
 
 
+def _file_id(value: str) -> str:
+    # A UUID, with or without dashes, kept as 32 lower-case hex digits: the zip's entry name.
+    hex_digits = value.replace("-", "").lower()
+    if len(hex_digits) != 32 or any(c not in "0123456789abcdef" for c in hex_digits):
+        raise ValueError("must be a file id (a UUID)")
+    return hex_digits
+
+
+class FileIn(_Model):
+    """A file a user message carried: its bytes are the zip's `files/<id>`."""
+
+    id: Annotated[StrictStr, StringConstraints(max_length=36), AfterValidator(_file_id)]
+    name: Str(200)
+    kind: Literal["text", "image"]
+    content_type: Str(100) = ""
+    size: Count
+    sha256: Annotated[StrictStr, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    pages: Count | None = None
+    note: Str(300) = ""
+
+
+# The most files one message may carry in a file (the settings' per-message limit is
+# checked too, when it is lower).
+MAX_FILES_PER_MESSAGE = 100
+
+
 class MessageIn(_Model):
     id: Key
     parent: Key | None = None
@@ -120,6 +146,7 @@ class MessageIn(_Model):
     prompt_tokens: Count | None = None
     completion_tokens: Count | None = None
     created_at: Stamp | None = None
+    files: Annotated[list[FileIn], Field(max_length=MAX_FILES_PER_MESSAGE)] = []
 
 
 class PersonaRef(_Model):
@@ -196,6 +223,7 @@ class NewMessage:
     parent: int | None
     fields: dict
     created_at: datetime | None = None
+    files: list[str] = field(default_factory=list)  # Ids of the conversation's `files`.
 
 
 @dataclass
@@ -211,6 +239,7 @@ class NewConversation:
     persona: PersonaRef | None = None
     messages: list[NewMessage] = field(default_factory=list)
     current: int | None = None  # Index of the message the conversation shows.
+    files: dict[str, FileIn] = field(default_factory=dict)  # By id: what its messages carry.
     fingerprint: str = ""  # Of its messages (importing.conversation_fingerprint).
 
 

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from ..accounts.selectors import custom_instructions
+from ..files.models import Attachment
 from ..model_input import upstream_messages
 from ..models import Conversation, Message
 from ..selectors import conversation_model, message_branch
@@ -46,3 +47,19 @@ def conversations_imported_before(
         owner=user, import_fingerprint__in=[f for f in fingerprints if f]
     ).only("id", "title", "import_fingerprint")
     return {conversation.import_fingerprint: conversation for conversation in found}
+
+
+def message_files(*, message_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The files each of these messages carries, by message id, in the order attached."""
+    through = Attachment.messages.through
+    links = through.objects.filter(message_id__in=message_ids).select_related("attachment")
+    found: dict[int, list[Attachment]] = {}
+    for link in links.order_by("attachment__created_at", "id"):
+        found.setdefault(link.message_id, []).append(link.attachment)
+    return found
+
+
+def attachments_own(*, user: AbstractBaseUser, ids: list[str]) -> list[Attachment]:
+    """The user's own files with these ids (32 hex digits), in that order."""
+    found = {a.pk.hex: a for a in Attachment.objects.filter(owner=user, pk__in=ids)}
+    return [found[i] for i in ids if i in found]

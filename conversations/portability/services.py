@@ -1,6 +1,7 @@
 """Writes for imports: a checked file's conversations saved, each in one short transaction,
 its rows prepared beforehand and inserted in bulk (raw SQL: a 30,000-message chain)."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -8,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ..files.models import Attachment
 from ..models import Conversation, Message
 from ..personas.models import Persona
 
@@ -16,7 +18,11 @@ if TYPE_CHECKING:
 
 
 def conversation_import(
-    *, owner: AbstractBaseUser, conversation: "NewConversation", persona: Persona | None
+    *,
+    owner: AbstractBaseUser,
+    conversation: "NewConversation",
+    persona: Persona | None,
+    upload: Callable[[str], Attachment] | None = None,
 ) -> Conversation:
     """Save one imported conversation, checked whole beforehand, in one short transaction.
 
@@ -24,6 +30,9 @@ def conversation_import(
     row is prepared before it starts; inside, ids are taken for all of them at once, so
     parents are known as rows go in, and the rows go in as one prepared INSERT run many
     times. The search index's insert trigger sees every message.
+
+    Files its messages carry are stored by `upload` (one call per file id, however many
+    messages carry it) in the same transaction, and linked as each message's are sent.
     """
     now = timezone.now()
     messages = conversation.messages
@@ -45,6 +54,8 @@ def conversation_import(
         if rows:
             with connection.cursor() as cursor:
                 cursor.executemany(_INSERT_MESSAGE, rows)
+        if upload is not None and conversation.files:
+            _files_link(messages, ids, upload)
         if conversation.current is not None:
             leaf = ids[conversation.current]
         else:
@@ -58,6 +69,22 @@ def conversation_import(
         )
     saved.refresh_from_db()
     return saved
+
+
+def _files_link(
+    messages: list["NewMessage"], ids: list[int], upload: Callable[[str], Attachment]
+) -> None:
+    """Store each file once and link it to every message that carries it, a message at a
+    time (so no more of them are unsent at once than one message holds)."""
+    through = Attachment.messages.through
+    made: dict[str, Attachment] = {}
+    for new, pk in zip(messages, ids, strict=True):
+        for file_id in new.files:
+            if file_id not in made:
+                made[file_id] = upload(file_id)
+        through.objects.bulk_create(
+            [through(attachment_id=made[f].pk, message_id=pk) for f in new.files]
+        )
 
 
 # Every column of a message, so a field added later is filled with its default here too.

@@ -4,7 +4,9 @@
   offered): each reply rated up or scored "good example", with the messages exactly as
   they were sent (Message.request: the system prompt and the ids in `sent`), then the
   reply, or the reviewer's correction where there is one. Earlier assistant messages
-  carry `"weight": 0` so only the chosen reply is trained on.
+  carry `"weight": 0` so only the chosen reply is trained on. A user message's files go
+  as they went upstream: text files as `<file …>` blocks before its words, images as
+  content parts (`image_url`, a data URL) after a text part.
 - preference: OpenAI's DPO format, `{"input": {"messages": [...]}, "preferred_output":
   [...], "non_preferred_output": [...]}`, from sibling replies (thumbs up against down,
   else the version the user kept after regenerating against the others), and from
@@ -28,6 +30,9 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
     """For each reply, (the messages its request sent, the tools it offered): one query."""
     wanted = {mid for r in replies for mid in (r.request or {}).get("sent", [])}
     sent = selectors.messages_by_id(message_ids=wanted)
+    # What model_input sends with a user message (its text files' blocks, its images).
+    for mid, files in selectors.files_for_messages(message_ids=list(wanted)).items():
+        sent[mid].files = files
     prompts = {}
     for reply in replies:
         record = reply.request or {}

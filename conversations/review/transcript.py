@@ -10,7 +10,7 @@ before any is loaded, and again on what each shows, rendered.
 A fixed number of queries whatever the conversation's length: the conversation's tree
 (ids only), the sizes of the messages near the page, the page's messages, then one query
 each for versions, feedback, scores, notes, corrections and queue items
-(selectors/transcript.py).
+(selectors/transcript.py), and one for the files user messages carry.
 """
 
 import json
@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from .. import selectors as conversation_selectors
+from ..files.models import Attachment
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering.markdown import render_markdown
@@ -54,6 +55,7 @@ class Entry:
     correction: Correction | None = None
     corrections: int = 0
     queue_items: list[QueueItem] = field(default_factory=list)
+    files: list[Attachment] = field(default_factory=list)  # A user message's.
     # (config, the viewer's own score or None), for the scoring forms.
     score_forms: list[tuple[ScoreConfig, Score | None]] = field(default_factory=list)
 
@@ -81,6 +83,7 @@ class Entry:
         calls = sum(len(call.get("name", "")) + len(call["arguments"]) for call in self.tool_calls)
         texts = (self.html, m.reasoning, self.request_json, m.error, m.error_detail)
         size = sum(len(text or "") for text in texts) + calls
+        size += sum(len(file.name) + 200 for file in self.files)  # A line or a thumbnail.
         if self.is_reply:
             return size + len(self.correction_draft)
         return size + len(m.content)
@@ -212,6 +215,7 @@ def _entries(
     feedback = selectors.feedback_for_messages(message_ids=ids)
     scores = selectors.scores_for_messages(message_ids=ids)
     corrections = selectors.corrections_for_messages(message_ids=ids)
+    files = selectors.files_for_messages(message_ids=ids)
     entries = []
     for message in messages:
         versions = siblings[message.pk]
@@ -232,6 +236,7 @@ def _entries(
                 correction=mine[-1] if mine else None,
                 corrections=len(mine),
                 queue_items=[i for i in items if i.message_id == message.pk],
+                files=files.get(message.pk, []),
             )
         )
     return entries

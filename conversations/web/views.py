@@ -1,5 +1,6 @@
 """Pages: the chat, sign-up, the export and the model list. The chat itself runs over the websocket."""
 
+import json
 import math
 
 from allauth.account.internal.flows.login import perform_password_login
@@ -10,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +28,7 @@ from ..limits import rate_limits
 from ..limits.http import rate_limit, too_many
 from ..limits.rate_limits import BULK, READS
 from ..personas import selectors as persona_selectors
-from ..portability import export, importing
+from ..portability import attached, export, importing
 from ..provider import availability, catalog, upstream
 from ..rendering.markdown import highlight_css as _highlight_css
 from ..search import selectors as search
@@ -70,6 +71,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "model": catalog.model_info(model).as_dict()
             | {"available": availability.policy().usable(model, user_id=request.user.pk)},
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "max_files": settings.CHAT_MAX_FILES_PER_MESSAGE,
             "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {
@@ -154,6 +156,34 @@ def export_json(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@rate_limit(BULK)
+def export_zip(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """One conversation as a zip: its JSON export and the files its messages carry."""
+    conversation = _owned(request, conversation_id)
+    data = export.export_conversation(conversation)
+    return _zip_response(
+        request, "conversation.json", [data], data, f"conversation-{conversation.pk}.zip"
+    )
+
+
+def _zip_response(
+    request: HttpRequest, name: str, conversations: list[dict], document: dict, filename: str
+) -> HttpResponse:
+    out = attached.export_zip(
+        user=request.user,
+        name=name,
+        document=json.dumps(document, indent=2, ensure_ascii=False).encode(),
+        ids=attached.file_ids(conversations),
+    )
+    response = FileResponse(
+        out, as_attachment=True, filename=filename, content_type="application/zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
 @rate_limit(READS)
 def export_markdown(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation's active branch as Markdown."""
@@ -172,6 +202,17 @@ def export_all(request: HttpRequest) -> HttpResponse:
     """Every conversation of the user, in one JSON file."""
     data = export.export_all(request.user)
     return _download(JsonResponse(data, json_dumps_params={"indent": 2}), "conversations.json")
+
+
+@login_required
+@require_GET
+@rate_limit(BULK)
+def export_all_zip(request: HttpRequest) -> HttpResponse:
+    """Every conversation of the user, and their files, in one zip."""
+    data = export.export_all(request.user)
+    return _zip_response(
+        request, "conversations.json", data["conversations"], data, "conversations.zip"
+    )
 
 
 @login_required

@@ -277,3 +277,33 @@ def test_exports_draw_only_on_conversations_the_exporter_may_open(client, staff,
         for entry in AuditEntry.objects.filter(action="export", conversation_id__isnull=False)
     }
     assert exported == everything
+
+
+def test_finetune_sends_a_users_files_as_they_went_upstream(client, boss, user, tmp_path):
+    from conversations.files import services as file_services
+    from tests.files import samples
+    from tests.portability.test_attached import attachment_make
+
+    conversation = chat(user)
+    asked = conversation.messages.get(role="user")
+    pdf = attachment_make(user, "report.pdf", samples.pdf(["Revenue rose"]), tmp_path)
+    shot = attachment_make(user, "shot.png", samples.image(), tmp_path)
+    file_services.attachments_link(message=asked, attachments=[pdf, shot])
+    rate(conversation.messages.get(role="assistant"), "up")
+    client.force_login(boss)
+    [line] = export(client, "finetune")
+    FINETUNE.validate(line)
+    said = line["messages"][1]
+    assert said["role"] == "user"
+    text, image = said["content"]
+    assert text["type"] == "text"
+    assert text["text"].startswith('<file name="report.pdf" type="application/pdf" pages="1">\n')
+    assert "Revenue rose" in text["text"] and text["text"].endswith("question 0")
+    assert image["type"] == "image_url"
+    assert image["image_url"]["url"].startswith("data:image/png;base64,")
+    # A text file alone keeps the content a string.
+    file_services.attachments_link(message=asked, attachments=[])
+    asked.attachments.remove(shot)
+    [line] = export(client, "finetune")
+    FINETUNE.validate(line)
+    assert isinstance(line["messages"][1]["content"], str)

@@ -205,3 +205,30 @@ def test_a_tool_call_shows_its_record_and_its_result_stays_text(client, reviewer
     assert "Server files, tool delete · ok · 42 ms" in page
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page and hostile not in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+@pytest.mark.django_db
+def test_a_users_files_show_by_name_kind_and_thumbnail_inert(client, reviewer, user, tmp_path):
+    from conversations.files import services as file_services
+    from tests.files import samples
+    from tests.portability.test_attached import attachment_make
+
+    conversation = chat(user)
+    asked = conversation.messages.get(role="user")
+    hostile = attachment_make(user, "notes.txt", b"hello", tmp_path)
+    # Upload names are sanitised; the page escapes whatever a row holds all the same.
+    type(hostile).objects.filter(pk=hostile.pk).update(name="<img src=x onerror=alert(1)>.txt")
+    shot = attachment_make(user, "shot.png", samples.image(), tmp_path)
+    file_services.attachments_link(message=asked, attachments=[hostile, shot])
+    rate(conversation.messages.get(role="assistant"), "down")  # Queued: reviewers may open it.
+    client.force_login(reviewer)
+    page = client.get(URL.format(conversation.pk)).content.decode()
+    files = page[page.index('<ul class="rv-files"') :]
+    files = files[: files.index("</ul>")]
+    assert "&lt;img src=x onerror=alert(1)&gt;.txt" in files and "<img src=x" not in files
+    assert f'<img src="/files/{shot.pk}/view" alt="shot.png"' in files
+    assert "image · image/png" in files and "64\u00d748" in files
+    # The reviewer may fetch the thumbnail; the fetch is audited.
+    response = client.get(f"/files/{shot.pk}/view")
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"

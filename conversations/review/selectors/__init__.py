@@ -58,6 +58,7 @@ from .queue import (
 from .transcript import (
     corrections_for_messages,
     feedback_for_messages,
+    files_for_messages,
     latest_children,
     message_sizes,
     message_tree,
@@ -103,6 +104,7 @@ __all__ = [
     "feedback_data",
     "feedback_for_messages",
     "feedback_in",
+    "files_for_messages",
     "first_reply_owners",
     "good_replies",
     "latest_children",

@@ -2,6 +2,7 @@
 
 from django.db.models.functions import Length
 
+from ...files.models import Attachment
 from ...models import Conversation, Message
 from ..models import Correction, Feedback, QueueItem, ReviewNote, Score, ScoreConfig
 
@@ -94,3 +95,12 @@ def score_configs_active() -> list[ScoreConfig]:
 def score_config_active(*, config_id: int | None) -> ScoreConfig | None:
     """One offered score config, or None (also for one no longer offered)."""
     return ScoreConfig.objects.filter(pk=config_id, active=True).first()
+
+
+def files_for_messages(*, message_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The files these messages carry, by message id, in the order attached."""
+    found: dict[int, list[Attachment]] = {}
+    links = Attachment.messages.through.objects.filter(message_id__in=message_ids)
+    for link in links.select_related("attachment").order_by("attachment__created_at", "id"):
+        found.setdefault(link.message_id, []).append(link.attachment)
+    return found
