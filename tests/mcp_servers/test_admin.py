@@ -87,6 +87,7 @@ def test_bad_headers_are_refused_without_quoting_them(admin_client, text):
         {"prefix": "Upper"},
         {"url": "file:///etc/passwd"},
         {"url": "ftp://tools.example.com/"},
+        {"url": "https://user:pass@tools.example.com/mcp"},
         {"timeout": "0"},
         {"timeout": "100000"},
     ],
