@@ -39,6 +39,7 @@ MAX_SERVERS = 50
 MAX_TOOLS = 100
 MAX_DESCRIPTION = 2000
 MAX_SCHEMA_BYTES = 32 * 1024
+RETRY_SECONDS = 5.0  # After a refresh that failed (not a server: the entries' read).
 WATCH_BACKOFF = (1.0, 2.0, 5.0, 15.0, 60.0)  # Pauses between a watch's reconnections.
 MAX_NAME = 64
 SEPARATOR = "__"
@@ -221,13 +222,15 @@ class Discovery:
         try:
             while True:
                 self.wake.clear()
+                wait = settings.CHAT_MCP_REFRESH_SECONDS
                 try:
                     await refresh()
                     self._watch()
                 except Exception:
                     logger.exception("Refreshing the MCP servers failed; will retry")
+                    wait = min(wait, RETRY_SECONDS)  # The database, say: soon again.
                 try:
-                    async with asyncio.timeout(settings.CHAT_MCP_REFRESH_SECONDS):
+                    async with asyncio.timeout(wait):
                         await self.wake.wait()
                 except TimeoutError:
                     pass
@@ -256,11 +259,17 @@ class Discovery:
         async def on_change() -> None:
             await refresh_server(server_id)
 
+        async def on_connect() -> None:
+            # Reachable again after a failed listing: list now, not at the next refresh.
+            state = _states.get(server_id)
+            if state is not None and state.reachable is False:
+                await refresh_server(server_id)
+
         failures = 0
         while True:
             started = time.monotonic()
             try:
-                await client.watch(endpoint, on_change)
+                await client.watch(endpoint, on_change, on_connect)
             except asyncio.CancelledError:
                 raise
             except Exception:
