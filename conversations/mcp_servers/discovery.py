@@ -96,6 +96,17 @@ def forget() -> None:
         _states = {}
 
 
+def header_values() -> list[str]:
+    """Every stored header value this process holds, and the words of each (a
+    "Bearer …" value's token alone too): for the log's redaction (log_redaction.py)."""
+    values: list[str] = []
+    for state in _states.values():
+        for value in state.endpoint.headers.values():
+            values.append(value)
+            values.extend(value.split())
+    return values
+
+
 def tool_name(prefix: str, remote: str) -> str:
     """The name models see: `<prefix>__<tool>`; a tool name with characters the wire format
     does not allow, or too long, is shortened deterministically (a hash of the original
@@ -319,7 +330,12 @@ def _on_deleted(sender, instance, **kwargs) -> None:
 
 
 def connect_signals() -> None:
+    """Refresh on every save and delete of an entry; keep header values out of the log."""
     from django.db.models.signals import post_delete, post_save
+
+    from ..log_redaction import add_secrets
+
+    add_secrets(header_values)
 
     from .models import McpServer
 
