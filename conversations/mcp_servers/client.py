@@ -52,7 +52,7 @@ class Failure(Exception):
 def _clean(text: str, endpoint: Endpoint) -> str:
     """The text without any of the server's header values in it."""
     for value in endpoint.headers.values():
-        for piece in {value, *value.split()}:  # "Bearer abc": the token alone too.
+        for piece in {value, *value.split()[1:]}:  # "Bearer abc": the token alone too.
             if len(piece) >= 4:
                 text = text.replace(piece, REDACTED)
     return text

@@ -98,12 +98,12 @@ def forget() -> None:
 
 def header_values() -> list[str]:
     """Every stored header value this process holds, and the words of each (a
-    "Bearer …" value's token alone too): for the log's redaction (log_redaction.py)."""
+    "Bearer …" value's token alone too, not the scheme): for the log's redaction (log_redaction.py)."""
     values: list[str] = []
     for state in _states.values():
         for value in state.endpoint.headers.values():
             values.append(value)
-            values.extend(value.split())
+            values.extend(value.split()[1:])  # The words after a scheme ("Bearer").
     return values
 
 
