@@ -52,7 +52,7 @@ class Failure(Exception):
 def _clean(text: str, endpoint: Endpoint) -> str:
     """The text without any of the server's header values in it."""
     for value in endpoint.headers.values():
-        for piece in {value, *value.split()}:  # "Bearer abc": the token alone too.
+        for piece in {value, *value.split()[1:]}:  # "Bearer abc": the token alone too.
             if len(piece) >= 4:
                 text = text.replace(piece, REDACTED)
     return text
@@ -191,10 +191,15 @@ def result_text(result: types.CallToolResult, max_chars: int) -> tuple[str, bool
     return text[:max_chars] + note, True
 
 
-async def watch(endpoint: Endpoint, on_change: Callable[[], Awaitable[None]]) -> None:
+async def watch(
+    endpoint: Endpoint,
+    on_change: Callable[[], Awaitable[None]],
+    on_connect: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Call `on_change` whenever the server says its tools changed, until the connection
     ends (returns) or fails (raises); the caller reconnects. On the 2026-07-28 protocol the
-    news comes on a `subscriptions/listen` stream; on earlier ones, as a notification."""
+    news comes on a `subscriptions/listen` stream; on earlier ones, as a notification.
+    `on_connect` is called once the session is open (a server back after a failure)."""
     guard = _guard(endpoint)
     changed = asyncio.Event()
 
@@ -214,6 +219,8 @@ async def watch(endpoint: Endpoint, on_change: Callable[[], Awaitable[None]]) ->
             message_handler=heard,
         ) as client,
     ):
+        if on_connect is not None:
+            await on_connect()
         try:
             async with client.listen(tools_list_changed=True) as events:
                 async for _event in events:

@@ -39,6 +39,7 @@ MAX_SERVERS = 50
 MAX_TOOLS = 100
 MAX_DESCRIPTION = 2000
 MAX_SCHEMA_BYTES = 32 * 1024
+RETRY_SECONDS = 5.0  # After a refresh that failed (not a server: the entries' read).
 WATCH_BACKOFF = (1.0, 2.0, 5.0, 15.0, 60.0)  # Pauses between a watch's reconnections.
 MAX_NAME = 64
 SEPARATOR = "__"
@@ -93,6 +94,17 @@ def forget() -> None:
     global _states
     with _lock:
         _states = {}
+
+
+def header_values() -> list[str]:
+    """Every stored header value this process holds, and the words of each (a
+    "Bearer …" value's token alone too, not the scheme): for the log's redaction (log_redaction.py)."""
+    values: list[str] = []
+    for state in _states.values():
+        for value in state.endpoint.headers.values():
+            values.append(value)
+            values.extend(value.split()[1:])  # The words after a scheme ("Bearer").
+    return values
 
 
 def tool_name(prefix: str, remote: str) -> str:
@@ -221,13 +233,15 @@ class Discovery:
         try:
             while True:
                 self.wake.clear()
+                wait = settings.CHAT_MCP_REFRESH_SECONDS
                 try:
                     await refresh()
                     self._watch()
                 except Exception:
                     logger.exception("Refreshing the MCP servers failed; will retry")
+                    wait = min(wait, RETRY_SECONDS)  # The database, say: soon again.
                 try:
-                    async with asyncio.timeout(settings.CHAT_MCP_REFRESH_SECONDS):
+                    async with asyncio.timeout(wait):
                         await self.wake.wait()
                 except TimeoutError:
                     pass
@@ -256,11 +270,17 @@ class Discovery:
         async def on_change() -> None:
             await refresh_server(server_id)
 
+        async def on_connect() -> None:
+            # Reachable again after a failed listing: list now, not at the next refresh.
+            state = _states.get(server_id)
+            if state is not None and state.reachable is False:
+                await refresh_server(server_id)
+
         failures = 0
         while True:
             started = time.monotonic()
             try:
-                await client.watch(endpoint, on_change)
+                await client.watch(endpoint, on_change, on_connect)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -310,7 +330,12 @@ def _on_deleted(sender, instance, **kwargs) -> None:
 
 
 def connect_signals() -> None:
+    """Refresh on every save and delete of an entry; keep header values out of the log."""
     from django.db.models.signals import post_delete, post_save
+
+    from ..log_redaction import add_secrets
+
+    add_secrets(header_values)
 
     from .models import McpServer
 

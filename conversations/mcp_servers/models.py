@@ -2,6 +2,8 @@
 are offered and which need no approval. Who may use it is an access rule (access/kinds.py,
 MCP_SERVER), not a field here."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
@@ -82,6 +84,9 @@ class McpServer(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if "@" in urlsplit(self.url).netloc:
+            # A user:password in the address would be shown and logged with it.
+            raise ValidationError({"url": "Put credentials in the headers, not the address."})
         if not 0 < self.timeout <= settings.CHAT_MCP_MAX_TIMEOUT:
             raise ValidationError(
                 {"timeout": f"Between 0 and {settings.CHAT_MCP_MAX_TIMEOUT:g} seconds."}

@@ -84,13 +84,13 @@ def build(server: "McpTestServer") -> MCPServer:
 class McpTestServer:
     """The server, started in a thread on a free loopback port."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
         self.hangs = 0
         self.hangs_ended = 0
         self.headers_seen: list[dict[str, str]] = []
         self.app = build(self)
-        self.port = _free_port(host)
+        self.port = port or _free_port(host)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 

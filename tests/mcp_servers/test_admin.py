@@ -87,6 +87,7 @@ def test_bad_headers_are_refused_without_quoting_them(admin_client, text):
         {"prefix": "Upper"},
         {"url": "file:///etc/passwd"},
         {"url": "ftp://tools.example.com/"},
+        {"url": "https://user:pass@tools.example.com/mcp"},
         {"timeout": "0"},
         {"timeout": "100000"},
     ],
@@ -154,3 +155,10 @@ def test_refresh_shows_the_tools_with_their_hints_and_offers_a_choice(admin_clie
     admin_client.post(URL, {"action": "refresh_tools", "_selected_action": [row.pk]})
     page = admin_client.get(URL).content.decode()
     assert "2 of 10" in page
+
+
+def test_who_may_use_a_server_is_an_access_rule(admin_client):
+    row = McpServer.objects.create(name="Team tools", prefix="team", url="https://x.example/mcp")
+    page = admin_client.get("/admin/conversations/accessrule/add/").content.decode()
+    assert 'optgroup label="MCP tool server"' in page
+    assert f'value="mcp_server:{row.pk}"' in page and "Team tools" in page

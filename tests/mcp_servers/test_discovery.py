@@ -131,3 +131,24 @@ async def test_list_changed_refreshes_the_tools(mcp_server):
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_server_back_after_a_failure_is_listed_when_its_watch_reconnects():
+    """Not at the next periodic refresh (minutes away): the watch's reconnection lists it."""
+    first = McpTestServer().start()
+    row = await db(add_server)(first.url)
+    running = discovery.Discovery()
+    task = asyncio.create_task(running.run())
+    try:
+        await until(lambda: (s := discovery.states().get(row.pk)) is not None and s.reachable)
+        first.stop()
+        running.kick()
+        await until(lambda: discovery.states()[row.pk].reachable is False)
+        second = McpTestServer(port=first.port).start()
+        try:
+            await until(lambda: discovery.states()[row.pk].reachable, timeout=15)
+        finally:
+            second.stop()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -74,3 +74,24 @@ async def test_no_header_value_is_logged(mcp_server, caplog, internal):
             await client.call_tool(endpoint, name, args, 1)
     assert caplog.records
     assert "tok-4b3c2d1e0f" not in caplog.text and "key-0a9b8c7d6e" not in caplog.text
+
+
+def test_the_log_takes_out_every_header_value_this_process_holds(monkeypatch):
+    """Even a line some library might write quoting one, traceback included."""
+    from conversations.log_redaction import RedactingFormatter
+    from conversations.mcp_servers import discovery
+
+    endpoint = client.Endpoint(
+        name="T",
+        url="https://x.example/mcp",
+        headers={"X-Key": "Token plainword9"},
+        timeout=5,
+        internal=False,
+    )
+    state = discovery.ServerState(
+        id=1, name="T", prefix="t", endpoint=endpoint, offered=None, trusted=frozenset()
+    )
+    monkeypatch.setattr(discovery, "_states", {1: state})
+    record = logging.LogRecord("lib", logging.ERROR, __file__, 1, "sent %s", ("plainword9",), None)
+    line = RedactingFormatter("%(message)s").format(record)
+    assert line == "sent [redacted]"
