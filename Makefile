@@ -77,6 +77,7 @@ bench: $(VENV)/.installed-dev
 	@if [ -x "$(CHROMIUM)" ]; then CHROMIUM_PATH="$(CHROMIUM)" $(BIN)/python bench/bench_browser.py; \
 	else echo "Chromium is missing at $(CHROMIUM): the chat page's benchmark did not run."; fi
 	$(BIN)/python bench/bench_client.py
+	$(BIN)/python bench/bench_tool_turn.py
 	$(BIN)/python bench/bench_concurrency.py
 	@if services=$$(bash tests/services.sh); then \
 	  env $$services $(BIN)/python bench/bench_concurrency.py; \
