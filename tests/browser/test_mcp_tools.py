@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 def mcp():
     try:
         server = McpTestServer().start()
-    except Exception as error:  # noqa: BLE001 - never skipped: the run fails
+    except Exception as error:  # Never skipped: the run fails.
         pytest.fail(f"The test MCP server could not start: {error}")
     yield server
     server.stop()
