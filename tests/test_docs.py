@@ -23,8 +23,10 @@ def test_the_nginx_example_caps_bodies_as_the_app_does():
     server_level = re.search(r"server_name[^\n]*\n\n    client_max_body_size (\d+);", conf)
     accounts = re.search(r"location /accounts/ \{\s*client_max_body_size (\d+);", conf)
     imports = re.search(r"location = /import/ \{\s*client_max_body_size (\d+);", conf)
+    uploads = re.search(r"location = /api/files \{\s*client_max_body_size (\d+);", conf)
     assert int(server_level.group(1)) == settings.HTTP_MAX_BODY
     assert int(accounts.group(1)) == settings.HTTP_MAX_BODY_ANONYMOUS
     assert int(imports.group(1)) == settings.HTTP_MAX_BODY_IMPORT
+    assert int(uploads.group(1)) == settings.HTTP_MAX_BODY_FILES
     assert "proxy_set_header Upgrade $http_upgrade;" in conf
     assert "server 127.0.0.1:8000;" in conf

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..deletion import registry
+from ..deletion import retention as _retention  # noqa: F401 - retention stays the first job
 from . import services
 from .models import Attachment, file_storage
 

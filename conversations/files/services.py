@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
 
-from ..models import Message
+from ..models import Conversation, Message
 from . import selectors, workers
 from .models import Attachment, file_storage, stored_name
 from .reading import Refused, image_tokens
@@ -78,43 +78,72 @@ def attachment_upload(
 ) -> Attachment:
     """Check, read and store an upload that sits at `path` (a temporary file); return its
     row. `max_tokens`: the most the file may take of the model's window. Raises
-    FileRefused, with nothing stored."""
-    name = sanitised_name(name)
-    _check_room(user_id=user.pk, size=size)
+    FileRefused, with nothing stored. The three steps, for a caller that runs the slow
+    middle one on a thread of its own (the upload view): upload_check, upload_read,
+    upload_store."""
+    name = upload_check(user=user, name=name, size=size)
     with tempfile.TemporaryDirectory(prefix="chat-upload-") as folder:
-        out_path = str(Path(folder) / "image")
+        attachment, stored_path = upload_read(
+            user=user, path=path, name=name, folder=folder,
+            count_tokens=count_tokens, max_tokens=max_tokens,
+        )  # fmt: skip
+        return upload_store(attachment=attachment, stored_path=stored_path)
+
+
+def upload_check(*, user: AbstractBaseUser, name: str, size: int) -> str:
+    """The bounds an upload meets before it is read; returns its sanitised name."""
+    _check_room(user_id=user.pk, size=size)
+    return sanitised_name(name)
+
+
+def upload_read(
+    *,
+    user: AbstractBaseUser,
+    path: str,
+    name: str,
+    folder: str,
+    count_tokens: Callable[[str], int],
+    max_tokens: int | None = None,
+) -> tuple[Attachment, str]:
+    """Read the upload in a worker (blocking for up to CHAT_FILE_TIMEOUT; no database):
+    its unsaved row, and the path of the bytes to store (an image's re-encoded copy,
+    written in `folder`)."""
+    out_path = str(Path(folder) / "image")
+    try:
+        read = workers.read(path, name=name, out_path=out_path)
+    except Refused as exc:
+        raise FileRefused(str(exc)) from None
+    attachment = Attachment(owner_id=user.pk, name=name, **read)
+    if attachment.kind == Attachment.Kind.IMAGE:
+        stored_path = out_path
+        attachment.tokens = image_tokens(attachment.width or 0, attachment.height or 0)
+    else:
+        stored_path = path
+        attachment.tokens = count_tokens(file_block(attachment))
+    if max_tokens is not None and attachment.tokens > max_tokens:
+        raise FileRefused(
+            f"This file is about {attachment.tokens:,} tokens; the model's window leaves "
+            f"room for {max(max_tokens, 0):,}.",
+            status=413,
+        )
+    attachment.size = Path(stored_path).stat().st_size
+    attachment.sha256 = _sha256(stored_path)
+    return attachment, stored_path
+
+
+def upload_store(*, attachment: Attachment, stored_path: str) -> Attachment:
+    """Store the bytes at `stored_path` and save the row, the user's room counted again
+    under a lock with the bytes actually stored; nothing is kept if either fails."""
+    with transaction.atomic():
+        _check_room(user_id=attachment.owner_id, size=attachment.size, lock=True)
+        # Through the configured storage each time (the field's own is fixed at import).
+        with open(stored_path, "rb") as stored:
+            attachment.file.name = file_storage().save(stored_name(attachment, ""), File(stored))
         try:
-            read = workers.read(path, name=name, out_path=out_path)
-        except Refused as exc:
-            raise FileRefused(str(exc)) from None
-        attachment = Attachment(owner_id=user.pk, name=name, **read)
-        if attachment.kind == Attachment.Kind.IMAGE:
-            stored_path = out_path
-            attachment.tokens = image_tokens(attachment.width or 0, attachment.height or 0)
-        else:
-            stored_path = path
-            attachment.tokens = count_tokens(file_block(attachment))
-        if max_tokens is not None and attachment.tokens > max_tokens:
-            raise FileRefused(
-                f"This file is about {attachment.tokens:,} tokens; the model's window leaves "
-                f"room for {max(max_tokens, 0):,}.",
-                status=413,
-            )
-        attachment.size = Path(stored_path).stat().st_size
-        attachment.sha256 = _sha256(stored_path)
-        with transaction.atomic():
-            # Counted again, under the user's lock, with the bytes actually stored.
-            _check_room(user_id=user.pk, size=attachment.size, lock=True)
-            # Through the configured storage each time (the field's own is fixed at import).
-            with open(stored_path, "rb") as stored:
-                attachment.file.name = file_storage().save(
-                    stored_name(attachment, ""), File(stored)
-                )
-            try:
-                attachment.save(force_insert=True)
-            except BaseException:
-                remove_stored([attachment.file.name])
-                raise
+            attachment.save(force_insert=True)
+        except BaseException:
+            remove_stored([attachment.file.name])
+            raise
     return attachment
 
 
@@ -166,13 +195,22 @@ def attachment_delete(*, user: AbstractBaseUser, attachment_id: str) -> bool:
     return True
 
 
-def attachments_link(*, message: Message, attachments: Iterable[Attachment]) -> None:
-    """Carry these attachments on a user message (in the caller's transaction)."""
+def attachments_link(
+    *, message: Message, attachments: Iterable[Attachment], mark_conversation: bool = True
+) -> None:
+    """Carry these attachments on a user message (in the caller's transaction), and mark
+    its conversation as one with files (turns read a branch's files only then). A turn's
+    start marks it in its own UPDATE (`mark_conversation=False`); anyone else (an import)
+    leaves it to this."""
     through = Attachment.messages.through
-    through.objects.bulk_create(
-        [through(attachment_id=a.pk, message_id=message.pk) for a in attachments],
-        ignore_conflicts=True,
-    )
+    links = [through(attachment_id=a.pk, message_id=message.pk) for a in attachments]
+    if not links:
+        return
+    through.objects.bulk_create(links, ignore_conflicts=True)
+    if mark_conversation:
+        Conversation.objects.filter(pk=message.conversation_id, has_files=False).update(
+            has_files=True
+        )
 
 
 def remove_stored(names: Iterable[str]) -> None:

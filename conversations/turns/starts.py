@@ -141,7 +141,7 @@ def turn_begin_send(
         return message
     files = _files_for(user=user, ids=attachment_ids, edit_id=edit_id)
     if files:
-        file_services.attachments_link(message=message, attachments=files)
+        file_services.attachments_link(message=message, attachments=files, mark_conversation=False)
         conversation.has_files = True
     message.files = files
     changed: list[str] = []
@@ -181,6 +181,7 @@ def _start_conversation(
     # Almost always none: a cheap id lookup first, the whole message only if found.
     if turn_sql.root_id_by_client_id(user_id=user.pk, client_id=client_id) is not None:
         existing = selectors.message_get_root_by_client_id(user=user, client_id=client_id)
+        file_selectors.with_attachments([existing])  # Its frame carries its files again.
         return AlreadySent(existing.conversation, existing, created=True)
     conversation = Conversation(
         owner=user,
@@ -245,6 +246,7 @@ def _user_message(
         )
         if existing is None:
             raise
+        file_selectors.with_attachments([existing])
         return AlreadySent(conversation, existing, created=False)
     return message
 

@@ -5,7 +5,12 @@ are read; the file is then read in a worker (conversations/files/) and stored. E
 answer about a file that is not the asker's is the same 404 as for a missing id.
 """
 
+import asyncio
+import tempfile
+
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import content_disposition_header
@@ -43,45 +48,74 @@ def _not_found() -> JsonResponse:
 
 @csrf_exempt  # Checked below, once the upload handlers are set (Django's documented way).
 @require_http_methods(["POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+async def upload(request: HttpRequest) -> HttpResponse:
     """POST /api/files: one file in the multipart field `file`, and optionally `model`
     (the conversation's, for the window check) -> 201 with the attachment, or 400/413
-    with `error` in words fit to show."""
+    with `error` in words fit to show.
+
+    Async, so a file being read (up to CHAT_FILE_TIMEOUT) holds no thread that other
+    requests need: Django runs sync views on one shared thread.
+    """
     handler = CappedUpload(request)
     handler.too_large = False
     request.upload_handlers = [handler]
-    return _upload(request, handler)
+    return await _upload(request, handler)
 
 
 @csrf_protect
 @rate_limit(WRITES, json=True)
-def _upload(request: HttpRequest, handler: CappedUpload) -> HttpResponse:
-    if not request.user.is_authenticated:
+async def _upload(request: HttpRequest, handler: CappedUpload) -> HttpResponse:
+    user = await request.auser()
+    if not user.is_authenticated:
         return _error("Sign in first.", 401)
-    files = request.FILES.getlist("file")
+    # Parsing writes the file to a temporary file on disk: off the event loop.
+    files, model = await asyncio.to_thread(_parsed, request)
     if handler.too_large:
         return _error(f"Files may be at most {settings.CHAT_MAX_FILE_BYTES:,} bytes.", status=413)
-    if len(files) != 1 or len(request.FILES) != 1:
+    if len(files) != 1:
         return _error("Send one file, in the field 'file'.")
     uploaded = files[0]
-    model = (request.POST.get("model") or settings.LLM_DEFAULT_MODEL)[:200]
-    window = catalog.model_info(model).context_window
-    room = window - budget.reply_reserve(max_tokens=None, window=window)
     try:
-        attachment = file_services.attachment_upload(
-            user=request.user,
-            path=uploaded.temporary_file_path(),
-            name=uploaded.name or "",
-            size=uploaded.size,
-            count_tokens=budget.count_tokens,
-            max_tokens=room,
-        )
+        with tempfile.TemporaryDirectory(prefix="chat-upload-") as folder:
+            name, room = await _in_request_thread(_checked)(user, uploaded, model)
+            attachment, stored_path = await asyncio.to_thread(
+                file_services.upload_read,
+                user=user,
+                path=uploaded.temporary_file_path(),
+                name=name,
+                folder=folder,
+                count_tokens=budget.count_tokens,
+                max_tokens=room,
+            )
+            attachment = await _in_request_thread(file_services.upload_store)(
+                attachment=attachment, stored_path=stored_path
+            )
     except file_services.FileRefused as refused:
         return _error(refused.message, refused.status)
     finally:
         uploaded.close()
     data = file_selectors.attachment_data(attachment) | {"tokens": attachment.tokens}
     return JsonResponse(data, status=201)
+
+
+def _in_request_thread(function):
+    """The database work of a request, on the thread Django gives sync code (its
+    connection is the request's, closed by Django when the request ends; channels'
+    wrapper would close it in the middle)."""
+    return sync_to_async(function, thread_sensitive=True)
+
+
+def _parsed(request: HttpRequest) -> tuple[list, str]:
+    files = request.FILES.getlist("file") if list(request.FILES) == ["file"] else []
+    return files, (request.POST.get("model") or settings.LLM_DEFAULT_MODEL)[:200]
+
+
+def _checked(user, uploaded, model: str) -> tuple[str, int]:
+    """The upload's bounds before it is read (its sanitised name), and the room the
+    model's window leaves for it beside the reply."""
+    name = file_services.upload_check(user=user, name=uploaded.name or "", size=uploaded.size)
+    window = catalog.model_info(model).context_window
+    return name, window - budget.reply_reserve(max_tokens=None, window=window)
 
 
 @require_http_methods(["DELETE"])
@@ -95,23 +129,23 @@ def remove(request: HttpRequest, attachment_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@login_required
 @require_GET
-@rate_limit(READS, json=True)
+@rate_limit(READS)
 def download(request: HttpRequest, attachment_id: str) -> HttpResponse:
     """GET /files/<id>: the stored bytes, as a download."""
     return _serve(request, attachment_id, inline=False)
 
 
+@login_required
 @require_GET
-@rate_limit(READS, json=True)
+@rate_limit(READS)
 def view(request: HttpRequest, attachment_id: str) -> HttpResponse:
     """GET /files/<id>/view: an image, shown inline (thumbnails); anything else 404."""
     return _serve(request, attachment_id, inline=True)
 
 
 def _serve(request: HttpRequest, attachment_id: str, *, inline: bool) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return _not_found()
     attachment = _readable(request, attachment_id)
     if attachment is None or (inline and attachment.kind != Attachment.Kind.IMAGE):
         return _not_found()

@@ -47,7 +47,7 @@ def test_each_conversation_goes_by_the_shortest_rule_of_site_group_and_owner(
 
     assert report.ran and report.finished
     assert remaining(*gone, *kept) == {c.pk for c in kept}
-    assert report.counts == {"retention": {"conversations": 4, "messages": 8}}
+    assert report.counts["retention"] == {"conversations": 4, "messages": 8}
     for person, days, source in ((user, 1, "own"), (member, 7, "group"), (other_user, 30, "site")):
         rule = selectors.retention_for(user=person)
         assert (rule.days, rule.source) == (days, source)
@@ -56,7 +56,7 @@ def test_each_conversation_goes_by_the_shortest_rule_of_site_group_and_owner(
 def test_no_rule_no_deletion(settings, user):
     settings.CHAT_RETENTION_DAYS = 0
     old = aged(user, 5000)
-    assert purge().counts == {"retention": {}}
+    assert purge().counts["retention"] == {}
     assert remaining(old) == {old.pk}
     assert selectors.retention_for(user=user).days is None
 
@@ -69,8 +69,12 @@ def test_an_open_review_item_holds_its_conversation_until_it_is_resolved(setting
     review.queue_add(actor=reviewer, conversation=reported)
     free = aged(user, 90)
 
-    assert runner.preview() == {
-        "retention": {"conversations": 1, "messages": 2, "owners": 1, "held": 2, "running": 0}
+    assert runner.preview()["retention"] == {
+        "conversations": 1,
+        "messages": 2,
+        "owners": 1,
+        "held": 2,
+        "running": 0,
     }
     purge()
     assert remaining(held, reported, free) == {held.pk, reported.pk}
@@ -99,8 +103,12 @@ def test_a_dry_run_reports_what_would_go_and_deletes_nothing(settings, user, oth
     settings.CHAT_RETENTION_DAYS = 10
     old = [aged(user, 11, messages=3), aged(other_user, 12, messages=1), aged(user, 100)]
     young = aged(user, 1)
-    assert runner.preview() == {
-        "retention": {"conversations": 3, "messages": 6, "owners": 2, "held": 0, "running": 0}
+    assert runner.preview()["retention"] == {
+        "conversations": 3,
+        "messages": 6,
+        "owners": 2,
+        "held": 0,
+        "running": 0,
     }
     assert remaining(*old, young) == {c.pk for c in (*old, young)}
     assert not AuditEntry.objects.exists()

@@ -168,3 +168,33 @@ async def test_a_model_that_takes_no_images_is_refused_with_an_image(connect, us
     assert "does not take images" in refused["message"]
     assert fake_upstream.completions() == []
     assert await db(Message.objects.count)() == 0
+
+
+async def test_a_resent_message_is_answered_with_its_files(connect, user, fake_upstream):
+    file_id = await upload(user, "a.txt", b"alpha")
+    fake_upstream.script(text_stream("Once."))
+    ws = await open_socket(connect, user)
+    frames, _ = await full_turn(ws, content="Q", attachments=[file_id], client_id="same")
+    await wait_idle(by_type(frames, "message.created")[0]["conversation"])
+    await ws.send_json_to(
+        {"type": "chat.send", "client_id": "same", "conversation": None, "content": "Q",
+         "attachments": [file_id]}
+    )  # fmt: skip
+    again = await receive_until(ws, "message.created")
+    assert [f["id"] for f in again[-1]["message"]["attachments"]] == [file_id]
+    assert len(fake_upstream.completions()) == 1
+
+
+async def test_reopening_a_conversation_shows_its_files(connect, user, fake_upstream):
+    file_id = await upload(user, "a.txt", b"alpha")
+    fake_upstream.script(text_stream("Once."))
+    ws = await open_socket(connect, user)
+    frames, _ = await full_turn(ws, content="Q", attachments=[file_id])
+    conversation = by_type(frames, "message.created")[0]["conversation"]
+    await wait_idle(conversation)
+    other = await open_socket(connect, user)
+    await other.send_json_to({"type": "conversation.open", "conversation": conversation})
+    state = (await receive_until(other, "conversation.state"))[-1]
+    question, reply = state["messages"]
+    assert [f["name"] for f in question["attachments"]] == ["a.txt"]
+    assert reply["attachments"] == []

@@ -53,3 +53,18 @@ def test_a_pages_messages_get_their_files_in_one_query(user, tmp_path):
     }
     assert selectors.bytes_used(user_id=user.pk) == 2
     assert selectors.unsent_count(user_id=user.pk) == 0
+
+
+def test_linking_files_marks_the_conversation(user, tmp_path):
+    conversation = conversation_services.conversation_create(
+        owner=user, persona=None, model="m", title="T"
+    )
+    message = factories.message_append(
+        conversation=conversation, role="user", content="1", parent=None
+    )
+    services.attachments_link(message=message, attachments=[])
+    conversation.refresh_from_db()
+    assert conversation.has_files is False
+    services.attachments_link(message=message, attachments=[attach(user, "a.txt", b"a", tmp_path)])
+    conversation.refresh_from_db()
+    assert conversation.has_files is True

@@ -18,6 +18,7 @@ from tests.live_server import live_server
 MB = 1024 * 1024
 HUGE = 900_000_000
 IMPORT_MAX = 10_000_000  # The server's CHAT_IMPORT_MAX_BYTES in these tests.
+FILE_MAX = 4_000_000  # Its CHAT_MAX_FILE_BYTES.
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,7 @@ def live(upstream, tmp_path_factory):
         LLM_API_KEY="sk-live-secret",
         LLM_DEFAULT_MODEL="test-model",
         CHAT_IMPORT_MAX_BYTES=str(IMPORT_MAX),
+        CHAT_MAX_FILE_BYTES=str(FILE_MAX),
     ) as server:
         yield server
 
@@ -78,6 +80,8 @@ def test_huge_bodies_are_refused_before_they_are_read(live):
         ("signed in, chunked", "/personas/new/", "sessionid=x", None, MB),
         ("import, declared", "/import/", "sessionid=x", HUGE, 0),
         ("import, chunked", "/import/", "sessionid=x", None, IMPORT_MAX + 64 * 1024),
+        ("upload, declared", "/api/files", "sessionid=x", HUGE, 0),
+        ("upload, chunked", "/api/files", "sessionid=x", None, FILE_MAX + 64 * 1024),
     ]
     for what, path, cookie, length, cap in cases:
         piece = b"x" * 65536 if length else chunked(65536)
@@ -201,3 +205,27 @@ def test_a_chat_send_during_a_large_import_succeeds(live, upstream):
     assert outcome["response"].status_code == 302, outcome["response"].text[:500]
     assert turns, "a chat turn should have been sent while the import ran"
     assert [t.get("status") for t in turns] == ["complete"] * len(turns), turns
+
+
+def test_a_file_over_the_general_cap_but_within_its_own_is_uploaded(live):
+    import io
+    import os
+
+    from PIL import Image
+
+    client = sign_up(live.url, "uploader")
+    noise = Image.frombytes("RGB", (1000, 700), os.urandom(1000 * 700 * 3))
+    png = io.BytesIO()
+    noise.save(png, "PNG")
+    assert MB < len(png.getvalue()) < FILE_MAX
+    headers = {"X-CSRFToken": client.cookies["csrftoken"]}
+    response = client.post(
+        "/api/files", files={"file": ("noise.png", png.getvalue())}, headers=headers
+    )
+    assert response.status_code == 201, response.text[:300]
+    assert response.json()["kind"] == "image"
+    # One byte over its own cap: refused before it is read.
+    response = client.post(
+        "/api/files", files={"file": ("big.bin", b"x" * (FILE_MAX + 1))}, headers=headers
+    )
+    assert response.status_code == 413

@@ -9,6 +9,8 @@ from conversations.web import urls
 pytestmark = pytest.mark.django_db
 OPEN = {"signup", "healthz", "highlight-css"}
 JSON = {"models-json"}  # Scripts' endpoints: 401, not a sign-in page.
+# Scripts' endpoints of other methods than GET, each asked with its own.
+JSON_METHODS = {"file-upload": "post", "file-remove": "delete"}
 
 
 def url_of(pattern) -> str:
@@ -25,8 +27,8 @@ def test_only_the_open_pages_answer_without_a_sign_in(client):
         if pattern.name in OPEN:
             continue
         url = url_of(pattern)
-        response = client.get(url)
-        if pattern.name in JSON:
+        response = getattr(client, JSON_METHODS.get(pattern.name, "get"))(url)
+        if pattern.name in JSON or pattern.name in JSON_METHODS:
             assert response.status_code == 401, url
         else:
             assert response.status_code == 302, url
