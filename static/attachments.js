@@ -2,6 +2,7 @@
 // /api/files) and shows as a chip with its name, size and a remove button. The chips'
 // ids go with the next message; what the server refuses is said in its own words.
 import { csrfToken } from "./http.js";
+import { icon } from "./icons.js";
 import { $ } from "./page.js";
 import { state } from "./state.js";
 
@@ -204,6 +205,7 @@ function filesOf(transfer) {
 }
 
 export function initAttachments() {
+  $("attach").replaceChildren(icon("paperclip"));
   $("attach").addEventListener("click", () => picker.click());
   picker.addEventListener("change", () => {
     addFiles([...picker.files]);
