@@ -60,6 +60,13 @@ function chip(item) {
   li.className = `chip${item.id ? "" : " uploading"}`;
   li.dataset.kind = item.kind;
   if (item.id) li.dataset.id = item.id;
+  if (item.id && item.kind === "image") {
+    const thumb = document.createElement("img");
+    thumb.className = "chip-thumb";
+    thumb.src = `/files/${encodeURIComponent(item.id)}/view`;
+    thumb.alt = ""; // The name beside it says what it is.
+    li.appendChild(thumb);
+  }
   const name = document.createElement("span");
   name.className = "chip-name";
   name.textContent = item.name;

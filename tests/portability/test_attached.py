@@ -215,3 +215,9 @@ def test_the_export_zip_is_the_owners_alone(client, user, other_user, tmp_path):
     response = client.get("/export/all.zip")
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
         assert "conversations.json" in archive.namelist()
+
+
+def test_the_markdown_export_names_a_messages_files(user, tmp_path):
+    conversation, _, _ = conversation_with_files(user, tmp_path)
+    text = export.export_markdown(conversation)
+    assert "> Attached: report.pdf (text, " in text and "> Attached: shot.png (image, " in text
