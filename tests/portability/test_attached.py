@@ -129,7 +129,7 @@ def test_a_file_whose_bytes_are_not_what_the_json_says_is_refused_with_nothing_k
 
 
 def test_a_disguised_file_is_refused_by_its_content_and_nothing_is_kept(
-    user, other_user, tmp_path, files_root
+    user, other_user, tmp_path, files_root, django_capture_on_commit_callbacks
 ):
     """The JSON and the bytes agree, but the bytes are an SVG posing as a PNG: the
     upload's own check refuses it, and the conversation is not saved."""
@@ -149,7 +149,10 @@ def test_a_disguised_file_is_refused_by_its_content_and_nothing_is_kept(
         return json.dumps(document).encode()
 
     before = stored_names(files_root)
-    with pytest.raises(importing.ImportFailed, match=r"“shot\.png”") as refused:
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(importing.ImportFailed, match=r"“shot\.png”") as refused,
+    ):
         importing.import_file(user=other_user, data=rezip(data, disguise))
     assert "0 of 1 conversations were imported" in str(refused.value)
     assert not Conversation.objects.filter(owner=other_user).exists()
