@@ -154,6 +154,7 @@ async function upload(item, file) {
       id: data.id, name: data.name, size: data.size, kind: data.kind,
       content_type: data.content_type, pages: data.pages ?? null, note: data.note || "",
     });
+    $("announcer").textContent = `${item.name} attached.`; // The chip changed silently.
   } else {
     attached = attached.filter((a) => a !== item);
     const why = data?.error || (status === 0 ? "No connection: try again." : `${item.name} could not be uploaded.`);
@@ -181,6 +182,7 @@ export function hasImage() {
 export function takeAttachments() {
   const taken = attached.map(({ abort, ...rest }) => rest);
   attached = [];
+  showAttachProblem("");
   changed();
   return taken;
 }
