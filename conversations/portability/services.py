@@ -62,6 +62,7 @@ def conversation_import(
         # The file's dates, not today's: the sidebar files it where it belongs.
         Conversation.objects.filter(pk=saved.pk).update(
             current_leaf_id=leaf,
+            has_files=bool(files),  # The chat's pages read files only where there are some.
             created_at=conversation.created_at or saved.created_at,
             updated_at=conversation.updated_at or saved.updated_at,
             import_fingerprint=conversation.fingerprint,

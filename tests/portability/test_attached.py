@@ -94,6 +94,7 @@ def test_the_zip_carries_each_file_once_and_imports_as_the_importers_own(
     assert described[0][0]["sha256"] == pdf.sha256
 
     [copy] = importing.import_file(user=other_user, data=data)
+    assert copy.has_files  # The chat's pages read its files.
     theirs = Attachment.objects.filter(owner=other_user).order_by("created_at")
     assert [a.name for a in theirs] == ["report.pdf", "shot.png"]  # Once each, not per message.
     assert {a.pk for a in theirs}.isdisjoint({pdf.pk, png.pk})
@@ -110,7 +111,7 @@ def test_the_json_export_describes_files_and_imports_messages_without_them(
     conversation, _, _ = conversation_with_files(user, tmp_path)
     data = json.dumps(export.export_conversation(conversation)).encode()
     [copy] = importing.import_file(user=other_user, data=data)
-    assert copy.messages.count() == 3
+    assert copy.messages.count() == 3 and not copy.has_files
     assert not Attachment.objects.filter(owner=other_user).exists()
 
 
