@@ -13,6 +13,9 @@ const problem = $("attach-problem");
 
 // The most files one message may hold (the server's CHAT_MAX_FILES_PER_MESSAGE; it checks).
 const maxFiles = () => Number(chips.dataset.max) || 10;
+// The largest file (CHAT_MAX_FILE_BYTES): a larger upload is cut off by the server before
+// it can answer in words, so the page says it first.
+const maxBytes = () => Number(chips.dataset.maxBytes) || Infinity;
 
 /**
  * A file on the composer.
@@ -110,6 +113,11 @@ export function addFiles(files) {
     if (attached.length >= maxFiles()) {
       showAttachProblem(`At most ${maxFiles()} files go with one message.`);
       break;
+    }
+    if (file.size > maxBytes()) {
+      const [size, most] = [file.size, maxBytes()].map((n) => n.toLocaleString("en"));
+      showAttachProblem(`${file.name}: This file is ${size} bytes; files may be at most ${most} bytes.`);
+      continue;
     }
     const item = {
       id: null,

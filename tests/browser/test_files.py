@@ -336,6 +336,21 @@ def test_a_refused_file_is_said_by_the_composer(site, browser):
     expect(problem).to_be_visible()
     expect(problem).to_contain_text("picture.png:")
     expect(page.locator("#attachments .chip")).to_have_count(0)
+    # Too large: said with the numbers before a byte is sent (the server would cut the
+    # upload off, with no words to read).
+    page.evaluate(
+        """() => {
+          const most = Number(document.getElementById("attachments").dataset.maxBytes);
+          const data = new DataTransfer();
+          data.items.add(new File([new Uint8Array(most + 1)], "huge.txt", { type: "text/plain" }));
+          document.getElementById("composer").dispatchEvent(
+            new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+        }"""
+    )
+    expect(problem).to_have_text(
+        "huge.txt: This file is 10,000,001 bytes; files may be at most 10,000,000 bytes."
+    )
+    expect(page.locator("#attachments .chip")).to_have_count(0)
     page.close()
 
 
