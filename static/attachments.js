@@ -13,8 +13,9 @@ const problem = $("attach-problem");
 
 // The most files one message may hold (the server's CHAT_MAX_FILES_PER_MESSAGE; it checks).
 const maxFiles = () => Number(chips.dataset.max) || 10;
-// The largest file (CHAT_MAX_FILE_BYTES): a larger upload is cut off by the server before
-// it can answer in words, so the page says it first.
+// The largest file (CHAT_MAX_FILE_BYTES): the page refuses a larger one itself, with the
+// numbers, rather than send megabytes the server will refuse (a proxy's body limit may
+// even cut such an upload off with no words to read).
 const maxBytes = () => Number(chips.dataset.maxBytes) || Infinity;
 
 /**

@@ -336,8 +336,7 @@ def test_a_refused_file_is_said_by_the_composer(site, browser):
     expect(problem).to_be_visible()
     expect(problem).to_contain_text("picture.png:")
     expect(page.locator("#attachments .chip")).to_have_count(0)
-    # Too large: said with the numbers before a byte is sent (the server would cut the
-    # upload off, with no words to read).
+    # Too large: said with the numbers before a byte of it is sent.
     page.evaluate(
         """() => {
           const most = Number(document.getElementById("attachments").dataset.maxBytes);
