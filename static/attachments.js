@@ -2,6 +2,7 @@
 // /api/files) and shows as a chip with its name, size and a remove button. The chips'
 // ids go with the next message; what the server refuses is said in its own words.
 import { csrfToken } from "./http.js";
+import { icon } from "./icons.js";
 import { $ } from "./page.js";
 import { state } from "./state.js";
 
@@ -12,6 +13,10 @@ const problem = $("attach-problem");
 
 // The most files one message may hold (the server's CHAT_MAX_FILES_PER_MESSAGE; it checks).
 const maxFiles = () => Number(chips.dataset.max) || 10;
+// The largest file (CHAT_MAX_FILE_BYTES): the page refuses a larger one itself, with the
+// numbers, rather than send megabytes the server will refuse (a proxy's body limit may
+// even cut such an upload off with no words to read).
+const maxBytes = () => Number(chips.dataset.maxBytes) || Infinity;
 
 /**
  * A file on the composer.
@@ -59,6 +64,13 @@ function chip(item) {
   li.className = `chip${item.id ? "" : " uploading"}`;
   li.dataset.kind = item.kind;
   if (item.id) li.dataset.id = item.id;
+  if (item.id && item.kind === "image") {
+    const thumb = document.createElement("img");
+    thumb.className = "chip-thumb";
+    thumb.src = `/files/${encodeURIComponent(item.id)}/view`;
+    thumb.alt = ""; // The name beside it says what it is.
+    li.appendChild(thumb);
+  }
   const name = document.createElement("span");
   name.className = "chip-name";
   name.textContent = item.name;
@@ -103,6 +115,11 @@ export function addFiles(files) {
       showAttachProblem(`At most ${maxFiles()} files go with one message.`);
       break;
     }
+    if (file.size > maxBytes()) {
+      const [size, most] = [file.size, maxBytes()].map((n) => n.toLocaleString("en"));
+      showAttachProblem(`${file.name}: This file is ${size} bytes; files may be at most ${most} bytes.`);
+      continue;
+    }
     const item = {
       id: null,
       name: file.name || "pasted file",
@@ -146,6 +163,7 @@ async function upload(item, file) {
       id: data.id, name: data.name, size: data.size, kind: data.kind,
       content_type: data.content_type, pages: data.pages ?? null, note: data.note || "",
     });
+    $("announcer").textContent = `${item.name} attached.`; // The chip changed silently.
   } else {
     attached = attached.filter((a) => a !== item);
     const why = data?.error || (status === 0 ? "No connection: try again." : `${item.name} could not be uploaded.`);
@@ -173,6 +191,7 @@ export function hasImage() {
 export function takeAttachments() {
   const taken = attached.map(({ abort, ...rest }) => rest);
   attached = [];
+  showAttachProblem("");
   changed();
   return taken;
 }
@@ -204,6 +223,7 @@ function filesOf(transfer) {
 }
 
 export function initAttachments() {
+  $("attach").replaceChildren(icon("paperclip"));
   $("attach").addEventListener("click", () => picker.click());
   picker.addEventListener("change", () => {
     addFiles([...picker.files]);

@@ -216,5 +216,6 @@ export function initModelPicker() {
     ensureListed();
     showChoice();
     if (menu.open) render();
+    if (hasImage()) imagesFit(); // A persona's model, say, may take no images.
   });
 }

@@ -53,7 +53,7 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
     """The newest messages of the branch ending at `leaf_id` that may fit a page (at most
     CHAT_PAGE_SIZE, and about CHAT_PAGE_BYTES of text), with their versions and what other
     apps show beside the replies for their owner (hooks.page_extras: review's rating, the
-    owner's own; the user messages' files: five queries in all)."""
+    owner's own; four queries in all, and one more for the files of a conversation that has any)."""
     leaf_id = leaf_id or conversation.current_leaf_id
     branch, has_more = (
         selectors.newest_that_fit(
@@ -66,7 +66,8 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
         else ([], False)
     )
     siblings = selectors.message_siblings(conversation=conversation, messages=branch)
-    file_selectors.with_attachments(branch)  # One query, for the user messages' files.
+    if conversation.has_files:  # One query for the user messages' files, only if any.
+        file_selectors.with_attachments(branch)
     extras = hooks.extras_for_page(
         user_id=conversation.owner_id,
         message_ids=[m.pk for m in branch if m.role == Message.Role.ASSISTANT],

@@ -110,7 +110,7 @@ def stray_batch(*, after: int, limit: int) -> registry.BatchResult:
         strays = _strays(folder)
         services.remove_stored(strays)
         removed += len(strays)
-    return registry.BatchResult(cursor=folders[-1], counts={"files": removed})
+    return registry.BatchResult(cursor=folders[-1], counts={"files": removed} if removed else {})
 
 
 def stray_preview() -> dict[str, int]:

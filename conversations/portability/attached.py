@@ -10,7 +10,7 @@ text read in a worker), so an import can hold nothing an upload could not.
 
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -72,7 +72,7 @@ def stage(
     *, user: AbstractBaseUser, conversations: list[NewConversation], archive: Archive, folder: str
 ) -> None:
     """Check the files these conversations carry against the zip and the user's room, and
-    write each to `folder` (named by its id) for `uploader`; FilesRefused says why not."""
+    write each to `folder` (named by its id) for `upload_all`; FilesRefused says why not."""
     wanted: dict[str, FileIn] = {}
     for conversation in conversations:
         wanted.update(conversation.files)
@@ -99,15 +99,18 @@ def stage(
         Path(folder, file_id).write_bytes(data)
 
 
-def uploader(
-    *, user: AbstractBaseUser, conversation: NewConversation, folder: str, stored: list[str]
-) -> Callable[[str], Attachment]:
-    """Stores one staged file of `conversation` as an upload would be (FilesRefused when
-    the upload's checks refuse it, or it is not the kind the JSON says); the stored name
-    of each goes in `stored`, for the caller to remove should its transaction fail."""
-
-    def upload(file_id: str) -> Attachment:
-        file = conversation.files[file_id]
+def upload_all(
+    *,
+    user: AbstractBaseUser,
+    conversation: NewConversation,
+    folder: str,
+    made: dict[str, Attachment],
+) -> None:
+    """Store each staged file of `conversation` as an upload would be, into `made` by id,
+    before its transaction begins (reading a PDF may take seconds: no write lock is held
+    meanwhile). FilesRefused when the upload's checks refuse one, or it is not the kind
+    the JSON says; the caller then discards what `made` holds."""
+    for file_id, file in conversation.files.items():
         try:
             attachment = file_services.attachment_upload(
                 user=user,
@@ -118,19 +121,16 @@ def uploader(
             )
         except file_services.FileRefused as refused:
             raise FilesRefused(f"“{file.name}”: {refused.message}") from None
-        stored.append(attachment.file.name)
+        made[file_id] = attachment
         if attachment.kind != file.kind:
             raise FilesRefused(f"“{file.name}” is not the {file.kind} file its JSON says it is.")
-        return attachment
-
-    return upload
 
 
-def remove_stored(names: list[str]) -> None:
-    """Stored files whose rows were rolled back: removed, as nothing else holds them."""
-    remove = file_services.files_remove_after_commit(names)
-    if remove is not None:
-        remove()
+def discard(*, user: AbstractBaseUser, made: dict[str, Attachment]) -> None:
+    """Files stored for a conversation that was not saved: deleted, rows and bytes (they
+    were never sent, so they are the user's to delete like any unsent upload)."""
+    for attachment in made.values():
+        file_services.attachment_delete(user=user, attachment_id=str(attachment.pk))
 
 
 def staging_folder() -> tempfile.TemporaryDirectory:

@@ -133,18 +133,16 @@ def _save(
             persona = persona_selectors.persona_get(user=user, persona_id=conversation.persona.id)
             if persona and persona.name != conversation.persona.name:
                 persona = None
-        stored: list[str] = []
-        upload = attached.uploader(
-            user=user, conversation=conversation, folder=folder, stored=stored
-        )
+        made: dict = {}
         try:
+            attached.upload_all(user=user, conversation=conversation, folder=folder, made=made)
             saved.append(
                 portability_services.conversation_import(
-                    owner=user, conversation=conversation, persona=persona, upload=upload
+                    owner=user, conversation=conversation, persona=persona, files=made
                 )
             )
         except attached.FilesRefused as exc:
-            attached.remove_stored(stored)  # Their rows were rolled back with the rest.
+            attached.discard(user=user, made=made)
             raise ImportIncomplete(
                 f"Conversation {number} (“{conversation.title}”) could not be saved: {exc} "
                 f"The import stopped there: {len(saved)} of {len(conversations)} "
@@ -153,7 +151,7 @@ def _save(
                 status=400,
             ) from None
         except DatabaseError as exc:
-            attached.remove_stored(stored)
+            attached.discard(user=user, made=made)
             logger.warning(
                 "Import stopped at conversation %d of %d: %s",
                 number,
@@ -167,7 +165,7 @@ def _save(
                 saved,
             ) from exc
         except BaseException:
-            attached.remove_stored(stored)
+            attached.discard(user=user, made=made)
             raise
     return saved
 

@@ -1,7 +1,6 @@
 """Writes for imports: a checked file's conversations saved, each in one short transaction,
 its rows prepared beforehand and inserted in bulk (raw SQL: a 30,000-message chain)."""
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,7 @@ def conversation_import(
     owner: AbstractBaseUser,
     conversation: "NewConversation",
     persona: Persona | None,
-    upload: Callable[[str], Attachment] | None = None,
+    files: dict[str, Attachment] | None = None,
 ) -> Conversation:
     """Save one imported conversation, checked whole beforehand, in one short transaction.
 
@@ -31,8 +30,8 @@ def conversation_import(
     parents are known as rows go in, and the rows go in as one prepared INSERT run many
     times. The search index's insert trigger sees every message.
 
-    Files its messages carry are stored by `upload` (one call per file id, however many
-    messages carry it) in the same transaction, and linked as each message's are sent.
+    Files its messages carry (`files`, stored beforehand, by the ids the messages name)
+    are linked to them in the same transaction.
     """
     now = timezone.now()
     messages = conversation.messages
@@ -54,8 +53,8 @@ def conversation_import(
         if rows:
             with connection.cursor() as cursor:
                 cursor.executemany(_INSERT_MESSAGE, rows)
-        if upload is not None and conversation.files:
-            _files_link(messages, ids, upload)
+        if files:
+            _files_link(messages, ids, files)
         if conversation.current is not None:
             leaf = ids[conversation.current]
         else:
@@ -63,6 +62,7 @@ def conversation_import(
         # The file's dates, not today's: the sidebar files it where it belongs.
         Conversation.objects.filter(pk=saved.pk).update(
             current_leaf_id=leaf,
+            has_files=bool(files),  # The chat's pages read files only where there are some.
             created_at=conversation.created_at or saved.created_at,
             updated_at=conversation.updated_at or saved.updated_at,
             import_fingerprint=conversation.fingerprint,
@@ -71,20 +71,16 @@ def conversation_import(
     return saved
 
 
-def _files_link(
-    messages: list["NewMessage"], ids: list[int], upload: Callable[[str], Attachment]
-) -> None:
-    """Store each file once and link it to every message that carries it, a message at a
-    time (so no more of them are unsent at once than one message holds)."""
+def _files_link(messages: list["NewMessage"], ids: list[int], files: dict[str, Attachment]) -> None:
+    """Each message's files, linked in one insert."""
     through = Attachment.messages.through
-    made: dict[str, Attachment] = {}
-    for new, pk in zip(messages, ids, strict=True):
-        for file_id in new.files:
-            if file_id not in made:
-                made[file_id] = upload(file_id)
-        through.objects.bulk_create(
-            [through(attachment_id=made[f].pk, message_id=pk) for f in new.files]
-        )
+    through.objects.bulk_create(
+        [
+            through(attachment_id=files[file_id].pk, message_id=pk)
+            for new, pk in zip(messages, ids, strict=True)
+            for file_id in new.files
+        ]
+    )
 
 
 # Every column of a message, so a field added later is filled with its default here too.

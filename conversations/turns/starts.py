@@ -21,11 +21,11 @@ from .. import selectors
 from ..errors import BUSY_MESSAGE, TurnRefused, not_found
 from ..files import selectors as file_selectors
 from ..files import services as file_services
-from ..files.models import Attachment
 from ..limits import turn_limits
 from ..models import Conversation, Message
 from ..services import SettingsChange, conversation_apply_settings, title_from_text
 from . import checks
+from . import files as turn_files
 from . import sql as turn_sql
 
 if TYPE_CHECKING:  # Given by the caller, from the process's catalog (provider/).
@@ -139,7 +139,7 @@ def turn_begin_send(
     )  # fmt: skip
     if isinstance(message, AlreadySent):
         return message
-    files = _files_for(user=user, ids=attachment_ids, edit_id=edit_id)
+    files = turn_files.files_for(user=user, ids=attachment_ids, edit_id=edit_id)
     if files:
         file_services.attachments_link(message=message, attachments=files, mark_conversation=False)
         conversation.has_files = True
@@ -160,7 +160,7 @@ def turn_begin_send(
         if created
         else selectors.message_branch(conversation=conversation, leaf_id=message.pk)
     )
-    _with_files(conversation, branch, models)
+    turn_files.with_files(conversation, branch, models)
     return Begun(
         conversation,
         message,
@@ -251,44 +251,6 @@ def _user_message(
     return message
 
 
-def _files_for(*, user, ids: list[str] | None, edit_id: int | None) -> list[Attachment]:
-    """The files a new user message carries: the sender's own with these ids (any other
-    is refused as missing), or an edited message's own when none are named."""
-    if ids is None:
-        if edit_id is None:
-            return []
-        found = file_selectors.attachments_by_message(message_ids=[edit_id])
-        return found.get(edit_id, [])
-    if not ids:
-        return []
-    files = file_selectors.attachments_own(user_id=user.pk, ids=ids)
-    if files is None:
-        raise not_found("file")
-    return files
-
-
-def _with_files(
-    conversation: Conversation, branch: list[Message], models: "ModelPolicy | None"
-) -> None:
-    """Give the branch's user messages their files (one query, and only in a conversation
-    that has any); refuse an image for a model that takes none."""
-    if not conversation.has_files:
-        return
-    file_selectors.with_attachments(branch)
-    if models is None:
-        return
-    model = _model_for(conversation)
-    if not models.takes_images(model) and any(
-        f.kind == Attachment.Kind.IMAGE for m in branch for f in getattr(m, "files", ())
-    ):
-        raise TurnRefused(
-            "bad_request",
-            f"The model {model[:200]} does not take images, and this conversation has one. "
-            "Pick a model that takes images.",
-            field="model",
-        )
-
-
 def _ids_wanted(*, user, client_id: str, created: bool) -> dict:
     """The ids a send asks for up front: a new conversation's, its message's and its
     reply's; in an existing conversation only the reply's (the user's message returns its
@@ -354,7 +316,7 @@ def turn_begin_regenerate(
     reply = _placeholder(conversation, message.parent, _model_for(conversation), now)
     _set_leaf(conversation, reply)
     branch = selectors.message_branch(conversation=conversation, leaf_id=message.parent_id)
-    _with_files(conversation, branch, models)
+    turn_files.with_files(conversation, branch, models)
     return Begun(conversation, None, reply, branch, custom_instructions=instructions)
 
 
@@ -407,7 +369,7 @@ def turn_begin_continue(
     )
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     branch = selectors.message_branch(conversation=conversation, leaf_id=reply.pk)
-    _with_files(conversation, branch, models)
+    turn_files.with_files(conversation, branch, models)
     return Begun(
         conversation, None, branch[-1], branch, continued=True, custom_instructions=instructions
     )
@@ -424,7 +386,7 @@ def turn_begin_round(*, conversation: Conversation, parent: Message, owner: str)
     reply = _placeholder(conversation, parent, _model_for(conversation), now)
     _set_leaf(conversation, reply)
     branch = selectors.message_branch(conversation=conversation, leaf_id=parent.pk)
-    _with_files(conversation, branch, None)
+    turn_files.with_files(conversation, branch, None)
     return Begun(conversation, None, reply, branch)
 
 

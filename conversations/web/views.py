@@ -72,6 +72,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             | {"available": availability.policy().usable(model, user_id=request.user.pk)},
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "max_files": settings.CHAT_MAX_FILES_PER_MESSAGE,
+            "max_file_bytes": settings.CHAT_MAX_FILE_BYTES,
             "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
             "boot": {

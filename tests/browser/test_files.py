@@ -155,6 +155,7 @@ def test_a_pdf_and_a_screenshot_go_upstream_then_reload_export_import_and_review
     paste_file(page, "#input", "screenshot.png", "image/png", png_bytes())
     expect(chips).to_have_count(2)
     expect(chips.nth(1)).not_to_have_class(re.compile("uploading"))
+    shoot(page, "composer-files", full_page=False)  # The chips, checked in light and dark.
 
     # The chat's model takes no images: the picker says so, and the send is held back.
     page.fill("#input", "What do these say?")
@@ -275,6 +276,21 @@ def test_on_a_phone_by_keyboard_a_dropped_file_is_sent_and_removable(site, upstr
     page = browser.new_page(viewport={"width": 390, "height": 844})
     sign_up(page, site.url, "dan")
     notes = b"col,value\nalpha,1\nbeta,2\n"
+    # A file dragged over the composer shows where it would go, until it leaves.
+    page.evaluate(
+        """() => {
+          const data = new DataTransfer();
+          data.items.add(new File(["x"], "x.txt", { type: "text/plain" }));
+          document.querySelector("#input").dispatchEvent(
+            new DragEvent("dragenter", { dataTransfer: data, bubbles: true, cancelable: true }));
+        }"""
+    )
+    expect(page.locator("#composer")).to_have_class(re.compile("dropping"))
+    page.evaluate(
+        """() => document.querySelector("#input").dispatchEvent(
+            new DragEvent("dragleave", { bubbles: true }))"""
+    )
+    expect(page.locator("#composer")).not_to_have_class(re.compile("dropping"))
     drop_file(page, "#composer", "notes.csv", "text/csv", notes)
     drop_file(page, "#composer", "extra.md", "text/markdown", b"# Extra\n")
     chips = page.locator("#attachments .chip")
@@ -319,6 +335,20 @@ def test_a_refused_file_is_said_by_the_composer(site, browser):
     problem = page.locator("#attach-problem")
     expect(problem).to_be_visible()
     expect(problem).to_contain_text("picture.png:")
+    expect(page.locator("#attachments .chip")).to_have_count(0)
+    # Too large: said with the numbers before a byte of it is sent.
+    page.evaluate(
+        """() => {
+          const most = Number(document.getElementById("attachments").dataset.maxBytes);
+          const data = new DataTransfer();
+          data.items.add(new File([new Uint8Array(most + 1)], "huge.txt", { type: "text/plain" }));
+          document.getElementById("composer").dispatchEvent(
+            new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+        }"""
+    )
+    expect(problem).to_have_text(
+        "huge.txt: This file is 10,000,001 bytes; files may be at most 10,000,000 bytes."
+    )
     expect(page.locator("#attachments .chip")).to_have_count(0)
     page.close()
 

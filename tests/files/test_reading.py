@@ -5,7 +5,7 @@ bombs refused before they are decoded."""
 import io
 
 import pytest
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageCms, PngImagePlugin
 
 from conversations.files import reading
 from tests.files import samples
@@ -88,6 +88,12 @@ def test_metadata_is_stripped(tmp_path):
     Image.new("RGB", (8, 8)).save(png, "PNG", pnginfo=info)
     read(tmp_path, "a.png", png.getvalue())
     assert b"where-I-live" not in (tmp_path / "out").read_bytes()
+    # A colour profile (which can name its maker and machine) goes too.
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    with_profile = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(with_profile, "PNG", icc_profile=profile)
+    read(tmp_path, "b.png", with_profile.getvalue())
+    assert "icc_profile" not in Image.open(tmp_path / "out").info
 
 
 def test_only_a_gifs_first_frame_is_kept(tmp_path):

@@ -94,6 +94,7 @@ def test_the_zip_carries_each_file_once_and_imports_as_the_importers_own(
     assert described[0][0]["sha256"] == pdf.sha256
 
     [copy] = importing.import_file(user=other_user, data=data)
+    assert copy.has_files  # The chat's pages read its files.
     theirs = Attachment.objects.filter(owner=other_user).order_by("created_at")
     assert [a.name for a in theirs] == ["report.pdf", "shot.png"]  # Once each, not per message.
     assert {a.pk for a in theirs}.isdisjoint({pdf.pk, png.pk})
@@ -110,7 +111,7 @@ def test_the_json_export_describes_files_and_imports_messages_without_them(
     conversation, _, _ = conversation_with_files(user, tmp_path)
     data = json.dumps(export.export_conversation(conversation)).encode()
     [copy] = importing.import_file(user=other_user, data=data)
-    assert copy.messages.count() == 3
+    assert copy.messages.count() == 3 and not copy.has_files
     assert not Attachment.objects.filter(owner=other_user).exists()
 
 
@@ -129,7 +130,7 @@ def test_a_file_whose_bytes_are_not_what_the_json_says_is_refused_with_nothing_k
 
 
 def test_a_disguised_file_is_refused_by_its_content_and_nothing_is_kept(
-    user, other_user, tmp_path, files_root
+    user, other_user, tmp_path, files_root, django_capture_on_commit_callbacks
 ):
     """The JSON and the bytes agree, but the bytes are an SVG posing as a PNG: the
     upload's own check refuses it, and the conversation is not saved."""
@@ -149,7 +150,10 @@ def test_a_disguised_file_is_refused_by_its_content_and_nothing_is_kept(
         return json.dumps(document).encode()
 
     before = stored_names(files_root)
-    with pytest.raises(importing.ImportFailed, match=r"“shot\.png”") as refused:
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(importing.ImportFailed, match=r"“shot\.png”") as refused,
+    ):
         importing.import_file(user=other_user, data=rezip(data, disguise))
     assert "0 of 1 conversations were imported" in str(refused.value)
     assert not Conversation.objects.filter(owner=other_user).exists()
@@ -215,3 +219,9 @@ def test_the_export_zip_is_the_owners_alone(client, user, other_user, tmp_path):
     response = client.get("/export/all.zip")
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
         assert "conversations.json" in archive.namelist()
+
+
+def test_the_markdown_export_names_a_messages_files(user, tmp_path):
+    conversation, _, _ = conversation_with_files(user, tmp_path)
+    text = export.export_markdown(conversation)
+    assert "> Attached: report.pdf (text, " in text and "> Attached: shot.png (image, " in text
