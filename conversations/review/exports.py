@@ -19,8 +19,9 @@ Conversations of users who opted out never get here (selectors.eligible_for_data
 from collections.abc import Iterator
 
 from .. import model_input
+from ..llm import ToolSpec
 from ..models import Message
-from ..tools import registry
+from ..tools import external, registry
 from . import selectors
 
 MAX_PAIRS_PER_PLACE = 20  # A reply regenerated 100 times still gives a bounded set.
@@ -33,6 +34,9 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
     # What model_input sends with a user message (its text files' blocks, its images).
     for mid, files in selectors.files_for_messages(message_ids=list(wanted)).items():
         sent[mid].files = files
+    # Whose tools an external tool was (one more query, only when a reply offered one).
+    outside = {r.conversation_id for r in replies if (r.request or {}).get("tools_external")}
+    owners = selectors.conversation_owners(conversation_ids=outside) if outside else {}
     prompts = {}
     for reply in replies:
         record = reply.request or {}
@@ -43,9 +47,23 @@ def _prompts(replies: list[Message]) -> dict[int, tuple[list[dict], list[dict]]]
             said = model_input.chat_message(sent[mid]) if mid in sent else None
             if said is not None:
                 messages.append(said.to_wire())
-        tools = [spec.to_wire() for spec in registry.specs(record.get("tools") or [])]
-        prompts[reply.pk] = (messages, tools)
+        prompts[reply.pk] = (messages, _tools(record, owners.get(reply.conversation_id)))
     return prompts
+
+
+def _tools(record: dict, owner_id: int | None) -> list[dict]:
+    """The tools a request offered, as its `tools` carried them. An external tool's schema
+    is not kept in the record (it travels in every frame of the reply): it is the one its
+    server lists now, else the tool goes by its name alone."""
+    names = record.get("tools") or []
+    specs = {spec.name: spec.to_wire() for spec in registry.specs(names)}
+    outside = record.get("tools_external") or {}
+    listed = external.for_user(owner_id) if outside and owner_id is not None else {}
+    for name in outside:
+        tool = listed.get(name)
+        spec = ToolSpec(name, tool.description, tool.parameters) if tool else None
+        specs[name] = spec.to_wire() if spec else {"type": "function", "function": {"name": name}}
+    return [specs[name] for name in names if name in specs]
 
 
 def _usable(reply: Message) -> bool:

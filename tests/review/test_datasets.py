@@ -13,6 +13,7 @@ from conversations import model_input, services
 from conversations.models import Message
 from conversations.review import services as review
 from conversations.review.models import AuditEntry, DatasetOptOut, ScoreConfig
+from conversations.tools import external
 from tests import factories
 from tests.review.builders import chat, grant, rate, reply
 
@@ -120,6 +121,48 @@ def test_finetune_keeps_tool_calls_and_offers_the_tools(client, boss, user):
     assert roles == ["system", "assistant", "assistant", "tool", "assistant"]
     assert line["messages"][2]["tool_calls"][0]["function"]["name"] == "calculator"
     assert line["tools"][0]["function"]["name"] == "calculator"
+
+
+def test_finetune_offers_an_external_tool_by_its_listed_schema_or_its_name(
+    client, boss, user, external_tools
+):
+    conversation = chat(user)
+    asked = conversation.current_leaf
+    calling = reply(conversation, asked, "", sent=[asked.pk])
+    calls = [
+        {"id": "call_1", "name": "files__echo", "arguments": '{"text": "hi"}'},
+        {"id": "call_2", "name": "gone__tool", "arguments": "{}"},
+    ]
+    Message.objects.filter(pk=calling.pk).update(tool_calls=calls)
+    result = factories.message_append(
+        conversation=conversation,
+        role="tool",
+        content="echo: hi",
+        parent=calling,
+        tool_call_id="call_1",
+        tool_name="files__echo",
+    )
+    answer = reply(conversation, result, "It said hi.", sent=[asked.pk, calling.pk, result.pk])
+    where = {"source": "mcp", "server": "files", "needs_approval": False}
+    answer.request["tools"] = ["calculator", "files__echo", "gone__tool"]
+    answer.request["tools_external"] = {
+        "files__echo": where | {"remote_name": "echo"},
+        "gone__tool": where | {"remote_name": "tool"},
+    }
+    Message.objects.filter(pk=answer.pk).update(request=answer.request)
+    rate(answer, "up")
+    client.force_login(boss)
+    [line] = export(client, "finetune")
+    FINETUNE.validate(line)
+    calculator, echo, gone = (tool["function"] for tool in line["tools"])
+    assert calculator["name"] == "calculator" and "expression" in str(calculator["parameters"])
+    # The schema its server lists now; a tool no server lists any more, by its name alone.
+    assert echo == {
+        "name": "files__echo",
+        "description": external.for_user(user.pk)["files__echo"].description,
+        "parameters": external.for_user(user.pk)["files__echo"].parameters,
+    }
+    assert gone == {"name": "gone__tool"}
 
 
 def test_preference_pairs_from_ratings_regenerations_and_corrections(

@@ -32,6 +32,7 @@ from .dashboard import (
     top_personas,
 )
 from .datasets import (
+    conversation_owners,
     corrections_in,
     dataset_conversations,
     dataset_opt_out_count,
@@ -86,6 +87,7 @@ __all__ = [
     "audit_log",
     "audit_log_about",
     "conversation_for_review",
+    "conversation_owners",
     "conversations_for",
     "corrections_for_messages",
     "corrections_in",

@@ -93,6 +93,13 @@ def ended_replies(*, conversation_ids: list[int]) -> list[Message]:
     )
 
 
+def conversation_owners(*, conversation_ids: Iterable[int]) -> dict[int, int]:
+    """Each conversation's owner's id, by conversation id."""
+    return dict(
+        Conversation.objects.filter(pk__in=set(conversation_ids)).values_list("pk", "owner_id")
+    )
+
+
 def messages_by_id(*, message_ids: Iterable[int]) -> dict[int, Message]:
     """These messages by id (missing ones left out)."""
     return Message.objects.in_bulk(list(message_ids))
