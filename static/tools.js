@@ -69,6 +69,15 @@ export function initTools() {
       toolChoice.add(new Option(`always call ${tool.name}`, tool.name));
     }
   }
+  for (const server of boot.tool_servers_down || []) {
+    const heading = document.createElement("div");
+    heading.className = "tool-server";
+    heading.textContent = `Server: ${server}`;
+    const note = document.createElement("p");
+    note.className = "tool-down muted";
+    note.textContent = "Not reachable just now: its tools are not offered.";
+    toolsList.append(heading, note);
+  }
   onChoices((personaChanged) => {
     if (personaChanged) applyPersonaTools();
   });

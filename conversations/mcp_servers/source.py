@@ -74,5 +74,11 @@ def _runner(server_id: int, remote_name: str):
 
 
 def install() -> None:
-    """Offer the tools (at start-up)."""
+    """Offer the tools, and say how their servers are (at start-up)."""
     external.add_source(tools_for)
+    external.add_state_source(server_states)
+
+
+def server_states(user_id: int) -> list[external.ServerState]:
+    """servers_for, as the seam says it."""
+    return [external.ServerState(name, reachable) for name, reachable in servers_for(user_id)]

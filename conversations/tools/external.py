@@ -46,15 +46,37 @@ class ExternalTool:
         return ToolSpec(self.name, self.description, self.parameters)
 
 
+@dataclass(frozen=True)
+class ServerState:
+    """One of a source's servers that a user may use, as this process last found it."""
+
+    name: str
+    reachable: bool | None  # None: not asked yet.
+
+
 Source = Callable[[int], Iterable[ExternalTool]]
+StateSource = Callable[[int], Iterable[ServerState]]
 
 SOURCES: list[Source] = []
+STATE_SOURCES: list[StateSource] = []
 
 
 def add_source(source: Source) -> None:
     """Offer a source's tools (called once, at start-up, by the package that owns them)."""
     if source not in SOURCES:
         SOURCES.append(source)
+
+
+def add_state_source(source: StateSource) -> None:
+    """Say how a source's servers are (called once, at start-up, beside `add_source`), so a
+    page can show a server it cannot reach rather than leave its tools out unexplained."""
+    if source not in STATE_SOURCES:
+        STATE_SOURCES.append(source)
+
+
+def servers_for(user_id: int) -> list[ServerState]:
+    """The servers this user may use, and whether each was reached (from memory: no I/O)."""
+    return [state for source in STATE_SOURCES for state in source(user_id)]
 
 
 def for_user(user_id: int) -> dict[str, ExternalTool]:

@@ -91,6 +91,12 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
                 "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": _tools_data(request.user.pk),
+                # Servers whose tools are left out because this process cannot reach them.
+                "tool_servers_down": [
+                    state.name
+                    for state in external.servers_for(request.user.pk)
+                    if state.reachable is False
+                ],
             },
         },
     )

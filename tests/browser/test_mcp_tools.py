@@ -35,6 +35,9 @@ def site(upstream, tmp_path_factory, mcp):
         server,
         "from conversations.mcp_servers.models import McpServer\n"
         f"McpServer.objects.create(name='Notes', prefix='notes', url={mcp.url!r}, internal=True)\n"
+        # Nothing listens on the discard port: a server the page shows as unreachable.
+        "McpServer.objects.create(name='Archive', prefix='archive', timeout=1, internal=True,"
+        " url='http://127.0.0.1:9/mcp')\n"
         "print('null')",
     )
     yield server
@@ -68,6 +71,9 @@ def test_a_persona_offers_an_mcp_tool_the_model_calls_and_reads(site, upstream, 
     page.select_option("#persona", label="Note keeper")
     page.click("#tools-menu summary")
     expect(page.locator("input[value=notes__echo]")).to_be_checked()  # The persona's.
+    down = page.locator(".tools-panel .tool-down")
+    expect(down).to_have_text("Not reachable just now: its tools are not offered.")
+    expect(page.locator(".tools-panel .tool-server").last).to_have_text("Server: Archive")
     page.click("#tools-menu summary")
     upstream.script(
         tool_calls_stream(("notes__echo", json.dumps({"text": "<b>hello</b> from MCP"}))),

@@ -3,9 +3,13 @@ enabled, reachable server the user's groups may use (everyone, unless an access 
 the server to some groups); approval asked for tools that may change something, unless
 staff trust them; the runner calls the server."""
 
+import json
+import re
+
 import pytest
 from channels.db import database_sync_to_async as db
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from conversations.access import kinds
 from conversations.access import services as access_services
@@ -106,3 +110,20 @@ async def test_the_servers_a_user_may_use_with_their_reachability(listed, user, 
     )
     await discovery.refresh()
     assert await db(source.servers_for)(user.pk) == [("Gone", False), ("Test tools", True)]
+    # Through the seam (the source installs itself at start-up), and on the chat page,
+    # whose Tools menu shows the server it cannot reach.
+    assert await db(external.servers_for)(user.pk) == [
+        external.ServerState("Gone", False),
+        external.ServerState("Test tools", True),
+    ]
+
+    def page_boot() -> dict:
+        client = Client()
+        client.force_login(user)
+        html = client.get("/").content.decode()
+        found = re.search(r'<script id="boot" type="application/json">(.*?)</script>', html, re.S)
+        return json.loads(found.group(1))
+
+    boot = await db(page_boot)()
+    assert boot["tool_servers_down"] == ["Gone"]
+    assert {tool["server"] for tool in boot["tools"] if "server" in tool} == {"Test tools"}

@@ -34,3 +34,16 @@ def test_for_user_merges_sources_per_user_and_the_first_source_keeps_a_name(monk
     assert list(external.for_user(2)) == ["a", "b"] and external.for_user(2)["a"].server == "two"
     outcome = asyncio.run(tools["b"].runner({"x": 1}, 1.0))
     assert outcome == external.ToolOutcome(text="two:{'x': 1}", ok=True)
+
+
+def test_servers_for_joins_the_state_sources_for_one_user(monkeypatch):
+    monkeypatch.setattr(external, "STATE_SOURCES", [])
+    up = external.ServerState("Up", True)
+    down = external.ServerState("Down", False)
+    first = lambda user_id: [up] if user_id == 1 else []  # noqa: E731
+    second = lambda user_id: [down]  # noqa: E731
+    external.add_state_source(first)
+    external.add_state_source(second)
+    external.add_state_source(first)  # Twice is once.
+    assert external.servers_for(1) == [up, down]
+    assert external.servers_for(2) == [down]
