@@ -144,7 +144,7 @@ def test_persona_what_was_sent_and_tool_card(site, upstream, browser):
     page.keyboard.press("Enter")
 
     card = page.locator("article.message.tool .tool-card")
-    expect(card).to_contain_text("Tool · calculator → 42")
+    expect(card).to_contain_text(re.compile(r"Tool · calculator · ok · \d+ ms → 42"))
     card.locator("summary").first.click()
     expect(card).to_contain_text('"expression": "6 * 7"')
     answer = page.locator("article.message.assistant").last

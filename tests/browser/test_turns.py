@@ -373,7 +373,7 @@ def test_a_tool_call_is_one_turn_with_its_steps_inline(site, upstream, page):
     expect(step.locator(".body")).to_be_hidden()  # It said nothing: no empty bubble.
     expect(step.get_by_role("button")).to_have_count(0)  # No actions of its own.
     card = page.locator("article.message.tool .tool-card")
-    expect(card).to_contain_text("Tool · calculator → 42")
+    expect(card).to_contain_text(re.compile(r"Tool · calculator · ok · \d+ ms → 42"))
     expect(card).not_to_have_attribute("open", "")
     expect(card.get_by_text('"expression": "6 * 7"')).to_be_hidden()
     card.locator("summary").first.click()
