@@ -114,6 +114,10 @@ async def main() -> None:
         "DJANGO_SECRET_KEY": "bench-only",
         "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
         "CHAT_AUTO_TITLES": "0",
+        # One user sends every turn here, far faster than a person: no per-minute limits.
+        "CHAT_TURNS_PER_MINUTE": "1000000",
+        "CHAT_TOOL_CALLS_PER_MINUTE": "1000000",
+        "CHAT_SOCKET_FRAMES_PER_MINUTE": "1000000",
         "LOG_LEVEL": "WARNING",
         "BENCH_TMP": tmp,
     }
