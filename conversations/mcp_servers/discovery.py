@@ -26,7 +26,6 @@ import time
 import weakref
 from dataclasses import dataclass, field, replace
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async as db
 from django.conf import settings
 
@@ -300,18 +299,11 @@ def changed() -> None:
             discovery.loop.call_soon_threadsafe(discovery.kick)
         except RuntimeError:
             pass  # Its loop has closed.
-    if not settings.REDIS_URL:
-        return
-    from channels.layers import get_channel_layer
-
     from ..chat.frames.process import McpChanged
-    from ..provider.availability import PROCESSES_GROUP
+    from ..provider.availability import tell_other_processes
 
-    try:
-        async_to_sync(get_channel_layer().group_send)(PROCESSES_GROUP, McpChanged.build())
-    except Exception:
-        # The others still refresh within CHAT_MCP_REFRESH_SECONDS.
-        logger.exception("Could not tell the other processes that the MCP servers changed")
+    # The others still refresh within CHAT_MCP_REFRESH_SECONDS if this fails.
+    tell_other_processes(McpChanged.build(), what="the MCP servers changed")
 
 
 def _on_saved(sender, **kwargs) -> None:

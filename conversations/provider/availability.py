@@ -171,29 +171,29 @@ def model_names() -> list[tuple[str, str]]:
 def catalog_changed() -> None:
     """Staff changed the models: reload them here, and tell every other process."""
     catalog.load_rows()
-    if not settings.REDIS_URL:
-        return  # One process: nobody else to tell.
-    from channels.layers import get_channel_layer
-
-    try:
-        async_to_sync(get_channel_layer().group_send)(PROCESSES_GROUP, CatalogChanged.build())
-    except Exception:
-        # The others still reload within catalog.ROWS_REFRESH seconds.
-        logger.exception("Could not tell the other processes that the models changed")
+    # The others still reload within catalog.ROWS_REFRESH seconds if this fails.
+    tell_other_processes(CatalogChanged.build(), what="the models changed")
 
 
 def access_changed() -> None:
     """Who may use what changed: reload it here, and tell every other process."""
     access_policy.load()
+    # The others still reload within catalog.ROWS_REFRESH seconds if this fails.
+    tell_other_processes(AccessChanged.build(), what="access rules changed")
+
+
+def tell_other_processes(message: dict, *, what: str) -> None:
+    """Send a process message to every server process (any thread). With one process
+    (no REDIS_URL) there is nobody else to tell; a failure is logged, never raised: each
+    kind of change is also read again on a timer."""
     if not settings.REDIS_URL:
         return
     from channels.layers import get_channel_layer
 
     try:
-        async_to_sync(get_channel_layer().group_send)(PROCESSES_GROUP, AccessChanged.build())
+        async_to_sync(get_channel_layer().group_send)(PROCESSES_GROUP, message)
     except Exception:
-        # The others still reload within catalog.ROWS_REFRESH seconds.
-        logger.exception("Could not tell the other processes that access rules changed")
+        logger.exception("Could not tell the other processes that %s", what)
 
 
 def _on_model_saved(sender, **kwargs) -> None:
