@@ -54,7 +54,9 @@ async def ask(turn, *, message_id: int, call_id: str, tool: ExternalTool, argume
         await broadcast.publish(cid, frame)
         answer: Answer
         try:
-            approved = await asyncio.wait_for(asyncio.shield(pending.answer), timeout)
+            # A timeout scope, not wait_for (which on Python 3.11 can swallow a stop).
+            async with asyncio.timeout(timeout):
+                approved = await asyncio.shield(pending.answer)
         except TimeoutError:
             answer = "expired"
         else:

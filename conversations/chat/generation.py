@@ -151,6 +151,9 @@ async def _run_tools(
 # How long a stopped call may take to end once cancelled: a call that ignores its
 # cancellation is left behind rather than holding the turn's end.
 CANCEL_GRACE = 5.0
+# How long a cancelled call is given to end before it is cancelled again (see
+# _cancel_until_done): long enough for a runner to close its connection.
+RECANCEL_EVERY = 1.0
 
 
 async def _unless_stopped(turn, awaitable):
@@ -166,10 +169,25 @@ async def _unless_stopped(turn, awaitable):
         await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stop.cancel()
-        if not work.done():
-            work.cancel()
-            await asyncio.wait({work}, timeout=CANCEL_GRACE)
+        await _cancel_until_done(work, grace=CANCEL_GRACE)
     return work.result() if work.done() and not work.cancelled() else None
+
+
+async def _cancel_until_done(work: asyncio.Future, *, grace: float) -> None:
+    """Cancel `work` and wait, at most `grace` seconds, for it to end.
+
+    One cancellation is not always enough: on Python 3.11, asyncio.wait_for swallows a
+    cancellation that comes as its awaitable ends (redis-py sends every command under one,
+    and the tool-call rate limit is counted in Redis), and the call then runs on as if no
+    stop had come. So a call still running after RECANCEL_EVERY is cancelled again."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while not work.done():
+        left = deadline - loop.time()
+        if left <= 0:
+            return
+        work.cancel()
+        await asyncio.wait({work}, timeout=min(RECANCEL_EVERY, left))
 
 
 async def closing_note(turn, note: str) -> None:

@@ -120,10 +120,23 @@ async def ahit(rate: Rate, key: str | int) -> float | None:
         return None
     limiter = _async_limiter()
     if isinstance(limiter, AsyncMovingWindow):
-        if await limiter.hit(item, rate.name, str(key)):
+        allowed = await limiter.hit(item, rate.name, str(key))
+        _raise_if_cancelled()
+        if allowed:
             return None
-        return _wait((await limiter.get_window_stats(item, rate.name, str(key))).reset_time)
+        stats = await limiter.get_window_stats(item, rate.name, str(key))
+        _raise_if_cancelled()
+        return _wait(stats.reset_time)
     return hit(rate, key)
+
+
+def _raise_if_cancelled() -> None:
+    """Deliver a cancellation that redis-py swallowed: on Python 3.11 it sends each command
+    under asyncio.wait_for, which drops a cancellation that comes as the send ends, and a
+    stopped turn would run on."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def hit_local(rate: Rate, key: str) -> float | None:

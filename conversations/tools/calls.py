@@ -120,12 +120,11 @@ async def call(
 async def _run_external(
     tool: ExternalTool, arguments: dict, timeout: float
 ) -> tuple[ToolOutcome, bool]:
-    """The runner's outcome, and whether it ran out of time. A stop cancels the runner
-    (wait_for passes the cancellation on and waits for it to end)."""
+    """The runner's outcome, and whether it ran out of time. A stop cancels the runner.
+    (A timeout scope, not wait_for, which on Python 3.11 can swallow that cancellation.)"""
     try:
-        return await asyncio.wait_for(
-            tool.runner(arguments, timeout), timeout + RUNNER_GRACE
-        ), False
+        async with asyncio.timeout(timeout + RUNNER_GRACE):
+            return await tool.runner(arguments, timeout), False
     except TimeoutError:
         return ToolOutcome(workers.timeout_result(timeout), ok=False), True
     except Exception as exc:  # noqa: BLE001 - a runner must not raise; if it does, it is the result

@@ -209,9 +209,8 @@ async def run(
     if spec.isolated:
         return await workers.call(spec.function, parsed, timeout=timeout)
     try:
-        return await asyncio.wait_for(
-            sync_to_async(_call, thread_sensitive=False)(spec.function, parsed), timeout
-        )
+        async with asyncio.timeout(timeout):
+            return await sync_to_async(_call, thread_sensitive=False)(spec.function, parsed)
     except TimeoutError:
         # The thread runs on to its end: tools that run here bound their own work.
         return workers.timeout_result(timeout)

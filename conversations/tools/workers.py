@@ -68,8 +68,10 @@ async def call(function: Callable, arguments: dict, *, timeout: float) -> str:
         return _could_not_run(exc)
     try:
         # Cancelling the wrapper (timeout, or the turn being stopped) cancels the pebble
-        # future, and pebble kills the worker running it and starts a new one.
-        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        # future, and pebble kills the worker running it and starts a new one. (A timeout
+        # scope, not wait_for, which on Python 3.11 can swallow a stop's cancellation.)
+        async with asyncio.timeout(timeout):
+            return await asyncio.wrap_future(future)
     except TimeoutError:
         return timeout_result(timeout)
     except ProcessExpired as exc:

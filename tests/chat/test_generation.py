@@ -4,12 +4,14 @@ import asyncio
 import itertools
 import json
 import os
+from types import SimpleNamespace
 
 import pytest
 from channels.db import database_sync_to_async as db
 
 from conversations import services
 from conversations.catalog.models import ModelInfo
+from conversations.chat import generation
 from conversations.models import Message
 from conversations.personas import services as persona_services
 from conversations.personas.models import Persona
@@ -435,3 +437,29 @@ async def test_a_runaway_tool_never_pauses_another_users_reply_and_is_killed(
     assert pause < 0.2, f"the other reply paused for {pause:.3f} s"
     assert result["content"] == "Error: the tool took longer than 2 s."
     assert int(pid_file.read_text()) != os.getpid()  # It ran in a worker process.
+
+
+async def test_a_stop_ends_a_call_that_swallowed_its_cancellation():
+    # On Python 3.11, asyncio.wait_for swallows a cancellation that comes as its awaitable
+    # ends, and redis-py sends each command under one: a stop that met the tool-call rate
+    # limit's Redis round trip was lost, and the tool ran on to its timeout.
+    ended = asyncio.Event()
+
+    async def swallows_one_cancellation() -> str:
+        try:
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                pass  # What wait_for does when its awaitable ends with the cancellation.
+            await asyncio.sleep(60)  # The tool call itself.
+            return "ran to the end"
+        finally:
+            ended.set()
+
+    turn = SimpleNamespace(stop_requested=False, stopping=asyncio.Event())
+    stopped = asyncio.create_task(generation._unless_stopped(turn, swallows_one_cancellation()))
+    await asyncio.sleep(0.05)
+    turn.stop_requested = True
+    turn.stopping.set()
+    assert await stopped is None
+    assert ended.is_set()
