@@ -282,6 +282,10 @@ if min(CHAT_MAX_FILE_BYTES, CHAT_MAX_FILES_PER_MESSAGE, CHAT_MAX_IMAGE_PIXELS) <
     raise ImproperlyConfigured(
         "CHAT_MAX_FILE_BYTES, CHAT_MAX_FILES_PER_MESSAGE and CHAT_MAX_IMAGE_PIXELS must be 1 or more."
     )
+# The prompt library (conversations/prompts/): the most prompts of a user's own.
+CHAT_MAX_PROMPTS_PER_USER = int(env.get("CHAT_MAX_PROMPTS_PER_USER") or 200)
+if CHAT_MAX_PROMPTS_PER_USER < 1:
+    raise ImproperlyConfigured("CHAT_MAX_PROMPTS_PER_USER must be 1 or more.")
 # Retention (conversations/deletion/): conversations untouched this many days are deleted
 # (0: never); staff may set shorter rules per group, and users shorter ones for themselves.
 CHAT_RETENTION_DAYS = int(env.get("CHAT_RETENTION_DAYS") or 0)

@@ -16,6 +16,8 @@ class ConversationsConfig(AppConfig):
         from .mcp_servers import selectors as mcp_selectors
         from .mcp_servers import source as mcp_source
         from .personas import selectors as persona_selectors
+        from .prompts import cleanup as _prompts_cleanup  # noqa: F401 - registers its deletion
+        from .prompts import selectors as prompt_selectors
         from .provider import availability
         from .search import index as search_index
         from .tools import builtin, registry  # noqa: F401 - builtin registers the tools
@@ -30,3 +32,4 @@ class ConversationsConfig(AppConfig):
         kinds.offer(kinds.PERSONA, persona_selectors.shared_names, persona_selectors.shared_name)
         kinds.offer(kinds.TOOL, registry.tool_names)
         kinds.offer(kinds.MCP_SERVER, mcp_selectors.server_names, mcp_selectors.server_name)
+        kinds.offer(kinds.PROMPT, prompt_selectors.shared_names, prompt_selectors.shared_name)

@@ -192,6 +192,7 @@ from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
 from .files.models import Attachment  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 from .mcp_servers.models import McpServer  # noqa: E402
+from .prompts.models import Prompt  # noqa: E402
 from .sso.models import SsoSession  # noqa: E402
 
 __all__ = [
@@ -204,6 +205,7 @@ __all__ = [
     "Message",
     "ModelInfo",
     "Persona",
+    "Prompt",
     "RecoveryCode",
     "RetentionRule",
     "RunnerLease",

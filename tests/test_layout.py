@@ -33,6 +33,8 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "conversations.models": "tests/test_services.py",
     "conversations.personas.models": "tests/personas/test_selectors.py",
     "conversations.personas.services": "tests/test_services.py",
+    "conversations.prompts.cleanup": "tests/prompts/test_services.py",
+    "conversations.prompts.models": "tests/prompts/test_services.py",
     "conversations.portability.schema": "tests/portability/test_importing.py",
     "conversations.provider.catalog": "tests/provider/test_availability.py",
     "conversations.provider.sync": "tests/test_services.py",

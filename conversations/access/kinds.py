@@ -27,6 +27,7 @@ MODEL = kind("model", "Model")
 PERSONA = kind("persona", "Shared persona")
 TOOL = kind("tool", "Tool")
 MCP_SERVER = kind("mcp_server", "MCP tool server")
+PROMPT = kind("prompt", "Shared prompt")
 
 
 def offer(

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from .. import model_input, selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
+from ..prompts import selectors as prompt_selectors
 from . import selectors as portability_selectors
 from .attached import file_entry
 from .schema import FORMAT_ALL, FORMAT_ONE, VERSION
@@ -61,6 +62,11 @@ def export_all(user: AbstractBaseUser) -> dict:
         "format": FORMAT_ALL,
         "version": VERSION,
         "conversations": [export_conversation(c) for c in conversations],
+        # The user's own prompts only: shared ones are staff's, and stay on the server.
+        "prompts": [
+            {"command": p.command, "title": p.title, "text": p.text}
+            for p in prompt_selectors.prompt_list_own(user=user)
+        ],
     }
 
 

@@ -30,6 +30,7 @@ from pydantic_core import from_json
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..personas import selectors as persona_selectors
+from ..prompts import services as prompt_services
 from . import attached
 from . import selectors as portability_selectors
 from . import services as portability_services
@@ -45,6 +46,7 @@ from .schema import (
     ConversationIn,
     NewConversation,
     NewMessage,
+    PromptsIn,
 )
 
 logger = logging.getLogger(__name__)
@@ -102,7 +104,7 @@ def import_file(
         except ArchiveRefused as exc:
             raise ImportFailed(str(exc)) from None
         data = archive.document
-    conversations = read_file(data)
+    conversations, prompts = read_document(data)
     if archive is None:
         attached.without_files(conversations)
     for conversation in conversations:
@@ -118,6 +120,11 @@ def import_file(
                 )
             except attached.FilesRefused as exc:
                 raise ImportFailed(str(exc)) from None
+        if prompts:  # Before any conversation: past the user's bound, nothing is saved.
+            try:
+                prompt_services.prompts_import(owner=user, prompts=prompts)
+            except prompt_services.PromptLimitReached as exc:
+                raise ImportFailed(f"The file's prompts cannot be imported: {exc}") from None
         return _save(user, conversations, folder)
 
 
@@ -213,6 +220,12 @@ def conversation_dates(conversation: NewConversation) -> tuple[datetime | None, 
 
 def read_file(data: bytes) -> list[NewConversation]:
     """Every conversation in a file, checked; or ImportFailed saying what is wrong."""
+    return read_document(data)[0]
+
+
+def read_document(data: bytes) -> tuple[list[NewConversation], list[dict]]:
+    """Every conversation in a file and the prompts of our all-export, checked; or
+    ImportFailed saying what is wrong."""
     if len(data) > settings.CHAT_IMPORT_MAX_BYTES:
         raise ImportFailed(f"The file is larger than {_megabytes()} MB.")
     values = _count_values(data)
@@ -227,7 +240,8 @@ def read_file(data: bytes) -> list[NewConversation]:
         document = from_json(data, allow_inf_nan=False)
     except ValueError as exc:
         raise ImportFailed(f"The file is not valid JSON ({exc}).") from None
-    items, read = _recognise(document)
+    prompts = _read_prompts(document)
+    items, read = _recognise(document, prompts=bool(prompts))
     _check_counts(items)
     conversations = [read(item, number) for number, item in enumerate(items, 1)]
     if read is _read_chatgpt:
@@ -235,7 +249,18 @@ def read_file(data: bytes) -> list[NewConversation]:
         conversations = [c for c in conversations if c.messages]
         if not conversations:
             raise ImportFailed("The file's conversations have no messages to import.")
-    return conversations
+    return conversations, prompts
+
+
+def _read_prompts(document: object) -> list[dict]:
+    """The prompts of our all-export (none in other files, nor in older exports)."""
+    if not (isinstance(document, dict) and document.get("format") == FORMAT_ALL):
+        return []
+    try:
+        found = PromptsIn.model_validate({"prompts": document.get("prompts") or []})
+    except ValidationError as exc:
+        raise ImportFailed(f"Prompts: {_reason(exc)}") from None
+    return [prompt.model_dump() for prompt in found.prompts]
 
 
 def _megabytes() -> str:
@@ -251,7 +276,7 @@ def _count_values(data: bytes) -> int:
 Reader = Callable[[dict, int], NewConversation]
 
 
-def _recognise(document: object) -> tuple[list, Reader]:
+def _recognise(document: object, *, prompts: bool = False) -> tuple[list, Reader]:
     if isinstance(document, dict) and document.get("format") == FORMAT_ONE:
         return [document], _read_ours
     if isinstance(document, dict) and document.get("format") == FORMAT_ALL:
@@ -265,7 +290,7 @@ def _recognise(document: object) -> tuple[list, Reader]:
             raise ImportFailed("The file's “conversations” is not a list.")
         if not all(isinstance(item, dict) for item in items):
             raise ImportFailed("Each of the file's conversations must be a JSON object.")
-        if not items:
+        if not items and not prompts:
             raise ImportFailed("The file holds no conversations.")
         return items, _read_ours
     if (

@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from ..models import Message
+from ..prompts import variables as prompt_variables
+from ..prompts.models import COMMAND_MAX
 
 FORMAT_ONE = "chatsite.conversation"
 FORMAT_ALL = "chatsite.export"
@@ -166,6 +168,34 @@ class ConversationIn(_Model):
     persona: PersonaRef | None = None
     current: Key | None = None
     tree: list[MessageIn]
+
+
+def _prompt_text(value: str) -> str:
+    if len(prompt_variables.variables(value)) > prompt_variables.MAX_VARIABLES:
+        raise ValueError(f"a prompt may have at most {prompt_variables.MAX_VARIABLES} variables")
+    return value
+
+
+MAX_PROMPTS_IN_FILE = 1000
+
+
+class PromptIn(_Model):
+    """One of the user's own prompts in the all-export (optional: older files have none)."""
+
+    command: Annotated[
+        StrictStr,
+        StringConstraints(max_length=COMMAND_MAX, pattern=r"^[a-z0-9][a-z0-9_-]*$"),
+    ]
+    title: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+    text: Annotated[
+        Text(prompt_variables.MAX_TEXT_CHARS),
+        StringConstraints(min_length=1),
+        AfterValidator(_prompt_text),
+    ]
+
+
+class PromptsIn(_Model):
+    prompts: Annotated[list[PromptIn], Field(max_length=MAX_PROMPTS_IN_FILE)] = []
 
 
 # ChatGPT's conversations.json (its data export): only what the app keeps.

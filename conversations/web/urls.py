@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import file_views, health, persona_views, settings_views, views
+from . import file_views, health, persona_views, prompt_views, settings_views, views
 
 urlpatterns = [
     path("", views.chat, name="chat"),
@@ -38,4 +38,9 @@ urlpatterns = [
         name="persona-duplicate",
     ),
     path("personas/<int:persona_id>/delete/", persona_views.persona_delete, name="persona-delete"),
+    path("prompts/", prompt_views.prompt_list, name="prompts"),
+    path("prompts/new/", prompt_views.prompt_create, name="prompt-create"),
+    path("prompts/<int:prompt_id>/edit/", prompt_views.prompt_edit, name="prompt-edit"),
+    path("prompts/<int:prompt_id>/delete/", prompt_views.prompt_delete, name="prompt-delete"),
+    path("prompts.json", prompt_views.prompts_json, name="prompts-json"),
 ]
