@@ -2,6 +2,7 @@
 staff publish in the admin."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
@@ -22,7 +23,7 @@ def _check_room(owner: AbstractBaseUser | None, adding: int) -> None:
     if owner is None:
         return  # Shared prompts are staff's, and bounded where they are listed.
     # Lock the user's row: two saves at once cannot both take the last place.
-    type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
     held = Prompt.objects.filter(owner=owner).count()
     if held + adding > settings.CHAT_MAX_PROMPTS_PER_USER:
         raise PromptLimitReached()
