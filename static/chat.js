@@ -14,6 +14,7 @@ import { handle } from "./protocol.js";
 import { initReport, openReport } from "./report.js";
 import { initSettings } from "./settings.js";
 import { initShortcuts, openShortcuts } from "./shortcuts.js";
+import { initSlash } from "./slash.js";
 import { focusSearch, initSidebar } from "./sidebar.js";
 import { connect } from "./socket.js";
 import { isStreaming, state } from "./state.js";
@@ -34,7 +35,7 @@ function shortcuts(event) {
     openConversation(null);
   }
   // Ctrl/Cmd+K always searches; "/" and "?" only when they would not be typed into
-  // something (the message box too, empty or not: a message may start with "/").
+  // something (in the message box, "/" first opens the prompts: slash.js).
   if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "k") {
     event.preventDefault();
     focusSearch();
@@ -76,6 +77,7 @@ initLayout();
 initMessages();
 initSidebar();
 initTools();
+initSlash();
 initSettings();
 initModelPicker();
 initComposer();
