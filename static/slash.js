@@ -31,6 +31,7 @@ let shown = []; // The prompts in the list now, in order.
 let active = -1;
 let dismissed = null; // The box's text when Esc closed the menu (or a prompt went in): closed until it changes.
 let choosing = null; // The prompt whose dialog is open.
+let enterWhenLoaded = false; // Enter pressed while the list was coming: choose then.
 
 /** The text with its variables replaced by `values` (a default where there is none), in
  * one pass: a value is never read again for variables. */
@@ -162,12 +163,19 @@ async function update() {
     showNote("Loading your prompts…");
     list.hidden = true;
     await load();
-    if (!prompts) return;
+    if (!prompts) {
+      enterWhenLoaded = false;
+      return;
+    }
   }
   // The box may have changed while the list was coming.
   const now = QUERY.exec(input.value);
   if (now && dismissed === null) render(now[1]);
   else closeSlash();
+  if (enterWhenLoaded) {
+    enterWhenLoaded = false;
+    if (isOpen() && active >= 0) choose(shown[active]);
+  }
 }
 
 function put(text) {
@@ -255,6 +263,7 @@ function keydown(event) {
   else if (event.key === "Home" && count && event.ctrlKey) highlight(0);
   else if (event.key === "End" && count && event.ctrlKey) highlight(count - 1);
   else if (event.key === "Enter" && !event.shiftKey && active >= 0) choose(shown[active]);
+  else if (event.key === "Enter" && !event.shiftKey && loading) enterWhenLoaded = true;
   else if (event.key === "Escape") {
     dismissed = input.value;
     closeSlash();

@@ -141,3 +141,42 @@ def test_the_prompts_page_by_keyboard_on_a_phone(site, browser):
     assert "recapsecret" not in page.content()
     shoot(page, "prompts-list-phone")
     page.close()
+
+
+def test_the_clipboard_is_read_only_when_asked(site, browser):
+    from playwright.sync_api import expect
+
+    context = browser.chromium.new_context(
+        viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    sign_up(page, site.url, "cleo")
+    django(
+        site,
+        "from django.contrib.auth import get_user_model\n"
+        "from conversations.prompts.models import Prompt\n"
+        "user = get_user_model().objects.get(username='cleo')\n"
+        "Prompt.objects.create(owner=user, command='notes', title='Notes',\n"
+        "    text='Notes of {{date}}: {{clipboard}}')\n"
+        "print(1)",
+    )
+    page.evaluate("navigator.clipboard.writeText('copied words')")
+    composer = page.locator("#input")
+    composer.focus()
+    page.keyboard.type("/notes")
+    page.keyboard.press("Enter")
+    field = page.get_by_role("dialog").get_by_label("Clipboard")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("")  # Never read unasked.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Paste from clipboard")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(field).to_have_value("copied words")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Insert")).to_be_focused()
+    page.keyboard.press("Enter")
+    today = page.evaluate("new Date().toLocaleDateString()")
+    expect(composer).to_have_value(f"Notes of {today}: copied words")
+    context.close()

@@ -5,8 +5,10 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from conversations.deletion import services as deletion_services
-from conversations.prompts import cleanup  # noqa: F401 - registered by the app; imported for the layout
-from conversations.prompts import services
+from conversations.prompts import (
+    cleanup,
+    services,
+)
 from conversations.prompts.models import Prompt
 
 pytestmark = pytest.mark.django_db
