@@ -12,6 +12,9 @@ from ..access import policy as access_policy
 from .models import Prompt
 
 SHARED_LISTED = 500  # Shared prompts one user's menu lists, and the admin's access form.
+# A user's own, listed: CHAT_MAX_PROMPTS_PER_USER keeps them fewer, unless it was lowered
+# after they were made (then all still show, to be deleted), up to this.
+OWN_LISTED = 5000
 
 
 def _kept_from(user: AbstractBaseUser) -> list[int]:
@@ -26,14 +29,14 @@ def prompt_list_own(*, user: AbstractBaseUser) -> QuerySet[Prompt]:
 
 
 def prompt_list(*, user: AbstractBaseUser) -> list[Prompt]:
-    """Every prompt the user may use: their own (at most CHAT_MAX_PROMPTS_PER_USER), then
-    the shared ones not kept from them (at most SHARED_LISTED), each by command."""
+    """Every prompt the user may use: their own (at most OWN_LISTED), then the shared ones
+    not kept from them (at most SHARED_LISTED), each by command."""
     shared = (
         Prompt.objects.filter(owner__isnull=True)
         .exclude(pk__in=_kept_from(user))
         .order_by("command", "pk")[:SHARED_LISTED]
     )
-    return [*prompt_list_own(user=user), *shared]
+    return [*prompt_list_own(user=user)[:OWN_LISTED], *shared]
 
 
 def prompt_get_owned(*, user: AbstractBaseUser, prompt_id: int) -> Prompt | None:
