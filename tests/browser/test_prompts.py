@@ -115,6 +115,12 @@ def test_a_prompt_with_a_variable_goes_in_by_keyboard_then_is_sent(
     page.keyboard.press("Enter")
     expect(composer).to_have_value("Hello there!")
     expect(menu).to_be_hidden()
+    # And by pointer (a tap on a phone): the option chooses, the focus stays in the box.
+    composer.fill("")
+    page.keyboard.type("/hel")
+    options.first.click()
+    expect(composer).to_have_value("Hello there!")
+    expect(composer).to_be_focused()
     page.close()
 
 
@@ -160,7 +166,8 @@ def test_the_clipboard_is_read_only_when_asked(site, browser):
         "    text='Notes of {{date}}: {{clipboard}}')\n"
         "print(1)",
     )
-    page.evaluate("navigator.clipboard.writeText('copied words')")
+    # Hostile text: a variable and a replacement pattern go in as they are (one pass).
+    page.evaluate("navigator.clipboard.writeText('copied $& {{date}} words')")
     composer = page.locator("#input")
     composer.focus()
     page.keyboard.type("/notes")
@@ -171,12 +178,12 @@ def test_the_clipboard_is_read_only_when_asked(site, browser):
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Paste from clipboard")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(field).to_have_value("copied words")
+    expect(field).to_have_value("copied $& {{date}} words")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Insert")).to_be_focused()
     page.keyboard.press("Enter")
     today = page.evaluate("new Date().toLocaleDateString()")
-    expect(composer).to_have_value(f"Notes of {today}: copied words")
+    expect(composer).to_have_value(f"Notes of {today}: copied $& {{{{date}}}} words")
     context.close()
