@@ -209,7 +209,9 @@ async def connect():
     yield _connect
     for communicator in opened:
         if not communicator.future.done():
-            await communicator.disconnect()
+            # Not the default 1 s: an app cancelled while still closing leaves its database
+            # thread running into the next test's flush.
+            await communicator.disconnect(timeout=10)
     await runtime.shutdown()  # This test's loop ends: so do the process loops it started.
 
 

@@ -9,6 +9,9 @@ from tests.conftest import session_cookie
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PROXY = ("HTTP_X_FORWARDED_PROTO", "https")
+# The communicator's default (1 s) cancels an app still closing on a loaded machine, and
+# its database thread runs on into the next test's flush ("database table is locked").
+DISCONNECT_TIMEOUT = 10
 
 
 async def handshake(user, *, host: str, origin: str | None, scheme: str = "ws", extra=()) -> bool:
@@ -24,9 +27,9 @@ async def handshake(user, *, host: str, origin: str | None, scheme: str = "ws", 
     # The scope's scheme is what daphne sets from the connection (ws, or wss under TLS);
     # WebsocketCommunicator leaves it out, and the app has not read the scope yet.
     communicator.scope["scheme"] = scheme
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=DISCONNECT_TIMEOUT)
     if connected:
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=DISCONNECT_TIMEOUT)
     return connected
 
 
