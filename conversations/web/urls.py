@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ..sharing.urls import urlpatterns as sharing_urls
 from . import file_views, health, persona_views, settings_views, views
 
 urlpatterns = [
@@ -38,4 +39,5 @@ urlpatterns = [
         name="persona-duplicate",
     ),
     path("personas/<int:persona_id>/delete/", persona_views.persona_delete, name="persona-delete"),
+    *sharing_urls,
 ]
