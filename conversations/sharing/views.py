@@ -225,16 +225,25 @@ def _served_type(attachment: Attachment) -> str:
     return "text/plain; charset=utf-8"
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @per_address
-@rate_limit(BULK)
+@rate_limit(None, unsafe=BULK)  # Asking is free; each copy is bulk work, as an import is.
 def shared_continue(request: HttpRequest, token: str) -> HttpResponse:
-    """POST /s/<token>/continue: the snapshot copied into a new conversation of the
-    viewer's own (an import, within their limits), then that conversation. Signed out,
-    the same 404 (a redirect to sign in would carry the token in its address)."""
+    """GET /s/<token>/continue asks; POST copies the snapshot into a new conversation of
+    the viewer's own (an import, within their limits), then opens that conversation.
+    Signed out, the same 404 (a redirect to sign in would carry the token in its address).
+
+    Asked on a page of its own: the shared page sends no referrer, and a browser then
+    sends its form's POST with `Origin: null`, which the site's CSRF check refuses. This
+    page sends the referrer to this site only (its token goes nowhere else)."""
     link = selectors.link_visible(token=token, user=request.user)
     if link is None or not request.user.is_authenticated:
         return _missing(request)
+    if request.method == "GET":
+        response = render(request, "sharing/continue.html", {"link": link, "token": token})
+        response = _guarded(response)
+        response["Referrer-Policy"] = "same-origin"
+        return response
     try:
         saved = services.continue_copy(link=link, viewer=request.user)
     except services.ShareRefused as refused:

@@ -257,7 +257,11 @@ def test_continue_copies_the_snapshot_into_the_viewers_account(
     token = token_of(make(owner_client, conversation))
     owner_client.logout()
     assert client.post(f"/s/{token}/continue").status_code == 404  # Signed out.
+    assert client.get(f"/s/{token}/continue").status_code == 404
     client.force_login(other_user)
+    asked = client.get(f"/s/{token}/continue")
+    assert asked.status_code == 200 and asked["Referrer-Policy"] == "same-origin"
+    assert asked["Cache-Control"] == "no-store" and "4 of them" in asked.content.decode()
     answer = client.post(f"/s/{token}/continue")
     assert answer.status_code == 302
     copy = Conversation.objects.get(owner=other_user)
