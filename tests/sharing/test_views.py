@@ -10,6 +10,7 @@ from django.utils import timezone
 from conversations.limits import rate_limits
 from conversations.models import Conversation
 from conversations.review.models import AuditEntry
+from conversations.sharing import urls as sharing_urls
 from conversations.sharing.models import ShareLink
 from tests.sharing.helpers import HOSTILE, shared_conversation
 
@@ -344,3 +345,9 @@ def test_deleting_the_conversation_or_the_account_removes_its_links(owner_client
     deletion.account_delete(user=user)
     assert not ShareLink.objects.exists()
     assert client.get(f"/s/{second}").status_code == 404
+
+
+def test_every_shared_page_lives_under_s_and_the_owners_under_api():
+    routes = {str(p.pattern): p.name for p in sharing_urls.urlpatterns}
+    assert all(r.startswith(("s/<str:token>", "api/")) for r in routes)
+    assert {"shared-page", "shared-file", "shared-continue", "share-create"} <= set(routes.values())
