@@ -141,7 +141,7 @@ def share_revoke(request: HttpRequest, link_id: int) -> HttpResponse:
         "Accept", ""
     )
     if not request.user.is_authenticated:
-        return _error("Sign in first.", 401) if wants_json else redirect("login")
+        return _error("Sign in first.", 401)
     link = services.link_revoke(owner=request.user, link_id=link_id, request=request)
     if link is None:
         if wants_json:
