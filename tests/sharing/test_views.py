@@ -351,3 +351,13 @@ def test_every_shared_page_lives_under_s_and_the_owners_under_api():
     routes = {str(p.pattern): p.name for p in sharing_urls.urlpatterns}
     assert all(r.startswith(("s/<str:token>", "api/")) for r in routes)
     assert {"shared-page", "shared-file", "shared-continue", "share-create"} <= set(routes.values())
+
+
+def test_the_owners_endpoints_need_the_sites_csrf_token(user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    conversation = shared_conversation(user)
+    assert make(strict, conversation).status_code == 403
+    assert not ShareLink.objects.exists()
