@@ -361,3 +361,23 @@ def test_the_owners_endpoints_need_the_sites_csrf_token(user):
     conversation = shared_conversation(user)
     assert make(strict, conversation).status_code == 403
     assert not ShareLink.objects.exists()
+
+
+def test_an_image_of_the_snapshot_shows_inline_and_the_page_points_to_it(
+    owner_client, user, client, tmp_path
+):
+    from conversations.files import services as file_services
+    from tests.files import samples
+    from tests.files.helpers import attach
+
+    conversation = shared_conversation(user)
+    photo = attach(user, "photo.jpg", samples.jpeg_with_exif(), tmp_path)
+    first = conversation.messages.order_by("id").first()
+    file_services.attachments_link(message=first, attachments=[photo])
+    token = token_of(make(owner_client, conversation))
+    owner_client.logout()
+    page = client.get(f"/s/{token}").content.decode()
+    assert f'src="/s/{token}/files/{photo.pk.hex}/view"' in page
+    shown = client.get(f"/s/{token}/files/{photo.pk.hex}/view")
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
+    assert shown["Content-Disposition"].startswith("inline")
