@@ -263,6 +263,14 @@ CHAT_IMPORT_MAX_FILES = int(env.get("CHAT_IMPORT_MAX_FILES") or 1_000)
 CHAT_IMPORT_MAX_UNZIPPED_BYTES = int(env.get("CHAT_IMPORT_MAX_UNZIPPED_BYTES") or 500_000_000)
 CHAT_IMPORT_MAX_CONVERSATIONS = int(env.get("CHAT_IMPORT_MAX_CONVERSATIONS") or 10_000)
 CHAT_IMPORT_MAX_MESSAGES = int(env.get("CHAT_IMPORT_MAX_MESSAGES") or 100_000)
+# Share links (conversations/sharing/): whether a link may be open to anyone (else only to
+# signed-in users of this site), the most links one user keeps (revoked and expired ones
+# are removed first to make room), the largest snapshot one link holds, and how many
+# shared pages (and their files) one client address may open a minute.
+CHAT_SHARE_ANYONE = env_bool("CHAT_SHARE_ANYONE", default=True)
+CHAT_SHARE_MAX_LINKS = int(env.get("CHAT_SHARE_MAX_LINKS") or 100)
+CHAT_SHARE_MAX_BYTES = int(env.get("CHAT_SHARE_MAX_BYTES") or 5_000_000)
+CHAT_SHARE_VIEWS_PER_MINUTE = int(env.get("CHAT_SHARE_VIEWS_PER_MINUTE") or 60)
 # Files in a conversation (conversations/files/): the largest file, the most per message,
 # the bytes one user may keep in all, and the most pixels of an image (checked before it
 # is decoded). Reading a file runs in a worker process killed after CHAT_FILE_TIMEOUT

@@ -10,3 +10,4 @@ from .limits import admin as limits_admin  # noqa: F401
 from .mcp_servers import admin as mcp_admin  # noqa: F401
 from .personas import admin as personas_admin  # noqa: F401
 from .prompts import admin as prompts_admin  # noqa: F401
+from .sharing import admin as sharing_admin  # noqa: F401

@@ -47,6 +47,11 @@ sessions_ended = Signal()
 # page gets every field (None where a receiver gave no value).
 page_extras = Signal()
 
+# A share link was made or revoked by its owner, inside the transaction that saved it:
+# `link` (sharing.models.ShareLink), `action` ("create" or "revoke"), `actor` and `request`.
+# Review records it in the audit log.
+share_changed = Signal()
+
 # Counts kept in memory are due to be written (about every five seconds, by the runtime's
 # save loop, inside one of its transactions).
 counts_due = Signal()

@@ -193,6 +193,7 @@ from .files.models import Attachment  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 from .mcp_servers.models import McpServer  # noqa: E402
 from .prompts.models import Prompt  # noqa: E402
+from .sharing.models import ShareLink  # noqa: E402
 from .sso.models import SsoSession  # noqa: E402
 
 __all__ = [
@@ -210,6 +211,7 @@ __all__ = [
     "RetentionRule",
     "RunnerLease",
     "SetupToken",
+    "ShareLink",
     "SignIn",
     "SsoSession",
     "TokenQuota",

@@ -1,7 +1,8 @@
 // One conversation in the sidebar: its link, and its ⋯ menu (rename, pin, archive,
-// report, delete), which opens in the list's flow. Its title goes in as text.
+// share, report, delete), which opens in the list's flow. Its title goes in as text.
 import { closeMenu } from "./menus.js";
 import { openReport } from "./report.js";
+import { openShare } from "./share.js";
 import { send } from "./socket.js";
 import { state } from "./state.js";
 
@@ -41,6 +42,7 @@ export function buildItem(item, render) {
   action(item.archived ? "Unarchive" : "Archive", () =>
     send({ type: "conversation.archive", conversation: item.id, archived: !item.archived }),
   );
+  action("Share…", () => openShare(item.id, item.title, summary));
   action("Report…", () => openReport(item.id, summary));
   action("Delete", () => {
     if (confirm(`Delete “${item.title || "Untitled"}” for good? This cannot be undone.`)) {

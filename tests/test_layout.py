@@ -44,6 +44,8 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "conversations.review.stats": "tests/review/test_dashboard.py",
     "conversations.search.index": "tests/portability/test_export.py",
     "conversations.search.snippets": "tests/rendering/test_budget.py",
+    "conversations.sharing.models": "tests/sharing/test_views.py",
+    "conversations.sharing.urls": "tests/sharing/test_views.py",
     "conversations.sso.models": "tests/sso/test_services.py",
     "conversations.tools.builtin": "tests/tools/test_registry.py",
     "conversations.turns.starts": "tests/turns/test_running.py",

@@ -47,6 +47,7 @@ BULK = Rate("bulk", "CHAT_BULK_PER_HOUR", hourly=True)
 FRAMES = Rate("frames", "CHAT_SOCKET_FRAMES_PER_MINUTE")
 SIGNUPS = Rate("signups", "CHAT_SIGNUPS_PER_HOUR_PER_ADDRESS", hourly=True)
 TOOL_CALLS = Rate("tool_calls", "CHAT_TOOL_CALLS_PER_MINUTE")
+SHARED_PAGES = Rate("shared_pages", "CHAT_SHARE_VIEWS_PER_MINUTE")  # Per client address.
 
 MESSAGES = {
     "reads": "That is more than {amount} reads a minute",
@@ -55,6 +56,7 @@ MESSAGES = {
     "frames": "This tab sent more than {amount} requests a minute",
     "signups": "That is more than {amount} new accounts an hour from your network",
     "tool_calls": "That is more than {amount} tool calls a minute",
+    "shared_pages": "That is more than {amount} shared pages a minute from your network",
 }
 
 

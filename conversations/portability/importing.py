@@ -128,6 +128,14 @@ def import_file(
         return _save(user, conversations, folder)
 
 
+def save_checked(
+    *, user: AbstractBaseUser, conversations: list[NewConversation], folder: str
+) -> list[Conversation]:
+    """Save conversations built and checked elsewhere (a shared one continued), their files
+    staged in `folder` by id, as an import's are saved."""
+    return _save(user, conversations, folder)
+
+
 def _save(
     user: AbstractBaseUser, conversations: list[NewConversation], folder: str
 ) -> list[Conversation]:

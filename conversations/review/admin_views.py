@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors as conversation_selectors
 from ..models import Message
+from ..sharing import selectors as sharing_selectors
 from . import permissions, selectors, services, transcript
 from .forms import CorrectionForm, NoteForm, QueueStatusForm
 from .models import AuditEntry, QueueItem
@@ -97,6 +98,7 @@ def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateRespo
             "can_work_queue": permissions.can_work_queue(user),
             "is_superuser": user.is_superuser,
             "statuses": QueueItem.Status,
+            "shared": sharing_selectors.summary(conversation_id=conversation.pk),
         },
     )
 

@@ -294,6 +294,9 @@ class AuditEntry(models.Model):
         QUEUE_STATUS = "queue_status", "Changed a queue item's status"
         EXPORT = "export", "Exported a dataset"
         DELETE = "delete", "Deleted a conversation"
+        # By the conversation's owner: a share link made or revoked (sharing/).
+        SHARE_CREATE = "share_create", "Made a share link"
+        SHARE_REVOKE = "share_revoke", "Revoked a share link"
         # By the runner, no actor: one entry per batch, its counts in `detail`.
         RETENTION = "retention", "Deleted conversations by a retention rule"
 

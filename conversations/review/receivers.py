@@ -1,7 +1,8 @@
 """Review's side of the core's hooks (conversations/hooks.py): what review does when a
 reply ends or a turn adds a message, what it shows beside a page's replies, which counts it
 writes, which accounts it keeps from deletion, what it records of deletions, and which
-conversations it holds from retention, and which files its reviewers may fetch. Connected in ReviewConfig.ready()."""
+conversations it holds from retention, which files its reviewers may fetch, and the
+share links made and revoked. Connected in ReviewConfig.ready()."""
 
 from django.db.models import ProtectedError
 
@@ -78,7 +79,31 @@ def on_file_requested(*, user, attachment, conversations, request, **_) -> bool:
     return False
 
 
+SHARE_ACTIONS = {
+    "create": AuditEntry.Action.SHARE_CREATE,
+    "revoke": AuditEntry.Action.SHARE_REVOKE,
+}
+
+
+def on_share_changed(*, link, action, actor, request, **_) -> None:
+    """A share link made or revoked: who, which link, and to whom it was open (never its
+    token or what it shows)."""
+    audit_record(
+        actor=actor,
+        action=SHARE_ACTIONS[action],
+        conversation=link.conversation,
+        detail={
+            "link": link.pk,
+            "audience": link.audience,
+            "instructions": link.include_instructions,
+            "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+        },
+        request=request,
+    )
+
+
 def connect() -> None:
+    hooks.share_changed.connect(on_share_changed, dispatch_uid="review.share_changed")
     hooks.file_requested.connect(on_file_requested, dispatch_uid="review.file_requested")
     hooks.reply_finished.connect(on_reply_finished, dispatch_uid="review.reply_finished")
     hooks.reply_continued.connect(on_reply_continued, dispatch_uid="review.reply_continued")

@@ -22,6 +22,7 @@ from ..accounts import selectors as account_selectors
 from ..accounts import services as account_services
 from ..deletion import services as deletion_services
 from ..provider import availability, catalog
+from ..sharing.selectors import share_rows
 from ..sso import selectors as sso_selectors
 from ..sso.config import PROVIDER_ID
 from .appearance import THEME_COOKIE, remember_theme
@@ -53,6 +54,7 @@ def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
         "sso_name": settings.OIDC_PROVIDER_NAME,
         "sso_linked": settings.SSO_ENABLED and sso_selectors.is_linked(user=user),
         "sso_url": reverse("openid_connect_login", kwargs={"provider_id": PROVIDER_ID}),
+        "share_links": share_rows(user=user),
     }
     return render(request, "settings.html", context, status=status)
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ..sharing.urls import urlpatterns as sharing_urls
 from . import file_views, health, persona_views, prompt_views, settings_views, views
 
 urlpatterns = [
@@ -43,4 +44,5 @@ urlpatterns = [
     path("prompts/<int:prompt_id>/edit/", prompt_views.prompt_edit, name="prompt-edit"),
     path("prompts/<int:prompt_id>/delete/", prompt_views.prompt_delete, name="prompt-delete"),
     path("prompts.json", prompt_views.prompts_json, name="prompts-json"),
+    *sharing_urls,
 ]

@@ -10,7 +10,16 @@ pytestmark = pytest.mark.django_db
 OPEN = {"signup", "healthz", "highlight-css"}
 JSON = {"models-json"}  # Scripts' endpoints: 401, not a sign-in page.
 # Scripts' endpoints of other methods than GET, each asked with its own.
-JSON_METHODS = {"file-upload": "post", "file-remove": "delete"}
+JSON_METHODS = {
+    "file-upload": "post",
+    "file-remove": "delete",
+    "share-create": "post",
+    "share-revoke": "post",
+    "share-delete": "delete",
+}
+# A shared conversation's pages (/s/<token>) are open to whoever holds a live token; any
+# other answers 404 (tests/sharing/test_views.py).
+SHARED = {"shared-page", "shared-continue", "shared-file", "shared-file-view"}
 
 
 def url_of(pattern) -> str:
@@ -27,6 +36,9 @@ def test_only_the_open_pages_answer_without_a_sign_in(client):
         if pattern.name in OPEN:
             continue
         url = url_of(pattern)
+        if pattern.name in SHARED:
+            assert client.get(url).status_code == 404, url
+            continue
         response = getattr(client, JSON_METHODS.get(pattern.name, "get"))(url)
         if pattern.name in JSON or pattern.name in JSON_METHODS:
             assert response.status_code == 401, url
