@@ -9,3 +9,4 @@ from .deletion import admin as deletion_admin  # noqa: F401
 from .limits import admin as limits_admin  # noqa: F401
 from .mcp_servers import admin as mcp_admin  # noqa: F401
 from .personas import admin as personas_admin  # noqa: F401
+from .projects import admin as projects_admin  # noqa: F401

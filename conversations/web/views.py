@@ -29,6 +29,7 @@ from ..limits.http import rate_limit, too_many
 from ..limits.rate_limits import BULK, READS
 from ..personas import selectors as persona_selectors
 from ..portability import attached, export, importing
+from ..projects import selectors as project_selectors
 from ..provider import availability, catalog, upstream
 from ..rendering.markdown import highlight_css as _highlight_css
 from ..search import selectors as search
@@ -45,19 +46,25 @@ SEARCH_PAGE = 20  # Results per page of search.
 def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
     """The chat page: a new chat, or one of the user's conversations."""
     conversation = _owned(request, conversation_id) if conversation_id is not None else None
-    sidebar = list(selectors.conversation_list(user=request.user)[:500])
+    # The date groups hold the conversations in no project; each project's section loads
+    # its own when opened (conversations.json?project=), and shows its count meanwhile.
+    sidebar = list(selectors.conversation_list(user=request.user, outside_projects=True)[:500])
+    if conversation is not None and conversation.project_id is not None:
+        sidebar.append(conversation)  # The open one is listed in its section at once.
     personas = list(persona_selectors.persona_list(user=request.user))
     chosen = appearance.settings_of(request)
     # A new chat starts with the user's defaults (Settings), also one opened later in the
-    # page without a reload.
+    # page without a reload; in a project (?project=), with the project's.
     default_persona = persona_selectors.default_persona(user=request.user, chosen=chosen)
+    project = _project_param(request) if conversation is None else None
+    new_chat = _new_chat(chosen, default_persona, project)
     if conversation:
         persona = conversation.persona
         model = selectors.conversation_model(conversation)[0]
     else:
-        persona = default_persona
+        persona = next((p for p in personas if p.pk == new_chat["persona"]), None)
         model = (
-            chosen.default_model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+            new_chat["model"] or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
         )
     selected_persona = persona.pk if persona else None
     return render(
@@ -84,11 +91,9 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 "defaultModel": settings.LLM_DEFAULT_MODEL,
                 # What a new chat starts with (Settings): a persona, and a model chosen
                 # over the persona's ("" for none).
-                "newChat": {
-                    "persona": default_persona.pk if default_persona else None,
-                    "model": chosen.default_model,
-                },
+                "newChat": new_chat,
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
+                "projects": project_selectors.project_sidebar(user=request.user),
                 "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": _tools_data(request.user.pk),
                 # Servers whose tools are left out because this process cannot reach them.
@@ -100,6 +105,25 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             },
         },
     )
+
+
+def _new_chat(chosen, default_persona, project) -> dict:
+    """What a new chat starts with: the user's defaults (Settings), or in a project its
+    persona, model and tools over them (the project's persona only if still usable)."""
+    persona = default_persona.pk if default_persona else None
+    model = chosen.default_model
+    if project is None:
+        return {"persona": persona, "model": model}
+    if project.default_persona_id is not None:
+        usable = persona_selectors.persona_get(
+            user=project.owner, persona_id=project.default_persona_id
+        )
+        persona = usable.pk if usable else persona
+    return {
+        "persona": persona,
+        "model": project.default_model or model,
+        "project": {"id": project.pk, "name": project.name, "tools": project.default_tools},
+    }
 
 
 def _tools_data(user_id: int) -> list[dict]:
@@ -329,8 +353,13 @@ def search_json(request: HttpRequest) -> JsonResponse:
     except ValueError:
         offset = 0
     # One more than a page: whether there is a next page, without counting them all.
+    project = _project_param(request)
     found = search.conversation_search(
-        user_id=request.user.pk, query=query, limit=SEARCH_PAGE + 1, offset=offset
+        user_id=request.user.pk,
+        query=query,
+        limit=SEARCH_PAGE + 1,
+        offset=offset,
+        project_id=project.pk if project else None,
     )
     more = len(found) > SEARCH_PAGE and offset + SEARCH_PAGE <= search.SEARCH_MAX_OFFSET
     return JsonResponse(
@@ -342,13 +371,30 @@ def search_json(request: HttpRequest) -> JsonResponse:
     )
 
 
+def _project_param(request: HttpRequest):
+    """The user's project named by ?project=, else None; another user's or a missing one
+    is a 404, as for a missing id."""
+    wanted = request.GET.get("project")
+    if not wanted:
+        return None
+    if not wanted.isdigit() or len(wanted) > 18:
+        raise Http404("No such project.")
+    project = project_selectors.project_get(user=request.user, project_id=int(wanted))
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
 @login_required
 @require_GET
 @rate_limit(READS, json=True)
 def conversations_json(request: HttpRequest) -> JsonResponse:
     """The sidebar: the user's conversations, or the archived ones with ?archived=1."""
     archived = request.GET.get("archived") == "1"
-    items = selectors.conversation_list(user=request.user, archived=archived)[:500]
+    project = _project_param(request)
+    items = selectors.conversation_list(
+        user=request.user, archived=archived, project_id=project.pk if project else None
+    )[:500]
     return JsonResponse({"conversations": [outbound.conversation_data(c) for c in items]})
 
 
