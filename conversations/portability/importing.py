@@ -30,13 +30,15 @@ from pydantic_core import from_json
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..personas import selectors as persona_selectors
-from . import attached
+from ..projects.models import Project
+from . import attached, projects_import
 from . import selectors as portability_selectors
 from . import services as portability_services
 from .archive import ArchiveRefused, is_zip, open_archive
 from .schema import (
     FORMAT_ALL,
     FORMAT_ONE,
+    MAX_PROJECTS,
     MAX_TEXT_CHARS,
     SAVED_STATUS,
     VERSION,
@@ -45,6 +47,7 @@ from .schema import (
     ConversationIn,
     NewConversation,
     NewMessage,
+    ProjectIn,
 )
 
 logger = logging.getLogger(__name__)
@@ -102,7 +105,8 @@ def import_file(
         except ArchiveRefused as exc:
             raise ImportFailed(str(exc)) from None
         data = archive.document
-    conversations = read_file(data)
+    projects: list[ProjectIn] = []
+    conversations = read_file(data, projects)
     if archive is None:
         attached.without_files(conversations)
     for conversation in conversations:
@@ -118,13 +122,21 @@ def import_file(
                 )
             except attached.FilesRefused as exc:
                 raise ImportFailed(str(exc)) from None
-        return _save(user, conversations, folder)
+        places = projects_import.projects_for(
+            user=user, listed=projects, conversations=conversations
+        )
+        return _save(user, conversations, folder, places)
 
 
 def _save(
-    user: AbstractBaseUser, conversations: list[NewConversation], folder: str
+    user: AbstractBaseUser,
+    conversations: list[NewConversation],
+    folder: str,
+    places: dict[str, Project] | None = None,
 ) -> list[Conversation]:
-    """Each conversation in a transaction of its own, its files stored with it."""
+    """Each conversation in a transaction of its own, its files stored with it, in its
+    project (`places`, by name) if it names one."""
+    places = places or {}
     saved: list[Conversation] = []
     for number, conversation in enumerate(conversations, 1):
         persona = None
@@ -138,7 +150,11 @@ def _save(
             attached.upload_all(user=user, conversation=conversation, folder=folder, made=made)
             saved.append(
                 portability_services.conversation_import(
-                    owner=user, conversation=conversation, persona=persona, files=made
+                    owner=user,
+                    conversation=conversation,
+                    persona=persona,
+                    files=made,
+                    project=places.get(conversation.project.name) if conversation.project else None,
                 )
             )
         except attached.FilesRefused as exc:
@@ -211,8 +227,9 @@ def conversation_dates(conversation: NewConversation) -> tuple[datetime | None, 
     return created, updated
 
 
-def read_file(data: bytes) -> list[NewConversation]:
-    """Every conversation in a file, checked; or ImportFailed saying what is wrong."""
+def read_file(data: bytes, projects: list[ProjectIn] | None = None) -> list[NewConversation]:
+    """Every conversation in a file, checked; or ImportFailed saying what is wrong. Given
+    `projects`, the projects an all-export lists are added to it, checked too."""
     if len(data) > settings.CHAT_IMPORT_MAX_BYTES:
         raise ImportFailed(f"The file is larger than {_megabytes()} MB.")
     values = _count_values(data)
@@ -229,6 +246,8 @@ def read_file(data: bytes) -> list[NewConversation]:
         raise ImportFailed(f"The file is not valid JSON ({exc}).") from None
     items, read = _recognise(document)
     _check_counts(items)
+    if projects is not None and isinstance(document, dict) and document.get("format") == FORMAT_ALL:
+        projects.extend(_read_projects(document.get("projects")))
     conversations = [read(item, number) for number, item in enumerate(items, 1)]
     if read is _read_chatgpt:
         # ChatGPT keeps conversations with nothing visible in them: skip those.
@@ -236,6 +255,21 @@ def read_file(data: bytes) -> list[NewConversation]:
         if not conversations:
             raise ImportFailed("The file's conversations have no messages to import.")
     return conversations
+
+
+def _read_projects(listed: object) -> list[ProjectIn]:
+    """An all-export's projects (none in older files), each checked."""
+    if listed is None:
+        return []
+    if not isinstance(listed, list) or len(listed) > MAX_PROJECTS:
+        raise ImportFailed(f"The file's “projects” is not a list of at most {MAX_PROJECTS}.")
+    found = []
+    for number, item in enumerate(listed, 1):
+        try:
+            found.append(ProjectIn.model_validate(item))
+        except ValidationError as exc:
+            raise ImportFailed(f"Project {number}: {_reason(exc)}") from None
+    return found
 
 
 def _megabytes() -> str:
@@ -400,6 +434,7 @@ def _read_ours(item: dict, number: int) -> NewConversation:
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         persona=conversation.persona,
+        project=conversation.project,
         messages=messages,
         current=current,
         files=files,
