@@ -34,6 +34,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "conversations.personas.models": "tests/personas/test_selectors.py",
     "conversations.personas.services": "tests/test_services.py",
     "conversations.portability.schema": "tests/portability/test_importing.py",
+    "conversations.projects.models": "tests/projects/test_selectors.py",
     "conversations.provider.catalog": "tests/provider/test_availability.py",
     "conversations.provider.sync": "tests/test_services.py",
     "conversations.provider.upstream": "tests/web/test_views.py",
