@@ -335,6 +335,13 @@ function initMove() {
     dialog.close();
     if (moving) move(moving.id, value ? Number(value) : null);
   });
+  // Enter on the list moves at once (a select alone never submits its form).
+  $("move-project").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      $("move-form").requestSubmit();
+    }
+  });
   $("move-cancel").addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => {
     if (opener?.isConnected) opener.focus();
