@@ -58,6 +58,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     default_persona = persona_selectors.default_persona(user=request.user, chosen=chosen)
     project = _project_param(request) if conversation is None else None
     new_chat = _new_chat(chosen, default_persona, project)
+    projects = project_selectors.project_sidebar(user=request.user)
     if conversation:
         persona = conversation.persona
         model = selectors.conversation_model(conversation)[0]
@@ -73,6 +74,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
         {
             "conversation": conversation,
             "conversations": sidebar,
+            "projects": projects,
             "personas": personas,
             "selected_persona": selected_persona,
             "model": catalog.model_info(model).as_dict()
@@ -93,7 +95,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 # over the persona's ("" for none).
                 "newChat": new_chat,
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
-                "projects": project_selectors.project_sidebar(user=request.user),
+                "projects": projects,
                 "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": _tools_data(request.user.pk),
                 # Servers whose tools are left out because this process cannot reach them.
