@@ -78,7 +78,7 @@ async def test_what_the_user_picks_wins_over_the_projects_defaults(connect, user
     project = await db(_project)(user)
     fake_upstream.script(text_stream("ok"))
     ws = await open_socket(connect, user)
-    frames, reply = await full_turn(ws, content="Hi", project=project.pk, persona=None, tools=[])
+    frames, _ = await full_turn(ws, content="Hi", project=project.pk, persona=None, tools=[])
     await wait_idle(frames[0]["conversation"])
     assert by_type(frames, "conversation.created")[0]["persona"] is None
     body = fake_upstream.completions()[-1].body
