@@ -73,8 +73,11 @@ export function newChatProject() {
 
 // ---- live updates: counts follow the conversations moved, made and deleted ----
 
-/** A conversation was `before` and is now `after` (either may be undefined). */
-export function noteChange(before, after) {
+/** A conversation was `before` and is now `after` (either may be undefined); `created`:
+ * it is new. One the page never listed (in a section not loaded yet) changes no count:
+ * its section's count already has it. */
+export function noteChange(before, after, created = false) {
+  if (!before && !created) return;
   const was = before && !before.archived ? before.project : null;
   const now = after && !after.archived ? after.project : null;
   if (was === now) return;

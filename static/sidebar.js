@@ -50,7 +50,7 @@ export function upsert(frame) {
   };
   const before = sidebar.items.get(item.id);
   sidebar.items.set(item.id, { ...(before || {}), ...item });
-  noteChange(before, item);
+  noteChange(before, item, frame.type === "conversation.created");
   if (!searchInput.value) render();
 }
 
