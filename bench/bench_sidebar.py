@@ -115,6 +115,7 @@ async def drawn_ms(page, url: str, open_ids: list[int], user: str) -> float:
     """Milliseconds from navigation to the sidebar drawn, with these sections left open."""
     await page.evaluate(
         "([key, ids, expected]) => { localStorage.setItem(key, JSON.stringify(ids));"
+        " document.cookie = `chat_projects_open=${ids.join('.')}; path=/`;"
         " localStorage.setItem('bench.expected', JSON.stringify(expected)); }",
         [f"chat.projects.open.{user}", open_ids, {"projects": PROJECTS, "open": len(open_ids)}],
     )

@@ -12,9 +12,13 @@ import { boot, state } from "./state.js";
 import { checkTools } from "./tools.js";
 
 const listEl = $("project-list");
-const projects = new Map((boot.projects || []).map((p) => [p.id, { ...p, loaded: false, failed: false, query: "" }]));
+const projects = new Map(
+  (boot.projects || []).map((p) => [p.id, { ...p, loaded: Boolean(p.loaded), failed: false, query: "" }]),
+);
 const openKey = `chat.projects.open.${boot.user}`;
 const CONVERSATION_TYPE = "application/x-chat-conversation";
+const OPEN_COOKIE = "chat_projects_open";
+const OPEN_DRAWN = 10; // As many as the server draws (web/views.py, OPEN_DRAWN).
 let moving = null; // The conversation the move dialog is for.
 let opener = null;
 
@@ -32,11 +36,19 @@ function keepOpen(id, open) {
   const ids = openIds();
   if (open) ids.add(id);
   else ids.delete(id);
+  remember(ids);
+}
+
+function remember(ids) {
+  const kept = [...ids].filter((pid) => projects.has(pid));
   try {
-    localStorage.setItem(openKey, JSON.stringify([...ids].filter((pid) => projects.has(pid))));
+    localStorage.setItem(openKey, JSON.stringify(kept));
   } catch {
     // Storage full or refused: the section still opens, only not remembered.
   }
+  // The same, for the server: it draws the open sections' lists in the page itself.
+  const value = kept.slice(0, OPEN_DRAWN).join(".");
+  document.cookie = `${OPEN_COOKIE}=${value}; path=/; max-age=${value ? 31536000 : 0}; samesite=lax`;
 }
 
 /** A project's name, as the page knows it. */
@@ -62,6 +74,7 @@ export function initProjects() {
   }
   initMove();
   initDrag();
+  remember(openIds()); // The cookie in step with this browser's list, from the next load on.
   for (const id of openIds()) if (projects.has(id)) load(id);
   renderProjects();
 }

@@ -59,6 +59,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
     project = _project_param(request) if conversation is None else None
     new_chat = _new_chat(chosen, default_persona, project)
     projects = project_selectors.project_sidebar(user=request.user)
+    sidebar += _open_sections(request, projects)
     if conversation:
         persona = conversation.persona
         model = selectors.conversation_model(conversation)[0]
@@ -95,7 +96,9 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 # over the persona's ("" for none).
                 "newChat": new_chat,
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
-                "projects": projects,
+                "projects": [
+                    {k: v for k, v in p.items() if k not in ("items", "open")} for p in projects
+                ],
                 "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": _tools_data(request.user.pk),
                 # Servers whose tools are left out because this process cannot reach them.
@@ -371,6 +374,33 @@ def search_json(request: HttpRequest) -> JsonResponse:
             "next_offset": offset + SEARCH_PAGE if more else None,
         }
     )
+
+
+OPEN_COOKIE = "chat_projects_open"  # Set by static/projects.js: the sections left open.
+OPEN_DRAWN = 10  # Open sections whose lists the page carries (the rest load when opened).
+OPEN_ITEMS = 100  # Conversations of each such section the page carries.
+
+
+def _open_sections(request: HttpRequest, projects: list[dict]) -> list:
+    """The conversations of the user's sections left open (the cookie names them), so the
+    page draws them at once; each such project is marked `open` and `loaded` (its list is
+    whole) in `projects`. Ids not the user's are ignored, as for a missing one."""
+    named = request.COOKIES.get(OPEN_COOKIE, "")[:200].split(".")
+    wanted = {int(i) for i in named[:OPEN_DRAWN] if i.isdigit() and len(i) < 19}
+    found = []
+    for project in projects:
+        if project["id"] not in wanted:
+            continue
+        items = list(
+            selectors.conversation_list(user=request.user, project_id=project["id"])[
+                : OPEN_ITEMS + 1
+            ]
+        )
+        project["open"] = True
+        project["loaded"] = len(items) <= OPEN_ITEMS
+        project["items"] = items[:OPEN_ITEMS]
+        found += items[:OPEN_ITEMS]
+    return found
 
 
 def _project_param(request: HttpRequest):

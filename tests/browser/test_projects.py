@@ -93,6 +93,12 @@ def test_make_a_project_chat_in_it_and_see_its_instructions_by_keyboard(
     expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(page.locator(".project-body .conversation-list a")).to_have_text("How deep for garlic?")
     shoot(page, f"project-chat-{name}")
+    # Reloaded, the section is still open, its list drawn with the page (no request).
+    page.reload()
+    connected(page)
+    toggle = page.locator(".project-toggle", has_text="Garden")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".project-body .conversation-list a")).to_have_text("How deep for garlic?")
     page.close()
 
 

@@ -141,3 +141,23 @@ def test_another_users_projects_are_nowhere_on_ones_pages(client, user, other_us
     assert b"Secret plans" not in client.get("/").content
     assert b"Secret plans" not in client.get("/projects/").content
     assert boot_of(client.get("/").content.decode())["projects"] == []
+
+
+def test_sections_left_open_come_drawn_with_the_page_and_only_ones_own(client, user, other_user):
+    client.force_login(user)
+    mine = Project.objects.create(owner=user, name="Garden")
+    closed = Project.objects.create(owner=user, name="Kitchen")
+    inside = Conversation.objects.create(owner=user, project=mine, title="Beds")
+    Conversation.objects.create(owner=user, project=closed, title="Soup")
+    theirs = Project.objects.create(owner=other_user, name="Secret plans")
+    Conversation.objects.create(owner=other_user, project=theirs, title="Hidden")
+    client.cookies["chat_projects_open"] = f"{mine.pk}.{theirs.pk}.junk"
+    page = client.get("/").content.decode()
+    boot = boot_of(page)
+    assert [c["id"] for c in boot["conversations"]] == [inside.pk]
+    assert boot["projects"] == [
+        {"id": mine.pk, "name": "Garden", "count": 1, "loaded": True},
+        {"id": closed.pk, "name": "Kitchen", "count": 1},
+    ]
+    assert 'aria-expanded="true"' in page and ">Beds</a>" in page
+    assert "Hidden" not in page and "Secret plans" not in page and "Soup" not in page
