@@ -76,6 +76,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_frames.py
 	@if [ -x "$(CHROMIUM)" ]; then CHROMIUM_PATH="$(CHROMIUM)" $(BIN)/python bench/bench_browser.py; \
 	else echo "Chromium is missing at $(CHROMIUM): the chat page's benchmark did not run."; fi
+	@if [ -x "$(CHROMIUM)" ]; then CHROMIUM_PATH="$(CHROMIUM)" $(BIN)/python bench/bench_sidebar.py; \
+	else echo "Chromium is missing at $(CHROMIUM): the sidebar's benchmark did not run."; fi
 	$(BIN)/python bench/bench_client.py
 	$(BIN)/python bench/bench_tool_turn.py
 	$(BIN)/python bench/bench_concurrency.py

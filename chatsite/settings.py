@@ -308,6 +308,9 @@ if CHAT_RETENTION_DAYS < 0 or CHAT_PURGE_SECONDS < 0 or CHAT_PURGE_BATCH < 1:
         "CHAT_RETENTION_DAYS and CHAT_PURGE_SECONDS must be 0 or more, CHAT_PURGE_BATCH 1 or more."
     )
 
+# Projects (conversations/projects/) one user may have.
+CHAT_MAX_PROJECTS = int(env.get("CHAT_MAX_PROJECTS") or 200)
+
 # Limits per user and per socket (README: "Limits"); 0 turns a limit off. Turn limits are
 # checked in the transaction that starts a turn, so they hold across server processes.
 # Turns (sends, edits, regenerations) one user may have running at once, and may start a

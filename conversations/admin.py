@@ -9,5 +9,6 @@ from .deletion import admin as deletion_admin  # noqa: F401
 from .limits import admin as limits_admin  # noqa: F401
 from .mcp_servers import admin as mcp_admin  # noqa: F401
 from .personas import admin as personas_admin  # noqa: F401
+from .projects import admin as projects_admin  # noqa: F401
 from .prompts import admin as prompts_admin  # noqa: F401
 from .sharing import admin as sharing_admin  # noqa: F401

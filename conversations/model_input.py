@@ -52,28 +52,49 @@ def tool_calls_of(message: Message) -> tuple[ToolCall, ...]:
     return tuple(ToolCall.from_stored(call) for call in message.tool_calls or [])
 
 
-def system_message(persona: Persona | None, instructions: str = "") -> ChatMessage | None:
-    """The first message: the persona's system prompt, then the user's custom instructions
-    (a blank line between), if there is either."""
+def system_message(
+    persona: Persona | None, instructions: str = "", project: str = ""
+) -> ChatMessage | None:
+    """The first message: the persona's system prompt, then the project's instructions
+    (`project`, under its heading: project_part), then the user's custom instructions (a
+    blank line between each), if there is any of them."""
     parts = []
     if persona and persona.system_prompt.strip():
         parts.append(persona.system_prompt)  # As written: what was sent stays exact.
+    return _joined(parts, project, instructions)
+
+
+def _joined(parts: list[str], project: str, instructions: str) -> ChatMessage | None:
+    if project:
+        parts.append(project)
     if instructions.strip():
         parts.append(instructions.strip())
     return ChatMessage("system", "\n\n".join(parts)) if parts else None
+
+
+def project_part(conversation: Conversation) -> str:
+    """The project's instructions as the system message carries them: under a heading that
+    names the project, so the model (and the reader of what was sent) can tell them from
+    the persona's prompt; "" outside a project or when it has none. Reads the project if
+    the caller did not load it (turns/sql.py does)."""
+    if conversation.project_id is None:
+        return ""
+    project = conversation.project
+    if project is None or not project.instructions.strip():
+        return ""
+    return f"## Project: {project.name}\n\n{project.instructions.strip()}"
 
 
 def conversation_system_message(
     conversation: Conversation, instructions: str = ""
 ) -> ChatMessage | None:
     """The first message: the conversation's own system prompt, else its persona's; then
-    the user's custom instructions (a blank line between), if there is any of them."""
+    its project's instructions; then the user's custom instructions (a blank line between
+    each), if there is any of them."""
+    project = project_part(conversation)
     if not conversation.system_prompt.strip():
-        return system_message(conversation.persona, instructions)
-    parts = [conversation.system_prompt]  # As written: what was sent stays exact.
-    if instructions.strip():
-        parts.append(instructions.strip())
-    return ChatMessage("system", "\n\n".join(parts))
+        return system_message(conversation.persona, instructions, project)
+    return _joined([conversation.system_prompt], project, instructions)  # As written.
 
 
 def upstream_messages(

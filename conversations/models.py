@@ -30,6 +30,15 @@ class Conversation(models.Model):
     pinned = models.BooleanField(default=False)
     archived = models.BooleanField(default=False)
     persona = models.ForeignKey(Persona, null=True, blank=True, on_delete=models.SET_NULL)
+    # The project it belongs to (projects/): its instructions and defaults; none is the
+    # sidebar's date groups.
+    project = models.ForeignKey(
+        "conversations.Project",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+    )
     # The user's own choices for this conversation, each over its persona's: blank (None)
     # follows the persona, so a persona's model or prompt edited later still applies.
     model = models.CharField(
@@ -192,6 +201,7 @@ from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
 from .files.models import Attachment  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 from .mcp_servers.models import McpServer  # noqa: E402
+from .projects.models import Project  # noqa: E402
 from .prompts.models import Prompt  # noqa: E402
 from .sharing.models import ShareLink  # noqa: E402
 from .sso.models import SsoSession  # noqa: E402
@@ -206,6 +216,7 @@ __all__ = [
     "Message",
     "ModelInfo",
     "Persona",
+    "Project",
     "Prompt",
     "RecoveryCode",
     "RetentionRule",

@@ -33,17 +33,29 @@ def conversation_get(*, user: AbstractBaseUser, conversation_id: int) -> Convers
     )
 
 
-def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> QuerySet[Conversation]:
-    """The user's conversations (archived or not), pinned first, then most recently active."""
+def conversation_list(
+    *,
+    user: AbstractBaseUser,
+    archived: bool = False,
+    project_id: int | None = None,
+    outside_projects: bool = False,
+) -> QuerySet[Conversation]:
+    """The user's conversations (archived or not), pinned first, then most recently active;
+    only those in project `project_id` if given, or only those in none (`outside_projects`)."""
+    found = Conversation.objects.filter(owner=user, archived=archived)
+    if project_id is not None:
+        found = found.filter(project_id=project_id)
+    elif outside_projects:
+        found = found.filter(project__isnull=True)
     return (
-        Conversation.objects.filter(owner=user, archived=archived)
-        .select_related("persona")
+        found.select_related("persona")
         .only(
             "id",
             "title",
             "model",
             "persona__id",
             "persona__model",
+            "project_id",
             "pinned",
             "archived",
             "updated_at",

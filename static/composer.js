@@ -17,6 +17,7 @@ import { imagesFit } from "./modelpicker.js";
 import { $, flash, setStatus } from "./page.js";
 import { button } from "./render.js";
 import { send } from "./socket.js";
+import { newChatProject } from "./projects.js";
 import { boot, isStreaming, state } from "./state.js";
 import { chosenToolChoice, chosenTools } from "./tools.js";
 
@@ -57,6 +58,7 @@ function submit(content = input.value, fromComposer = true) {
     ...choices(),
   };
   if (files.length) frame.attachments = files.map((f) => f.id);
+  if (newChatProject() !== null) frame.project = newChatProject();
   const el = renderPending({ id: null, role: "user", content, status: "pending", attachments: files });
   state.pending.set(frame.client_id, { frame, el, files });
   if (fromComposer) {

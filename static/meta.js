@@ -114,6 +114,7 @@ function buildSent(record) {
   const source = MODEL_SOURCES[record.model_source];
   const rows = [
     ["Persona", persona],
+    ...(record.project ? [["Project", record.project.name]] : []),
     ["Model", source ? `${record.model} (${source})` : record.model],
     ["Parameters", params],
     ["Tools", tools],
@@ -139,6 +140,17 @@ function buildSent(record) {
     list.append(dt, dd);
   }
   details.appendChild(list);
+  if (record.project?.instructions) {
+    // The project's part of the system prompt, as it was when this was sent.
+    const theirs = document.createElement("div");
+    theirs.className = "project-instructions";
+    const heading = document.createElement("strong");
+    heading.textContent = `Project instructions (${record.project.name})`;
+    const text = document.createElement("pre");
+    text.textContent = record.project.instructions;
+    theirs.append(heading, text);
+    details.appendChild(theirs);
+  }
   if (record.custom_instructions) {
     // The user's own part of the system prompt (Settings), as it was when this was sent.
     const mine = document.createElement("div");

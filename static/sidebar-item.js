@@ -1,6 +1,7 @@
 // One conversation in the sidebar: its link, and its ⋯ menu (rename, pin, archive,
 // share, report, delete), which opens in the list's flow. Its title goes in as text.
 import { closeMenu } from "./menus.js";
+import { openMove } from "./projects.js";
 import { openReport } from "./report.js";
 import { openShare } from "./share.js";
 import { send } from "./socket.js";
@@ -43,6 +44,7 @@ export function buildItem(item, render) {
     send({ type: "conversation.archive", conversation: item.id, archived: !item.archived }),
   );
   action("Share…", () => openShare(item.id, item.title, summary));
+  action("Move to project…", () => openMove(item, summary));
   action("Report…", () => openReport(item.id, summary));
   action("Delete", () => {
     if (confirm(`Delete “${item.title || "Untitled"}” for good? This cannot be undone.`)) {

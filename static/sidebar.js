@@ -2,6 +2,7 @@
 // Everything it shows goes into the page as text. A failed request shows a note with a
 // Retry button in the list, and is never thrown nor logged.
 import { $ } from "./page.js";
+import { noteChange, refreshProjects } from "./projects.js";
 import { buildItem } from "./sidebar-item.js";
 import { state } from "./state.js";
 
@@ -42,15 +43,19 @@ export function upsert(frame) {
     model: frame.model,
     model_chosen: frame.model_chosen,
     persona: frame.persona,
+    project: frame.project ?? null,
     pinned: frame.pinned,
     archived: frame.archived,
     updated_at: frame.updated_at,
   };
-  sidebar.items.set(item.id, { ...(sidebar.items.get(item.id) || {}), ...item });
+  const before = sidebar.items.get(item.id);
+  sidebar.items.set(item.id, { ...(before || {}), ...item });
+  noteChange(before, item, frame.type === "conversation.created");
   if (!searchInput.value) render();
 }
 
 export function remove(id) {
+  noteChange(sidebar.items.get(id), undefined);
   sidebar.items.delete(id);
   if (!searchInput.value) render();
 }
@@ -77,13 +82,14 @@ function groupOf(item, now) {
 
 /** Draws the list (or the archived view); the current conversation is marked. */
 export function render() {
+  refreshProjects();
   list.replaceChildren();
   const archived = sidebar.showingArchived;
   if (archived && sidebar.archivedFailed) {
     list.appendChild(problem("Couldn't load archived conversations.", loadArchived));
   }
   const wanted = [...sidebar.items.values()]
-    .filter((item) => item.archived === archived)
+    .filter((item) => item.archived === archived && (archived || item.project == null))
     .sort((a, b) => b.pinned - a.pinned || (b.updated_at || "").localeCompare(a.updated_at || ""));
   if (!wanted.length) {
     if (archived && sidebar.archivedFailed) return;

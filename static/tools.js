@@ -20,6 +20,13 @@ function updateToolsCount() {
   $("tools-count").textContent = count ? `(${count})` : "";
 }
 
+/** Checks exactly these tools (a project's defaults, for a new chat in it). */
+export function checkTools(names) {
+  const tools = new Set(names);
+  for (const box of toolsList.querySelectorAll("input")) box.checked = tools.has(box.value);
+  updateToolsCount();
+}
+
 /** A persona's tools are the default; the menu can change them for each message. */
 export function applyPersonaTools() {
   const persona = currentPersona();

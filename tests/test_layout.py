@@ -36,6 +36,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "conversations.prompts.cleanup": "tests/prompts/test_services.py",
     "conversations.prompts.models": "tests/prompts/test_services.py",
     "conversations.portability.schema": "tests/portability/test_importing.py",
+    "conversations.projects.models": "tests/projects/test_selectors.py",
     "conversations.provider.catalog": "tests/provider/test_availability.py",
     "conversations.provider.sync": "tests/test_services.py",
     "conversations.provider.upstream": "tests/web/test_views.py",

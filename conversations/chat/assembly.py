@@ -87,13 +87,14 @@ def plan_reply(
     model = info.model_id
     outside = external.for_user(conversation.owner_id)
     allowed = usable_tools(user_id=conversation.owner_id, outside=outside)
+    default_tools = _default_tools(conversation)
     wanted, _ = resolve_tools(
-        persona_tools=persona.tools if persona else [],
+        persona_tools=default_tools,
         persona_choice=persona.tool_choice if persona else "auto",
         options=options,
     )
     offered, choice = resolve_tools(
-        persona_tools=persona.tools if persona else [],
+        persona_tools=default_tools,
         persona_choice=persona.tool_choice if persona else "auto",
         options=options,
         allowed=allowed,
@@ -131,6 +132,9 @@ def plan_reply(
         "context_window": info.context_window,
         "reply_reserve": reserve,
     }
+    project = _project_record(conversation)
+    if project:  # Recorded only in a project (every reply's record travels in its frames).
+        record["project"] = project
     if offered_outside:
         # Where each external tool offered lives, and whether its calls ask the user first.
         record["tools_external"] = {
@@ -191,6 +195,24 @@ def plan_reply(
     return ReplyPlan(
         request=request, record=record, error=error, tools=offered, external=offered_outside
     )
+
+
+def _default_tools(conversation: Conversation) -> list[str]:
+    """The tools a reply offers when its message names none: the project's, if it has
+    any, else the persona's."""
+    project = conversation.project if conversation.project_id is not None else None
+    if project is not None and project.default_tools:
+        return list(project.default_tools)
+    persona = conversation.persona
+    return list(persona.tools) if persona else []
+
+
+def _project_record(conversation: Conversation) -> dict | None:
+    """The project a reply was made in, and its instructions as they were then."""
+    project = conversation.project if conversation.project_id is not None else None
+    if project is None:
+        return None
+    return {"id": project.pk, "name": project.name, "instructions": project.instructions.strip()}
 
 
 def _files_sent(branch: list[Message], sent: list[int]) -> list[dict]:

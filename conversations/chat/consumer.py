@@ -307,6 +307,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             archived=command.archived,
         )
 
+    async def conversation_move(self, command: inbound.MoveCommand) -> None:
+        """Move a conversation into a project, or out of one."""
+        await conversation_actions.move(
+            user=self.user, conversation_id=command.conversation, project_id=command.project
+        )
+
     async def conversation_delete(self, command: inbound.ConversationCommand) -> None:
         """Delete a conversation for good."""
         await conversation_actions.delete(user=self.user, conversation_id=command.conversation)

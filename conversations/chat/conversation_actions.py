@@ -11,8 +11,10 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from .. import selectors, services
 from ..deletion import services as deletion
-from ..errors import TurnRefused
+from ..errors import TurnRefused, not_found
 from ..models import Conversation
+from ..projects import selectors as project_selectors
+from ..projects import services as project_services
 from ..provider import availability
 from ..turns import checks as turn_checks
 from . import broadcast, lifecycle, outbound, pages
@@ -63,6 +65,22 @@ async def set_flags(
 ) -> None:
     """Pin or archive (or undo either), live in every tab."""
     conversation = await db(_flags)(user, conversation_id, pinned, archived)
+    await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
+
+
+def _move(user: AbstractBaseUser, conversation_id: int, project_id: int | None) -> Conversation:
+    conversation = pages.owned_conversation(user, conversation_id)
+    project = None
+    if project_id is not None:
+        project = project_selectors.project_get(user=user, project_id=project_id)
+        if project is None:  # Another user's project is as missing as one never made.
+            raise not_found("project")
+    return project_services.conversation_move(conversation=conversation, project=project)
+
+
+async def move(*, user: AbstractBaseUser, conversation_id: int, project_id: int | None) -> None:
+    """Put a conversation in one of the user's projects, or take it out, live in every tab."""
+    conversation = await db(_move)(user, conversation_id, project_id)
     await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
 
 

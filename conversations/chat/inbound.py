@@ -39,6 +39,7 @@ class SendRequest:
     # Ids of the sender's uploaded files, in order: None keeps an edited message's files,
     # a list (even empty) replaces them.
     attachments: list[str] | None = None
+    project: int | None = None  # `chat.send` starting a chat: the project it starts in.
 
 
 @dataclass
@@ -80,6 +81,14 @@ class FlagCommand:
     conversation: int
     pinned: bool | None = None
     archived: bool | None = None
+
+
+@dataclass
+class MoveCommand:
+    """`conversation.move`: into a project, or out of any (None)."""
+
+    conversation: int
+    project: int | None
 
 
 @dataclass
@@ -198,6 +207,7 @@ def _payload(frame: BaseModel) -> object:
                 options=TurnOptions(tools=frame.tools, tool_choice=frame.tool_choice),
                 edit=frame.message if isinstance(frame, client.ChatEdit) else None,
                 attachments=frame.attachments,
+                project=frame.project,
             )
         case client.ConversationSettings():
             return SettingsCommand(frame.conversation, _change(frame))
@@ -214,6 +224,8 @@ def _payload(frame: BaseModel) -> object:
             return FlagCommand(frame.conversation, pinned=frame.pinned)
         case client.ConversationArchive():
             return FlagCommand(frame.conversation, archived=frame.archived)
+        case client.ConversationMove():
+            return MoveCommand(frame.conversation, frame.project)
         case client.ConversationHistoryAsk():
             return HistoryCommand(frame.conversation, frame.before)
         case client.ChatStop() | client.ConversationOpen() | client.ConversationDelete():

@@ -50,6 +50,7 @@ async def send(
         edit_id=request.edit,
         attachment_ids=request.attachments,
         models=models,
+        project_id=request.project,
     )
     if isinstance(result, turn_starts.AlreadySent):
         return result

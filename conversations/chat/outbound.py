@@ -126,6 +126,7 @@ def conversation_data(conversation: Conversation) -> dict:
         "model": model,
         "model_chosen": source == "conversation",
         "persona": conversation.persona_id,
+        "project": conversation.project_id,
         "pinned": conversation.pinned,
         "archived": conversation.archived,
         "updated_at": conversation.updated_at.isoformat() if conversation.updated_at else None,

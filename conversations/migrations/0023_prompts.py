@@ -10,7 +10,7 @@ import conversations.prompts.variables
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conversations", "0020_tool_call_records"),
+        ("conversations", "0021_projects"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conversations", "0020_tool_call_records"),
+        ("conversations", "0023_prompts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

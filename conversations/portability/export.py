@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from .. import model_input, selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
+from ..projects import selectors as project_selectors
+from ..projects.models import Project
 from ..prompts import selectors as prompt_selectors
 from . import selectors as portability_selectors
 from .attached import file_entry
@@ -40,6 +42,8 @@ def export_conversation(conversation: Conversation) -> dict:
         "updated_at": conversation.updated_at.isoformat(),
         "pinned": conversation.pinned,
         "archived": conversation.archived,
+        # Only in a project: an export without projects reads as before.
+        **({"project": project_entry(conversation.project)} if conversation.project_id else {}),
         "current": conversation.current_leaf_id,
         "tree": [
             {
@@ -61,12 +65,29 @@ def export_all(user: AbstractBaseUser) -> dict:
     return {
         "format": FORMAT_ALL,
         "version": VERSION,
+        # Every project, empty ones too; each conversation names its own again.
+        "projects": [
+            project_entry(p)
+            for p in project_selectors.project_list(user=user).select_related("default_persona")
+        ],
         "conversations": [export_conversation(c) for c in conversations],
         # The user's own prompts only: shared ones are staff's, and stay on the server.
         "prompts": [
             {"command": p.command, "title": p.title, "text": p.text}
             for p in prompt_selectors.prompt_list_own(user=user)
         ],
+    }
+
+
+def project_entry(project: Project) -> dict:
+    """A project as an export carries it (schema.ProjectIn reads it back)."""
+    persona = project.default_persona
+    return {
+        "name": project.name,
+        "instructions": project.instructions,
+        "default_persona": {"id": persona.pk, "name": persona.name} if persona else None,
+        "default_model": project.default_model,
+        "default_tools": list(project.default_tools),
     }
 
 

@@ -30,14 +30,16 @@ from pydantic_core import from_json
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..personas import selectors as persona_selectors
+from ..projects.models import Project
 from ..prompts import services as prompt_services
-from . import attached
+from . import attached, projects_import
 from . import selectors as portability_selectors
 from . import services as portability_services
 from .archive import ArchiveRefused, is_zip, open_archive
 from .schema import (
     FORMAT_ALL,
     FORMAT_ONE,
+    MAX_PROJECTS,
     MAX_TEXT_CHARS,
     SAVED_STATUS,
     VERSION,
@@ -46,6 +48,7 @@ from .schema import (
     ConversationIn,
     NewConversation,
     NewMessage,
+    ProjectIn,
     PromptsIn,
 )
 
@@ -104,7 +107,8 @@ def import_file(
         except ArchiveRefused as exc:
             raise ImportFailed(str(exc)) from None
         data = archive.document
-    conversations, prompts = read_document(data)
+    projects: list[ProjectIn] = []
+    conversations, prompts = read_document(data, projects)
     if archive is None:
         attached.without_files(conversations)
     for conversation in conversations:
@@ -125,7 +129,10 @@ def import_file(
                 prompt_services.prompts_import(owner=user, prompts=prompts)
             except prompt_services.PromptLimitReached as exc:
                 raise ImportFailed(f"The file's prompts cannot be imported: {exc}") from None
-        return _save(user, conversations, folder)
+        places = projects_import.projects_for(
+            user=user, listed=projects, conversations=conversations
+        )
+        return _save(user, conversations, folder, places)
 
 
 def save_checked(
@@ -137,9 +144,14 @@ def save_checked(
 
 
 def _save(
-    user: AbstractBaseUser, conversations: list[NewConversation], folder: str
+    user: AbstractBaseUser,
+    conversations: list[NewConversation],
+    folder: str,
+    places: dict[str, Project] | None = None,
 ) -> list[Conversation]:
-    """Each conversation in a transaction of its own, its files stored with it."""
+    """Each conversation in a transaction of its own, its files stored with it, in its
+    project (`places`, by name) if it names one."""
+    places = places or {}
     saved: list[Conversation] = []
     for number, conversation in enumerate(conversations, 1):
         persona = None
@@ -153,7 +165,11 @@ def _save(
             attached.upload_all(user=user, conversation=conversation, folder=folder, made=made)
             saved.append(
                 portability_services.conversation_import(
-                    owner=user, conversation=conversation, persona=persona, files=made
+                    owner=user,
+                    conversation=conversation,
+                    persona=persona,
+                    files=made,
+                    project=places.get(conversation.project.name) if conversation.project else None,
                 )
             )
         except attached.FilesRefused as exc:
@@ -226,14 +242,17 @@ def conversation_dates(conversation: NewConversation) -> tuple[datetime | None, 
     return created, updated
 
 
-def read_file(data: bytes) -> list[NewConversation]:
-    """Every conversation in a file, checked; or ImportFailed saying what is wrong."""
-    return read_document(data)[0]
+def read_file(data: bytes, projects: list[ProjectIn] | None = None) -> list[NewConversation]:
+    """Every conversation in a file, checked; or ImportFailed saying what is wrong. Given
+    `projects`, the projects an all-export lists are added to it, checked too."""
+    return read_document(data, projects)[0]
 
 
-def read_document(data: bytes) -> tuple[list[NewConversation], list[dict]]:
-    """Every conversation in a file and the prompts of our all-export, checked; or
-    ImportFailed saying what is wrong."""
+def read_document(
+    data: bytes, projects: list[ProjectIn] | None = None
+) -> tuple[list[NewConversation], list[dict]]:
+    """Every conversation in a file and the prompts of our all-export, checked (and its
+    projects added to `projects`, if given); or ImportFailed saying what is wrong."""
     if len(data) > settings.CHAT_IMPORT_MAX_BYTES:
         raise ImportFailed(f"The file is larger than {_megabytes()} MB.")
     values = _count_values(data)
@@ -251,6 +270,8 @@ def read_document(data: bytes) -> tuple[list[NewConversation], list[dict]]:
     prompts = _read_prompts(document)
     items, read = _recognise(document, prompts=bool(prompts))
     _check_counts(items)
+    if projects is not None and isinstance(document, dict) and document.get("format") == FORMAT_ALL:
+        projects.extend(_read_projects(document.get("projects")))
     conversations = [read(item, number) for number, item in enumerate(items, 1)]
     if read is _read_chatgpt:
         # ChatGPT keeps conversations with nothing visible in them: skip those.
@@ -269,6 +290,21 @@ def _read_prompts(document: object) -> list[dict]:
     except ValidationError as exc:
         raise ImportFailed(f"Prompts: {_reason(exc)}") from None
     return [prompt.model_dump() for prompt in found.prompts]
+
+
+def _read_projects(listed: object) -> list[ProjectIn]:
+    """An all-export's projects (none in older files), each checked."""
+    if listed is None:
+        return []
+    if not isinstance(listed, list) or len(listed) > MAX_PROJECTS:
+        raise ImportFailed(f"The file's “projects” is not a list of at most {MAX_PROJECTS}.")
+    found = []
+    for number, item in enumerate(listed, 1):
+        try:
+            found.append(ProjectIn.model_validate(item))
+        except ValidationError as exc:
+            raise ImportFailed(f"Project {number}: {_reason(exc)}") from None
+    return found
 
 
 def _megabytes() -> str:
@@ -433,6 +469,7 @@ def _read_ours(item: dict, number: int) -> NewConversation:
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         persona=conversation.persona,
+        project=conversation.project,
         messages=messages,
         current=current,
         files=files,

@@ -156,6 +156,26 @@ class PersonaRef(_Model):
     name: Str(100)
 
 
+def _named(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+class ProjectIn(_Model):
+    """A project (projects/): matched by name on import, made if the user has none so named."""
+
+    name: Annotated[Str(100), AfterValidator(_named)]
+    instructions: Str(20_000) = ""
+    default_persona: PersonaRef | None = None
+    default_model: Str(200) = ""
+    default_tools: Annotated[list[Str(100)], Field(max_length=64)] = []
+
+
+# Projects one all-export may list (more than any user may have: CHAT_MAX_PROJECTS).
+MAX_PROJECTS = 1000
+
+
 class ConversationIn(_Model):
     format: Literal["chatsite.conversation"] | None = None
     version: Annotated[StrictInt, Field(ge=1, le=VERSION)] = VERSION
@@ -166,6 +186,7 @@ class ConversationIn(_Model):
     pinned: StrictBool = False
     archived: StrictBool = False
     persona: PersonaRef | None = None
+    project: ProjectIn | None = None  # Older exports have none.
     current: Key | None = None
     tree: list[MessageIn]
 
@@ -267,6 +288,7 @@ class NewConversation:
     created_at: datetime | None = None
     updated_at: datetime | None = None  # Last active: where the sidebar files it.
     persona: PersonaRef | None = None
+    project: ProjectIn | None = None
     messages: list[NewMessage] = field(default_factory=list)
     current: int | None = None  # Index of the message the conversation shows.
     files: dict[str, FileIn] = field(default_factory=dict)  # By id: what its messages carry.

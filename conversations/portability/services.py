@@ -11,6 +11,7 @@ from django.utils import timezone
 from ..files.models import Attachment
 from ..models import Conversation, Message
 from ..personas.models import Persona
+from ..projects.models import Project
 
 if TYPE_CHECKING:
     from .schema import NewConversation, NewMessage
@@ -22,6 +23,7 @@ def conversation_import(
     conversation: "NewConversation",
     persona: Persona | None,
     files: dict[str, Attachment] | None = None,
+    project: Project | None = None,
 ) -> Conversation:
     """Save one imported conversation, checked whole beforehand, in one short transaction.
 
@@ -40,6 +42,7 @@ def conversation_import(
         saved = Conversation.objects.create(
             owner=owner,
             persona=persona,
+            project=project,
             title=conversation.title,
             model=conversation.model,
             pinned=conversation.pinned,

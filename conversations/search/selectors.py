@@ -12,14 +12,15 @@ SEARCH_MAX_OFFSET = 1000  # Paging stops here: 50 pages of results is plenty to 
 
 
 def conversation_search(
-    *, user_id: int, query: str, limit: int = 20, offset: int = 0
+    *, user_id: int, query: str, limit: int = 20, offset: int = 0, project_id: int | None = None
 ) -> list[dict]:
     """The user's conversations whose title or messages match, each with a snippet.
 
     Conversations whose title matches come first (most recently active first), then those
     with matching messages (newest match first); `offset` skips that many, for paging. A hit
     found in messages names its newest matching message. Message text is searched through
-    the full-text index (SQLite FTS5, PostgreSQL GIN).
+    the full-text index (SQLite FTS5, PostgreSQL GIN). `project_id` keeps the search to
+    the conversations in that project (the caller checked it is the user's).
     """
     query = query.strip()
     offset = max(0, min(offset, SEARCH_MAX_OFFSET))
@@ -27,11 +28,14 @@ def conversation_search(
         return []
     wanted = offset + limit
     hits: dict[int, dict] = {}
-    for conversation in Conversation.objects.filter(
-        owner_id=user_id, title__icontains=query
-    ).order_by("-updated_at", "-id")[:wanted]:
+    titled = Conversation.objects.filter(owner_id=user_id, title__icontains=query)
+    if project_id is not None:
+        titled = titled.filter(project_id=project_id)
+    for conversation in titled.order_by("-updated_at", "-id")[:wanted]:
         hits[conversation.pk] = _hit(conversation, conversation.title, None)
-    for conversation_id, message_id, snippet in _message_matches(user_id, query, wanted):
+    for conversation_id, message_id, snippet in _message_matches(
+        user_id, query, wanted, project_id
+    ):
         hit = hits.get(conversation_id)
         if hit is None:
             hits[conversation_id] = {
@@ -66,9 +70,12 @@ def _hit(conversation: Conversation, snippet: str, message_id: int | None) -> di
     }
 
 
-def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, int, str]]:
+def _message_matches(
+    user_id: int, query: str, limit: int, project_id: int | None = None
+) -> list[tuple[int, int, str]]:
     """(conversation id, message id, snippet) for the `limit` conversations whose messages
-    most recently matched the words of `query`: their newest matching message each."""
+    most recently matched the words of `query`: their newest matching message each (in
+    project `project_id` only, if given)."""
     words = [w for w in re.findall(r"\w+", query)][:8]
     if not words:
         return []
@@ -97,6 +104,7 @@ def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, in
     else:  # pragma: no cover - other databases fall back to a scan
         rows = (
             Message.objects.filter(conversation__owner_id=user_id, content__icontains=query)
+            .filter(**({"conversation__project_id": project_id} if project_id else {}))
             .order_by("-id")
             .values_list("conversation_id", "id", "content")[: limit * 5]
         )
@@ -104,8 +112,12 @@ def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, in
         for c, m, text in rows:
             found.setdefault(c, (c, m, snippets.shaped(text[:120], start=1, length=len(text))))
         return list(found.values())[:limit]
+    params = [terms, user_id, limit]
+    if project_id is not None:  # The project scope: one more condition, a bound parameter.
+        newest = newest.replace("c.owner_id = %s", "c.owner_id = %s AND c.project_id = %s")
+        params = [terms, user_id, project_id, limit]
     with connection.cursor() as cursor:
-        cursor.execute(newest, [terms, user_id, limit])
+        cursor.execute(newest, params)
         latest = cursor.fetchall()
         if not latest:
             return []

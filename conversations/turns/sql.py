@@ -20,6 +20,7 @@ from django.db.models import Model
 from ..limits.models import TurnAllowance
 from ..models import Conversation, Message
 from ..personas.models import Persona
+from ..projects.models import Project
 
 
 def _db():
@@ -213,6 +214,8 @@ def conversation_get(*, user_id: int, conversation_id: int) -> Conversation | No
     conversation = found[0]
     if conversation.persona_id is not None:
         conversation.persona = get(Persona, conversation.persona_id)
+    if conversation.project_id is not None:  # Its instructions go with every reply.
+        conversation.project = get(Project, conversation.project_id)
     return conversation
 
 

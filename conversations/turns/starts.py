@@ -9,6 +9,7 @@ access/policy.py), claims the lease, saves the user's message and the reply's
 placeholder, and reads the branch; its hot statements are built once (turns/sql.py).
 """
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ from ..files import selectors as file_selectors
 from ..files import services as file_services
 from ..limits import turn_limits
 from ..models import Conversation, Message
+from ..projects import selectors as project_selectors
+from ..projects.models import Project
 from ..services import SettingsChange, conversation_apply_settings, title_from_text
 from . import checks
 from . import files as turn_files
@@ -104,6 +107,7 @@ def turn_begin_send(
     edit_id: int | None = None,
     attachment_ids: list[str] | None = None,
     models: "ModelPolicy | None" = None,
+    project_id: int | None = None,
 ) -> Begun | AlreadySent:
     """Save a user's message and its reply's placeholder, holding the conversation's lease.
 
@@ -111,11 +115,19 @@ def turn_begin_send(
     conversation from this reply on. `models` checks the model the turn takes from its
     conversation or persona (a model the send names was checked before); a message sent
     again is answered before any check. `attachment_ids`: the sender's own files the
-    message carries (an edit given None keeps the edited message's).
+    message carries (an edit given None keeps the edited message's). `project_id`: the
+    sender's project a new conversation starts in (its defaults fill what the send leaves
+    out); ignored for an existing conversation.
     """
     now = timezone.now()
     change = change or SettingsChange()
     created = conversation_id is None
+    project = None
+    if created and project_id is not None:
+        project = project_selectors.project_get(user=user, project_id=project_id)
+        if project is None:
+            raise not_found("project")
+        change = _project_defaults(change, project)
     ids = turn_sql.NewIds(**_ids_wanted(user=user, client_id=client_id, created=created))
     persona = checks.settings_persona(
         user=user, change=change, access=models.access if models is not None else None
@@ -123,7 +135,7 @@ def turn_begin_send(
     if created:
         started = _start_conversation(
             user=user, owner=owner, client_id=client_id, content=content, change=change,
-            persona=persona, models=models, ids=ids, now=now,
+            persona=persona, models=models, ids=ids, now=now, project=project,
         )  # fmt: skip
         if isinstance(started, AlreadySent):
             return started
@@ -172,8 +184,21 @@ def turn_begin_send(
     )
 
 
+def _project_defaults(change: SettingsChange, project: Project) -> SettingsChange:
+    """A new chat in a project takes the project's persona and model where the send names
+    none (the page sends the project's defaults itself; other clients may leave them out)."""
+    extra: dict = {}
+    if "persona" not in change.given and project.default_persona_id is not None:
+        extra["persona"] = project.default_persona_id
+    if "model" not in change.given and project.default_model:
+        extra["model"] = project.default_model
+    if not extra:
+        return change
+    return dataclasses.replace(change, given=change.given | frozenset(extra), **extra)
+
+
 def _start_conversation(
-    *, user, owner, client_id, content, change, persona, models, ids, now
+    *, user, owner, client_id, content, change, persona, models, ids, now, project=None
 ) -> tuple[Conversation, str] | AlreadySent:
     """A new conversation for a first message, its lease held and the user's limits checked;
     or what was saved if this first message was sent before. Returns it and the user's
@@ -188,6 +213,7 @@ def _start_conversation(
         title=title_from_text(content),
         turn_owner=owner,
         turn_expires_at=now + timedelta(seconds=lease_seconds()),
+        project=project,
     )
     conversation_apply_settings(conversation=conversation, change=change, persona=persona)
     checks.turn_check(models, conversation, change, user.pk)

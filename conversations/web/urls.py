@@ -1,7 +1,15 @@
 from django.urls import path
 
 from ..sharing.urls import urlpatterns as sharing_urls
-from . import file_views, health, persona_views, prompt_views, settings_views, views
+from . import (
+    file_views,
+    health,
+    persona_views,
+    project_views,
+    prompt_views,
+    settings_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.chat, name="chat"),
@@ -30,6 +38,10 @@ urlpatterns = [
         name="settings-sign-out-everywhere",
     ),
     path("settings/delete-account/", settings_views.delete_account, name="settings-delete"),
+    path("projects/", project_views.project_list, name="projects"),
+    path("projects/new/", project_views.project_create, name="project-create"),
+    path("projects/<int:project_id>/edit/", project_views.project_edit, name="project-edit"),
+    path("projects/<int:project_id>/delete/", project_views.project_delete, name="project-delete"),
     path("personas/", persona_views.persona_list, name="personas"),
     path("personas/new/", persona_views.persona_create, name="persona-create"),
     path("personas/<int:persona_id>/edit/", persona_views.persona_edit, name="persona-edit"),

@@ -29,6 +29,7 @@ from ..limits.http import rate_limit, too_many
 from ..limits.rate_limits import BULK, READS
 from ..personas import selectors as persona_selectors
 from ..portability import attached, export, importing
+from ..projects import selectors as project_selectors
 from ..provider import availability, catalog, upstream
 from ..rendering.markdown import highlight_css as _highlight_css
 from ..search import selectors as search
@@ -45,19 +46,27 @@ SEARCH_PAGE = 20  # Results per page of search.
 def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
     """The chat page: a new chat, or one of the user's conversations."""
     conversation = _owned(request, conversation_id) if conversation_id is not None else None
-    sidebar = list(selectors.conversation_list(user=request.user)[:500])
+    # The date groups hold the conversations in no project; each project's section loads
+    # its own when opened (conversations.json?project=), and shows its count meanwhile.
+    sidebar = list(selectors.conversation_list(user=request.user, outside_projects=True)[:500])
+    if conversation is not None and conversation.project_id is not None:
+        sidebar.append(conversation)  # The open one is listed in its section at once.
     personas = list(persona_selectors.persona_list(user=request.user))
     chosen = appearance.settings_of(request)
     # A new chat starts with the user's defaults (Settings), also one opened later in the
-    # page without a reload.
+    # page without a reload; in a project (?project=), with the project's.
     default_persona = persona_selectors.default_persona(user=request.user, chosen=chosen)
+    project = _project_param(request) if conversation is None else None
+    new_chat = _new_chat(chosen, default_persona, project)
+    projects = project_selectors.project_sidebar(user=request.user)
+    sidebar += _open_sections(request, projects)
     if conversation:
         persona = conversation.persona
         model = selectors.conversation_model(conversation)[0]
     else:
-        persona = default_persona
+        persona = next((p for p in personas if p.pk == new_chat["persona"]), None)
         model = (
-            chosen.default_model or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
+            new_chat["model"] or (persona.model if persona else "") or settings.LLM_DEFAULT_MODEL
         )
     selected_persona = persona.pk if persona else None
     return render(
@@ -66,6 +75,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
         {
             "conversation": conversation,
             "conversations": sidebar,
+            "projects": projects,
             "personas": personas,
             "selected_persona": selected_persona,
             "model": catalog.model_info(model).as_dict()
@@ -84,11 +94,11 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 "defaultModel": settings.LLM_DEFAULT_MODEL,
                 # What a new chat starts with (Settings): a persona, and a model chosen
                 # over the persona's ("" for none).
-                "newChat": {
-                    "persona": default_persona.pk if default_persona else None,
-                    "model": chosen.default_model,
-                },
+                "newChat": new_chat,
                 "conversations": [outbound.conversation_data(c) for c in sidebar],
+                "projects": [
+                    {k: v for k, v in p.items() if k not in ("items", "open")} for p in projects
+                ],
                 "personas": {p.pk: _persona_data(p) for p in personas},
                 "tools": _tools_data(request.user.pk),
                 # Servers whose tools are left out because this process cannot reach them.
@@ -100,6 +110,25 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             },
         },
     )
+
+
+def _new_chat(chosen, default_persona, project) -> dict:
+    """What a new chat starts with: the user's defaults (Settings), or in a project its
+    persona, model and tools over them (the project's persona only if still usable)."""
+    persona = default_persona.pk if default_persona else None
+    model = chosen.default_model
+    if project is None:
+        return {"persona": persona, "model": model}
+    if project.default_persona_id is not None:
+        usable = persona_selectors.persona_get(
+            user=project.owner, persona_id=project.default_persona_id
+        )
+        persona = usable.pk if usable else persona
+    return {
+        "persona": persona,
+        "model": project.default_model or model,
+        "project": {"id": project.pk, "name": project.name, "tools": project.default_tools},
+    }
 
 
 def _tools_data(user_id: int) -> list[dict]:
@@ -329,8 +358,13 @@ def search_json(request: HttpRequest) -> JsonResponse:
     except ValueError:
         offset = 0
     # One more than a page: whether there is a next page, without counting them all.
+    project = _project_param(request)
     found = search.conversation_search(
-        user_id=request.user.pk, query=query, limit=SEARCH_PAGE + 1, offset=offset
+        user_id=request.user.pk,
+        query=query,
+        limit=SEARCH_PAGE + 1,
+        offset=offset,
+        project_id=project.pk if project else None,
     )
     more = len(found) > SEARCH_PAGE and offset + SEARCH_PAGE <= search.SEARCH_MAX_OFFSET
     return JsonResponse(
@@ -342,13 +376,57 @@ def search_json(request: HttpRequest) -> JsonResponse:
     )
 
 
+OPEN_COOKIE = "chat_projects_open"  # Set by static/projects.js: the sections left open.
+OPEN_DRAWN = 10  # Open sections whose lists the page carries (the rest load when opened).
+OPEN_ITEMS = 100  # Conversations of each such section the page carries.
+
+
+def _open_sections(request: HttpRequest, projects: list[dict]) -> list:
+    """The conversations of the user's sections left open (the cookie names them), so the
+    page draws them at once; each such project is marked `open` and `loaded` (its list is
+    whole) in `projects`. Ids not the user's are ignored, as for a missing one."""
+    named = request.COOKIES.get(OPEN_COOKIE, "")[:200].split(".")
+    wanted = {int(i) for i in named[:OPEN_DRAWN] if i.isdigit() and len(i) < 19}
+    found = []
+    for project in projects:
+        if project["id"] not in wanted:
+            continue
+        items = list(
+            selectors.conversation_list(user=request.user, project_id=project["id"])[
+                : OPEN_ITEMS + 1
+            ]
+        )
+        project["open"] = True
+        project["loaded"] = len(items) <= OPEN_ITEMS
+        project["items"] = items[:OPEN_ITEMS]
+        found += items[:OPEN_ITEMS]
+    return found
+
+
+def _project_param(request: HttpRequest):
+    """The user's project named by ?project=, else None; another user's or a missing one
+    is a 404, as for a missing id."""
+    wanted = request.GET.get("project")
+    if not wanted:
+        return None
+    if not wanted.isdigit() or len(wanted) > 18:
+        raise Http404("No such project.")
+    project = project_selectors.project_get(user=request.user, project_id=int(wanted))
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
 @login_required
 @require_GET
 @rate_limit(READS, json=True)
 def conversations_json(request: HttpRequest) -> JsonResponse:
     """The sidebar: the user's conversations, or the archived ones with ?archived=1."""
     archived = request.GET.get("archived") == "1"
-    items = selectors.conversation_list(user=request.user, archived=archived)[:500]
+    project = _project_param(request)
+    items = selectors.conversation_list(
+        user=request.user, archived=archived, project_id=project.pk if project else None
+    )[:500]
     return JsonResponse({"conversations": [outbound.conversation_data(c) for c in items]})
 
 

@@ -156,6 +156,8 @@ class ChatSend(Received):
     # Files uploaded with POST /api/files, each the sender's own (else refused as an
     # unknown id), sent with this message in this order.
     attachments: Attachments = None
+    # A new chat (no `conversation`) started in one of the sender's projects; else ignored.
+    project: int | None = None
 
 
 class ChatEdit(ChatSend):
@@ -260,6 +262,14 @@ class ConversationArchive(Received):
     type: Literal["conversation.archive"] = "conversation.archive"
     conversation: int
     archived: bool
+
+
+class ConversationMove(Received):
+    """Put a conversation in one of the user's projects, or take it out (`project: null`)."""
+
+    type: Literal["conversation.move"] = "conversation.move"
+    conversation: int
+    project: int | None
 
 
 class ConversationDelete(Received):

@@ -50,6 +50,7 @@ CLIENT: dict[str, ClientKind] = {
         ClientKind(client.ConversationRename, "conversation_rename", "write"),
         ClientKind(client.ConversationPin, "conversation_flags", "write"),
         ClientKind(client.ConversationArchive, "conversation_flags", "write"),
+        ClientKind(client.ConversationMove, "conversation_move", "write"),
         ClientKind(client.ConversationDelete, "conversation_delete", "write"),
     )
 }

@@ -155,6 +155,7 @@ class ConversationFields(Built):
     model: str
     model_chosen: bool
     persona: int | None
+    project: int | None = None  # The project it is in (projects/), null for none.
     pinned: bool
     archived: bool
     updated_at: str | None
