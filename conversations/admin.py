@@ -1,5 +1,5 @@
 """Staff pages of the app's models, each kept with its domain: personas, models, invites,
-quotas, retention rules, who may use what and MCP tool servers. Conversations and messages are review's
+quotas, retention rules, who may use what and MCP tool servers, and users' tags. Conversations and messages are review's
 (review/conversation_admin.py)."""
 
 from .access import admin as access_admin  # noqa: F401
@@ -9,3 +9,4 @@ from .deletion import admin as deletion_admin  # noqa: F401
 from .limits import admin as limits_admin  # noqa: F401
 from .mcp_servers import admin as mcp_admin  # noqa: F401
 from .personas import admin as personas_admin  # noqa: F401
+from .tags import admin as tags_admin  # noqa: F401

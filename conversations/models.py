@@ -193,6 +193,7 @@ from .files.models import Attachment  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
 from .mcp_servers.models import McpServer  # noqa: E402
 from .sso.models import SsoSession  # noqa: E402
+from .tags.models import Tag  # noqa: E402
 
 __all__ = [
     "AccessRule",
@@ -210,6 +211,7 @@ __all__ = [
     "SetupToken",
     "SignIn",
     "SsoSession",
+    "Tag",
     "TokenQuota",
     "TurnAllowance",
     "UserSettings",

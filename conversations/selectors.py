@@ -48,6 +48,7 @@ def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> Quer
             "archived",
             "updated_at",
         )
+        .prefetch_related("tags")  # Each item's tag names: one query for the whole list.
         .order_by("-pinned", "-updated_at")
     )
 

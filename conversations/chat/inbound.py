@@ -83,6 +83,22 @@ class FlagCommand:
 
 
 @dataclass
+class TagsCommand:
+    """`conversation.tags`: a conversation's tags, by name."""
+
+    conversation: int
+    tags: list[str]
+
+
+@dataclass
+class TagCommand:
+    """`tag.rename` (with its new `name`) and `tag.delete`."""
+
+    tag: int
+    name: str | None = None
+
+
+@dataclass
 class MessageCommand:
     """A frame that names a message in a conversation: `chat.regenerate`, `chat.switch`."""
 
@@ -214,6 +230,12 @@ def _payload(frame: BaseModel) -> object:
             return FlagCommand(frame.conversation, pinned=frame.pinned)
         case client.ConversationArchive():
             return FlagCommand(frame.conversation, archived=frame.archived)
+        case client.ConversationTags():
+            return TagsCommand(frame.conversation, frame.tags)
+        case client.TagRename():
+            return TagCommand(frame.tag, frame.name)
+        case client.TagDelete():
+            return TagCommand(frame.tag)
         case client.ConversationHistoryAsk():
             return HistoryCommand(frame.conversation, frame.before)
         case client.ChatStop() | client.ConversationOpen() | client.ConversationDelete():

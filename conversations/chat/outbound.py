@@ -15,6 +15,7 @@ from ..files import selectors as file_selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering.markdown import render_markdown
+from ..tags import selectors as tag_selectors
 from .frames import server
 
 
@@ -129,6 +130,7 @@ def conversation_data(conversation: Conversation) -> dict:
         "pinned": conversation.pinned,
         "archived": conversation.archived,
         "updated_at": conversation.updated_at.isoformat() if conversation.updated_at else None,
+        "tags": tag_selectors.conversation_tag_names(conversation),
     }
 
 
@@ -163,6 +165,18 @@ def conversation_created(conversation: Conversation) -> dict:
 def conversation_updated(conversation: Conversation) -> dict:
     """A `conversation.updated` frame: title, pin, archive or settings changed."""
     return _about(server.ConversationUpdated, conversation_fields(conversation))
+
+
+def tags_changed(
+    tags: list[dict], *, renamed: tuple[str, str] | None = None, deleted: str | None = None
+) -> dict:
+    """A `tags.changed` frame: the user's tags now (tags.selectors.tag_list), and the old
+    and new name of one renamed, or the name of one deleted."""
+    return server.TagsChanged.build(
+        tags=tags,
+        renamed={"old": renamed[0], "new": renamed[1]} if renamed else None,
+        deleted=deleted,
+    )
 
 
 def conversation_deleted(conversation_id: int) -> dict:

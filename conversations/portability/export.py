@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from .. import model_input, selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
+from ..tags import selectors as tag_selectors
 from . import selectors as portability_selectors
 from .attached import file_entry
 from .schema import FORMAT_ALL, FORMAT_ONE, VERSION
@@ -39,6 +40,7 @@ def export_conversation(conversation: Conversation) -> dict:
         "updated_at": conversation.updated_at.isoformat(),
         "pinned": conversation.pinned,
         "archived": conversation.archived,
+        "tags": tag_selectors.conversation_tag_names(conversation),  # Its owner's, by name.
         "current": conversation.current_leaf_id,
         "tree": [
             {

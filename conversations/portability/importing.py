@@ -400,6 +400,7 @@ def _read_ours(item: dict, number: int) -> NewConversation:
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         persona=conversation.persona,
+        tags=list(conversation.tags),
         messages=messages,
         current=current,
         files=files,

@@ -36,7 +36,12 @@ def conversation_tree(*, conversation: Conversation) -> list[Message]:
 
 def conversation_list_all(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
     """Every conversation of a user, archived ones included, oldest first, for export."""
-    return Conversation.objects.filter(owner=user).select_related("persona").order_by("created_at")
+    return (
+        Conversation.objects.filter(owner=user)
+        .select_related("persona")
+        .prefetch_related("tags")  # Each one's tag names, in one query for all.
+        .order_by("created_at")
+    )
 
 
 def conversations_imported_before(

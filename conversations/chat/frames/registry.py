@@ -51,6 +51,9 @@ CLIENT: dict[str, ClientKind] = {
         ClientKind(client.ConversationPin, "conversation_flags", "write"),
         ClientKind(client.ConversationArchive, "conversation_flags", "write"),
         ClientKind(client.ConversationDelete, "conversation_delete", "write"),
+        ClientKind(client.ConversationTags, "conversation_tags", "write"),
+        ClientKind(client.TagRename, "tag_rename", "write"),
+        ClientKind(client.TagDelete, "tag_delete", "write"),
     )
 }
 
@@ -60,6 +63,7 @@ SERVER: dict[str, type[BaseModel]] = {
         server.ConversationCreated,
         server.ConversationUpdated,
         server.ConversationDeleted,
+        server.TagsChanged,
         server.ConversationState,
         server.ConversationHistory,
         server.MessageCreated,
