@@ -1,9 +1,10 @@
-// One conversation in the sidebar: its link, and its ⋯ menu (rename, pin, archive,
-// report, delete), which opens in the list's flow. Its title goes in as text.
+// One conversation in the sidebar: its link (with its tags as chips), and its ⋯ menu
+// (rename, pin, archive, tags, report, delete), which opens in the list's flow. Its title goes in as text.
 import { closeMenu } from "./menus.js";
 import { openReport } from "./report.js";
 import { send } from "./socket.js";
 import { state } from "./state.js";
+import { openTags, tagChips } from "./tags.js";
 
 /** One conversation in the list: its link, and its ⋯ menu; `render` redraws the list. */
 export function buildItem(item, render) {
@@ -12,6 +13,7 @@ export function buildItem(item, render) {
   const link = document.createElement("a");
   link.href = `/conversations/${item.id}/`;
   link.textContent = item.title || "Untitled";
+  if (item.tags?.length) link.appendChild(tagChips(item.tags));
   if (item.id === state.conversationId) link.setAttribute("aria-current", "page");
   li.appendChild(link);
 
@@ -41,6 +43,7 @@ export function buildItem(item, render) {
   action(item.archived ? "Unarchive" : "Archive", () =>
     send({ type: "conversation.archive", conversation: item.id, archived: !item.archived }),
   );
+  action("Tags…", () => openTags(item, summary));
   action("Report…", () => openReport(item.id, summary));
   action("Delete", () => {
     if (confirm(`Delete “${item.title || "Untitled"}” for good? This cannot be undone.`)) {

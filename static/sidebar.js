@@ -4,6 +4,7 @@
 import { $ } from "./page.js";
 import { buildItem } from "./sidebar-item.js";
 import { state } from "./state.js";
+import { emptyFilterText, initTags, passesFilter } from "./tags.js";
 
 const list = $("conversation-list");
 const searchInput = $("search");
@@ -25,6 +26,7 @@ export function initSidebar() {
   searchInput.addEventListener("keydown", moveThroughResults);
   list.addEventListener("keydown", moveThroughResults);
   archivedToggle.addEventListener("click", toggleArchived);
+  initTags(render);
   render();
 }
 
@@ -45,6 +47,7 @@ export function upsert(frame) {
     pinned: frame.pinned,
     archived: frame.archived,
     updated_at: frame.updated_at,
+    tags: frame.tags,
   };
   sidebar.items.set(item.id, { ...(sidebar.items.get(item.id) || {}), ...item });
   if (!searchInput.value) render();
@@ -77,19 +80,31 @@ function groupOf(item, now) {
 
 /** Draws the list (or the archived view); the current conversation is marked. */
 export function render() {
+  // Focus on an item (its link or ⋯) stays on it when the list is drawn again.
+  const focused = document.activeElement?.closest?.("#conversation-list li[data-id]");
+  const onMenu = focused && document.activeElement.matches("summary");
+  draw();
+  if (focused) {
+    const again = list.querySelector(`li[data-id="${focused.dataset.id}"] ${onMenu ? ".item-menu > summary" : "a"}`);
+    again?.focus({ preventScroll: true });
+  }
+}
+
+function draw() {
   list.replaceChildren();
   const archived = sidebar.showingArchived;
   if (archived && sidebar.archivedFailed) {
     list.appendChild(problem("Couldn't load archived conversations.", loadArchived));
   }
   const wanted = [...sidebar.items.values()]
-    .filter((item) => item.archived === archived)
+    .filter((item) => item.archived === archived && passesFilter(item))
     .sort((a, b) => b.pinned - a.pinned || (b.updated_at || "").localeCompare(a.updated_at || ""));
   if (!wanted.length) {
     if (archived && sidebar.archivedFailed) return;
     const empty = document.createElement("li");
     empty.className = "empty";
-    empty.textContent = archived ? "No archived conversations." : "No conversations yet.";
+    empty.textContent =
+      emptyFilterText() || (archived ? "No archived conversations." : "No conversations yet.");
     list.appendChild(empty);
     return;
   }
