@@ -5,7 +5,6 @@ import json
 import logging
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async as db
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from pydantic import ValidationError
 
@@ -153,7 +152,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             conversation = already.conversation
             await self.watch(conversation.pk)
             if already.created:
-                await self.send_json(await db(outbound.conversation_created)(conversation))
+                await self.send_json(outbound.conversation_created(conversation))
             await self.send_json(outbound.message_created(conversation.pk, already.message))
 
     async def chat_stop(self, command: inbound.ConversationCommand) -> None:

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 
-from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -189,14 +188,14 @@ async def _announce(started: generation.Started, turn: Turn) -> None:
             ),
         )
         return
-    # The frames are built off the event loop: they read the conversation's tags.
     if begun.created:
         await broadcast.publish_to_user(
-            conversation.owner_id, await db(outbound.conversation_created)(conversation)
+            conversation.owner_id, outbound.conversation_created(conversation)
         )
     elif begun.changed:  # The message chose another persona, model or parameters.
+        # Its tags were read as the turn began (turns/starts.py).
         await broadcast.publish_to_user(
-            conversation.owner_id, await db(outbound.conversation_updated)(conversation)
+            conversation.owner_id, outbound.conversation_updated(conversation)
         )
     if begun.user_message is not None:
         await broadcast.publish(

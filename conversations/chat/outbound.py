@@ -113,12 +113,13 @@ def split_frame(text: str, *, limit: int, frame_id: int) -> list[str]:
     ]
 
 
-def conversation_data(conversation: Conversation) -> dict:
+def conversation_data(conversation: Conversation, *, tags: list[str] | None = None) -> dict:
     """A conversation's identity, persona and model, and place in the sidebar (the JSON
     endpoints' shape; frames carry the same as conversation_fields).
 
     `model` is the model its next reply uses; `model_chosen` says whether the user chose
-    it for this conversation (else it is the persona's, or the default).
+    it for this conversation (else it is the persona's, or the default). `tags`: its tag
+    names when known (a new conversation has none), else read (prefetched, or a query).
     """
     model, source = selectors.conversation_model(conversation)
     return {
@@ -130,7 +131,7 @@ def conversation_data(conversation: Conversation) -> dict:
         "pinned": conversation.pinned,
         "archived": conversation.archived,
         "updated_at": conversation.updated_at.isoformat() if conversation.updated_at else None,
-        "tags": tag_selectors.conversation_tag_names(conversation),
+        "tags": tag_selectors.conversation_tag_names(conversation) if tags is None else tags,
     }
 
 
@@ -144,10 +145,13 @@ def conversation_params(conversation: Conversation) -> dict:
     }
 
 
-def conversation_fields(conversation: Conversation) -> server.ConversationFields:
+def conversation_fields(
+    conversation: Conversation, *, tags: list[str] | None = None
+) -> server.ConversationFields:
     """What every frame about a conversation carries: its data, with the id as
-    `conversation`, and its parameters. May read its persona: sync code only."""
-    data = conversation_data(conversation)
+    `conversation`, and its parameters. May read its persona and its tags (unless `tags`
+    are given): sync code only."""
+    data = conversation_data(conversation, tags=tags)
     return server.ConversationFields(
         conversation=data.pop("id"), **data, params=conversation_params(conversation)
     )
@@ -158,8 +162,9 @@ def _about(model: type[server.ConversationFields], fields: server.ConversationFi
 
 
 def conversation_created(conversation: Conversation) -> dict:
-    """A `conversation.created` frame."""
-    return _about(server.ConversationCreated, conversation_fields(conversation))
+    """A `conversation.created` frame. A conversation just made has no tags: nothing is
+    read for them, so a turn's start announces it from the event loop."""
+    return _about(server.ConversationCreated, conversation_fields(conversation, tags=[]))
 
 
 def conversation_updated(conversation: Conversation) -> dict:
