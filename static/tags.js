@@ -58,7 +58,6 @@ function drawFilter() {
   const clear = $("tag-filter-clear");
   summary.textContent = active === null ? "Tags" : `Tag: ${activeName()}`;
   clear.hidden = active === null;
-  clear.setAttribute("aria-label", active === null ? "Show all conversations" : `Stop filtering by ${activeName()}`);
   const list = $("tag-filter-list");
   list.replaceChildren();
   if (!tags.length) {
