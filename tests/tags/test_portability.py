@@ -68,6 +68,16 @@ def test_deleting_the_account_deletes_its_tags_only(user, other_user):
     assert list(Tag.objects.values_list("owner_id", "name")) == [(other_user.pk, "work")]
 
 
+def test_the_deletion_registry_deletes_the_accounts_tags_itself(user, other_user):
+    """The hook does it (not only the cascade from the user's row, which comes after)."""
+    from conversations.deletion import registry
+
+    Tag.objects.create(owner=user, name="mine", key="mine")
+    Tag.objects.create(owner=other_user, name="theirs", key="theirs")
+    assert registry.ACCOUNT_CLEANUPS["tags"](user.pk) is None
+    assert list(Tag.objects.values_list("name", flat=True)) == ["theirs"]
+
+
 def test_deleting_a_conversation_leaves_its_tags(user):
     c = Conversation.objects.create(owner=user, title="C")
     services.conversation_set_tags(conversation=c, names_given=["work"])
