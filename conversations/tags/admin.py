@@ -1,4 +1,5 @@
-"""The admin's tags: any user's, read and deleted, never edited around the services."""
+"""The admin's tags: any user's, listed with how many conversations each is on, and
+deleted; never made or edited here (that is the owner's, through the chat)."""
 
 from django.contrib import admin
 from django.db.models import Count
@@ -10,7 +11,8 @@ from .models import Tag
 class TagAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "conversation_count", "created_at")
     search_fields = ("name", "owner__username")
-    readonly_fields = ("owner", "name", "key", "conversations", "created_at")
+    # Not which conversations: their titles are the owner's, shown to reviewers only.
+    fields = readonly_fields = ("owner", "name", "key", "created_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(conversation_count=Count("conversations"))

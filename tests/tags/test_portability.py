@@ -86,9 +86,12 @@ def test_deleting_a_conversation_leaves_its_tags(user):
 
 
 def test_staff_see_tags_in_the_admin_and_cannot_add_or_edit(client, boss, user):
-    c = Conversation.objects.create(owner=user, title="C")
+    c = Conversation.objects.create(owner=user, title="Private title")
     services.conversation_set_tags(conversation=c, names_given=["work"])
     client.force_login(boss)
     page = client.get("/admin/conversations/tag/")
     assert page.status_code == 200 and b"work" in page.content
     assert client.get("/admin/conversations/tag/add/").status_code == 403
+    tag = Tag.objects.get(owner=user)
+    detail = client.get(f"/admin/conversations/tag/{tag.pk}/change/")
+    assert detail.status_code == 200 and b"Private title" not in detail.content
