@@ -1,5 +1,6 @@
 """Tags in Chromium, by keyboard only, on a desktop and a phone, in both themes: tag a
-conversation from its ⋯ menu, filter the sidebar by that tag, and find it with `tag:`."""
+conversation from its ⋯ menu, filter the sidebar by that tag, find it with `tag:`, and
+rename and delete the tag from the filter's list."""
 
 import pytest
 
@@ -98,4 +99,24 @@ def test_tag_from_the_menu_then_filter_and_search_by_keyboard(site, browser, siz
     expect(page.locator("#conversation-list .group")).to_have_text(
         'Nothing found for “tag:"Work trip" holiday”'
     )
+
+    # Rename, then delete, the tag from the filter's list (the browser's own prompt and
+    # confirm, answered as a keyboard user would).
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")  # Esc would also close the list on a phone.
+    page.keyboard.press("Tab")
+    expect(page.locator("#tag-filter > summary")).to_be_focused()
+    page.keyboard.press("Enter")
+    tab_to(page, "Rename tag Work trip")
+    page.once("dialog", lambda asked: asked.accept("Office"))
+    page.keyboard.press("Enter")
+    expect(item.locator(".tag-chip")).to_have_text(["Office"])
+    page.locator("#tag-filter > summary").focus()
+    if not page.locator("#tag-filter").evaluate("menu => menu.open"):
+        page.keyboard.press("Enter")
+    tab_to(page, "Delete tag Office")
+    page.once("dialog", lambda asked: asked.accept())
+    page.keyboard.press("Enter")
+    expect(item.locator(".tag-chip")).to_have_count(0)
+    expect(page.locator("#tag-filter-list")).to_contain_text("No tags yet")
     page.close()
