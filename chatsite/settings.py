@@ -294,6 +294,14 @@ if min(CHAT_MAX_FILE_BYTES, CHAT_MAX_FILES_PER_MESSAGE, CHAT_MAX_IMAGE_PIXELS) <
 CHAT_MAX_PROMPTS_PER_USER = int(env.get("CHAT_MAX_PROMPTS_PER_USER") or 200)
 if CHAT_MAX_PROMPTS_PER_USER < 1:
     raise ImproperlyConfigured("CHAT_MAX_PROMPTS_PER_USER must be 1 or more.")
+
+# Tags (conversations/tags/): the most tags on one conversation, and the most one user keeps.
+CHAT_MAX_TAGS_PER_CONVERSATION = int(env.get("CHAT_MAX_TAGS_PER_CONVERSATION") or 20)
+CHAT_MAX_TAGS_PER_USER = int(env.get("CHAT_MAX_TAGS_PER_USER") or 500)
+if min(CHAT_MAX_TAGS_PER_CONVERSATION, CHAT_MAX_TAGS_PER_USER) < 1:
+    raise ImproperlyConfigured(
+        "CHAT_MAX_TAGS_PER_CONVERSATION and CHAT_MAX_TAGS_PER_USER must be 1 or more."
+    )
 # Retention (conversations/deletion/): conversations untouched this many days are deleted
 # (0: never); staff may set shorter rules per group, and users shorter ones for themselves.
 CHAT_RETENTION_DAYS = int(env.get("CHAT_RETENTION_DAYS") or 0)

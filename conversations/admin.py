@@ -1,5 +1,5 @@
 """Staff pages of the app's models, each kept with its domain: personas, models, invites,
-quotas, retention rules, who may use what and MCP tool servers. Conversations and messages are review's
+quotas, retention rules, who may use what and MCP tool servers, and users' tags. Conversations and messages are review's
 (review/conversation_admin.py)."""
 
 from .access import admin as access_admin  # noqa: F401
@@ -12,3 +12,4 @@ from .personas import admin as personas_admin  # noqa: F401
 from .projects import admin as projects_admin  # noqa: F401
 from .prompts import admin as prompts_admin  # noqa: F401
 from .sharing import admin as sharing_admin  # noqa: F401
+from .tags import admin as tags_admin  # noqa: F401

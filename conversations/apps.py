@@ -20,6 +20,7 @@ class ConversationsConfig(AppConfig):
         from .prompts import selectors as prompt_selectors
         from .provider import availability
         from .search import index as search_index
+        from .tags import cleanup as tag_cleanup  # noqa: F401 - registers tags' part in deletions
         from .tools import builtin, registry  # noqa: F401 - builtin registers the tools
 
         post_migrate.connect(search_index.on_post_migrate, sender=self)

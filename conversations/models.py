@@ -205,6 +205,7 @@ from .projects.models import Project  # noqa: E402
 from .prompts.models import Prompt  # noqa: E402
 from .sharing.models import ShareLink  # noqa: E402
 from .sso.models import SsoSession  # noqa: E402
+from .tags.models import Tag  # noqa: E402
 
 __all__ = [
     "AccessRule",
@@ -225,6 +226,7 @@ __all__ = [
     "ShareLink",
     "SignIn",
     "SsoSession",
+    "Tag",
     "TokenQuota",
     "TurnAllowance",
     "UserSettings",

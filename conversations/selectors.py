@@ -60,6 +60,7 @@ def conversation_list(
             "archived",
             "updated_at",
         )
+        .prefetch_related("tags")  # Each item's tag names: one query for the whole list.
         .order_by("-pinned", "-updated_at")
     )
 

@@ -21,6 +21,7 @@ import { $, announce, flash, setTitle, showModelProblem } from "./page.js";
 import { markUnavailable } from "./modelpicker.js";
 import * as sidebar from "./sidebar.js";
 import { state } from "./state.js";
+import { applyTagsChanged } from "./tags.js";
 import { doneRunning, showRunning } from "./toolsteps.js";
 import { showWaiting } from "./waiting.js";
 
@@ -40,6 +41,10 @@ const handlers = {
     if (f.conversation !== state.conversationId) return;
     history.replaceState(null, "", "/");
     openConversation(null, { push: false });
+  },
+  "tags.changed": (f) => {
+    applyTagsChanged(f);
+    sidebar.render();
   },
   "conversation.history": (f) => {
     if (f.conversation !== state.conversationId) return;

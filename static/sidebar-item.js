@@ -1,11 +1,13 @@
-// One conversation in the sidebar: its link, and its ⋯ menu (rename, pin, archive,
-// share, report, delete), which opens in the list's flow. Its title goes in as text.
+// One conversation in the sidebar: its link (with its tags as chips), and its ⋯ menu
+// (rename, pin, archive, share, move, tags, report, delete), which opens in the list's
+// flow. Its title goes in as text.
 import { closeMenu } from "./menus.js";
 import { openMove } from "./projects.js";
 import { openReport } from "./report.js";
 import { openShare } from "./share.js";
 import { send } from "./socket.js";
 import { state } from "./state.js";
+import { openTags, tagChips } from "./tags.js";
 
 /** One conversation in the list: its link, and its ⋯ menu; `render` redraws the list. */
 export function buildItem(item, render) {
@@ -14,6 +16,7 @@ export function buildItem(item, render) {
   const link = document.createElement("a");
   link.href = `/conversations/${item.id}/`;
   link.textContent = item.title || "Untitled";
+  if (item.tags?.length) link.appendChild(tagChips(item.tags));
   if (item.id === state.conversationId) link.setAttribute("aria-current", "page");
   li.appendChild(link);
 
@@ -45,6 +48,7 @@ export function buildItem(item, render) {
   );
   action("Share…", () => openShare(item.id, item.title, summary));
   action("Move to project…", () => openMove(item, summary));
+  action("Tags…", () => openTags(item, summary));
   action("Report…", () => openReport(item.id, summary));
   action("Delete", () => {
     if (confirm(`Delete “${item.title || "Untitled"}” for good? This cannot be undone.`)) {

@@ -5,6 +5,7 @@ import { $ } from "./page.js";
 import { noteChange, refreshProjects } from "./projects.js";
 import { buildItem } from "./sidebar-item.js";
 import { state } from "./state.js";
+import { emptyFilterText, initTags, passesFilter } from "./tags.js";
 
 const list = $("conversation-list");
 const searchInput = $("search");
@@ -26,6 +27,7 @@ export function initSidebar() {
   searchInput.addEventListener("keydown", moveThroughResults);
   list.addEventListener("keydown", moveThroughResults);
   archivedToggle.addEventListener("click", toggleArchived);
+  initTags(render);
   render();
 }
 
@@ -47,6 +49,7 @@ export function upsert(frame) {
     pinned: frame.pinned,
     archived: frame.archived,
     updated_at: frame.updated_at,
+    tags: frame.tags,
   };
   const before = sidebar.items.get(item.id);
   sidebar.items.set(item.id, { ...(before || {}), ...item });
@@ -82,6 +85,17 @@ function groupOf(item, now) {
 
 /** Draws the list (or the archived view); the current conversation is marked. */
 export function render() {
+  // Focus on an item (its link or ⋯) stays on it when the list is drawn again.
+  const focused = document.activeElement?.closest?.("#conversation-list li[data-id]");
+  const onMenu = focused && document.activeElement.matches("summary");
+  draw();
+  if (focused) {
+    const again = list.querySelector(`li[data-id="${focused.dataset.id}"] ${onMenu ? ".item-menu > summary" : "a"}`);
+    again?.focus({ preventScroll: true });
+  }
+}
+
+function draw() {
   refreshProjects();
   list.replaceChildren();
   const archived = sidebar.showingArchived;
@@ -89,13 +103,20 @@ export function render() {
     list.appendChild(problem("Couldn't load archived conversations.", loadArchived));
   }
   const wanted = [...sidebar.items.values()]
-    .filter((item) => item.archived === archived && (archived || item.project == null))
+    // Under a tag filter, every tagged conversation shows here, those in projects too.
+    .filter(
+      (item) =>
+        item.archived === archived &&
+        (archived || item.project == null || emptyFilterText() !== null) &&
+        passesFilter(item),
+    )
     .sort((a, b) => b.pinned - a.pinned || (b.updated_at || "").localeCompare(a.updated_at || ""));
   if (!wanted.length) {
     if (archived && sidebar.archivedFailed) return;
     const empty = document.createElement("li");
     empty.className = "empty";
-    empty.textContent = archived ? "No archived conversations." : "No conversations yet.";
+    empty.textContent =
+      emptyFilterText() || (archived ? "No archived conversations." : "No conversations yet.");
     list.appendChild(empty);
     return;
   }

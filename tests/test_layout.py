@@ -21,6 +21,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "conversations.chat.assembly": "tests/turns/test_running.py",
     "conversations.chat.blocks": "tests/rendering/test_markdown.py",
     "conversations.chat.frames.schema": "tests/chat/frames/test_registry.py",
+    "conversations.chat.tag_actions": "tests/tags/test_frames.py",
     "conversations.chat.titles": "tests/chat/test_conversation_actions.py",
     "conversations.deletion.models": "tests/deletion/test_retention.py",
     "conversations.deletion.registry": "tests/deletion/test_retention.py",
@@ -48,6 +49,9 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "conversations.sharing.models": "tests/sharing/test_views.py",
     "conversations.sharing.urls": "tests/sharing/test_views.py",
     "conversations.sso.models": "tests/sso/test_services.py",
+    "conversations.tags.admin": "tests/tags/test_portability.py",
+    "conversations.tags.cleanup": "tests/tags/test_portability.py",
+    "conversations.tags.models": "tests/tags/test_services.py",
     "conversations.tools.builtin": "tests/tools/test_registry.py",
     "conversations.turns.starts": "tests/turns/test_running.py",
 }

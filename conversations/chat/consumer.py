@@ -20,6 +20,7 @@ from . import (
     outbound,
     pages,
     runtime,
+    tag_actions,
     turns,
 )
 from .frames.process import ChatSnapshot
@@ -316,6 +317,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def conversation_delete(self, command: inbound.ConversationCommand) -> None:
         """Delete a conversation for good."""
         await conversation_actions.delete(user=self.user, conversation_id=command.conversation)
+
+    async def conversation_tags(self, command: inbound.TagsCommand) -> None:
+        """Set a conversation's tags."""
+        await tag_actions.set_tags(
+            user=self.user, conversation_id=command.conversation, names=command.tags
+        )
+
+    async def tag_rename(self, command: inbound.TagCommand) -> None:
+        """Rename one of the user's tags."""
+        await tag_actions.rename(user=self.user, tag_id=command.tag, name=command.name or "")
+
+    async def tag_delete(self, command: inbound.TagCommand) -> None:
+        """Delete one of the user's tags."""
+        await tag_actions.delete(user=self.user, tag_id=command.tag)
 
     async def watch(self, conversation_id: int, *, check: bool = False, wait: bool = True) -> None:
         """Receive a conversation's live events on this socket (`wait`: see Hub.join)."""

@@ -57,7 +57,7 @@ def _flags(
 async def rename(*, user: AbstractBaseUser, conversation_id: int, title: str) -> None:
     """Rename; the user's title always wins over an automatic one."""
     conversation = await db(_rename)(user, conversation_id, title)
-    await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
+    await broadcast.publish_to_user(user.pk, await db(outbound.conversation_updated)(conversation))
 
 
 async def set_flags(
@@ -65,7 +65,7 @@ async def set_flags(
 ) -> None:
     """Pin or archive (or undo either), live in every tab."""
     conversation = await db(_flags)(user, conversation_id, pinned, archived)
-    await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
+    await broadcast.publish_to_user(user.pk, await db(outbound.conversation_updated)(conversation))
 
 
 def _move(user: AbstractBaseUser, conversation_id: int, project_id: int | None) -> Conversation:
@@ -104,7 +104,7 @@ async def update_settings(
     if change.chosen_model:
         (await availability.current()).check_chosen(change.chosen_model)
     conversation = await db(_settings)(user, conversation_id, change)
-    await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
+    await broadcast.publish_to_user(user.pk, await db(outbound.conversation_updated)(conversation))
 
 
 async def delete(*, user: AbstractBaseUser, conversation_id: int) -> None:

@@ -92,6 +92,22 @@ class MoveCommand:
 
 
 @dataclass
+class TagsCommand:
+    """`conversation.tags`: a conversation's tags, by name."""
+
+    conversation: int
+    tags: list[str]
+
+
+@dataclass
+class TagCommand:
+    """`tag.rename` (with its new `name`) and `tag.delete`."""
+
+    tag: int
+    name: str | None = None
+
+
+@dataclass
 class MessageCommand:
     """A frame that names a message in a conversation: `chat.regenerate`, `chat.switch`."""
 
@@ -226,6 +242,12 @@ def _payload(frame: BaseModel) -> object:
             return FlagCommand(frame.conversation, archived=frame.archived)
         case client.ConversationMove():
             return MoveCommand(frame.conversation, frame.project)
+        case client.ConversationTags():
+            return TagsCommand(frame.conversation, frame.tags)
+        case client.TagRename():
+            return TagCommand(frame.tag, frame.name)
+        case client.TagDelete():
+            return TagCommand(frame.tag)
         case client.ConversationHistoryAsk():
             return HistoryCommand(frame.conversation, frame.before)
         case client.ChatStop() | client.ConversationOpen() | client.ConversationDelete():

@@ -194,6 +194,7 @@ async def _announce(started: generation.Started, turn: Turn) -> None:
             conversation.owner_id, outbound.conversation_created(conversation)
         )
     elif begun.changed:  # The message chose another persona, model or parameters.
+        # Its tags were read as the turn began (turns/starts.py).
         await broadcast.publish_to_user(
             conversation.owner_id, outbound.conversation_updated(conversation)
         )

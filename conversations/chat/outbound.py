@@ -15,6 +15,7 @@ from ..files import selectors as file_selectors
 from ..llm import ToolCall
 from ..models import Conversation, Message
 from ..rendering.markdown import render_markdown
+from ..tags import selectors as tag_selectors
 from .frames import server
 
 
@@ -112,12 +113,13 @@ def split_frame(text: str, *, limit: int, frame_id: int) -> list[str]:
     ]
 
 
-def conversation_data(conversation: Conversation) -> dict:
+def conversation_data(conversation: Conversation, *, tags: list[str] | None = None) -> dict:
     """A conversation's identity, persona and model, and place in the sidebar (the JSON
     endpoints' shape; frames carry the same as conversation_fields).
 
     `model` is the model its next reply uses; `model_chosen` says whether the user chose
-    it for this conversation (else it is the persona's, or the default).
+    it for this conversation (else it is the persona's, or the default). `tags`: its tag
+    names when known (a new conversation has none), else read (prefetched, or a query).
     """
     model, source = selectors.conversation_model(conversation)
     return {
@@ -130,6 +132,7 @@ def conversation_data(conversation: Conversation) -> dict:
         "pinned": conversation.pinned,
         "archived": conversation.archived,
         "updated_at": conversation.updated_at.isoformat() if conversation.updated_at else None,
+        "tags": tag_selectors.conversation_tag_names(conversation) if tags is None else tags,
     }
 
 
@@ -143,10 +146,13 @@ def conversation_params(conversation: Conversation) -> dict:
     }
 
 
-def conversation_fields(conversation: Conversation) -> server.ConversationFields:
+def conversation_fields(
+    conversation: Conversation, *, tags: list[str] | None = None
+) -> server.ConversationFields:
     """What every frame about a conversation carries: its data, with the id as
-    `conversation`, and its parameters. May read its persona: sync code only."""
-    data = conversation_data(conversation)
+    `conversation`, and its parameters. May read its persona and its tags (unless `tags`
+    are given): sync code only."""
+    data = conversation_data(conversation, tags=tags)
     return server.ConversationFields(
         conversation=data.pop("id"), **data, params=conversation_params(conversation)
     )
@@ -157,13 +163,26 @@ def _about(model: type[server.ConversationFields], fields: server.ConversationFi
 
 
 def conversation_created(conversation: Conversation) -> dict:
-    """A `conversation.created` frame."""
-    return _about(server.ConversationCreated, conversation_fields(conversation))
+    """A `conversation.created` frame. A conversation just made has no tags: nothing is
+    read for them, so a turn's start announces it from the event loop."""
+    return _about(server.ConversationCreated, conversation_fields(conversation, tags=[]))
 
 
 def conversation_updated(conversation: Conversation) -> dict:
     """A `conversation.updated` frame: title, pin, archive or settings changed."""
     return _about(server.ConversationUpdated, conversation_fields(conversation))
+
+
+def tags_changed(
+    tags: list[dict], *, renamed: tuple[str, str] | None = None, deleted: str | None = None
+) -> dict:
+    """A `tags.changed` frame: the user's tags now (tags.selectors.tag_list), and the old
+    and new name of one renamed, or the name of one deleted."""
+    return server.TagsChanged.build(
+        tags=tags,
+        renamed={"old": renamed[0], "new": renamed[1]} if renamed else None,
+        deleted=deleted,
+    )
 
 
 def conversation_deleted(conversation_id: int) -> dict:

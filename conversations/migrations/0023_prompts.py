@@ -10,7 +10,7 @@ import conversations.prompts.variables
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conversations", "0021_projects"),
+        ("conversations", "0022_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,6 +10,7 @@ from ..models import Conversation, Message
 from ..projects import selectors as project_selectors
 from ..projects.models import Project
 from ..prompts import selectors as prompt_selectors
+from ..tags import selectors as tag_selectors
 from . import selectors as portability_selectors
 from .attached import file_entry
 from .schema import FORMAT_ALL, FORMAT_ONE, VERSION
@@ -44,6 +45,7 @@ def export_conversation(conversation: Conversation) -> dict:
         "archived": conversation.archived,
         # Only in a project: an export without projects reads as before.
         **({"project": project_entry(conversation.project)} if conversation.project_id else {}),
+        "tags": tag_selectors.conversation_tag_names(conversation),  # Its owner's, by name.
         "current": conversation.current_leaf_id,
         "tree": [
             {

@@ -470,6 +470,7 @@ def _read_ours(item: dict, number: int) -> NewConversation:
         updated_at=conversation.updated_at,
         persona=conversation.persona,
         project=conversation.project,
+        tags=list(conversation.tags),
         messages=messages,
         current=current,
         files=files,

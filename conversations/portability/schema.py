@@ -28,6 +28,7 @@ from pydantic import (
 from ..models import Message
 from ..prompts import variables as prompt_variables
 from ..prompts.models import COMMAND_MAX
+from ..tags import names as tag_names
 
 FORMAT_ONE = "chatsite.conversation"
 FORMAT_ALL = "chatsite.export"
@@ -151,6 +152,17 @@ class MessageIn(_Model):
     files: Annotated[list[FileIn], Field(max_length=MAX_FILES_PER_MESSAGE)] = []
 
 
+def _tag_name(value: str) -> str:
+    try:
+        return tag_names.normalise(value)
+    except tag_names.BadName as exc:
+        raise ValueError(str(exc)) from None
+
+
+TagName = Annotated[StrictStr, StringConstraints(max_length=200), AfterValidator(_tag_name)]
+MAX_TAGS_PER_CONVERSATION = 100  # In a file; the settings' bounds apply as it is saved.
+
+
 class PersonaRef(_Model):
     id: StrictInt
     name: Str(100)
@@ -187,6 +199,8 @@ class ConversationIn(_Model):
     archived: StrictBool = False
     persona: PersonaRef | None = None
     project: ProjectIn | None = None  # Older exports have none.
+    # Its tags by name (older exports have none); made for the importing user as needed.
+    tags: Annotated[list[TagName], Field(max_length=MAX_TAGS_PER_CONVERSATION)] = []
     current: Key | None = None
     tree: list[MessageIn]
 
@@ -289,6 +303,7 @@ class NewConversation:
     updated_at: datetime | None = None  # Last active: where the sidebar files it.
     persona: PersonaRef | None = None
     project: ProjectIn | None = None
+    tags: list[str] = field(default_factory=list)  # Names, checked (tags/names.py).
     messages: list[NewMessage] = field(default_factory=list)
     current: int | None = None  # Index of the message the conversation shows.
     files: dict[str, FileIn] = field(default_factory=dict)  # By id: what its messages carry.

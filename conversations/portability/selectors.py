@@ -39,6 +39,7 @@ def conversation_list_all(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
     return (
         Conversation.objects.filter(owner=user)
         .select_related("persona", "project__default_persona")
+        .prefetch_related("tags")  # Each one's tag names, in one query for all.
         .order_by("created_at")
     )
 

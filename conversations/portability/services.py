@@ -12,6 +12,7 @@ from ..files.models import Attachment
 from ..models import Conversation, Message
 from ..personas.models import Persona
 from ..projects.models import Project
+from ..tags import services as tag_services
 
 if TYPE_CHECKING:
     from .schema import NewConversation, NewMessage
@@ -58,6 +59,10 @@ def conversation_import(
                 cursor.executemany(_INSERT_MESSAGE, rows)
         if files:
             _files_link(messages, ids, files)
+        if conversation.tags:
+            tag_services.conversation_add_imported_tags(
+                conversation=saved, names_given=conversation.tags
+            )
         if conversation.current is not None:
             leaf = ids[conversation.current]
         else:

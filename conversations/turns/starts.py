@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from .. import selectors
@@ -163,6 +164,8 @@ def turn_begin_send(
             conversation=conversation, change=change, persona=persona
         )
         checks.turn_check(models, conversation, change, user.pk)
+        if changed:  # Announced (conversation.updated, with its tags) from the event loop.
+            prefetch_related_objects([conversation], "tags")
         instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
         _claim(conversation, owner, now)
     reply = _placeholder(conversation, message, _model_for(conversation), now, ids)

@@ -34,6 +34,7 @@ from ..provider import availability, catalog, upstream
 from ..rendering.markdown import highlight_css as _highlight_css
 from ..search import selectors as search
 from ..sso.config import PROVIDER_ID
+from ..tags import selectors as tag_selectors
 from ..tools import external, registry
 from . import appearance
 from .forms import SignupForm
@@ -100,6 +101,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                     {k: v for k, v in p.items() if k not in ("items", "open")} for p in projects
                 ],
                 "personas": {p.pk: _persona_data(p) for p in personas},
+                "tags": tag_selectors.tag_list(user_id=request.user.pk),
                 "tools": _tools_data(request.user.pk),
                 # Servers whose tools are left out because this process cannot reach them.
                 "tool_servers_down": [

@@ -117,6 +117,7 @@ def test_export_is_what_the_next_turn_would_send(client, user):
         "title": "T",
         "model": "m",
         "persona": {"id": persona.pk, "name": "Pirate"},
+        "tags": [],
         "messages": [
             {"role": "system", "content": "Talk like a pirate."},
             {"role": "user", "content": "q0"},

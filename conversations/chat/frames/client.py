@@ -279,6 +279,36 @@ class ConversationDelete(Received):
     conversation: int
 
 
+TagName = Annotated[str, Field(max_length=200)]  # Checked as a name by tags/names.py.
+
+
+class ConversationTags(Received):
+    """Set a conversation's tags, by name: exactly these (new names make new tags)."""
+
+    type: Literal["conversation.tags"] = "conversation.tags"
+    conversation: int
+    tags: Annotated[
+        list[TagName],
+        Field(max_length=100),
+        Says("'tags' must be a list of at most 100 names.", any_type=True),
+    ]
+
+
+class TagRename(Received):
+    """A new name for one of the user's tags, wherever it is."""
+
+    type: Literal["tag.rename"] = "tag.rename"
+    tag: int
+    name: Annotated[str, Field(max_length=200), Says("'name' must be a tag's name.")]
+
+
+class TagDelete(Received):
+    """Delete one of the user's tags (off every conversation; they stay)."""
+
+    type: Literal["tag.delete"] = "tag.delete"
+    tag: int
+
+
 # The JSON types as a client is told them.
 _TYPE_WORDS = {"int_type": "an integer", "string_type": "a string", "bool_type": "true or false"}
 

@@ -52,6 +52,9 @@ CLIENT: dict[str, ClientKind] = {
         ClientKind(client.ConversationArchive, "conversation_flags", "write"),
         ClientKind(client.ConversationMove, "conversation_move", "write"),
         ClientKind(client.ConversationDelete, "conversation_delete", "write"),
+        ClientKind(client.ConversationTags, "conversation_tags", "write"),
+        ClientKind(client.TagRename, "tag_rename", "write"),
+        ClientKind(client.TagDelete, "tag_delete", "write"),
     )
 }
 
@@ -61,6 +64,7 @@ SERVER: dict[str, type[BaseModel]] = {
         server.ConversationCreated,
         server.ConversationUpdated,
         server.ConversationDeleted,
+        server.TagsChanged,
         server.ConversationState,
         server.ConversationHistory,
         server.MessageCreated,

@@ -160,6 +160,7 @@ class ConversationFields(Built):
     archived: bool
     updated_at: str | None
     params: Params
+    tags: list[str]  # The names of its tags, sorted.
 
 
 class ConversationCreated(ConversationFields):
@@ -191,6 +192,31 @@ class ConversationHistory(Built):
     before: int
     messages: list[Message]
     has_more: bool
+
+
+class TagInfo(Built):
+    """One of the user's tags, and how many of their conversations it is on."""
+
+    id: int
+    name: str
+    count: int
+
+
+class TagRenamed(Built):
+    """A tag's old and new name."""
+
+    old: str
+    new: str
+
+
+class TagsChanged(Built):
+    """The user's tags changed: all of them now, and what became of a renamed or deleted
+    one (its conversations' `tags` say the old name until the page applies this)."""
+
+    type: Literal["tags.changed"] = "tags.changed"
+    tags: list[TagInfo]
+    renamed: TagRenamed | None = None
+    deleted: str | None = None
 
 
 class ConversationDeleted(Built):
