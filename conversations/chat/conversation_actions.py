@@ -81,7 +81,7 @@ def _move(user: AbstractBaseUser, conversation_id: int, project_id: int | None) 
 async def move(*, user: AbstractBaseUser, conversation_id: int, project_id: int | None) -> None:
     """Put a conversation in one of the user's projects, or take it out, live in every tab."""
     conversation = await db(_move)(user, conversation_id, project_id)
-    await broadcast.publish_to_user(user.pk, outbound.conversation_updated(conversation))
+    await broadcast.publish_to_user(user.pk, await db(outbound.conversation_updated)(conversation))
 
 
 def _settings(
