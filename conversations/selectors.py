@@ -34,9 +34,10 @@ def conversation_get(*, user: AbstractBaseUser, conversation_id: int) -> Convers
 
 
 def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> QuerySet[Conversation]:
-    """The user's conversations (archived or not), pinned first, then most recently active."""
+    """The user's conversations (archived or not), pinned first, then most recently active
+    (never a temporary chat: it is not listed)."""
     return (
-        Conversation.objects.filter(owner=user, archived=archived)
+        Conversation.objects.filter(owner=user, archived=archived, temporary=False)
         .select_related("persona")
         .only(
             "id",
@@ -47,6 +48,7 @@ def conversation_list(*, user: AbstractBaseUser, archived: bool = False) -> Quer
             "pinned",
             "archived",
             "updated_at",
+            "temporary",
         )
         .order_by("-pinned", "-updated_at")
     )

@@ -25,6 +25,7 @@ from . import (
 from .frames.process import ChatSnapshot
 from .session_watch import SESSION_EVENTS, UNAUTHENTICATED, SessionWatch, session_may_open
 from .socket_limits import TOO_MANY, SocketLimits
+from .temporary import TemporaryChats
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=TOO_MANY)
             return
         self.hub = process.hub
+        self.temporary = TemporaryChats(self.user.pk)
         # The session is re-checked for as long as the socket is open (session_watch.py).
         self.session = SessionWatch(self)
         await self.hub.join(broadcast.user_group_name(self.user.pk), self)
@@ -90,6 +92,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if hub is None:
             return  # Never signed in, or over a limit: never joined anything.
         await self.limits.close()
+        await self.temporary.leave()  # The tab closed: its temporary chat is left.
         await hub.leave(broadcast.user_group_name(self.user.pk), self)
         for conversation_id in list(self.watching):
             await hub.leave(broadcast.group_name(conversation_id), self)
@@ -144,12 +147,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_send(self, request: inbound.SendRequest) -> None:
         """Save the user's message, then start the reply (the turn announces both)."""
+        if request.conversation is None:
+            await self.temporary.leave()  # A new chat leaves the temporary one shown.
+        watch = self._watch_temporary if request.temporary else self._watch_own
         # The turn runs here: this socket need not wait for Redis to hear of its frames.
-        already = await turns.send(user=self.user, request=request, watch=self._watch_own)
+        already = await turns.send(user=self.user, request=request, watch=watch)
         if already is not None:
             # Sent again (a reconnect, say): answer with what was saved, start nothing.
             conversation = already.conversation
             await self.watch(conversation.pk)
+            if conversation.temporary:
+                await self.temporary.opened(conversation.pk, temporary=True)
             if already.created:
                 await self.send_json(outbound.conversation_created(conversation))
             await self.send_json(outbound.message_created(conversation.pk, already.message))
@@ -210,6 +218,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.watch(cid, check=True)
             state = await pages.conversation_state(user=self.user, conversation_id=cid)
+            await self.temporary.opened(cid, temporary=state.get("temporary", False))
         except BaseException:
             self.holding.pop(cid, None)
             raise
@@ -327,6 +336,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.hub.leave(broadcast.group_name(oldest), self)
 
     async def _watch_own(self, conversation_id: int) -> None:
+        await self.watch(conversation_id, wait=False)
+
+    async def _watch_temporary(self, conversation_id: int) -> None:
+        self.temporary.started(conversation_id)
         await self.watch(conversation_id, wait=False)
 
     async def deliver(self, frame: dict) -> None:

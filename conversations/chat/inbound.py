@@ -39,6 +39,7 @@ class SendRequest:
     # Ids of the sender's uploaded files, in order: None keeps an edited message's files,
     # a list (even empty) replaces them.
     attachments: list[str] | None = None
+    temporary: bool = False  # A new conversation only: start it as a temporary chat.
 
 
 @dataclass
@@ -198,6 +199,7 @@ def _payload(frame: BaseModel) -> object:
                 options=TurnOptions(tools=frame.tools, tool_choice=frame.tool_choice),
                 edit=frame.message if isinstance(frame, client.ChatEdit) else None,
                 attachments=frame.attachments,
+                temporary=frame.temporary and frame.conversation is None,
             )
         case client.ConversationSettings():
             return SettingsCommand(frame.conversation, _change(frame))

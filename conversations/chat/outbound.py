@@ -129,6 +129,7 @@ def conversation_data(conversation: Conversation) -> dict:
         "pinned": conversation.pinned,
         "archived": conversation.archived,
         "updated_at": conversation.updated_at.isoformat() if conversation.updated_at else None,
+        "temporary": conversation.temporary,
     }
 
 

@@ -35,8 +35,13 @@ def conversation_tree(*, conversation: Conversation) -> list[Message]:
 
 
 def conversation_list_all(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    """Every conversation of a user, archived ones included, oldest first, for export."""
-    return Conversation.objects.filter(owner=user).select_related("persona").order_by("created_at")
+    """Every conversation of a user, archived ones included, oldest first, for export; never
+    a temporary chat (its owner may still export it alone while it is open)."""
+    return (
+        Conversation.objects.filter(owner=user, temporary=False)
+        .select_related("persona")
+        .order_by("created_at")
+    )
 
 
 def conversations_imported_before(

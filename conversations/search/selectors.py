@@ -1,5 +1,6 @@
 """Search of a user's conversations: titles and message text, with a snippet for each hit
-(SQLite FTS5, or a PostgreSQL GIN full-text index; see search/index.py)."""
+(SQLite FTS5, or a PostgreSQL GIN full-text index; see search/index.py). Temporary chats
+are never searched."""
 
 import re
 
@@ -28,7 +29,7 @@ def conversation_search(
     wanted = offset + limit
     hits: dict[int, dict] = {}
     for conversation in Conversation.objects.filter(
-        owner_id=user_id, title__icontains=query
+        owner_id=user_id, title__icontains=query, temporary=False
     ).order_by("-updated_at", "-id")[:wanted]:
         hits[conversation.pk] = _hit(conversation, conversation.title, None)
     for conversation_id, message_id, snippet in _message_matches(user_id, query, wanted):
@@ -81,7 +82,7 @@ def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, in
             FROM conversations_message_fts f
             JOIN conversations_message m ON m.id = f.rowid
             JOIN conversations_conversation c ON c.id = m.conversation_id
-            WHERE conversations_message_fts MATCH %s AND c.owner_id = %s
+            WHERE conversations_message_fts MATCH %s AND c.owner_id = %s AND NOT c.temporary
             GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
     elif vendor == "postgresql":
@@ -92,11 +93,16 @@ def _message_matches(user_id: int, query: str, limit: int) -> list[tuple[int, in
             FROM conversations_message m
             JOIN conversations_conversation c ON c.id = m.conversation_id
             WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', %s) AND c.owner_id = %s
+              AND NOT c.temporary
             GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
     else:  # pragma: no cover - other databases fall back to a scan
         rows = (
-            Message.objects.filter(conversation__owner_id=user_id, content__icontains=query)
+            Message.objects.filter(
+                conversation__owner_id=user_id,
+                conversation__temporary=False,
+                content__icontains=query,
+            )
             .order_by("-id")
             .values_list("conversation_id", "id", "content")[: limit * 5]
         )

@@ -103,6 +103,7 @@ def turn_begin_send(
     change: SettingsChange | None = None,
     edit_id: int | None = None,
     attachment_ids: list[str] | None = None,
+    temporary: bool = False,
     models: "ModelPolicy | None" = None,
 ) -> Begun | AlreadySent:
     """Save a user's message and its reply's placeholder, holding the conversation's lease.
@@ -111,7 +112,8 @@ def turn_begin_send(
     conversation from this reply on. `models` checks the model the turn takes from its
     conversation or persona (a model the send names was checked before); a message sent
     again is answered before any check. `attachment_ids`: the sender's own files the
-    message carries (an edit given None keeps the edited message's).
+    message carries (an edit given None keeps the edited message's). `temporary`: a new
+    conversation starts as a temporary chat (an existing one stays as it is).
     """
     now = timezone.now()
     change = change or SettingsChange()
@@ -123,7 +125,7 @@ def turn_begin_send(
     if created:
         started = _start_conversation(
             user=user, owner=owner, client_id=client_id, content=content, change=change,
-            persona=persona, models=models, ids=ids, now=now,
+            persona=persona, models=models, ids=ids, now=now, temporary=temporary,
         )  # fmt: skip
         if isinstance(started, AlreadySent):
             return started
@@ -173,7 +175,7 @@ def turn_begin_send(
 
 
 def _start_conversation(
-    *, user, owner, client_id, content, change, persona, models, ids, now
+    *, user, owner, client_id, content, change, persona, models, ids, now, temporary=False
 ) -> tuple[Conversation, str] | AlreadySent:
     """A new conversation for a first message, its lease held and the user's limits checked;
     or what was saved if this first message was sent before. Returns it and the user's
@@ -186,6 +188,7 @@ def _start_conversation(
     conversation = Conversation(
         owner=user,
         title=title_from_text(content),
+        temporary=temporary,
         turn_owner=owner,
         turn_expires_at=now + timedelta(seconds=lease_seconds()),
     )

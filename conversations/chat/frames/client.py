@@ -156,6 +156,8 @@ class ChatSend(Received):
     # Files uploaded with POST /api/files, each the sender's own (else refused as an
     # unknown id), sent with this message in this order.
     attachments: Attachments = None
+    # A new conversation only: start it as a temporary chat (ignored for an existing one).
+    temporary: bool = False
 
 
 class ChatEdit(ChatSend):
