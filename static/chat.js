@@ -17,6 +17,7 @@ import { initShortcuts, openShortcuts } from "./shortcuts.js";
 import { focusSearch, initSidebar } from "./sidebar.js";
 import { connect } from "./socket.js";
 import { isStreaming, state } from "./state.js";
+import { initTemporary } from "./temporary.js";
 import { initTools } from "./tools.js";
 
 // Esc closes what is open, innermost first; only then does it stop a reply.
@@ -76,6 +77,7 @@ initLayout();
 initMessages();
 initSidebar();
 initTools();
+initTemporary();
 initSettings();
 initModelPicker();
 initComposer();

@@ -18,6 +18,7 @@ import { $, flash, setStatus } from "./page.js";
 import { button } from "./render.js";
 import { send } from "./socket.js";
 import { boot, isStreaming, state } from "./state.js";
+import { startsTemporary } from "./temporary.js";
 import { chosenToolChoice, chosenTools } from "./tools.js";
 
 const input = $("input");
@@ -57,6 +58,7 @@ function submit(content = input.value, fromComposer = true) {
     ...choices(),
   };
   if (files.length) frame.attachments = files.map((f) => f.id);
+  if (startsTemporary()) frame.temporary = true;
   const el = renderPending({ id: null, role: "user", content, status: "pending", attachments: files });
   state.pending.set(frame.client_id, { frame, el, files });
   if (fromComposer) {

@@ -10,6 +10,7 @@ import { $, setTitle } from "./page.js";
 import * as sidebar from "./sidebar.js";
 import { send } from "./socket.js";
 import { state } from "./state.js";
+import { refreshTemporary } from "./temporary.js";
 
 const PATH = /^\/conversations\/(\d+)\/$/;
 
@@ -33,6 +34,7 @@ export function openConversation(id, { push = true, hash = "" } = {}) {
   clearConversation();
   $("empty").hidden = id !== null;
   setExport(id);
+  refreshTemporary();
   const known = id === null ? null : state.sidebar.items.get(id);
   setTitle(id === null ? "New chat" : known?.title || "Chat");
   if (id === null) resetChoices();
