@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.a11y import shoot
+from tests.a11y import shoot, small_targets
 from tests.browser_support import connected, django, seed_conversation, sign_up, start_site
 from tests.fake_upstream import text_stream
 
@@ -75,6 +75,8 @@ def test_a_temporary_chat_by_keyboard_then_header_actions(site, upstream, browse
     expect(notice).to_contain_text("after 24 hours")
     expect(notice).to_contain_text("never reviewed or used for datasets")
     expect(page.locator("#input")).to_be_focused()
+    if phone:
+        assert small_targets(page) == [], small_targets(page)
     upstream.script(text_stream("A secret ", "answer."))
     page.keyboard.type("Something private")
     page.keyboard.press("Enter")
