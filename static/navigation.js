@@ -10,7 +10,7 @@ import { $, setTitle } from "./page.js";
 import * as sidebar from "./sidebar.js";
 import { send } from "./socket.js";
 import { state } from "./state.js";
-import { refreshTemporary } from "./temporary.js";
+import { leaving, refreshTemporary } from "./temporary.js";
 
 const PATH = /^\/conversations\/(\d+)\/$/;
 
@@ -28,6 +28,7 @@ export function openConversation(id, { push = true, hash = "" } = {}) {
     return;
   }
   leaveDraft();
+  leaving(id);
   closeMenus();
   if (push) history.pushState(null, "", id === null ? "/" : `/conversations/${id}/${hash}`);
   state.conversationId = id;

@@ -7,6 +7,7 @@
 import { closeMenu } from "./menus.js";
 import { $, setTitle } from "./page.js";
 import { confirmDelete, renameField } from "./sidebar-item.js";
+import { send } from "./socket.js";
 import { state } from "./state.js";
 
 const toggle = $("temporary-toggle");
@@ -15,6 +16,15 @@ const renameButton = $("rename-conversation");
 const deleteButton = $("delete-conversation");
 const temporaryIds = new Set(); // Conversations this page knows to be temporary.
 let next = false; // The next new chat is temporary.
+
+/** The page turns from the conversation shown to `id` (null: a new chat): a temporary
+ * chat left for a new chat is closed now (opening another conversation closes it too). */
+export function leaving(id) {
+  const from = state.conversationId;
+  if (id === null && from !== null && temporaryIds.has(from)) {
+    send({ type: "conversation.close", conversation: from });
+  }
+}
 
 /** Whether a new chat's first message should start a temporary chat. */
 export function startsTemporary() {

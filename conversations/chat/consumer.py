@@ -320,6 +320,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Delete a conversation for good."""
         await conversation_actions.delete(user=self.user, conversation_id=command.conversation)
 
+    async def conversation_close(self, command: inbound.ConversationCommand) -> None:
+        """The page left a conversation for a new chat: close it if it is temporary."""
+        await turns.check_owner(user=self.user, conversation_id=command.conversation)
+        await self.temporary.close(command.conversation)
+
     async def watch(self, conversation_id: int, *, check: bool = False, wait: bool = True) -> None:
         """Receive a conversation's live events on this socket (`wait`: see Hub.join)."""
         if conversation_id in self.watching:

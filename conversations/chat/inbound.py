@@ -218,7 +218,12 @@ def _payload(frame: BaseModel) -> object:
             return FlagCommand(frame.conversation, archived=frame.archived)
         case client.ConversationHistoryAsk():
             return HistoryCommand(frame.conversation, frame.before)
-        case client.ChatStop() | client.ConversationOpen() | client.ConversationDelete():
+        case (
+            client.ChatStop()
+            | client.ConversationOpen()
+            | client.ConversationDelete()
+            | client.ConversationClose()
+        ):
             return ConversationCommand(frame.conversation)
     raise TypeError(f"No payload for {type(frame).__name__}")
 

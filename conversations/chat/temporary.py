@@ -2,7 +2,8 @@
 
 A temporary chat is closed (and so deleted at the runner's next run, deletion/
 temporary.py) when the socket showing it leaves it: it opens another conversation, starts
-a new one, or disconnects (the tab closed or reloaded). Opening it again before the runner
+a new one (`conversation.close` as the page turns to a new chat, or the new chat's first
+`chat.send`), or disconnects (the tab closed or reloaded). Opening it again before the runner
 ran reopens it, so a page that reconnects keeps its chat. A socket that never showed a
 temporary chat costs nothing here: no query.
 """
@@ -32,6 +33,14 @@ class TemporaryChats:
             await db(services.temporary_reopen)(
                 owner_id=self.user_id, conversation_id=conversation_id
             )
+
+    async def close(self, conversation_id: int) -> None:
+        """Close this temporary chat of the user's (the page left it for a new chat); a
+        saved one is untouched."""
+        self.open.discard(conversation_id)
+        await db(services.temporary_close)(
+            owner_id=self.user_id, conversation_ids=[conversation_id]
+        )
 
     async def leave(self, *, keep: int | None = None) -> None:
         """Close every temporary chat this socket showed but `keep`."""

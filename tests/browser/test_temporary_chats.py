@@ -142,4 +142,22 @@ def test_a_temporary_chat_by_keyboard_then_header_actions(site, upstream, browse
         f"print(json.dumps(Conversation.objects.filter(pk={saved}).exists()))",
     )
     assert gone is False
+
+    # Turning to a new chat (Ctrl+Shift+O) closes a temporary one, and the runner takes it.
+    press_on(page, "#temporary-toggle")
+    expect(notice).to_be_visible()
+    upstream.script(text_stream("Another secret."))
+    page.keyboard.type("Another private thing")
+    page.keyboard.press("Enter")
+    expect(page.locator("article.message.assistant").last).to_have_class(
+        re.compile("status-complete")
+    )
+    page.wait_for_url(re.compile(r"/conversations/\d+/$"))
+    page.keyboard.press("Control+Shift+O")
+    page.wait_for_url(f"{site.url}/")
+    for _ in range(50):  # The close frame is on its way: the runner takes it once it lands.
+        taken = django(site, RUN_THE_RUNNER)
+        if taken:
+            break
+    assert taken == {"conversations": 1, "messages": 2}
     page.close()

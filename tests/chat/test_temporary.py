@@ -154,3 +154,28 @@ async def test_it_obeys_the_limits_of_any_chat(connect, user, fake_upstream, set
     running = await db(Conversation.objects.values_list("pk", flat=True).get)()
     await ws.send_json_to({"type": "chat.stop", "conversation": running})
     await wait_idle(running)
+
+
+async def test_turning_to_a_new_chat_closes_it_and_only_its_owner_may(
+    connect, user, other_user, fake_upstream
+):
+    fake_upstream.script(text_stream("Mine."), text_stream("Saved."))
+    ws = await open_socket(connect, user)
+    mine = await start_temporary(ws)
+    _, _ = await full_turn(ws, content="Saved", client_id="s1")
+    saved = await db(
+        Conversation.objects.filter(temporary=False).values_list("pk", flat=True).get
+    )()
+    await db(Conversation.objects.filter(pk=mine).update)(closed_at=None)
+
+    intruder = await open_socket(connect, other_user)
+    await intruder.send_json_to({"type": "conversation.close", "conversation": mine})
+    assert (await intruder.receive_json_from())["code"] == "not_found"
+    assert await db(closed_at)(mine) is None
+
+    for conversation in (saved, mine):
+        await ws.send_json_to({"type": "conversation.close", "conversation": conversation})
+    await ws.send_json_to({"type": "conversation.open", "conversation": saved})
+    await receive_until(ws, "conversation.state")  # Frames are handled in order.
+    assert await db(closed_at)(saved) is None
+    assert await db(closed_at)(mine) is not None

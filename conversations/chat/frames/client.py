@@ -271,6 +271,13 @@ class ConversationDelete(Received):
     conversation: int
 
 
+class ConversationClose(Received):
+    """The page left a conversation for a new chat: a temporary one is closed."""
+
+    type: Literal["conversation.close"] = "conversation.close"
+    conversation: int
+
+
 # The JSON types as a client is told them.
 _TYPE_WORDS = {"int_type": "an integer", "string_type": "a string", "bool_type": "true or false"}
 

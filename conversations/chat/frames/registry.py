@@ -51,6 +51,7 @@ CLIENT: dict[str, ClientKind] = {
         ClientKind(client.ConversationPin, "conversation_flags", "write"),
         ClientKind(client.ConversationArchive, "conversation_flags", "write"),
         ClientKind(client.ConversationDelete, "conversation_delete", "write"),
+        ClientKind(client.ConversationClose, "conversation_close", "write"),
     )
 }
 
