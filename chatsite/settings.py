@@ -311,6 +311,10 @@ CHAT_PURGE_SECONDS = float(env.get("CHAT_PURGE_SECONDS") or 3600)
 # Conversations one deletion transaction takes at most (and at most PURGE_BATCH_MESSAGES
 # messages between them, unless one conversation alone has more).
 CHAT_PURGE_BATCH = int(env.get("CHAT_PURGE_BATCH") or 100)
+# A temporary chat is deleted once closed or this many hours after it began.
+CHAT_TEMPORARY_HOURS = float(env.get("CHAT_TEMPORARY_HOURS") or 24)
+if CHAT_TEMPORARY_HOURS <= 0:
+    raise ImproperlyConfigured("CHAT_TEMPORARY_HOURS must be more than 0.")
 if CHAT_RETENTION_DAYS < 0 or CHAT_PURGE_SECONDS < 0 or CHAT_PURGE_BATCH < 1:
     raise ImproperlyConfigured(
         "CHAT_RETENTION_DAYS and CHAT_PURGE_SECONDS must be 0 or more, CHAT_PURGE_BATCH 1 or more."

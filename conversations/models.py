@@ -64,6 +64,11 @@ class Conversation(models.Model):
     # Some message here carries files (files/): only then does a turn read the branch's
     # attachments, so a conversation without files costs no query for them.
     has_files = models.BooleanField(default=False, editable=False)
+    # A temporary chat: never listed, searched, exported, reviewed or put in a dataset, and
+    # deleted by the runner once closed (`closed_at`: its owner left it) or a day old
+    # (deletion/temporary.py).
+    temporary = models.BooleanField(default=False, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,6 +87,8 @@ class Conversation(models.Model):
             ),
             # A turn's start counts the user's running turns (CHAT_MAX_RUNNING_TURNS).
             models.Index(fields=["owner"], condition=~Q(turn_owner=""), name="conv_owner_leased"),
+            # The runner's temporary-chat job looks only at temporary chats.
+            models.Index(fields=["created_at"], condition=Q(temporary=True), name="conv_temporary"),
         ]
 
     def __str__(self) -> str:

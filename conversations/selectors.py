@@ -41,8 +41,9 @@ def conversation_list(
     outside_projects: bool = False,
 ) -> QuerySet[Conversation]:
     """The user's conversations (archived or not), pinned first, then most recently active;
-    only those in project `project_id` if given, or only those in none (`outside_projects`)."""
-    found = Conversation.objects.filter(owner=user, archived=archived)
+    only those in project `project_id` if given, or only those in none (`outside_projects`);
+    never a temporary chat (it is not listed)."""
+    found = Conversation.objects.filter(owner=user, archived=archived, temporary=False)
     if project_id is not None:
         found = found.filter(project_id=project_id)
     elif outside_projects:
@@ -59,6 +60,7 @@ def conversation_list(
             "pinned",
             "archived",
             "updated_at",
+            "temporary",
         )
         .prefetch_related("tags")  # Each item's tag names: one query for the whole list.
         .order_by("-pinned", "-updated_at")

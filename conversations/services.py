@@ -1,5 +1,6 @@
 """Writes: every change the app makes to conversations, personas, messages and users."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -131,3 +132,19 @@ def conversation_switch(*, conversation: Conversation, leaf_id: int) -> Conversa
         path = [m.pk for m in message_branch(conversation=conversation, leaf_id=leaf_id)]
         Message.objects.filter(pk__in=path).update(selected_at=timezone.now())
     return conversation
+
+
+def temporary_close(*, owner_id: int, conversation_ids: Iterable[int]) -> int:
+    """Mark these temporary chats of the owner closed (its owner left them): the runner
+    deletes them next (deletion/temporary.py). Anyone else's, or a saved one, is untouched."""
+    return Conversation.objects.filter(
+        owner_id=owner_id, pk__in=list(conversation_ids), temporary=True, closed_at__isnull=True
+    ).update(closed_at=timezone.now())
+
+
+def temporary_reopen(*, owner_id: int, conversation_id: int) -> int:
+    """A closed temporary chat its owner opened again before the runner took it (the page
+    reconnecting, say) is open again; its hours still count from its start."""
+    return Conversation.objects.filter(
+        owner_id=owner_id, pk=conversation_id, temporary=True, closed_at__isnull=False
+    ).update(closed_at=None)

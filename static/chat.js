@@ -19,6 +19,7 @@ import { initSlash } from "./slash.js";
 import { focusSearch, initSidebar } from "./sidebar.js";
 import { connect } from "./socket.js";
 import { isStreaming, state } from "./state.js";
+import { initTemporary } from "./temporary.js";
 import { initTools } from "./tools.js";
 
 // Esc closes what is open, innermost first; only then does it stop a reply.
@@ -80,6 +81,7 @@ initSidebar();
 initTools();
 initSlash();
 initProjects();
+initTemporary();
 initSettings();
 initModelPicker();
 initComposer();

@@ -19,6 +19,7 @@ import { button } from "./render.js";
 import { send } from "./socket.js";
 import { newChatProject } from "./projects.js";
 import { boot, isStreaming, state } from "./state.js";
+import { startsTemporary } from "./temporary.js";
 import { chosenToolChoice, chosenTools } from "./tools.js";
 
 const input = $("input");
@@ -59,6 +60,7 @@ function submit(content = input.value, fromComposer = true) {
   };
   if (files.length) frame.attachments = files.map((f) => f.id);
   if (newChatProject() !== null) frame.project = newChatProject();
+  if (startsTemporary()) frame.temporary = true;
   const el = renderPending({ id: null, role: "user", content, status: "pending", attachments: files });
   state.pending.set(frame.client_id, { frame, el, files });
   if (fromComposer) {

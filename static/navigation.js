@@ -10,6 +10,7 @@ import { $, setTitle } from "./page.js";
 import * as sidebar from "./sidebar.js";
 import { send } from "./socket.js";
 import { state } from "./state.js";
+import { leaving, refreshTemporary } from "./temporary.js";
 
 const PATH = /^\/conversations\/(\d+)\/$/;
 
@@ -27,12 +28,14 @@ export function openConversation(id, { push = true, hash = "" } = {}) {
     return;
   }
   leaveDraft();
+  leaving(id);
   closeMenus();
   if (push) history.pushState(null, "", id === null ? "/" : `/conversations/${id}/${hash}`);
   state.conversationId = id;
   clearConversation();
   $("empty").hidden = id !== null;
   setExport(id);
+  refreshTemporary();
   const known = id === null ? null : state.sidebar.items.get(id);
   setTitle(id === null ? "New chat" : known?.title || "Chat");
   if (id === null) resetChoices();

@@ -22,6 +22,7 @@ import { markUnavailable } from "./modelpicker.js";
 import * as sidebar from "./sidebar.js";
 import { state } from "./state.js";
 import { applyTagsChanged } from "./tags.js";
+import { noteConversation, refreshTemporary } from "./temporary.js";
 import { doneRunning, showRunning } from "./toolsteps.js";
 import { showWaiting } from "./waiting.js";
 
@@ -29,9 +30,11 @@ const handlers = {
   "conversation.created": (f) => {
     state.titles.set(f.conversation, f.title);
     sidebar.upsert(f);
+    noteConversation(f);
   },
   "conversation.updated": (f) => {
     sidebar.upsert(f);
+    noteConversation(f);
     if (f.conversation !== state.conversationId) return;
     setTitle(f.title);
     applyServerChoices(f);
@@ -54,6 +57,7 @@ const handlers = {
     if (f.conversation !== state.conversationId) return;
     setTitle(f.title);
     applyServerChoices(f);
+    noteConversation(f);
     if (f.model_available === false) {
       markUnavailable(f.model);
       showModelProblem(`This conversation's model, ${f.model}, is no longer available. Pick another model to continue.`);
@@ -158,4 +162,5 @@ function adoptConversation(id) {
   setTitle(state.titles.get(id));
   setExport(id);
   sidebar.render();
+  refreshTemporary();
 }

@@ -39,6 +39,7 @@ export function focusSearch() {
 // ---- live updates from the socket ----
 
 export function upsert(frame) {
+  if (frame.temporary) return; // A temporary chat is never listed.
   const item = {
     id: frame.conversation,
     title: frame.title,
@@ -121,6 +122,9 @@ function draw() {
     return;
   }
   const now = new Date();
+  // Titles shared by more than one listed conversation: each of those shows its date.
+  const seen = new Map();
+  for (const item of wanted) seen.set(item.title, (seen.get(item.title) || 0) + 1);
   let group = null;
   for (const item of wanted) {
     const name = archived ? "Archived" : groupOf(item, now);
@@ -131,7 +135,7 @@ function draw() {
       heading.textContent = name;
       list.appendChild(heading);
     }
-    list.appendChild(buildItem(item, render));
+    list.appendChild(buildItem(item, render, { dated: seen.get(item.title) > 1 }));
   }
 }
 

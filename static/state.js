@@ -36,6 +36,7 @@
  * @property {boolean} pinned
  * @property {boolean} archived
  * @property {string} updated_at  ISO 8601.
+ * @property {boolean} [temporary]  Always false here: a temporary chat is never listed.
  */
 
 /**

@@ -26,6 +26,7 @@ from . import (
 from .frames.process import ChatSnapshot
 from .session_watch import SESSION_EVENTS, UNAUTHENTICATED, SessionWatch, session_may_open
 from .socket_limits import TOO_MANY, SocketLimits
+from .temporary import TemporaryChats
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=TOO_MANY)
             return
         self.hub = process.hub
+        self.temporary = TemporaryChats(self.user.pk)
         # The session is re-checked for as long as the socket is open (session_watch.py).
         self.session = SessionWatch(self)
         await self.hub.join(broadcast.user_group_name(self.user.pk), self)
@@ -91,6 +93,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if hub is None:
             return  # Never signed in, or over a limit: never joined anything.
         await self.limits.close()
+        await self.temporary.leave()  # The tab closed: its temporary chat is left.
         await hub.leave(broadcast.user_group_name(self.user.pk), self)
         for conversation_id in list(self.watching):
             await hub.leave(broadcast.group_name(conversation_id), self)
@@ -145,12 +148,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_send(self, request: inbound.SendRequest) -> None:
         """Save the user's message, then start the reply (the turn announces both)."""
+        if request.conversation is None:
+            await self.temporary.leave()  # A new chat leaves the temporary one shown.
+        watch = self._watch_temporary if request.temporary else self._watch_own
         # The turn runs here: this socket need not wait for Redis to hear of its frames.
-        already = await turns.send(user=self.user, request=request, watch=self._watch_own)
+        already = await turns.send(user=self.user, request=request, watch=watch)
         if already is not None:
             # Sent again (a reconnect, say): answer with what was saved, start nothing.
             conversation = already.conversation
             await self.watch(conversation.pk)
+            if conversation.temporary:
+                await self.temporary.opened(conversation.pk, temporary=True)
             if already.created:
                 await self.send_json(outbound.conversation_created(conversation))
             await self.send_json(outbound.message_created(conversation.pk, already.message))
@@ -211,6 +219,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.watch(cid, check=True)
             state = await pages.conversation_state(user=self.user, conversation_id=cid)
+            await self.temporary.opened(cid, temporary=state.get("temporary", False))
         except BaseException:
             self.holding.pop(cid, None)
             raise
@@ -332,6 +341,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Delete one of the user's tags."""
         await tag_actions.delete(user=self.user, tag_id=command.tag)
 
+    async def conversation_close(self, command: inbound.ConversationCommand) -> None:
+        """The page left a conversation for a new chat: close it if it is temporary."""
+        await turns.check_owner(user=self.user, conversation_id=command.conversation)
+        await self.temporary.close(command.conversation)
+
     async def watch(self, conversation_id: int, *, check: bool = False, wait: bool = True) -> None:
         """Receive a conversation's live events on this socket (`wait`: see Hub.join)."""
         if conversation_id in self.watching:
@@ -348,6 +362,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.hub.leave(broadcast.group_name(oldest), self)
 
     async def _watch_own(self, conversation_id: int) -> None:
+        await self.watch(conversation_id, wait=False)
+
+    async def _watch_temporary(self, conversation_id: int) -> None:
+        self.temporary.started(conversation_id)
         await self.watch(conversation_id, wait=False)
 
     async def deliver(self, frame: dict) -> None:

@@ -40,6 +40,7 @@ class SendRequest:
     # a list (even empty) replaces them.
     attachments: list[str] | None = None
     project: int | None = None  # `chat.send` starting a chat: the project it starts in.
+    temporary: bool = False  # A new conversation only: start it as a temporary chat.
 
 
 @dataclass
@@ -224,6 +225,7 @@ def _payload(frame: BaseModel) -> object:
                 edit=frame.message if isinstance(frame, client.ChatEdit) else None,
                 attachments=frame.attachments,
                 project=frame.project,
+                temporary=frame.temporary and frame.conversation is None,
             )
         case client.ConversationSettings():
             return SettingsCommand(frame.conversation, _change(frame))
@@ -250,7 +252,12 @@ def _payload(frame: BaseModel) -> object:
             return TagCommand(frame.tag)
         case client.ConversationHistoryAsk():
             return HistoryCommand(frame.conversation, frame.before)
-        case client.ChatStop() | client.ConversationOpen() | client.ConversationDelete():
+        case (
+            client.ChatStop()
+            | client.ConversationOpen()
+            | client.ConversationDelete()
+            | client.ConversationClose()
+        ):
             return ConversationCommand(frame.conversation)
     raise TypeError(f"No payload for {type(frame).__name__}")
 

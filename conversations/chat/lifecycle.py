@@ -49,6 +49,7 @@ async def send(
         change=request.change,
         edit_id=request.edit,
         attachment_ids=request.attachments,
+        temporary=request.temporary,
         models=models,
         project_id=request.project,
     )

@@ -133,6 +133,7 @@ def conversation_data(conversation: Conversation, *, tags: list[str] | None = No
         "archived": conversation.archived,
         "updated_at": conversation.updated_at.isoformat() if conversation.updated_at else None,
         "tags": tag_selectors.conversation_tag_names(conversation) if tags is None else tags,
+        "temporary": conversation.temporary,
     }
 
 

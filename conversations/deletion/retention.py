@@ -16,7 +16,7 @@ from .services import Reason, conversations_delete
 PURGE_BATCH_MESSAGES = 10_000
 
 
-def _bounded(ids: list[int]) -> list[int]:
+def bounded(ids: list[int]) -> list[int]:
     """The first of these conversations whose messages fit in one batch (one at least)."""
     counts = dict(
         Message.objects.filter(conversation_id__in=ids)
@@ -39,7 +39,7 @@ def batch(*, after: int, limit: int) -> registry.BatchResult:
     ids = list(due.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
     if not ids:
         return registry.BatchResult(cursor=None)
-    ids = _bounded(ids)
+    ids = bounded(ids)
     deleted = conversations_delete(conversation_ids=ids, reason=Reason.RETENTION, within=due)
     return registry.BatchResult(
         cursor=ids[-1],

@@ -26,6 +26,7 @@ from django.db import connections
 
 from . import registry, services
 from . import retention as _retention  # noqa: F401 - registers the retention job
+from . import temporary as _temporary  # noqa: F401 - registers the temporary chats' job
 
 logger = logging.getLogger(__name__)
 

@@ -32,12 +32,16 @@ ACCOUNT_BATCH = 50
 
 
 class Reason(StrEnum):
-    """Why conversations are deleted: their owner, staff, the account's deletion, a rule."""
+    """Why conversations are deleted: their owner, staff, the account's deletion, a rule,
+    a temporary chat's end."""
 
     USER = "user"
     STAFF = "staff"
     ACCOUNT = "account"
     RETENTION = "retention"
+    # A temporary chat closed or past its hours: its owner's own choice, so, like their
+    # own delete, audited by nobody and held by nothing (deletion/temporary.py).
+    TEMPORARY = "temporary"
 
 
 # Deletions nobody asked for in person: the runner's. A conversation a receiver of

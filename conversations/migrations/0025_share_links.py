@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conversations", "0023_prompts"),
+        ("conversations", "0024_temporary_chats"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -35,9 +35,10 @@ def conversation_tree(*, conversation: Conversation) -> list[Message]:
 
 
 def conversation_list_all(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    """Every conversation of a user, archived ones included, oldest first, for export."""
+    """Every conversation of a user, archived ones included, oldest first, for export; never
+    a temporary chat (its owner may still export it alone while it is open)."""
     return (
-        Conversation.objects.filter(owner=user)
+        Conversation.objects.filter(owner=user, temporary=False)
         .select_related("persona", "project__default_persona")
         .prefetch_related("tags")  # Each one's tag names, in one query for all.
         .order_by("created_at")

@@ -193,7 +193,11 @@ def queue_add(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Add the conversation, or one reply of it, to the queue by hand."""
     conversation, _ = _open(request, conversation_id)
     message = _reply(conversation, request, required=False)
-    item = services.queue_add(actor=request.user, conversation=conversation, message=message)
+    try:
+        item = services.queue_add(actor=request.user, conversation=conversation, message=message)
+    except services.NotQueueable as refused:
+        messages.error(request, str(refused))
+        return _back(conversation.pk, request, "queue")
     messages.success(request, f"Added to the review queue as item #{item.pk}.")
     return _back(conversation.pk, request, "queue")
 

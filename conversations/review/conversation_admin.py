@@ -147,7 +147,11 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Add selected conversations to the review queue")
     def add_to_queue(self, request, queryset) -> None:
-        count = review_services.queue_add_many(actor=request.user, conversations=queryset)
+        try:
+            count = review_services.queue_add_many(actor=request.user, conversations=queryset)
+        except review_services.NotQueueable as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return
         self.message_user(request, f"Queued {count} conversation(s).", messages.SUCCESS)
 
     def _export(self, request, queryset, kind: str):

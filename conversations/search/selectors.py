@@ -1,5 +1,6 @@
 """Search of a user's conversations: titles and message text, with a snippet for each hit
-(SQLite FTS5, or a PostgreSQL GIN full-text index; see search/index.py)."""
+(SQLite FTS5, or a PostgreSQL GIN full-text index; see search/index.py). Temporary chats
+are never searched."""
 
 import re
 
@@ -39,7 +40,7 @@ def conversation_search(
         tag_ids = [t.pk for t in tags]
     wanted = offset + limit
     hits: dict[int, dict] = {}
-    titled = Conversation.objects.filter(owner_id=user_id)
+    titled = Conversation.objects.filter(owner_id=user_id, temporary=False)
     if project_id is not None:
         titled = titled.filter(project_id=project_id)
     for tag_id in tag_ids:
@@ -111,7 +112,7 @@ def _message_matches(
             FROM conversations_message_fts f
             JOIN conversations_message m ON m.id = f.rowid
             JOIN conversations_conversation c ON c.id = m.conversation_id
-            WHERE conversations_message_fts MATCH %s AND c.owner_id = %s{tagged}
+            WHERE conversations_message_fts MATCH %s AND c.owner_id = %s AND NOT c.temporary{tagged}
             GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
     elif vendor == "postgresql":
@@ -121,11 +122,14 @@ def _message_matches(
             SELECT m.conversation_id, MAX(m.id) AS newest
             FROM conversations_message m
             JOIN conversations_conversation c ON c.id = m.conversation_id
-            WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', %s) AND c.owner_id = %s{tagged}
+            WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', %s) AND c.owner_id = %s
+              AND NOT c.temporary{tagged}
             GROUP BY m.conversation_id ORDER BY newest DESC LIMIT %s
         """
     else:  # pragma: no cover - other databases fall back to a scan
-        scanned = Message.objects.filter(conversation__owner_id=user_id, content__icontains=query)
+        scanned = Message.objects.filter(
+            conversation__owner_id=user_id, conversation__temporary=False, content__icontains=query
+        )
         if project_id is not None:
             scanned = scanned.filter(conversation__project_id=project_id)
         for tag_id in tag_ids:

@@ -107,6 +107,7 @@ def turn_begin_send(
     change: SettingsChange | None = None,
     edit_id: int | None = None,
     attachment_ids: list[str] | None = None,
+    temporary: bool = False,
     models: "ModelPolicy | None" = None,
     project_id: int | None = None,
 ) -> Begun | AlreadySent:
@@ -118,7 +119,8 @@ def turn_begin_send(
     again is answered before any check. `attachment_ids`: the sender's own files the
     message carries (an edit given None keeps the edited message's). `project_id`: the
     sender's project a new conversation starts in (its defaults fill what the send leaves
-    out); ignored for an existing conversation.
+    out); ignored for an existing conversation. `temporary`: a new conversation starts as a
+    temporary chat (an existing one stays as it is).
     """
     now = timezone.now()
     change = change or SettingsChange()
@@ -137,6 +139,7 @@ def turn_begin_send(
         started = _start_conversation(
             user=user, owner=owner, client_id=client_id, content=content, change=change,
             persona=persona, models=models, ids=ids, now=now, project=project,
+            temporary=temporary,
         )  # fmt: skip
         if isinstance(started, AlreadySent):
             return started
@@ -201,7 +204,18 @@ def _project_defaults(change: SettingsChange, project: Project) -> SettingsChang
 
 
 def _start_conversation(
-    *, user, owner, client_id, content, change, persona, models, ids, now, project=None
+    *,
+    user,
+    owner,
+    client_id,
+    content,
+    change,
+    persona,
+    models,
+    ids,
+    now,
+    project=None,
+    temporary=False,
 ) -> tuple[Conversation, str] | AlreadySent:
     """A new conversation for a first message, its lease held and the user's limits checked;
     or what was saved if this first message was sent before. Returns it and the user's
@@ -214,6 +228,7 @@ def _start_conversation(
     conversation = Conversation(
         owner=user,
         title=title_from_text(content),
+        temporary=temporary,
         turn_owner=owner,
         turn_expires_at=now + timedelta(seconds=lease_seconds()),
         project=project,

@@ -86,6 +86,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "max_file_bytes": settings.CHAT_MAX_FILE_BYTES,
             "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
+            "temporary_hours": settings.CHAT_TEMPORARY_HOURS,
             "boot": {
                 # Drafts in the browser are kept per user: one never sees another's.
                 "user": request.user.pk,

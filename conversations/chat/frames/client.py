@@ -158,6 +158,8 @@ class ChatSend(Received):
     attachments: Attachments = None
     # A new chat (no `conversation`) started in one of the sender's projects; else ignored.
     project: int | None = None
+    # A new conversation only: start it as a temporary chat (ignored for an existing one).
+    temporary: bool = False
 
 
 class ChatEdit(ChatSend):
@@ -307,6 +309,13 @@ class TagDelete(Received):
 
     type: Literal["tag.delete"] = "tag.delete"
     tag: int
+
+
+class ConversationClose(Received):
+    """The page left a conversation for a new chat: a temporary one is closed."""
+
+    type: Literal["conversation.close"] = "conversation.close"
+    conversation: int
 
 
 # The JSON types as a client is told them.

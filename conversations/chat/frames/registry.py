@@ -55,6 +55,7 @@ CLIENT: dict[str, ClientKind] = {
         ClientKind(client.ConversationTags, "conversation_tags", "write"),
         ClientKind(client.TagRename, "tag_rename", "write"),
         ClientKind(client.TagDelete, "tag_delete", "write"),
+        ClientKind(client.ConversationClose, "conversation_close", "write"),
     )
 }
 

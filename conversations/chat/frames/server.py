@@ -159,6 +159,7 @@ class ConversationFields(Built):
     pinned: bool
     archived: bool
     updated_at: str | None
+    temporary: bool = False  # A temporary chat: the sidebar never lists it.
     params: Params
     tags: list[str]  # The names of its tags, sorted.
 

@@ -12,10 +12,12 @@ from ..models import Feedback, QueueItem
 
 def reviewable_q() -> Q:
     """Conversations any reviewer may open: rated by their user, or in the review queue
-    (reported, failed, or added by staff allowed to open any conversation)."""
-    return Q(Exists(QueueItem.objects.filter(conversation=OuterRef("pk")))) | Q(
-        Exists(Feedback.objects.filter(conversation=OuterRef("pk")))
-    )
+    (reported, failed, or added by staff allowed to open any conversation); never a
+    temporary chat, which is never reviewed even when rated."""
+    return (
+        Q(Exists(QueueItem.objects.filter(conversation=OuterRef("pk"))))
+        | Q(Exists(Feedback.objects.filter(conversation=OuterRef("pk"))))
+    ) & Q(temporary=False)
 
 
 def conversations_for(*, user: AbstractBaseUser, queryset: QuerySet | None = None) -> QuerySet:

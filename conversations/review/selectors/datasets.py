@@ -18,8 +18,11 @@ ENDED = ~Q(status__in=[Message.Status.PENDING, Message.Status.STREAMING])
 
 
 def eligible_for_datasets(*, queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """The conversations that may go into a dataset: never those of users who opted out."""
-    return queryset.exclude(owner_id__in=DatasetOptOut.objects.values("user_id"))
+    """The conversations that may go into a dataset: never those of users who opted out,
+    never a temporary chat."""
+    return queryset.exclude(owner_id__in=DatasetOptOut.objects.values("user_id")).exclude(
+        temporary=True
+    )
 
 
 def dataset_conversations(

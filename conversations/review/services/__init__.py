@@ -18,6 +18,7 @@ from .deletion import conversation_delete_by_staff, deletions_log, deletions_rec
 from .queue import (
     TRANSITIONS,
     BadTransition,
+    NotQueueable,
     message_created,
     queue_add,
     queue_add_many,
@@ -40,6 +41,7 @@ __all__ = [
     "TRANSITIONS",
     "BadScore",
     "BadTransition",
+    "NotQueueable",
     "audit_record",
     "audit_record_many",
     "conversation_delete_by_staff",

@@ -56,8 +56,20 @@ def reply_continued(message: Message, *, added_tokens: tuple[int | None, int | N
 # The queue.
 
 
-def queue_auto(*, conversation: Conversation, message: Message | None, reason: str) -> QueueItem:
-    """Queue something automatically, unless the same thing is already waiting."""
+class NotQueueable(ValueError):
+    """Staff tried to queue a conversation that is never reviewed: a temporary chat."""
+
+
+TEMPORARY_REFUSED = "A temporary chat is never reviewed: it cannot be added to the queue."
+
+
+def queue_auto(
+    *, conversation: Conversation, message: Message | None, reason: str
+) -> QueueItem | None:
+    """Queue something automatically, unless the same thing is already waiting; never a
+    temporary chat (None)."""
+    if conversation.temporary:
+        return None
     waiting = QueueItem.objects.filter(UNRESOLVED_Q, conversation=conversation, reason=reason)
     if reason not in ONE_PER_CONVERSATION:
         waiting = waiting.filter(message=message)
@@ -88,7 +100,10 @@ def queue_drop_untouched(
 def queue_add(
     *, actor: AbstractBaseUser, conversation: Conversation, message: Message | None = None
 ) -> QueueItem:
-    """Staff add a conversation, or one reply in it, to the queue by hand."""
+    """Staff add a conversation, or one reply in it, to the queue by hand; a temporary
+    chat is refused (NotQueueable)."""
+    if conversation.temporary:
+        raise NotQueueable(TEMPORARY_REFUSED)
     item = QueueItem.objects.create(
         conversation=conversation,
         message=message,
@@ -107,7 +122,8 @@ def queue_add(
 
 
 def queue_add_many(*, actor: AbstractBaseUser, conversations: Iterable[Conversation]) -> int:
-    """Staff add whole conversations to the queue by hand, all or none; return how many."""
+    """Staff add whole conversations to the queue by hand, all or none (NotQueueable if
+    any is a temporary chat); return how many."""
     added = 0
     with transaction.atomic():
         for conversation in conversations:
