@@ -47,9 +47,11 @@ def test_make_a_project_chat_in_it_and_see_its_instructions_by_keyboard(
         page.emulate_media(color_scheme="dark")
     sign_up(page, site.url, f"gardener-{name}")
     open_sidebar_on_phone(page, phone)
-    # From the search box, the next stop is "New project".
+    # From the search box, past the tag filter, the next stop is "New project".
     page.keyboard.press("Control+k")
     expect(page.locator("#search")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#tag-filter > summary")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.locator("#new-project")).to_be_focused()
     page.keyboard.press("Enter")
