@@ -24,6 +24,7 @@ def test_a_dry_run_says_what_would_go_and_deletes_nothing(settings, user):
         "retention: would delete 1 conversations, 3 messages, 1 owners, 0 held, 0 running.\n"
         "unsent_files: would delete 0 files.\n"
         "stray_files: would delete 0 files.\n"
+        "temporary: would delete 0 conversations, 0 messages, 0 running.\n"
     )
     assert remaining(old, young) == {old.pk, young.pk}
 
@@ -32,7 +33,10 @@ def test_a_run_deletes_in_batches_and_says_how_much(settings, user):
     settings.CHAT_RETENTION_DAYS = 30
     old = [aged(user, 31) for _ in range(3)]
     young = aged(user, 1)
-    files = "unsent_files: deleted nothing.\nstray_files: deleted nothing.\n"
+    files = (
+        "unsent_files: deleted nothing.\nstray_files: deleted nothing.\n"
+        "temporary: deleted nothing.\n"
+    )
     assert purge("--batch", "2") == "retention: deleted 3 conversations, 6 messages.\n" + files
     assert remaining(*old, young) == {young.pk}
     assert purge() == "retention: deleted nothing.\n" + files
