@@ -224,6 +224,9 @@ def test_menus_and_panels_close_one_at_a_time_by_esc_or_outside_click(
     menu = first.locator("details.item-menu")
     expect(menu).to_have_attribute("open", "")
     link = second.locator("a")
+    # The open menu (in the list's flow) may push the next item below the fold: bring it
+    # into view, as a user would, before asking what is at its centre.
+    link.scroll_into_view_if_needed()
     target = box(link)
     hit = page.evaluate(
         "([x, y]) => document.elementFromPoint(x, y)?.closest('li')?.dataset.id",
