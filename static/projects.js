@@ -51,6 +51,13 @@ function remember(ids) {
   document.cookie = `${OPEN_COOKIE}=${value}; path=/; max-age=${value ? 31536000 : 0}; samesite=lax`;
 }
 
+/** How many conversations the user's projects hold, all together. */
+export function inProjects() {
+  let total = 0;
+  for (const project of projects.values()) total += project.count;
+  return total;
+}
+
 /** A project's name, as the page knows it. */
 export function projectName(id) {
   return projects.get(id)?.name ?? null;

@@ -2,7 +2,7 @@
 // Everything it shows goes into the page as text. A failed request shows a note with a
 // Retry button in the list, and is never thrown nor logged.
 import { $ } from "./page.js";
-import { noteChange, refreshProjects } from "./projects.js";
+import { inProjects, noteChange, refreshProjects } from "./projects.js";
 import { buildItem } from "./sidebar-item.js";
 import { state } from "./state.js";
 import { emptyFilterText, initTags, passesFilter } from "./tags.js";
@@ -117,7 +117,12 @@ function draw() {
     const empty = document.createElement("li");
     empty.className = "empty";
     empty.textContent =
-      emptyFilterText() || (archived ? "No archived conversations." : "No conversations yet.");
+      emptyFilterText() ||
+      (archived
+        ? "No archived conversations."
+        : inProjects() > 0
+          ? "No conversations outside your projects."
+          : "No conversations yet.");
     list.appendChild(empty);
     return;
   }

@@ -90,6 +90,10 @@ def test_make_a_project_chat_in_it_and_see_its_instructions_by_keyboard(
     open_sidebar_on_phone(page, phone)
     toggle = page.locator(".project-toggle", has_text="Garden")
     expect(toggle.locator(".project-count")).to_have_text("1")
+    # The one conversation is in the project: the list below does not say there are none.
+    expect(page.locator("#conversation-list > .empty")).to_have_text(
+        "No conversations outside your projects."
+    )
     toggle.focus()
     page.keyboard.press("Enter")
     expect(toggle).to_have_attribute("aria-expanded", "true")
