@@ -94,6 +94,8 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
                 "enterToSend": chosen.enter_to_send,
                 "defaultModel": settings.LLM_DEFAULT_MODEL,
+                # The share dialog offers "anyone with the link" only where it is allowed.
+                "shareAnyone": settings.CHAT_SHARE_ANYONE,
                 # What a new chat starts with (Settings): a persona, and a model chosen
                 # over the persona's ("" for none).
                 "newChat": new_chat,
