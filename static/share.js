@@ -1,7 +1,10 @@
 // "Share…" in a conversation's ⋯ menu: a dialog that makes a read-only link to what the
 // conversation shows now. The link (its token) is shown once, with a Copy button: only
 // its hash is kept, so it can never be shown again. Links are listed, and revoked, in Settings.
+// Where the deployment forbids links open to anyone (CHAT_SHARE_ANYONE=false), that choice
+// is shown disabled, with a note saying why, rather than refused after submitting.
 import { api, problemText } from "./http.js";
+import { boot } from "./state.js";
 
 let dialog = null;
 let opener = null;
@@ -15,8 +18,21 @@ function element(tag, props = {}, children = []) {
 }
 
 function radio(value, label, checked) {
-  const input = element("input", { type: "radio", name: "audience", value, checked });
+  // defaultChecked, not only checked: the form is reset each time the dialog opens.
+  const input = element("input", {
+    type: "radio",
+    name: "audience",
+    value,
+    defaultChecked: checked,
+    checked,
+    id: `share-audience-${value}`,
+  });
   return element("label", {}, [input, ` ${label}`]);
+}
+
+/** Whether the deployment lets a link be open to anyone with it (boot data). */
+function anyoneAllowed() {
+  return boot.shareAnyone !== false;
 }
 
 /** The dialog, built once (its words are text, never HTML). */
@@ -39,6 +55,15 @@ function build() {
     radio("signed_in", "Signed-in users of this site", true),
     radio("anyone", "Anyone with the link", false),
   ]);
+  if (!anyoneAllowed()) {
+    const note = element("p", {
+      id: "share-anyone-note",
+      className: "muted",
+      textContent: "This site allows links for its signed-in users only.",
+    });
+    audience.append(note);
+    audience.querySelector("#share-audience-anyone").setAttribute("aria-describedby", "share-anyone-note");
+  }
   const expiry = element("select", { id: "share-expiry", name: "expiry" }, [
     element("option", { value: "", textContent: "Never" }),
     element("option", { value: "1", textContent: "In a day" }),
@@ -106,6 +131,7 @@ export function openShare(id, title, from) {
   dialog.querySelector("#share-close").textContent = "Cancel";
   dialog.querySelector("#share-copied").textContent = "";
   for (const input of form.querySelectorAll("input:not(#share-url), select")) input.disabled = false;
+  form.querySelector("#share-audience-anyone").disabled = !anyoneAllowed();
   dialog.showModal();
 }
 

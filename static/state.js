@@ -21,6 +21,7 @@
  * @property {number} maxChars  The longest message the server accepts.
  * @property {boolean} enterToSend  Enter sends (Settings); when false, Ctrl/Cmd+Enter does.
  * @property {string} defaultModel  The model a chat without a persona's or a chosen one uses.
+ * @property {boolean} shareAnyone  Share links may be open to anyone (CHAT_SHARE_ANYONE).
  * @property {{persona: number|null, model: string}} newChat  What a new chat starts with
  *   (Settings): a persona, and a model chosen over the persona's ("" for none).
  * @property {SidebarItem[]} conversations  The sidebar's conversations (not archived).

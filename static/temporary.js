@@ -3,9 +3,11 @@
 // first `chat.send` carries `temporary: true`. While the page shows a temporary chat (or is
 // about to start one) a notice says what that means. The server closes it when this tab
 // leaves it and the deletion runner removes it (docs/protocol.md, `chat.send`).
-// Rename and delete from the header's ⋯ menu reuse the sidebar's (sidebar-item.js).
+// Rename, delete and share from the header's ⋯ menu reuse the sidebar's (sidebar-item.js,
+// share.js); a temporary chat is not shared, as it is about to be deleted.
 import { closeMenu } from "./menus.js";
 import { $, setTitle } from "./page.js";
+import { openShare } from "./share.js";
 import { confirmDelete, renameField } from "./sidebar-item.js";
 import { send } from "./socket.js";
 import { state } from "./state.js";
@@ -14,6 +16,7 @@ const toggle = $("temporary-toggle");
 const notice = $("temporary-notice");
 const renameButton = $("rename-conversation");
 const deleteButton = $("delete-conversation");
+const shareButton = $("share-conversation");
 const temporaryIds = new Set(); // Conversations this page knows to be temporary.
 let next = false; // The next new chat is temporary.
 
@@ -49,6 +52,7 @@ export function refreshTemporary() {
   toggle.setAttribute("aria-pressed", String(next));
   notice.hidden = !(isNew ? next : temporaryIds.has(id));
   $("report-conversation").hidden = !isNew && temporaryIds.has(id);
+  shareButton.hidden = isNew || temporaryIds.has(id);
 }
 
 function shown() {
@@ -78,6 +82,11 @@ export function initTemporary() {
     closeMenu($("export"));
     const item = shown();
     if (item.id !== null) confirmDelete(item);
+  });
+  shareButton.addEventListener("click", () => {
+    closeMenu($("export"));
+    const item = shown();
+    if (item.id !== null) openShare(item.id, item.title, $("export").querySelector("summary"));
   });
   refreshTemporary();
 }

@@ -19,6 +19,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -91,10 +92,24 @@ class ImportDuplicates(Exception):
 DUPLICATE_CHOICES = ("ask", "skip", "copy")
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What an import saved: its conversations, and how many new prompts."""
+
+    conversations: list[Conversation]
+    prompts: int
+
+
 def import_file(
     *, user: AbstractBaseUser, data: bytes, duplicates: str = "copy"
 ) -> list[Conversation]:
-    """Check a whole file, then save its conversations one short transaction each.
+    """The conversations `import_document` saved (prompts are saved too, uncounted)."""
+    return import_document(user=user, data=data, duplicates=duplicates).conversations
+
+
+def import_document(*, user: AbstractBaseUser, data: bytes, duplicates: str = "copy") -> Imported:
+    """Check a whole file, then save its prompts, and its conversations one short
+    transaction each.
 
     Conversations imported before (the same messages: `conversation_fingerprint`) are
     imported again as copies (duplicates="copy"), left out ("skip"), or, with "ask",
@@ -124,15 +139,16 @@ def import_file(
                 )
             except attached.FilesRefused as exc:
                 raise ImportFailed(str(exc)) from None
+        added = 0
         if prompts:  # Before any conversation: past the user's bound, nothing is saved.
             try:
-                prompt_services.prompts_import(owner=user, prompts=prompts)
+                added = prompt_services.prompts_import(owner=user, prompts=prompts)
             except prompt_services.PromptLimitReached as exc:
                 raise ImportFailed(f"The file's prompts cannot be imported: {exc}") from None
         places = projects_import.projects_for(
             user=user, listed=projects, conversations=conversations
         )
-        return _save(user, conversations, folder, places)
+        return Imported(_save(user, conversations, folder, places), added)
 
 
 def save_checked(

@@ -94,6 +94,8 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
                 "maxChars": settings.CHAT_MAX_MESSAGE_CHARS,
                 "enterToSend": chosen.enter_to_send,
                 "defaultModel": settings.LLM_DEFAULT_MODEL,
+                # The share dialog offers "anyone with the link" only where it is allowed.
+                "shareAnyone": settings.CHAT_SHARE_ANYONE,
                 # What a new chat starts with (Settings): a persona, and a model chosen
                 # over the persona's ("" for none).
                 "newChat": new_chat,
@@ -290,7 +292,7 @@ def _import_limits() -> dict:
     }
 
 
-def _import_upload(request: HttpRequest, choice: str) -> list:
+def _import_upload(request: HttpRequest, choice: str) -> "importing.Imported":
     too_large = importing.ImportFailed(
         f"The file is larger than {settings.CHAT_IMPORT_MAX_BYTES / 1_000_000:g} MB.", status=413
     )
@@ -306,7 +308,7 @@ def _import_upload(request: HttpRequest, choice: str) -> list:
         raise importing.ImportFailed("Choose a file to import.")
     if upload.size > settings.CHAT_IMPORT_MAX_BYTES:
         raise too_large
-    return importing.import_file(user=request.user, data=upload.read(), duplicates=choice)
+    return importing.import_document(user=request.user, data=upload.read(), duplicates=choice)
 
 
 def _ask_about_duplicates(
@@ -328,14 +330,23 @@ def _ask_about_duplicates(
     return render(request, "import.html", context, status=409)
 
 
-def _imported(request: HttpRequest, imported: list, choice: str, wants_json: bool) -> HttpResponse:
-    """Say how many were imported, and go to the one conversation, or the chat."""
+def _imported(
+    request: HttpRequest, result: "importing.Imported", choice: str, wants_json: bool
+) -> HttpResponse:
+    """Say how many conversations and prompts were imported, and go to the one
+    conversation, or the chat (the import page when no conversation was)."""
+    imported = result.conversations
     count = len(imported)
     noun = "conversation" if count == 1 else "conversations"
-    if count:
+    prompts = f"{result.prompts} prompt{'' if result.prompts == 1 else 's'}"
+    if count and result.prompts:
+        text = f"Imported {count} {noun} and {prompts}."
+    elif count:
         text = f"Imported {count} {noun}."
+    elif result.prompts:
+        text = f"Imported {prompts}."
     else:
-        text = "Nothing new to import: every conversation in the file was imported before."
+        text = "Nothing new to import: everything in the file was imported before."
     if choice == "skip" and count:
         text += " Those imported before were left as they were."
     messages.success(request, text)
@@ -346,7 +357,7 @@ def _imported(request: HttpRequest, imported: list, choice: str, wants_json: boo
     else:
         target = reverse("chat")
     if wants_json:
-        return JsonResponse({"imported": count, "redirect": target})
+        return JsonResponse({"imported": count, "prompts": result.prompts, "redirect": target})
     return redirect(target)
 
 

@@ -170,3 +170,65 @@ print(json.dumps(list(Conversation.objects.filter(owner__username={viewer_name!r
     assert viewer.goto(url).status == 404
     for each in (page, shared, viewer):
         each.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in_only_site(upstream, tmp_path_factory):
+    server = start_site(upstream, tmp_path_factory, "share-closed", CHAT_SHARE_ANYONE="false")
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_share_from_the_header_where_links_are_for_signed_in_users_only(
+    signed_in_only_site, browser, viewport
+):
+    """The conversation header's ⋯ menu shares too; where the deployment forbids links
+    open to anyone, the dialog says so and that choice cannot be made."""
+    from playwright.sync_api import expect
+
+    site = signed_in_only_site
+    name = "header-sharer" + ("-phone" if viewport == PHONE else "")
+    page = browser.new_page(viewport=viewport)
+    sign_up(page, site.url, name)
+    expect(page.locator("#share-conversation")).to_be_hidden()  # A new chat: nothing yet.
+    cid = seed(site, name)
+    page.goto(f"{site.url}/conversations/{cid}/")
+    connected(page)
+
+    tab_to(page, "^Conversation menu")
+    page.keyboard.press("Enter")
+    tab_to(page, "^Share…")
+    page.keyboard.press("Enter")
+    dialog = page.locator("#share-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#share-title")).to_have_text("Share “Deep thought”")
+    anyone = dialog.locator("input[value=anyone]")
+    expect(anyone).to_be_disabled()
+    expect(dialog.locator("#share-anyone-note")).to_have_text(
+        "This site allows links for its signed-in users only."
+    )
+    # Arrow keys cannot reach the disabled choice.
+    tab_to(page, "^audience:signed_in$")
+    expect(dialog.locator("input[value=signed_in]")).to_be_checked()
+    page.keyboard.press("ArrowDown")
+    expect(dialog.locator("input[value=signed_in]")).to_be_checked()
+    expect(anyone).not_to_be_checked()
+    page.emulate_media(color_scheme="dark")
+    shoot(page, "share-dialog-signed-in-only" + ("-phone" if viewport == PHONE else ""))
+    tab_to(page, "^Create link")
+    page.keyboard.press("Enter")
+    expect(dialog.locator("#share-url")).to_be_focused()
+    audiences = django(
+        site,
+        f"""
+import json
+from conversations.sharing.models import ShareLink
+print(json.dumps(list(ShareLink.objects.filter(owner__username={name!r}).values_list("audience", flat=True))))
+""",
+    )
+    assert audiences == ["signed_in"]
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#export > summary")).to_be_focused()  # Back where it opened.
+    page.close()

@@ -89,6 +89,7 @@ def test_a_temporary_chat_by_keyboard_then_header_actions(site, upstream, browse
     expect(toggle).to_be_hidden()
     expect(page.locator(f'#conversation-list li[data-id="{temporary_id}"]')).to_have_count(0)
     expect(page.locator("#report-conversation")).to_be_hidden()  # Never reviewed.
+    expect(page.locator("#share-conversation")).to_be_hidden()  # About to be deleted.
     shoot(page, f"temporary-chat-{name}")
 
     # Leave it: open a saved conversation. It is closed; the runner deletes it.

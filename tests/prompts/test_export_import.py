@@ -4,6 +4,7 @@ other users' never go into it; a file's prompts are checked as the rest is."""
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conversations import services
 from conversations.portability import export, importing
@@ -46,6 +47,28 @@ def test_an_export_with_prompts_and_no_conversations_imports(user, other_user, l
     text = json.dumps(export.export_all(user))
     assert importing.import_file(user=other_user, data=text.encode()) == []
     assert Prompt.objects.filter(owner=other_user, command="recap").exists()
+
+
+def test_the_import_page_says_how_many_prompts_were_imported(client, user, other_user, library):
+    document = export.export_all(user)
+    client.force_login(other_user)
+
+    def post(document: dict) -> str:
+        upload = SimpleUploadedFile("export.json", json.dumps(document).encode())
+        response = client.post("/import/", {"file": upload, "duplicates": "skip"}, follow=True)
+        return response.content.decode()
+
+    # Prompts only: they are counted, not called "nothing new".
+    page = post(document)
+    assert "Imported 1 prompt." in page and "Nothing new" not in page
+    # Again: the command is there already, so nothing is new.
+    assert "Nothing new to import" in post(document)
+    # With conversations: both are counted.
+    document["prompts"].append({"command": "plan", "title": "Plan", "text": "Plan {{what}}"})
+    conversation = services.conversation_create(owner=user, persona=None, model="m", title="Chat")
+    factories.message_append(conversation=conversation, role="user", content="hi", parent=None)
+    document["conversations"] = export.export_all(user)["conversations"]
+    assert "Imported 1 conversation and 1 prompt." in post(document)
 
 
 def test_an_older_export_without_prompts_still_imports(user):
