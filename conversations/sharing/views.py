@@ -13,21 +13,20 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import selectors as conversation_selectors
 from ..accounts.signup import signup_key
-from ..files import selectors as file_selectors
 from ..files.models import Attachment
 from ..limits import rate_limits
 from ..limits.http import rate_limit, too_many
 from ..limits.rate_limits import BULK, WRITES
 from ..models import Message
 from ..rendering.markdown import sanitize
+from ..web.file_views import attachment_response
 from . import selectors, services
 from .models import ShareLink
 
@@ -203,26 +202,11 @@ def _serve(request: HttpRequest, token: str, attachment_id: str, *, inline: bool
     )
     if attachment is None or (inline and attachment.kind != Attachment.Kind.IMAGE):
         return _missing(request)
-    try:
-        stored = file_selectors.attachment_open(attachment)
-    except OSError:
+    # Served as the owner's own downloads are; this page's headers on top.
+    response = attachment_response(attachment, inline=inline)
+    if response is None:
         return _missing(request)
-    response = FileResponse(stored, content_type=_served_type(attachment))
-    response["Content-Length"] = str(attachment.size)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=not inline, filename=attachment.name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
     return _guarded(response, csp="sandbox")
-
-
-def _served_type(attachment: Attachment) -> str:
-    # As the owner's own downloads (web/file_views.py): text never goes out as HTML.
-    if attachment.kind == Attachment.Kind.IMAGE:
-        return attachment.content_type
-    if attachment.content_type == "application/pdf":
-        return "application/pdf"
-    return "text/plain; charset=utf-8"
 
 
 @require_http_methods(["GET", "POST"])

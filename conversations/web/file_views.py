@@ -149,18 +149,28 @@ def _serve(request: HttpRequest, attachment_id: str, *, inline: bool) -> HttpRes
     attachment = _readable(request, attachment_id)
     if attachment is None or (inline and attachment.kind != Attachment.Kind.IMAGE):
         return _not_found()
+    response = attachment_response(attachment, inline=inline)
+    if response is None:
+        return _not_found()
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def attachment_response(attachment: Attachment, *, inline: bool) -> FileResponse | None:
+    """A stored file as it goes out, to its owner or through a share link: its served type,
+    length, a sanitised name for saving (inline only for images), `nosniff`; None when its
+    bytes cannot be read. The caller adds its own cache and CSP headers."""
     try:
         stored = file_selectors.attachment_open(attachment)
     except OSError:
-        return _not_found()
+        return None
     response = FileResponse(stored, content_type=_served_type(attachment))
     response["Content-Length"] = str(attachment.size)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=not inline, filename=attachment.name
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
