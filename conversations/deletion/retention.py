@@ -3,10 +3,10 @@
 each conversation checked again with its row locked; those held (an unresolved review
 item) or with a turn running stay."""
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from ..models import Message
+from ..models import Conversation, Message
 from . import registry, selectors
 from .services import Reason, conversations_delete
 
@@ -33,18 +33,27 @@ def bounded(ids: list[int]) -> list[int]:
     return taken
 
 
-def batch(*, after: int, limit: int) -> registry.BatchResult:
-    """Delete up to `limit` due conversations with ids above `after`, in one transaction."""
-    due = selectors.retention_due(now=timezone.now())
+def delete_due(
+    due: QuerySet[Conversation], *, reason: Reason, after: int, limit: int
+) -> registry.BatchResult:
+    """One batch of a purge job: up to `limit` of the `due` conversations with ids above
+    `after` (fewer if their messages pass PURGE_BATCH_MESSAGES), deleted in one
+    transaction, each checked against `due` again with its row locked."""
     ids = list(due.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
     if not ids:
         return registry.BatchResult(cursor=None)
     ids = bounded(ids)
-    deleted = conversations_delete(conversation_ids=ids, reason=Reason.RETENTION, within=due)
+    deleted = conversations_delete(conversation_ids=ids, reason=reason, within=due)
     return registry.BatchResult(
         cursor=ids[-1],
         counts={"conversations": deleted.conversations, "messages": deleted.messages},
     )
+
+
+def batch(*, after: int, limit: int) -> registry.BatchResult:
+    """Delete up to `limit` due conversations with ids above `after`, in one transaction."""
+    due = selectors.retention_due(now=timezone.now())
+    return delete_due(due, reason=Reason.RETENTION, after=after, limit=limit)
 
 
 def preview() -> dict[str, int]:

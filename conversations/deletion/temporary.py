@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from ..models import Conversation, Message
 from . import registry
-from .retention import bounded
-from .services import Reason, conversations_delete
+from .retention import delete_due
+from .services import Reason
 
 
 def temporary_expired(*, now: datetime) -> QuerySet[Conversation]:
@@ -32,15 +32,7 @@ def temporary_due(*, now: datetime) -> QuerySet[Conversation]:
 def batch(*, after: int, limit: int) -> registry.BatchResult:
     """Delete up to `limit` due temporary chats with ids above `after`, in one transaction."""
     due = temporary_due(now=timezone.now())
-    ids = list(due.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
-    if not ids:
-        return registry.BatchResult(cursor=None)
-    ids = bounded(ids)
-    deleted = conversations_delete(conversation_ids=ids, reason=Reason.TEMPORARY, within=due)
-    return registry.BatchResult(
-        cursor=ids[-1],
-        counts={"conversations": deleted.conversations, "messages": deleted.messages},
-    )
+    return delete_due(due, reason=Reason.TEMPORARY, after=after, limit=limit)
 
 
 def preview() -> dict[str, int]:
