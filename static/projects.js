@@ -5,7 +5,7 @@
 // Every name and title goes into the page as text.
 import { closeMenu } from "./menus.js";
 import { $, flash } from "./page.js";
-import { highlighted, render } from "./sidebar.js";
+import { buildHit, render } from "./sidebar.js";
 import { buildItem } from "./sidebar-item.js";
 import { send } from "./socket.js";
 import { boot, state } from "./state.js";
@@ -258,21 +258,7 @@ async function searchIn(project, ul) {
     return;
   }
   const words = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}_]+/gu) || [])].slice(0, 8);
-  for (const hit of results) {
-    const li = document.createElement("li");
-    li.className = "search-hit";
-    const link = document.createElement("a");
-    link.href = `/conversations/${hit.conversation}/${hit.message ? `#message=${hit.message}&q=${encodeURIComponent(query)}` : ""}`;
-    const title = document.createElement("span");
-    title.className = "hit-title";
-    title.append(highlighted(hit.title || "Untitled", words));
-    const snippet = document.createElement("span");
-    snippet.className = "hit-snippet";
-    snippet.append(highlighted(hit.snippet || "", words));
-    link.append(title, snippet);
-    li.appendChild(link);
-    ul.appendChild(li);
-  }
+  for (const hit of results) ul.appendChild(buildHit(hit, query, words));
 }
 
 async function getJson(url) {

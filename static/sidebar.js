@@ -267,7 +267,8 @@ async function search(more = false) {
   if (more && first >= 0) list.querySelectorAll(".search-hit a")[first]?.focus();
 }
 
-function buildHit(hit, query, words) {
+/** One search result: its title and snippet, the words searched for marked. */
+export function buildHit(hit, query, words) {
   const li = document.createElement("li");
   li.className = "search-hit";
   const link = document.createElement("a");

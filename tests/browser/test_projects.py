@@ -99,6 +99,15 @@ def test_make_a_project_chat_in_it_and_see_its_instructions_by_keyboard(
     expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(page.locator(".project-body .conversation-list a")).to_have_text("How deep for garlic?")
     shoot(page, f"project-chat-{name}")
+    # The section's own search finds the chat by its words, marked in the hit.
+    page.locator(".project-body .project-search").focus()
+    page.keyboard.type("garlic")
+    hit = page.locator(".project-body .search-hit")
+    expect(hit.locator(".hit-title")).to_have_text("How deep for garlic?")
+    expect(hit.locator("mark").first).to_have_text(re.compile("garlic", re.I))
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")
+    expect(page.locator(".project-body .conversation-list a")).to_have_text("How deep for garlic?")
     # Reloaded, the section is still open, its list drawn with the page (no request).
     page.reload()
     connected(page)
