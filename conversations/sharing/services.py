@@ -191,14 +191,6 @@ def _stage(viewer: AbstractBaseUser, files: dict[str, dict], folder: str) -> dic
                     shutil.copyfileobj(source, target)
         except OSError:
             continue
-        staged[file_id] = FileIn.model_construct(
-            id=file_id,
-            name=attachment.name,
-            kind=attachment.kind,
-            content_type=attachment.content_type,
-            size=attachment.size,
-            sha256=attachment.sha256,
-            pages=attachment.pages,
-            note=attachment.note,
-        )
+        # Described as an export describes it (its id is `file_id`, the row's hex).
+        staged[file_id] = FileIn.model_construct(**attached.file_entry(attachment))
     return staged
