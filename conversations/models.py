@@ -204,6 +204,7 @@ class Message(models.Model):
 from .access.models import AccessRule  # noqa: E402
 from .accounts.models import Invite, RecoveryCode, SetupToken, SignIn, UserSettings  # noqa: E402
 from .catalog.models import ModelInfo  # noqa: E402
+from .compare.models import CompareGroup, CompareReply, CompareSettings, Preference  # noqa: E402
 from .deletion.models import RetentionRule, RunnerLease  # noqa: E402
 from .files.models import Attachment  # noqa: E402
 from .limits.models import DailyTokens, TokenQuota, TurnAllowance  # noqa: E402
@@ -217,6 +218,9 @@ from .tags.models import Tag  # noqa: E402
 __all__ = [
     "AccessRule",
     "Attachment",
+    "CompareGroup",
+    "CompareReply",
+    "CompareSettings",
     "Conversation",
     "DailyTokens",
     "Invite",
@@ -224,6 +228,7 @@ __all__ = [
     "Message",
     "ModelInfo",
     "Persona",
+    "Preference",
     "Project",
     "Prompt",
     "RecoveryCode",
