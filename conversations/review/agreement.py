@@ -147,5 +147,7 @@ def agreement_view(request: HttpRequest) -> TemplateResponse:
             "form": form,
             "rows": rows,
             "max_scores": settings.CHAT_AGREEMENT_MAX_SCORES,
+            # A report page: the admin's model list beside it only narrows it on a phone.
+            "is_nav_sidebar_enabled": False,
         },
     )
