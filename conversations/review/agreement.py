@@ -87,7 +87,9 @@ def reliability_matrix(
     return matrix
 
 
-def alpha_of(*, config: ScoreConfig, rows: list[Row], max_cells: int = MAX_MATRIX_CELLS):
+def alpha_of(
+    *, config: ScoreConfig, rows: list[Row], max_cells: int = MAX_MATRIX_CELLS
+) -> tuple[float | None, str]:
     """(alpha or None, why it is None) over these scores, for replies with two or more."""
     units = {r[0] for r in rows}
     if len(units) < 2:

@@ -132,11 +132,10 @@ def disagreeing_q(*, config_id: int | None = None) -> Q:
         .annotate(
             categories=Count("category", distinct=True),
             spread=Max("value") - Min("value"),
-            threshold=threshold,
         )
         .filter(
             Q(config__kind=ScoreConfig.Kind.CATEGORICAL, categories__gt=1)
-            | (~Q(config__kind=ScoreConfig.Kind.CATEGORICAL) & Q(spread__gt=F("threshold")))
+            | (~Q(config__kind=ScoreConfig.Kind.CATEGORICAL) & Q(spread__gt=threshold))
         )
     )
     return Q(Exists(differing))
