@@ -239,6 +239,8 @@ CHAT_MCP_REFRESH_SECONDS = float(env.get("CHAT_MCP_REFRESH_SECONDS") or 300)
 CHAT_PAGE_SIZE = int(env.get("CHAT_PAGE_SIZE") or 100)
 # A page of messages stops growing at about this many bytes of frame (one message at least).
 CHAT_PAGE_BYTES = int(env.get("CHAT_PAGE_BYTES") or 512 * 1024)
+# The review agreement page reads at most this many of each score config's newest scores.
+CHAT_AGREEMENT_MAX_SCORES = int(env.get("CHAT_AGREEMENT_MAX_SCORES") or 20_000)
 # Characters (text and reasoning) after which a reply is cut off, like one at its max_tokens.
 CHAT_MAX_REPLY_CHARS = int(env.get("CHAT_MAX_REPLY_CHARS") or 2_000_000)
 # A running turn's lease on its conversation: renewed every second while it runs; one whose

@@ -31,6 +31,44 @@ class QueueActionForm(ActionForm):
     )
 
 
+class ReviewsFilter(admin.SimpleListFilter):
+    """Items short of the reviews a config asks for, or with all of them; shown only while
+    some active config asks for more than one."""
+
+    title = "reviews"
+    parameter_name = "reviews"
+
+    def lookups(self, request, model_admin):
+        if not selectors.multi_review_configs():
+            return []
+        return [("needed", "Needs more"), ("complete", "Complete")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "needed":
+            return queryset.filter(selectors.needing_reviews_q())
+        if self.value() == "complete":
+            return queryset.exclude(selectors.needing_reviews_q())
+        return queryset
+
+
+class DisagreementFilter(admin.SimpleListFilter):
+    """Items whose reviewers' scores differ, on any active config or on one."""
+
+    title = "reviewers disagree"
+    parameter_name = "disagree"
+
+    def lookups(self, request, model_admin):
+        configs = selectors.agreement_configs()
+        return [("any", "On any score")] + [(str(c.pk), f"On {c.name}") for c in configs]
+
+    def queryset(self, request, queryset):
+        if self.value() == "any":
+            return queryset.filter(selectors.disagreeing_q())
+        if self.value() and self.value().isdigit():
+            return queryset.filter(selectors.disagreeing_q(config_id=int(self.value())))
+        return queryset
+
+
 @admin.register(QueueItem)
 class QueueItemAdmin(admin.ModelAdmin):
     list_display = (
@@ -41,6 +79,7 @@ class QueueItemAdmin(admin.ModelAdmin):
         "assignee",
         "model",
         "persona",
+        "reviews",
         "created_at",
     )
     list_display_links = None
@@ -51,6 +90,8 @@ class QueueItemAdmin(admin.ModelAdmin):
         "model",
         ("conversation__persona", admin.RelatedOnlyFieldListFilter),
         "created_at",
+        ReviewsFilter,
+        DisagreementFilter,
     )
     list_select_related = ("conversation", "conversation__persona", "assignee")
     date_hierarchy = "created_at"
@@ -69,6 +110,22 @@ class QueueItemAdmin(admin.ModelAdmin):
     @admin.display(description="Persona", ordering="conversation__persona__name")
     def persona(self, item: QueueItem) -> str:
         return item.conversation.persona.name if item.conversation.persona else NONE
+
+    @admin.display(description="Reviews")
+    def reviews(self, item: QueueItem) -> str:
+        progress = getattr(item, "review_progress", None)
+        return f"{progress[0]}/{progress[1]} reviews" if progress else NONE
+
+    def get_changelist_instance(self, request):
+        # The page's review progress in one query, kept on its rows for `reviews`.
+        changelist = super().get_changelist_instance(request)
+        rows = changelist.result_list
+        progress = selectors.review_progress(
+            item_ids=[item.pk for item in rows], configs=selectors.multi_review_configs()
+        )
+        for item in rows:
+            item.review_progress = progress.get(item.pk)
+        return changelist
 
     def has_module_permission(self, request) -> bool:
         return permissions.can_review(request.user)
@@ -155,7 +212,15 @@ class QueueItemAdmin(admin.ModelAdmin):
 
 @admin.register(ScoreConfig)
 class ScoreConfigAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "min_value", "max_value", "marks_good_example", "active")
+    list_display = (
+        "name",
+        "kind",
+        "min_value",
+        "max_value",
+        "marks_good_example",
+        "reviews_required",
+        "active",
+    )
     list_filter = ("kind", "active")
     search_fields = ("name", "description")
 

@@ -10,6 +10,7 @@ them from; they refer to each other, and most are a dozen lines of fields.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -18,6 +19,7 @@ from ..models import Conversation, Message
 COMMENT_MAX_CHARS = 2000
 NOTE_MAX_CHARS = 10_000
 CORRECTION_MAX_CHARS = 100_000
+MAX_REVIEWS_REQUIRED = 10
 
 # What a user may tick beside a rating or a report (value: label).
 FEEDBACK_CATEGORIES = {
@@ -178,10 +180,23 @@ class ScoreConfig(models.Model):
         help_text="Yes/no only: a reply scored yes goes into the fine-tuning dataset.",
     )
     active = models.BooleanField(default=True, help_text="Offered in the transcript view.")
+    # Several reviewers score the same reply so their agreement can be measured; the queue
+    # shows each item's progress towards this many (selectors/reviews.py).
+    reviews_required = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REVIEWS_REQUIRED)],
+        help_text=f"Reviewers who should score each queued reply (1 to {MAX_REVIEWS_REQUIRED}).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reviews_required__gte=1, reviews_required__lte=MAX_REVIEWS_REQUIRED),
+                name="review_scoreconfig_reviews_required_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -6,7 +6,8 @@
 - transcript: what the transcript view shows beside each message;
 - datasets: what dataset exports may draw on, and what they read;
 - dashboard: the daily rollups and ratings the dashboard draws;
-- audit: the audit log.
+- audit: the audit log;
+- reviews: several reviewers per item: progress, disagreements, agreement's scores.
 
 Callers import this package (`from conversations.review import selectors`): every
 public function is here by name.
@@ -56,6 +57,14 @@ from .queue import (
     queue_item_in,
     queue_items_chosen,
 )
+from .reviews import (
+    agreement_configs,
+    agreement_scores,
+    disagreeing_q,
+    multi_review_configs,
+    needing_reviews_q,
+    review_progress,
+)
 from .transcript import (
     corrections_for_messages,
     feedback_for_messages,
@@ -82,6 +91,8 @@ from .users import (
 
 __all__ = [
     "active_user_total",
+    "agreement_configs",
+    "agreement_scores",
     "assignee_get",
     "assignees",
     "audit_log",
@@ -100,6 +111,7 @@ __all__ = [
     "dataset_opt_out_count",
     "dataset_personas",
     "dataset_rows",
+    "disagreeing_q",
     "eligible_for_datasets",
     "ended_replies",
     "feedback_by_message",
@@ -115,6 +127,8 @@ __all__ = [
     "message_tree",
     "message_with_conversation",
     "messages_by_id",
+    "multi_review_configs",
+    "needing_reviews_q",
     "newest_corrections",
     "notes_for_conversation",
     "notes_in",
@@ -130,6 +144,7 @@ __all__ = [
     "ratings_by_message",
     "readable_by_staff",
     "report_data",
+    "review_progress",
     "reviewable_q",
     "score_config_active",
     "score_configs_active",
