@@ -297,3 +297,24 @@ async def test_a_choice_names_a_reply_of_its_own_compare(connect, user, other_us
     with pytest.raises(compare_services.NotChosen):
         await db(choose_no_winner)()
     await ws.disconnect()
+
+
+async def test_the_conversation_stays_busy_until_the_last_reply_of_a_compare_ends(
+    connect, user, fake_upstream
+):
+    fake_upstream.route_model(A, text_stream("Quick."))
+    fake_upstream.route_model(B, text_stream(*["b"] * 60, delay=0.03))
+    ws = await open_socket(connect, user)
+    await ws.send_json_to(send_frame(content="Go", **compare_of(A, B, blind=False)))
+    frames = await receive_until(ws, "message.completed")  # The quick one.
+    cid = frames[0]["conversation"]
+    saved = await db(Conversation.objects.get)(pk=cid)
+    assert saved.turn_owner != ""  # Its end did not give the lease back: B still streams.
+    await ws.send_json_to(send_frame(content="Too soon", client_id="c2", conversation=cid))
+    frames += await receive_until(ws, "error")
+    assert frames[-1]["code"] == "busy"
+    await receive_until(ws, "message.completed")
+    await wait_idle(cid)
+    saved = await db(Conversation.objects.get)(pk=cid)
+    assert saved.turn_owner == ""
+    await ws.disconnect()
