@@ -1,5 +1,5 @@
 """The review queue and the audit log in the admin: actions that need a choice say so, an
-item opens beside its conversation, and the log is found by a conversation's number."""
+item opens on its own page, and the log is found by a conversation's number."""
 
 import pytest
 
@@ -45,12 +45,14 @@ def test_a_resolved_item_is_reopened_and_a_wrong_move_is_refused(client, reviewe
     assert item.status == "open"
 
 
-def test_an_item_opens_in_its_transcript(client, reviewer, item):
+def test_an_item_opens_on_its_page_keeping_the_list_filters(client, reviewer, item):
     client.force_login(reviewer)
     response = client.get(f"{QUEUE}{item.pk}/change/")
     assert response.status_code == 302
-    assert (
-        response["Location"] == f"/admin/review/transcript/{item.conversation_id}/#item-{item.pk}"
+    assert response["Location"] == f"/admin/review/queue/{item.pk}/"
+    kept = client.get(f"{QUEUE}{item.pk}/change/?_changelist_filters=status__exact%3Dopen")
+    assert kept["Location"] == (
+        f"/admin/review/queue/{item.pk}/?_changelist_filters=status__exact%3Dopen"
     )
     assert client.get(QUEUE).context["title"] == "Review queue"
 
