@@ -126,7 +126,8 @@ def _back(conversation_id: int, request: HttpRequest, anchor: str = "") -> HttpR
     if item_id := _int(request.POST.get("item")):
         from .item_views import item_url  # The item page's module imports this one.
 
-        return redirect(item_url(item_id, filters=request.POST.get("_changelist_filters", "")))
+        filters, came_from = request.POST.get("_changelist_filters", ""), request.POST.get("prev")
+        return redirect(item_url(item_id, filters=filters, came_from=_int(came_from)))
     url = reverse("review:transcript", args=[conversation_id])
     place = {name: value for name in ("leaf", "end") if (value := _int(request.POST.get(name)))}
     if place:
@@ -291,5 +292,7 @@ def _onwards(request: HttpRequest, item: QueueItem) -> HttpResponse:
     following = next_item(request, item_id=item.pk, filters=filters)
     if following is None:
         messages.info(request, "No open item is left in this list that nobody else has open.")
-        return redirect(item_url(item.pk, filters=filters))
+        return redirect(
+            item_url(item.pk, filters=filters, came_from=_int(request.POST.get("prev")))
+        )
     return redirect(item_url(following, filters=filters, came_from=item.pk))

@@ -121,7 +121,8 @@ def item_page(request: HttpRequest, item_id: int, *, status: int = 200) -> Templ
     ids = _queue_ids(request, filters)
     following = _walk(request, ids=ids, item_id=item.pk, unresolved_only=False)
     # Back to the item this one was reached from, else the one before it in the list.
-    previous = admin_views._int(request.GET.get("prev")) or (
+    came_from = admin_views._int(request.GET.get("prev"))
+    previous = came_from or (
         _walk(request, ids=ids[::-1], item_id=item.pk, unresolved_only=False)
         if item.pk in ids
         else None
@@ -134,6 +135,7 @@ def item_page(request: HttpRequest, item_id: int, *, status: int = 200) -> Templ
             "title": f"Queue item #{item.pk}: {conversation}",
             "item": item,
             "item_page": True,
+            "is_nav_sidebar_enabled": False,  # The page is the work; the queue is a key away.
             "t": data,
             "reviewable": reviewable,
             "held_by": None if holds else lock,
@@ -141,6 +143,7 @@ def item_page(request: HttpRequest, item_id: int, *, status: int = 200) -> Templ
             "can_annotate": permissions.can_annotate(user),
             "can_work_queue": permissions.can_work_queue(user),
             "target_id": target,
+            "came_from": came_from,
             "filters": filters,
             "queue_url": reverse("admin:review_queueitem_changelist")
             + (f"?{filters}" if filters else ""),

@@ -4,6 +4,14 @@
 // of the page and the listener stays.
 
 const TYPING = "input, textarea, select, [contenteditable]";
+// While htmx sends a form or puts new content in, the new controls are not yet its own (a
+// form submitted then would load a whole page): a key pressed meanwhile waits for it.
+const BUSY = ".htmx-request, .htmx-swapping, .htmx-added, .htmx-settling";
+let waiting = null;
+
+function busy() {
+  return !window.htmx || document.readyState === "loading" || document.querySelector(BUSY);
+}
 
 function target() {
   return document.querySelector("#rv-item .rv-target") || document.querySelector("#rv-item");
@@ -78,6 +86,20 @@ const KEYS = {
   "?": () => focus("#rv-keys"),
 };
 
+function act(key) {
+  const digit = /^[1-9]$/.test(key) ? Number(key) : 0;
+  return digit ? scoreDigit(digit) : KEYS[key]?.();
+}
+
+function later() {
+  if (waiting === null || busy()) return;
+  const key = waiting;
+  waiting = null;
+  act(key);
+}
+document.addEventListener("htmx:afterSettle", () => setTimeout(later));
+document.addEventListener("htmx:afterRequest", () => setTimeout(later));
+
 document.addEventListener("keydown", (event) => {
   if (!document.getElementById("rv-item") || event.isComposing) return;
   const field = event.target instanceof Element && event.target.closest(TYPING);
@@ -90,7 +112,11 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
-  const digit = /^[1-9]$/.test(event.key) ? Number(event.key) : 0;
-  const handled = digit ? scoreDigit(digit) : KEYS[event.key]?.();
-  if (handled) event.preventDefault();
+  if (!(/^[1-9]$/.test(event.key) || event.key in KEYS)) return;
+  event.preventDefault();
+  if (busy()) {
+    waiting = event.key; // The latest key pressed, once the page is ready for it.
+    return;
+  }
+  act(event.key);
 });
