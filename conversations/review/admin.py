@@ -8,7 +8,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, strip_tags
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
@@ -61,7 +61,12 @@ class QueueItemAdmin(admin.ModelAdmin):
         ("conversation__persona", admin.RelatedOnlyFieldListFilter),
         "created_at",
     )
-    list_select_related = ("conversation", "conversation__persona", "assignee")
+    list_select_related = (
+        "conversation",
+        "conversation__persona",
+        "assignee",
+        "review_lock__holder",
+    )
     date_hierarchy = "created_at"
     action_form = QueueActionForm
     actions = ["assign_to_me", "assign_to_chosen", "start_review", "resolve", "dismiss", "reopen"]
@@ -93,7 +98,7 @@ class QueueItemAdmin(admin.ModelAdmin):
     def flagged(self, item: QueueItem) -> str:
         if not item.message_id:
             return "(the whole conversation)"
-        text = " ".join(strip_tags(item.reply_start or "").split())
+        text = " ".join((item.reply_start or "").split())  # As written; escaped when shown.
         return Truncator(text).chars(160) or NONE
 
     @admin.display(description="The user said")

@@ -76,8 +76,9 @@ ROW_EXCERPT_CHARS = 400
 
 def queue_rows(*, queryset: QuerySet[QueueItem]) -> QuerySet[QueueItem]:
     """The queue's rows with what each shows beside its title, in the list's one query:
-    the flagged reply's start, the user's rating or report, and who has it open."""
-    return queryset.select_related("review_lock__holder").annotate(
+    the flagged reply's start and the user's rating or report. (Who has it open comes
+    with the admin's list_select_related: a select_related here would replace that.)"""
+    return queryset.annotate(
         reply_start=Left("message__content", ROW_EXCERPT_CHARS),
         feedback_rating=F("message__feedback__rating"),
         feedback_categories=F("message__feedback__categories"),
