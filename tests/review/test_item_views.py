@@ -19,7 +19,9 @@ ITEM = "/admin/review/queue/{}/"
 @pytest.fixture
 def second(django_user_model):
     """Another reviewer."""
-    bob = django_user_model.objects.create_user(username="bob", password="pw-bob-123", is_staff=True)
+    bob = django_user_model.objects.create_user(
+        username="bob", password="pw-bob-123", is_staff=True
+    )
     bob.groups.add(Group.objects.get(name="Reviewers"))
     return bob
 
@@ -36,9 +38,7 @@ def decide(client, item, status, **extra):
     return client.post(f"/admin/review/transcript/{item.conversation_id}/queue/{item.pk}", data)
 
 
-def test_the_item_page_shows_the_flagged_reply_the_users_words_and_the_keys(
-    client, reviewer, user
-):
+def test_the_item_page_shows_the_flagged_reply_the_users_words_and_the_keys(client, reviewer, user):
     [item] = queued(user, 1)
     client.force_login(reviewer)
     page = client.get(ITEM.format(item.pk)).content.decode()
@@ -88,8 +88,7 @@ def test_save_and_next_walks_the_filtered_list_and_skips_others_items(
     response = decide(client, last, "resolved", note="ok", _changelist_filters=filters)
     # The middle one is Bob's: on to the first, with the way back to the last.
     assert response["Location"] == (
-        f"/admin/review/queue/{first.pk}/?_changelist_filters=status__exact%3Dopen"
-        f"&prev={last.pk}"
+        f"/admin/review/queue/{first.pk}/?_changelist_filters=status__exact%3Dopen&prev={last.pk}"
     )
     last.refresh_from_db()
     assert last.status == "resolved" and last.resolution_note == "ok"
