@@ -34,7 +34,6 @@ SHORTCUTS = [
     ("y / n", "Answer the first yes/no score: yes / no"),
     ("r", "Resolve (with the note) and go to the next open item"),
     ("d", "Dismiss (with the note) and go to the next open item"),
-    ("s", "Save the status chosen and go to the next open item"),
     ("j", "Next item"),
     ("k or p", "Previous item"),
     ("e", "Write a note on the reply"),
