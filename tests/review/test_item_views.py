@@ -73,6 +73,12 @@ def test_a_save_from_the_item_page_comes_back_to_it(client, reviewer, user):
     htmx = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{ITEM.format(item.pk)}"}
     page = client.get(ITEM.format(item.pk), headers=htmx)
     assert page["HX-Replace-Url"] == ITEM.format(item.pk)
+    taken = client.post(
+        f"/admin/review/transcript/{item.conversation_id}/queue/{item.pk}",
+        {"assign": "me", "item": item.pk},
+        follow=True,
+    ).content.decode()
+    assert f"Item #{item.pk} is yours." in taken and "Assign it to me" not in taken
     bad = client.post(url, {**data, "value": "9"}, follow=True).content.decode()
     assert '<p class="rv-error">helpfulness: give a number from 1 to 5.</p>' in bad
 
