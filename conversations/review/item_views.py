@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -58,7 +59,7 @@ def _queue_ids(request: HttpRequest, filters: str) -> list[int]:
     listing.method, listing.GET = "GET", QueryDict(filters)
     try:
         queryset = queue_admin.get_changelist_instance(listing).queryset
-    except (IncorrectLookupParameters, ValueError):  # Filters edited by hand.
+    except (IncorrectLookupParameters, SuspiciousOperation, ValueError):  # Edited by hand.
         queryset = queue_admin.get_queryset(request)
     return list(queryset.values_list("pk", flat=True)[:WALK_LIMIT])
 

@@ -158,6 +158,15 @@ def test_the_poll_renews_the_lock_and_redraws_the_item_when_it_changes_hands(
     assert ReviewLock.objects.get().holder == second
 
 
+def test_filters_edited_by_hand_fall_back_to_the_whole_queue(client, reviewer, user):
+    one, two = queued(user, 2)
+    client.force_login(reviewer)
+    for filters in ("conversation__owner__password__startswith=x", "p=99", "created_at__gte=x"):
+        page = client.get(ITEM.format(two.pk), {"_changelist_filters": filters})
+        assert page.status_code == 200
+        assert f'href="/admin/review/queue/{one.pk}/?' in page.content.decode(), filters
+
+
 def test_opening_another_item_frees_the_last(client, reviewer, user):
     one, two = queued(user, 2)
     client.force_login(reviewer)
