@@ -237,6 +237,8 @@ CHAT_MCP_MAX_RESPONSE_BYTES = int(env.get("CHAT_MCP_MAX_RESPONSE_BYTES") or 4 * 
 CHAT_MCP_MAX_RESULT_CHARS = int(env.get("CHAT_MCP_MAX_RESULT_CHARS") or 20_000)
 CHAT_MCP_REFRESH_SECONDS = float(env.get("CHAT_MCP_REFRESH_SECONDS") or 300)
 CHAT_PAGE_SIZE = int(env.get("CHAT_PAGE_SIZE") or 100)
+# A reviewer's hold on a queue item while its page is open; the page renews it every minute.
+CHAT_REVIEW_LOCK_SECONDS = int(env.get("CHAT_REVIEW_LOCK_SECONDS") or 300)
 # A page of messages stops growing at about this many bytes of frame (one message at least).
 CHAT_PAGE_BYTES = int(env.get("CHAT_PAGE_BYTES") or 512 * 1024)
 # The review agreement page reads at most this many of each score config's newest scores.

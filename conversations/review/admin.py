@@ -1,11 +1,16 @@
 """Admin pages of the review app: the queue, score configs and the audit log."""
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
 
 from . import (
     conversation_admin,  # noqa: F401 - registers conversations and messages
@@ -13,7 +18,8 @@ from . import (
     selectors,
     services,
 )
-from .models import AuditEntry, QueueItem, ScoreConfig
+from .item_views import item_url
+from .models import FEEDBACK_CATEGORIES, REPORT_CATEGORIES, AuditEntry, QueueItem, ScoreConfig
 
 NONE = "\N{EN DASH}"
 
@@ -74,15 +80,18 @@ class QueueItemAdmin(admin.ModelAdmin):
     list_display = (
         "id",
         "transcript",
+        "flagged",
+        "user_said",
         "reason",
         "status",
         "assignee",
         "model",
         "persona",
         "reviews",
-        "created_at",
+        "age",
+        "holder",
     )
-    list_display_links = None
+    list_display_links = ("transcript",)
     list_filter = (
         "reason",
         "status",
@@ -93,19 +102,64 @@ class QueueItemAdmin(admin.ModelAdmin):
         ReviewsFilter,
         DisagreementFilter,
     )
-    list_select_related = ("conversation", "conversation__persona", "assignee")
+    list_select_related = (
+        "conversation",
+        "conversation__persona",
+        "assignee",
+        "review_lock__holder",
+    )
     date_hierarchy = "created_at"
     action_form = QueueActionForm
     actions = ["assign_to_me", "assign_to_chosen", "start_review", "resolve", "dismiss", "reopen"]
     list_per_page = 50
 
+    class Media:
+        css = {"all": ("review/review.css",)}
+
+    def get_queryset(self, request):
+        return selectors.queue_rows(queryset=super().get_queryset(request))
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Review queue", **(extra_context or {})})
+
     @admin.display(description="Conversation", ordering="conversation__title")
     def transcript(self, item: QueueItem) -> str:
-        url = reverse("review:transcript", args=[item.conversation_id])
-        anchor = f"#m{item.message_id}" if item.message_id else "#queue"
-        return format_html(
-            '<a href="{}{}">{}</a>', url, anchor, item.conversation.title or "Untitled"
-        )
+        # The row's link: the admin adds the list's filters, and change_view goes on to
+        # the item's page with them.
+        return item.conversation.title or "Untitled"
+
+    @admin.display(description="Open by")
+    def holder(self, item: QueueItem) -> str:
+        lock = getattr(item, "review_lock", None)
+        if lock is None or lock.expires_at <= timezone.now():
+            return NONE
+        return format_html('<span class="rv-row-holder">{}</span>', lock.holder.get_username())
+
+    @admin.display(description="Flagged reply")
+    def flagged(self, item: QueueItem) -> str:
+        if not item.message_id:
+            return "(the whole conversation)"
+        text = " ".join((item.reply_start or "").split())  # As written; escaped when shown.
+        return Truncator(text).chars(160) or NONE
+
+    @admin.display(description="The user said")
+    def user_said(self, item: QueueItem) -> str:
+        if item.feedback_rating:
+            names = FEEDBACK_CATEGORIES.get(item.feedback_rating, {})
+            rating = "Thumbs up" if item.feedback_rating == "up" else "Thumbs down"
+            categories, comment = item.feedback_categories or [], item.feedback_comment
+        elif item.report_categories is not None:
+            names, rating = REPORT_CATEGORIES, "Report"
+            categories, comment = item.report_categories or [], item.report_comment
+        else:
+            return NONE
+        labels = ", ".join(names.get(c, str(c)) for c in categories if isinstance(c, str))
+        said = f"{rating}{f' ({labels})' if labels else ''}"
+        return f"{said}: “{Truncator(comment).chars(200)}”" if comment else said
+
+    @admin.display(description="Age", ordering="created_at")
+    def age(self, item: QueueItem) -> str:
+        return timesince(item.created_at, depth=1)
 
     @admin.display(description="Persona", ordering="conversation__persona__name")
     def persona(self, item: QueueItem) -> str:
@@ -142,16 +196,13 @@ class QueueItemAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # Dismiss instead: nothing is lost.
 
-    def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"title": "Review queue", **(extra_context or {})})
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # An item is worked on beside its conversation, in the transcript view.
+        # An item is worked on beside its conversation, on its own page, which walks
+        # the list the reviewer came from.
         item = selectors.queue_item_get(item_id=object_id)
         if item is None or not self.has_view_permission(request):
             return super().change_view(request, object_id, form_url, extra_context)
-        url = reverse("review:transcript", args=[item.conversation_id])
-        return redirect(f"{url}#item-{item.pk}")
+        return redirect(item_url(item.pk, filters=request.GET.get("_changelist_filters", "")))
 
     def _move(self, request, queryset, status: str) -> None:
         try:
@@ -235,15 +286,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "action",
         "conversation",
         "message_id",
-        "owner_id",
+        "owner",
         "queue_item_id",
-        "detail",
+        "detail_text",
     )
     list_filter = ("action", "created_at")
     search_fields = ("=actor_username",)
     date_hierarchy = "created_at"
     list_per_page = 100
     actions = None
+
+    class Media:
+        css = {"all": ("review/review.css",)}
 
     def get_queryset(self, request):
         return selectors.audit_log(queryset=super().get_queryset(request))
@@ -263,6 +317,20 @@ class AuditEntryAdmin(admin.ModelAdmin):
             return format_html("#{} (deleted)", entry.conversation_id)
         url = reverse("review:transcript", args=[entry.conversation_id])
         return format_html('<a href="{}">#{}</a>', url, entry.conversation_id)
+
+    @admin.display(description="Owner", ordering="owner_id")
+    def owner(self, entry: AuditEntry) -> str:
+        # The name is looked up as the list is read (selectors.audit_log), not kept in
+        # the entry: an entry names nobody once their account is deleted.
+        if entry.owner_id is None:
+            return NONE
+        if not entry.owner_username:
+            return f"#{entry.owner_id} (deleted)"
+        return f"{entry.owner_username} (#{entry.owner_id})"
+
+    @admin.display(description="Detail")
+    def detail_text(self, entry: AuditEntry) -> str:
+        return format_html("<code>{}</code>", json.dumps(entry.detail, separators=(", ", ": ")))
 
     def has_module_permission(self, request) -> bool:
         return permissions.can_read_audit(request.user)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import admin_views, agreement, dashboard, datasets
+from . import admin_views, agreement, dashboard, datasets, item_views
 
 app_name = "review"
 
@@ -17,6 +17,9 @@ urlpatterns = [
         admin_views.queue_update,
         name="queue-update",
     ),
+    path("queue/<int:item_id>/", item_views.item_view, name="queue-item"),
+    path("queue/<int:item_id>/lock", item_views.item_lock, name="queue-item-lock"),
+    path("queue/<int:item_id>/close", item_views.item_close, name="queue-item-close"),
     path("dashboard/", dashboard.dashboard_view, name="dashboard"),
     path("datasets/", datasets.datasets_view, name="datasets"),
     path("agreement/", agreement.agreement_view, name="agreement"),

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors as conversation_selectors
@@ -54,6 +55,19 @@ def _open(request: HttpRequest, conversation_id: int):
     return conversation, reviewable
 
 
+# Pages remembered per session so that each opening is audited once; the oldest go first.
+SEEN_LIMIT = 500
+
+
+def audit_once(request: HttpRequest, *, key: str) -> bool:
+    """Whether this session has not opened `key` before (and remember that it has)."""
+    seen = request.session.get("review_opened", [])
+    if key in seen:
+        return False
+    request.session["review_opened"] = [*seen, key][-SEEN_LIMIT:]
+    return True
+
+
 def _int(value) -> int | None:
     try:
         return int(value)
@@ -75,17 +89,20 @@ def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateRespo
     )
     if data is None:
         raise Http404("No such message in this conversation.")
-    services.audit_record(
-        actor=request.user,
-        action=AuditEntry.Action.VIEW_TRANSCRIPT,
-        conversation=conversation,
-        detail={
-            "leaf": data.end_id,  # The last message shown (the leaf, on the newest page).
-            "messages": [e.message.pk for e in data.entries],
-            "queued": reviewable,
-        },
-        request=request,
-    )
+    # Once per page a session: a reload, or coming back after a save, shows nothing new.
+    shown = [e.message.pk for e in data.entries]
+    if audit_once(request, key=f"transcript:{conversation.pk}:{shown[:1]}:{shown[-1:]}"):
+        services.audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.VIEW_TRANSCRIPT,
+            conversation=conversation,
+            detail={
+                "leaf": data.end_id,  # The last message shown (the leaf, on the newest page).
+                "messages": shown,
+                "queued": reviewable,
+            },
+            request=request,
+        )
     user = request.user
     return admin_page(
         request,
@@ -104,12 +121,36 @@ def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateRespo
 
 
 def _back(conversation_id: int, request: HttpRequest, anchor: str = "") -> HttpResponse:
-    """To the transcript page the form was on: its branch, and the message it ended at."""
+    """To the page the form was on: a queue item's page, or the transcript page, its
+    branch and the message it ended at."""
+    if item_id := _int(request.POST.get("item")):
+        from .item_views import item_url  # The item page's module imports this one.
+
+        filters, came_from = request.POST.get("_changelist_filters", ""), request.POST.get("prev")
+        return redirect(item_url(item_id, filters=filters, came_from=_int(came_from)))
     url = reverse("review:transcript", args=[conversation_id])
     place = {name: value for name in ("leaf", "end") if (value := _int(request.POST.get(name)))}
     if place:
         url += "?" + urlencode(place)
     return redirect(url + (f"#{anchor}" if anchor else ""))
+
+
+def _locked(request: HttpRequest, conversation) -> HttpResponse | None:
+    """409 when another reviewer has an unresolved item of this conversation open: a form
+    from the item page gets the page again, saying who has it; nothing is saved."""
+    lock = selectors.lock_held_by_other(user=request.user, conversation=conversation)
+    if lock is None:
+        return None
+    refusal = (
+        f"{lock.holder.get_username()} has this item open (until "
+        f"{timezone.localtime(lock.expires_at):%H:%M}); nothing was saved."
+    )
+    if item_id := _int(request.POST.get("item")):
+        from .item_views import item_page  # The item page's module imports this one.
+
+        messages.error(request, refusal)
+        return item_page(request, item_id, status=409)
+    return HttpResponse(refusal, status=409, content_type="text/plain; charset=utf-8")
 
 
 def _reply(conversation, request: HttpRequest, *, required: bool = True) -> Message | None:
@@ -131,6 +172,8 @@ def _reply(conversation, request: HttpRequest, *, required: bool = True) -> Mess
 def score(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Score a reply against one config, or clear one's score (clear=1)."""
     conversation, _ = _open(request, conversation_id)
+    if refused := _locked(request, conversation):
+        return refused
     message = _reply(conversation, request)
     config = selectors.score_config_active(config_id=_int(request.POST.get("config")))
     if config is None:
@@ -155,6 +198,8 @@ def score(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """An internal note on a reply (message=id) or on the whole conversation."""
     conversation, _ = _open(request, conversation_id)
+    if refused := _locked(request, conversation):
+        return refused
     message = _reply(conversation, request, required=False)
     form = NoteForm(request.POST)
     if form.is_valid():
@@ -175,6 +220,8 @@ def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def correction(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """What the reply should have said, kept beside it."""
     conversation, _ = _open(request, conversation_id)
+    if refused := _locked(request, conversation):
+        return refused
     message = _reply(conversation, request)
     form = CorrectionForm(request.POST)
     if form.is_valid():
@@ -205,11 +252,14 @@ def queue_add(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @reviewer_view(permissions.can_work_queue)
 @require_POST
 def queue_update(request: HttpRequest, conversation_id: int, item_id: int) -> HttpResponse:
-    """Take an item (assign=me), or move it along: in review, resolved, dismissed, reopened."""
+    """Take an item (assign=me), or move it along: in review, resolved, dismissed, reopened;
+    from the item page, then=next goes on to the next open item of the reviewer's list."""
     conversation, _ = _open(request, conversation_id)
     item = selectors.queue_item_in(conversation=conversation, item_id=item_id)
     if item is None:
         raise Http404("No such queue item.")
+    if refused := _locked(request, conversation):
+        return refused
     if request.POST.get("assign") == "me":
         services.queue_assign(actor=request.user, items=[item], assignee=request.user)
         messages.success(request, f"Item #{item.pk} is yours.")
@@ -229,4 +279,20 @@ def queue_update(request: HttpRequest, conversation_id: int, item_id: int) -> Ht
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Item #{item.pk} is now {item.get_status_display().lower()}.")
+        if request.POST.get("then") == "next" and _int(request.POST.get("item")) == item.pk:
+            return _onwards(request, item)
     return _back(conversation.pk, request, "queue")
+
+
+def _onwards(request: HttpRequest, item: QueueItem) -> HttpResponse:
+    """ "Save and next": the next open item nobody else has, else this one, saying so."""
+    from .item_views import item_url, next_item  # The item page's module imports this one.
+
+    filters = request.POST.get("_changelist_filters", "")
+    following = next_item(request, item_id=item.pk, filters=filters)
+    if following is None:
+        messages.info(request, "No open item is left in this list that nobody else has open.")
+        return redirect(
+            item_url(item.pk, filters=filters, came_from=_int(request.POST.get("prev")))
+        )
+    return redirect(item_url(following, filters=filters, came_from=item.pk))

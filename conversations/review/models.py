@@ -4,7 +4,7 @@ Everything tied to a conversation or a reply cascades with it, so deleting a con
 removes its content, feedback and annotations. The audit log alone refers to them by
 plain integer ids and holds no text, so its entries outlive them as tombstones.
 
-About 400 lines, on purpose: the review app's twelve models in the one module Django reads
+About 420 lines, on purpose: the review app's thirteen models in the one module Django reads
 them from; they refer to each other, and most are a dozen lines of fields.
 """
 
@@ -417,3 +417,22 @@ class DailyLatency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.bucket_ms} ms: {self.count}"
+
+
+class ReviewLock(models.Model):
+    """A queue item held by the reviewer who has its page open, until `expires_at`.
+
+    The open page renews it; an expired one is anybody's to take over. A reviewer holds
+    one at a time: opening another item releases the last.
+    """
+
+    item = models.OneToOneField(
+        QueueItem, on_delete=models.CASCADE, primary_key=True, related_name="review_lock"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_locks"
+    )
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Item {self.item_id} held by {self.holder_id} until {self.expires_at:%H:%M}"

@@ -79,6 +79,10 @@ def test_reviewer_works_a_thumbs_down_through_the_queue(site, upstream, browser,
     expect(row).to_contain_text("Open")
     rita.screenshot(path=str(ARTIFACTS / "review-queue.png"), full_page=True)
     row.get_by_role("link", name=re.compile("What is the capital")).click()
+    # The item's page (tests/browser/test_review_loop.py works items there); this test
+    # goes on in the whole transcript, with full page loads.
+    expect(rita.locator("#rv-item .rv-target .rv-body strong")).to_have_text("Sydney")
+    rita.get_by_role("link", name="The whole transcript").click()
 
     # The transcript: rendered Markdown, the user's feedback, the record of what was sent.
     expect(rita.locator(".rv-assistant .rv-body strong")).to_have_text("Sydney")

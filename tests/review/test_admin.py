@@ -1,5 +1,5 @@
 """The review queue and the audit log in the admin: actions that need a choice say so, an
-item opens beside its conversation, and the log is found by a conversation's number."""
+item opens on its own page, and the log is found by a conversation's number."""
 
 import pytest
 
@@ -45,12 +45,14 @@ def test_a_resolved_item_is_reopened_and_a_wrong_move_is_refused(client, reviewe
     assert item.status == "open"
 
 
-def test_an_item_opens_in_its_transcript(client, reviewer, item):
+def test_an_item_opens_on_its_page_keeping_the_list_filters(client, reviewer, item):
     client.force_login(reviewer)
     response = client.get(f"{QUEUE}{item.pk}/change/")
     assert response.status_code == 302
-    assert (
-        response["Location"] == f"/admin/review/transcript/{item.conversation_id}/#item-{item.pk}"
+    assert response["Location"] == f"/admin/review/queue/{item.pk}/"
+    kept = client.get(f"{QUEUE}{item.pk}/change/?_changelist_filters=status__exact%3Dopen")
+    assert kept["Location"] == (
+        f"/admin/review/queue/{item.pk}/?_changelist_filters=status__exact%3Dopen"
     )
     assert client.get(QUEUE).context["title"] == "Review queue"
 
@@ -69,3 +71,54 @@ def test_the_audit_log_links_live_conversations_and_finds_them_by_number(client,
     assert found.result_list  # A conversation's number, or its owner's.
     assert all(kept.pk in (e.conversation_id, e.owner_id) for e in found.result_list)
     assert AuditEntry.objects.filter(conversation_id=gone_id).count() >= 2
+
+
+def test_queue_rows_show_the_reply_the_users_words_and_the_holder_in_fixed_queries(
+    client, reviewer, boss, user, django_assert_max_num_queries
+):
+    from conversations.models import Message
+    from conversations.review.models import Report
+
+    def add(n: int) -> None:
+        for i in range(n):
+            conversation = chat(user, title=f"Row {i}")
+            Message.objects.filter(pk=conversation.current_leaf_id).update(
+                content="<b>Bold</b> start of the answer\n\nand " + "more words " * 100
+            )
+            rate(conversation.current_leaf, "down", categories=["wrong"], comment=f"<i>no</i> {i}")
+
+    add(2)
+    client.force_login(reviewer)
+    client.get(QUEUE)  # The session's and the admin's first reads.
+    with django_assert_max_num_queries(40) as few:
+        client.get(QUEUE)
+    add(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(QUEUE).content.decode()
+    assert "&lt;b&gt;Bold&lt;/b&gt; start of the answer and more words" in page  # Escaped.
+    assert "more words " * 20 not in page  # Cut near 160 characters.
+    assert "Thumbs down (Wrong): “&lt;i&gt;no&lt;/i&gt; 7”" in page
+    # A report on the whole conversation, and who has an item open.
+    reported = chat(user, title="Reported")
+    Report.objects.create(conversation=reported, user=user, categories=["privacy"], comment="Mine")
+    item = review.queue_add(actor=boss, conversation=reported, message=None)
+    review.lock_take(item=item, user=boss)
+    row = client.get(QUEUE, {"q": ""}).content.decode()
+    assert "Report (Privacy concern): “Mine”" in row and "(the whole conversation)" in row
+    assert '<span class="rv-row-holder">boss</span>' in row
+    assert f'href="/admin/review/queueitem/{item.pk}/change/' in row
+
+
+def test_the_audit_log_names_owners_and_wraps_details(client, boss, user, django_user_model):
+    kept = chat(user, title="Kept")
+    review.queue_add(actor=boss, conversation=kept, message=None)
+    gone_owner = django_user_model.objects.create_user(username="gone", password="x")
+    gone_chat = chat(gone_owner, title="Gone")
+    review.queue_add(actor=boss, conversation=gone_chat, message=None)
+    gone_owner.delete()
+    client.force_login(boss)
+    page = client.get("/admin/review/auditentry/").content.decode()
+    assert f"alice (#{user.pk})" in page
+    assert "(deleted)" in page
+    assert 'class="field-detail_text"><code>{' in page
+    assert "review/review" in page  # Its stylesheet, where long details wrap.

@@ -94,7 +94,8 @@ def test_transcript_takes_the_same_queries_whatever_the_length(client, reviewer,
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(URL.format(conversation.pk)).status_code == 200
         counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1] <= 21  # One of them: how the conversation was shared.
+    # Two of them: how the conversation was shared; three: the session noting the opening.
+    assert counts[0] == counts[1] <= 24
 
 
 def test_model_output_in_the_transcript_is_inert(client, reviewer, user):

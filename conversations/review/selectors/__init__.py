@@ -8,6 +8,7 @@
 - dashboard: the daily rollups and ratings the dashboard draws;
 - audit: the audit log;
 - reviews: several reviewers per item: progress, disagreements, agreement's scores.
+- locks: who has a queue item open.
 
 Callers import this package (`from conversations.review import selectors`): every
 public function is here by name.
@@ -49,6 +50,7 @@ from .datasets import (
     ratings_by_message,
     scores_in,
 )
+from .locks import items_locked_by_others, lock_held_by_other
 from .queue import (
     assignee_get,
     assignees,
@@ -56,6 +58,8 @@ from .queue import (
     queue_item_get,
     queue_item_in,
     queue_items_chosen,
+    queue_rows,
+    queue_walk,
 )
 from .reviews import (
     agreement_configs,
@@ -121,7 +125,9 @@ __all__ = [
     "files_for_messages",
     "first_reply_owners",
     "good_replies",
+    "items_locked_by_others",
     "latest_children",
+    "lock_held_by_other",
     "message_count",
     "message_sizes",
     "message_tree",
@@ -141,6 +147,8 @@ __all__ = [
     "queue_item_in",
     "queue_items_chosen",
     "queue_items_for_conversation",
+    "queue_rows",
+    "queue_walk",
     "ratings_by_message",
     "readable_by_staff",
     "report_data",

@@ -6,6 +6,7 @@ modules (the dashboard's daily rollups aside: stats.py writes those):
 - users: users' feedback, reports and dataset opt-outs;
 - annotations: reviewers' scores, notes and corrections;
 - audit: the audit log;
+- locks: reviewers' locks on the queue items they have open;
 - deletion: staff deleting a conversation, and the audit log's record of deletions.
 
 Callers import this package (`from conversations.review import services`): every
@@ -15,6 +16,7 @@ public function is here by name.
 from .annotations import BadScore, correction_add, note_add, parse_value, score_clear, score_set
 from .audit import audit_record, audit_record_many
 from .deletion import conversation_delete_by_staff, deletions_log, deletions_record
+from .locks import lock_release, lock_take
 from .queue import (
     TRANSITIONS,
     BadTransition,
@@ -51,6 +53,8 @@ __all__ = [
     "deletions_record",
     "feedback_set",
     "feedback_withdraw",
+    "lock_release",
+    "lock_take",
     "message_created",
     "note_add",
     "parse_value",
