@@ -327,7 +327,7 @@ CHAT_MAX_PROJECTS = int(env.get("CHAT_MAX_PROJECTS") or 200)
 # checked in the transaction that starts a turn, so they hold across server processes.
 # Turns (sends, edits, regenerations) one user may have running at once, and may start a
 # minute (bursts up to the number, then one every 60/N s).
-CHAT_MAX_RUNNING_TURNS = int(env.get("CHAT_MAX_RUNNING_TURNS") or 3)
+CHAT_MAX_RUNNING_TURNS = int(env.get("CHAT_MAX_RUNNING_TURNS") or 4)
 CHAT_TURNS_PER_MINUTE = int(env.get("CHAT_TURNS_PER_MINUTE") or 20)
 # Prompt plus completion tokens a user's replies may use per day (UTC), unless staff set a
 # quota for the user or one of their groups in the admin.

@@ -121,6 +121,8 @@ class FakeUpstream:
         # Replies for requests whose last user message contains a key: tests that run
         # turns at once say which reply goes to which turn.
         self.routes: dict[str, list[Reply]] = {}
+        # Replies for requests to a model: a compare's replies go out at once, one per model.
+        self.model_routes: dict[str, list[Reply]] = {}
         self.requests: list[Recorded] = []
         self.models: dict = {"object": "list", "data": [{"id": "test-model"}]}
         self.stopping = threading.Event()
@@ -159,6 +161,11 @@ class FakeUpstream:
         with self.lock:
             self.routes.setdefault(marker, []).extend(replies)
 
+    def route_model(self, model: str, *replies: Reply) -> None:
+        """Queue replies for the requests that ask for `model`."""
+        with self.lock:
+            self.model_routes.setdefault(model, []).extend(replies)
+
     def completions(self) -> list[Recorded]:
         """The chat completion requests received so far."""
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
@@ -166,6 +173,9 @@ class FakeUpstream:
     def _next_reply(self, body: dict | None = None) -> Reply:
         asked = _last_user_text(body)
         with self.lock:
+            wanted = self.model_routes.get((body or {}).get("model") or "")
+            if wanted:
+                return wanted.pop(0)
             for marker, replies in self.routes.items():
                 if replies and marker in asked:
                     return replies.pop(0)

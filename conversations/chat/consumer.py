@@ -12,6 +12,7 @@ from ..errors import TurnRefused
 from . import (
     approvals,
     broadcast,
+    compare_actions,
     conversation_actions,
     failure_log,
     frames,
@@ -163,9 +164,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(outbound.conversation_created(conversation))
             await self.send_json(outbound.message_created(conversation.pk, already.message))
 
-    async def chat_stop(self, command: inbound.ConversationCommand) -> None:
-        """Stop the reply streaming in a conversation."""
-        await turns.stop(user=self.user, conversation_id=command.conversation)
+    async def chat_stop(self, command: inbound.StopCommand) -> None:
+        """Stop the reply streaming in a conversation (or one reply of a compare)."""
+        await turns.stop(
+            user=self.user, conversation_id=command.conversation, message_id=command.message
+        )
+
+    async def compare_choose(self, command: inbound.ChooseCommand) -> None:
+        """The user's choice among a compare's replies; every socket on it hears of it."""
+        await self.watch(command.conversation, check=True)
+        await compare_actions.choose(
+            user=self.user,
+            conversation_id=command.conversation,
+            group_id=command.group,
+            verdict=command.verdict,
+            message_id=command.message,
+            reason=command.reason,
+        )
 
     async def tool_approve(self, command: inbound.ApproveCommand) -> None:
         """The user's answer to a tool call waiting for it; only the conversation's owner's

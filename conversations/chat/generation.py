@@ -5,6 +5,7 @@ in between. Every round's database work goes through the process's group commit.
 """
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,13 +20,17 @@ from ..turns import starts as turn_starts
 from . import approvals, broadcast, outbound, streaming, titles
 from .assembly import ReplyPlan, TurnOptions, plan_continuation, plan_reply
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class Started:
-    """A committed turn start and the plan for its first reply."""
+    """A committed turn start and the plan for its first reply (a compare: for each of its
+    replies, in column order, the first one's in `plan` too)."""
 
     begun: turn_starts.Begun
     plan: ReplyPlan
+    plans: list[ReplyPlan] | None = None
 
 
 def planner(options: TurnOptions):
@@ -50,6 +55,20 @@ def planner(options: TurnOptions):
                     custom_instructions=instructions,
                 ),
             )
+        if begun.compare:
+            # Each reply's request from its own view: its persona and model. Compared
+            # replies call no tools: a compare is of answers, side by side.
+            plans = [
+                plan_reply(
+                    conversation=start.view,
+                    branch=begun.branch,
+                    info=catalog.model_info(start.reply.model),
+                    options=TurnOptions(tools=[]),
+                    custom_instructions=instructions,
+                )
+                for start in begun.compare
+            ]
+            return Started(begun, plans[0], plans)
         return Started(
             begun,
             plan_reply(
@@ -104,6 +123,30 @@ async def run_turn(turn, begun: turn_starts.Begun, plan: ReplyPlan, options) -> 
         await broadcast.publish(
             conversation.pk, outbound.message_created(conversation.pk, started.begun.reply)
         )
+
+
+async def run_compare(turn, started: Started) -> None:
+    """Stream every reply of a compare at once, each in its own turn, to its own end: one
+    stopped or failed leaves the others streaming."""
+    begun = started.begun
+    turn.conversation = begun.conversation
+    pairs = list(zip(turn.everyone(), started.plans or [started.plan], strict=True))
+    outcomes = await asyncio.gather(
+        *(streaming.stream_reply(each, plan) for each, plan in pairs), return_exceptions=True
+    )
+    for outcome in outcomes:  # Its reply is finished as failed when the turn settles.
+        if isinstance(outcome, BaseException):
+            logger.error("A compared reply failed", exc_info=outcome)
+    first = outcomes[0]
+    if (
+        begun.user_message is not None
+        and begun.user_message.parent_id is None
+        and begun.conversation.title_source == Conversation.TitleSource.FIRST_MESSAGE
+        and isinstance(first, streaming.Outcome)
+        and first.message is not None
+        and first.message.status == Message.Status.COMPLETE
+    ):
+        titles.start_title(turn, begun.conversation, started.plan, first.message)
 
 
 async def _run_tools(

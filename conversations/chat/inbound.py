@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..services import SettingsChange
 from ..tools import external, registry
+from ..turns.compare import CompareSpec
 from . import frames
 from .assembly import TurnOptions
 from .frames import client
@@ -41,6 +42,9 @@ class SendRequest:
     attachments: list[str] | None = None
     project: int | None = None  # `chat.send` starting a chat: the project it starts in.
     temporary: bool = False  # A new conversation only: start it as a temporary chat.
+    # A compare: the model or persona of each reply, written at once (2 to 4).
+    compare: list[CompareSpec] | None = None
+    blind: bool | None = None  # A compare only: None is the site's default.
 
 
 @dataclass
@@ -56,6 +60,25 @@ class ConversationCommand:
     """A frame that names only a conversation: `chat.stop`, `conversation.open`."""
 
     conversation: int
+
+
+@dataclass
+class StopCommand:
+    """`chat.stop`: every reply of the conversation's turn, or one reply of a compare."""
+
+    conversation: int
+    message: int | None = None
+
+
+@dataclass
+class ChooseCommand:
+    """`compare.choose`: the user's choice among a compare's replies."""
+
+    conversation: int
+    group: int
+    verdict: str
+    message: int | None
+    reason: str
 
 
 @dataclass
@@ -226,6 +249,13 @@ def _payload(frame: BaseModel) -> object:
                 attachments=frame.attachments,
                 project=frame.project,
                 temporary=frame.temporary and frame.conversation is None,
+                compare=[
+                    CompareSpec(model=(e.model or "").strip() or None, persona=e.persona)
+                    for e in frame.compare
+                ]
+                if frame.compare
+                else None,
+                blind=frame.blind,
             )
         case client.ConversationSettings():
             return SettingsCommand(frame.conversation, _change(frame))
@@ -252,12 +282,13 @@ def _payload(frame: BaseModel) -> object:
             return TagCommand(frame.tag)
         case client.ConversationHistoryAsk():
             return HistoryCommand(frame.conversation, frame.before)
-        case (
-            client.ChatStop()
-            | client.ConversationOpen()
-            | client.ConversationDelete()
-            | client.ConversationClose()
-        ):
+        case client.ChatStop():
+            return StopCommand(frame.conversation, frame.message)
+        case client.CompareChoose():
+            return ChooseCommand(
+                frame.conversation, frame.group, frame.verdict, frame.message, frame.reason
+            )
+        case client.ConversationOpen() | client.ConversationDelete() | client.ConversationClose():
             return ConversationCommand(frame.conversation)
     raise TypeError(f"No payload for {type(frame).__name__}")
 

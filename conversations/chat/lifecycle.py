@@ -52,6 +52,8 @@ async def send(
         temporary=request.temporary,
         models=models,
         project_id=request.project,
+        compare=request.compare,
+        blind=request.blind,
     )
     if isinstance(result, turn_starts.AlreadySent):
         return result
@@ -122,10 +124,30 @@ def _launch(
         begun.reply.pk, started.plan.record, resumed=begun.reply if begun.continued else None
     )
     begun.reply.request = started.plan.record
+    if begun.compare:
+        _add_siblings(turn, started)
     process.turns[turn.conversation_id] = turn
     turn.task = process.loop.create_task(
         _own(turn, started, options, watch), name=f"turn-{turn.conversation_id}"
     )
+
+
+def _add_siblings(turn: Turn, started: generation.Started) -> None:
+    """A compare: a turn for each other reply, streaming under the first one's lease and
+    task; their frames wait for the same announcement."""
+    begun = started.begun
+    turn.compare = begun.reply.compare_info
+    turn.releases_on_finish = False
+    for start, plan in zip(begun.compare[1:], started.plans[1:], strict=True):
+        sibling = Turn(turn.conversation_id, turn.user_id, turn.process, begun.conversation)
+        sibling.begin(start.reply.pk, plan.record)
+        start.reply.request = plan.record
+        sibling.compare = start.reply.compare_info
+        sibling.releases_on_finish = False
+        sibling.leased = False  # The first turn holds the lease, and releases it.
+        sibling.announced, sibling.sent = turn.announced, turn.sent
+        sibling.first_frame = turn.first_frame
+        turn.siblings.append(sibling)
 
 
 async def _own(turn: Turn, started: generation.Started, options: TurnOptions, watch) -> None:
@@ -140,10 +162,14 @@ async def _own(turn: Turn, started: generation.Started, options: TurnOptions, wa
     process.hub.hold_remote(held, turn.first_frame)
     setup = process.loop.create_task(_set_up(turn, started, watch, group))
     try:
-        await generation.run_turn(turn, started.begun, started.plan, options)
+        if turn.siblings or started.begun.compare:
+            await generation.run_compare(turn, started)
+        else:
+            await generation.run_turn(turn, started.begun, started.plan, options)
     except asyncio.CancelledError:
         logger.warning("Turn in conversation %s was cancelled", turn.conversation_id)
-        turn.cancelled = True
+        for each in turn.everyone():
+            each.cancelled = True
         raise
     except Exception:
         logger.exception("Turn in conversation %s failed", turn.conversation_id)
@@ -203,19 +229,27 @@ async def _announce(started: generation.Started, turn: Turn) -> None:
         await broadcast.publish(
             conversation.pk, outbound.message_created(conversation.pk, begun.user_message)
         )
-    await broadcast.publish(conversation.pk, outbound.message_created(conversation.pk, begun.reply))
+    for start in begun.compare or ():  # A compare's replies, in column order.
+        await broadcast.publish(
+            conversation.pk, outbound.message_created(conversation.pk, start.reply)
+        )
+    if not begun.compare:
+        await broadcast.publish(
+            conversation.pk, outbound.message_created(conversation.pk, begun.reply)
+        )
 
 
 async def _settle(turn: Turn) -> None:
     """Leave nothing open: finish the reply still streaming, release the lease, forget the turn."""
     process = turn.process
     try:
-        if turn.lost:
-            pass  # Another process swept this turn up: its reply is no longer ours to finish.
-        elif turn.message_id is not None:
-            await generation.finish_reply(turn, _ending(turn))
-        elif turn.phase == "tools":
-            await generation.closing_note(turn, _ending(turn).get("error") or _STOPPED_IN_TOOLS)
+        for each in turn.everyone():
+            if each.lost or turn.lost:
+                pass  # Another process swept this turn up: its replies are not ours to finish.
+            elif each.message_id is not None:
+                await generation.finish_reply(each, _ending(each))
+            elif each.phase == "tools":
+                await generation.closing_note(each, _ending(each).get("error") or _STOPPED_IN_TOOLS)
     except BaseException:
         logger.exception("Could not finish the reply in conversation %s", turn.conversation_id)
     finally:
@@ -259,15 +293,19 @@ def local(conversation_id: int) -> Turn | None:
     return process.turns.get(conversation_id) if process else None
 
 
-async def stop(conversation_id: int) -> None:
-    """Stop the turn running in a conversation, in whichever process runs it."""
+async def stop(conversation_id: int, message_id: int | None = None) -> None:
+    """Stop the turn running in a conversation, in whichever process runs it: every reply
+    it writes, or (`message_id`) one reply of a compare."""
     turn = local(conversation_id)
     if turn is not None:
-        turn.request_stop()
+        if message_id is None:
+            turn.stop_all()
+        elif (one := turn.sibling(message_id)) is not None:
+            one.request_stop()
         return
     await get_channel_layer().group_send(
         broadcast.control_group(conversation_id),
-        TurnStop.build(conversation=conversation_id),
+        TurnStop.build(conversation=conversation_id, message=message_id),
     )
 
 

@@ -77,6 +77,13 @@ def message_model(
         if message.status == Message.Status.STREAMING:
             # Deltas follow from seq 1; `html` covers the first `stable` characters.
             data |= {"seq": 0, "stable": len(text)}
+    # A compare's reply (compare/selectors.py reads what it is): while a blind compare has
+    # no choice yet, nothing names its model, "What was sent" included.
+    compare = getattr(message, "compare_info", None)
+    if compare is not None and message.role == Message.Role.ASSISTANT:
+        data["compare"] = compare
+        if compare["blind"] and not compare["revealed"]:
+            data |= {"model": "", "request": None}
     if siblings is not None:
         data["siblings"] = siblings
     return server.Message.model_validate(data)
@@ -197,16 +204,24 @@ def conversation_state(
     *,
     has_more: bool = False,
     model_available: bool = True,
+    compare: dict | None = None,
 ) -> dict:
     """A `conversation.state` frame: the conversation and the newest page of its branch,
-    and whether its model may still be used (else the next turn needs another)."""
+    whether its model may still be used (else the next turn needs another), and the
+    compare still waiting for a choice, if any."""
     return _about(
         server.ConversationState,
         fields,
         messages=messages,
         has_more=has_more,
         model_available=model_available,
+        compare=compare,
     )
+
+
+def compare_chosen(conversation_id: int, chosen: dict) -> dict:
+    """A `compare.chosen` frame: the user's choice, and every reply's name revealed."""
+    return server.CompareChosen.build(conversation=conversation_id, **chosen)
 
 
 def conversation_history(

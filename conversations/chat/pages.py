@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from .. import hooks, selectors
+from ..compare import selectors as compare_selectors
 from ..errors import TurnRefused
 from ..files import selectors as file_selectors
 from ..models import Conversation, Message
@@ -47,6 +48,8 @@ class PageRows:
     siblings: dict[int, list[int]]
     extras: dict[str, dict[int, object]]  # What other apps show beside replies (hooks).
     has_more: bool
+    # The compare still waiting for a choice, and its replies (compare_selectors.open_compare).
+    compare: tuple | None = None
 
 
 def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
@@ -72,7 +75,12 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
         user_id=conversation.owner_id,
         message_ids=[m.pk for m in branch if m.role == Message.Role.ASSISTANT],
     )
-    return PageRows(branch, siblings, extras, has_more)
+    compare_selectors.with_compare_info(branch)
+    waiting = any(
+        (info := getattr(m, "compare_info", None)) and info["verdict"] is None for m in branch
+    )  # Only then can a compare still wait for a choice: one more query.
+    compare = compare_selectors.open_compare(branch=branch) if waiting else None
+    return PageRows(branch, siblings, extras, has_more, compare)
 
 
 def page_of(rows: PageRows) -> tuple[list[server.Message], bool]:
@@ -125,12 +133,29 @@ def _state_rows(
     return outbound.conversation_fields(conversation), available, rows
 
 
+def open_compare(rows: PageRows) -> dict | None:
+    """The state's `compare`: the replies of a compare waiting for a choice, in column
+    order. A streaming one shows its saved text with `seq: null` (its deltas cannot be
+    lined up with that text) unless its turn's snapshot is applied (conversation_state)."""
+    if rows.compare is None:
+        return None
+    group, replies = rows.compare
+    shown = []
+    for reply in replies:
+        data = outbound.message_model(reply)
+        if reply.status == Message.Status.STREAMING:
+            data = outbound.message_as_of(data.model_dump(), seq=None)
+        shown.append(data)
+    return {"group": group.pk, "prompt": group.prompt_id, "blind": group.blind, "replies": shown}
+
+
 async def state(*, user: AbstractBaseUser, conversation_id: int) -> dict:
     """A `conversation.state` frame from the database: the newest page of the active branch."""
     fields, available, rows = await db(_state_rows)(user, conversation_id)
     messages, has_more = await rendered_page(rows)
+    compare = await markdown.rendered(open_compare, rows) if rows.compare else None
     return outbound.conversation_state(
-        fields, messages, has_more=has_more, model_available=available
+        fields, messages, has_more=has_more, model_available=available, compare=compare
     )
 
 
@@ -139,14 +164,14 @@ def streaming_message(frame: dict) -> dict | None:
     return next((m for m in frame["messages"] if m["status"] == "streaming"), None)
 
 
-def apply_snapshot(frame: dict, snapshot: ChatSnapshot | None) -> None:
+def apply_snapshot(frame: dict, snapshot: ChatSnapshot | None, *, key: str = "messages") -> None:
     """Show a streaming reply as its turn's frames have: the text so far and its seq.
 
     The saved text can be up to a second old; the snapshot lines up exactly with the
     deltas that follow it (those with a higher seq). With no snapshot (its process did
     not answer) the saved text cannot be lined up with them: its seq is null.
     """
-    messages = frame["messages"]
+    messages = frame[key]
     for index, message in enumerate(messages):
         if snapshot is None and message["status"] == "streaming":
             messages[index] = outbound.message_as_of(message, seq=None)
@@ -163,6 +188,10 @@ async def conversation_state(*, user: AbstractBaseUser, conversation_id: int) ->
     turn = lifecycle.local(conversation_id)
     if turn is not None and turn.message_id is not None:
         apply_snapshot(frame, turn.snapshot())
+    if turn is not None and frame.get("compare"):
+        for each in turn.everyone():  # A compare's replies, live.
+            if each.message_id is not None:
+                apply_snapshot(frame["compare"], each.snapshot(), key="replies")
     return frame
 
 

@@ -157,7 +157,7 @@ class Runtime:
                 and self.turns.get(turn.conversation_id) is turn
             ):
                 logger.warning("Lost the lease of conversation %s", turn.conversation_id)
-                turn.request_stop(lost=True)
+                turn.stop_all(lost=True)
 
     async def _lease_loop(self) -> None:
         while True:
@@ -172,7 +172,7 @@ class Runtime:
     async def save_now(self) -> None:
         """Save every streaming reply's text: one transaction, each reply on its own (one
         that cannot be saved fails alone, and is tried again next time)."""
-        turns = list(self.turns.values())
+        turns = [each for turn in self.turns.values() for each in turn.everyone()]
         progress = {p.message_id: (turn, p) for turn in turns if (p := turn.take_progress())}
         if not progress:
             return
@@ -326,8 +326,11 @@ class Runtime:
                     message.reply_to,
                     control.TurnRunning.build(conversation=turn.conversation_id),
                 )
+            case control.TurnStop() if message.message is not None:
+                if (one := turn.sibling(message.message)) is not None:
+                    one.request_stop()
             case control.TurnStop():
-                turn.request_stop()
+                turn.stop_all()
             case control.TurnApprove():
                 approvals.answer(turn, call_id=message.call_id, approve=message.approve)
             case control.TurnApprovals():

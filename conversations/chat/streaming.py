@@ -280,7 +280,9 @@ async def finish_reply(
         "usage_estimated": usage.estimated,
         "tool_calls": [call.to_stored() for call in tool_calls],
         "request": None if turn.record_saved else turn.record,
-        "release_owner": turn.process.process_id if last and not turn.lost else "",
+        "release_owner": turn.process.process_id
+        if last and not turn.lost and turn.releases_on_finish
+        else "",
         **outcome,
     }
     if turn.resumed is not None:
@@ -296,6 +298,8 @@ async def finish_reply(
         turn.leased = False  # Released with the save.
     if saved is None:
         return Outcome(None)  # Deleted while it streamed.
+    if turn.compare is not None:
+        saved.compare_info = turn.compare
     cid = turn.conversation_id
 
     # The last block renders under the reply's own budget, as its other blocks did (a

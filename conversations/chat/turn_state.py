@@ -75,6 +75,11 @@ class Turn:
     approvals: dict = field(default_factory=dict)
     task: asyncio.Task | None = None
     reading: asyncio.Task | None = None  # The upstream read of the current reply.
+    # A compare: the other replies written at once, each a turn of its own streaming under
+    # this one's lease and task; this one releases the lease once all have ended.
+    siblings: list["Turn"] = field(default_factory=list)
+    compare: dict | None = None  # Its reply's `compare` as frames carry it.
+    releases_on_finish: bool = True  # False in a compare: its reply's end keeps the lease.
 
     def begin(
         self, message_id: int, record: dict | None, *, resumed: Message | None = None
@@ -114,6 +119,19 @@ class Turn:
         self.stopping.set()
         if self.reading is not None:
             self.reading.cancel()
+
+    def everyone(self) -> list["Turn"]:
+        """This turn and, in a compare, the turns of the other replies."""
+        return [self, *self.siblings]
+
+    def stop_all(self, *, lost: bool = False) -> None:
+        """Stop every reply this turn writes (a compare's, all of them)."""
+        for turn in self.everyone():
+            turn.request_stop(lost=lost)
+
+    def sibling(self, message_id: int) -> "Turn | None":
+        """The turn of this reply (one of a compare's), if it is this turn's."""
+        return next((t for t in self.everyone() if t.message_id == message_id), None)
 
     def wait(self, *, state: str, seconds: float, reason: str = "") -> None:
         """Note that the reply waits: silent for `seconds` so far, or retried in `seconds`."""

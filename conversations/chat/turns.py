@@ -40,6 +40,9 @@ async def send(
     models = await availability.current()
     if request.change.chosen_model:
         models.check_chosen(request.change.chosen_model)
+    for entry in request.compare or ():
+        if entry.model:
+            models.check_chosen(entry.model)
     return await lifecycle.send(
         user=user, request=request, options=request.options, models=models, watch=watch
     )
@@ -68,10 +71,13 @@ async def continue_reply(*, user: AbstractBaseUser, conversation_id: int, messag
     )
 
 
-async def stop(*, user: AbstractBaseUser, conversation_id: int) -> None:
-    """Stop the reply streaming in one of the user's conversations, wherever it runs."""
+async def stop(
+    *, user: AbstractBaseUser, conversation_id: int, message_id: int | None = None
+) -> None:
+    """Stop the reply streaming in one of the user's conversations, wherever it runs (or,
+    `message_id`, one reply of a compare)."""
     await check_owner(user=user, conversation_id=conversation_id)
-    await lifecycle.stop(conversation_id)
+    await lifecycle.stop(conversation_id, message_id)
 
 
 async def check_owner(*, user: AbstractBaseUser, conversation_id: int) -> None:

@@ -175,9 +175,12 @@ def daily_quota(*, user_id: int) -> int | None:
     return settings.CHAT_DAILY_TOKENS or None
 
 
-def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> str:
+def admit(*, user_id: int, conversation_id: int | None, now: datetime, turns: int = 1) -> str:
     """Count a turn's start against the user's limits, or refuse it with `rate_limited`;
     the user's custom instructions ("" for none), read with the limits.
+
+    A compare writes `turns` replies at once: each counts as a turn (per minute, and
+    running), and all of them are admitted or none.
 
     Runs inside the start's transaction; a refusal rolls back whatever the start had
     written (group commit runs the start's batch again, each start in a savepoint).
@@ -202,7 +205,7 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> str:
     if per_minute > 0:
         interval = timedelta(seconds=60 / per_minute)
         tat = max(row.turns_tat or now, now)
-        ahead = tat - now - (timedelta(minutes=1) - interval)
+        ahead = tat + interval * (turns - 1) - now - (timedelta(minutes=1) - interval)
         if ahead > timedelta(0):
             raise rate_limited(
                 f"That is more than {per_minute} messages a minute. "
@@ -210,14 +213,17 @@ def admit(*, user_id: int, conversation_id: int | None, now: datetime) -> str:
                 ahead.total_seconds(),
                 limit="turns_per_minute",
             )
-        tat += interval
+        tat += interval * turns
     most = settings.CHAT_MAX_RUNNING_TURNS
     if most > 0:
         running = row.running
-        if running >= most:
+        if running + turns > most:
             raise rate_limited(
                 f"{running} replies are being written for you at once, the most allowed: "
-                "wait for one to finish.",
+                "wait for one to finish."
+                if turns == 1
+                else f"A compare of {turns} replies would make {running + turns} replies "
+                f"written for you at once; the most allowed is {most}.",
                 RUNNING_RETRY,
                 limit="running_turns",
             )

@@ -29,6 +29,7 @@ from ..projects import selectors as project_selectors
 from ..projects.models import Project
 from ..services import SettingsChange, conversation_apply_settings, title_from_text
 from . import checks
+from . import compare as turn_compare
 from . import files as turn_files
 from . import sql as turn_sql
 
@@ -56,6 +57,8 @@ class Begun:
     changed: list[str] | None = None  # The conversation's settings this message changed.
     # The owner's custom instructions, read with their limits (None: not read).
     custom_instructions: str | None = None
+    # A compare: every reply, in column order (`reply` is the first), each with its view.
+    compare: "list[turn_compare.CompareStart] | None" = None
 
 
 @dataclass
@@ -110,6 +113,8 @@ def turn_begin_send(
     temporary: bool = False,
     models: "ModelPolicy | None" = None,
     project_id: int | None = None,
+    compare: "list[turn_compare.CompareSpec] | None" = None,
+    blind: bool | None = None,
 ) -> Begun | AlreadySent:
     """Save a user's message and its reply's placeholder, holding the conversation's lease.
 
@@ -120,9 +125,12 @@ def turn_begin_send(
     message carries (an edit given None keeps the edited message's). `project_id`: the
     sender's project a new conversation starts in (its defaults fill what the send leaves
     out); ignored for an existing conversation. `temporary`: a new conversation starts as a
-    temporary chat (an existing one stays as it is).
+    temporary chat (an existing one stays as it is). `compare`: the model or persona of each
+    of two to four replies written at once (`blind`: hide their names until chosen; None is
+    the site's default); every one counts against the user's limits.
     """
     now = timezone.now()
+    turns = len(compare) if compare else 1
     change = change or SettingsChange()
     created = conversation_id is None
     project = None
@@ -139,7 +147,7 @@ def turn_begin_send(
         started = _start_conversation(
             user=user, owner=owner, client_id=client_id, content=content, change=change,
             persona=persona, models=models, ids=ids, now=now, project=project,
-            temporary=temporary,
+            temporary=temporary, turns=turns,
         )  # fmt: skip
         if isinstance(started, AlreadySent):
             return started
@@ -169,9 +177,25 @@ def turn_begin_send(
         checks.turn_check(models, conversation, change, user.pk)
         if changed:  # Announced (conversation.updated, with its tags) from the event loop.
             prefetch_related_objects([conversation], "tags")
-        instructions = turn_limits.admit(user_id=user.pk, conversation_id=conversation.pk, now=now)
+        instructions = turn_limits.admit(
+            user_id=user.pk, conversation_id=conversation.pk, now=now, turns=turns
+        )
         _claim(conversation, owner, now)
-    reply = _placeholder(conversation, message, _model_for(conversation), now, ids)
+    compared = None
+    if compare:
+        placed: list[Message] = []
+
+        def place(model: str) -> Message:  # The first takes the id asked for up front.
+            placed.append(_placeholder(conversation, message, model, now, None if placed else ids))
+            return placed[-1]
+
+        compared = turn_compare.compare_start(
+            user=user, conversation=conversation, prompt=message, specs=compare, blind=blind,
+            models=models, now=now, placeholder=place,
+        )  # fmt: skip
+        reply = compared[0].reply
+    else:
+        reply = _placeholder(conversation, message, _model_for(conversation), now, ids)
     _set_leaf(conversation, reply, [*changed, "has_files"] if files else changed)
     branch = (
         [message]
@@ -187,6 +211,7 @@ def turn_begin_send(
         created=created,
         changed=changed,
         custom_instructions=instructions,
+        compare=compared,
     )
 
 
@@ -216,6 +241,7 @@ def _start_conversation(
     now,
     project=None,
     temporary=False,
+    turns=1,
 ) -> tuple[Conversation, str] | AlreadySent:
     """A new conversation for a first message, its lease held and the user's limits checked;
     or what was saved if this first message was sent before. Returns it and the user's
@@ -235,7 +261,7 @@ def _start_conversation(
     )
     conversation_apply_settings(conversation=conversation, change=change, persona=persona)
     checks.turn_check(models, conversation, change, user.pk)
-    instructions = turn_limits.admit(user_id=user.pk, conversation_id=None, now=now)
+    instructions = turn_limits.admit(user_id=user.pk, conversation_id=None, now=now, turns=turns)
     turn_sql.insert(conversation, ids)
     return conversation, instructions
 

@@ -24,6 +24,7 @@ from ..accounts import services as account_services
 from ..accounts import signup as signup_rules
 from ..chat import outbound
 from ..chat.assembly import usable_tools
+from ..compare import selectors as compare_selectors
 from ..limits import rate_limits
 from ..limits.http import rate_limit, too_many
 from ..limits.rate_limits import BULK, READS
@@ -87,6 +88,7 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
             "enter_to_send": chosen.enter_to_send,
             "local_model": settings.LLM_LOCAL_MODEL,
             "temporary_hours": settings.CHAT_TEMPORARY_HOURS,
+            "compare_blind": compare_selectors.blind_by_default(),
             "boot": {
                 # Drafts in the browser are kept per user: one never sees another's.
                 "user": request.user.pk,

@@ -138,6 +138,30 @@ Attachments = Annotated[
 SETTINGS = ("persona", "model", "temperature", "top_p", "max_tokens", "system_prompt")
 
 
+class CompareEntry(BaseModel):
+    """One reply of a compare: written by this model, or this persona, or both."""
+
+    model: Model = None
+    persona: Persona = None
+
+
+def _compare_entries(entries: list[CompareEntry] | None) -> list[CompareEntry] | None:
+    if entries is None:
+        return None
+    if not 2 <= len(entries) <= 4:
+        raise PydanticCustomError(OWN_WORDS, "'compare' must name 2 to 4 models or personas.")
+    if any(not (e.model or "").strip() and e.persona is None for e in entries):
+        raise PydanticCustomError(OWN_WORDS, "Each 'compare' entry names a model or a persona.")
+    return entries
+
+
+Compare = Annotated[
+    list[CompareEntry] | None,
+    AfterValidator(_compare_entries),
+    Says("'compare' must be a list of 2 to 4 {model, persona} entries.", any_type=True),
+]
+
+
 class ChatSend(Received):
     """A user's message: saved, then answered by a reply."""
 
@@ -160,6 +184,11 @@ class ChatSend(Received):
     project: int | None = None
     # A new conversation only: start it as a temporary chat (ignored for an existing one).
     temporary: bool = False
+    # Two to four replies written at once, to be compared (docs/protocol.md, "Compare").
+    compare: Compare = None
+    # A compare only: hide the models' names until the user has chosen (null: the site's
+    # default).
+    blind: bool | None = None
 
 
 class ChatEdit(ChatSend):
@@ -175,6 +204,8 @@ class ChatStop(Received):
 
     type: Literal["chat.stop"] = "chat.stop"
     conversation: int
+    # One reply of a compare; without it, every reply the turn writes.
+    message: int | None = None
 
 
 class ToolApprove(Received):
@@ -316,6 +347,22 @@ class ConversationClose(Received):
 
     type: Literal["conversation.close"] = "conversation.close"
     conversation: int
+
+
+class CompareChoose(Received):
+    """The user's choice among a compare's replies; the conversation goes on from `message`."""
+
+    type: Literal["compare.choose"] = "compare.choose"
+    conversation: int
+    group: int
+    verdict: Annotated[
+        Literal["winner", "tie", "both_bad"],
+        Says("'verdict' must be winner, tie or both_bad."),
+    ]
+    message: int | None = None
+    reason: Annotated[
+        str, Field(max_length=2000), Says("'reason' must be at most 2,000 characters.")
+    ] = ""
 
 
 # The JSON types as a client is told them.

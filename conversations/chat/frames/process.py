@@ -28,6 +28,7 @@ class TurnStop(Received):
 
     type: Literal["turn.stop"] = "turn.stop"
     conversation: int
+    message: int | None = None  # One reply of a compare; None: all of the turn's.
 
 
 class TurnApprove(Received):

@@ -56,6 +56,7 @@ CLIENT: dict[str, ClientKind] = {
         ClientKind(client.TagRename, "tag_rename", "write"),
         ClientKind(client.TagDelete, "tag_delete", "write"),
         ClientKind(client.ConversationClose, "conversation_close", "write"),
+        ClientKind(client.CompareChoose, "compare_choose", "write"),
     )
 }
 
@@ -78,6 +79,7 @@ SERVER: dict[str, type[BaseModel]] = {
         server.MessageToolResult,
         server.ToolApprovalRequested,
         server.ToolApprovalSettled,
+        server.CompareChosen,
         server.Error,
     )
 }

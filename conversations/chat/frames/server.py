@@ -103,6 +103,19 @@ class AttachmentData(Built):
     note: str
 
 
+class CompareInfo(Built):
+    """A compare's reply: its column, its name as shown, and the group's choice."""
+
+    group: int
+    slot: int
+    count: int
+    label: str  # "Model A"… while a blind compare has no choice yet.
+    blind: bool
+    revealed: bool
+    verdict: Literal["winner", "tie", "both_bad"] | None
+    chosen: bool
+
+
 class Message(Built):
     """A message, as every frame carries it."""
 
@@ -133,6 +146,8 @@ class Message(Built):
     seq: int | MISSING | None = MISSING
     stable: int | MISSING = MISSING
     waiting: Waiting | MISSING = MISSING
+    # A compare's replies only.
+    compare: CompareInfo | MISSING = MISSING
     # In conversation.state and conversation.history only.
     siblings: list[int] | MISSING = MISSING
     feedback: Feedback | MISSING | None = MISSING
@@ -176,6 +191,15 @@ class ConversationUpdated(ConversationFields):
     type: Literal["conversation.updated"] = "conversation.updated"
 
 
+class OpenCompare(Built):
+    """A compare waiting for the user's choice: its replies, in column order."""
+
+    group: int
+    prompt: int
+    blind: bool
+    replies: list[Message]
+
+
 class ConversationState(ConversationFields):
     """A conversation and the newest page of its active branch."""
 
@@ -183,6 +207,8 @@ class ConversationState(ConversationFields):
     messages: list[Message]
     has_more: bool
     model_available: bool
+    # The compare answering the branch's newest user message, while it has no choice.
+    compare: OpenCompare | None = None
 
 
 class ConversationHistory(Built):
@@ -273,6 +299,27 @@ class MessageCompleted(Built):
     type: Literal["message.completed"] = "message.completed"
     conversation: int
     message: Message
+
+
+class ComparedReply(Built):
+    """One reply of a chosen compare, named."""
+
+    message: int
+    slot: int
+    label: str
+    model: str
+
+
+class CompareChosen(Built):
+    """The user chose among a compare's replies: their names, revealed."""
+
+    type: Literal["compare.chosen"] = "compare.chosen"
+    conversation: int
+    group: int
+    verdict: Literal["winner", "tie", "both_bad"]
+    chosen: int | None
+    reason: str
+    replies: list[ComparedReply]
 
 
 class MessageToolCall(Built):
