@@ -1,7 +1,8 @@
 // Setting up a compare: the "Compare" panel by the model picker lists the models and the
 // personas the page offers (the picker's own data); two to four of them, checked, make
 // every message sent a compare of their replies until the chip on the composer clears it.
-// Arrow keys move through the list, Enter or Space checks, Esc closes (menus.js).
+// The list is one Tab stop: arrow keys move in it, Enter or Space checks, Esc closes
+// (menus.js).
 import { closeMenu } from "./menus.js";
 import { $ } from "./page.js";
 import { boot, state } from "./state.js";
@@ -54,7 +55,13 @@ function render() {
     for (const item of items.sort((a, b) => a.name.localeCompare(b.name))) group.appendChild(option(item));
     list.appendChild(group);
   });
+  rove(boxes().find((b) => b.checked) || boxes()[0]);
   sync();
+}
+
+/** The list is one stop for Tab (a long list of models would be many); arrows move in it. */
+function rove(current) {
+  for (const box of boxes()) box.tabIndex = box === current ? 0 : -1;
 }
 
 function option({ key, name, facts }) {
@@ -123,6 +130,9 @@ export function initComparePicker() {
     (boxes().find((b) => b.checked) || boxes()[0])?.focus();
   });
   list.addEventListener("keydown", onKey);
+  list.addEventListener("focusin", (event) => {
+    if (event.target.matches("input[type=checkbox]")) rove(event.target);
+  });
   blind.addEventListener("change", sync);
   $("compare-clear").addEventListener("click", clear);
   $("compare-done").addEventListener("click", () => closeMenu(menu));

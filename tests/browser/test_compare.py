@@ -136,8 +136,7 @@ def test_three_models_side_by_side_one_stopped_chosen_blind_then_versions(site, 
     last.locator(".versions").get_by_role("button", name=back).click()
     expect(page.locator("article.message.assistant").last).to_contain_text("Quick answer two.")
 
-    # The conversation goes on from the winner, as one reply.
-    page.click("#compare-chip-clear")
+    # The conversation goes on from the winner, as one reply (the reload ended the setup).
     expect(page.locator("#compare-setup")).to_be_hidden()
     upstream.script(text_stream("Paris, still."))
     before = len(upstream.completions())
@@ -168,9 +167,9 @@ def test_a_compare_in_tabs_on_a_phone_by_keyboard_in_the_dark(site, upstream, br
     sign_in(page, site.url)
     page.locator("#compare-button").focus()
     page.keyboard.press("Enter")
+    expect(page.locator("#compare-list input").first).to_be_focused()
     labels = page.locator("#compare-list label").all_inner_texts()
     wanted = sorted(next(i for i, t in enumerate(labels) if m in t) for m in COMPARED)
-    expect(page.locator("#compare-list input").first).to_be_focused()
     at = 0
     for index in wanted:
         for _ in range(index - at):
@@ -238,4 +237,11 @@ def test_a_compare_in_tabs_on_a_phone_by_keyboard_in_the_dark(site, upstream, br
         expect(result).to_contain_text(model)
     assert choice_of(site)["reason"] == "Shortest"
     shoot(page, "compare-phone-chosen")
+    page.locator("#input").focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#compare-chip-clear")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#compare-setup")).to_be_hidden()
+    expect(page.locator("#input")).to_be_focused()
     page.close()
