@@ -162,6 +162,13 @@ SWIPE = """([from, to]) => {
 def test_a_compare_in_tabs_on_a_phone_by_keyboard_in_the_dark(site, upstream, browser):
     from playwright.sync_api import expect
 
+    # Staff made compares blind by default: the panel starts with Blind checked.
+    django(
+        site,
+        "from conversations.compare.models import CompareSettings; "
+        "CompareSettings.objects.update_or_create(pk=1, defaults={'blind_by_default': True}); "
+        "print(1)",
+    )
     page = browser.new_page(viewport=PHONE)
     page.emulate_media(color_scheme="dark")
     sign_in(page, site.url)
@@ -178,8 +185,7 @@ def test_a_compare_in_tabs_on_a_phone_by_keyboard_in_the_dark(site, upstream, br
         page.keyboard.press("Space")
     page.keyboard.press("Tab")
     expect(page.locator("#compare-blind")).to_be_focused()
-    if not page.locator("#compare-blind").is_checked():
-        page.keyboard.press("Space")
+    expect(page.locator("#compare-blind")).to_be_checked()
     assert small_targets(page) == []
     page.keyboard.press("Escape")
     expect(page.locator("#compare-menu")).not_to_have_attribute("open", "")
@@ -202,6 +208,8 @@ def test_a_compare_in_tabs_on_a_phone_by_keyboard_in_the_dark(site, upstream, br
     expect(panels.nth(0)).to_be_visible()
     expect(panels.nth(1)).to_be_hidden()
     expect(tabs.nth(0)).to_have_text("Model A")
+    hidden_names = page.locator(".compare").text_content()  # Hidden tabs' panels too.
+    assert not [m for m in COMPARED if m in hidden_names], hidden_names
     tabs.nth(0).focus()  # The place to start from; all else is keys.
     page.keyboard.press("ArrowRight")
     expect(tabs.nth(1)).to_be_focused()
