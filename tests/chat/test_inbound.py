@@ -76,8 +76,10 @@ def test_history_asks_for_the_page_before_a_message():
 def test_conversation_commands():
     assert inbound.parse({"type": "chat.stop", "conversation": 1}) == (
         "chat.stop",
-        inbound.ConversationCommand(1),
+        inbound.StopCommand(1),
     )
+    stop_one = {"type": "chat.stop", "conversation": 1, "message": 9}
+    assert inbound.parse(stop_one)[1] == inbound.StopCommand(1, 9)
     assert inbound.parse({"type": "conversation.rename", "conversation": 1, "title": "T"})[1] == (
         inbound.RenameCommand(1, "T")
     )
