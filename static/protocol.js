@@ -122,8 +122,8 @@ const handlers = {
       replaceMessage(f.message);
     }
     if (f.message.compare) {
-      compareCompleted(f.message); // The turn ends with the last of its replies.
       announce(f.message);
+      compareCompleted(f.message); // The turn ends with the last of its replies (said after).
       scrollToEnd();
       return;
     }
