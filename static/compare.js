@@ -54,11 +54,9 @@ export function compareCompleted(message) {
 }
 
 /** After `conversation.state`: an unchosen compare gets its columns again (streaming ones
- * go on), chosen replies say so, and the note on a choice just made goes under it. */
+ * go on), and the note on a choice just made goes under the chosen reply. (A chosen
+ * compare's replies say so by their names: render.js.) */
 export function showCompare(compare) {
-  for (const node of state.nodes.values()) {
-    if (node.message.compare?.verdict) badge(node);
-  }
   if (compare) {
     dropAfter(compare.prompt); // The branch ends with one of the replies: they all go in columns.
     const view = buildView({ ...compare, count: compare.replies.length }, compare.prompt);
@@ -339,19 +337,6 @@ phone.addEventListener("change", () => {
 });
 
 // ---- After the choice ------------------------------------------------------------------
-
-const VERDICT_BADGES = { winner: "Chosen in a compare", tie: "A tie in a compare", both_bad: "All bad in a compare" };
-
-/** A reply of a chosen compare says so by its name: chosen, or the one not chosen. */
-function badge(node) {
-  const info = node.message.compare;
-  const role = node.el.querySelector(":scope > .role");
-  if (!role || role.querySelector(".compare-badge")) return;
-  const b = document.createElement("span");
-  b.className = "compare-badge";
-  b.textContent = info.chosen ? VERDICT_BADGES[info.verdict] : "Not chosen in a compare";
-  role.appendChild(b);
-}
 
 /** The names behind the letters, under the reply the conversation goes on from. */
 function placeResult() {
