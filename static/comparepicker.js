@@ -1,4 +1,4 @@
-// Setting up a compare: the "Compare" panel by the model picker lists the models and the
+// Setting up a compare: the "Compare" panel by the message box lists the models and the
 // personas the page offers (the picker's own data); two to four of them, checked, make
 // every message sent a compare of their replies until the chip on the composer clears it.
 // The list is one Tab stop: arrow keys move in it, Enter or Space checks, Esc closes
@@ -134,6 +134,12 @@ export function initComparePicker() {
     if (event.target.matches("input[type=checkbox]")) rove(event.target);
   });
   blind.addEventListener("change", sync);
+  // In the composer's form, Enter on a box would send the message: it checks the box.
+  blind.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    blind.click();
+  });
   $("compare-clear").addEventListener("click", clear);
   $("compare-done").addEventListener("click", () => closeMenu(menu));
   $("compare-chip-clear").addEventListener("click", () => {
