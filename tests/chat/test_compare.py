@@ -89,11 +89,11 @@ async def test_one_reply_stopped_mid_stream_leaves_the_others_going(connect, use
     frames = await receive_until(ws, "message.delta")
     replies = [f["message"] for f in by_type(frames, "message.created")][1:]
     slow = next(r for r in replies if r["compare"]["label"] == A)
-    await receive_until(ws, "message.delta", message=slow["id"])
+    frames += await receive_until(ws, "message.delta", message=slow["id"])
     await ws.send_json_to(
         {"type": "chat.stop", "conversation": frames[0]["conversation"], "message": slow["id"]}
     )
-    frames += await until_all_completed(ws, 2)
+    frames += await until_all_completed(ws, 2 - len(by_type(frames, "message.completed")))
     ended = {f["message"]["id"]: f["message"] for f in by_type(frames, "message.completed")}
     assert ended[slow["id"]]["status"] == "stopped"
     assert 0 < len(ended[slow["id"]]["content"]) < 200  # Its text so far is kept.
@@ -188,9 +188,11 @@ async def test_choosing_is_refused_while_replies_stream_and_for_someone_elses_co
         "verdict": "tie",
     }
     await ws.send_json_to(choose)
-    assert (await receive_until(ws, "error"))[-1]["code"] == "busy"
+    frames += await receive_until(ws, "error")
+    assert frames[-1]["code"] == "busy"
     await ws.send_json_to({"type": "chat.stop", "conversation": cid})
-    await until_all_completed(ws, 2)
+    done = len(by_type(frames, "message.completed"))  # The quick one may be done already.
+    await until_all_completed(ws, 2 - done)
     await wait_idle(cid)
     await eventually(lambda: lifecycle.local(cid) is None)
 
@@ -294,4 +296,25 @@ async def test_a_choice_names_a_reply_of_its_own_compare(connect, user, other_us
 
     with pytest.raises(compare_services.NotChosen):
         await db(choose_no_winner)()
+    await ws.disconnect()
+
+
+async def test_the_conversation_stays_busy_until_the_last_reply_of_a_compare_ends(
+    connect, user, fake_upstream
+):
+    fake_upstream.route_model(A, text_stream("Quick."))
+    fake_upstream.route_model(B, text_stream(*["b"] * 60, delay=0.03))
+    ws = await open_socket(connect, user)
+    await ws.send_json_to(send_frame(content="Go", **compare_of(A, B, blind=False)))
+    frames = await receive_until(ws, "message.completed")  # The quick one.
+    cid = frames[0]["conversation"]
+    saved = await db(Conversation.objects.get)(pk=cid)
+    assert saved.turn_owner != ""  # Its end did not give the lease back: B still streams.
+    await ws.send_json_to(send_frame(content="Too soon", client_id="c2", conversation=cid))
+    frames += await receive_until(ws, "error")
+    assert frames[-1]["code"] == "busy"
+    await receive_until(ws, "message.completed")
+    await wait_idle(cid)
+    saved = await db(Conversation.objects.get)(pk=cid)
+    assert saved.turn_owner == ""
     await ws.disconnect()

@@ -215,3 +215,39 @@ def test_serve_runs_several_processes_on_one_port(env, tmp_path):
     finally:
         serve.terminate()
         assert serve.wait(20) == 0
+
+
+async def test_one_reply_of_a_compare_is_stopped_from_another_process(servers, upstream, cookie):
+    upstream.list_models("m/a", "m/b")
+    upstream.route_model("m/a", slow_reply(pieces=200))
+    upstream.route_model("m/b", slow_reply(pieces=40))
+    a, b = servers("a"), servers("b")
+    writer = await Socket.open(a, cookie)
+    compare = [{"model": "m/a"}, {"model": "m/b"}]
+    await writer.send(
+        {"type": "chat.send", "client_id": "c1", "conversation": None, "content": "Go",
+         "compare": compare, "blind": False}
+    )  # fmt: skip
+    frames = await writer.until("message.delta")
+    conversation = frames[-1]["conversation"]
+    replies = {
+        f["message"]["model"]: f["message"]["id"]
+        for f in frames
+        if f["type"] == "message.created" and f["message"]["role"] == "assistant"
+    }
+    other = await Socket.open(b, cookie)
+    await other.send({"type": "conversation.open", "conversation": conversation})
+    state = (await other.until("conversation.state"))[-1]
+    # Streaming in another process: each reply's saved text, not to be lined up with deltas.
+    assert [m["id"] for m in state["compare"]["replies"]] == [replies["m/a"], replies["m/b"]]
+    assert all(m["seq"] is None for m in state["compare"]["replies"] if m["status"] == "streaming")
+    await other.send({"type": "chat.stop", "conversation": conversation, "message": replies["m/a"]})
+    ended = {}
+    while len(ended) < 2:
+        done = (await writer.until("message.completed", timeout=15))[-1]["message"]
+        ended[done["id"]] = done
+    assert ended[replies["m/a"]]["status"] == "stopped"
+    assert ended[replies["m/b"]]["status"] == "complete"
+    assert ended[replies["m/b"]]["content"] == "".join(f"w{i} " for i in range(40))
+    await writer.close()
+    await other.close()
