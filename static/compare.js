@@ -348,4 +348,6 @@ function placeResult() {
   note.dataset.compare = "result";
   note.textContent = lastResult.text;
   node.el.after(note);
+  // The button pressed went with the columns: the keyboard goes on from the message box.
+  if (!document.activeElement || document.activeElement === document.body) $("input").focus({ preventScroll: true });
 }
