@@ -75,10 +75,17 @@ def page_rows(conversation: Conversation, *, leaf_id: int | None) -> PageRows:
         user_id=conversation.owner_id,
         message_ids=[m.pk for m in branch if m.role == Message.Role.ASSISTANT],
     )
-    compare_selectors.with_compare_info(branch)
+    # A compare's replies are versions of one another: only a branch with a reply that has
+    # versions can hold one, and only then are compares read (one query; one more while a
+    # compare waits for a choice).
+    versioned = [
+        m for m in branch if m.role == Message.Role.ASSISTANT and len(siblings.get(m.pk, ())) > 1
+    ]
+    if versioned:
+        compare_selectors.with_compare_info(versioned)
     waiting = any(
-        (info := getattr(m, "compare_info", None)) and info["verdict"] is None for m in branch
-    )  # Only then can a compare still wait for a choice: one more query.
+        (info := getattr(m, "compare_info", None)) and info["verdict"] is None for m in versioned
+    )
     compare = compare_selectors.open_compare(branch=branch) if waiting else None
     return PageRows(branch, siblings, extras, has_more, compare)
 
