@@ -255,3 +255,41 @@ def test_a_compare_in_tabs_on_a_phone_by_keyboard_in_the_dark(site, upstream, br
     expect(page.locator("#compare-setup")).to_be_hidden()
     expect(page.locator("#input")).to_be_focused()
     page.close()
+
+
+def test_a_model_and_a_persona_compared_openly_then_a_tie(site, upstream, browser):
+    from playwright.sync_api import expect
+
+    django(
+        site,
+        "from conversations.compare.models import CompareSettings; "
+        "CompareSettings.objects.update_or_create(pk=1, defaults={'blind_by_default': False}); "
+        "print(1)",
+    )
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, site.url)
+    page.click("#compare-button")
+    expect(page.locator("#compare-blind")).not_to_be_checked()
+    page.locator("#compare-list label", has_text=DEEPSEEK).locator("input").check()
+    persona = page.locator("#compare-list [role=group]", has_text="Personas").locator("label")
+    persona.first.locator("input").check()
+    page.keyboard.press("Escape")
+    expect(page.locator("#compare-chip-text")).to_have_text("Comparing 2 models")
+    upstream.script(text_stream("Open one."), text_stream("Open two."))
+    page.fill("#input", "Say something")
+    page.keyboard.press("Enter")
+    names = page.locator(".compare-name")
+    expect(names).to_have_count(2)
+    # Not blind: each column names what wrote it from the start.
+    expect(page.locator(".compare")).to_contain_text(DEEPSEEK)
+    expect(page.locator(".compare")).to_contain_text(
+        persona.first.locator(".compare-option-name").inner_text()
+    )
+    page.get_by_role("button", name="Tie").click()
+    expect(page.locator(".compare-result")).to_contain_text("You called it a tie.")
+    first = page.locator("article.message.assistant").last
+    expect(first.locator(".compare-badge")).to_have_text("A tie in a compare")
+    chosen = choice_of(site)
+    assert chosen["verdict"] == "tie" and chosen["blind"] is False
+    expect(first).to_contain_text(chosen["content"])  # The conversation goes on from it.
+    page.close()
