@@ -2,7 +2,7 @@
 // streaming as any reply does (messages.js keys them by id), each with its own Stop and
 // facts; once all have ended, "Which is better?"; after the choice, the names revealed
 // and the conversation going on from the chosen reply (its `conversation.state`).
-// The frames are in docs/protocol.md ("Compares").
+// The frames are in docs/protocol.md ("Compare").
 import { dropAfter, renderInto, setStreaming } from "./messages.js";
 import { $ } from "./page.js";
 import { send } from "./socket.js";
@@ -89,6 +89,8 @@ export function compareChosen(frame) {
 // ---- Building -------------------------------------------------------------------------
 
 function buildView(info, promptId) {
+  // Only compares on screen are kept: one drawn over, or another conversation's, is let go.
+  for (const [group, old] of views) if (!old.el.isConnected) views.delete(group);
   const count = Math.max(1, Math.min(info.count, LETTERS.length));
   const el = document.createElement("section");
   el.className = "compare";
