@@ -1,6 +1,7 @@
 // The chat page's entry module: wires the modules together, the shortcuts, then connects.
 // One websocket, the protocol in docs/protocol.md, no framework. Model output only ever
 // arrives as HTML the server sanitized; everything else goes into the page as text.
+import { initComparePicker } from "./comparepicker.js";
 import { initComposer, stop } from "./composer.js";
 import { initDrafts } from "./drafts.js";
 import { initJump } from "./jump.js";
@@ -84,6 +85,7 @@ initProjects();
 initTemporary();
 initSettings();
 initModelPicker();
+initComparePicker();
 initComposer();
 initReport();
 initShortcuts();

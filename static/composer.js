@@ -10,6 +10,7 @@ import {
   uploading,
 } from "./attachments.js";
 import { choiceFields } from "./choices.js";
+import { compareFields } from "./comparepicker.js";
 import { loadDraft, saveDraft } from "./drafts.js";
 import { turnStart } from "./meta.js";
 import { renderPending, scrollToEnd } from "./messages.js";
@@ -29,9 +30,10 @@ function newClientId() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The persona, model, parameters and tools every sending frame carries. */
+/** The persona, model, parameters and tools every sending frame carries; with a compare
+ * set up, the models and personas whose replies are compared. */
 function choices() {
-  return { ...choiceFields(), tools: chosenTools(), tool_choice: chosenToolChoice() };
+  return { ...choiceFields(), tools: chosenTools(), tool_choice: chosenToolChoice(), ...compareFields() };
 }
 
 /** Sends what the composer holds, or an example prompt (leaving the composer's text be). */

@@ -30,6 +30,13 @@ export function renderMessage(message) {
   messagesEl.appendChild(buildMessage(message));
 }
 
+/** Adds a message at the end of `container` (a compare's column), in place of its old node. */
+export function renderInto(message, container) {
+  if (state.nodes.has(message.id)) removeNode(message.id);
+  $("empty").hidden = true;
+  container.appendChild(buildMessage(message));
+}
+
 /** A message the server has not saved yet (id null): returns its element to remove later. */
 export function renderPending(message) {
   const el = buildMessage(message);
@@ -159,6 +166,13 @@ function removeNode(id) {
 
 function clearMessages() {
   for (const id of [...state.nodes.keys()]) removeNode(id);
+  for (const el of messagesEl.querySelectorAll(":scope > [data-compare]")) el.remove();
+}
+
+/** A compare's columns (compare.js), or the note on its choice, with the replies in them. */
+function removeCompare(el) {
+  for (const inner of el.querySelectorAll(".message[data-id]")) removeNode(Number(inner.dataset.id));
+  el.remove();
 }
 
 /** Removes every message after `parentId` (all of them for a new first message). */
@@ -172,6 +186,7 @@ export function dropAfter(parentId) {
   while (el) {
     const next = el.nextElementSibling;
     if (el.dataset.id) removeNode(Number(el.dataset.id));
+    else if (el.dataset.compare !== undefined) removeCompare(el);
     el = next;
   }
 }

@@ -1,6 +1,7 @@
 // What each frame from the server does to the page (docs/protocol.md).
 import { settleApproval, showApproval } from "./approvals.js";
 import { applyServerChoices } from "./choices.js";
+import { compareChosen, compareCompleted, compareCreated, showCompare } from "./compare.js";
 import { giveBack } from "./composer.js";
 import {
   applyDelta,
@@ -63,6 +64,7 @@ const handlers = {
       showModelProblem(`This conversation's model, ${f.model}, is no longer available. Pick another model to continue.`);
     }
     showConversation(f.messages, f.has_more);
+    showCompare(f.compare ?? null);
   },
   "message.created": (f) => {
     const item = f.message.client_id && state.pending.get(f.message.client_id);
@@ -73,6 +75,11 @@ const handlers = {
     }
     if (f.conversation !== state.conversationId) return;
     sidebar.touch(f.conversation);
+    if (f.message.compare) {
+      compareCreated(f.message); // Its own column, beside the other replies.
+      scrollToEnd();
+      return;
+    }
     // A new version replaces everything after its parent on screen, and joins its siblings.
     const old = [...state.nodes.values()].find(
       (n) => n.message && n.message.parent === f.message.parent && n.message.id !== f.message.id,
@@ -114,6 +121,12 @@ const handlers = {
       delete f.message.html_from;
       replaceMessage(f.message);
     }
+    if (f.message.compare) {
+      announce(f.message);
+      compareCompleted(f.message); // The turn ends with the last of its replies (said after).
+      scrollToEnd();
+      return;
+    }
     // A reply that called tools is followed by their results and another reply.
     const toolsNext = f.message.status === "complete" && f.message.tool_calls?.length > 0;
     const { phase, messageId } = state.streaming;
@@ -133,6 +146,7 @@ const handlers = {
     renderMessage(f.message);
     scrollToEnd();
   },
+  "compare.chosen": (f) => compareChosen(f),
   "tool.approval_requested": (f) => showApproval(f),
   "tool.approval_settled": (f) => settleApproval(f),
   error: (f) => {

@@ -132,6 +132,7 @@ function buildHeading(message) {
   const who = document.createElement("span");
   who.textContent = message.role === "user" ? "You" : "Assistant";
   heading.appendChild(who);
+  if (message.compare?.verdict) heading.appendChild(compareBadge(message.compare));
   const at = message.created_at ? new Date(message.created_at) : null;
   if (at && !Number.isNaN(at.getTime())) {
     const time = document.createElement("time");
@@ -144,6 +145,16 @@ function buildHeading(message) {
     heading.appendChild(time);
   }
   return heading;
+}
+
+const VERDICTS = { winner: "Chosen in a compare", tie: "A tie in a compare", both_bad: "All bad in a compare" };
+
+/** A reply of a chosen compare (compare.js) says so by its name: chosen, or not. */
+function compareBadge(compare) {
+  const badge = document.createElement("span");
+  badge.className = "compare-badge";
+  badge.textContent = compare.chosen ? VERDICTS[compare.verdict] : "Not chosen in a compare";
+  return badge;
 }
 
 export function button(label, title, run) {
