@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from . import (
+    compare_admin,  # noqa: F401 - registers users' compare choices
     conversation_admin,  # noqa: F401 - registers conversations and messages
     permissions,
     selectors,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import admin_views, dashboard, datasets
+from . import admin_views, dashboard, datasets, leaderboard
 
 app_name = "review"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("dashboard/", dashboard.dashboard_view, name="dashboard"),
     path("datasets/", datasets.datasets_view, name="datasets"),
+    path("leaderboard/", leaderboard.leaderboard_view, name="leaderboard"),
 ]
