@@ -3,8 +3,9 @@ may offer.
 
 Two viewers: staff (viewer_id None) filter across every user's conversations, by tag and
 project *names*; anyone else (the public leaderboard) filters by their own tags and
-projects only, so no other user's tag, project or private persona name ever reaches
-them. Temporary chats never count.
+projects only, so no other user's tag or project name ever reaches them. A user's private
+persona is never named to others, staff included (as on the review dashboard): its
+replies rank as PRIVATE_PERSONA with their model. Temporary chats never count.
 """
 
 import datetime as dt
@@ -38,13 +39,21 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _visible_persona(viewer_id: int | None) -> Q:
-    """Replies whose persona's name this viewer may see: any for staff; else a shared
-    persona or the viewer's own (a deleted persona's owner is unknown: hidden)."""
+    """Replies whose persona's name this viewer may see: a shared persona's, or the
+    viewer's own. A deleted persona's owner is unknown: staff see the name it had (they
+    may read its transcripts), others do not."""
     if viewer_id is None:
-        return Q()
+        return Q(persona__isnull=True) | Q(persona__owner__isnull=True)
     return Q(persona__isnull=False) & (
         Q(persona__owner__isnull=True) | Q(persona__owner_id=viewer_id)
     )
+
+
+def _shown(viewer_id: int | None, persona_id: int | None, owner_id: int | None) -> bool:
+    """_visible_persona, for one reply already read."""
+    if persona_id is None:
+        return viewer_id is None
+    return owner_id is None or owner_id == viewer_id
 
 
 def preferences(*, filters: Filters, viewer_id: int | None) -> QuerySet[Preference]:
@@ -71,8 +80,7 @@ def preferences(*, filters: Filters, viewer_id: int | None) -> QuerySet[Preferen
 
 def choices(*, filters: Filters, viewer_id: int | None, limit: int) -> list[Choice]:
     """The newest `limit` choices under these filters, as the fit takes them (two
-    queries). For a viewer who is not staff, another user's private persona is named
-    PRIVATE_PERSONA."""
+    queries)."""
     chosen = list(
         preferences(filters=filters, viewer_id=viewer_id).values_list(
             "group_id", "verdict", "chosen_id"
@@ -90,9 +98,8 @@ def choices(*, filters: Filters, viewer_id: int | None, limit: int) -> list[Choi
     for group, pk, model, persona_name, owner_id, persona_id in replies:
         if group not in groups:
             continue
-        if persona_name and viewer_id is not None:
-            hidden = persona_id is None or owner_id not in (None, viewer_id)
-            persona_name = PRIVATE_PERSONA if hidden else persona_name
+        if persona_name and not _shown(viewer_id, persona_id, owner_id):
+            persona_name = PRIVATE_PERSONA
         label = CompareReply(model=model, persona_name=persona_name).label
         groups[group].append((pk, label))
     found = []
@@ -113,11 +120,12 @@ def choices(*, filters: Filters, viewer_id: int | None, limit: int) -> list[Choi
 
 
 def persona_options(*, viewer_id: int | None) -> list[str]:
-    """Persona names the filter offers: those in compares (staff), or the shared
-    personas and the viewer's own."""
+    """Persona names the filter offers: those in compares that staff may see named, or
+    the shared personas and the viewer's own."""
     if viewer_id is None:
         names = (
-            CompareReply.objects.exclude(persona_name="")
+            CompareReply.objects.filter(_visible_persona(None))
+            .exclude(persona_name="")
             .values_list("persona_name", flat=True)
             .distinct()
             .order_by("persona_name")

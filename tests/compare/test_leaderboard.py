@@ -72,7 +72,7 @@ def test_counts_are_per_choice_and_the_scale_is_elo_like():
 def test_an_unbeaten_or_unmatched_model_stays_finite():
     choices = [Choice(("a", "b"), winner=0)] * 5 + [Choice(("c", "d"), winner=None)]
     table = standings(choices, rounds=50)
-    assert [s.contestant for s in table][0] == "a"
+    assert table[0].contestant == "a"
     for s in table:
         assert all(math.isfinite(v) for v in (s.rating, s.low, s.high))
         assert s.low <= s.rating <= s.high
