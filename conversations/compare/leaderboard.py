@@ -75,7 +75,11 @@ def _fit(matrix: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     try:
         return choix.ilsr_pairwise_dense(
             # 1e-5 in strength is a thousandth of a point: finer changes nothing shown.
-            matrix, alpha=ALPHA, initial_params=start, max_iter=500, tol=1e-5
+            matrix,
+            alpha=ALPHA,
+            initial_params=start,
+            max_iter=500,
+            tol=1e-5,
         )
     except RuntimeError:  # Not converged to the tolerance: the last step is close enough.
         return choix.lsr_pairwise_dense(matrix, alpha=ALPHA, initial_params=start)
