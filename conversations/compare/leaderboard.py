@@ -31,6 +31,7 @@ SCALE = 400 / math.log(10)
 BASE = 1000.0
 LEVEL = 0.95
 MAX_CONTESTANTS = 200  # The fit solves a square system of this size each round.
+FEW = 10  # Below this many compares a bootstrap interval is too narrow to trust.
 SEED = 0
 
 
@@ -54,6 +55,11 @@ class Standing:
     ties: int
     losses: int
     rank: int = 0
+
+    @property
+    def provisional(self) -> bool:
+        """Too few compares for its interval to mean much (marked on the page)."""
+        return self.compares < FEW
 
 
 def pairs(choice: Choice) -> list[tuple[str, str, float]]:

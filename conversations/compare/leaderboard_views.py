@@ -66,6 +66,7 @@ def board(request: HttpRequest, *, viewer_id: int | None) -> dict:
         "at_limit": len(choices) >= limit,
         "rounds": settings.CHAT_LEADERBOARD_BOOTSTRAP_ROUNDS,
         "max_contestants": leaderboard.MAX_CONTESTANTS,
+        "few": leaderboard.FEW,
     }
 
 

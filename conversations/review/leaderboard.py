@@ -18,5 +18,10 @@ def leaderboard_view(request: HttpRequest) -> TemplateResponse:
     return admin_page(
         request,
         "admin/review/leaderboard.html",
-        {"title": "Leaderboard", **leaderboard_views.board(request, viewer_id=None)},
+        {
+            "title": "Leaderboard",
+            # The admin's app list beside a wide table leaves a phone no room (as People).
+            "is_nav_sidebar_enabled": False,
+            **leaderboard_views.board(request, viewer_id=None),
+        },
     )

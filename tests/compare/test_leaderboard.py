@@ -67,6 +67,7 @@ def test_counts_are_per_choice_and_the_scale_is_elo_like():
     # Centred strengths: the ratings average 1000.
     assert math.isclose(sum(s.rating for s in table.values()) / 3, 1000, abs_tol=1e-6)
     assert points(math.log(10)) == 1400
+    assert table["a"].provisional  # Two compares are too few for a trustworthy interval.
 
 
 def test_an_unbeaten_or_unmatched_model_stays_finite():
