@@ -11,7 +11,7 @@ replies rank as PRIVATE_PERSONA with their model. Temporary chats never count.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from ..personas.models import Persona
 from ..projects.models import Project
@@ -76,6 +76,15 @@ def preferences(*, filters: Filters, viewer_id: int | None) -> QuerySet[Preferen
         projects = Project.objects.filter(mine, name__iexact=filters.project)
         found = found.filter(conversation__project__in=projects)
     return found.order_by("-created_at", "-id")
+
+
+def choices_stamp(*, filters: Filters, viewer_id: int | None) -> tuple[int, str]:
+    """How many choices match and when the newest changed: one aggregate query, which
+    tells whether a table fitted before still holds."""
+    found = preferences(filters=filters, viewer_id=viewer_id).aggregate(
+        n=Count("id"), newest=Max("updated_at")
+    )
+    return found["n"], found["newest"].isoformat() if found["newest"] else ""
 
 
 def choices(*, filters: Filters, viewer_id: int | None, limit: int) -> list[Choice]:

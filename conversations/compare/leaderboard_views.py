@@ -1,9 +1,12 @@
 """The leaderboard page: its filter form, the table, and the page for every signed-in user
 when CHAT_LEADERBOARD_PUBLIC is on (staff's page in the admin is review/leaderboard.py)."""
 
+import hashlib
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -13,6 +16,9 @@ from ..limits.rate_limits import READS
 from . import leaderboard, leaderboard_selectors
 
 ANY = ("", "Any")
+# A fit of 50,000 choices among 200 models takes seconds: each process keeps a table
+# until a choice is made or changed (or this long, for a persona renamed or deleted).
+CACHE_SECONDS = 600
 
 
 class LeaderboardForm(forms.Form):
@@ -52,19 +58,25 @@ class LeaderboardForm(forms.Form):
 def board(request: HttpRequest, *, viewer_id: int | None) -> dict:
     """The form and the table for this request's filters."""
     form = LeaderboardForm(request.GET or None, viewer_id=viewer_id)
+    filters = form.filters()
     limit = settings.CHAT_LEADERBOARD_MAX_PREFERENCES
-    choices = leaderboard_selectors.choices(
-        filters=form.filters(), viewer_id=viewer_id, limit=limit
-    )
+    rounds = settings.CHAT_LEADERBOARD_BOOTSTRAP_ROUNDS
+    stamp = leaderboard_selectors.choices_stamp(filters=filters, viewer_id=viewer_id)
+    described = repr((filters, viewer_id, stamp, limit, rounds)).encode()
+    key = f"leaderboard:{hashlib.sha256(described).hexdigest()}"
+    fitted = cache.get(key)
+    if fitted is None:
+        choices = leaderboard_selectors.choices(filters=filters, viewer_id=viewer_id, limit=limit)
+        fitted = (leaderboard.standings(choices, rounds=rounds), len(choices))
+        cache.set(key, fitted, CACHE_SECONDS)
+    standings, counted = fitted
     return {
         "form": form,
-        "standings": leaderboard.standings(
-            choices, rounds=settings.CHAT_LEADERBOARD_BOOTSTRAP_ROUNDS
-        ),
-        "choices": len(choices),
+        "standings": standings,
+        "choices": counted,
         "limit": limit,
-        "at_limit": len(choices) >= limit,
-        "rounds": settings.CHAT_LEADERBOARD_BOOTSTRAP_ROUNDS,
+        "at_limit": counted >= limit,
+        "rounds": rounds,
         "max_contestants": leaderboard.MAX_CONTESTANTS,
         "few": leaderboard.FEW,
     }

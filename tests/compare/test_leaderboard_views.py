@@ -49,3 +49,27 @@ def test_bad_filters_show_the_whole_board_with_the_errors(client, user, settings
     page = client.get("/leaderboard/", {"since": "yesterday-ish"}).content.decode()
     assert "1 choice counted" in page
     assert "Enter a valid date" in page
+
+
+def test_a_table_is_fitted_again_only_when_a_choice_changes(client, user, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CHAT_LEADERBOARD_PUBLIC = True
+    first = compare(user, ["m/a", "m/b"])
+    client.force_login(user)
+
+    def load() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get("/leaderboard/").content.decode()
+        return page, len(ctx.captured_queries)
+
+    page, fitted = load()
+    assert "1 choice counted" in page
+    again, cached = load()
+    assert cached < fitted and again.split("<table")[1] == page.split("<table")[1]
+    compare(user, ["m/a", "m/c"])
+    assert "2 choices counted" in load()[0]
+    first.verdict = "tie"
+    first.save()  # A choice changed: its newer time says so.
+    assert "0 / 1 / 0" in load()[0]
