@@ -23,7 +23,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import choix
 import numpy as np
 
 ALPHA = 0.1  # About a tenth of a comparison between every two contestants, as a prior.
@@ -78,6 +77,10 @@ def pairs(choice: Choice) -> list[tuple[str, str, float]]:
 
 
 def _fit(matrix: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    # Imported here: choix brings scipy in (a second or more), which only the
+    # leaderboard needs, not every process's start or its first request.
+    import choix
+
     try:
         return choix.ilsr_pairwise_dense(
             # 1e-5 in strength is a thousandth of a point: finer changes nothing shown.
