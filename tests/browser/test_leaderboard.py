@@ -4,7 +4,7 @@ staff filter it in the admin, and a user reads the public page when it is on."""
 import pytest
 
 from tests.a11y import shoot
-from tests.browser_support import django, sign_in, sign_up, start_site
+from tests.browser_support import PASSWORD, django, sign_in, start_site
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from conversations.tags.models import Tag
 from tests.compare.builders import compare
 User = get_user_model()
-boss, alice = User.objects.get(username="boss"), User.objects.get(username="alice")
+boss = User.objects.create_superuser(username="boss", password=PASSWORD)
+alice = User.objects.create_user(username="alice", password=PASSWORD)
 for _ in range(4):
     compare(alice, ["vendor/strong-model-with-a-long-name", "vendor/weak"])
 compare(alice, ["vendor/weak", "vendor/middle"], chosen=1)
@@ -26,15 +27,11 @@ print(1)
 
 
 @pytest.fixture(scope="module")
-def site(upstream, tmp_path_factory, browser):
+def site(upstream, tmp_path_factory):
     server = start_site(
         upstream, tmp_path_factory, "leaderboard-site", CHAT_LEADERBOARD_PUBLIC="true"
     )
-    for name in ("boss", "alice"):  # The first account is the superuser.
-        page = browser.new_page()
-        sign_up(page, server.url, name)
-        page.close()
-    django(server, SEED)
+    django(server, SEED.replace("PASSWORD", repr(PASSWORD)))
     yield server
     server.stop()
 
