@@ -92,7 +92,10 @@ def test_a_user_reads_the_public_leaderboard_on_a_phone(site, browser):
 
     page = signed_in(browser, site, "alice", PHONE)
     page.emulate_media(color_scheme="dark")
-    page.goto(f"{site.url}/leaderboard/")
+    page.goto(f"{site.url}/settings/")  # Settings link to it while it is public.
+    page.locator("#settings-leaderboard a").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.url}/leaderboard/")
     expect(page.locator("#leaderboard tbody tr")).to_have_count(3)
     # Another user's tag is no filter here.
     expect(page.locator("#id_tag option")).to_have_count(1)

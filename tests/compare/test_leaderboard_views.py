@@ -73,3 +73,11 @@ def test_a_table_is_fitted_again_only_when_a_choice_changes(client, user, settin
     first.verdict = "tie"
     first.save()  # A choice changed: its newer time says so.
     assert "0 / 1 / 0" in load()[0]
+
+
+def test_settings_link_to_the_leaderboard_only_when_it_is_public(client, user, settings):
+    client.force_login(user)
+    settings.CHAT_LEADERBOARD_PUBLIC = False
+    assert 'href="/leaderboard/"' not in client.get("/settings/").content.decode()
+    settings.CHAT_LEADERBOARD_PUBLIC = True
+    assert 'href="/leaderboard/"' in client.get("/settings/").content.decode()
