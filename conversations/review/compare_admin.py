@@ -4,6 +4,7 @@ sees only the choices in conversations they may open, as everywhere in review.""
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -11,6 +12,15 @@ from ..compare.models import Preference
 from . import permissions, selectors
 
 NONE = "\N{EN DASH}"
+
+
+def _transcript_url(preference: Preference) -> str:
+    """The transcript on the branch of the chosen reply, at it."""
+    url = reverse("review:transcript", args=[preference.conversation_id])
+    if preference.chosen is None:
+        return url
+    message = preference.chosen.message_id
+    return f"{url}?leaf={message}#m{message}"
 
 
 @admin.register(Preference)
@@ -33,9 +43,17 @@ class PreferenceAdmin(admin.ModelAdmin):
 
     @admin.display(description="Conversation", ordering="conversation_id")
     def transcript(self, preference: Preference) -> str:
-        url = reverse("review:transcript", args=[preference.conversation_id])
-        anchor = f"#m{preference.chosen.message_id}" if preference.chosen else ""
-        return format_html('<a href="{}{}">#{}</a>', url, anchor, preference.conversation_id)
+        return format_html(
+            '<a href="{}">#{}</a>', _transcript_url(preference), preference.conversation_id
+        )
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        # A choice is read beside its replies, in the transcript (audited there), not in
+        # a page of raw fields.
+        preference = self.get_object(request, object_id)
+        if preference is None or not self.has_view_permission(request):
+            return super().change_view(request, object_id, form_url, extra_context)
+        return redirect(_transcript_url(preference))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return permissions.can_review(request.user)

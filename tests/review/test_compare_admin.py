@@ -17,10 +17,17 @@ def test_a_reviewer_reads_the_choices_of_conversations_they_may_open(client, rev
     hidden = compare(user, ["m/secret", "m/b"])  # Neither rated nor queued.
     client.force_login(reviewer)
     page = client.get(URL).content.decode()
-    assert f"/admin/review/transcript/{shown.conversation_id}/#m{shown.chosen.message_id}" in page
+    at = shown.chosen.message_id
+    assert f"/admin/review/transcript/{shown.conversation_id}/?leaf={at}#m{at}" in page
     assert "m/b" in page and "This one is better" in page
     assert "m/secret" not in page
     assert f"/admin/review/transcript/{hidden.conversation_id}/" not in page
+    # A choice opens in its transcript; one the reviewer may not open is as missing.
+    response = client.get(f"{URL}{shown.pk}/change/")
+    assert response.status_code == 302 and response["Location"].endswith(f"?leaf={at}#m{at}")
+    missing = client.get(f"{URL}{hidden.pk}/change/")
+    absent = client.get(f"{URL}999999/change/")
+    assert (missing.status_code, missing["Location"]) == (absent.status_code, absent["Location"])
     # Read-only: nothing to add, change or delete.
     assert client.get(f"{URL}add/").status_code == 403
     response = client.post(f"{URL}{shown.pk}/delete/", {"post": "yes"})
