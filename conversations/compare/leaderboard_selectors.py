@@ -32,6 +32,7 @@ class Filters:
     project: str = ""  # A project's name (any case).
     since: dt.date | None = None  # Chosen on or after this UTC day.
     until: dt.date | None = None  # Chosen on or before this UTC day.
+    blind_only: bool = False  # Only choices made with the names hidden (no brand bias).
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -63,6 +64,8 @@ def preferences(*, filters: Filters, viewer_id: int | None) -> QuerySet[Preferen
         found = found.filter(created_at__gte=_day_start(filters.since))
     if filters.until:
         found = found.filter(created_at__lt=_day_start(filters.until + dt.timedelta(days=1)))
+    if filters.blind_only:
+        found = found.filter(blind=True)
     if filters.persona:
         replies = CompareReply.objects.filter(
             _visible_persona(viewer_id), persona_name=filters.persona

@@ -29,6 +29,7 @@ class LeaderboardForm(forms.Form):
     project = forms.ChoiceField(required=False)
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+    blind_only = forms.BooleanField(required=False, label="Blind choices only")
 
     def __init__(self, data, *, viewer_id: int | None) -> None:
         super().__init__(data)
@@ -52,6 +53,7 @@ class LeaderboardForm(forms.Form):
             project=data["project"],
             since=data["since"],
             until=data["until"],
+            blind_only=data["blind_only"],
         )
 
 

@@ -137,3 +137,11 @@ def test_a_winner_whose_reply_is_gone_is_left_out(user):
     assert staff_choices() == []
     assert chat(user).pk  # Conversations without compares add nothing.
     assert staff_choices() == []
+
+
+def test_blind_choices_only_when_asked(user):
+    seen = compare(user, ["m/seen", "m/b"])
+    blind = compare(user, ["m/blind", "m/b"])
+    Preference.objects.filter(pk=blind.pk).update(blind=True)
+    assert staff_choices(blind_only=True) == [Choice(("m/blind", "m/b"), 0)]
+    assert len(staff_choices()) == 2 and seen.pk
