@@ -275,6 +275,14 @@ CHAT_SHARE_ANYONE = env_bool("CHAT_SHARE_ANYONE", default=True)
 CHAT_SHARE_MAX_LINKS = int(env.get("CHAT_SHARE_MAX_LINKS") or 100)
 CHAT_SHARE_MAX_BYTES = int(env.get("CHAT_SHARE_MAX_BYTES") or 5_000_000)
 CHAT_SHARE_VIEWS_PER_MINUTE = int(env.get("CHAT_SHARE_VIEWS_PER_MINUTE") or 60)
+# The leaderboard of compare choices (compare/leaderboard.py): for every signed-in user
+# (else staff with the dashboard permission only), fitted on at most the newest this many
+# choices, with this many bootstrap rounds for its intervals (each round one fit).
+CHAT_LEADERBOARD_PUBLIC = env_bool("CHAT_LEADERBOARD_PUBLIC")
+CHAT_LEADERBOARD_MAX_PREFERENCES = int(env.get("CHAT_LEADERBOARD_MAX_PREFERENCES") or 50_000)
+CHAT_LEADERBOARD_BOOTSTRAP_ROUNDS = min(
+    int(env.get("CHAT_LEADERBOARD_BOOTSTRAP_ROUNDS") or 200), 2_000
+)
 # Files in a conversation (conversations/files/): the largest file, the most per message,
 # the bytes one user may keep in all, and the most pixels of an image (checked before it
 # is decoded). Reading a file runs in a worker process killed after CHAT_FILE_TIMEOUT

@@ -3,6 +3,7 @@ from allauth.socialaccount import views as allauth_social
 from django.contrib import admin
 from django.urls import include, path
 
+from conversations.compare import leaderboard_views
 from conversations.web import people_views, sso_views, two_factor_views
 from conversations.web.settings_views import password_change_elsewhere
 from conversations.web.views import SignInView
@@ -52,6 +53,8 @@ urlpatterns = [
     path("accounts/logout/", sso_views.sign_out, name="logout"),
     path("accounts/", include(allauth_urls)),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Compare choices ranked, for everyone signed in when CHAT_LEADERBOARD_PUBLIC is on.
+    path("leaderboard/", leaderboard_views.leaderboard_view, name="leaderboard"),
     path("", include("conversations.review.urls")),
     path("", include("conversations.web.urls")),
 ]

@@ -13,6 +13,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from . import (
+    compare_admin,  # noqa: F401 - registers users' compare choices
     conversation_admin,  # noqa: F401 - registers conversations and messages
     permissions,
     selectors,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import admin_views, agreement, dashboard, datasets, item_views
+from . import admin_views, agreement, dashboard, datasets, item_views, leaderboard
 
 app_name = "review"
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard_view, name="dashboard"),
     path("datasets/", datasets.datasets_view, name="datasets"),
     path("agreement/", agreement.agreement_view, name="agreement"),
+    path("leaderboard/", leaderboard.leaderboard_view, name="leaderboard"),
 ]

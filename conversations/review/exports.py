@@ -9,8 +9,11 @@
   content parts (`image_url`, a data URL) after a text part.
 - preference: OpenAI's DPO format, `{"input": {"messages": [...]}, "preferred_output":
   [...], "non_preferred_output": [...]}`, from sibling replies (thumbs up against down,
-  else the version the user kept after regenerating against the others), and from
-  corrections against the replies they correct.
+  else the version the user kept after regenerating against the others), from users'
+  choices in side-by-side compares (the chosen reply against each other reply of the
+  compare; a tie or "all bad" gives no pair), and from corrections against the replies
+  they correct. A compare's replies are versions too, but only the choice (and thumbs
+  up against down) pairs them: the reply shown after a compare is no choice by itself.
 - annotations: one flat line per score, note, correction and user rating.
 
 Conversations of users who opted out never get here (selectors.eligible_for_datasets).
@@ -105,19 +108,39 @@ def _pairs(group: list[Message], ratings: dict[int, str]) -> list[tuple[Message,
     return [(kept, other) for other in group if other is not kept and ratings.get(other.pk) != "up"]
 
 
+def _compare_pairs(
+    group: list[Message], ratings: dict[int, str], choice: tuple[str, int | None, set[int]]
+) -> list[tuple[Message, Message]]:
+    """(chosen, rejected) among versions of one reply that were compared side by side:
+    thumbs up against down, and the user's winner against each other compared reply."""
+    verdict, chosen_id, compared = choice
+    ups = [m for m in group if ratings.get(m.pk) == "up"]
+    downs = [m for m in group if ratings.get(m.pk) == "down"]
+    found = [(u, d) for u in ups for d in downs]
+    winner = next((m for m in group if m.pk == chosen_id), None)
+    if verdict == "winner" and winner is not None:
+        found += [(winner, m) for m in group if m.pk in compared and m is not winner]
+    return list(dict.fromkeys(found))  # A pair both rated and chosen goes once.
+
+
 def preference(conversation_ids: list[int]) -> Iterator[tuple[int, dict]]:
     """(conversation id, line) for each preference pair in these conversations."""
     replies = selectors.ended_replies(conversation_ids=conversation_ids)
     ids = [r.pk for r in replies]
     ratings = selectors.ratings_by_message(message_ids=ids)
     corrections = selectors.newest_corrections(message_ids=ids)
+    compares = selectors.compare_choices(conversation_ids=conversation_ids)
     places: dict[int, list[Message]] = {}
     for reply in replies:
         places.setdefault(reply.parent_id, []).append(reply)
     candidates: list[tuple[Message, str, Message]] = []  # (prompt from, chosen text, rejected)
-    for group in places.values():
+    for parent_id, group in places.items():
         if len(group) > 1:
-            for chosen, rejected in _pairs(group, ratings)[:MAX_PAIRS_PER_PLACE]:
+            if parent_id in compares:
+                found = _compare_pairs(group, ratings, compares[parent_id])
+            else:
+                found = _pairs(group, ratings)
+            for chosen, rejected in found[:MAX_PAIRS_PER_PLACE]:
                 if chosen.status == Message.Status.COMPLETE and chosen.content.strip():
                     candidates.append((chosen, chosen.content, rejected))
     for reply in replies:

@@ -55,6 +55,7 @@ def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
         "sso_linked": settings.SSO_ENABLED and sso_selectors.is_linked(user=user),
         "sso_url": reverse("openid_connect_login", kwargs={"provider_id": PROVIDER_ID}),
         "share_links": share_rows(user=user),
+        "leaderboard": settings.CHAT_LEADERBOARD_PUBLIC,
     }
     return render(request, "settings.html", context, status=status)
 

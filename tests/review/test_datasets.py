@@ -10,11 +10,12 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from conversations import model_input, services
-from conversations.models import Message
+from conversations.models import Conversation, Message
 from conversations.review import services as review
 from conversations.review.models import AuditEntry, DatasetOptOut, ScoreConfig
 from conversations.tools import external
 from tests import factories
+from tests.compare.builders import compare
 from tests.review.builders import chat, grant, rate, reply
 
 pytestmark = pytest.mark.django_db
@@ -350,3 +351,29 @@ def test_finetune_sends_a_users_files_as_they_went_upstream(client, boss, user, 
     [line] = export(client, "finetune")
     FINETUNE.validate(line)
     assert isinstance(line["messages"][1]["content"], str)
+
+
+def test_compare_choices_go_in_the_preference_export_beside_the_other_pairs(
+    client, boss, user, other_user
+):
+    chosen = compare(user, ["m/a", "m/b", "m/c"], chosen=2, texts=["Plain.", "Short.", "Best."])
+    opted = compare(other_user, ["m/a", "m/b"], texts=["Opted best.", "Opted worst."])
+    DatasetOptOut.objects.create(user=other_user)
+    temporary = compare(user, ["m/a", "m/b"], texts=["Temporary best.", "Temporary worst."])
+    Conversation.objects.filter(pk=temporary.conversation_id).update(temporary=True)
+
+    client.force_login(boss)
+    lines = export(client, "preference")
+    for line in lines:
+        PREFERENCE.validate(line)
+    pairs = sorted(
+        (line["preferred_output"][0]["content"], line["non_preferred_output"][0]["content"])
+        for line in lines
+    )
+    assert pairs == [("Best.", "Plain."), ("Best.", "Short.")]
+    question = chosen.group.prompt
+    assert lines[0]["input"]["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        *wire([question.pk]),
+    ]
+    assert opted.pk and "Opted" not in json.dumps(lines) and "Temporary" not in json.dumps(lines)

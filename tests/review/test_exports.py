@@ -1,11 +1,13 @@
 """Dataset lines, straight from the exports: a good reply after the messages exactly as
 sent (earlier replies not trained on), a correction in place of the reply it corrects,
-preference pairs from a reply's versions, and every annotation as one flat line."""
+preference pairs from a reply's versions and from compare choices, and every annotation
+as one flat line."""
 
 import pytest
 
 from conversations.review import exports
 from conversations.review import services as review
+from tests.compare.builders import compare
 from tests.review.builders import chat, rate, reply
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +68,36 @@ def test_annotations_are_flat_lines(user, reviewer):
         ("feedback", answer.pk, "m"),
     ]
     assert lines[0]["text"] == "Agreed." and lines[0]["author"] == "rita"
+
+
+def test_a_compare_choice_pairs_the_winner_with_each_other_reply(user):
+    chosen = compare(user, ["m/a", "m/b", "m/c"], chosen=1, texts=["A", "B", "C"])
+    lines = [line for _, line in exports.preference([chosen.conversation_id])]
+    pairs = [
+        (x["preferred_output"][0]["content"], x["non_preferred_output"][0]["content"])
+        for x in lines
+    ]
+    assert sorted(pairs) == [("B", "A"), ("B", "C")]
+    question = chosen.group.prompt
+    assert lines[0]["input"]["messages"][-1] == {"role": "user", "content": question.content}
+
+
+def test_a_tie_an_all_bad_or_no_choice_yet_gives_no_pair(user):
+    tie = compare(user, ["m/a", "m/b"], verdict="tie", texts=["A", "B"])
+    bad = compare(user, ["m/a", "m/b"], verdict="both_bad", texts=["C", "D"])
+    undecided = compare(user, ["m/a", "m/b"], texts=["E", "F"])
+    undecided.delete()  # The compare stands; its user has not chosen yet.
+    ids = [tie.conversation_id, bad.conversation_id, undecided.conversation_id]
+    assert list(exports.preference(ids)) == []
+
+
+def test_thumbs_on_compared_replies_still_pair_and_a_pair_goes_once(user):
+    chosen = compare(user, ["m/a", "m/b"], chosen=0, texts=["A", "B"])
+    winner, loser = (r.message for r in chosen.group.replies.all())
+    rate(winner, "up")
+    rate(loser, "down")
+    lines = [line for _, line in exports.preference([chosen.conversation_id])]
+    assert [
+        (x["preferred_output"][0]["content"], x["non_preferred_output"][0]["content"])
+        for x in lines
+    ] == [("A", "B")]

@@ -34,6 +34,7 @@ from .dashboard import (
     top_personas,
 )
 from .datasets import (
+    compare_choices,
     conversation_owners,
     corrections_in,
     dataset_conversations,
@@ -101,6 +102,7 @@ __all__ = [
     "assignees",
     "audit_log",
     "audit_log_about",
+    "compare_choices",
     "conversation_for_review",
     "conversation_owners",
     "conversations_for",

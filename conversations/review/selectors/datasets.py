@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
+from ...compare.models import CompareReply, Preference
 from ...models import Conversation, Message
 from ...personas.models import Persona
 from ..models import Correction, DatasetOptOut, Feedback, ReviewNote, Score
@@ -94,6 +95,23 @@ def ended_replies(*, conversation_ids: list[int]) -> list[Message]:
             parent__isnull=False,
         ).order_by("conversation_id", "created_at", "id")
     )
+
+
+def compare_choices(*, conversation_ids: list[int]) -> dict[int, tuple[str, int | None, set[int]]]:
+    """The compares in these conversations, by the user message they answer: (the user's
+    verdict, or "" before a choice; the chosen reply's message id; the compared replies'
+    message ids). Two queries."""
+    found: dict[int, tuple[str, int | None, set[int]]] = {}
+    for prompt, message in CompareReply.objects.filter(
+        group__conversation_id__in=conversation_ids
+    ).values_list("group__prompt_id", "message_id"):
+        found.setdefault(prompt, ("", None, set()))[2].add(message)
+    for prompt, verdict, chosen in Preference.objects.filter(
+        conversation_id__in=conversation_ids
+    ).values_list("group__prompt_id", "verdict", "chosen__message_id"):
+        if prompt in found:
+            found[prompt] = (verdict, chosen, found[prompt][2])
+    return found
 
 
 def conversation_owners(*, conversation_ids: Iterable[int]) -> dict[int, int]:
