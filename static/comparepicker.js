@@ -4,6 +4,7 @@
 // The list is one Tab stop: arrow keys move in it, Enter or Space checks, Esc closes
 // (menus.js).
 import { closeMenu } from "./menus.js";
+import { labelledGroup } from "./modelpicker.js";
 import { $ } from "./page.js";
 import { boot, state } from "./state.js";
 
@@ -43,17 +44,7 @@ function render() {
   ];
   list.replaceChildren();
   groups.forEach(([title, items], n) => {
-    if (!items.length) return;
-    const group = document.createElement("div");
-    group.setAttribute("role", "group");
-    const heading = document.createElement("div");
-    heading.className = "model-family";
-    heading.id = `compare-group-${n}`;
-    heading.textContent = title;
-    group.setAttribute("aria-labelledby", heading.id);
-    group.appendChild(heading);
-    for (const item of items.sort((a, b) => a.name.localeCompare(b.name))) group.appendChild(option(item));
-    list.appendChild(group);
+    if (items.length) list.appendChild(labelledGroup(title, `compare-group-${n}`, items, option));
   });
   rove(boxes().find((b) => b.checked) || boxes()[0]);
   sync();

@@ -54,6 +54,21 @@ function showChoice() {
   }
 }
 
+/** A labelled group of a picker's list (the model picker's, the compare panel's): its
+ * heading, then its items by name, each drawn by `draw`. */
+export function labelledGroup(title, id, items, draw) {
+  const group = document.createElement("div");
+  group.setAttribute("role", "group");
+  const heading = document.createElement("div");
+  heading.className = "model-family";
+  heading.id = id;
+  heading.textContent = title;
+  group.setAttribute("aria-labelledby", id);
+  group.appendChild(heading);
+  for (const item of items.sort((a, b) => a.name.localeCompare(b.name))) group.appendChild(draw(item));
+  return group;
+}
+
 function options() {
   return [...list.querySelectorAll("[role=option]")];
 }
@@ -86,18 +101,7 @@ function render() {
   list.replaceChildren();
   let n = 0;
   for (const [family, models] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
-    const group = document.createElement("div");
-    group.setAttribute("role", "group");
-    const heading = document.createElement("div");
-    heading.className = "model-family";
-    heading.id = `model-family-${n}`;
-    heading.textContent = family;
-    group.setAttribute("aria-labelledby", heading.id);
-    group.appendChild(heading);
-    for (const model of models.sort((a, b) => a.name.localeCompare(b.name))) {
-      group.appendChild(option(model, n++));
-    }
-    list.appendChild(group);
+    list.appendChild(labelledGroup(family, `model-family-${n}`, models, (model) => option(model, n++)));
   }
   if (!shown.length) {
     const none = document.createElement("p");
