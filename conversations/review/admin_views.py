@@ -5,12 +5,9 @@ rights; a conversation the reviewer may not open answers 404, exactly as a missi
 Every showing of a transcript is audited; so is every change made from it.
 """
 
-from collections.abc import Callable
-from functools import wraps
 from urllib.parse import urlencode
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,57 +19,12 @@ from .. import selectors as conversation_selectors
 from ..models import Message
 from ..sharing import selectors as sharing_selectors
 from . import permissions, selectors, services, transcript
+from .admin_pages import admin_page, audit_once, reviewer_view
+from .admin_pages import int_or_none as _int
+from .admin_pages import open_for_review as _open
 from .forms import CorrectionForm, NoteForm, QueueStatusForm
+from .item_views import item_page, item_url, next_item
 from .models import AuditEntry, QueueItem
-
-
-def reviewer_view(check: Callable = permissions.can_review) -> Callable:
-    """An admin view for staff who pass `check` (403 otherwise)."""
-
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not check(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return admin.site.admin_view(guarded)
-
-    return decorate
-
-
-def admin_page(request: HttpRequest, template: str, context: dict) -> TemplateResponse:
-    """A page in the admin's frame: its header, navigation and styles."""
-    return TemplateResponse(request, template, {**admin.site.each_context(request), **context})
-
-
-def _open(request: HttpRequest, conversation_id: int):
-    conversation, reviewable = selectors.conversation_for_review(
-        user=request.user, conversation_id=conversation_id
-    )
-    if conversation is None:
-        raise Http404("No such conversation.")
-    return conversation, reviewable
-
-
-# Pages remembered per session so that each opening is audited once; the oldest go first.
-SEEN_LIMIT = 500
-
-
-def audit_once(request: HttpRequest, *, key: str) -> bool:
-    """Whether this session has not opened `key` before (and remember that it has)."""
-    seen = request.session.get("review_opened", [])
-    if key in seen:
-        return False
-    request.session["review_opened"] = [*seen, key][-SEEN_LIMIT:]
-    return True
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @reviewer_view()
@@ -124,8 +76,6 @@ def _back(conversation_id: int, request: HttpRequest, anchor: str = "") -> HttpR
     """To the page the form was on: a queue item's page, or the transcript page, its
     branch and the message it ended at."""
     if item_id := _int(request.POST.get("item")):
-        from .item_views import item_url  # The item page's module imports this one.
-
         filters, came_from = request.POST.get("_changelist_filters", ""), request.POST.get("prev")
         return redirect(item_url(item_id, filters=filters, came_from=_int(came_from)))
     url = reverse("review:transcript", args=[conversation_id])
@@ -146,8 +96,6 @@ def _locked(request: HttpRequest, conversation) -> HttpResponse | None:
         f"{timezone.localtime(lock.expires_at):%H:%M}); nothing was saved."
     )
     if item_id := _int(request.POST.get("item")):
-        from .item_views import item_page  # The item page's module imports this one.
-
         messages.error(request, refusal)
         return item_page(request, item_id, status=409)
     return HttpResponse(refusal, status=409, content_type="text/plain; charset=utf-8")
@@ -286,8 +234,6 @@ def queue_update(request: HttpRequest, conversation_id: int, item_id: int) -> Ht
 
 def _onwards(request: HttpRequest, item: QueueItem) -> HttpResponse:
     """ "Save and next": the next open item nobody else has, else this one, saying so."""
-    from .item_views import item_url, next_item  # The item page's module imports this one.
-
     filters = request.POST.get("_changelist_filters", "")
     following = next_item(request, item_id=item.pk, filters=filters)
     if following is None:

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import permissions, selectors
-from .admin_views import admin_page, reviewer_view
+from .admin_pages import admin_page, reviewer_view
 from .models import ScoreConfig
 
 # A reliability matrix larger than this many cells (8 bytes each) is built with one row

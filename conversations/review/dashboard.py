@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from . import charts, permissions, selectors, stats
-from .admin_views import admin_page, reviewer_view
+from .admin_pages import admin_page, reviewer_view
 
 PERIODS = (7, 30, 90)
 TOP_MODELS_IN_CHART = 5

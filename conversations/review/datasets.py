@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..models import Conversation
 from . import exports, permissions, selectors, services
-from .admin_views import admin_page, reviewer_view
+from .admin_pages import admin_page, reviewer_view
 from .models import AuditEntry
 
 CHUNK = 200  # Conversations read per step: bounds memory whatever the export's size.

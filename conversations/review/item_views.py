@@ -24,7 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from . import admin_views, permissions, selectors, services, transcript
+from . import admin_pages, permissions, selectors, services, transcript
 from .models import AuditEntry, QueueItem
 
 # How far along the filtered queue "next" looks: the queue's first this many items.
@@ -84,7 +84,7 @@ def _item(request: HttpRequest, item_id: int):
     item = selectors.queue_item_get(item_id=item_id)
     if item is None:
         raise Http404("No such queue item.")
-    conversation, reviewable = admin_views._open(request, item.conversation_id)
+    conversation, reviewable = admin_pages.open_for_review(request, item.conversation_id)
     return item, conversation, reviewable
 
 
@@ -92,17 +92,17 @@ def item_page(request: HttpRequest, item_id: int, *, status: int = 200) -> Templ
     """The page (also the answer to a form sent from it), taking the item's lock."""
     item, conversation, reviewable = _item(request, item_id)
     holds, lock = services.lock_take(item=item, user=request.user)
-    leaf = admin_views._int(request.GET.get("leaf")) or item.message_id
+    leaf = admin_pages.int_or_none(request.GET.get("leaf")) or item.message_id
     data = transcript.build(
         conversation=conversation,
         leaf_id=leaf,
         viewer_id=request.user.pk,
-        end_id=admin_views._int(request.GET.get("end")),
-        start_id=admin_views._int(request.GET.get("start")),
+        end_id=admin_pages.int_or_none(request.GET.get("end")),
+        start_id=admin_pages.int_or_none(request.GET.get("start")),
     )
     if data is None:
         raise Http404("No such message in this conversation.")
-    if admin_views.audit_once(request, key=f"item:{item.pk}"):
+    if admin_pages.audit_once(request, key=f"item:{item.pk}"):
         services.audit_record(
             actor=request.user,
             action=AuditEntry.Action.VIEW_TRANSCRIPT,
@@ -121,14 +121,14 @@ def item_page(request: HttpRequest, item_id: int, *, status: int = 200) -> Templ
     ids = _queue_ids(request, filters)
     following = _walk(request, ids=ids, item_id=item.pk, unresolved_only=False)
     # Back to the item this one was reached from, else the one before it in the list.
-    came_from = admin_views._int(request.GET.get("prev"))
+    came_from = admin_pages.int_or_none(request.GET.get("prev"))
     previous = came_from or (
         _walk(request, ids=ids[::-1], item_id=item.pk, unresolved_only=False)
         if item.pk in ids
         else None
     )
     user = request.user
-    response = admin_views.admin_page(
+    response = admin_pages.admin_page(
         request,
         "admin/review/item.html",
         {
@@ -171,13 +171,13 @@ def _history(request: HttpRequest, response: HttpResponse, status: int) -> None:
         response["HX-Replace-Url"] = request.get_full_path()
 
 
-@admin_views.reviewer_view()
+@admin_pages.reviewer_view()
 @require_GET
 def item_view(request: HttpRequest, item_id: int) -> TemplateResponse:
     return item_page(request, item_id)
 
 
-@admin_views.reviewer_view()
+@admin_pages.reviewer_view()
 @require_POST
 def item_lock(request: HttpRequest, item_id: int) -> HttpResponse:
     """The open page's poll: renew the lock (or take it, once free). When that changes
@@ -197,7 +197,7 @@ def item_lock(request: HttpRequest, item_id: int) -> HttpResponse:
     )
 
 
-@admin_views.reviewer_view()
+@admin_pages.reviewer_view()
 @require_POST
 def item_close(request: HttpRequest, item_id: int) -> HttpResponse:
     """Leave the item for the queue: its lock is freed for the next reviewer."""

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from ..compare import leaderboard_views
 from . import permissions
-from .admin_views import admin_page, reviewer_view
+from .admin_pages import admin_page, reviewer_view
 
 
 @reviewer_view(permissions.can_see_dashboard)
