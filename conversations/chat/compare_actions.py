@@ -43,7 +43,7 @@ def _choose(
         "reason": preference.reason,
         "replies": [
             {"message": r.message_id, "slot": r.slot, "label": r.label, "model": r.model}
-            for r in sorted(group.replies.all(), key=lambda r: r.slot)
+            for r in group.replies.all()  # In column order (CompareReply's ordering).
         ],
     }
 

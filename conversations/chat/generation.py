@@ -130,7 +130,7 @@ async def run_compare(turn, started: Started) -> None:
     stopped or failed leaves the others streaming."""
     begun = started.begun
     turn.conversation = begun.conversation
-    pairs = list(zip(turn.everyone(), started.plans or [started.plan], strict=True))
+    pairs = list(zip(turn.everyone(), started.plans, strict=True))
     outcomes = await asyncio.gather(
         *(streaming.stream_reply(each, plan) for each, plan in pairs), return_exceptions=True
     )

@@ -162,7 +162,7 @@ async def _own(turn: Turn, started: generation.Started, options: TurnOptions, wa
     process.hub.hold_remote(held, turn.first_frame)
     setup = process.loop.create_task(_set_up(turn, started, watch, group))
     try:
-        if turn.siblings or started.begun.compare:
+        if started.begun.compare:
             await generation.run_compare(turn, started)
         else:
             await generation.run_turn(turn, started.begun, started.plan, options)
@@ -229,14 +229,10 @@ async def _announce(started: generation.Started, turn: Turn) -> None:
         await broadcast.publish(
             conversation.pk, outbound.message_created(conversation.pk, begun.user_message)
         )
-    for start in begun.compare or ():  # A compare's replies, in column order.
-        await broadcast.publish(
-            conversation.pk, outbound.message_created(conversation.pk, start.reply)
-        )
-    if not begun.compare:
-        await broadcast.publish(
-            conversation.pk, outbound.message_created(conversation.pk, begun.reply)
-        )
+    # The reply, or a compare's replies in column order.
+    replies = [start.reply for start in begun.compare] if begun.compare else [begun.reply]
+    for reply in replies:
+        await broadcast.publish(conversation.pk, outbound.message_created(conversation.pk, reply))
 
 
 async def _settle(turn: Turn) -> None:
@@ -244,7 +240,7 @@ async def _settle(turn: Turn) -> None:
     process = turn.process
     try:
         for each in turn.everyone():
-            if each.lost or turn.lost:
+            if each.lost:  # A lost lease stops them all, lost (Turn.stop_all).
                 pass  # Another process swept this turn up: its replies are not ours to finish.
             elif each.message_id is not None:
                 await generation.finish_reply(each, _ending(each))

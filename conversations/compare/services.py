@@ -28,11 +28,12 @@ class Compared:
 
 def compare_create(
     *, conversation: Conversation, prompt: Message, replies: list[Compared], blind: bool
-) -> CompareGroup:
+) -> list[CompareReply]:
     """The compare of these replies to `prompt`, in column order (inside the start's
-    transaction: the replies and their compare are saved together or not at all)."""
+    transaction: the replies and their compare are saved together or not at all); its
+    rows, each with its group."""
     group = CompareGroup.objects.create(conversation=conversation, prompt=prompt, blind=blind)
-    CompareReply.objects.bulk_create(
+    return CompareReply.objects.bulk_create(
         CompareReply(
             group=group,
             message=item.reply,
@@ -43,7 +44,6 @@ def compare_create(
         )
         for slot, item in enumerate(replies)
     )
-    return group
 
 
 def preference_choose(

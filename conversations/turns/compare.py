@@ -15,7 +15,6 @@ from .. import selectors
 from ..access import policy as access_policy
 from ..compare import selectors as compare_selectors
 from ..compare import services as compare_services
-from ..compare.models import CompareReply
 from ..errors import not_found
 from ..models import Conversation, Message
 from ..personas import selectors as persona_selectors
@@ -69,12 +68,8 @@ def _view(
         model = persona.model
         if models is not None:
             models.check_inherited(model, source="persona", user_id=user.pk)
-    else:
-        model, source = selectors.conversation_model(conversation)
-        if models is not None:
-            models.check_inherited(
-                model, source="persona" if source == "persona" else "conversation", user_id=user.pk
-            )
+    else:  # The conversation's own model, which the turn's start checked (checks.turn_check).
+        model = selectors.conversation_model(conversation)[0]
     view.model = model
     return view, model, persona
 
@@ -103,17 +98,11 @@ def compare_start(
         reply = placeholder(model)
         started.append(CompareStart(reply, view))
         compared.append(compare_services.Compared(reply, model, persona))
-    group = compare_services.compare_create(
+    rows = compare_services.compare_create(
         conversation=conversation, prompt=prompt, replies=compared, blind=blind
     )
-    for slot, (start, item) in enumerate(zip(started, compared, strict=True)):
-        row = CompareReply(
-            group=group,
-            slot=slot,
-            model=item.model,
-            persona_name=item.persona.name if item.persona else "",
-        )
+    for start, row in zip(started, rows, strict=True):
         start.reply.compare_info = compare_selectors.reply_info(
-            row, count=len(started), preference=None
+            row, count=len(rows), preference=None
         )
     return started
