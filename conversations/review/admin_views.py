@@ -18,13 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import selectors as conversation_selectors
 from ..models import Message
 from ..sharing import selectors as sharing_selectors
-from . import permissions, selectors, services, transcript
-from .admin_pages import admin_page, audit_once, reviewer_view
+from . import permissions, selectors, services
+from .admin_pages import admin_page, reviewer_view, transcript_shown
 from .admin_pages import int_or_none as _int
 from .admin_pages import open_for_review as _open
 from .forms import CorrectionForm, NoteForm, QueueStatusForm
 from .item_views import item_page, item_url, next_item
-from .models import AuditEntry, QueueItem
+from .models import QueueItem
 
 
 @reviewer_view()
@@ -32,29 +32,14 @@ from .models import AuditEntry, QueueItem
 def transcript_view(request: HttpRequest, conversation_id: int) -> TemplateResponse:
     """A conversation as its user saw it, with everything review needs beside each reply."""
     conversation, reviewable = _open(request, conversation_id)
-    data = transcript.build(
-        conversation=conversation,
-        leaf_id=_int(request.GET.get("leaf")),
-        viewer_id=request.user.pk,
-        end_id=_int(request.GET.get("end")),
-        start_id=_int(request.GET.get("start")),
-    )
-    if data is None:
-        raise Http404("No such message in this conversation.")
     # Once per page a session: a reload, or coming back after a save, shows nothing new.
-    shown = [e.message.pk for e in data.entries]
-    if audit_once(request, key=f"transcript:{conversation.pk}:{shown[:1]}:{shown[-1:]}"):
-        services.audit_record(
-            actor=request.user,
-            action=AuditEntry.Action.VIEW_TRANSCRIPT,
-            conversation=conversation,
-            detail={
-                "leaf": data.end_id,  # The last message shown (the leaf, on the newest page).
-                "messages": shown,
-                "queued": reviewable,
-            },
-            request=request,
-        )
+    data = transcript_shown(
+        request,
+        conversation=conversation,
+        reviewable=reviewable,
+        leaf_id=_int(request.GET.get("leaf")),
+        key=lambda shown: f"transcript:{conversation.pk}:{shown[:1]}:{shown[-1:]}",
+    )
     user = request.user
     return admin_page(
         request,

@@ -24,8 +24,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from . import admin_pages, permissions, selectors, services, transcript
-from .models import AuditEntry, QueueItem
+from . import admin_pages, permissions, selectors, services
+from .models import QueueItem
 
 # How far along the filtered queue "next" looks: the queue's first this many items.
 WALK_LIMIT = 1000
@@ -93,28 +93,14 @@ def item_page(request: HttpRequest, item_id: int, *, status: int = 200) -> Templ
     item, conversation, reviewable = _item(request, item_id)
     holds, lock = services.lock_take(item=item, user=request.user)
     leaf = admin_pages.int_or_none(request.GET.get("leaf")) or item.message_id
-    data = transcript.build(
+    data = admin_pages.transcript_shown(
+        request,
         conversation=conversation,
+        reviewable=reviewable,
         leaf_id=leaf,
-        viewer_id=request.user.pk,
-        end_id=admin_pages.int_or_none(request.GET.get("end")),
-        start_id=admin_pages.int_or_none(request.GET.get("start")),
+        key=lambda _shown: f"item:{item.pk}",
+        queue_item_id=item.pk,
     )
-    if data is None:
-        raise Http404("No such message in this conversation.")
-    if admin_pages.audit_once(request, key=f"item:{item.pk}"):
-        services.audit_record(
-            actor=request.user,
-            action=AuditEntry.Action.VIEW_TRANSCRIPT,
-            conversation=conversation,
-            queue_item_id=item.pk,
-            detail={
-                "leaf": data.end_id,
-                "messages": [e.message.pk for e in data.entries],
-                "queued": reviewable,
-            },
-            request=request,
-        )
     filters = request.GET.get("_changelist_filters", "")
     replies = [e.message.pk for e in data.entries if e.is_reply]
     target = item.message_id if item.message_id in replies else (replies[-1] if replies else None)
