@@ -1,6 +1,7 @@
 """Reads: every query the app makes about conversations, personas and messages."""
 
 import contextlib
+import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -198,3 +199,15 @@ def newest_that_fit(
     loaded = Message.objects.filter(conversation=conversation).in_bulk(chosen)
     messages = [loaded[pk] for pk in reversed(chosen) if pk in loaded]
     return messages, len(sizes) > len(chosen)
+
+
+def within_days(field: str, *, since: dt.date | None, until: dt.date | None) -> Q:
+    """`field` from the start of UTC day `since` to the end of UTC day `until` (a None
+    bound is no bound): the date filters of staff's pages and the leaderboard."""
+    within = Q()
+    if since is not None:
+        within &= Q(**{f"{field}__gte": dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)})
+    if until is not None:
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        within &= Q(**{f"{field}__lt": end})
+    return within

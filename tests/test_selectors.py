@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -107,3 +108,15 @@ def test_a_turn_runs_while_its_lease_holds(user):
     assert selectors.conversation_turn_running(conversation=conversation)
     conversation.turn_expires_at = timezone.now() - timedelta(seconds=1)
     assert not selectors.conversation_turn_running(conversation=conversation)
+
+
+def test_within_days_spans_whole_utc_days_and_a_missing_bound_is_none():
+    import datetime as dt
+
+    day = dt.date(2026, 3, 4)
+    start = dt.datetime(2026, 3, 4, tzinfo=dt.UTC)
+    assert selectors.within_days("at", since=day, until=day) == Q(at__gte=start) & Q(
+        at__lt=start + dt.timedelta(days=1)
+    )
+    assert selectors.within_days("at", since=None, until=None) == Q()
+    assert selectors.within_days("at", since=day, until=None) == Q(at__gte=start)

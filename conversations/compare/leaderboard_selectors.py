@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q, QuerySet
 
+from .. import selectors as conversation_selectors
 from ..personas.models import Persona
 from ..projects.models import Project
 from ..tags.models import Tag
@@ -33,10 +34,6 @@ class Filters:
     since: dt.date | None = None  # Chosen on or after this UTC day.
     until: dt.date | None = None  # Chosen on or before this UTC day.
     blind_only: bool = False  # Only choices made with the names hidden (no brand bias).
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def _visible_persona(viewer_id: int | None) -> Q:
@@ -60,10 +57,9 @@ def _shown(viewer_id: int | None, persona_id: int | None, owner_id: int | None) 
 def preferences(*, filters: Filters, viewer_id: int | None) -> QuerySet[Preference]:
     """The choices that count under these filters, newest first."""
     found = Preference.objects.filter(conversation__temporary=False)
-    if filters.since:
-        found = found.filter(created_at__gte=_day_start(filters.since))
-    if filters.until:
-        found = found.filter(created_at__lt=_day_start(filters.until + dt.timedelta(days=1)))
+    found = found.filter(
+        conversation_selectors.within_days("created_at", since=filters.since, until=filters.until)
+    )
     if filters.blind_only:
         found = found.filter(blind=True)
     if filters.persona:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
+from ... import selectors as conversation_selectors
 from ...compare.models import CompareReply, Preference
 from ...models import Conversation, Message
 from ...personas.models import Persona
@@ -36,14 +37,10 @@ def dataset_conversations(
     """Conversations active on or after `since` and begun on or before `until` (UTC days),
     with this model and persona when given."""
     found = Conversation.objects.all()
-    if since:
-        found = found.filter(updated_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC))
-    if until:
-        found = found.filter(
-            created_at__lt=dt.datetime.combine(
-                until + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC
-            )
-        )
+    found = found.filter(
+        conversation_selectors.within_days("updated_at", since=since, until=None),
+        conversation_selectors.within_days("created_at", since=None, until=until),
+    )
     if model:
         found = found.filter(model=model)
     if persona:

@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from ... import selectors as conversation_selectors
 from ..models import QueueItem, Score, ScoreConfig
 
 # Numbers disagree when their spread is above this share of the config's range (on 1 to
@@ -156,11 +157,9 @@ def agreement_scores(
     """(reply id, reviewer id, value, category) of the config's newest `limit` scores,
     scored (last changed) within the dates, on replies scored by at least two reviewers;
     and whether older scores were left out."""
-    scores = Score.objects.filter(config=config)
-    if since is not None:
-        scores = scores.filter(updated_at__date__gte=since)
-    if until is not None:
-        scores = scores.filter(updated_at__date__lte=until)
+    scores = Score.objects.filter(
+        conversation_selectors.within_days("updated_at", since=since, until=until), config=config
+    )
     newest = list(
         scores.order_by("-updated_at", "-id").values_list(
             "message_id", "author_id", "value", "category"
