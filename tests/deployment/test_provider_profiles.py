@@ -34,11 +34,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LEASE = 2.0
 READ_TIMEOUT = 8.0
 MAX_RETRY_AFTER = 6.0
+COMPARED = ("m/late", "m/busy", "m/long")
 
 
 @pytest.fixture(scope="module")
 def upstream():
     server = fake.FakeUpstream().start()
+    server.list_models(*COMPARED)  # Listed before the server starts: its catalog has them.
     yield server
     server.stop()
 
@@ -211,3 +213,35 @@ async def test_bursty_chunks_arrive_whole(deployment, upstream):
     streamed = "".join(f["content"] for f in frames if f["type"] == "message.delta")
     assert streamed == text
     assert message_row(env, reply["id"]) == ("complete", text)
+
+
+async def test_a_compare_waits_for_each_providers_bad_day_under_one_lease(deployment, upstream):
+    server, env, cookie = deployment
+    upstream.route_model("m/late", fake.late_first_token(6.0, "Late", " answer"))
+    upstream.route_model("m/busy", fake.rate_limited(3), fake.text_stream("Busy", " answer"))
+    upstream.route_model("m/long", fake.long_reply(5.0, pieces=50))
+    socket = await Socket.open(server, cookie)
+    try:
+        await socket.send(
+            {"type": "chat.send", "client_id": "cmp", "conversation": None, "content": "All",
+             "compare": [{"model": m} for m in COMPARED], "blind": False}
+        )  # fmt: skip
+        frames, ended = [], {}
+        while len(ended) < 3:  # Each reply ends on its own, well past the lease.
+            frames += await socket.until("message.completed", timeout=20)
+            ended[frames[-1]["message"]["id"]] = frames[-1]["message"]
+    finally:
+        await socket.close()
+    assert not interrupted(frames)
+    by_model = {m["model"]: m for m in ended.values()}
+    assert by_model["m/late"]["content"] == "Late answer"
+    assert by_model["m/busy"]["content"] == "Busy answer"
+    assert by_model["m/long"]["content"] == "".join(f"w{i} " for i in range(50))
+    assert all(m["status"] == "complete" for m in ended.values())
+    # Watchers were told what each reply waited for, by its own id.
+    told = {(f["message"], f["state"]) for f in waits(frames)}
+    assert (by_model["m/late"]["id"], "waiting") in told
+    assert (by_model["m/busy"]["id"], "retrying") in told
+    for reply in ended.values():
+        assert message_row(env, reply["id"]) == ("complete", reply["content"])
+    await next_message_completes(server, env, upstream, cookie, frames[-1]["conversation"])
