@@ -318,3 +318,16 @@ async def test_the_conversation_stays_busy_until_the_last_reply_of_a_compare_end
     saved = await db(Conversation.objects.get)(pk=cid)
     assert saved.turn_owner == ""
     await ws.disconnect()
+
+
+async def test_a_reason_longer_than_its_bound_is_refused(connect, user):
+    ws = await open_socket(connect, user)
+    choose = {"type": "compare.choose", "conversation": 1, "group": 1, "verdict": "tie"}
+    await ws.send_json_to(choose | {"reason": "x" * 2001})
+    error = (await receive_until(ws, "error"))[-1]
+    assert error["code"] == "bad_request"
+    assert error["message"] == "'reason' must be at most 2,000 characters."
+    await ws.send_json_to(choose | {"verdict": "better"})
+    error = (await receive_until(ws, "error"))[-1]
+    assert error["message"] == "'verdict' must be winner, tie or both_bad."
+    await ws.disconnect()
